@@ -1,0 +1,123 @@
+# graft - plain GNU Makefile.  `make`, `make demo`, `make check`.
+.SUFFIXES:
+.DELETE_ON_ERROR:
+SHELL := /bin/sh
+
+CC       ?= cc
+BUILD    ?= build/release
+OPT      ?= -O2
+WARN     := -Wall -Wextra -Wpedantic
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+CPPFLAGS := -Iinclude -D_POSIX_C_SOURCE=200809L
+CFLAGS   := -std=c11 $(OPT) -g $(WARN) $(SAN)
+LDFLAGS  := $(SAN)
+LIBS     := -lreadstat -lcsv -linih -ljansson -lgsl -lgslcblas -lm
+TESTLIBS := -lcmocka
+
+LIB_SRC  := $(sort $(wildcard src/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
+FUZZ_REPLAY := $(FUZZ_SRC:%.c=$(BUILD)/%_replay)
+
+.PHONY: all deps build check test demo asan ubsan memcheck lint fuzz clean
+
+all: deps
+	@$(MAKE) --no-print-directory build
+
+deps:
+	@sh .ci/deps
+
+build: graft
+
+# ./graft is the release build; sanitizer builds keep theirs under build/.
+graft: $(BUILD)/graft
+	cp $< $@
+
+$(BUILD)/libgraft.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/graft: $(CLI_OBJ) $(BUILD)/libgraft.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libgraft.a $(LIBS)
+
+libgraft.a: $(BUILD)/libgraft.a
+	cp $< $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/libgraft.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libgraft.a $(LIBS) $(TESTLIBS)
+
+$(BUILD)/tests/fuzz/%_replay: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libgraft.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Every test binary runs from the repository root; the suite fails if any
+# binary fails, after all have run.
+check: deps
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: $(BUILD)/graft graft libgraft.a $(TESTS) $(FUZZ_REPLAY)
+	@failed=0; \
+	for t in $(TESTS); do \
+	    echo "== $$t"; \
+	    GRAFT_BIN=$(BUILD)/graft ./$$t || failed=$$((failed + 1)); \
+	done; \
+	for r in $(FUZZ_REPLAY); do \
+	    name=$$(basename $$r _replay); corpus=tests/fuzz/corpus_$${name#fuzz_}; \
+	    echo "== $$r $$corpus"; \
+	    ./$$r $$corpus/* || failed=$$((failed + 1)); \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "make check: $$failed test binaries failed"; exit 1; fi; \
+	echo "make check: all test binaries passed"
+.PHONY: run-tests
+
+test: check
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@mkdir -p out/demo
+	./graft describe --survey surveys/demo/round1.ini -o out/demo/round1_design.txt
+	./graft describe --survey surveys/demo/round2.ini -o out/demo/round2_design.txt
+	@echo "graft: demo report written to out/demo/ (round1_design.txt, round2_design.txt)"
+
+asan: deps
+	@GRAFT_SANITIZE=1 sh .ci/deps
+	@ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory run-tests CC=clang BUILD=build/asan \
+	    OPT=-O1 SAN="-fsanitize=address -fno-omit-frame-pointer"
+
+ubsan: deps
+	@GRAFT_SANITIZE=1 sh .ci/deps
+	@UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) --no-print-directory run-tests CC=clang BUILD=build/ubsan \
+	    OPT=-O1 SAN="-fsanitize=undefined -fno-sanitize-recover=all"
+
+memcheck: deps
+	@$(MAKE) --no-print-directory $(TESTS) BUILD=build/release
+	@for t in $(TESTS); do \
+	    GRAFT_BIN=build/release/graft valgrind -q --error-exitcode=1 --leak-check=full ./$$t || exit 1; \
+	done
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --suppress=missingIncludeSystem -Iinclude src src/cli
+
+fuzz: deps
+	@for f in $(FUZZ_SRC); do \
+	    name=$$(basename $$f .c); \
+	    mkdir -p build/fuzz; \
+	    clang -std=c11 -g -O1 -fsanitize=fuzzer,address $(CPPFLAGS) -o build/fuzz/$$name $$f $(LIB_SRC) $(LIBS) || exit 1; \
+	    ./build/fuzz/$$name -max_total_time=60 tests/fuzz/corpus_$${name#fuzz_} || exit 1; \
+	done
+
+clean:
+	rm -rf build graft libgraft.a
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d)

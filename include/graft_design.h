@@ -1,0 +1,121 @@
+/*
+ * graft_design.h - a stratified, clustered, weighted survey design, built
+ * row by row as the data stream past.
+ *
+ * graft_design_bind() resolves the design columns against a file's header;
+ * graft_design_row() validates one row's weight, strata, PSU and fpc and
+ * returns the row's dense stratum and PSU ids (for per-PSU accumulators);
+ * graft_design_finish() closes the design (PSUs per stratum, fpc, degrees of
+ * freedom).  Memory grows with the number of strata and PSUs, never with the
+ * number of rows: without a PSU column each row is its own PSU and only its
+ * stratum's row count is kept.
+ */
+#ifndef GRAFT_DESIGN_H
+#define GRAFT_DESIGN_H
+
+#include <stddef.h>
+#include "graft_error.h"
+#include "graft_reader.h"
+
+/* What to do with a stratum that has a single PSU (R's
+ * options(survey.lonely.psu), survey 4.5 semantics). */
+typedef enum graft_lonely {
+    GRAFT_LONELY_FAIL = 0,
+    GRAFT_LONELY_REMOVE = 1,
+    GRAFT_LONELY_CERTAINTY = 2,
+    GRAFT_LONELY_ADJUST = 3,
+    GRAFT_LONELY_AVERAGE = 4
+} graft_lonely_t;
+
+/* Parse "fail", "remove", ... into *OUT.  Returns 1 on success, 0 if NAME is
+ * not a policy. */
+int graft_lonely_parse(const char *name, graft_lonely_t *out);
+const char *graft_lonely_name(graft_lonely_t lonely);
+
+#define GRAFT_MAX_STRATA_COLUMNS 8
+
+typedef struct graft_design_spec {
+    const char *weight;   /* weight column; NULL only when unweighted */
+    int unweighted;       /* 1: every weight is 1 ("--weight 1") */
+    const char *strata[GRAFT_MAX_STRATA_COLUMNS];
+    size_t n_strata;      /* 0: one stratum */
+    const char *psu;      /* NULL: each row is its own PSU */
+    const char *fpc;      /* NULL: no finite population correction */
+    int nest;             /* PSU ids unique only within a stratum */
+    graft_lonely_t lonely;
+} graft_design_spec_t;
+
+/* What graft_design_row() returns about one row. */
+typedef struct graft_design_obs {
+    double weight;
+    size_t stratum;  /* dense stratum id */
+    size_t psu;      /* dense PSU id across the design, or GRAFT_ROW_PSU */
+} graft_design_obs_t;
+
+#define GRAFT_ROW_PSU ((size_t)-1)
+
+typedef struct graft_design graft_design_t;
+
+/* A new design for SPEC (its strings are copied).  NULL when out of memory. */
+graft_design_t *graft_design_alloc(const graft_design_spec_t *spec);
+void graft_design_free(graft_design_t *d);
+
+/* Resolve the design columns in COLS.  FILE names the data in diagnostics.
+ * Fails with GRAFT_ERR_COLUMN (suggesting the closest name) or
+ * GRAFT_ERR_DESIGN_VALUE (a design column that holds text where a number is
+ * needed is reported per row, not here). */
+graft_error_t graft_design_bind(graft_design_t *d, const char *file,
+                                const graft_column_t *cols, size_t ncols,
+                                graft_diag_t *diag);
+
+/* Add one row.  Fails with GRAFT_ERR_WEIGHT (non-numeric, negative, NaN or
+ * infinite weight), GRAFT_ERR_DESIGN_VALUE (missing weight, stratum, PSU or
+ * fpc value), GRAFT_ERR_NEST (a PSU id in two strata without nest),
+ * GRAFT_ERR_FPC (fpc not positive, or varying within a stratum) or
+ * GRAFT_ERR_NOMEM.  OBS (may be NULL) receives the row's ids. */
+graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
+                               unsigned long line, graft_design_obs_t *obs,
+                               graft_diag_t *diag);
+
+/* Close the design after the last row: count PSUs per stratum and check the
+ * fpc against them (GRAFT_ERR_FPC when a stratum samples more PSUs than its
+ * population holds).  Lonely PSUs are not an error here. */
+graft_error_t graft_design_finish(graft_design_t *d, graft_diag_t *diag);
+
+/* Under GRAFT_LONELY_FAIL, GRAFT_ERR_LONELY_PSU naming the first stratum
+ * with a single PSU; GRAFT_OK otherwise.  Call after finish. */
+graft_error_t graft_design_check_lonely(const graft_design_t *d,
+                                        graft_diag_t *diag);
+
+/* ---- after finish -------------------------------------------------- */
+
+const graft_design_spec_t *graft_design_spec(const graft_design_t *d);
+size_t graft_design_n_strata(const graft_design_t *d);
+size_t graft_design_n_psu(const graft_design_t *d); /* all PSUs */
+/* The stratum's display name: its columns' labels (or values) joined by
+ * " / ", e.g. "Great Tunis / Urban"; "(all)" without strata. */
+const char *graft_design_stratum_name(const graft_design_t *d, size_t h);
+size_t graft_design_stratum_psus(const graft_design_t *d, size_t h);
+/* Sampling fraction f_h of stratum H (0 without fpc). */
+double graft_design_stratum_fraction(const graft_design_t *d, size_t h);
+/* Stratum of PSU J (only when the design has a PSU column). */
+size_t graft_design_psu_stratum(const graft_design_t *d, size_t j);
+const char *graft_design_psu_name(const graft_design_t *d, size_t j);
+
+typedef struct graft_design_summary {
+    size_t n_rows;
+    size_t n_zero_weight;
+    double sum_w, min_w, max_w, mean_w;
+    double cv_w;        /* sd / mean, sd with divisor n - 1 */
+    double kish_n;      /* (sum w)^2 / sum w^2 */
+    size_t n_strata, n_psu;
+    size_t psu_min, psu_max;
+    double psu_median;
+    size_t n_lonely;    /* strata with a single PSU */
+    long df;            /* R's degf(): PSUs minus strata, rows with w != 0 */
+} graft_design_summary_t;
+
+void graft_design_summarize(const graft_design_t *d,
+                            graft_design_summary_t *out);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * graft_intern.h - string interning: each distinct key gets a dense id
+ * (0, 1, 2, ... in order of first appearance), so the hot loop compares and
+ * indexes integers instead of strings.  Open addressing, FNV-1a hashing.
+ */
+#ifndef GRAFT_INTERN_H
+#define GRAFT_INTERN_H
+
+#include <stddef.h>
+#include "graft_error.h"
+
+typedef struct graft_intern graft_intern_t;
+
+graft_intern_t *graft_intern_alloc(void);
+void graft_intern_free(graft_intern_t *t);
+
+/* The id of KEY (LEN bytes, may hold NULs), adding it when new.  Stores the
+ * id in *ID and sets *ADDED to 1 when the key was new (ADDED may be NULL).
+ * Fails only with GRAFT_ERR_NOMEM. */
+graft_error_t graft_intern_put(graft_intern_t *t, const char *key, size_t len,
+                               size_t *id, int *added);
+
+/* The id of KEY, or (size_t)-1 when absent. */
+size_t graft_intern_find(const graft_intern_t *t, const char *key, size_t len);
+
+/* Number of keys, and the key of an id (NUL-terminated copy owned by T). */
+size_t graft_intern_count(const graft_intern_t *t);
+const char *graft_intern_key(const graft_intern_t *t, size_t id, size_t *len);
+
+#endif

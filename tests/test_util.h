@@ -1,0 +1,58 @@
+/*
+ * test_util.h - helpers shared by the cmocka test binaries.
+ *
+ * Debian's cmocka 1.1.5 has no assert_double_equal and its
+ * assert_float_equal casts to float; assert_close compares doubles with a
+ * relative and an absolute tolerance and prints both numbers on failure.
+ */
+#ifndef GRAFT_TEST_UTIL_H
+#define GRAFT_TEST_UTIL_H
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#define REL_TOL 1e-9
+
+static inline int test_close_ok(double got, double want, double rel, double abs_tol)
+{
+    if (isnan(want)) return isnan(got);
+    if (isinf(want)) return got == want;
+    double diff = fabs(got - want);
+    return diff <= abs_tol || diff <= rel * fabs(want);
+}
+
+#define assert_close(got, want, rel, abs_tol)                                  \
+    do {                                                                       \
+        double g_ = (got), w_ = (want);                                        \
+        if (!test_close_ok(g_, w_, (rel), (abs_tol)))                          \
+            fail_msg("%s = %.17g, want %.17g (rel %g, abs %g)", #got, g_, w_,  \
+                     (double)(rel), (double)(abs_tol));                        \
+    } while (0)
+
+/* Does PATH exist? */
+static inline int test_file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* The shared data folder (../shared/data) or NULL when this clone has none;
+ * tests that need it print a visible SKIP line and return. */
+#define SHARED_AFRO "../shared/data/afrobarometer"
+#define SKIP_WITHOUT_SHARED()                                                  \
+    do {                                                                       \
+        if (!test_file_exists(SHARED_AFRO "/tun_r7_data.sav")) {               \
+            printf("SKIP %s: " SHARED_AFRO " is absent in this clone\n",       \
+                   __func__);                                                  \
+            skip();                                                            \
+        }                                                                      \
+    } while (0)
+
+#endif

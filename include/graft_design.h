@@ -100,7 +100,6 @@ size_t graft_design_stratum_psus(const graft_design_t *d, size_t h);
 double graft_design_stratum_fraction(const graft_design_t *d, size_t h);
 /* Stratum of PSU J (only when the design has a PSU column). */
 size_t graft_design_psu_stratum(const graft_design_t *d, size_t j);
-const char *graft_design_psu_name(const graft_design_t *d, size_t j);
 
 typedef struct graft_design_summary {
     size_t n_rows;

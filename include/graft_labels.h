@@ -30,4 +30,10 @@ const char *graft_labelset_str(const graft_labelset_t *set, const char *code);
 /* Number of labels in SET (0 for NULL). */
 size_t graft_labelset_count(const graft_labelset_t *set);
 
+/* The I-th label (0 <= I < count, in insertion order); stores whether its
+ * code is a string, and the code, in *IS_STR, *NUM or *STR (each may be
+ * NULL).  Returns NULL when I is out of range. */
+const char *graft_labelset_entry(const graft_labelset_t *set, size_t i,
+                                 int *is_str, double *num, const char **str);
+
 #endif

@@ -1,0 +1,164 @@
+/*
+ * input.c - merge a survey file with the command-line flags.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_fail(const graft_diag_t *diag)
+{
+    char buf[2200];
+    fprintf(stderr, "graft: %s\n", graft_diag_format(diag, buf, sizeof buf));
+    return graft_exit_code(diag->code);
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("graft: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n", stderr);
+    return GRAFT_EXIT_USAGE;
+}
+
+static graft_error_t usage(graft_diag_t *diag, const char *msg,
+                           const char *arg)
+{
+    return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0, msg, arg);
+}
+
+static int parse_delim(const char *s, char *out)
+{
+    if (strcmp(s, ",") == 0 || strcmp(s, ";") == 0 || strcmp(s, "\t") == 0)
+        *out = s[0];
+    else if (strcmp(s, "tab") == 0)
+        *out = '\t';
+    else
+        return 0;
+    return 1;
+}
+
+/* Split "a,b,c" in place into SPEC's strata columns. */
+static graft_error_t split_strata(cli_input_t *in, const char *text,
+                                  graft_diag_t *diag)
+{
+    size_t n = strlen(text);
+    if (!(in->strata_buf = malloc(n + 1)))
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    memcpy(in->strata_buf, text, n + 1);
+    in->design.n_strata = 0;
+    for (char *tok = strtok(in->strata_buf, ","); tok;
+         tok = strtok(NULL, ",")) {
+        while (*tok == ' ')
+            tok++;
+        if (!*tok)
+            continue;
+        if (in->design.n_strata == GRAFT_MAX_STRATA_COLUMNS)
+            return usage(diag, "--strata: at most 8 columns, got '%s'", text);
+        in->design.strata[in->design.n_strata++] = tok;
+    }
+    if (in->design.n_strata == 0)
+        return usage(diag, "--strata: no column names in '%s'", text);
+    return GRAFT_OK;
+}
+
+static graft_error_t merge_missing(cli_input_t *in, const cli_flags_t *f,
+                                   graft_diag_t *diag)
+{
+    size_t n_cli = 0, n_survey = in->survey ? in->survey->n_missing : 0;
+    if (f->missing) {
+        size_t bad = graft_parse_codes(f->missing, &in->cli_codes, &n_cli);
+        if (bad)
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, "--missing", 1, bad,
+                                  "'%s' is not a comma-separated list of "
+                                  "numbers",
+                                  f->missing);
+    }
+    size_t total = n_survey + (f->missing ? 1 : 0);
+    if (!total)
+        return GRAFT_OK;
+    if (!(in->missing = calloc(total, sizeof *in->missing)))
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    for (size_t i = 0; i < n_survey; i++)
+        in->missing[i] = in->survey->missing[i];
+    if (f->missing)
+        in->missing[n_survey] =
+            (graft_missing_spec_t){NULL, in->cli_codes, n_cli};
+    in->read.missing = in->missing;
+    in->read.n_missing = total;
+    return GRAFT_OK;
+}
+
+static graft_error_t merge_design(cli_input_t *in, const cli_flags_t *f,
+                                  int need_design, graft_diag_t *diag)
+{
+    graft_design_spec_t *d = &in->design;
+    graft_error_t rc;
+    if (in->survey)
+        *d = in->survey->design;
+    if (f->weight) {
+        d->unweighted = strcmp(f->weight, "1") == 0;
+        d->weight = d->unweighted ? NULL : f->weight;
+    }
+    if (f->strata && (rc = split_strata(in, f->strata, diag)) != GRAFT_OK)
+        return rc;
+    if (f->psu)
+        d->psu = f->psu;
+    if (f->fpc)
+        d->fpc = f->fpc;
+    if (f->nest >= 0)
+        d->nest = f->nest;
+    if (f->lonely && !graft_lonely_parse(f->lonely, &d->lonely))
+        return usage(diag,
+                     "--lonely-psu: '%s' is not one of fail, remove, "
+                     "certainty, adjust, average",
+                     f->lonely);
+    if (need_design && !d->weight && !d->unweighted)
+        return usage(diag,
+                     "a design needs --weight COLUMN (or --weight 1 for an "
+                     "unweighted analysis)%s",
+                     "");
+    return GRAFT_OK;
+}
+
+graft_error_t cli_input_init(cli_input_t *in, const cli_flags_t *f,
+                             int need_design, graft_diag_t *diag)
+{
+    graft_error_t rc;
+    memset(in, 0, sizeof *in);
+    if (f->survey &&
+        (rc = graft_survey_load(f->survey, &in->survey, diag)) != GRAFT_OK)
+        return rc;
+    in->data = f->data ? f->data : in->survey ? in->survey->data : NULL;
+    if (!in->data)
+        return usage(diag,
+                     "no data file: give one, or a survey file with "
+                     "data = FILE%s",
+                     "");
+    if (in->survey) {
+        in->read.delim = in->survey->delim;
+        in->read.labels = in->survey->labels;
+        in->read.n_labels = in->survey->n_labels;
+    }
+    if (f->delim && !parse_delim(f->delim, &in->read.delim))
+        return usage(diag, "--delim: '%s' must be ',', ';' or tab", f->delim);
+    if ((rc = merge_missing(in, f, diag)) != GRAFT_OK)
+        return rc;
+    return merge_design(in, f, need_design, diag);
+}
+
+void cli_input_free(cli_input_t *in)
+{
+    graft_survey_free(in->survey);
+    free(in->missing);
+    free(in->cli_codes);
+    free(in->strata_buf);
+    memset(in, 0, sizeof *in);
+}

@@ -1,0 +1,50 @@
+/*
+ * main.c - the graft command: dispatch to a subcommand.
+ */
+#include "cli.h"
+
+#include <gsl/gsl_errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GRAFT_VERSION "0.1.0"
+
+static const char main_usage[] =
+    "usage: graft COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  describe   columns, weights, strata and PSUs of a survey file\n"
+    "  simulate   write the demo bribery-experience survey (CSV)\n"
+    "\n"
+    "graft COMMAND --help shows a command's options; the README lists the\n"
+    "exit codes and file formats.\n";
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} command_t;
+
+static const command_t commands[] = {
+    {"describe", cmd_describe},
+    {"simulate", cmd_simulate},
+};
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    if (argc < 2)
+        return cli_usage_error("no command given\n%s", main_usage);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(main_usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        puts("graft " GRAFT_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    return cli_usage_error("unknown command '%s' (try graft --help)",
+                           argv[1]);
+}

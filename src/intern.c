@@ -1,0 +1,168 @@
+/*
+ * intern.c - string interning with open addressing (linear probing) and
+ * FNV-1a hashing.  Keys live in one growing arena; ids are dense.
+ */
+#include "graft_intern.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct graft_intern {
+    size_t *slots;     /* id + 1 per slot, 0 = empty */
+    size_t n_slots;    /* power of two */
+    size_t *offsets;   /* key start in arena, per id */
+    size_t *lengths;   /* key length, per id */
+    uint64_t *hashes;  /* key hash, per id */
+    size_t count, cap;
+    char *arena;
+    size_t arena_len, arena_cap;
+};
+
+static uint64_t fnv1a(const char *key, size_t len)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+graft_intern_t *graft_intern_alloc(void)
+{
+    graft_intern_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->n_slots = 64;
+    t->slots = calloc(t->n_slots, sizeof *t->slots);
+    if (!t->slots) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void graft_intern_free(graft_intern_t *t)
+{
+    if (!t)
+        return;
+    free(t->slots);
+    free(t->offsets);
+    free(t->lengths);
+    free(t->hashes);
+    free(t->arena);
+    free(t);
+}
+
+static size_t probe(const graft_intern_t *t, const char *key, size_t len,
+                    uint64_t h)
+{
+    size_t mask = t->n_slots - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        size_t s = t->slots[i];
+        if (s == 0)
+            return i;
+        size_t id = s - 1;
+        if (t->hashes[id] == h && t->lengths[id] == len &&
+            memcmp(t->arena + t->offsets[id], key, len) == 0)
+            return i;
+    }
+}
+
+static graft_error_t grow_slots(graft_intern_t *t)
+{
+    size_t n = t->n_slots * 2;
+    size_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return GRAFT_ERR_NOMEM;
+    for (size_t id = 0; id < t->count; id++) {
+        size_t i = (size_t)t->hashes[id] & (n - 1);
+        while (slots[i])
+            i = (i + 1) & (n - 1);
+        slots[i] = id + 1;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->n_slots = n;
+    return GRAFT_OK;
+}
+
+static graft_error_t grow_ids(graft_intern_t *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    size_t *o = realloc(t->offsets, cap * sizeof *o);
+    if (!o)
+        return GRAFT_ERR_NOMEM;
+    t->offsets = o;
+    size_t *l = realloc(t->lengths, cap * sizeof *l);
+    if (!l)
+        return GRAFT_ERR_NOMEM;
+    t->lengths = l;
+    uint64_t *h = realloc(t->hashes, cap * sizeof *h);
+    if (!h)
+        return GRAFT_ERR_NOMEM;
+    t->hashes = h;
+    t->cap = cap;
+    return GRAFT_OK;
+}
+
+graft_error_t graft_intern_put(graft_intern_t *t, const char *key, size_t len,
+                               size_t *id, int *added)
+{
+    uint64_t h = fnv1a(key, len);
+    size_t i = probe(t, key, len, h);
+    if (t->slots[i]) {
+        *id = t->slots[i] - 1;
+        if (added)
+            *added = 0;
+        return GRAFT_OK;
+    }
+    if (t->count == t->cap && grow_ids(t) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    if (t->arena_len + len + 1 > t->arena_cap) {
+        size_t cap = t->arena_cap ? t->arena_cap : 1024;
+        while (cap < t->arena_len + len + 1)
+            cap *= 2;
+        char *a = realloc(t->arena, cap);
+        if (!a)
+            return GRAFT_ERR_NOMEM;
+        t->arena = a;
+        t->arena_cap = cap;
+    }
+    size_t nid = t->count++;
+    t->offsets[nid] = t->arena_len;
+    t->lengths[nid] = len;
+    t->hashes[nid] = h;
+    if (len)
+        memcpy(t->arena + t->arena_len, key, len);
+    t->arena[t->arena_len + len] = '\0';
+    t->arena_len += len + 1;
+    t->slots[i] = nid + 1;
+    if (t->count * 2 > t->n_slots && grow_slots(t) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    *id = nid;
+    if (added)
+        *added = 1;
+    return GRAFT_OK;
+}
+
+size_t graft_intern_find(const graft_intern_t *t, const char *key, size_t len)
+{
+    size_t i = probe(t, key, len, fnv1a(key, len));
+    return t->slots[i] ? t->slots[i] - 1 : (size_t)-1;
+}
+
+size_t graft_intern_count(const graft_intern_t *t)
+{
+    return t ? t->count : 0;
+}
+
+const char *graft_intern_key(const graft_intern_t *t, size_t id, size_t *len)
+{
+    if (id >= t->count)
+        return NULL;
+    if (len)
+        *len = t->lengths[id];
+    return t->arena + t->offsets[id];
+}

@@ -1,0 +1,228 @@
+/*
+ * reader.c - graft_read(): choose the format reader by extension and apply
+ * the caller's missing codes and value labels on top of what the file says.
+ */
+#include "graft_reader.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- format dispatch ------------------------------------------------ */
+
+static const char *extension(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash : path, '.');
+    return dot ? dot + 1 : "";
+}
+
+static int is_stat_format(const char *path)
+{
+    static const char *const exts[] = {"sav", "zsav", "por", "dta",
+                                       "sas7bdat", "xpt"};
+    const char *ext = extension(path);
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+        if (strcasecmp(ext, exts[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- the wrapper that applies missing codes and labels --------------- */
+
+typedef struct col_missing {
+    const double *codes[2]; /* per-column and global code lists */
+    size_t n[2];
+} col_missing_t;
+
+typedef struct wrap {
+    const char *path;
+    const graft_read_opts_t *opts;
+    graft_header_fn header;
+    graft_row_fn row;
+    void *ctx;
+    graft_column_t *cols;  /* the file's columns with label overrides */
+    col_missing_t *miss;   /* per column, NULL when no codes at all */
+    graft_cell_t *cells;   /* row copy when codes apply */
+    size_t ncols;
+} wrap_t;
+
+static int column_index(const graft_column_t *cols, size_t ncols,
+                        const char *name)
+{
+    for (size_t i = 0; i < ncols; i++)
+        if (strcmp(cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static graft_error_t unknown_column(const wrap_t *w, const char *what,
+                                    const char *name,
+                                    const graft_column_t *cols, size_t ncols,
+                                    graft_diag_t *diag)
+{
+    const char *near = graft_closest_column(name, cols, ncols);
+    return graft_diag_set(diag, GRAFT_ERR_COLUMN, w->path, 0, 0,
+                          "%s given for unknown column '%s'%s%s%s", what, name,
+                          near ? " (did you mean '" : "", near ? near : "",
+                          near ? "'?)" : "");
+}
+
+static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
+                                 size_t ncols, graft_diag_t *diag)
+{
+    wrap_t *w = vctx;
+    const graft_read_opts_t *o = w->opts;
+    w->ncols = ncols;
+    w->cols = malloc((ncols ? ncols : 1) * sizeof *w->cols);
+    if (!w->cols)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
+                              "out of memory");
+    memcpy(w->cols, cols, ncols * sizeof *cols);
+    for (size_t i = 0; i < o->n_labels; i++) {
+        int c = column_index(cols, ncols, o->labels[i].column);
+        if (c < 0)
+            return unknown_column(w, "value labels", o->labels[i].column,
+                                  cols, ncols, diag);
+        w->cols[c].labels = o->labels[i].labels;
+    }
+    if (o->n_missing) {
+        w->miss = calloc(ncols ? ncols : 1, sizeof *w->miss);
+        w->cells = malloc((ncols ? ncols : 1) * sizeof *w->cells);
+        if (!w->miss || !w->cells)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
+                                  "out of memory");
+        for (size_t i = 0; i < o->n_missing; i++) {
+            const graft_missing_spec_t *m = &o->missing[i];
+            if (!m->column) {
+                for (size_t c = 0; c < ncols; c++) {
+                    w->miss[c].codes[1] = m->codes;
+                    w->miss[c].n[1] = m->n_codes;
+                }
+                continue;
+            }
+            int c = column_index(cols, ncols, m->column);
+            if (c < 0)
+                return unknown_column(w, "missing codes", m->column, cols,
+                                      ncols, diag);
+            w->miss[c].codes[0] = m->codes;
+            w->miss[c].n[0] = m->n_codes;
+        }
+    }
+    return w->header(w->ctx, w->cols, ncols, diag);
+}
+
+static int is_code(const col_missing_t *m, double v)
+{
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < m->n[k]; i++)
+            if (m->codes[k][i] == v)
+                return 1;
+    return 0;
+}
+
+static graft_error_t wrap_row(void *vctx, const graft_cell_t *cells,
+                              size_t ncols, unsigned long line,
+                              graft_diag_t *diag)
+{
+    wrap_t *w = vctx;
+    if (!w->miss)
+        return w->row(w->ctx, cells, ncols, line, diag);
+    memcpy(w->cells, cells, ncols * sizeof *cells);
+    for (size_t c = 0; c < ncols; c++)
+        if (w->cells[c].kind == GRAFT_CELL_NUMBER &&
+            is_code(&w->miss[c], w->cells[c].num))
+            w->cells[c].kind = GRAFT_CELL_MISSING;
+    return w->row(w->ctx, w->cells, ncols, line, diag);
+}
+
+graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
+                         graft_header_fn header, graft_row_fn row, void *ctx,
+                         graft_diag_t *diag)
+{
+    static const graft_read_opts_t defaults;
+    wrap_t w = {path, opts ? opts : &defaults, header, row, ctx, NULL, NULL,
+                NULL, 0};
+    graft_error_t rc;
+    if (is_stat_format(path))
+        rc = graft_read_stat(path, w.opts, wrap_header, wrap_row, &w, diag);
+    else
+        rc = graft_read_csv(path, w.opts, wrap_header, wrap_row, &w, diag);
+    free(w.cols);
+    free(w.miss);
+    free(w.cells);
+    return rc;
+}
+
+/* ---- small shared helpers ------------------------------------------- */
+
+char *graft_cell_text(const graft_cell_t *cell, char *buf, size_t size)
+{
+    if (size == 0)
+        return buf;
+    switch (cell->kind) {
+    case GRAFT_CELL_NUMBER:
+        snprintf(buf, size, "%.15g", cell->num);
+        break;
+    case GRAFT_CELL_STRING:
+        snprintf(buf, size, "%s", cell->str ? cell->str : "");
+        break;
+    default:
+        buf[0] = '\0';
+    }
+    return buf;
+}
+
+/* Case-insensitive optimal-string-alignment distance (Levenshtein plus
+ * adjacent transpositions, so "fcp" is one edit from "fpc"); names longer
+ * than 255 characters are never close. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 255 || lb > 255)
+        return (size_t)-1;
+    size_t rows[3][256];
+    size_t *pp = rows[0], *prev = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        int ai = tolower((unsigned char)a[i - 1]);
+        for (size_t j = 1; j <= lb; j++) {
+            int bj = tolower((unsigned char)b[j - 1]);
+            size_t best = prev[j - 1] + (ai != bj);
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == bj && pp[j - 2] + 1 < best)
+                best = pp[j - 2] + 1;
+            cur[j] = best;
+        }
+        size_t *t = pp;
+        pp = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb];
+}
+
+const char *graft_closest_column(const char *name, const graft_column_t *cols,
+                                 size_t ncols)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    size_t len = strlen(name);
+    size_t limit = len / 3 > 1 ? len / 3 : 1;
+    for (size_t i = 0; i < ncols; i++) {
+        size_t d = edit_distance(name, cols[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = cols[i].name;
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}

@@ -1,0 +1,367 @@
+/*
+ * survey.c - survey files through inih.
+ *
+ * inih is set up for long lines (expressions), no inline comments (a ';'
+ * may appear in a label) and to stop at the first error; its handler cannot
+ * say why it failed, so the first message is kept in the load context and
+ * ini_parse's line number is attached to it.
+ */
+#include "graft_survey.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct load_ctx {
+    graft_survey_t *s;
+    graft_error_t rc;
+    char msg[1024];
+} load_ctx_t;
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int fail(load_ctx_t *c, graft_error_t rc, const char *fmt,
+                const char *a, const char *b)
+{
+    if (c->rc == GRAFT_OK) {
+        c->rc = rc;
+        snprintf(c->msg, sizeof c->msg, fmt, a, b);
+    }
+    return 0;
+}
+
+size_t graft_parse_codes(const char *text, double **codes, size_t *n)
+{
+    size_t cap = 4, count = 0;
+    double *out = malloc(cap * sizeof *out);
+    const char *p = text;
+    if (!out)
+        return 1;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        double v;
+        if (!graft_parse_number(start, (size_t)(p - start), &v)) {
+            free(out);
+            return (size_t)(start - text) + 1;
+        }
+        if (count == cap) {
+            double *bigger = realloc(out, (cap *= 2) * sizeof *out);
+            if (!bigger) {
+                free(out);
+                return 1;
+            }
+            out = bigger;
+        }
+        out[count++] = v;
+        if (*p == '\0')
+            break;
+        p++;
+    }
+    *codes = out;
+    *n = count;
+    return 0;
+}
+
+static int set_str(load_ctx_t *c, char **field, const char *value)
+{
+    free(*field);
+    if (!(*field = dup_str(value)))
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    return 1;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "1", "on"};
+    static const char *const no[] = {"false", "no", "0", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = 1, 1;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = 0, 1;
+    }
+    return 0;
+}
+
+static int add_missing(load_ctx_t *c, const char *column, const char *value)
+{
+    graft_survey_t *s = c->s;
+    double *codes;
+    size_t n;
+    if (graft_parse_codes(value, &codes, &n) != 0)
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "missing codes '%s' are not a list of numbers%s", value,
+                    "");
+    graft_missing_spec_t *m =
+        realloc(s->missing, (s->n_missing + 1) * sizeof *m);
+    char *col = column ? dup_str(column) : NULL;
+    if (!m || (column && !col)) {
+        free(codes);
+        free(col);
+        if (m)
+            s->missing = m;
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    }
+    s->missing = m;
+    m[s->n_missing++] = (graft_missing_spec_t){col, codes, n};
+    return 1;
+}
+
+static int add_label(load_ctx_t *c, const char *column, const char *code,
+                     const char *label)
+{
+    graft_survey_t *s = c->s;
+    graft_label_spec_t *spec = NULL;
+    for (size_t i = 0; i < s->n_labels; i++)
+        if (strcmp(s->labels[i].column, column) == 0)
+            spec = &s->labels[i];
+    if (!spec) {
+        graft_label_spec_t *l =
+            realloc(s->labels, (s->n_labels + 1) * sizeof *l);
+        if (!l)
+            return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+        s->labels = l;
+        spec = &l[s->n_labels];
+        spec->column = dup_str(column);
+        spec->labels = graft_labelset_alloc();
+        s->n_labels++;
+        if (!spec->column || !spec->labels)
+            return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    }
+    graft_labelset_t *set = (graft_labelset_t *)spec->labels;
+    double v;
+    graft_error_t rc = graft_parse_number(code, strlen(code), &v)
+                           ? graft_labelset_add_num(set, v, label)
+                           : graft_labelset_add_str(set, code, label);
+    if (rc != GRAFT_OK)
+        return fail(c, rc, "out of memory%s%s", "", "");
+    return 1;
+}
+
+static int survey_key(load_ctx_t *c, const char *name, const char *value)
+{
+    graft_survey_t *s = c->s;
+    if (strcmp(name, "name") == 0)
+        return set_str(c, &s->name, value);
+    if (strcmp(name, "round") == 0)
+        return set_str(c, &s->round, value);
+    if (strcmp(name, "data") == 0)
+        return set_str(c, &s->data, value);
+    if (strcmp(name, "year") == 0) {
+        char *end;
+        errno = 0;
+        long y = strtol(value, &end, 10);
+        if (errno || *end || end == value || y < 1000 || y > 9999)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "year '%s' is not a four-digit year%s", value, "");
+        s->year = y;
+        return 1;
+    }
+    if (strcmp(name, "delim") == 0) {
+        if (strcmp(value, ",") == 0 || strcmp(value, ";") == 0)
+            s->delim = value[0];
+        else if (strcmp(value, "tab") == 0)
+            s->delim = '\t';
+        else
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "delim '%s' must be ',', ';' or tab%s", value, "");
+        return 1;
+    }
+    if (strcmp(name, "missing") == 0)
+        return add_missing(c, NULL, value);
+    return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [%s]", name,
+                "survey");
+}
+
+/* Split "a, b,c" into the design's strata columns. */
+static int set_strata(load_ctx_t *c, const char *value)
+{
+    graft_design_spec_t *d = &c->s->design;
+    for (size_t i = 0; i < d->n_strata; i++)
+        free((char *)d->strata[i]);
+    d->n_strata = 0;
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        const char *end = p;
+        while (end > start && end[-1] == ' ')
+            end--;
+        if (end == start)
+            continue;
+        if (d->n_strata == GRAFT_MAX_STRATA_COLUMNS)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "too many strata columns in '%s'%s", value, "");
+        char *col = malloc((size_t)(end - start) + 1);
+        if (!col)
+            return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+        memcpy(col, start, (size_t)(end - start));
+        col[end - start] = '\0';
+        d->strata[d->n_strata++] = col;
+    }
+    return 1;
+}
+
+static int design_key(load_ctx_t *c, const char *name, const char *value)
+{
+    graft_survey_t *s = c->s;
+    graft_design_spec_t *d = &s->design;
+    if (strcmp(name, "weight") == 0) {
+        s->has_weight = 1;
+        d->unweighted = strcmp(value, "1") == 0;
+        return d->unweighted ? 1 : set_str(c, (char **)&d->weight, value);
+    }
+    if (strcmp(name, "strata") == 0)
+        return set_strata(c, value);
+    if (strcmp(name, "psu") == 0)
+        return set_str(c, (char **)&d->psu, value);
+    if (strcmp(name, "fpc") == 0)
+        return set_str(c, (char **)&d->fpc, value);
+    if (strcmp(name, "nest") == 0) {
+        if (!parse_bool(value, &d->nest))
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "nest '%s' must be true or false%s", value, "");
+        s->has_nest = 1;
+        return 1;
+    }
+    if (strcmp(name, "lonely_psu") == 0) {
+        if (!graft_lonely_parse(value, &d->lonely))
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "lonely_psu '%s' must be fail, remove, certainty, "
+                        "adjust or average%s",
+                        value, "");
+        s->has_lonely = 1;
+        return 1;
+    }
+    return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [%s]", name,
+                "design");
+}
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value)
+{
+    load_ctx_t *c = user;
+    if (c->rc != GRAFT_OK)
+        return 0;
+    if (strcmp(section, "survey") == 0)
+        return survey_key(c, name, value);
+    if (strcmp(section, "design") == 0)
+        return design_key(c, name, value);
+    if (strcmp(section, "missing") == 0)
+        return add_missing(c, name, value);
+    if (strncmp(section, "labels.", 7) == 0 && section[7])
+        return add_label(c, section + 7, name, value);
+    return fail(c, GRAFT_ERR_SURVEY_FILE,
+                "unknown section [%s] (expected survey, design, missing or "
+                "labels.COLUMN)%s",
+                section, "");
+}
+
+/* DATA relative to the folder of PATH, unless absolute. */
+static char *resolve(const char *path, const char *data)
+{
+    const char *slash = strrchr(path, '/');
+    if (data[0] == '/' || !slash)
+        return dup_str(data);
+    size_t dir = (size_t)(slash - path) + 1, n = strlen(data);
+    char *out = malloc(dir + n + 1);
+    if (out) {
+        memcpy(out, path, dir);
+        memcpy(out + dir, data, n + 1);
+    }
+    return out;
+}
+
+graft_error_t graft_survey_load(const char *path, graft_survey_t **out,
+                                graft_diag_t *diag)
+{
+    *out = NULL;
+    graft_survey_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = dup_str(path))) {
+        free(s);
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                              "out of memory");
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int e = errno;
+        graft_survey_free(s);
+        return graft_diag_set(diag, GRAFT_ERR_OPEN, path, 0, 0,
+                              "cannot open: %s", strerror(e));
+    }
+    ini_use_stack = false;
+    ini_allow_realloc = true;
+    ini_max_line = 1 << 20;
+    ini_stop_on_first_error = true;
+    ini_allow_inline_comments = false;
+    load_ctx_t c = {s, GRAFT_OK, ""};
+    int line = ini_parse_file(f, handler, &c);
+    fclose(f);
+    if (line != 0 || c.rc != GRAFT_OK) {
+        graft_error_t rc = c.rc != GRAFT_OK ? c.rc : GRAFT_ERR_SURVEY_FILE;
+        if (line == -2)
+            rc = GRAFT_ERR_NOMEM;
+        graft_diag_set(diag, rc, path, line > 0 ? (unsigned long)line : 0, 0,
+                       "%s",
+                       c.msg[0] ? c.msg
+                                : "not a valid INI line (expected "
+                                  "[section] or key = value)");
+        graft_survey_free(s);
+        return rc;
+    }
+    if (s->data) {
+        char *abs = resolve(path, s->data);
+        if (!abs) {
+            graft_survey_free(s);
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                                  "out of memory");
+        }
+        free(s->data);
+        s->data = abs;
+    }
+    *out = s;
+    return GRAFT_OK;
+}
+
+void graft_survey_free(graft_survey_t *s)
+{
+    if (!s)
+        return;
+    free(s->path);
+    free(s->name);
+    free(s->round);
+    free(s->data);
+    free((char *)s->design.weight);
+    free((char *)s->design.psu);
+    free((char *)s->design.fpc);
+    for (size_t i = 0; i < s->design.n_strata; i++)
+        free((char *)s->design.strata[i]);
+    for (size_t i = 0; i < s->n_missing; i++) {
+        free((char *)s->missing[i].column);
+        free((double *)s->missing[i].codes);
+    }
+    free(s->missing);
+    for (size_t i = 0; i < s->n_labels; i++) {
+        free((char *)s->labels[i].column);
+        graft_labelset_free((graft_labelset_t *)s->labels[i].labels);
+    }
+    free(s->labels);
+    free(s);
+}

@@ -1,0 +1,369 @@
+/*
+ * test_cli.c - the command line end to end: every bad-input case reaches
+ * one "graft: FILE:LINE:COL: message" line, its documented exit code and no
+ * output file; good input gives the expected description.
+ *
+ * The binary under test is $GRAFT_BIN (set by `make check`), else ./graft.
+ */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+typedef struct run_result {
+    int status;
+    char out[1 << 16];
+    char err[8192];
+} run_result_t;
+
+static run_result_t R;
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(path);
+}
+
+/* Run graft with the NULL-terminated arguments; fill R. */
+static void run(const char *arg, ...)
+{
+    const char *bin = getenv("GRAFT_BIN") ? getenv("GRAFT_BIN") : "./graft";
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)bin;
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    char out_path[] = "/tmp/graft_cli_out_XXXXXX";
+    char err_path[] = "/tmp/graft_cli_err_XXXXXX";
+    int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+    assert_true(out_fd >= 0 && err_fd >= 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    close(out_fd);
+    close(err_fd);
+    R.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    slurp(out_path, R.out, sizeof R.out);
+    slurp(err_path, R.err, sizeof R.err);
+}
+
+/* The run failed with exit code CODE and exactly the message MSG. */
+static void expect_error(int code, const char *msg)
+{
+    char want[4096];
+    snprintf(want, sizeof want, "graft: %s\n", msg);
+    if (strcmp(R.err, want) != 0)
+        fail_msg("stderr:\n  got:  %s  want: %s", R.err, want);
+    assert_int_equal(R.status, code);
+}
+
+#define D "tests/data/cli/"
+#define OUT "/tmp/graft_cli_test_out.txt"
+
+/* Describe FILE with the test design; -o OUT must not be left behind. */
+static void describe_bad(const char *file, int code, const char *msg)
+{
+    unlink(OUT);
+    run("describe", file, "--weight", "w", "--strata", "s", "--psu", "p",
+        "-o", OUT, NULL);
+    expect_error(code, msg);
+    assert_false(test_file_exists(OUT));
+}
+
+/* ---- input files ---------------------------------------------------- */
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    describe_bad(D "nope.csv", 66,
+                 D "nope.csv: cannot open: No such file or directory");
+}
+
+static void test_directory(void **state)
+{
+    (void)state;
+    unlink(OUT);
+    run("describe", "tests/data/cli", "--weight", "w", "-o", OUT, NULL);
+    assert_int_equal(R.status, 74);
+    assert_non_null(strstr(R.err, "graft: tests/data/cli: "));
+    assert_false(test_file_exists(OUT));
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    describe_bad(D "empty.csv", 65, D "empty.csv: file is empty");
+}
+
+static void test_header_only(void **state)
+{
+    (void)state;
+    describe_bad(D "header_only.csv", 65,
+                 D "header_only.csv:2: header only: no data rows");
+}
+
+static void test_duplicate_name(void **state)
+{
+    (void)state;
+    describe_bad(D "dup_header.csv", 65,
+                 D "dup_header.csv:1:4: duplicate column name 'id' "
+                   "(columns 1 and 4)");
+}
+
+static void test_empty_name(void **state)
+{
+    (void)state;
+    describe_bad(D "empty_name.csv", 65,
+                 D "empty_name.csv:1:2: column 2 has an empty name");
+}
+
+static void test_extra_field(void **state)
+{
+    (void)state;
+    describe_bad(D "extra_field.csv", 65,
+                 D "extra_field.csv:3:5: row has 5 fields, the header has 4");
+}
+
+static void test_short_row(void **state)
+{
+    (void)state;
+    describe_bad(D "short_row.csv", 65,
+                 D "short_row.csv:3:4: row has 3 fields, the header has 4");
+}
+
+static void test_open_quote(void **state)
+{
+    (void)state;
+    describe_bad(D "open_quote.csv", 65,
+                 D "open_quote.csv:3:3: unterminated quoted field");
+}
+
+static void test_bad_utf8(void **state)
+{
+    (void)state;
+    describe_bad(D "bad_utf8.csv", 65,
+                 D "bad_utf8.csv:3:3: invalid UTF-8 byte 0xFF in column 's'");
+}
+
+static void test_fake_sav(void **state)
+{
+    (void)state;
+    unlink(OUT);
+    run("describe", D "fake.sav", "--weight", "w", "-o", OUT, NULL);
+    assert_int_equal(R.status, 65);
+    assert_non_null(strstr(R.err, "graft: " D "fake.sav: "));
+    assert_false(test_file_exists(OUT));
+}
+
+static void test_fake_dta(void **state)
+{
+    (void)state;
+    unlink(OUT);
+    run("describe", D "fake.dta", "--weight", "w", "-o", OUT, NULL);
+    assert_int_equal(R.status, 65);
+    assert_non_null(strstr(R.err, "graft: " D "fake.dta: "));
+    assert_false(test_file_exists(OUT));
+}
+
+/* A real .sav cut in half is a truncated file, not a crash. */
+static void test_truncated_sav(void **state)
+{
+    (void)state;
+    const char *src = "tests/data/stat/survey.sav";
+    const char *cut = "/tmp/graft_cli_truncated.sav";
+    FILE *in = fopen(src, "rb");
+    assert_non_null(in);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, in);
+    fclose(in);
+    FILE *out = fopen(cut, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(buf, 1, n / 2, out), n / 2);
+    fclose(out);
+    unlink(OUT);
+    run("describe", cut, "--weight", "1", "-o", OUT, NULL);
+    assert_int_equal(R.status, 65);
+    assert_non_null(strstr(R.err, "graft: /tmp/graft_cli_truncated.sav:"));
+    assert_false(test_file_exists(OUT));
+    unlink(cut);
+}
+
+/* ---- design columns and values ------------------------------------ */
+
+static void test_unknown_columns(void **state)
+{
+    (void)state;
+    run("describe", D "good.csv", "--weight", "ww", NULL);
+    expect_error(65, D "good.csv: unknown column 'ww' in --weight "
+                       "(did you mean 'w'?)");
+    run("describe", D "good.csv", "--weight", "w", "--strata", "s,zone",
+        NULL);
+    expect_error(65, D "good.csv: unknown column 'zone' in --strata");
+    run("describe", D "good.csv", "--weight", "w", "--psu", "P", NULL);
+    expect_error(65, D "good.csv: unknown column 'P' in --psu "
+                       "(did you mean 'p'?)");
+    run("describe", D "good.csv", "--weight", "w", "--fpc", "fcp", NULL);
+    expect_error(65, D "good.csv: unknown column 'fcp' in --fpc");
+}
+
+static void test_weights(void **state)
+{
+    (void)state;
+    describe_bad(D "weight_text.csv", 65,
+                 D "weight_text.csv:3:2: weight 'w' is not a number ('abc')");
+    describe_bad(D "weight_negative.csv", 65,
+                 D "weight_negative.csv:3:2: weight 'w' is negative (-3.1)");
+    describe_bad(D "weight_nan.csv", 65,
+                 D "weight_nan.csv:3:2: weight 'w' is NaN");
+    describe_bad(D "weight_inf.csv", 65,
+                 D "weight_inf.csv:3:2: weight 'w' is infinite");
+    describe_bad(D "weight_missing.csv", 65,
+                 D "weight_missing.csv:3:2: missing weight value in 'w'");
+}
+
+static void test_missing_design_values(void **state)
+{
+    (void)state;
+    describe_bad(D "stratum_missing.csv", 65,
+                 D "stratum_missing.csv:3:3: missing stratum value in 's'");
+    describe_bad(D "psu_missing.csv", 65,
+                 D "psu_missing.csv:3:4: missing PSU value in 'p'");
+}
+
+static void test_shared_psu(void **state)
+{
+    (void)state;
+    describe_bad(D "shared_psu.csv", 65,
+                 D "shared_psu.csv:4:4: PSU 'p' = 2 is in strata '1' and "
+                   "'2'; if PSU ids repeat across strata, use --nest");
+    run("describe", D "shared_psu.csv", "--weight", "w", "--strata", "s",
+        "--psu", "p", "--nest", NULL);
+    assert_int_equal(R.status, 0);
+}
+
+static void test_usage(void **state)
+{
+    (void)state;
+    run("describe", D "good.csv", NULL);
+    expect_error(64, "a design needs --weight COLUMN (or --weight 1 for an "
+                     "unweighted analysis)");
+    run("describe", D "good.csv", "--weight", "w", "--lonely-psu", "drop",
+        NULL);
+    expect_error(64, "--lonely-psu: 'drop' is not one of fail, remove, "
+                     "certainty, adjust, average");
+    run("describe", D "good.csv", "--weight", "w", "--bogus", NULL);
+    expect_error(64, "describe: unknown option '--bogus' (see graft "
+                     "describe --help)");
+    run("describe", D "good.csv", "--weight", "w", "--format", "xml", NULL);
+    expect_error(64, "--format: 'xml' must be text, csv or json");
+    run("describe", D "good.csv", "--weight", "w", "--missing", "8,x", NULL);
+    expect_error(64, "--missing:1:3: '8,x' is not a comma-separated list of "
+                     "numbers");
+    run("frobnicate", NULL);
+    expect_error(64, "unknown command 'frobnicate' (try graft --help)");
+}
+
+/* ---- good input ----------------------------------------------------- */
+
+static void test_describe_good(void **state)
+{
+    (void)state;
+    run("describe", D "good.csv", "--weight", "w", "--strata", "s", "--psu",
+        "p", "--lonely-psu", "adjust", "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_string_equal(R.err, "");
+    /* 5 rows, weight sum 6, 3 strata, 5 PSUs; stratum 3 has one PSU; the
+     * zero-weight row's PSU does not count for df: (4 - 3) = 1. */
+    assert_non_null(strstr(R.out, "data,,rows,,5\n"));
+    assert_non_null(strstr(R.out, "weights,,sum,,6\n"));
+    assert_non_null(strstr(R.out, "weights,,zero,,1\n"));
+    assert_non_null(strstr(R.out, "design,,strata,,3\n"));
+    assert_non_null(strstr(R.out, "design,,psus,,5\n"));
+    assert_non_null(strstr(R.out, "design,,single_psu_strata,,1\n"));
+    assert_non_null(strstr(R.out, "single_psu_stratum,,3,,1\n"));
+    assert_non_null(strstr(R.out, "design,,df,,1\n"));
+}
+
+static void test_output_file(void **state)
+{
+    (void)state;
+    unlink(OUT);
+    run("describe", D "good.csv", "--weight", "w", "--format", "json", "-o",
+        OUT, NULL);
+    assert_int_equal(R.status, 0);
+    assert_string_equal(R.out, "");
+    FILE *f = fopen(OUT, "r");
+    assert_non_null(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(buf, "\"rows\": 5"));
+    unlink(OUT);
+}
+
+/* An existing output is replaced only on success. */
+static void test_output_kept_on_failure(void **state)
+{
+    (void)state;
+    FILE *f = fopen(OUT, "w");
+    assert_non_null(f);
+    fputs("precious\n", f);
+    fclose(f);
+    run("describe", D "weight_text.csv", "--weight", "w", "-o", OUT, NULL);
+    assert_int_equal(R.status, 65);
+    f = fopen(OUT, "r");
+    assert_non_null(f);
+    char buf[64] = "";
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "precious\n");
+    unlink(OUT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_directory),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_header_only),
+        cmocka_unit_test(test_duplicate_name),
+        cmocka_unit_test(test_empty_name),
+        cmocka_unit_test(test_extra_field),
+        cmocka_unit_test(test_short_row),
+        cmocka_unit_test(test_open_quote),
+        cmocka_unit_test(test_bad_utf8),
+        cmocka_unit_test(test_fake_sav),
+        cmocka_unit_test(test_fake_dta),
+        cmocka_unit_test(test_truncated_sav),
+        cmocka_unit_test(test_unknown_columns),
+        cmocka_unit_test(test_weights),
+        cmocka_unit_test(test_missing_design_values),
+        cmocka_unit_test(test_shared_psu),
+        cmocka_unit_test(test_usage),
+        cmocka_unit_test(test_describe_good),
+        cmocka_unit_test(test_output_file),
+        cmocka_unit_test(test_output_kept_on_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,249 @@
+/*
+ * test_design.c - the design module against R's survey package.
+ *
+ * tests/ref/design_summary.csv (made by tests/R/design_ref.R) holds, per
+ * case, what R's svydesign says about the data: strata, PSUs, PSUs per
+ * stratum, single-PSU strata, degf(), and the weight statistics.  Each case
+ * is described here through graft_describe_file and compared.
+ */
+#include "test_util.h"
+#include "graft_describe.h"
+#include "graft_design.h"
+
+#include <gsl/gsl_errno.h>
+
+#define REF "tests/ref/design_summary.csv"
+#define MAX_CASES 32
+#define MAX_FIELDS 24
+
+typedef struct ref_case {
+    char field[MAX_FIELDS][128];
+    size_t n;
+} ref_case_t;
+
+typedef struct ref_table {
+    char header[MAX_FIELDS][32];
+    size_t n_fields;
+    ref_case_t cases[MAX_CASES];
+    size_t n_cases;
+} ref_table_t;
+
+static ref_table_t T;
+
+static graft_error_t ref_header(void *ctx, const graft_column_t *cols,
+                                size_t ncols, graft_diag_t *diag)
+{
+    (void)diag;
+    ref_table_t *t = ctx;
+    assert_true(ncols <= MAX_FIELDS);
+    for (size_t i = 0; i < ncols; i++)
+        snprintf(t->header[i], sizeof t->header[i], "%s", cols[i].name);
+    t->n_fields = ncols;
+    return GRAFT_OK;
+}
+
+static graft_error_t ref_row(void *ctx, const graft_cell_t *cells,
+                             size_t ncols, unsigned long line,
+                             graft_diag_t *diag)
+{
+    (void)line;
+    (void)diag;
+    ref_table_t *t = ctx;
+    assert_true(t->n_cases < MAX_CASES);
+    ref_case_t *c = &t->cases[t->n_cases++];
+    for (size_t i = 0; i < ncols; i++)
+        snprintf(c->field[i], sizeof c->field[i], "%s",
+                 cells[i].str ? cells[i].str : "");
+    c->n = ncols;
+    return GRAFT_OK;
+}
+
+static const char *get(const ref_case_t *c, const char *name)
+{
+    for (size_t i = 0; i < T.n_fields; i++)
+        if (strcmp(T.header[i], name) == 0)
+            return c->field[i];
+    fail_msg("reference column '%s' missing", name);
+    return NULL;
+}
+
+static double num(const ref_case_t *c, const char *name)
+{
+    return strtod(get(c, name), NULL);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    graft_diag_t diag;
+    memset(&T, 0, sizeof T);
+    graft_error_t rc = graft_read(REF, NULL, ref_header, ref_row, &T, &diag);
+    if (rc != GRAFT_OK) {
+        char buf[2200];
+        fprintf(stderr, "%s\n", graft_diag_format(&diag, buf, sizeof buf));
+        return -1;
+    }
+    return T.n_cases >= 9 ? 0 : -1;
+}
+
+/* Describe the case's file under the case's design and compare with R. */
+static void check_case(const char *name)
+{
+    const ref_case_t *c = NULL;
+    for (size_t i = 0; i < T.n_cases; i++)
+        if (strcmp(T.cases[i].field[0], name) == 0)
+            c = &T.cases[i];
+    assert_non_null(c);
+    const char *file = get(c, "file");
+    if (strncmp(file, "../shared/", 10) == 0 && !test_file_exists(file)) {
+        printf("SKIP %s: %s is absent in this clone\n", name, file);
+        skip();
+    }
+    char strata[128];
+    snprintf(strata, sizeof strata, "%s", get(c, "strata"));
+    graft_design_spec_t spec = {0};
+    spec.weight = get(c, "weight");
+    for (char *tok = strtok(strata, ":"); tok; tok = strtok(NULL, ":"))
+        spec.strata[spec.n_strata++] = tok;
+    spec.psu = *get(c, "psu") ? get(c, "psu") : NULL;
+    spec.fpc = *get(c, "fpc") ? get(c, "fpc") : NULL;
+    spec.nest = strcmp(get(c, "nest"), "true") == 0;
+    spec.lonely = GRAFT_LONELY_ADJUST;
+
+    graft_describe_t *d = NULL;
+    graft_diag_t diag;
+    graft_error_t rc = graft_describe_file(file, NULL, &spec, &d, &diag);
+    if (rc != GRAFT_OK) {
+        char buf[2200];
+        fail_msg("%s: %s", name, graft_diag_format(&diag, buf, sizeof buf));
+    }
+    const graft_design_summary_t *g = &d->design;
+    assert_int_equal(g->n_rows, (size_t)num(c, "n_rows"));
+    assert_int_equal(g->n_zero_weight, (size_t)num(c, "n_zero_weight"));
+    assert_close(g->sum_w, num(c, "sum_w"), REL_TOL, 0);
+    assert_close(g->min_w, num(c, "min_w"), REL_TOL, 0);
+    assert_close(g->max_w, num(c, "max_w"), REL_TOL, 0);
+    assert_close(g->cv_w, num(c, "cv_w"), REL_TOL, 1e-12);
+    assert_close(g->kish_n, num(c, "kish_n"), REL_TOL, 0);
+    assert_int_equal(g->n_strata, (size_t)num(c, "n_strata"));
+    assert_int_equal(g->n_psu, (size_t)num(c, "n_psu"));
+    assert_int_equal(g->psu_min, (size_t)num(c, "psu_min"));
+    assert_close(g->psu_median, num(c, "psu_median"), 0, 0);
+    assert_int_equal(g->psu_max, (size_t)num(c, "psu_max"));
+    assert_int_equal(g->n_lonely, (size_t)num(c, "n_lonely"));
+    assert_int_equal(g->df, (long)num(c, "degf"));
+    graft_describe_free(d);
+}
+
+static void test_apiclus1(void **s) { (void)s; check_case("apiclus1"); }
+static void test_apistrat(void **s) { (void)s; check_case("apistrat"); }
+static void test_apiclus2(void **s) { (void)s; check_case("apiclus2_stage1"); }
+static void test_nhanes(void **s) { (void)s; check_case("nhanes"); }
+static void test_demo1(void **s) { (void)s; check_case("demo_round1"); }
+static void test_demo2(void **s) { (void)s; check_case("demo_round2"); }
+static void test_tun_r7(void **s) { (void)s; check_case("tun_r7"); }
+static void test_tun_r8(void **s) { (void)s; check_case("tun_r8"); }
+static void test_tun_r9(void **s) { (void)s; check_case("tun_r9"); }
+
+/* ---- the design module directly ------------------------------------ */
+
+static graft_column_t COLS[] = {
+    {"w", NULL, GRAFT_COL_NUMERIC, NULL},
+    {"s", NULL, GRAFT_COL_NUMERIC, NULL},
+    {"p", NULL, GRAFT_COL_NUMERIC, NULL},
+    {"f", NULL, GRAFT_COL_NUMERIC, NULL},
+};
+
+static graft_cell_t num_cell(double v)
+{
+    graft_cell_t c = {GRAFT_CELL_NUMBER, v, NULL, 0};
+    return c;
+}
+
+static graft_design_t *design_with(graft_lonely_t lonely, const char *fpc,
+                                   const double (*rows)[4], size_t n,
+                                   graft_error_t want_finish)
+{
+    graft_design_spec_t spec = {0};
+    spec.weight = "w";
+    spec.strata[0] = "s";
+    spec.n_strata = 1;
+    spec.psu = "p";
+    spec.fpc = fpc;
+    spec.lonely = lonely;
+    graft_design_t *d = graft_design_alloc(&spec);
+    graft_diag_t diag;
+    assert_non_null(d);
+    assert_int_equal(graft_design_bind(d, "mem.csv", COLS, 4, &diag),
+                     GRAFT_OK);
+    for (size_t i = 0; i < n; i++) {
+        graft_cell_t cells[4];
+        for (size_t k = 0; k < 4; k++)
+            cells[k] = num_cell(rows[i][k]);
+        graft_design_obs_t obs;
+        assert_int_equal(graft_design_row(d, cells, i + 2, &obs, &diag),
+                         GRAFT_OK);
+        assert_close(obs.weight, rows[i][0], 0, 0);
+    }
+    assert_int_equal(graft_design_finish(d, &diag), want_finish);
+    return d;
+}
+
+static const double LONELY_ROWS[][4] = {
+    {1.5, 1, 1, 10}, {2.5, 1, 2, 10}, {3.5, 2, 7, 4}, {1.0, 2, 7, 4},
+};
+
+static void test_lonely_fail(void **state)
+{
+    (void)state;
+    graft_diag_t diag;
+    graft_design_t *d =
+        design_with(GRAFT_LONELY_FAIL, NULL, LONELY_ROWS, 4, GRAFT_OK);
+    assert_int_equal(graft_design_check_lonely(d, &diag),
+                     GRAFT_ERR_LONELY_PSU);
+    char buf[2200];
+    assert_string_equal(graft_diag_format(&diag, buf, sizeof buf),
+                        "mem.csv: stratum '2' has a single PSU; choose "
+                        "--lonely-psu remove, certainty, adjust or average");
+    assert_int_equal(graft_exit_code(diag.code), 65);
+    graft_design_free(d);
+    d = design_with(GRAFT_LONELY_ADJUST, NULL, LONELY_ROWS, 4, GRAFT_OK);
+    assert_int_equal(graft_design_check_lonely(d, &diag), GRAFT_OK);
+    graft_design_free(d);
+}
+
+static void test_fpc(void **state)
+{
+    (void)state;
+    graft_diag_t diag;
+    /* Stratum 1: 2 of 10 PSUs; stratum 2: 1 of 4. */
+    graft_design_t *d =
+        design_with(GRAFT_LONELY_ADJUST, "f", LONELY_ROWS, 4, GRAFT_OK);
+    assert_close(graft_design_stratum_fraction(d, 0), 0.2, 1e-15, 0);
+    assert_close(graft_design_stratum_fraction(d, 1), 0.25, 1e-15, 0);
+    graft_design_free(d);
+    /* Fractions are taken as given. */
+    static const double frac[][4] = {{1, 1, 1, 0.3}, {1, 1, 2, 0.3}};
+    d = design_with(GRAFT_LONELY_ADJUST, "f", frac, 2, GRAFT_OK);
+    assert_close(graft_design_stratum_fraction(d, 0), 0.3, 0, 0);
+    graft_design_free(d);
+    /* More PSUs sampled than the population holds. */
+    static const double over[][4] = {{1, 1, 1, 2}, {1, 1, 2, 2}, {1, 1, 3, 2}};
+    d = design_with(GRAFT_LONELY_ADJUST, "f", over, 3, GRAFT_ERR_FPC);
+    graft_design_free(d);
+    (void)diag;
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_apiclus1), cmocka_unit_test(test_apistrat),
+        cmocka_unit_test(test_apiclus2), cmocka_unit_test(test_nhanes),
+        cmocka_unit_test(test_demo1),    cmocka_unit_test(test_demo2),
+        cmocka_unit_test(test_tun_r7),   cmocka_unit_test(test_tun_r8),
+        cmocka_unit_test(test_tun_r9),   cmocka_unit_test(test_lonely_fail),
+        cmocka_unit_test(test_fpc),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -66,6 +66,10 @@ typedef struct graft_read_opts {
     size_t chunk_size;                   /* CSV read size; 0 = 64 KiB */
     const graft_missing_spec_t *missing; /* extra missing codes */
     size_t n_missing;
+    const char *const *exempt;           /* columns the every-column codes
+                                            leave alone (the design's: a
+                                            weight of 9 is a weight) */
+    size_t n_exempt;
     const graft_label_spec_t *labels;    /* labels for columns by name */
     size_t n_labels;
 } graft_read_opts_t;

@@ -101,6 +101,11 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
                     w->miss[c].codes[1] = m->codes;
                     w->miss[c].n[1] = m->n_codes;
                 }
+                for (size_t k = 0; k < o->n_exempt; k++) {
+                    int c = column_index(cols, ncols, o->exempt[k]);
+                    if (c >= 0)
+                        w->miss[c].n[1] = 0;
+                }
                 continue;
             }
             int c = column_index(cols, ncols, m->column);

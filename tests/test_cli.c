@@ -303,6 +303,36 @@ static void test_describe_good(void **state)
     assert_non_null(strstr(R.out, "design,,df,,1\n"));
 }
 
+/* --missing applies to every column but the design's: a weight or PSU
+ * of 2 stays, the id 2 becomes missing. */
+static void test_missing_codes(void **state)
+{
+    (void)state;
+    run("describe", D "good.csv", "--weight", "w", "--psu", "p",
+        "--missing", "2,1.5", "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "column,id,missing,,1\n"));
+    assert_non_null(strstr(R.out, "column,s,missing,,2\n"));
+    assert_non_null(strstr(R.out, "column,w,missing,,0\n"));
+    assert_non_null(strstr(R.out, "column,p,missing,,0\n"));
+    assert_non_null(strstr(R.out, "weights,,sum,,6\n"));
+}
+
+/* A survey file's labels name the strata; flags override its design. */
+static void test_survey_file(void **state)
+{
+    (void)state;
+    run("describe", "surveys/demo/round1.ini", "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "single_psu_stratum,,Capital rural,,1\n"));
+    assert_non_null(strstr(R.out, "value,zone,6,Capital,"));
+    assert_non_null(strstr(R.out, "design,,df,,194\n"));
+    run("describe", "--survey", "surveys/demo/round1.ini", "--psu", "id",
+        "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "design,,psus,,2469\n"));
+}
+
 static void test_output_file(void **state)
 {
     (void)state;
@@ -362,6 +392,8 @@ int main(void)
         cmocka_unit_test(test_shared_psu),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_describe_good),
+        cmocka_unit_test(test_missing_codes),
+        cmocka_unit_test(test_survey_file),
         cmocka_unit_test(test_output_file),
         cmocka_unit_test(test_output_kept_on_failure),
     };

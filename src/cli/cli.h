@@ -20,6 +20,7 @@ typedef struct cli_input {
     graft_missing_spec_t *missing; /* survey's codes + --missing */
     double *cli_codes;          /* --missing codes */
     char *strata_buf;           /* --strata, split in place */
+    const char *exempt[GRAFT_MAX_STRATA_COLUMNS + 3]; /* design columns */
 } cli_input_t;
 
 /* Flags as given, before merging. */

@@ -149,9 +149,23 @@ graft_error_t cli_input_init(cli_input_t *in, const cli_flags_t *f,
     }
     if (f->delim && !parse_delim(f->delim, &in->read.delim))
         return usage(diag, "--delim: '%s' must be ',', ';' or tab", f->delim);
-    if ((rc = merge_missing(in, f, diag)) != GRAFT_OK)
+    if ((rc = merge_missing(in, f, diag)) != GRAFT_OK ||
+        (rc = merge_design(in, f, need_design, diag)) != GRAFT_OK)
         return rc;
-    return merge_design(in, f, need_design, diag);
+    /* Codes meant for every column do not touch the design's columns. */
+    size_t n = 0;
+    const graft_design_spec_t *d = &in->design;
+    if (d->weight)
+        in->exempt[n++] = d->weight;
+    for (size_t i = 0; i < d->n_strata; i++)
+        in->exempt[n++] = d->strata[i];
+    if (d->psu)
+        in->exempt[n++] = d->psu;
+    if (d->fpc)
+        in->exempt[n++] = d->fpc;
+    in->read.exempt = in->exempt;
+    in->read.n_exempt = n;
+    return GRAFT_OK;
 }
 
 void cli_input_free(cli_input_t *in)

@@ -1,6 +1,7 @@
 # graft - plain GNU Makefile.  `make`, `make demo`, `make check`.
 .SUFFIXES:
 .DELETE_ON_ERROR:
+.SECONDARY:
 SHELL := /bin/sh
 
 CC       ?= cc
@@ -34,7 +35,7 @@ all: deps
 deps:
 	@sh .ci/deps
 
-build: graft
+build: graft libgraft.a
 
 # ./graft is the release build; sanitizer builds keep theirs under build/.
 graft: $(BUILD)/graft
@@ -63,9 +64,10 @@ $(BUILD)/tests/fuzz/%_replay: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay
 # Every test binary runs from the repository root; the suite fails if any
 # binary fails, after all have run.
 check: deps
+	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: $(BUILD)/graft graft libgraft.a $(TESTS) $(FUZZ_REPLAY)
+run-tests: $(BUILD)/graft $(TESTS) $(FUZZ_REPLAY)
 	@failed=0; \
 	for t in $(TESTS); do \
 	    echo "== $$t"; \

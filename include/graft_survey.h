@@ -7,12 +7,14 @@
  *   [design]   weight, strata, psu, fpc, nest, lonely_psu
  *   [missing]  COLUMN = code, code, ...
  *   [labels.COLUMN]  code = label
+ *   [derive]   NAME = expression (harmonized variables)
  */
 #ifndef GRAFT_SURVEY_H
 #define GRAFT_SURVEY_H
 
 #include <stddef.h>
 #include "graft_design.h"
+#include "graft_spec.h"
 #include "graft_error.h"
 #include "graft_reader.h"
 
@@ -33,6 +35,9 @@ typedef struct graft_survey {
     size_t n_missing;
     graft_label_spec_t *labels;    /* [labels.COLUMN]; sets owned */
     size_t n_labels;
+    graft_derived_spec_t *derived; /* [derive] NAME = EXPR, in order;
+                                      strings owned, src.file borrows path */
+    size_t n_derived;
 } graft_survey_t;
 
 /* Load the survey file PATH into *OUT (the caller's, freed with

@@ -29,6 +29,7 @@ static const char *const error_text[] = {
     [GRAFT_ERR_WRITE] = "write error",
     [GRAFT_ERR_FPC] = "invalid finite population correction",
     [GRAFT_ERR_INTERNAL] = "internal error",
+    [GRAFT_ERR_VALUE] = "non-numeric value",
 };
 
 const char *graft_strerror(graft_error_t code)

@@ -1,15 +1,13 @@
 /*
  * survey.c - survey files through inih.
  *
- * inih is set up for long lines (expressions), no inline comments (a ';'
- * may appear in a label) and to stop at the first error; its handler cannot
- * say why it failed, so the first message is kept in the load context and
- * ini_parse's line number is attached to it.
+ * Parsed through graft_ini_parse() (inih with positions); the first
+ * message is kept in the load context.
  */
 #include "graft_survey.h"
+#include "graft_ini.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,12 +252,31 @@ static int design_key(load_ctx_t *c, const char *name, const char *value)
                 "design");
 }
 
-static int handler(void *user, const char *section, const char *name,
-                   const char *value)
+static int add_derived(load_ctx_t *c, const char *name, const char *value,
+                       unsigned long line, unsigned long col)
 {
-    load_ctx_t *c = user;
-    if (c->rc != GRAFT_OK)
-        return 0;
+    graft_survey_t *s = c->s;
+    graft_derived_spec_t *d =
+        realloc(s->derived, (s->n_derived + 1) * sizeof *d);
+    if (!d)
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    s->derived = d;
+    d = &d[s->n_derived];
+    memset(d, 0, sizeof *d);
+    d->name = dup_str(name);
+    d->expr = dup_str(value);
+    d->src = (graft_source_t){s->path, line, col};
+    s->n_derived++;
+    if (!d->name || !d->expr)
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    return 1;
+}
+
+static int dispatch(load_ctx_t *c, const char *section, const char *name,
+                    const char *value, unsigned long line, unsigned long col)
+{
+    if (strcmp(section, "derive") == 0)
+        return add_derived(c, name, value, line, col);
     if (strcmp(section, "survey") == 0)
         return survey_key(c, name, value);
     if (strcmp(section, "design") == 0)
@@ -269,9 +286,21 @@ static int handler(void *user, const char *section, const char *name,
     if (strncmp(section, "labels.", 7) == 0 && section[7])
         return add_label(c, section + 7, name, value);
     return fail(c, GRAFT_ERR_SURVEY_FILE,
-                "unknown section [%s] (expected survey, design, missing or "
-                "labels.COLUMN)%s",
+                "unknown section [%s] (expected survey, design, missing, "
+                "derive or labels.COLUMN)%s",
                 section, "");
+}
+
+static graft_error_t handler(void *user, const char *section,
+                             const char *name, const char *value,
+                             unsigned long line, unsigned long col, char *msg,
+                             size_t msg_size)
+{
+    load_ctx_t *c = user;
+    if (dispatch(c, section, name, value, line, col))
+        return GRAFT_OK;
+    snprintf(msg, msg_size, "%s", c->msg);
+    return c->rc;
 }
 
 /* DATA relative to the folder of PATH, unless absolute. */
@@ -299,30 +328,9 @@ graft_error_t graft_survey_load(const char *path, graft_survey_t **out,
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
                               "out of memory");
     }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        graft_survey_free(s);
-        return graft_diag_set(diag, GRAFT_ERR_OPEN, path, 0, 0,
-                              "cannot open: %s", strerror(e));
-    }
-    ini_use_stack = false;
-    ini_allow_realloc = true;
-    ini_max_line = 1 << 20;
-    ini_stop_on_first_error = true;
-    ini_allow_inline_comments = false;
     load_ctx_t c = {s, GRAFT_OK, ""};
-    int line = ini_parse_file(f, handler, &c);
-    fclose(f);
-    if (line != 0 || c.rc != GRAFT_OK) {
-        graft_error_t rc = c.rc != GRAFT_OK ? c.rc : GRAFT_ERR_SURVEY_FILE;
-        if (line == -2)
-            rc = GRAFT_ERR_NOMEM;
-        graft_diag_set(diag, rc, path, line > 0 ? (unsigned long)line : 0, 0,
-                       "%s",
-                       c.msg[0] ? c.msg
-                                : "not a valid INI line (expected "
-                                  "[section] or key = value)");
+    graft_error_t rc = graft_ini_parse(path, handler, &c, diag);
+    if (rc != GRAFT_OK) {
         graft_survey_free(s);
         return rc;
     }
@@ -363,5 +371,10 @@ void graft_survey_free(graft_survey_t *s)
         graft_labelset_free((graft_labelset_t *)s->labels[i].labels);
     }
     free(s->labels);
+    for (size_t i = 0; i < s->n_derived; i++) {
+        free((char *)s->derived[i].name);
+        free((char *)s->derived[i].expr);
+    }
+    free(s->derived);
     free(s);
 }

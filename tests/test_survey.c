@@ -47,7 +47,8 @@ static void test_all_keys(void **state)
           "data = /abs/data.csv\ndelim = ;\nmissing = -1, 98.5\n"
           "[design]\nweight = 1\nstrata = a, b ,c\nfpc = f\nnest = no\n"
           "lonely_psu = average\n"
-          "[labels.region]\nTN = Tunis ; Carthage\n7 = Sfax\n",
+          "[labels.region]\nTN = Tunis ; Carthage\n7 = Sfax\n"
+          "[derive]\npaid_school = Q49C in 1..3\nany_paid =  any(paid_school)\n",
           f);
     fclose(f);
     graft_survey_t *s = NULL;
@@ -70,6 +71,12 @@ static void test_all_keys(void **state)
     assert_string_equal(graft_labelset_str(s->labels[0].labels, "TN"),
                         "Tunis ; Carthage");
     assert_string_equal(graft_labelset_num(s->labels[0].labels, 7), "Sfax");
+    assert_int_equal(s->n_derived, 2);
+    assert_string_equal(s->derived[1].name, "any_paid");
+    assert_string_equal(s->derived[1].expr, "any(paid_school)");
+    assert_int_equal(s->derived[1].src.line, 19);
+    assert_int_equal(s->derived[1].src.col, 13);
+    assert_string_equal(s->derived[1].src.file, path);
     graft_survey_free(s);
     unlink(path);
 }
@@ -117,7 +124,8 @@ static void test_bad_files(void **state)
                "[design]");
     expect_bad("unknown_section.ini", GRAFT_ERR_SURVEY_FILE,
                "tests/data/survey/unknown_section.ini:4: unknown section "
-               "[weird] (expected survey, design, missing or labels.COLUMN)");
+               "[weird] (expected survey, design, missing, derive or "
+               "labels.COLUMN)");
     expect_bad("bad_nest.ini", GRAFT_ERR_SURVEY_FILE,
                "tests/data/survey/bad_nest.ini:3: nest 'maybe' must be true "
                "or false");

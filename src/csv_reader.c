@@ -1,0 +1,680 @@
+/*
+ * csv_reader.c - graft_read_csv(): streaming CSV through libcsv.
+ *
+ * The input arrives in chunks (fread of opts->chunk_size bytes, or slices of
+ * a caller's buffer) and is handed to libcsv one physical line at a time:
+ * every piece passed to csv_parse() ends at a CR or LF or at the end of the
+ * chunk.  The reader therefore always knows the line of the bytes libcsv is
+ * looking at, which gives exact line numbers with CRLF, blank lines (which
+ * libcsv skips silently) and quoted fields spanning lines, whatever the chunk
+ * borders are.
+ *
+ * Before parsing starts, the first bytes are held back until the UTF-8 byte
+ * order mark can be recognised and, when no delimiter is given, until the
+ * header line is complete so that the delimiter can be counted in it.
+ *
+ * libcsv callbacks cannot abort: the first error is stored in the context,
+ * later callbacks do nothing, and the error is checked after every call.
+ */
+#include "graft_reader.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CSV_DEFAULT_CHUNK 65536
+#define CSV_SNIFF_MAX (1u << 20) /* bytes of header scanned for a delimiter */
+#define CSV_NUM_STACK 128        /* numbers shorter than this avoid malloc */
+
+typedef struct csv_field {
+    size_t off, len; /* in csv_ctx_t.text; text[off + len] == '\0' */
+} csv_field_t;
+
+typedef struct csv_ctx {
+    const char *file;
+    graft_header_fn header;
+    graft_row_fn row;
+    void *user;
+    graft_diag_t *diag;
+    graft_error_t rc; /* first error; GRAFT_OK until then */
+    struct csv_parser parser;
+    unsigned char delim; /* 0 until detected */
+
+    /* prelude: held-back first bytes, BOM and delimiter detection */
+    int started;
+    unsigned char *pre;
+    size_t pre_len, pre_cap, bom;
+    size_t sniff_pos, sniff_count[3];
+    int sniff_quote, sniff_content, sniff_done;
+
+    /* position */
+    unsigned long line;        /* line of the bytes being parsed */
+    unsigned long record_line; /* line where the current record starts */
+    unsigned long field_line;  /* line where the current field starts */
+    unsigned long header_end;  /* last line of the header record */
+    int in_record, after_cr;
+
+    /* the record being assembled; reused for every record */
+    char *text;
+    size_t text_len, text_cap;
+    csv_field_t *fields;
+    size_t nfields, fields_cap;
+
+    /* after the header */
+    int have_header;
+    size_t ncols;
+    char *names;           /* copy of the header's text */
+    graft_column_t *cols;  /* names point into names */
+    graft_cell_t *cells;
+    unsigned long nrows;
+} csv_ctx_t;
+
+/* ---- small helpers -------------------------------------------------- */
+
+/* P (an array of *CAP elements of SIZE bytes) grown to hold at least NEED
+ * >= 1 elements: P itself when it is large enough, or NULL when out of
+ * memory (P is then still valid and still the caller's). */
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) {
+        if (n > ((size_t)-1 / 2) / size)
+            return NULL;
+        n *= 2;
+    }
+    void *q = realloc(p, n * size);
+    if (q)
+        *cap = n;
+    return q;
+}
+
+static graft_error_t fail(csv_ctx_t *c, graft_error_t code, unsigned long line,
+                          unsigned long col, const char *msg)
+{
+    c->rc = graft_diag_set(c->diag, code, c->file, line, col, "%s", msg);
+    return c->rc;
+}
+
+static graft_error_t nomem(csv_ctx_t *c)
+{
+    return fail(c, GRAFT_ERR_NOMEM, 0, 0, "out of memory");
+}
+
+/* Index of the first byte of S[0..N) that is NUL or starts an invalid UTF-8
+ * sequence (overlong, surrogate, above U+10FFFF or truncated), or N when
+ * the text is valid.  Ranges from RFC 3629, section 4. */
+static size_t utf8_bad(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = s[i];
+        size_t k;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (b == 0)
+            return i;
+        if (b < 0x80) {
+            i++;
+            continue;
+        }
+        if (b >= 0xC2 && b <= 0xDF)
+            k = 1;
+        else if (b >= 0xE0 && b <= 0xEF) {
+            k = 2;
+            if (b == 0xE0)
+                lo = 0xA0; /* overlong */
+            else if (b == 0xED)
+                hi = 0x9F; /* surrogates */
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            k = 3;
+            if (b == 0xF0)
+                lo = 0x90; /* overlong */
+            else if (b == 0xF4)
+                hi = 0x8F; /* above U+10FFFF */
+        } else
+            return i;
+        if (n - i <= k || s[i + 1] < lo || s[i + 1] > hi)
+            return i;
+        for (size_t j = 2; j <= k; j++)
+            if (s[i + j] < 0x80 || s[i + j] > 0xBF)
+                return i;
+        i += k + 1;
+    }
+    return n;
+}
+
+/* Check field I of the current record for NUL bytes and invalid UTF-8. */
+static graft_error_t check_text(csv_ctx_t *c, size_t i)
+{
+    const csv_field_t *f = &c->fields[i];
+    const unsigned char *s = (const unsigned char *)c->text + f->off;
+    size_t bad = utf8_bad(s, f->len);
+    if (bad == f->len)
+        return GRAFT_OK;
+    const char *name = c->have_header ? c->cols[i].name : NULL;
+    const char *pre = name ? "column '" : "the header";
+    const char *post = name ? "'" : "";
+    if (s[bad] == 0)
+        c->rc = graft_diag_set(c->diag, GRAFT_ERR_FORMAT, c->file,
+                               c->record_line, (unsigned long)(i + 1),
+                               "NUL byte in %s%s%s (not a text file?)", pre,
+                               name ? name : "", post);
+    else
+        c->rc = graft_diag_set(c->diag, GRAFT_ERR_UTF8, c->file,
+                               c->record_line, (unsigned long)(i + 1),
+                               "invalid UTF-8 byte 0x%02X in %s%s%s",
+                               (unsigned)s[bad], pre, name ? name : "", post);
+    return c->rc;
+}
+
+/* ---- the header ----------------------------------------------------- */
+
+typedef struct name_pos {
+    const char *name;
+    size_t pos;
+} name_pos_t;
+
+static int cmp_name_pos(const void *a, const void *b)
+{
+    const name_pos_t *x = a, *y = b;
+    int d = strcmp(x->name, y->name);
+    if (d)
+        return d;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Report the duplicate whose second occurrence comes first, naming both
+ * positions.  Sorting keeps this O(n log n) for very wide files. */
+static graft_error_t check_duplicates(csv_ctx_t *c)
+{
+    name_pos_t *v = malloc(c->ncols * sizeof *v);
+    if (!v)
+        return nomem(c);
+    for (size_t i = 0; i < c->ncols; i++)
+        v[i] = (name_pos_t){c->cols[i].name, i};
+    qsort(v, c->ncols, sizeof *v, cmp_name_pos);
+    size_t first = 0, second = (size_t)-1, run = 0; /* v[run]: run start */
+    for (size_t i = 1; i < c->ncols; i++) {
+        if (strcmp(v[i].name, v[run].name) != 0)
+            run = i;
+        else if (i == run + 1 && v[i].pos < second) {
+            first = v[run].pos;
+            second = v[i].pos;
+        }
+    }
+    free(v);
+    if (second == (size_t)-1)
+        return GRAFT_OK;
+    c->rc = graft_diag_set(c->diag, GRAFT_ERR_HEADER, c->file, c->record_line,
+                           (unsigned long)(second + 1),
+                           "duplicate column name '%s' (columns %zu and %zu)",
+                           c->cols[second].name, first + 1, second + 1);
+    return c->rc;
+}
+
+/* Keep the column names for the whole read (they name columns in later
+ * messages) and allocate the row's cells. */
+static graft_error_t keep_columns(csv_ctx_t *c)
+{
+    c->ncols = c->nfields;
+    c->names = malloc(c->text_len);
+    c->cols = calloc(c->ncols, sizeof *c->cols);
+    c->cells = calloc(c->ncols, sizeof *c->cells);
+    if (!c->names || !c->cols || !c->cells)
+        return nomem(c);
+    memcpy(c->names, c->text, c->text_len);
+    for (size_t i = 0; i < c->ncols; i++) {
+        c->cols[i].name = c->names + c->fields[i].off;
+        c->cols[i].label = NULL;
+        c->cols[i].type = GRAFT_COL_UNKNOWN;
+        c->cols[i].labels = NULL;
+    }
+    return GRAFT_OK;
+}
+
+static graft_error_t finish_header(csv_ctx_t *c)
+{
+    for (size_t i = 0; i < c->nfields; i++)
+        if (check_text(c, i) != GRAFT_OK)
+            return c->rc;
+    for (size_t i = 0; i < c->nfields; i++)
+        if (c->fields[i].len == 0)
+            return c->rc = graft_diag_set(
+                       c->diag, GRAFT_ERR_HEADER, c->file, c->record_line,
+                       (unsigned long)(i + 1), "column %zu has an empty name",
+                       i + 1);
+    if (keep_columns(c) != GRAFT_OK || check_duplicates(c) != GRAFT_OK)
+        return c->rc;
+    c->have_header = 1;
+    c->header_end = c->line;
+    if (c->header)
+        c->rc = c->header(c->user, c->cols, c->ncols, c->diag);
+    return c->rc;
+}
+
+/* ---- data rows ------------------------------------------------------ */
+
+static graft_error_t check_row_shape(csv_ctx_t *c)
+{
+    if (c->nfields == c->ncols)
+        return GRAFT_OK;
+    size_t col = (c->nfields < c->ncols ? c->nfields : c->ncols) + 1;
+    c->rc = graft_diag_set(c->diag, GRAFT_ERR_FIELDS, c->file, c->record_line,
+                           (unsigned long)col,
+                           "row has %zu field%s, the header has %zu",
+                           c->nfields, c->nfields == 1 ? "" : "s", c->ncols);
+    return c->rc;
+}
+
+static graft_error_t finish_row(csv_ctx_t *c)
+{
+    if (check_row_shape(c) != GRAFT_OK)
+        return c->rc;
+    for (size_t i = 0; i < c->ncols; i++) {
+        const csv_field_t *f = &c->fields[i];
+        graft_cell_t *cell = &c->cells[i];
+        if (check_text(c, i) != GRAFT_OK)
+            return c->rc;
+        cell->str = c->text + f->off;
+        cell->len = f->len;
+        cell->num = 0.0;
+        if (graft_is_missing_text(cell->str, cell->len))
+            cell->kind = GRAFT_CELL_MISSING;
+        else if (graft_parse_number(cell->str, cell->len, &cell->num))
+            cell->kind = GRAFT_CELL_NUMBER;
+        else
+            cell->kind = GRAFT_CELL_STRING;
+    }
+    c->nrows++;
+    if (c->row)
+        c->rc = c->row(c->user, c->cells, c->ncols, c->record_line, c->diag);
+    return c->rc;
+}
+
+/* ---- libcsv callbacks ----------------------------------------------- */
+
+static void on_field(void *data, size_t len, void *vctx)
+{
+    csv_ctx_t *c = vctx;
+    if (c->rc != GRAFT_OK)
+        return;
+    csv_field_t *fields = grow(c->fields, &c->fields_cap, c->nfields + 1,
+                               sizeof *fields);
+    if (fields)
+        c->fields = fields;
+    char *text = grow(c->text, &c->text_cap, c->text_len + len + 1, 1);
+    if (text)
+        c->text = text;
+    if (!fields || !text) {
+        nomem(c);
+        return;
+    }
+    if (len)
+        memcpy(c->text + c->text_len, data, len);
+    c->text[c->text_len + len] = '\0';
+    c->fields[c->nfields++] = (csv_field_t){c->text_len, len};
+    c->text_len += len + 1;
+    c->field_line = c->line; /* the next field starts after this delimiter */
+}
+
+static void on_record(int term, void *vctx)
+{
+    csv_ctx_t *c = vctx;
+    (void)term;
+    if (c->rc == GRAFT_OK)
+        c->rc = c->have_header ? finish_row(c) : finish_header(c);
+    c->nfields = 0;
+    c->text_len = 0;
+    c->in_record = 0;
+}
+
+/* ---- feeding libcsv line by line ------------------------------------ */
+
+/* Bytes libcsv skips between records (libcsv.c, ROW_NOT_BEGUN). */
+static int skipped_between_records(unsigned char b, unsigned char delim)
+{
+    return ((b == ' ' || b == '\t') && b != delim) || b == '\r' || b == '\n';
+}
+
+static graft_error_t parser_error(csv_ctx_t *c)
+{
+    if (csv_error(&c->parser) != CSV_EPARSE)
+        return nomem(c); /* CSV_ENOMEM or CSV_ETOOBIG */
+    return fail(c, GRAFT_ERR_QUOTE, c->field_line,
+                (unsigned long)(c->nfields + 1),
+                c->parser.quoted ? "unexpected character after a closing quote"
+                                 : "quote character inside an unquoted field");
+}
+
+/* After a segment ending in TERM (CR or LF; 0 for none) of LEN bytes. */
+static void advance_line(csv_ctx_t *c, int term, size_t len)
+{
+    if (term == '\r' || (term == '\n' && !(len == 1 && c->after_cr)))
+        c->line++;
+    c->after_cr = term == '\r';
+}
+
+static graft_error_t parse_bytes(csv_ctx_t *c, const unsigned char *s,
+                                 size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        int looking = !c->in_record, found = 0, term = 0;
+        while (i < n && s[i] != '\n' && s[i] != '\r') {
+            if (looking && !found && !skipped_between_records(s[i], c->delim))
+                found = 1;
+            i++;
+        }
+        if (i < n)
+            term = s[i++];
+        if (found) {
+            c->in_record = 1;
+            c->record_line = c->field_line = c->line;
+        }
+        size_t len = i - start;
+        size_t used = csv_parse(&c->parser, s + start, len, on_field,
+                                on_record, c);
+        if (c->rc != GRAFT_OK)
+            return c->rc;
+        if (used < len || csv_error(&c->parser) != CSV_SUCCESS)
+            return parser_error(c);
+        advance_line(c, term, len);
+    }
+    return GRAFT_OK;
+}
+
+/* ---- prelude: byte order mark and delimiter detection ---------------- */
+
+/* Scan held-back bytes for the end of the first non-blank line outside
+ * quotes, counting the candidate delimiters on it.  Returns 1 when done. */
+static int sniff(csv_ctx_t *c)
+{
+    static const char cand[3] = {',', ';', '\t'};
+    size_t limit = c->bom + CSV_SNIFF_MAX;
+    if (c->sniff_pos < c->bom)
+        c->sniff_pos = c->bom;
+    for (; c->sniff_pos < c->pre_len && !c->sniff_done; c->sniff_pos++) {
+        unsigned char b = c->pre[c->sniff_pos];
+        if (c->sniff_pos >= limit)
+            c->sniff_done = 1;
+        else if (c->sniff_quote)
+            c->sniff_quote = b != '"';
+        else if (b == '\r' || b == '\n')
+            c->sniff_done = c->sniff_content;
+        else if (b != ' ') {
+            c->sniff_content = 1;
+            c->sniff_quote = b == '"';
+            for (int k = 0; k < 3; k++)
+                c->sniff_count[k] += b == (unsigned char)cand[k];
+        }
+    }
+    return c->sniff_done;
+}
+
+/* The most frequent candidate; ties go to the earlier of ',', ';', tab. */
+static unsigned char chosen_delim(const csv_ctx_t *c)
+{
+    static const char cand[3] = {',', ';', '\t'};
+    int best = 0;
+    for (int k = 1; k < 3; k++)
+        if (c->sniff_count[k] > c->sniff_count[best])
+            best = k;
+    return (unsigned char)cand[best];
+}
+
+/* Are enough bytes held back to start parsing?  EOF: no more will come. */
+static int prelude_ready(csv_ctx_t *c, int eof)
+{
+    if (c->pre_len < 3 && !eof)
+        return 0;
+    int bom = c->pre_len >= 3 && memcmp(c->pre, "\xEF\xBB\xBF", 3) == 0;
+    c->bom = bom ? 3 : 0;
+    if (c->delim)
+        return 1;
+    return sniff(c) || eof;
+}
+
+static graft_error_t start_parsing(csv_ctx_t *c)
+{
+    if (!c->delim)
+        c->delim = chosen_delim(c);
+    csv_set_delim(&c->parser, c->delim);
+    c->started = 1;
+    graft_error_t rc = GRAFT_OK;
+    if (c->pre_len > c->bom)
+        rc = parse_bytes(c, c->pre + c->bom, c->pre_len - c->bom);
+    free(c->pre);
+    c->pre = NULL;
+    c->pre_len = c->pre_cap = 0;
+    return rc;
+}
+
+static graft_error_t feed(csv_ctx_t *c, const unsigned char *s, size_t n)
+{
+    if (c->started)
+        return parse_bytes(c, s, n);
+    unsigned char *pre = grow(c->pre, &c->pre_cap, c->pre_len + n, 1);
+    if (!pre)
+        return nomem(c);
+    c->pre = pre;
+    memcpy(c->pre + c->pre_len, s, n);
+    c->pre_len += n;
+    return prelude_ready(c, 0) ? start_parsing(c) : GRAFT_OK;
+}
+
+/* End of input: flush libcsv and check that there was a header and rows. */
+static graft_error_t finish(csv_ctx_t *c)
+{
+    if (!c->started) {
+        prelude_ready(c, 1);
+        if (start_parsing(c) != GRAFT_OK)
+            return c->rc;
+    }
+    if (csv_fini(&c->parser, on_field, on_record, c) != 0 &&
+        c->rc == GRAFT_OK)
+        return fail(c, GRAFT_ERR_QUOTE, c->field_line,
+                    (unsigned long)(c->nfields + 1),
+                    "unterminated quoted field");
+    if (c->rc != GRAFT_OK)
+        return c->rc;
+    if (!c->have_header)
+        return fail(c, GRAFT_ERR_EMPTY, 0, 0, "file is empty");
+    if (c->nrows == 0)
+        return fail(c, GRAFT_ERR_NO_ROWS, c->header_end + 1, 0,
+                    "header only: no data rows");
+    return GRAFT_OK;
+}
+
+/* ---- setup and the two entry points --------------------------------- */
+
+static graft_error_t ctx_init(csv_ctx_t *c, const char *file,
+                              const graft_read_opts_t *opts,
+                              graft_header_fn header, graft_row_fn row,
+                              void *user, graft_diag_t *diag)
+{
+    memset(c, 0, sizeof *c);
+    c->file = file;
+    c->header = header;
+    c->row = row;
+    c->user = user;
+    c->diag = diag;
+    c->line = 1;
+    csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+    graft_diag_clear(diag);
+    unsigned char d = opts ? (unsigned char)opts->delim : 0;
+    if (d == '"' || d == '\r' || d == '\n' || d == ' ' || d >= 0x80)
+        return c->rc = graft_diag_set(diag, GRAFT_ERR_USAGE, file, 0, 0,
+                                      "unsupported CSV delimiter 0x%02X",
+                                      (unsigned)d);
+    c->delim = d;
+    return GRAFT_OK;
+}
+
+static void ctx_free(csv_ctx_t *c)
+{
+    csv_free(&c->parser);
+    free(c->pre);
+    free(c->text);
+    free(c->fields);
+    free(c->names);
+    free(c->cols);
+    free(c->cells);
+}
+
+static size_t chunk_size(const graft_read_opts_t *opts)
+{
+    return opts && opts->chunk_size ? opts->chunk_size : CSV_DEFAULT_CHUNK;
+}
+
+/* Open PATH for reading, refusing directories.  Returns NULL with the
+ * error recorded in C. */
+static FILE *open_input(csv_ctx_t *c, const char *path)
+{
+    struct stat st;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        c->rc = graft_diag_set(c->diag, GRAFT_ERR_OPEN, path, 0, 0,
+                               "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        c->rc = graft_diag_set(c->diag, GRAFT_ERR_READ, path, 0, 0,
+                               "cannot read: %s", strerror(EISDIR));
+        fclose(fp);
+        return NULL;
+    }
+    return fp;
+}
+
+graft_error_t graft_read_csv(const char *path, const graft_read_opts_t *opts,
+                             graft_header_fn header, graft_row_fn row,
+                             void *ctx, graft_diag_t *diag)
+{
+    csv_ctx_t c;
+    FILE *fp = NULL;
+    unsigned char *buf = NULL;
+    size_t size = chunk_size(opts);
+    graft_error_t rc = ctx_init(&c, path, opts, header, row, ctx, diag);
+    if (rc != GRAFT_OK || (fp = open_input(&c, path)) == NULL)
+        goto cleanup;
+    if ((buf = malloc(size)) == NULL) {
+        nomem(&c);
+        goto cleanup;
+    }
+    for (;;) {
+        size_t n = fread(buf, 1, size, fp);
+        int err = errno;
+        if (n > 0 && feed(&c, buf, n) != GRAFT_OK)
+            goto cleanup;
+        if (n == size)
+            continue;
+        if (ferror(fp)) {
+            c.rc = graft_diag_set(diag, GRAFT_ERR_READ, path, 0, 0,
+                                  "cannot read: %s", strerror(err));
+            goto cleanup;
+        }
+        break;
+    }
+    finish(&c);
+cleanup:
+    rc = c.rc;
+    free(buf);
+    if (fp)
+        fclose(fp);
+    ctx_free(&c);
+    return rc;
+}
+
+graft_error_t graft_read_csv_buffer(const char *name, const char *buf,
+                                    size_t len, const graft_read_opts_t *opts,
+                                    graft_header_fn header, graft_row_fn row,
+                                    void *ctx, graft_diag_t *diag)
+{
+    csv_ctx_t c;
+    size_t size = chunk_size(opts);
+    graft_error_t rc = ctx_init(&c, name, opts, header, row, ctx, diag);
+    const unsigned char *s = (const unsigned char *)buf;
+    for (size_t off = 0; rc == GRAFT_OK && off < len; off += size) {
+        size_t n = len - off < size ? len - off : size;
+        rc = feed(&c, s + off, n);
+    }
+    if (rc == GRAFT_OK)
+        rc = finish(&c);
+    ctx_free(&c);
+    return rc;
+}
+
+/* ---- cell typing ---------------------------------------------------- */
+
+static int is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* Length of the decimal number syntax at S[0..N): [+-] digits [. digits]
+ * [eE [+-] digits], with at least one mantissa digit; 0 when there is
+ * none. */
+static size_t number_syntax(const char *s, size_t n)
+{
+    size_t i = 0, digits = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    for (; i < n && is_digit(s[i]); i++)
+        digits++;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && is_digit(s[i]); i++)
+            digits++;
+    if (!digits)
+        return 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t e = i + 1, edigits = 0;
+        if (e < n && (s[e] == '+' || s[e] == '-'))
+            e++;
+        for (; e < n && is_digit(s[e]); e++)
+            edigits++;
+        if (!edigits)
+            return 0;
+        i = e;
+    }
+    return i;
+}
+
+/* strtod reads the C locale's decimal point: the library never calls
+ * setlocale(), and neither does the command line. */
+int graft_parse_number(const char *s, size_t len, double *out)
+{
+    size_t b = 0, e = len;
+    while (b < e && (s[b] == ' ' || s[b] == '\t'))
+        b++;
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+        e--;
+    size_t n = e - b;
+    if (n == 0 || number_syntax(s + b, n) != n)
+        return 0;
+    char small[CSV_NUM_STACK];
+    char *tmp = n < sizeof small ? small : malloc(n + 1);
+    if (!tmp)
+        return 0;
+    memcpy(tmp, s + b, n);
+    tmp[n] = '\0';
+    double v = strtod(tmp, NULL);
+    if (tmp != small)
+        free(tmp);
+    if (!isfinite(v))
+        return 0;
+    if (out)
+        *out = v;
+    return 1;
+}
+
+int graft_is_missing_text(const char *s, size_t len)
+{
+    return len == 0 || (len == 1 && s[0] == '.') ||
+           (len == 2 && s[0] == 'N' && s[1] == 'A');
+}

@@ -30,6 +30,46 @@ typedef struct cli_flags {
     int nest; /* -1 unset */
 } cli_flags_t;
 
+/* Options every command that reads a survey shares (getopt_long values). */
+enum cli_common_opt {
+    OPT_SURVEY = 256, OPT_WEIGHT, OPT_STRATA, OPT_PSU, OPT_FPC, OPT_NEST,
+    OPT_LONELY, OPT_DELIM, OPT_MISSING, OPT_FORMAT, OPT_HELP,
+    OPT_COMMON_END
+};
+
+#define CLI_COMMON_OPTIONS                                                    \
+    {"survey", required_argument, NULL, OPT_SURVEY},                          \
+    {"weight", required_argument, NULL, OPT_WEIGHT},                          \
+    {"strata", required_argument, NULL, OPT_STRATA},                          \
+    {"psu", required_argument, NULL, OPT_PSU},                                \
+    {"fpc", required_argument, NULL, OPT_FPC},                                \
+    {"nest", no_argument, NULL, OPT_NEST},                                    \
+    {"lonely-psu", required_argument, NULL, OPT_LONELY},                      \
+    {"delim", required_argument, NULL, OPT_DELIM},                            \
+    {"missing", required_argument, NULL, OPT_MISSING},                        \
+    {"format", required_argument, NULL, OPT_FORMAT},                          \
+    {"output", required_argument, NULL, 'o'},                                 \
+    {"help", no_argument, NULL, OPT_HELP}
+
+#define CLI_COMMON_USAGE                                                      \
+    "  --survey FILE      survey file (INI) naming the data and design\n"    \
+    "  --weight COL       sampling weight (--weight 1: unweighted)\n"        \
+    "  --strata COL[,COL] strata (several columns combine)\n"                \
+    "  --psu COL          first-stage cluster (default: each row)\n"         \
+    "  --fpc COL          finite population correction\n"                    \
+    "  --nest             PSU ids repeat across strata\n"                    \
+    "  --lonely-psu P     fail|remove|certainty|adjust|average\n"            \
+    "  --delim D          CSV delimiter: ',', ';' or tab (default: detect)\n" \
+    "  --missing CODES    extra missing codes for every column, e.g. 8,9,-1\n"
+
+/* Store a common option C (with OPTARG) in F.  Returns 1 if C was one. */
+int cli_common_option(int c, const char *optarg, cli_flags_t *f);
+
+/* Take the positional arguments ARGV[FIRST..ARGC): a *.ini is the survey
+ * file, anything else the data file.  Returns -1 or a usage exit code. */
+int cli_positional(const char *cmd, int argc, char **argv, int first,
+                   cli_flags_t *f);
+
 /* Print "graft: MSG" and return the exit code for CODE. */
 int cli_fail(const graft_diag_t *diag);
 /* Print a usage error "graft: MSG" and return GRAFT_EXIT_USAGE. */
@@ -46,5 +86,6 @@ void cli_input_free(cli_input_t *in);
 
 int cmd_describe(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_estimate(int argc, char **argv);
 
 #endif

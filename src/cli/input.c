@@ -1,7 +1,10 @@
 /*
  * input.c - merge a survey file with the command-line flags.
  */
+#define _GNU_SOURCE
 #include "cli.h"
+
+#include <getopt.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +27,43 @@ int cli_usage_error(const char *fmt, ...)
     va_end(ap);
     fputs("\n", stderr);
     return GRAFT_EXIT_USAGE;
+}
+
+int cli_common_option(int c, const char *arg, cli_flags_t *f)
+{
+    switch (c) {
+    case OPT_SURVEY: f->survey = arg; return 1;
+    case OPT_WEIGHT: f->weight = arg; return 1;
+    case OPT_STRATA: f->strata = arg; return 1;
+    case OPT_PSU: f->psu = arg; return 1;
+    case OPT_FPC: f->fpc = arg; return 1;
+    case OPT_NEST: f->nest = 1; return 1;
+    case OPT_LONELY: f->lonely = arg; return 1;
+    case OPT_DELIM: f->delim = arg; return 1;
+    case OPT_MISSING: f->missing = arg; return 1;
+    case OPT_FORMAT: f->format = arg; return 1;
+    case 'o': f->output = arg; return 1;
+    default: return 0;
+    }
+}
+
+int cli_positional(const char *cmd, int argc, char **argv, int first,
+                   cli_flags_t *f)
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        size_t n = strlen(a);
+        int is_ini = n > 4 && strcmp(a + n - 4, ".ini") == 0;
+        const char **slot = is_ini ? &f->survey : &f->data;
+        if (*slot)
+            return cli_usage_error("%s: more than one %s file ('%s')", cmd,
+                                   is_ini ? "survey" : "data", a);
+        *slot = a;
+    }
+    if (!f->data && !f->survey)
+        return cli_usage_error("%s: no data file (see graft %s --help)", cmd,
+                               cmd);
+    return -1;
 }
 
 static graft_error_t usage(graft_diag_t *diag, const char *msg,

@@ -14,6 +14,8 @@ static const char main_usage[] =
     "\n"
     "commands:\n"
     "  describe   columns, weights, strata and PSUs of a survey file\n"
+    "  estimate   prevalence, means and totals by domain, with design-based\n"
+    "             standard errors, intervals and reliability flags\n"
     "  simulate   write the demo bribery-experience survey (CSV)\n"
     "\n"
     "graft COMMAND --help shows a command's options; the README lists the\n"
@@ -27,6 +29,7 @@ typedef struct command {
 static const command_t commands[] = {
     {"describe", cmd_describe},
     {"simulate", cmd_simulate},
+    {"estimate", cmd_estimate},
 };
 
 int main(int argc, char **argv)

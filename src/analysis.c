@@ -1,0 +1,257 @@
+/*
+ * analysis.c - analysis files.
+ */
+#include "graft_analysis.h"
+#include "graft_ini.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct load_ctx {
+    graft_analysis_t *a;
+} load_ctx_t;
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+int graft_df_parse(const char *text, graft_df_mode_t *mode, double *value)
+{
+    if (strcmp(text, "domain") == 0) {
+        *mode = GRAFT_DF_DOMAIN;
+        return 1;
+    }
+    if (strcmp(text, "design") == 0) {
+        *mode = GRAFT_DF_DESIGN;
+        return 1;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v > 0) || v > 1e9)
+        return 0;
+    *mode = GRAFT_DF_FIXED;
+    *value = v;
+    return 1;
+}
+
+int graft_by_split(char *buf, graft_by_spec_t *by)
+{
+    by->n_columns = 0;
+    char *p = buf;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        char *start = p;
+        while (*p && *p != ',')
+            p++;
+        char *end = p;
+        if (*p)
+            p++;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        *end = '\0';
+        if (by->n_columns == GRAFT_MAX_BY)
+            return 0;
+        by->columns[by->n_columns++] = start;
+    }
+    return by->n_columns > 0;
+}
+
+#define FAIL(...) (snprintf(msg, msg_size, __VA_ARGS__), GRAFT_ERR_SURVEY_FILE)
+#define NOMEM() (snprintf(msg, msg_size, "out of memory"), GRAFT_ERR_NOMEM)
+
+static graft_error_t analysis_key(load_ctx_t *c, const char *name,
+                                  const char *value, char *msg,
+                                  size_t msg_size)
+{
+    graft_analysis_t *a = c->a;
+    if (strcmp(name, "title") == 0) {
+        free(a->title);
+        return (a->title = dup_str(value)) ? GRAFT_OK : NOMEM();
+    }
+    if (strcmp(name, "by") == 0) {
+        graft_by_spec_t *by = realloc(a->by, (a->n_by + 1) * sizeof *by);
+        if (!by)
+            return NOMEM();
+        a->by = by;
+        by = &a->by[a->n_by];
+        char *buf = dup_str(value);
+        if (!buf)
+            return NOMEM();
+        if (!graft_by_split(buf, by)) {
+            free(buf);
+            return FAIL("by '%s' must list 1 to %d columns", value,
+                        GRAFT_MAX_BY);
+        }
+        /* Own each name; the set counts once all are copied. */
+        size_t n = by->n_columns, i = 0;
+        for (; i < n; i++)
+            if (!(by->columns[i] = dup_str(by->columns[i])))
+                break;
+        free(buf);
+        if (i < n) {
+            while (i > 0)
+                free((char *)by->columns[--i]);
+            return NOMEM();
+        }
+        a->n_by++;
+        return GRAFT_OK;
+    }
+    if (strcmp(name, "ci") == 0) {
+        a->has_ci = 1;
+        return graft_ci_method_parse(value, &a->ci)
+                   ? GRAFT_OK
+                   : FAIL("ci '%s' must be logit, wald, beta, kg-nchs, "
+                          "wilson, jeffreys, asin or xlogit",
+                          value);
+    }
+    if (strcmp(name, "level") == 0) {
+        char *end;
+        a->level = strtod(value, &end);
+        a->has_level = 1;
+        return *end == '\0' && end != value && a->level > 0 && a->level < 1
+                   ? GRAFT_OK
+                   : FAIL("level '%s' must be between 0 and 1, e.g. 0.95",
+                          value);
+    }
+    if (strcmp(name, "df") == 0) {
+        a->has_df = 1;
+        return graft_df_parse(value, &a->df_mode, &a->df_value)
+                   ? GRAFT_OK
+                   : FAIL("df '%s' must be domain, design or a positive "
+                          "number",
+                          value);
+    }
+    if (strcmp(name, "min_n") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(value, &end, 10);
+        a->min_n = v;
+        a->has_min_n = 1;
+        return !errno && *end == '\0' && end != value && value[0] != '-'
+                   ? GRAFT_OK
+                   : FAIL("min_n '%s' must be a non-negative integer", value);
+    }
+    return FAIL("unknown key '%s' in [analysis]", name);
+}
+
+static graft_error_t indicator_key(load_ctx_t *c, const char *id,
+                                   const char *name, const char *value,
+                                   unsigned long line, unsigned long col,
+                                   char *msg, size_t msg_size)
+{
+    graft_analysis_t *a = c->a;
+    graft_indicator_spec_t *ind = NULL;
+    for (size_t i = 0; i < a->n_indicators; i++)
+        if (strcmp(a->indicators[i].name, id) == 0)
+            ind = &a->indicators[i];
+    if (!ind) {
+        graft_indicator_spec_t *inds =
+            realloc(a->indicators, (a->n_indicators + 1) * sizeof *inds);
+        if (!inds)
+            return NOMEM();
+        a->indicators = inds;
+        ind = &inds[a->n_indicators++];
+        memset(ind, 0, sizeof *ind);
+        if (!(ind->name = dup_str(id)))
+            return NOMEM();
+    }
+    const char **field = NULL;
+    graft_source_t *src = NULL;
+    if (strcmp(name, "label") == 0)
+        field = &ind->label;
+    else if (strcmp(name, "question") == 0)
+        field = &ind->question;
+    else if (strcmp(name, "expr") == 0)
+        field = &ind->expr, src = &ind->expr_src;
+    else if (strcmp(name, "among") == 0)
+        field = &ind->among, src = &ind->among_src;
+    else if (strcmp(name, "type") == 0)
+        return graft_ind_type_parse(value, &ind->type)
+                   ? GRAFT_OK
+                   : FAIL("type '%s' must be prop, mean or total", value);
+    else
+        return FAIL("unknown key '%s' in [indicator.%s]", name, id);
+    free((char *)*field);
+    if (!(*field = dup_str(value)))
+        return NOMEM();
+    if (src)
+        *src = (graft_source_t){a->path, line, col};
+    return GRAFT_OK;
+}
+
+static graft_error_t handler(void *user, const char *section,
+                             const char *name, const char *value,
+                             unsigned long line, unsigned long col, char *msg,
+                             size_t msg_size)
+{
+    load_ctx_t *c = user;
+    if (strcmp(section, "analysis") == 0)
+        return analysis_key(c, name, value, msg, msg_size);
+    if (strncmp(section, "indicator.", 10) == 0 && section[10])
+        return indicator_key(c, section + 10, name, value, line, col, msg,
+                             msg_size);
+    return FAIL("unknown section [%s] (expected analysis or indicator.NAME)",
+                section);
+}
+
+graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
+                                  graft_diag_t *diag)
+{
+    *out = NULL;
+    graft_analysis_t *a = calloc(1, sizeof *a);
+    load_ctx_t c = {a};
+    if (!a || !(a->path = dup_str(path))) {
+        free(a);
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                              "out of memory");
+    }
+    a->level = 0.95;
+    graft_error_t rc = graft_ini_parse(path, handler, &c, diag);
+    if (rc == GRAFT_OK && a->n_indicators == 0)
+        rc = graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, 0, 0,
+                            "no [indicator.NAME] section");
+    for (size_t i = 0; rc == GRAFT_OK && i < a->n_indicators; i++)
+        if (!a->indicators[i].expr)
+            rc = graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, 0, 0,
+                                "[indicator.%s] has no expr",
+                                a->indicators[i].name);
+    if (rc != GRAFT_OK) {
+        graft_analysis_free(a);
+        return rc;
+    }
+    *out = a;
+    return GRAFT_OK;
+}
+
+void graft_analysis_free(graft_analysis_t *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n_indicators; i++) {
+        graft_indicator_spec_t *ind = &a->indicators[i];
+        free((char *)ind->name);
+        free((char *)ind->label);
+        free((char *)ind->question);
+        free((char *)ind->expr);
+        free((char *)ind->among);
+    }
+    free(a->indicators);
+    for (size_t s = 0; s < a->n_by; s++)
+        for (size_t i = 0; i < a->by[s].n_columns; i++)
+            free((char *)a->by[s].columns[i]);
+    free(a->by);
+    free(a->title);
+    free(a->path);
+    free(a);
+}

@@ -1,0 +1,868 @@
+/*
+ * estimate.c - one streaming pass: every indicator in every domain.
+ *
+ * Formulas (METHODS.md; R survey's svyrecvar/onestrat and degf):
+ *   ratio p = sum(w y) / sum(w) over the domain; scores z_i = w_i (y_i - p) / N
+ *   total T = sum(w y); scores z_i = w_i y_i
+ *   V = sum_h (1 - f_h) n_h / (n_h - 1) sum_j (z_hj - zbar_h)^2
+ * with z_hj the PSU totals of the scores, n_h the PSUs of stratum h in the
+ * whole design (PSUs without domain rows contribute z_hj = 0).
+ */
+#include "graft_estimate.h"
+#include "graft_expr.h"
+#include "graft_intern.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- accumulators ---------------------------------------------------- */
+
+/* Per stratum of a cell: row counts, and for row-as-PSU designs the sums
+ * of the row scores' parts. */
+typedef struct strat_acc {
+    size_t rows;                  /* domain rows (any weight) */
+    size_t pos;                   /* ... with a positive weight */
+    double sy, sx, syy, sxy, sxx; /* w u, w, (w u)^2, w^2 u, w^2 */
+} strat_acc_t;
+
+typedef struct cell {
+    size_t n, n_missing;
+    double sw, swy;        /* sum w, sum w y (raw) */
+    double shift;          /* c: ratios accumulate u = y - c */
+    int shifted;
+    double a1, a2;         /* sum w u, sum w u^2 (for deff of means) */
+    double *Y, *X;         /* per PSU: sum w u, sum w (clustered designs) */
+    size_t psu_cap;
+    strat_acc_t *T;        /* per stratum */
+    size_t strat_cap;
+} cell_t;
+
+/* A domain: "All" (set -1) or one combination of a by-set's values. */
+typedef struct domain {
+    size_t set;
+    char **values;         /* display text per by column */
+    graft_cell_t *codes;   /* sort keys (num or str copy) */
+} domain_t;
+
+typedef struct est_ctx {
+    const char *path;
+    const graft_estimate_opts_t *opts;
+    graft_design_t *design;
+    int clustered;
+    size_t K;                 /* indicators */
+    graft_expr_t **expr, **among;
+    int *bare;                /* prop with a bare column */
+    graft_expr_t **derived;
+    /* columns: the file's, then the derived variables */
+    graft_column_t *cols;
+    size_t n_file_cols, n_cols;
+    graft_cell_t *row;        /* file cells + derived cells */
+    int (*by_col)[GRAFT_MAX_BY];
+    /* domains and their cells: cells[d * K + k] */
+    graft_intern_t *domain_ids;
+    domain_t *domains;
+    size_t n_domains, domains_cap;
+    cell_t *cells;
+    size_t *row_domain;       /* per by-set: this row's domain, or -1 */
+    char *key;
+    size_t key_cap;
+} est_ctx_t;
+
+#define NO_DOMAIN ((size_t)-1)
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static graft_error_t grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return GRAFT_OK;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return GRAFT_ERR_NOMEM;
+    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
+    *arr = p;
+    *cap = n;
+    return GRAFT_OK;
+}
+
+/* ---- indicator names and types ------------------------------------- */
+
+static const char *const type_names[] = {"prop", "mean", "total"};
+
+const char *graft_ind_type_name(graft_ind_type_t type)
+{
+    return (size_t)type < 3 ? type_names[type] : "?";
+}
+
+int graft_ind_type_parse(const char *name, graft_ind_type_t *out)
+{
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(name, type_names[i]) == 0) {
+            *out = (graft_ind_type_t)i;
+            return 1;
+        }
+    return 0;
+}
+
+const char *graft_indicator_name(const graft_indicator_spec_t *ind)
+{
+    return ind->name ? ind->name : ind->expr;
+}
+
+/* ---- set-up ---------------------------------------------------------- */
+
+static graft_error_t parse_all(est_ctx_t *c, graft_diag_t *diag)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    graft_error_t rc;
+    c->K = o->n_indicators;
+    c->expr = calloc(c->K ? c->K : 1, sizeof *c->expr);
+    c->among = calloc(c->K ? c->K : 1, sizeof *c->among);
+    c->bare = calloc(c->K ? c->K : 1, sizeof *c->bare);
+    c->derived = calloc(o->n_derived ? o->n_derived : 1, sizeof *c->derived);
+    c->row_domain = calloc(o->n_by ? o->n_by : 1, sizeof *c->row_domain);
+    c->domain_ids = graft_intern_alloc();
+    if (!c->expr || !c->among || !c->bare || !c->derived || !c->row_domain ||
+        !c->domain_ids)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    for (size_t i = 0; i < o->n_derived; i++) {
+        const graft_derived_spec_t *d = &o->derived[i];
+        if ((rc = graft_expr_parse(d->expr, d->src.file, d->src.line,
+                                   d->src.col, &c->derived[i], diag)) !=
+            GRAFT_OK)
+            return rc;
+    }
+    for (size_t k = 0; k < c->K; k++) {
+        const graft_indicator_spec_t *ind = &o->indicators[k];
+        if ((rc = graft_expr_parse(ind->expr, ind->expr_src.file,
+                                   ind->expr_src.line, ind->expr_src.col,
+                                   &c->expr[k], diag)) != GRAFT_OK)
+            return rc;
+        c->bare[k] = ind->type == GRAFT_IND_PROP &&
+                     graft_expr_is_bare_column(c->expr[k]);
+        if (ind->among &&
+            (rc = graft_expr_parse(ind->among, ind->among_src.file,
+                                   ind->among_src.line, ind->among_src.col,
+                                   &c->among[k], diag)) != GRAFT_OK)
+            return rc;
+    }
+    return GRAFT_OK;
+}
+
+static graft_error_t bind_by(est_ctx_t *c, graft_diag_t *diag)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    c->by_col = calloc(o->n_by ? o->n_by : 1, sizeof *c->by_col);
+    if (!c->by_col)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    for (size_t s = 0; s < o->n_by; s++)
+        for (size_t i = 0; i < o->by[s].n_columns; i++) {
+            const char *name = o->by[s].columns[i];
+            int found = -1;
+            for (size_t j = 0; j < c->n_cols && found < 0; j++)
+                if (strcmp(c->cols[j].name, name) == 0)
+                    found = (int)j;
+            if (found < 0) {
+                const char *near =
+                    graft_closest_column(name, c->cols, c->n_cols);
+                return graft_diag_set(
+                    diag, GRAFT_ERR_COLUMN, c->path, 0, 0,
+                    "unknown column '%s' in --by%s%s%s", name,
+                    near ? " (did you mean '" : "", near ? near : "",
+                    near ? "'?)" : "");
+            }
+            c->by_col[s][i] = found;
+        }
+    return GRAFT_OK;
+}
+
+static graft_error_t on_header(void *vctx, const graft_column_t *cols,
+                               size_t ncols, graft_diag_t *diag)
+{
+    est_ctx_t *c = vctx;
+    const graft_estimate_opts_t *o = c->opts;
+    graft_error_t rc;
+    if ((rc = graft_design_bind(c->design, c->path, cols, ncols, diag)) !=
+        GRAFT_OK)
+        return rc;
+    c->n_file_cols = ncols;
+    c->n_cols = ncols + o->n_derived;
+    c->cols = malloc(c->n_cols * sizeof *c->cols);
+    c->row = calloc(c->n_cols, sizeof *c->row);
+    if (!c->cols || !c->row)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    memcpy(c->cols, cols, ncols * sizeof *cols);
+    for (size_t i = 0; i < o->n_derived; i++) {
+        /* Derived i sees the file's columns and derived 0 .. i-1. */
+        if ((rc = graft_expr_bind(c->derived[i], c->cols, ncols + i,
+                                  diag)) != GRAFT_OK)
+            return rc;
+        c->cols[ncols + i] = (graft_column_t){o->derived[i].name, NULL,
+                                              GRAFT_COL_UNKNOWN, NULL};
+    }
+    for (size_t k = 0; k < c->K; k++) {
+        if ((rc = graft_expr_bind(c->expr[k], c->cols, c->n_cols, diag)) !=
+                GRAFT_OK ||
+            (c->among[k] && (rc = graft_expr_bind(c->among[k], c->cols,
+                                                  c->n_cols, diag)) !=
+                                GRAFT_OK))
+            return rc;
+    }
+    return bind_by(c, diag);
+}
+
+/* ---- domains --------------------------------------------------------- */
+
+static graft_error_t key_reserve(est_ctx_t *c, size_t need)
+{
+    if (need <= c->key_cap)
+        return GRAFT_OK;
+    size_t cap = c->key_cap ? c->key_cap * 2 : 256;
+    while (cap < need)
+        cap *= 2;
+    char *k = realloc(c->key, cap);
+    if (!k)
+        return GRAFT_ERR_NOMEM;
+    c->key = k;
+    c->key_cap = cap;
+    return GRAFT_OK;
+}
+
+static void display(const graft_column_t *col, const graft_cell_t *cell,
+                    char *buf, size_t size)
+{
+    const char *label = NULL;
+    if (col->labels)
+        label = cell->kind == GRAFT_CELL_NUMBER
+                    ? graft_labelset_num(col->labels, cell->num)
+                    : graft_labelset_str(col->labels, cell->str);
+    if (label)
+        snprintf(buf, size, "%s", label);
+    else
+        graft_cell_text(cell, buf, size);
+}
+
+static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
+{
+    size_t K = c->K, old_cap = c->domains_cap;
+    if (grow((void **)&c->domains, &c->domains_cap, d + 1,
+             sizeof *c->domains) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    if (c->domains_cap != old_cap) {
+        cell_t *cells = realloc(c->cells, c->domains_cap * K * sizeof *cells);
+        if (!cells)
+            return GRAFT_ERR_NOMEM;
+        memset(cells + old_cap * K, 0,
+               (c->domains_cap - old_cap) * K * sizeof *cells);
+        c->cells = cells;
+    }
+    c->domains[d].set = set;
+    c->n_domains = d + 1;
+    if (set == NO_DOMAIN)
+        return GRAFT_OK;
+    size_t n = c->opts->by[set].n_columns;
+    domain_t *dom = &c->domains[d];
+    dom->values = calloc(n, sizeof *dom->values);
+    dom->codes = calloc(n, sizeof *dom->codes);
+    if (!dom->values || !dom->codes)
+        return GRAFT_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int col = c->by_col[set][i];
+        const graft_cell_t *cell = &c->row[col];
+        char buf[512];
+        display(&c->cols[col], cell, buf, sizeof buf);
+        dom->codes[i] = *cell;
+        dom->codes[i].str = NULL;
+        if (!(dom->values[i] = dup_str(buf)) ||
+            (cell->kind == GRAFT_CELL_STRING &&
+             !(dom->codes[i].str = dup_str(cell->str))))
+            return GRAFT_ERR_NOMEM;
+    }
+    return GRAFT_OK;
+}
+
+/* This row's domain in by-set S, or NO_DOMAIN when a by value is missing
+ * (R's svyby drops NA levels). */
+static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
+{
+    const graft_by_spec_t *by = &c->opts->by[s];
+    size_t len = 0;
+    if (key_reserve(c, sizeof s) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    memcpy(c->key, &s, sizeof s);
+    len = sizeof s;
+    for (size_t i = 0; i < by->n_columns; i++) {
+        const graft_cell_t *cell = &c->row[c->by_col[s][i]];
+        if (cell->kind == GRAFT_CELL_MISSING) {
+            *out = NO_DOMAIN;
+            return GRAFT_OK;
+        }
+        size_t need = len + 1 + sizeof(size_t) + cell->len + sizeof(double);
+        if (key_reserve(c, need) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
+        if (cell->kind == GRAFT_CELL_NUMBER) {
+            double v = cell->num == 0 ? 0.0 : cell->num;
+            c->key[len++] = 'n';
+            memcpy(c->key + len, &v, sizeof v);
+            len += sizeof v;
+        } else {
+            c->key[len++] = 's';
+            memcpy(c->key + len, &cell->len, sizeof cell->len);
+            len += sizeof cell->len;
+            memcpy(c->key + len, cell->str, cell->len);
+            len += cell->len;
+        }
+    }
+    int added;
+    if (graft_intern_put(c->domain_ids, c->key, len, out, &added) !=
+        GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    *out += 1; /* domain 0 is "All" */
+    if (added)
+        return new_domain(c, *out, s);
+    return GRAFT_OK;
+}
+
+/* ---- per row --------------------------------------------------------- */
+
+static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
+                              const graft_design_obs_t *o, double y)
+{
+    double w = o->weight;
+    size_t h = o->stratum;
+    if (!cell->shifted && ratio) {
+        cell->shift = y;
+        cell->shifted = 1;
+    }
+    double u = ratio ? y - cell->shift : y;
+    cell->n++;
+    cell->sw += w;
+    cell->swy += w * y;
+    cell->a1 += w * u;
+    cell->a2 += w * u * u;
+    if (grow((void **)&cell->T, &cell->strat_cap, h + 1, sizeof *cell->T) !=
+        GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    strat_acc_t *t = &cell->T[h];
+    t->rows++;
+    t->pos += w > 0;
+    if (c->clustered) {
+        size_t cap = cell->psu_cap;
+        if (grow((void **)&cell->Y, &cap, o->psu + 1, sizeof *cell->Y) !=
+                GRAFT_OK ||
+            grow((void **)&cell->X, &cell->psu_cap, o->psu + 1,
+                 sizeof *cell->X) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
+        cell->Y[o->psu] += w * u;
+        cell->X[o->psu] += w;
+    } else {
+        double wu = w * u;
+        t->sy += wu;
+        t->sx += w;
+        t->syy += wu * wu;
+        t->sxy += w * wu;
+        t->sxx += w * w;
+    }
+    return GRAFT_OK;
+}
+
+static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
+                            size_t ncols, unsigned long line,
+                            graft_diag_t *diag)
+{
+    est_ctx_t *c = vctx;
+    const graft_estimate_opts_t *o = c->opts;
+    graft_design_obs_t obs;
+    graft_error_t rc;
+    if ((rc = graft_design_row(c->design, cells, line, &obs, diag)) !=
+        GRAFT_OK)
+        return rc;
+    memcpy(c->row, cells, ncols * sizeof *cells);
+    for (size_t i = 0; i < o->n_derived; i++)
+        c->row[ncols + i] = graft_expr_eval(c->derived[i], c->row);
+    if (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK)
+        goto nomem;
+    for (size_t s = 0; s < o->n_by; s++)
+        if (row_domain(c, s, &c->row_domain[s]) != GRAFT_OK)
+            goto nomem;
+    for (size_t k = 0; k < c->K; k++) {
+        const graft_indicator_spec_t *ind = &o->indicators[k];
+        if (c->among[k] &&
+            graft_expr_truth(graft_expr_eval(c->among[k], c->row)) != 1)
+            continue;
+        graft_cell_t v = graft_expr_eval(c->expr[k], c->row);
+        double y = 0;
+        int missing = 0;
+        if (ind->type == GRAFT_IND_PROP) {
+            if (c->bare[k])
+                missing = v.kind == GRAFT_CELL_MISSING,
+                y = v.kind == GRAFT_CELL_NUMBER && v.num == 1;
+            else {
+                int t = graft_expr_truth(v);
+                missing = t < 0;
+                y = t == 1;
+            }
+        } else if (v.kind == GRAFT_CELL_NUMBER && isfinite(v.num)) {
+            y = v.num;
+        } else if (v.kind == GRAFT_CELL_MISSING) {
+            missing = 1;
+        } else {
+            char buf[64];
+            graft_cell_text(&v, buf, sizeof buf);
+            return graft_diag_set(diag, GRAFT_ERR_VALUE, c->path, line, 0,
+                                  "%s of '%s' needs numbers, not '%s'",
+                                  graft_ind_type_name(ind->type),
+                                  graft_indicator_name(ind), buf);
+        }
+        int ratio = ind->type != GRAFT_IND_TOTAL;
+        for (size_t s = 0; s <= o->n_by; s++) {
+            size_t d = s == 0 ? 0 : c->row_domain[s - 1];
+            if (d == NO_DOMAIN)
+                continue;
+            cell_t *cell = &c->cells[d * c->K + k];
+            if (missing)
+                cell->n_missing++;
+            else if (cell_add(c, cell, ratio, &obs, y) != GRAFT_OK)
+                goto nomem;
+        }
+    }
+    return GRAFT_OK;
+nomem:
+    return graft_diag_set(diag, GRAFT_ERR_NOMEM, c->path, line, 0,
+                          "out of memory");
+}
+
+/* ---- variance -------------------------------------------------------- */
+
+/* Scratch per stratum for the variance of one cell. */
+typedef struct var_scratch {
+    double *s1, *s2;  /* sum of PSU scores, centred sum of squares */
+    size_t H;
+} var_scratch_t;
+
+static double psu_score(const cell_t *cell, size_t j, int ratio, double q,
+                        double N)
+{
+    if (j >= cell->psu_cap)
+        return 0;
+    return ratio ? (cell->Y[j] - q * cell->X[j]) / N : cell->Y[j];
+}
+
+/* Fill S1/S2 per stratum from a clustered cell: z_hj = (Y - q X) / N for a
+ * ratio (u = y - c, q = p - c), Y for a total; centred at the stratum mean
+ * over all its n_h PSUs, PSUs without domain rows (z = 0) included. */
+static void strata_clustered(const est_ctx_t *c, const cell_t *cell,
+                             int ratio, double q, double N, var_scratch_t *v)
+{
+    const graft_design_t *d = c->design;
+    size_t J = graft_design_n_psu(d);
+    for (size_t j = 0; j < J; j++)
+        v->s1[graft_design_psu_stratum(d, j)] +=
+            psu_score(cell, j, ratio, q, N);
+    for (size_t j = 0; j < J; j++) {
+        size_t h = graft_design_psu_stratum(d, j);
+        double mean = v->s1[h] / (double)graft_design_stratum_psus(d, h);
+        double dz = psu_score(cell, j, ratio, q, N) - mean;
+        v->s2[h] += dz * dz;
+    }
+}
+
+/* Row-as-PSU cell: the same sums from the per-stratum parts:
+ * sum z = (sy - q sx) / N, sum z^2 = (syy - 2 q sxy + q^2 sxx) / N^2. */
+static void strata_rows(const est_ctx_t *c, const cell_t *cell, int ratio,
+                        double q, double N, var_scratch_t *v)
+{
+    for (size_t h = 0; h < v->H && h < cell->strat_cap; h++) {
+        const strat_acc_t *t = &cell->T[h];
+        double n_h = (double)graft_design_stratum_psus(c->design, h);
+        double sz, szz;
+        if (ratio) {
+            sz = (t->sy - q * t->sx) / N;
+            szz = (t->syy - 2 * q * t->sxy + q * q * t->sxx) / (N * N);
+        } else {
+            sz = t->sy;
+            szz = t->syy;
+        }
+        v->s1[h] = sz;
+        double ss = szz - sz * sz / n_h;
+        v->s2[h] = ss > 0 ? ss : 0;
+    }
+}
+
+/* The linearized variance of a cell; NaN when undefined ('average' with no
+ * stratum of two or more PSUs).  R survey onestage()/onestrat() with
+ * lonely-PSU handling as in survey 4.5. */
+static double cell_variance(const est_ctx_t *c, const cell_t *cell,
+                            int ratio, double p, var_scratch_t *v)
+{
+    const graft_design_t *d = c->design;
+    double N = cell->sw, q = p - cell->shift;
+    memset(v->s1, 0, v->H * sizeof *v->s1);
+    memset(v->s2, 0, v->H * sizeof *v->s2);
+    if (c->clustered)
+        strata_clustered(c, cell, ratio, q, N, v);
+    else
+        strata_rows(c, cell, ratio, q, N, v);
+    /* 'adjust' centres a single PSU at the mean of all PSU totals of the
+     * design (0 for a ratio, whose scores sum to zero). */
+    double total = 0;
+    for (size_t h = 0; h < v->H; h++)
+        total += v->s1[h];
+    double zbar = total / (double)graft_design_n_psu(d);
+    graft_lonely_t lonely = graft_design_spec(d)->lonely;
+    double V = 0;
+    size_t H_dom = 0, H_ok = 0;
+    for (size_t h = 0; h < v->H; h++) {
+        if (h >= cell->strat_cap || cell->T[h].rows == 0)
+            continue; /* no domain rows: not in R's subset at all */
+        H_dom++;
+        size_t n_h = graft_design_stratum_psus(d, h);
+        double f = graft_design_stratum_fraction(d, h);
+        if (n_h > 1) {
+            V += (1 - f) * (double)n_h / (double)(n_h - 1) * v->s2[h];
+            H_ok++;
+        } else if (lonely == GRAFT_LONELY_ADJUST) {
+            double dz = v->s1[h] - zbar;
+            V += (1 - f) * dz * dz;
+        }
+    }
+    if (lonely == GRAFT_LONELY_AVERAGE && H_ok < H_dom)
+        V = H_ok ? V * (double)H_dom / (double)H_ok : NAN;
+    return V;
+}
+
+/* R's degf() on the domain: PSUs minus strata among its rows with a
+ * positive weight. */
+static double cell_df(const est_ctx_t *c, const cell_t *cell)
+{
+    size_t psus = 0, strata = 0;
+    if (c->clustered) {
+        for (size_t j = 0; j < cell->psu_cap; j++)
+            psus += cell->X[j] > 0;
+    }
+    for (size_t h = 0; h < cell->strat_cap; h++) {
+        strata += cell->T[h].pos > 0;
+        if (!c->clustered)
+            psus += cell->T[h].pos;
+    }
+    return (double)psus - (double)strata;
+}
+
+/* ---- results --------------------------------------------------------- */
+
+/* Numbers before strings; numbers by value, strings by text. */
+static int cmp_code(const graft_cell_t *a, const graft_cell_t *b)
+{
+    if (a->kind != b->kind)
+        return a->kind == GRAFT_CELL_NUMBER ? -1 : 1;
+    if (a->kind == GRAFT_CELL_STRING)
+        return strcmp(a->str, b->str);
+    return (a->num > b->num) - (a->num < b->num);
+}
+
+static const est_ctx_t *sort_ctx; /* qsort has no context argument */
+
+/* Domain order: "All", then by-set order, then codes. */
+static int cmp_domain(const void *pa, const void *pb)
+{
+    const domain_t *a = &sort_ctx->domains[*(const size_t *)pa];
+    const domain_t *b = &sort_ctx->domains[*(const size_t *)pb];
+    if (a->set != b->set)
+        return a->set == NO_DOMAIN ? -1 : b->set == NO_DOMAIN ? 1
+               : a->set < b->set ? -1 : 1;
+    if (a->set == NO_DOMAIN)
+        return 0;
+    for (size_t i = 0; i < sort_ctx->opts->by[a->set].n_columns; i++) {
+        int r = cmp_code(&a->codes[i], &b->codes[i]);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+/* The interval at the requested method and level, and the NCHS flag (at
+ * the standards' 95 %); an undefined interval says why in the flag. */
+static void interval_and_flag(const graft_estimate_opts_t *o,
+                              graft_ind_type_t type, double est, double se,
+                              double df, size_t n, graft_estimate_row_t *r)
+{
+    graft_ci_t ci = {NAN, NAN, NULL};
+    graft_rel_t rel;
+    graft_diag_t diag;
+    graft_error_t rc;
+    memset(&rel, 0, sizeof rel);
+    if (type == GRAFT_IND_PROP)
+        rc = graft_ci_prop(est, se, df, n, o->level, o->ci, &ci, &diag);
+    else
+        rc = graft_ci_mean(est, se, df, o->level, &ci, &diag);
+    if (rc != GRAFT_OK) {
+        ci.lo = ci.hi = NAN;
+        ci.reason = "interval undefined";
+    }
+    if (type == GRAFT_IND_PROP)
+        rc = graft_rel_prop(est, se, df, n, 0.95, o->min_n, &rel, &diag);
+    else
+        rc = graft_rel_mean(est, se, df, n, 0.95, o->min_n, &rel, &diag);
+    r->ci_low = ci.lo;
+    r->ci_high = ci.hi;
+    if (rc != GRAFT_OK)
+        snprintf(r->flag, sizeof r->flag, "suppress: %.140s", diag.msg);
+    else
+        snprintf(r->flag, sizeof r->flag, "%s", rel.flag);
+    if (!graft_ci_defined(&ci)) {
+        size_t len = strlen(r->flag);
+        snprintf(r->flag + len, sizeof r->flag - len, "%s%s CI undefined (%s)",
+                 len ? "; " : "", graft_ci_method_name(o->ci),
+                 ci.reason ? ci.reason : "?");
+    }
+}
+
+static void set_flag(graft_estimate_row_t *r, const char *flag)
+{
+    snprintf(r->flag, sizeof r->flag, "%s", flag);
+}
+
+/* Estimate, variance, df, interval and flag of one cell. */
+static void finish_cell(const est_ctx_t *c, const cell_t *cell, size_t k,
+                        graft_design_summary_t *summary, var_scratch_t *v,
+                        graft_estimate_row_t *r)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    const graft_indicator_spec_t *ind = &o->indicators[k];
+    int ratio = ind->type != GRAFT_IND_TOTAL;
+    r->n = cell->n;
+    r->n_missing = cell->n_missing;
+    r->weighted_n = cell->sw;
+    r->estimate = r->se = r->ci_low = r->ci_high = r->deff = r->cv =
+        r->n_eff = r->df = NAN;
+    if (cell->n == 0) {
+        set_flag(r, "suppress: empty domain");
+        return;
+    }
+    if (ratio && cell->sw == 0) {
+        set_flag(r, "suppress: all weights in the domain are zero");
+        return;
+    }
+    double est = ratio ? cell->swy / cell->sw : cell->swy;
+    double var = cell_variance(c, cell, ratio, est, v);
+    r->estimate = est;
+    r->se = sqrt(var);
+    r->df = o->df_mode == GRAFT_DF_DOMAIN   ? cell_df(c, cell)
+            : o->df_mode == GRAFT_DF_DESIGN ? (double)summary->df
+                                            : o->df_value;
+    r->cv = r->se / est;
+    /* deff against simple random sampling with replacement of n rows:
+     * p (1 - p) / n for a proportion, the weighted variance of y over n
+     * for a mean; not defined for a total. */
+    double n = (double)cell->n;
+    if (ind->type == GRAFT_IND_PROP) {
+        r->deff = var / (est * (1 - est) / n);
+    } else if (ind->type == GRAFT_IND_MEAN) {
+        double m = cell->a1 / cell->sw;
+        double s2 = cell->a2 / cell->sw - m * m;
+        r->deff = var / (s2 / n);
+    }
+    r->n_eff = n / r->deff;
+    interval_and_flag(o, ind->type, est, r->se, r->df, cell->n, r);
+}
+
+static graft_error_t add_by_names(graft_estimates_t *e,
+                                  const graft_estimate_opts_t *o)
+{
+    size_t total = 0;
+    for (size_t s = 0; s < o->n_by; s++)
+        total += o->by[s].n_columns;
+    e->by_names = calloc(total ? total : 1, sizeof *e->by_names);
+    if (!e->by_names)
+        return GRAFT_ERR_NOMEM;
+    for (size_t s = 0; s < o->n_by; s++)
+        for (size_t i = 0; i < o->by[s].n_columns; i++) {
+            const char *name = o->by[s].columns[i];
+            size_t j = 0;
+            while (j < e->n_by_names && strcmp(e->by_names[j], name) != 0)
+                j++;
+            if (j == e->n_by_names &&
+                !(e->by_names[e->n_by_names++] = dup_str(name)))
+                return GRAFT_ERR_NOMEM;
+        }
+    return GRAFT_OK;
+}
+
+static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
+{
+    size_t D = c->n_domains, K = c->K;
+    size_t *order = malloc((D ? D : 1) * sizeof *order);
+    var_scratch_t v = {0};
+    v.H = graft_design_n_strata(c->design);
+    v.s1 = calloc(v.H ? v.H : 1, sizeof *v.s1);
+    v.s2 = calloc(v.H ? v.H : 1, sizeof *v.s2);
+    size_t n_rows = D * K;
+    e->rows = calloc(n_rows ? n_rows : 1, sizeof *e->rows);
+    if (!order || !v.s1 || !v.s2 || !e->rows) {
+        free(order);
+        free(v.s1);
+        free(v.s2);
+        return GRAFT_ERR_NOMEM;
+    }
+    for (size_t d = 0; d < D; d++)
+        order[d] = d;
+    sort_ctx = c;
+    qsort(order, D, sizeof *order, cmp_domain);
+    sort_ctx = NULL;
+    graft_error_t rc = GRAFT_OK;
+    for (size_t k = 0; k < K && rc == GRAFT_OK; k++)
+        for (size_t i = 0; i < D; i++) {
+            const domain_t *dom = &c->domains[order[i]];
+            graft_estimate_row_t *r = &e->rows[e->n_rows++];
+            r->indicator = k;
+            r->by_set = dom->set;
+            if (dom->set != NO_DOMAIN) {
+                /* The row owns its by-values; the domain gives them up. */
+                r->by_values = dom->values;
+                if (k + 1 < K) {
+                    size_t n = c->opts->by[dom->set].n_columns;
+                    r->by_values = calloc(n, sizeof *r->by_values);
+                    if (!r->by_values) {
+                        rc = GRAFT_ERR_NOMEM;
+                        break;
+                    }
+                    for (size_t j = 0; j < n; j++)
+                        if (!(r->by_values[j] = dup_str(dom->values[j])))
+                            rc = GRAFT_ERR_NOMEM;
+                }
+            }
+            finish_cell(c, &c->cells[order[i] * K + k], k, &e->design, &v, r);
+        }
+    /* The last indicator's rows took the domains' value arrays. */
+    for (size_t d = 0; d < D && K > 0; d++)
+        c->domains[d].values = NULL;
+    free(order);
+    free(v.s1);
+    free(v.s2);
+    return rc;
+}
+
+static void ctx_free(est_ctx_t *c)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    for (size_t k = 0; c->expr && k < c->K; k++)
+        graft_expr_free(c->expr[k]);
+    for (size_t k = 0; c->among && k < c->K; k++)
+        graft_expr_free(c->among[k]);
+    for (size_t i = 0; c->derived && i < o->n_derived; i++)
+        graft_expr_free(c->derived[i]);
+    free(c->expr);
+    free(c->among);
+    free(c->bare);
+    free(c->derived);
+    free(c->cols);
+    free(c->row);
+    free(c->by_col);
+    free(c->row_domain);
+    free(c->key);
+    for (size_t d = 0; d < c->n_domains; d++) {
+        domain_t *dom = &c->domains[d];
+        if (dom->set != NO_DOMAIN) {
+            size_t n = o->by[dom->set].n_columns;
+            for (size_t i = 0; i < n; i++) {
+                if (dom->values)
+                    free(dom->values[i]);
+                if (dom->codes)
+                    free((char *)dom->codes[i].str);
+            }
+        }
+        free(dom->values);
+        free(dom->codes);
+        for (size_t k = 0; k < c->K; k++) {
+            cell_t *cell = &c->cells[d * c->K + k];
+            free(cell->Y);
+            free(cell->X);
+            free(cell->T);
+        }
+    }
+    free(c->domains);
+    free(c->cells);
+    graft_intern_free(c->domain_ids);
+    graft_design_free(c->design);
+}
+
+graft_error_t graft_estimate_file(const char *path,
+                                  const graft_read_opts_t *read,
+                                  const graft_design_spec_t *spec,
+                                  const graft_estimate_opts_t *opts,
+                                  graft_estimates_t **out,
+                                  graft_diag_t *diag)
+{
+    graft_error_t rc;
+    est_ctx_t c = {0};
+    graft_estimates_t *e = calloc(1, sizeof *e);
+    *out = NULL;
+    c.path = path;
+    c.opts = opts;
+    c.design = graft_design_alloc(spec);
+    c.clustered = spec->psu != NULL;
+    if (!e || !c.design || !(e->file = dup_str(path)) ||
+        add_by_names(e, opts) != GRAFT_OK) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                            "out of memory");
+        goto cleanup;
+    }
+    e->opts = opts;
+    if ((rc = parse_all(&c, diag)) != GRAFT_OK ||
+        (rc = graft_read(path, read, on_header, on_row, &c, diag)) !=
+            GRAFT_OK ||
+        (rc = graft_design_finish(c.design, diag)) != GRAFT_OK ||
+        (rc = graft_design_check_lonely(c.design, diag)) != GRAFT_OK)
+        goto cleanup;
+    graft_design_summarize(c.design, &e->design);
+    if (c.n_domains == 0 && new_domain(&c, 0, NO_DOMAIN) != GRAFT_OK) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                            "out of memory");
+        goto cleanup;
+    }
+    if ((rc = build_rows(&c, e)) != GRAFT_OK) {
+        graft_diag_set(diag, rc, path, 0, 0, "out of memory");
+        goto cleanup;
+    }
+    *out = e;
+    e = NULL;
+cleanup:
+    ctx_free(&c);
+    graft_estimates_free(e);
+    return rc;
+}
+
+void graft_estimates_free(graft_estimates_t *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n_rows; i++) {
+        graft_estimate_row_t *r = &e->rows[i];
+        if (r->by_values && e->opts && r->by_set != NO_DOMAIN)
+            for (size_t j = 0; j < e->opts->by[r->by_set].n_columns; j++)
+                free(r->by_values[j]);
+        free(r->by_values);
+    }
+    free(e->rows);
+    for (size_t i = 0; i < e->n_by_names; i++)
+        free(e->by_names[i]);
+    free(e->by_names);
+    free(e->file);
+    free(e);
+}

@@ -1,0 +1,593 @@
+/*
+ * stat_reader.c - graft_read_stat(): SPSS (.sav, .zsav, .por), Stata (.dta)
+ * and SAS (.sas7bdat, .xpt) files through ReadStat.
+ *
+ * ReadStat calls back once per variable, once per value label and once per
+ * value.  This file collects the variables and the label sets, calls the
+ * caller's HEADER when the first value arrives (or at the end, for a file
+ * without cases), and gathers each case's values into one row of cells,
+ * calling ROW when the case's last variable has arrived.
+ *
+ * Stata keeps its value labels after the data.  For .dta a first pass runs
+ * without a value handler, which makes ReadStat seek past the data, so it
+ * costs only the header and the label tables; the second pass reads the
+ * values with every label set already complete.  The other formats store
+ * their labels before the data and are read in one pass.
+ */
+#include "graft_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <readstat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- formats ------------------------------------------------------------ */
+
+typedef readstat_error_t (*stat_parse_fn)(readstat_parser_t *parser,
+                                          const char *path, void *ctx);
+
+typedef enum stat_kind { SAV, ZSAV, POR, DTA, SAS7BDAT, XPT } stat_kind_t;
+
+typedef struct stat_format {
+    const char *ext;       /* extension, compared without case */
+    stat_kind_t kind;
+    const char *name;      /* for messages */
+    stat_parse_fn parse;
+    int labels_after_data; /* needs a label pass before the data pass */
+} stat_format_t;
+
+static const stat_format_t formats[] = {
+    {"sav", SAV, "SPSS .sav", readstat_parse_sav, 0},
+    {"zsav", ZSAV, "SPSS .zsav", readstat_parse_sav, 0},
+    {"por", POR, "SPSS .por", readstat_parse_por, 0},
+    {"dta", DTA, "Stata .dta", readstat_parse_dta, 1},
+    {"sas7bdat", SAS7BDAT, "SAS .sas7bdat", readstat_parse_sas7bdat, 0},
+    {"xpt", XPT, "SAS .xpt", readstat_parse_xport, 0},
+};
+
+static const stat_format_t *find_format(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash : path, '.');
+    if (!dot)
+        return NULL;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (strcasecmp(dot + 1, formats[i].ext) == 0)
+            return &formats[i];
+    return NULL;
+}
+
+/* Does the file start the way FMT's files do?  Asked only after ReadStat
+ * has failed, to tell "not this format at all" (a CSV file renamed .sav)
+ * from a damaged file. */
+static int has_signature(const char *path, const stat_format_t *fmt)
+{
+    static const unsigned char sas_magic[32] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc2, 0xea, 0x81, 0x60,
+        0xb3, 0x14, 0x11, 0xcf, 0xbd, 0x92, 0x08, 0x00, 0x09, 0xc7, 0x31,
+        0x8c, 0x18, 0x1f, 0x10, 0x11};
+    unsigned char buf[640];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 1; /* nothing to add */
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    switch (fmt->kind) {
+    case SAV:
+        return n >= 4 && (memcmp(buf, "$FL2", 4) == 0 ||
+                          memcmp(buf, "$FL3", 4) == 0);
+    case ZSAV:
+        return n >= 4 && memcmp(buf, "$FL3", 4) == 0;
+    case POR: /* "SPSSPORT" after the 200-byte vanity and the 256-byte
+                 character table, give or take line ends */
+        for (size_t i = 0; i + 8 <= n; i++)
+            if (memcmp(buf + i, "SPSSPORT", 8) == 0)
+                return 1;
+        return 0;
+    case DTA: /* XML-like (117+), or release byte 102-115 and byte order */
+        return (n >= 11 && memcmp(buf, "<stata_dta>", 11) == 0) ||
+               (n >= 2 && buf[0] >= 102 && buf[0] <= 115 &&
+                (buf[1] == 1 || buf[1] == 2));
+    case SAS7BDAT:
+        return n >= 32 && memcmp(buf, sas_magic, 32) == 0;
+    case XPT:
+        return n >= 20 && memcmp(buf, "HEADER RECORD*******", 20) == 0;
+    }
+    return 1;
+}
+
+/* ---- reading state ------------------------------------------------------ */
+
+typedef struct named_set {
+    char *name;
+    graft_labelset_t *set;
+} named_set_t;
+
+typedef struct stat_ctx {
+    const char *path;
+    const stat_format_t *fmt;
+    graft_header_fn header;
+    graft_row_fn row;
+    void *user;
+    graft_diag_t *diag;
+
+    graft_column_t *cols;  /* names and labels owned here */
+    char **set_names;      /* per column: the label set it names, or NULL */
+    size_t ncols, cap_cols;
+    int cols_done;         /* second .dta pass: variables already known */
+
+    named_set_t *sets;     /* every label set of the file */
+    size_t nsets, cap_sets;
+
+    graft_cell_t *cells;   /* the case being gathered */
+    size_t *str_off;       /* per string cell: its offset in arena */
+    char *arena;           /* the case's string values, NUL-terminated */
+    size_t arena_len, arena_cap;
+    long obs;              /* 0-based case being gathered; -1 before any */
+    int row_open;          /* cells holds part of case obs */
+    unsigned long rows;    /* cases delivered */
+    long row_count;        /* cases the file declares; -1 when unknown */
+    long var_count;        /* variables the file declares; -1 when unknown */
+    int header_done;
+
+    graft_error_t err;     /* first error of ours or of a callback */
+    char rs_msg[512];      /* first message of ReadStat's error handler */
+} stat_ctx_t;
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void ctx_free(stat_ctx_t *c)
+{
+    for (size_t i = 0; i < c->ncols; i++) {
+        free((char *)c->cols[i].name);
+        free((char *)c->cols[i].label);
+        free(c->set_names[i]);
+    }
+    free(c->cols);
+    free(c->set_names);
+    for (size_t i = 0; i < c->nsets; i++) {
+        free(c->sets[i].name);
+        graft_labelset_free(c->sets[i].set);
+    }
+    free(c->sets);
+    free(c->cells);
+    free(c->str_off);
+    free(c->arena);
+}
+
+/* Record an error of ours in the diagnostic and tell ReadStat to stop. */
+static int fail(stat_ctx_t *c, graft_error_t code, unsigned long line,
+                const char *msg)
+{
+    c->err = graft_diag_set(c->diag, code, c->path, line, 0, "%s", msg);
+    return READSTAT_HANDLER_ABORT;
+}
+
+static int fail_nomem(stat_ctx_t *c)
+{
+    return fail(c, GRAFT_ERR_NOMEM, 0, "out of memory");
+}
+
+/* ---- variables and label sets ------------------------------------------- */
+
+static graft_labelset_t *find_set(const stat_ctx_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->nsets; i++)
+        if (strcmp(c->sets[i].name, name) == 0)
+            return c->sets[i].set;
+    return NULL;
+}
+
+/* The label set called NAME, created empty when new; NULL when out of
+ * memory. */
+static graft_labelset_t *get_set(stat_ctx_t *c, const char *name)
+{
+    graft_labelset_t *set = find_set(c, name);
+    if (set)
+        return set;
+    if (c->nsets == c->cap_sets) {
+        size_t cap = c->cap_sets ? 2 * c->cap_sets : 16;
+        named_set_t *sets = realloc(c->sets, cap * sizeof *sets);
+        if (!sets)
+            return NULL;
+        c->sets = sets;
+        c->cap_sets = cap;
+    }
+    named_set_t *e = &c->sets[c->nsets];
+    e->name = dup_str(name);
+    e->set = graft_labelset_alloc();
+    if (!e->name || !e->set) {
+        free(e->name);
+        graft_labelset_free(e->set);
+        return NULL;
+    }
+    c->nsets++;
+    return e->set;
+}
+
+static int grow_columns(stat_ctx_t *c)
+{
+    size_t cap = c->cap_cols ? 2 * c->cap_cols : 64;
+    graft_column_t *cols = realloc(c->cols, cap * sizeof *cols);
+    if (!cols)
+        return -1;
+    c->cols = cols;
+    char **names = realloc(c->set_names, cap * sizeof *names);
+    if (!names)
+        return -1;
+    c->set_names = names;
+    c->cap_cols = cap;
+    return 0;
+}
+
+static int on_metadata(readstat_metadata_t *md, void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    c->row_count = readstat_get_row_count(md);
+    c->var_count = readstat_get_var_count(md);
+    return READSTAT_HANDLER_OK;
+}
+
+static int on_variable(int index, readstat_variable_t *var,
+                       const char *val_labels, void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    if (c->cols_done)
+        return READSTAT_HANDLER_OK;
+    if (index < 0 || (size_t)index != c->ncols)
+        return fail(c, GRAFT_ERR_FORMAT, 0, "variables out of order");
+    if (c->ncols == c->cap_cols && grow_columns(c) != 0)
+        return fail_nomem(c);
+
+    const char *name = readstat_variable_get_name(var);
+    const char *label = readstat_variable_get_label(var);
+    graft_column_t *col = &c->cols[c->ncols];
+    col->name = dup_str(name ? name : "");
+    col->label = label && *label ? dup_str(label) : NULL;
+    col->type = readstat_variable_get_type_class(var) ==
+                        READSTAT_TYPE_CLASS_STRING
+                    ? GRAFT_COL_STRING
+                    : GRAFT_COL_NUMERIC;
+    col->labels = NULL; /* resolved when the header is called */
+    c->set_names[c->ncols] =
+        val_labels && *val_labels ? dup_str(val_labels) : NULL;
+    c->ncols++; /* counted first, so ctx_free frees a half-made column */
+    if (!col->name || (label && *label && !col->label) ||
+        (val_labels && *val_labels && !c->set_names[c->ncols - 1]))
+        return fail_nomem(c);
+    return READSTAT_HANDLER_OK;
+}
+
+static int on_value_label(const char *set_name, readstat_value_t value,
+                          const char *label, void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    if (c->cols_done || !set_name || !label)
+        return READSTAT_HANDLER_OK;
+    graft_labelset_t *set = get_set(c, set_name);
+    if (!set)
+        return fail_nomem(c);
+    graft_error_t rc = GRAFT_OK;
+    if (readstat_value_type_class(value) == READSTAT_TYPE_CLASS_STRING) {
+        const char *code = readstat_string_value(value);
+        if (code)
+            rc = graft_labelset_add_str(set, code, label);
+    } else if (!readstat_value_is_system_missing(value) &&
+               !readstat_value_is_tagged_missing(value)) {
+        /* Labels of Stata .a-.z and SAS .A-.Z are dropped: those values
+         * reach the rows as missing cells, which carry no code. */
+        rc = graft_labelset_add_num(set, readstat_double_value(value), label);
+    }
+    return rc == GRAFT_OK ? READSTAT_HANDLER_OK : fail_nomem(c);
+}
+
+static void on_error(const char *msg, void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    if (c->rs_msg[0] || !msg)
+        return;
+    size_t n = strlen(msg);
+    while (n > 0 && strchr(" \t\r\n.", msg[n - 1]))
+        n--;
+    if (n >= sizeof c->rs_msg)
+        n = sizeof c->rs_msg - 1;
+    memcpy(c->rs_msg, msg, n);
+    c->rs_msg[n] = '\0';
+}
+
+/* ---- header and rows ---------------------------------------------------- */
+
+/* Attach the label sets, allocate the row and call HEADER (once). */
+static int fire_header(stat_ctx_t *c)
+{
+    c->header_done = 1;
+    if (c->ncols == 0)
+        return fail(c, GRAFT_ERR_EMPTY, 0, "the file has no variables");
+    for (size_t i = 0; i < c->ncols; i++)
+        c->cols[i].labels =
+            c->set_names[i] ? find_set(c, c->set_names[i]) : NULL;
+    c->cells = malloc(c->ncols * sizeof *c->cells);
+    c->str_off = malloc(c->ncols * sizeof *c->str_off);
+    if (!c->cells || !c->str_off)
+        return fail_nomem(c);
+    graft_error_t rc = c->header(c->user, c->cols, c->ncols, c->diag);
+    if (rc != GRAFT_OK) {
+        c->err = rc;
+        return READSTAT_HANDLER_ABORT;
+    }
+    return READSTAT_HANDLER_OK;
+}
+
+static void start_row(stat_ctx_t *c, long obs)
+{
+    static const graft_cell_t missing = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
+    for (size_t i = 0; i < c->ncols; i++)
+        c->cells[i] = missing;
+    c->arena_len = 0;
+    c->obs = obs;
+    c->row_open = 1;
+}
+
+/* Call ROW with the gathered case.  Its strings live in the arena, which
+ * may have moved while the case grew, so their pointers are set here. */
+static int flush_row(stat_ctx_t *c)
+{
+    for (size_t i = 0; i < c->ncols; i++)
+        if (c->cells[i].kind == GRAFT_CELL_STRING)
+            c->cells[i].str = c->arena + c->str_off[i];
+    c->row_open = 0;
+    c->rows++;
+    graft_error_t rc = c->row(c->user, c->cells, c->ncols,
+                              (unsigned long)c->obs + 1, c->diag);
+    if (rc != GRAFT_OK) {
+        c->err = rc;
+        return READSTAT_HANDLER_ABORT;
+    }
+    return READSTAT_HANDLER_OK;
+}
+
+/* Copy S (LEN bytes) into the arena; returns its offset, or (size_t)-1 when
+ * out of memory. */
+static size_t arena_put(stat_ctx_t *c, const char *s, size_t len)
+{
+    if (len + 1 > c->arena_cap - c->arena_len) {
+        size_t cap = c->arena_cap ? 2 * c->arena_cap : 256;
+        while (cap - c->arena_len < len + 1)
+            cap *= 2;
+        char *arena = realloc(c->arena, cap);
+        if (!arena)
+            return (size_t)-1;
+        c->arena = arena;
+        c->arena_cap = cap;
+    }
+    size_t off = c->arena_len;
+    memcpy(c->arena + off, s, len);
+    c->arena[off + len] = '\0';
+    c->arena_len += len + 1;
+    return off;
+}
+
+/* Fill CELL from VALUE: system, SPSS user-defined and Stata/SAS tagged
+ * missing values, non-finite numbers and empty strings are missing. */
+static int set_cell(stat_ctx_t *c, size_t idx, readstat_variable_t *var,
+                    readstat_value_t value)
+{
+    graft_cell_t *cell = &c->cells[idx];
+    if (readstat_value_is_system_missing(value) ||
+        readstat_value_is_tagged_missing(value) ||
+        readstat_value_is_defined_missing(value, var))
+        return READSTAT_HANDLER_OK;
+    if (readstat_value_type_class(value) == READSTAT_TYPE_CLASS_STRING) {
+        const char *s = readstat_string_value(value);
+        size_t len = s ? strlen(s) : 0;
+        if (len == 0)
+            return READSTAT_HANDLER_OK;
+        size_t off = arena_put(c, s, len);
+        if (off == (size_t)-1)
+            return fail_nomem(c);
+        c->str_off[idx] = off;
+        cell->kind = GRAFT_CELL_STRING;
+        cell->len = len;
+        return READSTAT_HANDLER_OK;
+    }
+    double d = readstat_double_value(value);
+    if (isfinite(d)) {
+        cell->kind = GRAFT_CELL_NUMBER;
+        cell->num = d;
+    }
+    return READSTAT_HANDLER_OK;
+}
+
+static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
+                    void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    if (!c->header_done && fire_header(c) != READSTAT_HANDLER_OK)
+        return READSTAT_HANDLER_ABORT;
+    int idx = readstat_variable_get_index(var);
+    if (idx < 0 || (size_t)idx >= c->ncols)
+        return fail(c, GRAFT_ERR_FORMAT, (unsigned long)obs + 1,
+                    "value of an undeclared variable");
+    /* A case whose last variable never came (ReadStat skipped it) is
+     * delivered when the next case starts, its gaps missing. */
+    if (c->row_open && obs != c->obs && flush_row(c) != READSTAT_HANDLER_OK)
+        return READSTAT_HANDLER_ABORT;
+    if (!c->row_open)
+        start_row(c, obs);
+    if (set_cell(c, (size_t)idx, var, value) != READSTAT_HANDLER_OK)
+        return READSTAT_HANDLER_ABORT;
+    if ((size_t)idx == c->ncols - 1)
+        return flush_row(c);
+    return READSTAT_HANDLER_OK;
+}
+
+/* ---- the reader --------------------------------------------------------- */
+
+/* Does the open file FD of SIZE bytes hold TAG (LEN bytes) at OFFSET? */
+static int has_bytes(int fd, off_t size, off_t offset, const char *tag,
+                     size_t len)
+{
+    char buf[16];
+    if (offset < 0 || offset + (off_t)len > size || len > sizeof buf)
+        return 0;
+    return pread(fd, buf, len, offset) == (ssize_t)len &&
+           memcmp(buf, tag, len) == 0;
+}
+
+/* GRAFT_ERR_FORMAT when FD (SIZE bytes) is visibly cut short in a way
+ * ReadStat does not report: XPORT files are 80-byte records, but ReadStat
+ * stops quietly at the last whole case of a cut one; a Stata 117+ file cut
+ * inside its value labels reads without them. */
+static graft_error_t check_whole(int fd, off_t size, const stat_format_t *fmt,
+                                 const char *path, graft_diag_t *diag)
+{
+    if (fmt->kind == XPT && size % 80 != 0)
+        return graft_diag_set(diag, GRAFT_ERR_FORMAT, path, 0, 0,
+                              "cannot read %s file: truncated: %lld bytes "
+                              "is not a whole number of 80-byte records",
+                              fmt->name, (long long)size);
+    if (fmt->kind == DTA && has_bytes(fd, size, 0, "<stata_dta>", 11) &&
+        !has_bytes(fd, size, size - 12, "</stata_dta>", 12))
+        return graft_diag_set(diag, GRAFT_ERR_FORMAT, path, 0, 0,
+                              "cannot read %s file: truncated: it does not "
+                              "end with </stata_dta>",
+                              fmt->name);
+    return GRAFT_OK;
+}
+
+/* GRAFT_ERR_OPEN unless PATH is a readable file, GRAFT_ERR_FORMAT unless
+ * its extension names a format and it is not visibly truncated.  Sets
+ * *FMT. */
+static graft_error_t check_file(const char *path, const stat_format_t **fmt,
+                                graft_diag_t *diag)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return graft_diag_set(diag, GRAFT_ERR_OPEN, path, 0, 0,
+                              "cannot open: %s", strerror(errno));
+    struct stat st;
+    graft_error_t rc = GRAFT_OK;
+    if (fstat(fd, &st) != 0)
+        rc = graft_diag_set(diag, GRAFT_ERR_OPEN, path, 0, 0,
+                            "cannot open: %s", strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        rc = graft_diag_set(diag, GRAFT_ERR_OPEN, path, 0, 0,
+                            "cannot open: %s", strerror(EISDIR));
+    else if (!(*fmt = find_format(path)))
+        rc = graft_diag_set(diag, GRAFT_ERR_FORMAT, path, 0, 0,
+                            "not a ReadStat format: the extension is not "
+                            ".sav, .zsav, .por, .dta, .sas7bdat or .xpt");
+    else
+        rc = check_whole(fd, st.st_size, *fmt, path, diag);
+    close(fd);
+    return rc;
+}
+
+/* The diagnostic for a ReadStat failure RS.  The case number is known when
+ * the failure came while reading cases, within the count the file declares.
+ *
+ * READSTAT_ERROR_MALLOC is a format error: ReadStat's allocator refuses
+ * empty and oversized blocks (readstat_malloc.c), so that is what a corrupt
+ * length field, or a .por or .xpt file without variables, yields. */
+static graft_error_t parse_error(stat_ctx_t *c, readstat_error_t rs)
+{
+    if (c->var_count == 0 && c->ncols == 0) /* ReadStat rejects such files */
+        return graft_diag_set(c->diag, GRAFT_ERR_EMPTY, c->path, 0, 0,
+                              "the file has no variables");
+    if (rs == READSTAT_ERROR_OPEN)
+        return graft_diag_set(c->diag, GRAFT_ERR_OPEN, c->path, 0, 0,
+                              "cannot open: %s", readstat_error_message(rs));
+    unsigned long line = 0;
+    if (c->header_done) {
+        long obs = c->row_open ? c->obs : c->obs + 1;
+        if (c->row_count < 0 || obs < c->row_count)
+            line = (unsigned long)obs + 1;
+    }
+    /* ReadStat's own text adds detail ("Error in X (row=6)") unless it
+     * only repeats the error with errno noise. */
+    const char *what = readstat_error_message(rs);
+    const char *more = strstr(c->rs_msg, what) ? "" : c->rs_msg;
+    char hint[64];
+    if (!c->header_done && !has_signature(c->path, c->fmt)) {
+        snprintf(hint, sizeof hint, "it has no %s signature", c->fmt->name);
+        more = hint;
+    }
+    return graft_diag_set(c->diag, GRAFT_ERR_FORMAT, c->path, line, 0,
+                          "cannot read %s file: %s%s%s%s", c->fmt->name, what,
+                          more[0] ? " (" : "", more, more[0] ? ")" : "");
+}
+
+/* The outcome once ReadStat has returned RS from the data pass. */
+static graft_error_t finish(stat_ctx_t *c, readstat_error_t rs)
+{
+    if (c->err != GRAFT_OK)
+        return c->err;
+    if (rs != READSTAT_OK)
+        return parse_error(c, rs);
+    if (c->row_open && flush_row(c) != READSTAT_HANDLER_OK)
+        return c->err;
+    if (!c->header_done && fire_header(c) != READSTAT_HANDLER_OK)
+        return c->err;
+    if (c->rows == 0)
+        return graft_diag_set(c->diag, GRAFT_ERR_NO_ROWS, c->path, 0, 0,
+                              "the file has no cases");
+    return GRAFT_OK;
+}
+
+graft_error_t graft_read_stat(const char *path, const graft_read_opts_t *opts,
+                              graft_header_fn header, graft_row_fn row,
+                              void *ctx, graft_diag_t *diag)
+{
+    (void)opts; /* nothing in the options applies to these formats */
+    const stat_format_t *fmt = NULL;
+    graft_error_t rc = check_file(path, &fmt, diag);
+    if (rc != GRAFT_OK)
+        return rc;
+
+    stat_ctx_t c = {0};
+    c.path = path;
+    c.fmt = fmt;
+    c.header = header;
+    c.row = row;
+    c.user = ctx;
+    c.diag = diag;
+    c.obs = -1;
+    c.row_count = -1;
+    c.var_count = -1;
+
+    readstat_parser_t *parser = readstat_parser_init();
+    if (!parser)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                              "out of memory");
+    readstat_set_metadata_handler(parser, on_metadata);
+    readstat_set_variable_handler(parser, on_variable);
+    readstat_set_value_label_handler(parser, on_value_label);
+    readstat_set_error_handler(parser, on_error);
+
+    readstat_error_t rs = READSTAT_OK;
+    if (fmt->labels_after_data) {
+        /* Without a value handler ReadStat seeks past the data. */
+        rs = fmt->parse(parser, path, &c);
+        c.cols_done = 1;
+    }
+    if (rs == READSTAT_OK && c.err == GRAFT_OK) {
+        readstat_set_value_handler(parser, on_value);
+        rs = fmt->parse(parser, path, &c);
+    }
+    rc = finish(&c, rs);
+    readstat_parser_free(parser);
+    ctx_free(&c);
+    return rc;
+}

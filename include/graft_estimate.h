@@ -75,10 +75,10 @@ typedef struct graft_estimate_row {
     size_t by_set;        /* index into opts->by; (size_t)-1 for "All" */
     char **by_values;     /* per by column of the set: the value's label or
                              text; NULL for "All" */
+    char **by_codes;      /* the same values as codes ("1580", "E") */
     double estimate, se, ci_low, ci_high, df, deff, cv, n_eff, weighted_n;
     size_t n, n_missing;
     char flag[160];       /* "" when reliable, else the rule that fired */
-    char ci_note[96];     /* why the interval is undefined, or "" */
 } graft_estimate_row_t;
 
 typedef struct graft_estimates {

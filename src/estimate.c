@@ -44,6 +44,7 @@ typedef struct cell {
 typedef struct domain {
     size_t set;
     char **values;         /* display text per by column */
+    char **code_text;      /* code text per by column */
     graft_cell_t *codes;   /* sort keys (num or str copy) */
 } domain_t;
 
@@ -279,8 +280,9 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
     size_t n = c->opts->by[set].n_columns;
     domain_t *dom = &c->domains[d];
     dom->values = calloc(n, sizeof *dom->values);
+    dom->code_text = calloc(n, sizeof *dom->code_text);
     dom->codes = calloc(n, sizeof *dom->codes);
-    if (!dom->values || !dom->codes)
+    if (!dom->values || !dom->code_text || !dom->codes)
         return GRAFT_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         int col = c->by_col[set][i];
@@ -289,7 +291,10 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
         display(&c->cols[col], cell, buf, sizeof buf);
         dom->codes[i] = *cell;
         dom->codes[i].str = NULL;
-        if (!(dom->values[i] = dup_str(buf)) ||
+        if (!(dom->values[i] = dup_str(buf)))
+            return GRAFT_ERR_NOMEM;
+        graft_cell_text(cell, buf, sizeof buf);
+        if (!(dom->code_text[i] = dup_str(buf)) ||
             (cell->kind == GRAFT_CELL_STRING &&
              !(dom->codes[i].str = dup_str(cell->str))))
             return GRAFT_ERR_NOMEM;
@@ -520,11 +525,16 @@ static double cell_variance(const est_ctx_t *c, const cell_t *cell,
     else
         strata_rows(c, cell, ratio, q, N, v);
     /* 'adjust' centres a single PSU at the mean of all PSU totals of the
-     * design (0 for a ratio, whose scores sum to zero). */
-    double total = 0;
+     * design passed to the variance, i.e. the domain's strata (0 for a
+     * ratio, whose scores sum to zero): R 4.5's arma_onestage; R 4.1
+     * centred at 0. */
+    double total = 0, n_psu = 0;
     for (size_t h = 0; h < v->H; h++)
-        total += v->s1[h];
-    double zbar = total / (double)graft_design_n_psu(d);
+        if (h < cell->strat_cap && cell->T[h].rows > 0) {
+            total += v->s1[h];
+            n_psu += (double)graft_design_stratum_psus(d, h);
+        }
+    double zbar = n_psu > 0 ? total / n_psu : 0;
     graft_lonely_t lonely = graft_design_spec(d)->lonely;
     double V = 0;
     size_t H_dom = 0, H_ok = 0;
@@ -704,6 +714,19 @@ static graft_error_t add_by_names(graft_estimates_t *e,
     return GRAFT_OK;
 }
 
+static char **copy_strings(char *const *src, size_t n)
+{
+    char **out = calloc(n ? n : 1, sizeof *out);
+    for (size_t i = 0; out && i < n; i++)
+        if (!(out[i] = dup_str(src[i]))) {
+            while (i > 0)
+                free(out[--i]);
+            free(out);
+            return NULL;
+        }
+    return out;
+}
+
 static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
 {
     size_t D = c->n_domains, K = c->K;
@@ -732,26 +755,16 @@ static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
             graft_estimate_row_t *r = &e->rows[e->n_rows++];
             r->indicator = k;
             r->by_set = dom->set;
-            if (dom->set != NO_DOMAIN) {
-                /* The row owns its by-values; the domain gives them up. */
-                r->by_values = dom->values;
-                if (k + 1 < K) {
-                    size_t n = c->opts->by[dom->set].n_columns;
-                    r->by_values = calloc(n, sizeof *r->by_values);
-                    if (!r->by_values) {
-                        rc = GRAFT_ERR_NOMEM;
-                        break;
-                    }
-                    for (size_t j = 0; j < n; j++)
-                        if (!(r->by_values[j] = dup_str(dom->values[j])))
-                            rc = GRAFT_ERR_NOMEM;
-                }
+            if (dom->set != NO_DOMAIN &&
+                (!(r->by_values = copy_strings(
+                       dom->values, c->opts->by[dom->set].n_columns)) ||
+                 !(r->by_codes = copy_strings(
+                       dom->code_text, c->opts->by[dom->set].n_columns)))) {
+                rc = GRAFT_ERR_NOMEM;
+                break;
             }
             finish_cell(c, &c->cells[order[i] * K + k], k, &e->design, &v, r);
         }
-    /* The last indicator's rows took the domains' value arrays. */
-    for (size_t d = 0; d < D && K > 0; d++)
-        c->domains[d].values = NULL;
     free(order);
     free(v.s1);
     free(v.s2);
@@ -783,11 +796,14 @@ static void ctx_free(est_ctx_t *c)
             for (size_t i = 0; i < n; i++) {
                 if (dom->values)
                     free(dom->values[i]);
+                if (dom->code_text)
+                    free(dom->code_text[i]);
                 if (dom->codes)
                     free((char *)dom->codes[i].str);
             }
         }
         free(dom->values);
+        free(dom->code_text);
         free(dom->codes);
         for (size_t k = 0; k < c->K; k++) {
             cell_t *cell = &c->cells[d * c->K + k];
@@ -854,10 +870,15 @@ void graft_estimates_free(graft_estimates_t *e)
         return;
     for (size_t i = 0; i < e->n_rows; i++) {
         graft_estimate_row_t *r = &e->rows[i];
-        if (r->by_values && e->opts && r->by_set != NO_DOMAIN)
-            for (size_t j = 0; j < e->opts->by[r->by_set].n_columns; j++)
-                free(r->by_values[j]);
+        if (e->opts && r->by_set != NO_DOMAIN)
+            for (size_t j = 0; j < e->opts->by[r->by_set].n_columns; j++) {
+                if (r->by_values)
+                    free(r->by_values[j]);
+                if (r->by_codes)
+                    free(r->by_codes[j]);
+            }
         free(r->by_values);
+        free(r->by_codes);
     }
     free(e->rows);
     for (size_t i = 0; i < e->n_by_names; i++)

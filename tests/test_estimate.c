@@ -1,0 +1,291 @@
+/*
+ * test_estimate.c - the estimator against R's survey package.
+ *
+ * tests/ref/estimate_cases.csv lists each case in graft's terms (file,
+ * design, indicator, domain, interval); tests/ref/estimate_ref.csv holds
+ * what R computed for it (tests/R/estimate_ref.R).  Estimates, SEs and
+ * weighted n agree to 1e-9 relative, interval ends to 1e-7 (R's logit
+ * interval goes through svyglm), df and n exactly.
+ */
+#include "test_util.h"
+#include "graft_estimate.h"
+
+#include <gsl/gsl_errno.h>
+
+#define CASES "tests/ref/estimate_cases.csv"
+#define REFS "tests/ref/estimate_ref.csv"
+
+/* ---- a small CSV table loaded with graft's own reader ---------------- */
+
+typedef struct table {
+    char **names;
+    size_t ncols;
+    char **cells; /* row-major copies */
+    size_t nrows, cap;
+} table_t;
+
+static graft_error_t t_header(void *ctx, const graft_column_t *cols,
+                              size_t ncols, graft_diag_t *diag)
+{
+    (void)diag;
+    table_t *t = ctx;
+    t->names = calloc(ncols, sizeof *t->names);
+    for (size_t i = 0; i < ncols; i++)
+        t->names[i] = strdup(cols[i].name);
+    t->ncols = ncols;
+    return GRAFT_OK;
+}
+
+static graft_error_t t_row(void *ctx, const graft_cell_t *cells, size_t ncols,
+                           unsigned long line, graft_diag_t *diag)
+{
+    (void)line;
+    (void)diag;
+    table_t *t = ctx;
+    if (t->nrows == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->cells = realloc(t->cells, t->cap * t->ncols * sizeof *t->cells);
+    }
+    for (size_t i = 0; i < ncols; i++)
+        t->cells[t->nrows * t->ncols + i] =
+            strdup(cells[i].str ? cells[i].str : "");
+    t->nrows++;
+    return GRAFT_OK;
+}
+
+static void table_load(table_t *t, const char *path)
+{
+    graft_diag_t diag;
+    memset(t, 0, sizeof *t);
+    if (graft_read(path, NULL, t_header, t_row, t, &diag) != GRAFT_OK) {
+        char buf[2200];
+        fail_msg("%s", graft_diag_format(&diag, buf, sizeof buf));
+    }
+}
+
+static void table_free(table_t *t)
+{
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    for (size_t i = 0; i < t->ncols; i++)
+        free(t->names[i]);
+    free(t->cells);
+    free(t->names);
+}
+
+static const char *cell(const table_t *t, size_t row, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->names[i], name) == 0)
+            return t->cells[row * t->ncols + i];
+    fail_msg("no column '%s'", name);
+    return NULL;
+}
+
+static table_t CASES_T, REFS_T;
+
+static int setup(void **state)
+{
+    (void)state;
+    table_load(&CASES_T, CASES);
+    table_load(&REFS_T, REFS);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    table_free(&CASES_T);
+    table_free(&REFS_T);
+    return 0;
+}
+
+/* ---- running one case ------------------------------------------------ */
+
+/* Split S (modified) at ':' into OUT; returns the count. */
+static size_t split(char *s, const char **out, size_t max)
+{
+    size_t n = 0;
+    if (!*s)
+        return 0;
+    for (char *tok = strtok(s, ":"); tok && n < max; tok = strtok(NULL, ":"))
+        out[n++] = tok;
+    return n;
+}
+
+/* The output row for DOMAIN ("All" or codes joined by ':'). */
+static const graft_estimate_row_t *find_row(const graft_estimates_t *e,
+                                            const char *domain)
+{
+    for (size_t i = 0; i < e->n_rows; i++) {
+        const graft_estimate_row_t *r = &e->rows[i];
+        char key[512] = "";
+        if (r->by_set == (size_t)-1) {
+            strcpy(key, "All");
+        } else {
+            for (size_t j = 0; j < e->opts->by[r->by_set].n_columns; j++) {
+                if (j)
+                    strcat(key, ":");
+                strncat(key, r->by_codes[j], sizeof key - strlen(key) - 2);
+            }
+        }
+        if (strcmp(key, domain) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* Run case row I; returns the number of mismatches (printed). */
+static int run_case(size_t i, size_t *n_compared)
+{
+    const table_t *C = &CASES_T;
+    const char *name = cell(C, i, "case");
+    const char *file = cell(C, i, "file");
+    if (strncmp(file, "../shared/", 10) == 0 && !test_file_exists(file)) {
+        printf("SKIP %s: %s is absent in this clone\n", name, file);
+        return 0;
+    }
+    char strata[256], by[256], missing[128];
+    snprintf(strata, sizeof strata, "%s", cell(C, i, "strata"));
+    snprintf(by, sizeof by, "%s", cell(C, i, "by"));
+    snprintf(missing, sizeof missing, "%s", cell(C, i, "missing"));
+
+    graft_design_spec_t spec = {0};
+    spec.weight = cell(C, i, "weight");
+    spec.n_strata = split(strata, spec.strata, GRAFT_MAX_STRATA_COLUMNS);
+    spec.psu = *cell(C, i, "psu") ? cell(C, i, "psu") : NULL;
+    spec.fpc = *cell(C, i, "fpc") ? cell(C, i, "fpc") : NULL;
+    spec.nest = strcmp(cell(C, i, "nest"), "true") == 0;
+    assert_true(graft_lonely_parse(cell(C, i, "lonely"), &spec.lonely));
+
+    /* Missing codes for every column but the design's. */
+    double codes[16];
+    size_t n_codes = 0;
+    for (char *tok = strtok(missing, ","); tok && n_codes < 16;
+         tok = strtok(NULL, ","))
+        codes[n_codes++] = strtod(tok, NULL);
+    graft_missing_spec_t ms = {NULL, codes, n_codes};
+    const char *exempt[12];
+    size_t n_exempt = 0;
+    exempt[n_exempt++] = spec.weight;
+    for (size_t k = 0; k < spec.n_strata; k++)
+        exempt[n_exempt++] = spec.strata[k];
+    if (spec.psu)
+        exempt[n_exempt++] = spec.psu;
+    if (spec.fpc)
+        exempt[n_exempt++] = spec.fpc;
+    graft_read_opts_t read = {0};
+    if (n_codes) {
+        read.missing = &ms;
+        read.n_missing = 1;
+        read.exempt = exempt;
+        read.n_exempt = n_exempt;
+    }
+
+    graft_indicator_spec_t ind = {0};
+    assert_true(graft_ind_type_parse(cell(C, i, "type"), &ind.type));
+    ind.expr = cell(C, i, "expr");
+    ind.among = *cell(C, i, "among") ? cell(C, i, "among") : NULL;
+    ind.expr_src = (graft_source_t){"expr", 1, 1};
+    ind.among_src = (graft_source_t){"among", 1, 1};
+    graft_by_spec_t by_spec = {{0}, 0};
+    by_spec.n_columns = split(by, by_spec.columns, GRAFT_MAX_BY);
+    graft_estimate_opts_t opts = {0};
+    opts.indicators = &ind;
+    opts.n_indicators = 1;
+    opts.by = &by_spec;
+    opts.n_by = by_spec.n_columns ? 1 : 0;
+    assert_true(graft_ci_method_parse(cell(C, i, "ci"), &opts.ci));
+    opts.level = strtod(cell(C, i, "level"), NULL);
+    opts.df_mode = strcmp(cell(C, i, "df"), "design") == 0 ? GRAFT_DF_DESIGN
+                                                            : GRAFT_DF_DOMAIN;
+
+    graft_estimates_t *e = NULL;
+    graft_diag_t diag;
+    if (graft_estimate_file(file, &read, &spec, &opts, &e, &diag) !=
+        GRAFT_OK) {
+        char buf[2200];
+        printf("FAIL %s: %s\n", name, graft_diag_format(&diag, buf, sizeof buf));
+        return 1;
+    }
+    int bad = 0;
+    size_t matched = 0;
+    for (size_t r = 0; r < REFS_T.nrows; r++) {
+        if (strcmp(cell(&REFS_T, r, "case"), name) != 0)
+            continue;
+        const char *domain = cell(&REFS_T, r, "domain");
+        const graft_estimate_row_t *row = find_row(e, domain);
+        if (!row) {
+            printf("FAIL %s [%s]: no such domain in graft's output\n", name,
+                   domain);
+            bad++;
+            continue;
+        }
+        matched++;
+        struct { const char *what; double got, rel; } checks[] = {
+            {"estimate", row->estimate, REL_TOL},
+            {"se", row->se, REL_TOL},
+            {"ci_low", row->ci_low, 1e-7},
+            {"ci_high", row->ci_high, 1e-7},
+            {"df", row->df, 0},
+            {"n", (double)row->n, 0},
+            {"weighted_n", row->weighted_n, REL_TOL},
+        };
+        for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
+            double want = strtod(cell(&REFS_T, r, checks[k].what), NULL);
+            (*n_compared)++;
+            if (!test_close_ok(checks[k].got, want, checks[k].rel, 1e-15)) {
+                printf("FAIL %s [%s] %s: graft %.17g, R %.17g\n", name,
+                       domain, checks[k].what, checks[k].got, want);
+                bad++;
+            }
+        }
+    }
+    if (matched == 0) {
+        printf("FAIL %s: no reference rows\n", name);
+        bad++;
+    }
+    graft_estimates_free(e);
+    return bad;
+}
+
+/* Every case whose name starts with PREFIX. */
+static void run_family(const char *prefix)
+{
+    int bad = 0;
+    size_t compared = 0, cases = 0;
+    for (size_t i = 0; i < CASES_T.nrows; i++)
+        if (strncmp(cell(&CASES_T, i, "case"), prefix, strlen(prefix)) == 0) {
+            bad += run_case(i, &compared);
+            cases++;
+        }
+    printf("  %s: %zu cases, %zu numbers compared with R\n", prefix, cases,
+           compared);
+    assert_true(cases > 0);
+    if (bad)
+        fail_msg("%d mismatches with R in %s cases", bad, prefix);
+}
+
+static void test_apistrat(void **s) { (void)s; run_family("apistrat_"); }
+static void test_apiclus1(void **s) { (void)s; run_family("apiclus1_"); }
+static void test_apiclus2(void **s) { (void)s; run_family("apiclus2_"); }
+static void test_nhanes(void **s) { (void)s; run_family("nhanes_"); }
+static void test_demo(void **s) { (void)s; run_family("demo_"); }
+
+static void test_tunisia(void **s)
+{
+    (void)s;
+    SKIP_WITHOUT_SHARED();
+    run_family("tun_");
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_apistrat), cmocka_unit_test(test_apiclus1),
+        cmocka_unit_test(test_apiclus2), cmocka_unit_test(test_nhanes),
+        cmocka_unit_test(test_demo),     cmocka_unit_test(test_tunisia),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

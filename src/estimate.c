@@ -125,6 +125,18 @@ const char *graft_indicator_name(const graft_indicator_spec_t *ind)
 
 /* ---- set-up ---------------------------------------------------------- */
 
+/* A syntax error in an option is a usage error; in a file it is a data
+ * error of that file. */
+static graft_error_t parse_expr(const char *text, const graft_source_t *src,
+                                graft_expr_t **out, graft_diag_t *diag)
+{
+    graft_error_t rc = graft_expr_parse(text, src->file, src->line, src->col,
+                                        out, diag);
+    if (rc == GRAFT_ERR_USAGE && src->file && strncmp(src->file, "--", 2))
+        rc = diag->code = GRAFT_ERR_SURVEY_FILE;
+    return rc;
+}
+
 static graft_error_t parse_all(est_ctx_t *c, graft_diag_t *diag)
 {
     const graft_estimate_opts_t *o = c->opts;
@@ -142,23 +154,19 @@ static graft_error_t parse_all(est_ctx_t *c, graft_diag_t *diag)
                               "out of memory");
     for (size_t i = 0; i < o->n_derived; i++) {
         const graft_derived_spec_t *d = &o->derived[i];
-        if ((rc = graft_expr_parse(d->expr, d->src.file, d->src.line,
-                                   d->src.col, &c->derived[i], diag)) !=
+        if ((rc = parse_expr(d->expr, &d->src, &c->derived[i], diag)) !=
             GRAFT_OK)
             return rc;
     }
     for (size_t k = 0; k < c->K; k++) {
         const graft_indicator_spec_t *ind = &o->indicators[k];
-        if ((rc = graft_expr_parse(ind->expr, ind->expr_src.file,
-                                   ind->expr_src.line, ind->expr_src.col,
-                                   &c->expr[k], diag)) != GRAFT_OK)
+        if ((rc = parse_expr(ind->expr, &ind->expr_src, &c->expr[k],
+                             diag)) != GRAFT_OK)
             return rc;
         c->bare[k] = ind->type == GRAFT_IND_PROP &&
                      graft_expr_is_bare_column(c->expr[k]);
-        if (ind->among &&
-            (rc = graft_expr_parse(ind->among, ind->among_src.file,
-                                   ind->among_src.line, ind->among_src.col,
-                                   &c->among[k], diag)) != GRAFT_OK)
+        if (ind->among && (rc = parse_expr(ind->among, &ind->among_src,
+                                           &c->among[k], diag)) != GRAFT_OK)
             return rc;
     }
     return GRAFT_OK;

@@ -333,6 +333,161 @@ static void test_survey_file(void **state)
     assert_non_null(strstr(R.out, "design,,psus,,2469\n"));
 }
 
+/* ---- estimate ------------------------------------------------------- */
+
+#define R1 "surveys/demo/round1.ini"
+
+static void test_estimate_bad_expressions(void **state)
+{
+    (void)state;
+    unlink(OUT);
+    run("estimate", R1, "--prop", "paid_police ==", "-o", OUT, NULL);
+    expect_error(64, "--prop:1:15: unexpected end of expression");
+    assert_false(test_file_exists(OUT));
+    run("estimate", R1, "--prop", "paid_polce == 1", NULL);
+    expect_error(65, "--prop:1:1: unknown column 'paid_polce' (did you mean "
+                     "'paid_police'?)");
+    run("estimate", R1, "--prop", "paid_police", "--among",
+        "contact_police = 1", NULL);
+    assert_int_equal(R.status, 64);
+    assert_non_null(strstr(R.err, "graft: --among:1:16: "));
+    run("estimate", R1, "--prop", "paid_police", "--by", "zonee", NULL);
+    expect_error(65, "surveys/demo/round1.csv: unknown column 'zonee' in --by "
+                     "(did you mean 'zone'?)");
+}
+
+static void test_estimate_usage(void **state)
+{
+    (void)state;
+    run("estimate", R1, NULL);
+    expect_error(64, "estimate: nothing to estimate: give --prop, --mean, "
+                     "--total or --analysis");
+    run("estimate", R1, "--among", "zone == 1", "--prop", "paid_police",
+        NULL);
+    expect_error(64, "--among 'zone == 1' must follow the --prop, --mean or "
+                     "--total it restricts (one each)");
+    run("estimate", R1, "--prop", "paid_police", "--ci", "exact", NULL);
+    expect_error(64, "--ci: 'exact' must be logit, wald, beta, kg-nchs, "
+                     "wilson, jeffreys, asin or xlogit");
+    run("estimate", R1, "--prop", "paid_police", "--level", "95", NULL);
+    expect_error(64, "--level: '95' must be between 0 and 1, e.g. 0.95");
+    run("estimate", R1, "--prop", "paid_police", "--df", "lots", NULL);
+    expect_error(64, "--df: 'lots' must be domain, design or a positive "
+                     "number");
+}
+
+/* The demo has a single-EA stratum: without a policy, estimation stops. */
+static void test_estimate_lonely_fail(void **state)
+{
+    (void)state;
+    unlink(OUT);
+    run("estimate", "surveys/demo/round1.csv", "--weight", "weight",
+        "--strata", "stratum", "--psu", "ea", "--nest", "--prop",
+        "paid_police", "-o", OUT, NULL);
+    expect_error(65, "surveys/demo/round1.csv: stratum '62' has a single PSU; "
+                     "choose --lonely-psu remove, certainty, adjust or "
+                     "average");
+    assert_false(test_file_exists(OUT));
+    run("estimate", R1, "--lonely-psu", "fail", "--prop", "paid_police",
+        NULL);
+    expect_error(65, "surveys/demo/round1.csv: stratum 'Capital rural' has a "
+                     "single PSU; choose --lonely-psu remove, certainty, "
+                     "adjust or average");
+}
+
+/* Empty and all-zero-weight domains are rows with a flag, not NaN. */
+static void test_estimate_empty_domains(void **state)
+{
+    (void)state;
+    run("estimate", R1, "--prop", "paid_police", "--among", "zone == 99",
+        "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_string_equal(R.out,
+                        "indicator,estimate,se,ci_low,ci_high,df,deff,cv,n,"
+                        "n_missing,weighted_n,n_eff,flag\n"
+                        "paid_police,,,,,,,,0,0,0,,suppress: empty domain\n");
+    run("estimate", D "zero_domain.csv", "--weight", "w", "--strata", "s",
+        "--psu", "p", "--prop", "y", "--by", "g", "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "y,2,,,,,,,,2,0,0,,suppress: all weights "
+                                  "in the domain are zero\n"));
+    assert_null(strstr(R.out, "nan"));
+}
+
+static void test_estimate_mean_of_text(void **state)
+{
+    (void)state;
+    run("estimate", D "good.csv", "--weight", "w", "--mean", "s == 'x'",
+        "--format", "csv", NULL);
+    assert_int_equal(R.status, 0); /* a truth value is a number */
+    run("estimate", "tests/data/csv/basic.csv", "--weight", "1", "--mean",
+        "region", NULL);
+    expect_error(65, "tests/data/csv/basic.csv:2: mean of 'region' needs "
+                     "numbers, not 'Tunis'");
+}
+
+static void test_estimate_analysis_errors(void **state)
+{
+    (void)state;
+    const char *path = "/tmp/graft_cli_bad_analysis.ini";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[analysis]\nby = zone\n[indicator.x]\nexpr = paid_police == (1\n",
+          f);
+    fclose(f);
+    run("estimate", R1, "--analysis", path, NULL);
+    expect_error(65, "/tmp/graft_cli_bad_analysis.ini:4:25: expected ')' to "
+                     "close the '(' at column 23");
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[analysis]\nby = zone\nconfidence = 0.9\n", f);
+    fclose(f);
+    run("estimate", R1, "--analysis", path, NULL);
+    expect_error(65, "/tmp/graft_cli_bad_analysis.ini:3: unknown key "
+                     "'confidence' in [analysis]");
+    unlink(path);
+}
+
+/* The demo analysis: one pass, every indicator by zone, in each format. */
+static void test_estimate_demo_analysis(void **state)
+{
+    (void)state;
+    run("estimate", "--survey", R1, "--analysis", "analysis/demo.ini",
+        "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "indicator,zone,estimate,se,"));
+    assert_non_null(strstr(R.out, "\npolice,North,0.398250837586114"));
+    assert_non_null(strstr(R.out, "\nany,All,0.30"));
+    run("estimate", "--survey", R1, "--analysis", "analysis/demo.ini",
+        "--format", "text", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "33.1 %  [28.6 %, 38.0 %]"));
+    run("estimate", "--survey", R1, "--analysis", "analysis/demo.ini",
+        "--format", "md", NULL);
+    assert_non_null(strstr(R.out, "| police | North | 39.8 % |"));
+    run("estimate", "--survey", R1, "--analysis", "analysis/demo.ini",
+        "--format", "json", NULL);
+    assert_non_null(strstr(R.out, "\"estimate\": 0.398250837586114"));
+}
+
+/* The Global Corruption Barometer Africa 2019 figure for Tunisia. */
+static void test_estimate_tunisia(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SHARED();
+    run("estimate", SHARED_AFRO "/tun_r7_data.sav", "--weight", "withinwt",
+        "--strata", "REGION,URBRUR", "--prop",
+        "any(Q49C in 1..3, Q49G in 1..3, Q49K in 1..3, Q49N in 1..3, "
+        "Q49R in 1..3, Q49T in 1..3)",
+        "--among",
+        "any(Q49C in 0..3, Q49G in 0..3, Q49K in 0..3, Q49N in 0..3, "
+        "Q49R in 0..3, Q49T in 0..3)",
+        "--name", "paid", "--by", "REGION", "--format", "text", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "18.2 %  [15.8 %, 20.9 %]"));
+    assert_non_null(strstr(R.out, "Great Tunis"));
+}
+
 static void test_output_file(void **state)
 {
     (void)state;
@@ -394,6 +549,14 @@ int main(void)
         cmocka_unit_test(test_describe_good),
         cmocka_unit_test(test_missing_codes),
         cmocka_unit_test(test_survey_file),
+        cmocka_unit_test(test_estimate_bad_expressions),
+        cmocka_unit_test(test_estimate_usage),
+        cmocka_unit_test(test_estimate_lonely_fail),
+        cmocka_unit_test(test_estimate_empty_domains),
+        cmocka_unit_test(test_estimate_mean_of_text),
+        cmocka_unit_test(test_estimate_analysis_errors),
+        cmocka_unit_test(test_estimate_demo_analysis),
+        cmocka_unit_test(test_estimate_tunisia),
         cmocka_unit_test(test_output_file),
         cmocka_unit_test(test_output_kept_on_failure),
     };

@@ -603,7 +603,7 @@ for (cs in cases) {
     if (cs$case %in% c("tun_r8_paid_region", "tun_r9_paid_region")) {
         x <- res[[1]]
         cat(sprintf("Afrobarometer Tunisia %s, paid among contacts: %.1f %%\n",
-                    substr(cs$case, 5, 6), 100 * x$estimate))
+                    toupper(substr(cs$case, 5, 6)), 100 * x$estimate))
         stopifnot(sprintf("%.1f", 100 * x$estimate) ==
                   c(tun_r8_paid_region = "21.6",
                     tun_r9_paid_region = "28.1")[[cs$case]])

@@ -78,7 +78,8 @@ typedef struct graft_estimate_row {
     char **by_codes;      /* the same values as codes ("1580", "E") */
     double estimate, se, ci_low, ci_high, df, deff, cv, n_eff, weighted_n;
     size_t n, n_missing;
-    char flag[160];       /* "" when reliable, else the rule that fired */
+    char flag[GRAFT_REL_FLAG_SIZE + 96]; /* "" when reliable, else the
+                                           rules that fired */
 } graft_estimate_row_t;
 
 typedef struct graft_estimates {

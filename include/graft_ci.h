@@ -119,7 +119,8 @@ int graft_ci_defined(const graft_ci_t *ci);
  * GRAFT_ERR_USAGE if LEVEL is not inside (0, 1), and with GRAFT_ERR_INTERNAL
  * if OUT is NULL, METHOD is not a method, P is finite but outside [0, 1] or
  * SE is negative (a bug in the caller).  On failure *OUT (if any) holds NaN
- * bounds and the diagnostic is filled (DIAG may be NULL). */
+ * bounds with the reason "invalid arguments", and DIAG (which may be NULL)
+ * holds the message. */
 graft_error_t graft_ci_prop(double p, double se, double df, size_t n,
                             double level, graft_ci_method_t method,
                             graft_ci_t *out, graft_diag_t *diag);
@@ -179,7 +180,7 @@ enum graft_rel_rule {
 #define GRAFT_REL_MAX_REL_WIDTH_MEAN 1.60
 #define GRAFT_REL_MIN_DF 8.0
 
-#define GRAFT_REL_FLAG_SIZE 160
+#define GRAFT_REL_FLAG_SIZE 256 /* the longest possible flag is 107 bytes */
 
 /* A reliability verdict.
  *

@@ -34,6 +34,36 @@ const char *graft_lonely_name(graft_lonely_t lonely);
 
 #define GRAFT_MAX_STRATA_COLUMNS 8
 
+/* Kinds of replicate weights (R's svrepdesign type), for designs that ship
+ * replicate weights instead of (or besides) strata and PSUs. */
+typedef enum graft_reptype {
+    GRAFT_REP_NONE = 0,
+    GRAFT_REP_JK1 = 1,
+    GRAFT_REP_JKN = 2,
+    GRAFT_REP_BRR = 3,
+    GRAFT_REP_FAY = 4,
+    GRAFT_REP_BOOTSTRAP = 5,
+    GRAFT_REP_SDR = 6,
+    GRAFT_REP_ACS = 7,
+    GRAFT_REP_OTHER = 8
+} graft_reptype_t;
+
+int graft_reptype_parse(const char *name, graft_reptype_t *out);
+const char *graft_reptype_name(graft_reptype_t type);
+
+/* Replicate weights: which columns, and how their estimates combine:
+ * v = scale * sum_r rscale_r (theta_r - centre)^2. */
+typedef struct graft_rep_spec {
+    const char *columns;    /* POSIX ERE matching whole names, or a comma
+                               list of names; NULL: no replicates */
+    graft_reptype_t type;
+    double rho;             /* Fay's rho; NaN: not given */
+    double scale;           /* NaN: the type's default */
+    const double *rscales;  /* NULL: all 1 (jkn needs them) */
+    size_t n_rscales;
+    int mse;                /* centre at the full-sample estimate */
+} graft_rep_spec_t;
+
 typedef struct graft_design_spec {
     const char *weight;   /* weight column; NULL only when unweighted */
     int unweighted;       /* 1: every weight is 1 ("--weight 1") */
@@ -43,11 +73,17 @@ typedef struct graft_design_spec {
     const char *fpc;      /* NULL: no finite population correction */
     int nest;             /* PSU ids unique only within a stratum */
     graft_lonely_t lonely;
+    graft_rep_spec_t rep; /* replicate weights (rep.columns NULL: none) */
 } graft_design_spec_t;
+
+/* A spec with no columns, lonely-PSU fail and no replicates. */
+void graft_design_spec_init(graft_design_spec_t *spec);
 
 /* What graft_design_row() returns about one row. */
 typedef struct graft_design_obs {
     double weight;
+    const double *repw; /* the row's replicate weights (n_rep of them), or
+                           NULL; valid until the next row */
     size_t stratum;  /* dense stratum id */
     size_t psu;      /* dense PSU id across the design, or GRAFT_ROW_PSU */
 } graft_design_obs_t;
@@ -86,6 +122,18 @@ graft_error_t graft_design_finish(graft_design_t *d, graft_diag_t *diag);
  * with a single PSU; GRAFT_OK otherwise.  Call after finish. */
 graft_error_t graft_design_check_lonely(const graft_design_t *d,
                                         graft_diag_t *diag);
+
+/* Replicate designs, after bind: the number of replicate columns, their
+ * scale and per-replicate rscales (the type's defaults unless given), and
+ * the column names. */
+size_t graft_design_n_rep(const graft_design_t *d);
+double graft_design_rep_scale(const graft_design_t *d);
+const double *graft_design_rep_rscales(const graft_design_t *d);
+const char *graft_design_rep_name(const graft_design_t *d, size_t r);
+
+/* R's degf() for a replicate design: the rank of the replicate-weight
+ * matrix (QR with tolerance 1e-5, as R's qr()) minus 1.  After finish. */
+long graft_design_rep_df(const graft_design_t *d);
 
 /* ---- after finish -------------------------------------------------- */
 

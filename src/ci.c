@@ -62,6 +62,7 @@ static const char R_LOGIT[] = "p is 0 or 1: logit interval undefined";
 static const char R_ASIN[] = "p is 0 or 1: asin interval undefined";
 static const char R_N2[] = "n < 2: Korn-Graubard df adjustment undefined";
 static const char R_QUANTILE[] = "quantile not finite";
+static const char R_INVALID[] = "invalid arguments";
 
 /* ---- Quantiles -------------------------------------------------------- */
 
@@ -231,15 +232,16 @@ static void ci_undefined(graft_ci_t *out, const char *reason)
     out->reason = reason;
 }
 
-/* Validate the arguments every interval shares.  Returns GRAFT_OK or an
- * error (with *out set undefined). */
+/* Validate the arguments every interval shares and mark *OUT undefined
+ * ("invalid arguments") until the caller fills it.  Returns GRAFT_OK or the
+ * error. */
 static graft_error_t check_args(double se, double level, graft_ci_t *out,
                                 graft_diag_t *diag)
 {
     if (out == NULL)
         return graft_diag_set(diag, GRAFT_ERR_INTERNAL, NULL, 0, 0,
                               "confidence interval: no output");
-    ci_undefined(out, NULL);
+    ci_undefined(out, R_INVALID);
     if (!(level > 0 && level < 1))
         return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
                               "confidence level %g is not between 0 and 1",
@@ -328,6 +330,7 @@ graft_error_t graft_ci_mean(double est, double se, double df, double level,
         double a = 1 - level; /* survey:::tconfint */
         out->lo = est + se * q_t(a / 2, df);
         out->hi = est + se * q_t(1 - a / 2, df);
+        out->reason = NULL;
         if (!(isfinite(out->lo) && isfinite(out->hi)))
             why = R_QUANTILE;
     }
@@ -366,13 +369,25 @@ int graft_rel_suppressed(const graft_rel_t *rel)
     return rel != NULL && (rel->rules & GRAFT_REL_SUPPRESS_RULES) != 0;
 }
 
-/* Append "SEP TEXT" (SEP omitted on the first item) to BUF of SIZE. */
+/* Append S to BUF of SIZE, truncating (GRAFT_REL_FLAG_SIZE leaves room for
+ * the longest flag, so nothing is cut in practice). */
+static void flag_cat(char *buf, size_t size, const char *s)
+{
+    size_t len = strlen(buf), add = strlen(s);
+    if (len + 1 >= size)
+        return;
+    if (add > size - 1 - len)
+        add = size - 1 - len;
+    memcpy(buf + len, s, add);
+    buf[len + add] = '\0';
+}
+
+/* Append "; TEXT" to BUF of SIZE ("TEXT" for the first item). */
 static void flag_add(char *buf, size_t size, int *count, const char *text)
 {
-    size_t len = strlen(buf);
-    if (len < size)
-        snprintf(buf + len, size - len, "%s%s", *count > 0 ? "; " : "",
-                 text);
+    if (*count > 0)
+        flag_cat(buf, size, "; ");
+    flag_cat(buf, size, text);
     (*count)++;
 }
 
@@ -388,7 +403,7 @@ static void flag_build(graft_rel_t *out, size_t min_n, const char *rel_text)
 
     f[0] = '\0';
     if (r & GRAFT_REL_SUPPRESS_RULES) {
-        snprintf(f, size, "suppress: ");
+        flag_cat(f, size, "suppress: ");
         if (r & GRAFT_REL_MIN_N) {
             snprintf(item, sizeof item, "n < %zu", min_n);
             flag_add(f, size, &count, item);
@@ -396,8 +411,9 @@ static void flag_build(graft_rel_t *out, size_t min_n, const char *rel_text)
         if (r & GRAFT_REL_NEFF)
             flag_add(f, size, &count, "n_eff < 30");
         if (r & GRAFT_REL_NO_CI) {
-            snprintf(item, sizeof item, "CI undefined (%s)", out->ci.reason);
-            flag_add(f, size, &count, item);
+            flag_add(f, size, &count, "CI undefined (");
+            flag_cat(f, size, out->ci.reason ? out->ci.reason : "?");
+            flag_cat(f, size, ")");
         }
         if (r & GRAFT_REL_WIDTH)
             flag_add(f, size, &count, "CI width >= 0.30");
@@ -406,13 +422,13 @@ static void flag_build(graft_rel_t *out, size_t min_n, const char *rel_text)
         return;
     }
     if (r & GRAFT_REL_REVIEW_RULES) {
-        snprintf(f, size, "review: ");
+        flag_cat(f, size, "review: ");
         if (r & GRAFT_REL_DF)
             flag_add(f, size, &count, "df < 8");
         if (r & GRAFT_REL_P01)
             flag_add(f, size, &count, "p is 0 or 1");
     } else if (r & GRAFT_REL_COMPLEMENT) {
-        snprintf(f, size, "note: ");
+        flag_cat(f, size, "note: ");
     }
     if (r & GRAFT_REL_COMPLEMENT)
         flag_add(f, size, &count, "complement unreliable");

@@ -10,6 +10,7 @@
 #include "graft_intern.h"
 
 #include <math.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ typedef struct psu {
 
 struct graft_design {
     graft_design_spec_t spec;
-    char *owned[GRAFT_MAX_STRATA_COLUMNS + 3];
+    char *owned[GRAFT_MAX_STRATA_COLUMNS + 4];
     const char *file;
     int weight_col, psu_col, fpc_col;
     int strata_cols[GRAFT_MAX_STRATA_COLUMNS];
@@ -46,6 +47,18 @@ struct graft_design {
 
     char *key;           /* key scratch buffer */
     size_t key_cap;
+
+    /* replicate weights */
+    int *rep_cols;       /* column of each replicate */
+    char **rep_names;    /* their names (owned) */
+    size_t n_rep;
+    double *repw;        /* this row's replicate weights */
+    double rep_scale;
+    double *rep_rscales;
+    double *gram;        /* n_rep x n_rep, upper triangle: sum of w w' */
+    double *group;       /* current group's direction */
+    double group_s;      /* sum of squared multipliers of the group */
+    long rep_rank;
 
     /* weight statistics (Welford for the variance) */
     size_t n_rows, n_zero;
@@ -73,6 +86,33 @@ const char *graft_lonely_name(graft_lonely_t lonely)
     size_t i = (size_t)lonely;
     return i < sizeof lonely_names / sizeof lonely_names[0] ? lonely_names[i]
                                                             : "?";
+}
+
+static const char *const rep_names[] = {"none", "jk1", "jkn", "brr", "fay",
+                                        "bootstrap", "sdr", "acs", "other"};
+
+int graft_reptype_parse(const char *name, graft_reptype_t *out)
+{
+    for (size_t i = 1; i < sizeof rep_names / sizeof rep_names[0]; i++)
+        if (strcmp(name, rep_names[i]) == 0) {
+            *out = (graft_reptype_t)i;
+            return 1;
+        }
+    return 0;
+}
+
+const char *graft_reptype_name(graft_reptype_t type)
+{
+    size_t i = (size_t)type;
+    return i < sizeof rep_names / sizeof rep_names[0] ? rep_names[i] : "?";
+}
+
+void graft_design_spec_init(graft_design_spec_t *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->lonely = GRAFT_LONELY_FAIL;
+    spec->rep.rho = NAN;
+    spec->rep.scale = NAN;
 }
 
 /* ---- allocation ------------------------------------------------------ */
@@ -109,6 +149,8 @@ graft_design_t *graft_design_alloc(const graft_design_spec_t *spec)
         OWN(psu);
     if (spec->fpc)
         OWN(fpc);
+    if (spec->rep.columns)
+        OWN(rep.columns);
     for (size_t i = 0; i < spec->n_strata && i < GRAFT_MAX_STRATA_COLUMNS; i++)
         OWN(strata[i]);
 #undef OWN
@@ -138,6 +180,14 @@ void graft_design_free(graft_design_t *d)
     free(d->strata);
     free(d->psus);
     free(d->key);
+    for (size_t r = 0; d->rep_names && r < d->n_rep; r++)
+        free(d->rep_names[r]);
+    free(d->rep_names);
+    free(d->rep_cols);
+    free(d->repw);
+    free(d->rep_rscales);
+    free(d->gram);
+    free(d->group);
     free(d);
 }
 
@@ -157,6 +207,130 @@ static graft_error_t find_column(const graft_design_t *d, const char *flag,
                           "unknown column '%s' in %s%s%s%s", name, flag,
                           near ? " (did you mean '" : "", near ? near : "",
                           near ? "'?)" : "");
+}
+
+/* Resolve the replicate columns: a comma list of names, or an extended
+ * regular expression that must match whole names (in file order). */
+static graft_error_t bind_replicates(graft_design_t *d, graft_diag_t *diag)
+{
+    const graft_rep_spec_t *rs = &d->spec.rep;
+    const char *pat = rs->columns;
+    graft_error_t rc;
+    d->rep_cols = calloc(d->ncols ? d->ncols : 1, sizeof *d->rep_cols);
+    if (!d->rep_cols)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                              "out of memory");
+    if (strchr(pat, ',')) {
+        char name[1024];
+        for (const char *p = pat; *p;) {
+            while (*p == ' ' || *p == ',')
+                p++;
+            size_t n = strcspn(p, ",");
+            size_t len = n;
+            while (len && p[len - 1] == ' ')
+                len--;
+            if (len == 0 || len >= sizeof name)
+                break;
+            memcpy(name, p, len);
+            name[len] = '\0';
+            p += n;
+            int col;
+            if ((rc = find_column(d, "--repweights", name, &col, diag)) !=
+                GRAFT_OK)
+                return rc;
+            d->rep_cols[d->n_rep++] = col;
+        }
+    } else {
+        size_t n = strlen(pat);
+        char *anchored = malloc(n + 5);
+        regex_t re;
+        if (!anchored)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                                  "out of memory");
+        snprintf(anchored, n + 5, "^(%s)$", pat);
+        int err = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
+        free(anchored);
+        if (err) {
+            char buf[256];
+            regerror(err, &re, buf, sizeof buf);
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                                  "--repweights: '%s' is not a regular "
+                                  "expression (%s)",
+                                  pat, buf);
+        }
+        for (size_t i = 0; i < d->ncols; i++)
+            if (regexec(&re, d->cols[i].name, 0, NULL, 0) == 0)
+                d->rep_cols[d->n_rep++] = (int)i;
+        regfree(&re);
+    }
+    if (d->n_rep == 0)
+        return graft_diag_set(diag, GRAFT_ERR_COLUMN, d->file, 0, 0,
+                              "--repweights '%s' matches no column", pat);
+    for (size_t r = 0; r < d->n_rep; r++)
+        if (d->rep_cols[r] == d->weight_col)
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, d->file, 0, 0,
+                                  "--repweights '%s' matches the main weight "
+                                  "'%s'",
+                                  pat, d->spec.weight);
+    if (!(d->rep_names = calloc(d->n_rep, sizeof *d->rep_names)))
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                              "out of memory");
+    for (size_t r = 0; r < d->n_rep; r++)
+        if (!(d->rep_names[r] = dup_str(d->cols[d->rep_cols[r]].name)))
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                                  "out of memory");
+    return GRAFT_OK;
+}
+
+/* The scale and rscales: given, or R's svrepdesign defaults per type. */
+static graft_error_t rep_factors(graft_design_t *d, graft_diag_t *diag)
+{
+    const graft_rep_spec_t *rs = &d->spec.rep;
+    double R = (double)d->n_rep;
+    if (rs->type == GRAFT_REP_NONE)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--repweights needs --reptype jk1, jkn, brr, "
+                              "fay, bootstrap, sdr, acs or other");
+    if (rs->n_rscales && rs->n_rscales != d->n_rep)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--rscales has %zu values but there are %zu "
+                              "replicate columns",
+                              rs->n_rscales, d->n_rep);
+    if (rs->type == GRAFT_REP_FAY &&
+        !(isfinite(rs->rho) && rs->rho >= 0 && rs->rho < 1))
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--reptype fay needs --rho between 0 and 1");
+    if (rs->type == GRAFT_REP_JKN && !rs->n_rscales)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--reptype jkn needs --rscales: (n_h - 1) / "
+                              "n_h for each replicate (graft replicate "
+                              "writes them)");
+    if (rs->type == GRAFT_REP_OTHER && !isfinite(rs->scale))
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--reptype other needs --scale");
+    switch (rs->type) {
+    case GRAFT_REP_JK1: d->rep_scale = (R - 1) / R; break;
+    case GRAFT_REP_BRR: d->rep_scale = 1 / R; break;
+    case GRAFT_REP_FAY:
+        d->rep_scale = 1 / (R * (1 - rs->rho) * (1 - rs->rho));
+        break;
+    case GRAFT_REP_BOOTSTRAP: d->rep_scale = 1 / (R - 1); break;
+    case GRAFT_REP_SDR:
+    case GRAFT_REP_ACS: d->rep_scale = 4 / R; break;
+    default: d->rep_scale = 1; break;
+    }
+    if (isfinite(rs->scale))
+        d->rep_scale = rs->scale;
+    d->rep_rscales = malloc(d->n_rep * sizeof *d->rep_rscales);
+    d->repw = calloc(d->n_rep, sizeof *d->repw);
+    d->gram = calloc(d->n_rep * d->n_rep, sizeof *d->gram);
+    d->group = calloc(d->n_rep, sizeof *d->group);
+    if (!d->rep_rscales || !d->repw || !d->gram || !d->group)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                              "out of memory");
+    for (size_t r = 0; r < d->n_rep; r++)
+        d->rep_rscales[r] = rs->n_rscales ? rs->rscales[r] : 1.0;
+    return GRAFT_OK;
 }
 
 graft_error_t graft_design_bind(graft_design_t *d, const char *file,
@@ -186,6 +360,10 @@ graft_error_t graft_design_bind(graft_design_t *d, const char *file,
     if (d->spec.fpc &&
         (rc = find_column(d, "--fpc", d->spec.fpc, &d->fpc_col, diag)) !=
             GRAFT_OK)
+        return rc;
+    if (d->spec.rep.columns &&
+        ((rc = bind_replicates(d, diag)) != GRAFT_OK ||
+         (rc = rep_factors(d, diag)) != GRAFT_OK))
         return rc;
     return GRAFT_OK;
 }
@@ -437,6 +615,77 @@ static graft_error_t row_fpc(graft_design_t *d, const graft_cell_t *cells,
     return GRAFT_OK;
 }
 
+/* Add the group's rows to the Gram matrix: s v v'. */
+static void gram_flush(graft_design_t *d)
+{
+    size_t R = d->n_rep;
+    if (d->group_s == 0)
+        return;
+    for (size_t a = 0; a < R; a++) {
+        double va = d->group_s * d->group[a];
+        double *row = d->gram + a * R;
+        for (size_t b = a; b < R; b++)
+            row[b] += va * d->group[b];
+    }
+    d->group_s = 0;
+}
+
+/* Accumulate the row's replicate vector for the rank: rows whose vector is
+ * a multiple of the group's (the rows of one PSU, typically) only add their
+ * squared multiplier, so the R^2 update runs once per group. */
+static void gram_add(graft_design_t *d, const double *w)
+{
+    size_t R = d->n_rep;
+    if (d->group_s > 0) {
+        size_t k = 0;
+        while (k < R && d->group[k] == 0)
+            k++;
+        double c = k < R ? w[k] / d->group[k] : 0;
+        int same = k < R;
+        for (size_t r = 0; same && r < R; r++)
+            same = fabs(w[r] - c * d->group[r]) <= 1e-12 * fabs(w[r]);
+        if (same) {
+            d->group_s += c * c;
+            return;
+        }
+        gram_flush(d);
+    }
+    int any = 0;
+    for (size_t r = 0; r < R; r++)
+        any |= w[r] != 0;
+    if (!any)
+        return;
+    memcpy(d->group, w, R * sizeof *w);
+    d->group_s = 1;
+}
+
+static graft_error_t row_replicates(graft_design_t *d,
+                                    const graft_cell_t *cells,
+                                    unsigned long line, graft_diag_t *diag)
+{
+    for (size_t r = 0; r < d->n_rep; r++) {
+        int col = d->rep_cols[r];
+        const graft_cell_t *c = &cells[col];
+        const char *name = d->cols[col].name;
+        unsigned long cn = (unsigned long)col + 1;
+        if (c->kind == GRAFT_CELL_MISSING)
+            return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                                  "replicate weight '%s' is missing", name);
+        if (c->kind != GRAFT_CELL_NUMBER || !isfinite(c->num))
+            return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                                  "replicate weight '%s' is not a finite "
+                                  "number ('%s')",
+                                  name, c->str ? c->str : "?");
+        if (c->num < 0)
+            return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                                  "replicate weight '%s' is negative (%.15g)",
+                                  name, c->num);
+        d->repw[r] = c->num;
+    }
+    gram_add(d, d->repw);
+    return GRAFT_OK;
+}
+
 graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
                                unsigned long line, graft_design_obs_t *obs,
                                graft_diag_t *diag)
@@ -447,7 +696,8 @@ graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
     if ((rc = row_weight(d, cells, line, &w, diag)) != GRAFT_OK ||
         (rc = row_stratum(d, cells, line, &h, diag)) != GRAFT_OK ||
         (rc = row_psu(d, cells, line, h, w != 0, &j, diag)) != GRAFT_OK ||
-        (rc = row_fpc(d, cells, line, h, diag)) != GRAFT_OK)
+        (rc = row_fpc(d, cells, line, h, diag)) != GRAFT_OK ||
+        (d->n_rep && (rc = row_replicates(d, cells, line, diag)) != GRAFT_OK))
         return rc;
     /* Welford's update for the weight's mean and variance. */
     d->n_rows++;
@@ -463,6 +713,7 @@ graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
         d->max_w = w;
     if (obs) {
         obs->weight = w;
+        obs->repw = d->n_rep ? d->repw : NULL;
         obs->stratum = h;
         obs->psu = j;
     }
@@ -470,6 +721,46 @@ graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
 }
 
 /* ---- closing --------------------------------------------------------- */
+
+/* The rank of the replicate-weight matrix W as R's qr(W, tol = 1e-5)
+ * (LINPACK dqrdc2) decides it: columns in order, a column is negligible
+ * when the norm of its part orthogonal to the kept columns is below 1e-5
+ * times its own norm.  Computed by a Cholesky factorisation of W'W in
+ * column order.  Returns 0 when out of memory. */
+static int rep_rank(graft_design_t *d)
+{
+    size_t R = d->n_rep;
+    gram_flush(d);
+    double *L = calloc(R * R, sizeof *L); /* L[j * R + k], k kept */
+    size_t *kept = calloc(R, sizeof *kept);
+    if (!L || !kept) {
+        free(L);
+        free(kept);
+        return 0;
+    }
+    size_t nk = 0;
+    for (size_t j = 0; j < R; j++) {
+        double gjj = d->gram[j * R + j];
+        double rjj = gjj;
+        for (size_t i = 0; i < nk; i++) {
+            size_t k = kept[i];
+            double g = k < j ? d->gram[k * R + j] : d->gram[j * R + k];
+            for (size_t m = 0; m < i; m++)
+                g -= L[j * R + kept[m]] * L[k * R + kept[m]];
+            double l = g / L[k * R + k];
+            L[j * R + k] = l;
+            rjj -= l * l;
+        }
+        if (gjj > 0 && rjj > 0 && sqrt(rjj) >= 1e-5 * sqrt(gjj)) {
+            L[j * R + j] = sqrt(rjj);
+            kept[nk++] = j;
+        }
+    }
+    d->rep_rank = (long)nk;
+    free(L);
+    free(kept);
+    return 1;
+}
 
 graft_error_t graft_design_finish(graft_design_t *d, graft_diag_t *diag)
 {
@@ -502,6 +793,9 @@ graft_error_t graft_design_finish(graft_design_t *d, graft_diag_t *diag)
             s->fraction = s->fpc;
         }
     }
+    if (d->n_rep && !rep_rank(d))
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                              "out of memory");
     d->finished = 1;
     return GRAFT_OK;
 }
@@ -523,6 +817,31 @@ graft_error_t graft_design_check_lonely(const graft_design_t *d,
 }
 
 /* ---- accessors ------------------------------------------------------- */
+
+size_t graft_design_n_rep(const graft_design_t *d)
+{
+    return d->n_rep;
+}
+
+double graft_design_rep_scale(const graft_design_t *d)
+{
+    return d->rep_scale;
+}
+
+const double *graft_design_rep_rscales(const graft_design_t *d)
+{
+    return d->rep_rscales;
+}
+
+const char *graft_design_rep_name(const graft_design_t *d, size_t r)
+{
+    return r < d->n_rep && d->rep_names ? d->rep_names[r] : NULL;
+}
+
+long graft_design_rep_df(const graft_design_t *d)
+{
+    return d->rep_rank - 1;
+}
 
 const graft_design_spec_t *graft_design_spec(const graft_design_t *d)
 {

@@ -38,6 +38,7 @@ typedef struct cell {
     size_t psu_cap;
     strat_acc_t *T;        /* per stratum */
     size_t strat_cap;
+    double *rsw, *rswy;    /* per replicate: sum w_r, sum w_r y */
 } cell_t;
 
 /* A domain: "All" (set -1) or one combination of a by-set's values. */
@@ -53,6 +54,7 @@ typedef struct est_ctx {
     const graft_estimate_opts_t *opts;
     graft_design_t *design;
     int clustered;
+    size_t n_rep;             /* replicate weights (0: linearization) */
     size_t K;                 /* indicators */
     graft_expr_t **expr, **among;
     int *bare;                /* prop with a bare column */
@@ -209,6 +211,7 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
     if ((rc = graft_design_bind(c->design, c->path, cols, ncols, diag)) !=
         GRAFT_OK)
         return rc;
+    c->n_rep = graft_design_n_rep(c->design);
     c->n_file_cols = ncols;
     c->n_cols = ncols + o->n_derived;
     c->cols = malloc(c->n_cols * sizeof *c->cols);
@@ -369,6 +372,21 @@ static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
     cell->swy += w * y;
     cell->a1 += w * u;
     cell->a2 += w * u * u;
+    if (c->n_rep) {
+        /* Replicate designs: the replicate estimates need only these. */
+        if (!cell->rsw) {
+            cell->rsw = calloc(c->n_rep, sizeof *cell->rsw);
+            cell->rswy = calloc(c->n_rep, sizeof *cell->rswy);
+            if (!cell->rsw || !cell->rswy)
+                return GRAFT_ERR_NOMEM;
+        }
+        const double *rw = o->repw;
+        for (size_t r = 0; r < c->n_rep; r++) {
+            cell->rsw[r] += rw[r];
+            cell->rswy[r] += rw[r] * y;
+        }
+        return GRAFT_OK;
+    }
     if (grow((void **)&cell->T, &cell->strat_cap, h + 1, sizeof *cell->T) !=
         GRAFT_OK)
         return GRAFT_ERR_NOMEM;
@@ -565,6 +583,31 @@ static double cell_variance(const est_ctx_t *c, const cell_t *cell,
     return V;
 }
 
+/* Replicate variance: v = scale sum_r rscale_r (theta_r - centre)^2, the
+ * centre being the replicates' mean or, with mse, the full-sample estimate
+ * (R survey svrVar). */
+static double cell_rep_variance(const est_ctx_t *c, const cell_t *cell,
+                                int ratio, double est)
+{
+    const graft_design_t *d = c->design;
+    size_t R = c->n_rep;
+    const double *rscales = graft_design_rep_rscales(d);
+    double centre = 0;
+    for (size_t r = 0; r < R; r++) {
+        double t = ratio ? cell->rswy[r] / cell->rsw[r] : cell->rswy[r];
+        centre += t;
+    }
+    centre /= (double)R;
+    if (graft_design_spec(d)->rep.mse)
+        centre = est;
+    double v = 0;
+    for (size_t r = 0; r < R; r++) {
+        double t = ratio ? cell->rswy[r] / cell->rsw[r] : cell->rswy[r];
+        v += rscales[r] * (t - centre) * (t - centre);
+    }
+    return graft_design_rep_scale(d) * v;
+}
+
 /* R's degf() on the domain: PSUs minus strata among its rows with a
  * positive weight. */
 static double cell_df(const est_ctx_t *c, const cell_t *cell)
@@ -678,12 +721,17 @@ static void finish_cell(const est_ctx_t *c, const cell_t *cell, size_t k,
         return;
     }
     double est = ratio ? cell->swy / cell->sw : cell->swy;
-    double var = cell_variance(c, cell, ratio, est, v);
+    double var = c->n_rep ? cell_rep_variance(c, cell, ratio, est)
+                          : cell_variance(c, cell, ratio, est, v);
     r->estimate = est;
     r->se = sqrt(var);
-    r->df = o->df_mode == GRAFT_DF_DOMAIN   ? cell_df(c, cell)
-            : o->df_mode == GRAFT_DF_DESIGN ? (double)summary->df
-                                            : o->df_value;
+    if (o->df_mode == GRAFT_DF_FIXED)
+        r->df = o->df_value;
+    else if (c->n_rep)
+        r->df = (double)graft_design_rep_df(c->design);
+    else
+        r->df = o->df_mode == GRAFT_DF_DOMAIN ? cell_df(c, cell)
+                                              : (double)summary->df;
     r->cv = r->se / est;
     /* deff against simple random sampling with replacement of n rows:
      * p (1 - p) / n for a proportion, the weighted variance of y over n
@@ -818,6 +866,8 @@ static void ctx_free(est_ctx_t *c)
             free(cell->Y);
             free(cell->X);
             free(cell->T);
+            free(cell->rsw);
+            free(cell->rswy);
         }
     }
     free(c->domains);
@@ -852,7 +902,8 @@ graft_error_t graft_estimate_file(const char *path,
         (rc = graft_read(path, read, on_header, on_row, &c, diag)) !=
             GRAFT_OK ||
         (rc = graft_design_finish(c.design, diag)) != GRAFT_OK ||
-        (rc = graft_design_check_lonely(c.design, diag)) != GRAFT_OK)
+        (!c.n_rep &&
+         (rc = graft_design_check_lonely(c.design, diag)) != GRAFT_OK))
         goto cleanup;
     graft_design_summarize(c.design, &e->design);
     if (c.n_domains == 0 && new_domain(&c, 0, NO_DOMAIN) != GRAFT_OK) {

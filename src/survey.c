@@ -8,6 +8,7 @@
 #include "graft_ini.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,41 @@ static int design_key(load_ctx_t *c, const char *name, const char *value)
         s->has_nest = 1;
         return 1;
     }
+    if (strcmp(name, "repweights") == 0)
+        return set_str(c, (char **)&d->rep.columns, value);
+    if (strcmp(name, "reptype") == 0)
+        return graft_reptype_parse(value, &d->rep.type)
+                   ? 1
+                   : fail(c, GRAFT_ERR_SURVEY_FILE,
+                          "reptype '%s' must be jk1, jkn, brr, fay, "
+                          "bootstrap, sdr, acs or other%s",
+                          value, "");
+    if (strcmp(name, "scale") == 0 || strcmp(name, "rho") == 0) {
+        char *end;
+        double v = strtod(value, &end);
+        if (end == value || *end || !isfinite(v))
+            return fail(c, GRAFT_ERR_SURVEY_FILE, "%s '%s' is not a number",
+                        name, value);
+        *(name[0] == 's' ? &d->rep.scale : &d->rep.rho) = v;
+        return 1;
+    }
+    if (strcmp(name, "rscales") == 0) {
+        double *codes;
+        size_t n;
+        if (graft_parse_codes(value, &codes, &n) != 0)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "rscales '%s' is not a list of numbers%s", value, "");
+        free((double *)d->rep.rscales);
+        d->rep.rscales = codes;
+        d->rep.n_rscales = n;
+        return 1;
+    }
+    if (strcmp(name, "mse") == 0) {
+        if (!parse_bool(value, &d->rep.mse))
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "mse '%s' must be true or false%s", value, "");
+        return 1;
+    }
     if (strcmp(name, "lonely_psu") == 0) {
         if (!graft_lonely_parse(value, &d->lonely))
             return fail(c, GRAFT_ERR_SURVEY_FILE,
@@ -328,6 +364,7 @@ graft_error_t graft_survey_load(const char *path, graft_survey_t **out,
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
                               "out of memory");
     }
+    graft_design_spec_init(&s->design);
     load_ctx_t c = {s, GRAFT_OK, ""};
     graft_error_t rc = graft_ini_parse(path, handler, &c, diag);
     if (rc != GRAFT_OK) {
@@ -359,6 +396,8 @@ void graft_survey_free(graft_survey_t *s)
     free((char *)s->design.weight);
     free((char *)s->design.psu);
     free((char *)s->design.fpc);
+    free((char *)s->design.rep.columns);
+    free((double *)s->design.rep.rscales);
     for (size_t i = 0; i < s->design.n_strata; i++)
         free((char *)s->design.strata[i]);
     for (size_t i = 0; i < s->n_missing; i++) {

@@ -19,6 +19,7 @@ typedef struct cli_input {
     graft_read_opts_t read;
     graft_missing_spec_t *missing; /* survey's codes + --missing */
     double *cli_codes;          /* --missing codes */
+    double *rscales;            /* --rscales values */
     char *strata_buf;           /* --strata, split in place */
     const char *exempt[GRAFT_MAX_STRATA_COLUMNS + 3]; /* design columns */
 } cli_input_t;
@@ -27,13 +28,16 @@ typedef struct cli_input {
 typedef struct cli_flags {
     const char *data, *survey, *weight, *strata, *psu, *fpc, *lonely;
     const char *delim, *missing, *output, *format;
+    const char *repweights, *reptype, *rho, *scale, *rscales;
     int nest; /* -1 unset */
+    int mse;  /* -1 unset */
 } cli_flags_t;
 
 /* Options every command that reads a survey shares (getopt_long values). */
 enum cli_common_opt {
     OPT_SURVEY = 256, OPT_WEIGHT, OPT_STRATA, OPT_PSU, OPT_FPC, OPT_NEST,
     OPT_LONELY, OPT_DELIM, OPT_MISSING, OPT_FORMAT, OPT_HELP,
+    OPT_REPWEIGHTS, OPT_REPTYPE, OPT_RHO, OPT_SCALE, OPT_RSCALES, OPT_MSE,
     OPT_COMMON_END
 };
 
@@ -49,7 +53,13 @@ enum cli_common_opt {
     {"missing", required_argument, NULL, OPT_MISSING},                        \
     {"format", required_argument, NULL, OPT_FORMAT},                          \
     {"output", required_argument, NULL, 'o'},                                 \
-    {"help", no_argument, NULL, OPT_HELP}
+    {"help", no_argument, NULL, OPT_HELP},                                    \
+    {"repweights", required_argument, NULL, OPT_REPWEIGHTS},                  \
+    {"reptype", required_argument, NULL, OPT_REPTYPE},                        \
+    {"rho", required_argument, NULL, OPT_RHO},                                \
+    {"scale", required_argument, NULL, OPT_SCALE},                            \
+    {"rscales", required_argument, NULL, OPT_RSCALES},                        \
+    {"mse", no_argument, NULL, OPT_MSE}
 
 #define CLI_COMMON_USAGE                                                      \
     "  --survey FILE      survey file (INI) naming the data and design\n"    \
@@ -60,7 +70,11 @@ enum cli_common_opt {
     "  --nest             PSU ids repeat across strata\n"                    \
     "  --lonely-psu P     fail|remove|certainty|adjust|average\n"            \
     "  --delim D          CSV delimiter: ',', ';' or tab (default: detect)\n" \
-    "  --missing CODES    extra missing codes for every column, e.g. 8,9,-1\n"
+    "  --missing CODES    extra missing codes for every column, e.g. 8,9,-1\n"    \
+    "  --repweights RE    replicate weight columns: a regex or a comma list\n" \
+    "  --reptype T        jk1|jkn|brr|fay|bootstrap|sdr|acs|other\n"         \
+    "  --rho R            Fay's rho;  --scale S, --rscales LIST|FILE,\n"      \
+    "  --mse              centre replicates on the full-sample estimate\n"
 
 /* Store a common option C (with OPTARG) in F.  Returns 1 if C was one. */
 int cli_common_option(int c, const char *optarg, cli_flags_t *f);

@@ -25,6 +25,7 @@ static int parse_flags(int argc, char **argv, cli_flags_t *f)
     int c;
     memset(f, 0, sizeof *f);
     f->nest = -1;
+    f->mse = -1;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":o:", describe_options, NULL)) !=

@@ -113,6 +113,7 @@ static int parse_flags(int argc, char **argv, est_cli_t *e)
     int c, st;
     memset(e, 0, sizeof *e);
     e->flags.nest = -1;
+    e->flags.mse = -1;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":o:", estimate_options, NULL)) !=

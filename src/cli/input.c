@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,12 @@ int cli_common_option(int c, const char *arg, cli_flags_t *f)
     case OPT_MISSING: f->missing = arg; return 1;
     case OPT_FORMAT: f->format = arg; return 1;
     case 'o': f->output = arg; return 1;
+    case OPT_REPWEIGHTS: f->repweights = arg; return 1;
+    case OPT_REPTYPE: f->reptype = arg; return 1;
+    case OPT_RHO: f->rho = arg; return 1;
+    case OPT_SCALE: f->scale = arg; return 1;
+    case OPT_RSCALES: f->rscales = arg; return 1;
+    case OPT_MSE: f->mse = 1; return 1;
     default: return 0;
     }
 }
@@ -136,6 +143,93 @@ static graft_error_t merge_missing(cli_input_t *in, const cli_flags_t *f,
     return GRAFT_OK;
 }
 
+/* --rscales: a comma list, or a file of numbers separated by commas,
+ * spaces or newlines. */
+static graft_error_t parse_rscales(cli_input_t *in, const char *arg,
+                                   graft_diag_t *diag)
+{
+    char *text = NULL;
+    FILE *fp = fopen(arg, "r");
+    if (fp) {
+        size_t cap = 4096, len = 0, n;
+        text = malloc(cap);
+        while (text && (n = fread(text + len, 1, cap - len - 1, fp)) > 0) {
+            len += n;
+            if (len + 1 == cap) {
+                char *t = realloc(text, cap *= 2);
+                if (!t) {
+                    free(text);
+                    text = NULL;
+                }
+                text = t;
+            }
+        }
+        fclose(fp);
+        if (!text)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, arg, 0, 0,
+                                  "out of memory");
+        text[len] = '\0';
+        /* Separators to commas; drop a trailing one. */
+        for (char *p = text; *p; p++)
+            if (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t' ||
+                *p == ';')
+                *p = ',';
+        char *w = text;
+        for (char *p = text; *p; p++)
+            if (*p != ',' || (w > text && w[-1] != ','))
+                *w++ = *p;
+        if (w > text && w[-1] == ',')
+            w--;
+        *w = '\0';
+    }
+    size_t n = 0;
+    size_t bad = graft_parse_codes(text ? text : arg, &in->rscales, &n);
+    free(text);
+    if (bad)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, "--rscales", 1, bad,
+                              "'%s' is not a list of numbers or a file of "
+                              "them",
+                              arg);
+    in->design.rep.rscales = in->rscales;
+    in->design.rep.n_rscales = n;
+    return GRAFT_OK;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    *out = strtod(s, &end);
+    return end != s && *end == '\0' && isfinite(*out);
+}
+
+static graft_error_t merge_replicates(cli_input_t *in, const cli_flags_t *f,
+                                      graft_diag_t *diag)
+{
+    graft_rep_spec_t *r = &in->design.rep;
+    graft_error_t rc;
+    if (f->repweights)
+        r->columns = f->repweights;
+    if (f->reptype && !graft_reptype_parse(f->reptype, &r->type))
+        return usage(diag,
+                     "--reptype: '%s' must be jk1, jkn, brr, fay, bootstrap, "
+                     "sdr, acs or other",
+                     f->reptype);
+    if (f->rho && !parse_double(f->rho, &r->rho))
+        return usage(diag, "--rho: '%s' is not a number", f->rho);
+    if (f->scale && (!parse_double(f->scale, &r->scale) || r->scale <= 0))
+        return usage(diag, "--scale: '%s' is not a positive number",
+                     f->scale);
+    if (f->rscales && (rc = parse_rscales(in, f->rscales, diag)) != GRAFT_OK)
+        return rc;
+    if (f->mse >= 0)
+        r->mse = f->mse;
+    if (r->type != GRAFT_REP_NONE && !r->columns)
+        return usage(diag, "--reptype needs --repweights (the replicate "
+                           "weight columns)%s",
+                     "");
+    return GRAFT_OK;
+}
+
 static graft_error_t merge_design(cli_input_t *in, const cli_flags_t *f,
                                   int need_design, graft_diag_t *diag)
 {
@@ -143,6 +237,10 @@ static graft_error_t merge_design(cli_input_t *in, const cli_flags_t *f,
     graft_error_t rc;
     if (in->survey)
         *d = in->survey->design;
+    else
+        graft_design_spec_init(d);
+    if ((rc = merge_replicates(in, f, diag)) != GRAFT_OK)
+        return rc;
     if (f->weight) {
         d->unweighted = strcmp(f->weight, "1") == 0;
         d->weight = d->unweighted ? NULL : f->weight;
@@ -213,6 +311,7 @@ void cli_input_free(cli_input_t *in)
     graft_survey_free(in->survey);
     free(in->missing);
     free(in->cli_codes);
+    free(in->rscales);
     free(in->strata_buf);
     memset(in, 0, sizeof *in);
 }

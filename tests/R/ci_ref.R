@@ -54,13 +54,16 @@
 #   cases (p = 0 or 1, n_eff above n):
 #     kg-nchs   n* = min(n, n_eff (qt(a/2, n-1) / qt(a/2, df))^2), n_eff =
 #               p (1-p) / se^2; n* = n when p is 0 or 1 (or se = 0);
-#               [qbeta(a/2, n* p, n* (1-p) + 1), qbeta(1-a/2, n* p + 1, n* (1-p))]
+#               [qbeta(a/2, n* p, n* (1-p) + 1),
+#                qbeta(1-a/2, n* p + 1, n* (1-p))]
 #               (CDC surveytable's svyciprop_adjusted, Parker et al. 2017)
 #     jeffreys  n* as in R's "beta" (not capped); n* = n when p is 0 or 1;
 #               [qbeta(a/2, n* p + 1/2, n* (1-p) + 1/2), qbeta(1-a/2, ...)],
 #               lower 0 when p = 0, upper 1 when p = 1
 #     wilson    m = n_eff (m = n when p is 0 or 1), t = qt(1 - a/2, df):
 #               (p + t^2/(2m) -/+ t/(2m) sqrt(4 m p (1-p) + t^2)) / (1 + t^2/m)
+#     beta      R's svyciprop "beta" formula, for the hand-picked rows only
+#               (the large-n* ones test graft's beta quantile code paths)
 #   Columns: case, method, p, se, df, n, level, lo, hi.
 #
 # tests/ref/ci_mean_ref.csv - means and totals: confint(svymean(~x, sub),
@@ -88,18 +91,21 @@ graft_expect <- function(method, p, se, df, level, r_ci) {
     if (se == 0 || (method %in% c("logit", "xlogit", "asin") &&
                     (p == 0 || p == 1)))
         return(list(ci = c(NaN, NaN), agree = all(is.nan(r_ci)),
-                    note = "se = 0 or p = 0/1: graft reports undefined where R gives a zero-width interval"))
+                    note = paste("se = 0 or p = 0/1: graft reports undefined",
+                                 "where R gives a zero-width interval")))
     if (method == "logit" && !all(is.finite(r_ci))) {
         hw <- t * se / (p * (1 - p))
         return(list(ci = expit(log(p / (1 - p)) + c(-hw, hw)), agree = FALSE,
-                    note = "R logit fails at df = 1 (tlevel rounds to 1): graft gives the xlogit formula"))
+                    note = paste("R logit fails at df = 1 (tlevel rounds to",
+                                 "1): graft gives the xlogit formula")))
     }
     if (method == "asin") {
         th <- asin(sqrt(p)) + c(-1, 1) * t * se / (2 * sqrt(p * (1 - p)))
         if (th[1] < 0 || th[2] > pi / 2) {
             th <- pmin(pmax(th, 0), pi / 2)
             return(list(ci = sin(th)^2, agree = FALSE,
-                        note = "R asin folds an angle outside 0..pi/2 back: graft clips it"))
+                        note = paste("R asin folds an angle outside 0..pi/2",
+                                     "back: graft clips it")))
         }
     }
     list(ci = r_ci, agree = TRUE, note = "")
@@ -200,10 +206,16 @@ formula_ci <- function(method, p, se, df, n, level) {
         return(c(qbeta(a / 2, ns * p, ns * (1 - p) + 1),
                  qbeta(1 - a / 2, ns * p + 1, ns * (1 - p))))
     }
+    if (method == "beta") {
+        ns <- n_eff * kg_ratio(n, df, a)
+        return(c(qbeta(a / 2, ns * p, ns * (1 - p) + 1),
+                 qbeta(1 - a / 2, ns * p + 1, ns * (1 - p))))
+    }
     if (method == "jeffreys") {
         ns <- if (edge) n else n_eff * kg_ratio(n, df, a)
         lo <- if (p == 0) 0 else qbeta(a / 2, ns * p + 0.5, ns * (1 - p) + 0.5)
-        hi <- if (p == 1) 1 else qbeta(1 - a / 2, ns * p + 0.5, ns * (1 - p) + 0.5)
+        hi <- if (p == 1) 1
+              else qbeta(1 - a / 2, ns * p + 0.5, ns * (1 - p) + 0.5)
         return(c(lo, hi))
     }
     stopifnot(method == "wilson")
@@ -220,25 +232,37 @@ inputs <- unique(ref[ref$method == "wald" & ref$df != fmt(0) &
 inputs$case <- paste(inputs$case, inputs$domain, sep = ":")
 inputs$domain <- NULL
 # Hand-picked: p = 0 and 1 (se 0), n_eff above n (kg-nchs caps), tiny n.
+# Large n* (both beta shapes above 1e5, or one near 1e7) exercise the
+# quantile code paths where GSL's own inverse fails; these rows also get
+# R's "beta" formula (= svyciprop's, by construction).
 hand <- data.frame(
     case = c("p0_n40", "p1_n40", "p0_n72", "p1_n12_df3", "neff_above_n",
-             "neff_above_n_l90", "small_n5", "high_entropy"),
-    p = fmt(c(0, 1, 0, 1, 0.3, 0.3, 0.4, 0.1234567)),
-    se = fmt(c(0, 0, 0, 0, 0.02, 0.02, 0.21, 0.0456789)),
-    df = fmt(c(39, 39, 71, 3, 60, 60, 4, 17.5)),
-    n = c(40, 40, 72, 12, 100, 100, 5, 64),
-    level = fmt(c(0.95, 0.95, 0.95, 0.95, 0.95, 0.90, 0.95, 0.99)),
+             "neff_above_n_l90", "small_n5", "high_entropy", "tiny_shape",
+             "large_neff", "large_skewed", "large_l99"),
+    p = fmt(c(0, 1, 0, 1, 0.3, 0.3, 0.4, 0.1234567, 0.004, 0.5, 0.001,
+              0.37)),
+    se = fmt(c(0, 0, 0, 0, 0.02, 0.02, 0.21, 0.0456789, 0.02, 1e-4, 1e-5,
+               2e-4)),
+    df = fmt(c(39, 39, 71, 3, 60, 60, 4, 17.5, 2, 1000, 5000, 300)),
+    n = c(40, 40, 72, 12, 100, 100, 5, 64, 30, 2e7, 5e7, 1e7),
+    level = fmt(c(0.95, 0.95, 0.95, 0.95, 0.95, 0.90, 0.95, 0.99, 0.95, 0.95,
+                  0.95, 0.99)),
     stringsAsFactors = FALSE)
+inputs$hand <- FALSE
+hand$hand <- TRUE
 inputs <- rbind(inputs, hand)
 
 frows <- list()
 for (i in seq_len(nrow(inputs))) {
     x <- inputs[i, ]
-    for (g in c("kg-nchs", "jeffreys", "wilson")) {
+    ms <- c("kg-nchs", "jeffreys", "wilson")
+    if (x$hand && x$se != fmt(0)) ms <- c(ms, "beta")
+    for (g in ms) {
         ci <- formula_ci(g, as.numeric(x$p), as.numeric(x$se),
                          as.numeric(x$df), x$n, as.numeric(x$level))
         frows[[length(frows) + 1]] <- data.frame(
-            case = x$case, method = g, p = x$p, se = x$se, df = x$df, n = x$n,
+            case = x$case, method = g, p = x$p, se = x$se, df = x$df,
+            n = sprintf("%.17g", x$n),
             level = x$level, lo = fmt(ci[1]), hi = fmt(ci[2]),
             stringsAsFactors = FALSE)
     }

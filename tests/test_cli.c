@@ -488,6 +488,47 @@ static void test_estimate_tunisia(void **state)
     assert_non_null(strstr(R.out, "Great Tunis"));
 }
 
+/* A survey file's derived variables feed indicators and other derived
+ * variables; --min-n adds its own suppression rule. */
+static void test_estimate_derived(void **state)
+{
+    (void)state;
+    const char *path = "surveys/demo/graft_cli_derived.ini";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[survey]\ndata = round1.csv\n[design]\nweight = weight\n"
+          "strata = stratum\npsu = ea\nnest = true\nlonely_psu = adjust\n"
+          "[missing]\npaid_police = 8,9\ncontact_police = 8,9\n"
+          "[derive]\npolice_contact = contact_police == 1\n"
+          "police_paid = paid_police == 1 and police_contact\n",
+          f);
+    fclose(f);
+    run("estimate", path, "--prop", "police_paid", "--among",
+        "police_contact == 1", "--format", "csv", NULL);
+    char derived[1 << 12];
+    assert_int_equal(R.status, 0);
+    snprintf(derived, sizeof derived, "%s", strchr(R.out, '\n') + 1);
+    run("estimate", R1, "--prop", "paid_police == 1", "--among",
+        "contact_police == 1", "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    /* Same numbers; only the indicator's name differs. */
+    assert_string_equal(strchr(derived, ','), strchr(strchr(R.out, '\n') + 1,
+                                                     ','));
+    run("estimate", path, "--prop", "police_paid", "--among",
+        "police_contact == 1", "--min-n", "1000", "--format", "csv", NULL);
+    assert_non_null(strstr(R.out, "suppress: n < 1000"));
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[survey]\ndata = round1.csv\n[design]\nweight = weight\n"
+          "[derive]\nx = contact_polce == 1\n",
+          f);
+    fclose(f);
+    run("estimate", path, "--prop", "x", NULL);
+    expect_error(65, "surveys/demo/graft_cli_derived.ini:6:5: unknown column "
+                     "'contact_polce' (did you mean 'contact_police'?)");
+    unlink(path);
+}
+
 static void test_output_file(void **state)
 {
     (void)state;
@@ -557,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_estimate_analysis_errors),
         cmocka_unit_test(test_estimate_demo_analysis),
         cmocka_unit_test(test_estimate_tunisia),
+        cmocka_unit_test(test_estimate_derived),
         cmocka_unit_test(test_output_file),
         cmocka_unit_test(test_output_kept_on_failure),
     };

@@ -84,6 +84,15 @@ typedef struct graft_design_obs {
     double weight;
     const double *repw; /* the row's replicate weights (n_rep of them), or
                            NULL; valid until the next row */
+    /* The row's replicate vector as a multiple REP_MULT of its group's
+     * direction REP_DIR: consecutive rows with proportional vectors (the
+     * rows of one PSU) share a group, so a Gram matrix needs one R x R
+     * update per group.  REP_GROUP is 0 for an all-zero vector, else a
+     * number that changes whenever a new group starts; REP_DIR is valid
+     * until then. */
+    size_t rep_group;
+    double rep_mult;
+    const double *rep_dir;
     size_t stratum;  /* dense stratum id */
     size_t psu;      /* dense PSU id across the design, or GRAFT_ROW_PSU */
 } graft_design_obs_t;
@@ -134,6 +143,11 @@ const char *graft_design_rep_name(const graft_design_t *d, size_t r);
 /* R's degf() for a replicate design: the rank of the replicate-weight
  * matrix (QR with tolerance 1e-5, as R's qr()) minus 1.  After finish. */
 long graft_design_rep_df(const graft_design_t *d);
+
+/* The rank of a matrix W (n x R) as R's qr(W, tol = 1e-5) sees it, from
+ * its Gram matrix G = W'W (R x R, row-major, upper triangle used).
+ * Returns -1 when out of memory. */
+long graft_rep_rank(const double *gram, size_t R);
 
 /* ---- after finish -------------------------------------------------- */
 

@@ -58,6 +58,9 @@ struct graft_design {
     double *gram;        /* n_rep x n_rep, upper triangle: sum of w w' */
     double *group;       /* current group's direction */
     double group_s;      /* sum of squared multipliers of the group */
+    size_t group_id;     /* 0: none yet */
+    double row_mult;     /* this row's multiple of the group direction */
+    int row_zero;        /* this row's replicate vector is all zero */
     long rep_rank;
 
     /* weight statistics (Welford for the variance) */
@@ -636,16 +639,18 @@ static void gram_flush(graft_design_t *d)
 static void gram_add(graft_design_t *d, const double *w)
 {
     size_t R = d->n_rep;
+    d->row_zero = 0;
     if (d->group_s > 0) {
         size_t k = 0;
         while (k < R && d->group[k] == 0)
             k++;
         double c = k < R ? w[k] / d->group[k] : 0;
-        int same = k < R;
+        int same = k < R && c != 0;
         for (size_t r = 0; same && r < R; r++)
             same = fabs(w[r] - c * d->group[r]) <= 1e-12 * fabs(w[r]);
         if (same) {
             d->group_s += c * c;
+            d->row_mult = c;
             return;
         }
         gram_flush(d);
@@ -653,10 +658,14 @@ static void gram_add(graft_design_t *d, const double *w)
     int any = 0;
     for (size_t r = 0; r < R; r++)
         any |= w[r] != 0;
-    if (!any)
+    if (!any) {
+        d->row_zero = 1;
         return;
+    }
     memcpy(d->group, w, R * sizeof *w);
     d->group_s = 1;
+    d->group_id++;
+    d->row_mult = 1;
 }
 
 static graft_error_t row_replicates(graft_design_t *d,
@@ -714,6 +723,9 @@ graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
     if (obs) {
         obs->weight = w;
         obs->repw = d->n_rep ? d->repw : NULL;
+        obs->rep_group = d->n_rep && !d->row_zero ? d->group_id : 0;
+        obs->rep_mult = d->row_mult;
+        obs->rep_dir = d->group;
         obs->stratum = h;
         obs->psu = j;
     }
@@ -722,29 +734,27 @@ graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
 
 /* ---- closing --------------------------------------------------------- */
 
-/* The rank of the replicate-weight matrix W as R's qr(W, tol = 1e-5)
- * (LINPACK dqrdc2) decides it: columns in order, a column is negligible
- * when the norm of its part orthogonal to the kept columns is below 1e-5
- * times its own norm.  Computed by a Cholesky factorisation of W'W in
- * column order.  Returns 0 when out of memory. */
-static int rep_rank(graft_design_t *d)
+/* The rank of W as R's qr(W, tol = 1e-5) (LINPACK dqrdc2) decides it:
+ * columns in order, a column is negligible when the norm of its part
+ * orthogonal to the kept columns is below 1e-5 times its own norm.
+ * Computed by a Cholesky factorisation of W'W in column order. */
+long graft_rep_rank(const double *gram, size_t R)
 {
-    size_t R = d->n_rep;
-    gram_flush(d);
-    double *L = calloc(R * R, sizeof *L); /* L[j * R + k], k kept */
-    size_t *kept = calloc(R, sizeof *kept);
+    size_t RR = R * R;
+    double *L = calloc(RR ? RR : 1, sizeof *L); /* L[j * R + k] */
+    size_t *kept = calloc(R ? R : 1, sizeof *kept);
     if (!L || !kept) {
         free(L);
         free(kept);
-        return 0;
+        return -1;
     }
     size_t nk = 0;
     for (size_t j = 0; j < R; j++) {
-        double gjj = d->gram[j * R + j];
+        double gjj = gram[j * R + j];
         double rjj = gjj;
         for (size_t i = 0; i < nk; i++) {
             size_t k = kept[i];
-            double g = k < j ? d->gram[k * R + j] : d->gram[j * R + k];
+            double g = gram[k * R + j]; /* k < j: upper triangle */
             for (size_t m = 0; m < i; m++)
                 g -= L[j * R + kept[m]] * L[k * R + kept[m]];
             double l = g / L[k * R + k];
@@ -756,10 +766,16 @@ static int rep_rank(graft_design_t *d)
             kept[nk++] = j;
         }
     }
-    d->rep_rank = (long)nk;
     free(L);
     free(kept);
-    return 1;
+    return (long)nk;
+}
+
+static int rep_rank(graft_design_t *d)
+{
+    gram_flush(d);
+    d->rep_rank = graft_rep_rank(d->gram, d->n_rep);
+    return d->rep_rank >= 0;
 }
 
 graft_error_t graft_design_finish(graft_design_t *d, graft_diag_t *diag)

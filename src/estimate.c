@@ -39,6 +39,10 @@ typedef struct cell {
     strat_acc_t *T;        /* per stratum */
     size_t strat_cap;
     double *rsw, *rswy;    /* per replicate: sum w_r, sum w_r y */
+    double *gram;          /* domain's replicate Gram matrix (df) */
+    double *gdir;          /* pending group direction, its multiplier sum */
+    double gs;
+    size_t gid;
 } cell_t;
 
 /* A domain: "All" (set -1) or one combination of a by-set's values. */
@@ -55,6 +59,7 @@ typedef struct est_ctx {
     graft_design_t *design;
     int clustered;
     size_t n_rep;             /* replicate weights (0: linearization) */
+    int rep_domain_df;        /* keep per-domain Gram matrices */
     size_t K;                 /* indicators */
     graft_expr_t **expr, **among;
     int *bare;                /* prop with a bare column */
@@ -212,6 +217,7 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
         GRAFT_OK)
         return rc;
     c->n_rep = graft_design_n_rep(c->design);
+    c->rep_domain_df = c->n_rep && o->df_mode == GRAFT_DF_DOMAIN;
     c->n_file_cols = ncols;
     c->n_cols = ncols + o->n_derived;
     c->cols = malloc(c->n_cols * sizeof *c->cols);
@@ -357,6 +363,45 @@ static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
 
 /* ---- per row --------------------------------------------------------- */
 
+/* Add the pending group of a cell's rows to its Gram matrix. */
+static void cell_gram_flush(const est_ctx_t *c, cell_t *cell)
+{
+    size_t R = c->n_rep;
+    if (cell->gs == 0)
+        return;
+    for (size_t a = 0; a < R; a++) {
+        double va = cell->gs * cell->gdir[a];
+        double *row = cell->gram + a * R;
+        for (size_t b = a; b < R; b++)
+            row[b] += va * cell->gdir[b];
+    }
+    cell->gs = 0;
+}
+
+/* The domain's df is the rank of its rows' replicate weights (R's
+ * `[.svyrep.design` recomputes degf on the subset): keep the Gram matrix,
+ * one R x R update per group of proportional rows. */
+static graft_error_t cell_gram_add(const est_ctx_t *c, cell_t *cell,
+                                   const graft_design_obs_t *o)
+{
+    size_t R = c->n_rep;
+    if (o->rep_group == 0)
+        return GRAFT_OK;
+    if (!cell->gram) {
+        cell->gram = calloc(R * R, sizeof *cell->gram);
+        cell->gdir = calloc(R, sizeof *cell->gdir);
+        if (!cell->gram || !cell->gdir)
+            return GRAFT_ERR_NOMEM;
+    }
+    if (cell->gid != o->rep_group) {
+        cell_gram_flush(c, cell);
+        memcpy(cell->gdir, o->rep_dir, R * sizeof *cell->gdir);
+        cell->gid = o->rep_group;
+    }
+    cell->gs += o->rep_mult * o->rep_mult;
+    return GRAFT_OK;
+}
+
 static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
                               const graft_design_obs_t *o, double y)
 {
@@ -385,7 +430,7 @@ static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
             cell->rsw[r] += rw[r];
             cell->rswy[r] += rw[r] * y;
         }
-        return GRAFT_OK;
+        return c->rep_domain_df ? cell_gram_add(c, cell, o) : GRAFT_OK;
     }
     if (grow((void **)&cell->T, &cell->strat_cap, h + 1, sizeof *cell->T) !=
         GRAFT_OK)
@@ -583,27 +628,43 @@ static double cell_variance(const est_ctx_t *c, const cell_t *cell,
     return V;
 }
 
+/* Replicate estimate r of a cell, through the logit when LOGIT. */
+static double rep_theta(const cell_t *cell, size_t r, int ratio, int logit)
+{
+    double t = ratio ? cell->rswy[r] / cell->rsw[r] : cell->rswy[r];
+    return logit ? log(t / (1 - t)) : t;
+}
+
 /* Replicate variance: v = scale sum_r rscale_r (theta_r - centre)^2, the
- * centre being the replicates' mean or, with mse, the full-sample estimate
- * (R survey svrVar). */
+ * centre being the mean over replicates with rscale > 0 or, with mse, the
+ * full-sample estimate; replicates whose estimate is undefined (no weight
+ * in the domain) are dropped (R survey svrVar, na.action).  LOGIT gives
+ * the variance of logit(theta), which is what R's svyciprop(method =
+ * "logit") uses on a replicate design (svyglm refits every replicate). */
 static double cell_rep_variance(const est_ctx_t *c, const cell_t *cell,
-                                int ratio, double est)
+                                int ratio, double est, int logit)
 {
     const graft_design_t *d = c->design;
-    size_t R = c->n_rep;
+    size_t R = c->n_rep, used = 0;
     const double *rscales = graft_design_rep_rscales(d);
     double centre = 0;
     for (size_t r = 0; r < R; r++) {
-        double t = ratio ? cell->rswy[r] / cell->rsw[r] : cell->rswy[r];
-        centre += t;
+        double t = rep_theta(cell, r, ratio, logit);
+        if (isfinite(t) && rscales[r] > 0) {
+            centre += t;
+            used++;
+        }
     }
-    centre /= (double)R;
+    if (used == 0)
+        return NAN;
+    centre /= (double)used;
     if (graft_design_spec(d)->rep.mse)
-        centre = est;
+        centre = logit ? log(est / (1 - est)) : est;
     double v = 0;
     for (size_t r = 0; r < R; r++) {
-        double t = ratio ? cell->rswy[r] / cell->rsw[r] : cell->rswy[r];
-        v += rscales[r] * (t - centre) * (t - centre);
+        double t = rep_theta(cell, r, ratio, logit);
+        if (isfinite(t))
+            v += rscales[r] * (t - centre) * (t - centre);
     }
     return graft_design_rep_scale(d) * v;
 }
@@ -700,7 +761,7 @@ static void set_flag(graft_estimate_row_t *r, const char *flag)
 }
 
 /* Estimate, variance, df, interval and flag of one cell. */
-static void finish_cell(const est_ctx_t *c, const cell_t *cell, size_t k,
+static void finish_cell(const est_ctx_t *c, cell_t *cell, size_t k,
                         graft_design_summary_t *summary, var_scratch_t *v,
                         graft_estimate_row_t *r)
 {
@@ -721,17 +782,22 @@ static void finish_cell(const est_ctx_t *c, const cell_t *cell, size_t k,
         return;
     }
     double est = ratio ? cell->swy / cell->sw : cell->swy;
-    double var = c->n_rep ? cell_rep_variance(c, cell, ratio, est)
+    double var = c->n_rep ? cell_rep_variance(c, cell, ratio, est, 0)
                           : cell_variance(c, cell, ratio, est, v);
     r->estimate = est;
     r->se = sqrt(var);
-    if (o->df_mode == GRAFT_DF_FIXED)
+    if (o->df_mode == GRAFT_DF_FIXED) {
         r->df = o->df_value;
-    else if (c->n_rep)
+    } else if (c->rep_domain_df) {
+        cell_gram_flush(c, cell);
+        r->df = cell->gram ? (double)graft_rep_rank(cell->gram, c->n_rep) - 1
+                           : NAN;
+    } else if (c->n_rep) {
         r->df = (double)graft_design_rep_df(c->design);
-    else
+    } else {
         r->df = o->df_mode == GRAFT_DF_DOMAIN ? cell_df(c, cell)
                                               : (double)summary->df;
+    }
     r->cv = r->se / est;
     /* deff against simple random sampling with replacement of n rows:
      * p (1 - p) / n for a proportion, the weighted variance of y over n
@@ -745,7 +811,13 @@ static void finish_cell(const est_ctx_t *c, const cell_t *cell, size_t k,
         r->deff = var / (s2 / n);
     }
     r->n_eff = n / r->deff;
-    interval_and_flag(o, ind->type, est, r->se, r->df, cell->n, r);
+    /* On a replicate design R's logit interval uses the replicate variance
+     * of logit(theta_r); the interval module takes the delta-method scale,
+     * se = se_logit p (1 - p). */
+    double se_ci = r->se;
+    if (c->n_rep && ind->type == GRAFT_IND_PROP && o->ci == GRAFT_CI_LOGIT)
+        se_ci = sqrt(cell_rep_variance(c, cell, 1, est, 1)) * est * (1 - est);
+    interval_and_flag(o, ind->type, est, se_ci, r->df, cell->n, r);
 }
 
 static graft_error_t add_by_names(graft_estimates_t *e,
@@ -868,6 +940,8 @@ static void ctx_free(est_ctx_t *c)
             free(cell->T);
             free(cell->rsw);
             free(cell->rswy);
+            free(cell->gram);
+            free(cell->gdir);
         }
     }
     free(c->domains);

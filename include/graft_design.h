@@ -105,6 +105,16 @@ typedef struct graft_design graft_design_t;
 graft_design_t *graft_design_alloc(const graft_design_spec_t *spec);
 void graft_design_free(graft_design_t *d);
 
+/* Start round ROUND (0, 1, ...) of a design that stacks several files:
+ * the next graft_design_bind() uses SPEC's columns (strings copied; the
+ * lonely-PSU policy stays the first round's).  Independent rounds
+ * (SHARED = 0) keep their own strata and PSUs, as R's stacked design with
+ * strata = round x stratum; with SHARED = 1 the rounds share strata and PSU
+ * ids (a panel of areas).  Fails only with GRAFT_ERR_NOMEM. */
+graft_error_t graft_design_next_round(graft_design_t *d,
+                                      const graft_design_spec_t *spec,
+                                      size_t round, int shared);
+
 /* Resolve the design columns in COLS.  FILE names the data in diagnostics.
  * Fails with GRAFT_ERR_COLUMN (suggesting the closest name) or
  * GRAFT_ERR_DESIGN_VALUE (a design column that holds text where a number is

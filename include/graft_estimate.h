@@ -54,11 +54,16 @@ typedef struct graft_by_spec {
     size_t n_columns;
 } graft_by_spec_t;
 
+/* A linear contrast of the rounds' estimates: sum_r coef[r] theta_r, e.g.
+ * (-1, 1) for follow-up minus baseline. */
+typedef struct graft_contrast_spec {
+    const double *coef;         /* one per round */
+    const char *label;
+} graft_contrast_spec_t;
+
 typedef struct graft_estimate_opts {
     const graft_indicator_spec_t *indicators;
     size_t n_indicators;
-    const graft_derived_spec_t *derived;
-    size_t n_derived;
     const graft_by_spec_t *by;  /* domain sets; the "All" row is always
                                    produced */
     size_t n_by;
@@ -67,11 +72,24 @@ typedef struct graft_estimate_opts {
     graft_df_mode_t df_mode;
     double df_value;            /* for GRAFT_DF_FIXED */
     size_t min_n;               /* extra reliability rule; 0: none */
+    const graft_contrast_spec_t *contrasts; /* across rounds */
+    size_t n_contrasts;
 } graft_estimate_opts_t;
+
+/* One data file of a (possibly multi-round) estimation. */
+typedef struct graft_round {
+    const char *path;
+    const graft_read_opts_t *read;      /* NULL: defaults */
+    const graft_design_spec_t *spec;
+    const graft_derived_spec_t *derived; /* the round's harmonized
+                                            variables */
+    size_t n_derived;
+} graft_round_t;
 
 /* One output row: an indicator in a domain. */
 typedef struct graft_estimate_row {
     size_t indicator;     /* index into the indicators */
+    size_t round;         /* index into the rounds */
     size_t by_set;        /* index into opts->by; (size_t)-1 for "All" */
     char **by_values;     /* per by column of the set: the value's label or
                              text; NULL for "All" */
@@ -82,10 +100,26 @@ typedef struct graft_estimate_row {
                                            rules that fired */
 } graft_estimate_row_t;
 
+/* A contrast of rounds for an indicator in a domain. */
+typedef struct graft_contrast_row {
+    size_t contrast;      /* index into opts->contrasts */
+    size_t indicator;
+    size_t by_set;
+    char **by_values, **by_codes; /* as in graft_estimate_row_t */
+    double estimate, se;
+    double df;            /* R's degf() of the stacked domain; replicate
+                             designs: the sum of the rounds' domain dfs */
+    size_t first_empty;   /* first round with a non-zero coefficient and no
+                             rows in the domain, or (size_t)-1 */
+} graft_contrast_row_t;
+
 typedef struct graft_estimates {
     const graft_estimate_opts_t *opts; /* borrowed from the caller */
-    graft_estimate_row_t *rows;
+    size_t n_rounds;
+    graft_estimate_row_t *rows; /* by indicator, domain, then round */
     size_t n_rows;
+    graft_contrast_row_t *contrasts; /* by contrast, indicator, domain */
+    size_t n_contrasts;
     char **by_names;      /* union of the by columns, in first-use order */
     size_t n_by_names;
     graft_design_summary_t design;
@@ -105,6 +139,20 @@ graft_error_t graft_estimate_file(const char *path,
                                   graft_estimates_t **out,
                                   graft_diag_t *diag);
 void graft_estimates_free(graft_estimates_t *est);
+
+/* Several rounds in one design, each read once: independent rounds keep
+ * their own strata (R: a stacked design with strata = round x stratum),
+ * SHARED_PSUS rounds share strata and PSU ids (a panel of areas), so the
+ * covariance between rounds enters every contrast.  Rows come per round;
+ * OPTS->contrasts are computed as well.  Fails as graft_estimate_file,
+ * and with GRAFT_ERR_USAGE when the rounds' designs disagree in kind
+ * (replicates in one, strata and PSUs in another; another number of
+ * replicates) or SHARED_PSUS is asked without a PSU column. */
+graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
+                                    size_t n_rounds, int shared_psus,
+                                    const graft_estimate_opts_t *opts,
+                                    graft_estimates_t **out,
+                                    graft_diag_t *diag);
 
 /* The indicator's output name: its name, else its expression text. */
 const char *graft_indicator_name(const graft_indicator_spec_t *ind);

@@ -63,6 +63,10 @@ struct graft_design {
     int row_zero;        /* this row's replicate vector is all zero */
     long rep_rank;
 
+    /* several rounds in one design (comparisons) */
+    size_t round;
+    int prefix_round;    /* keys start with the round: independent rounds */
+
     /* weight statistics (Welford for the variance) */
     size_t n_rows, n_zero;
     double sum_w, sum_w2, min_w, max_w, mean_w, m2_w;
@@ -131,19 +135,20 @@ static char *dup_str(const char *s)
     return d;
 }
 
-graft_design_t *graft_design_alloc(const graft_design_spec_t *spec)
+/* Copy SPEC's strings into D's own storage (freeing the previous ones).
+ * Returns 0 when out of memory. */
+static int own_spec(graft_design_t *d, const graft_design_spec_t *spec)
 {
-    graft_design_t *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
+    for (size_t i = 0; i < sizeof d->owned / sizeof d->owned[0]; i++) {
+        free(d->owned[i]);
+        d->owned[i] = NULL;
+    }
     d->spec = *spec;
     size_t k = 0;
 #define OWN(field)                                                         \
     do {                                                                   \
-        if (spec->field && !(d->owned[k++] = dup_str(spec->field))) {      \
-            graft_design_free(d);                                          \
-            return NULL;                                                   \
-        }                                                                  \
+        if (!(d->owned[k++] = dup_str(spec->field)))                       \
+            return 0;                                                      \
         d->spec.field = d->owned[k - 1];                                   \
     } while (0)
     if (spec->weight)
@@ -157,6 +162,18 @@ graft_design_t *graft_design_alloc(const graft_design_spec_t *spec)
     for (size_t i = 0; i < spec->n_strata && i < GRAFT_MAX_STRATA_COLUMNS; i++)
         OWN(strata[i]);
 #undef OWN
+    return 1;
+}
+
+graft_design_t *graft_design_alloc(const graft_design_spec_t *spec)
+{
+    graft_design_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    if (!own_spec(d, spec)) {
+        graft_design_free(d);
+        return NULL;
+    }
     d->strata_ids = graft_intern_alloc();
     d->psu_ids = graft_intern_alloc();
     if (!d->strata_ids || !d->psu_ids) {
@@ -167,6 +184,39 @@ graft_design_t *graft_design_alloc(const graft_design_spec_t *spec)
     d->min_w = INFINITY;
     d->max_w = -INFINITY;
     return d;
+}
+
+/* Drop what binding built for the previous file. */
+static void unbind(graft_design_t *d)
+{
+    for (size_t r = 0; d->rep_names && r < d->n_rep; r++)
+        free(d->rep_names[r]);
+    free(d->rep_names);
+    free(d->rep_cols);
+    free(d->repw);
+    free(d->rep_rscales);
+    free(d->gram);
+    free(d->group);
+    d->rep_names = NULL;
+    d->rep_cols = NULL;
+    d->repw = d->rep_rscales = d->gram = d->group = NULL;
+    d->n_rep = 0;
+    d->group_s = 0;
+    d->weight_col = d->psu_col = d->fpc_col = -1;
+}
+
+graft_error_t graft_design_next_round(graft_design_t *d,
+                                      const graft_design_spec_t *spec,
+                                      size_t round, int shared)
+{
+    unbind(d);
+    graft_lonely_t lonely = d->spec.lonely;
+    if (!own_spec(d, spec))
+        return GRAFT_ERR_NOMEM;
+    d->spec.lonely = lonely;
+    d->round = round;
+    d->prefix_round = !shared;
+    return GRAFT_OK;
 }
 
 void graft_design_free(graft_design_t *d)
@@ -183,14 +233,7 @@ void graft_design_free(graft_design_t *d)
     free(d->strata);
     free(d->psus);
     free(d->key);
-    for (size_t r = 0; d->rep_names && r < d->n_rep; r++)
-        free(d->rep_names[r]);
-    free(d->rep_names);
-    free(d->rep_cols);
-    free(d->repw);
-    free(d->rep_rscales);
-    free(d->gram);
-    free(d->group);
+    unbind(d);
     free(d);
 }
 
@@ -517,6 +560,12 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
                                  graft_diag_t *diag)
 {
     size_t len = 0;
+    if (d->prefix_round) {
+        if (key_reserve(d, sizeof d->round) != GRAFT_OK)
+            goto nomem;
+        memcpy(d->key, &d->round, sizeof d->round);
+        len = sizeof d->round;
+    }
     for (size_t i = 0; i < d->spec.n_strata; i++) {
         int col = d->strata_cols[i];
         if (cells[col].kind == GRAFT_CELL_MISSING)
@@ -556,11 +605,14 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     if (c->kind == GRAFT_CELL_MISSING)
         return missing_value(d, "PSU", col, line, diag);
     size_t len = 0;
-    if (d->spec.nest) {
-        if (key_reserve(d, sizeof h) != GRAFT_OK)
+    if (d->spec.nest || d->prefix_round) {
+        /* Nested ids, and ids of independent rounds, are unique only
+         * within their stratum (whose key holds the round). */
+        size_t scope = d->spec.nest ? h : d->round;
+        if (key_reserve(d, sizeof scope) != GRAFT_OK)
             goto nomem;
-        memcpy(d->key, &h, sizeof h);
-        len = sizeof h;
+        memcpy(d->key, &scope, sizeof scope);
+        len = sizeof scope;
     }
     int added;
     if (key_append(d, &len, c) != GRAFT_OK ||

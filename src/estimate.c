@@ -1,16 +1,9 @@
 /*
- * estimate.c - one streaming pass: every indicator in every domain.
- *
- * Formulas (METHODS.md; R survey's svyrecvar/onestrat and degf):
- *   ratio p = sum(w y) / sum(w) over the domain; scores z_i = w_i (y_i - p) / N
- *   total T = sum(w y); scores z_i = w_i y_i
- *   V = sum_h (1 - f_h) n_h / (n_h - 1) sum_j (z_hj - zbar_h)^2
- * with z_hj the PSU totals of the scores, n_h the PSUs of stratum h in the
- * whole design (PSUs without domain rows contribute z_hj = 0).
+ * estimate.c - one streaming pass per round: every indicator in every
+ * domain, accumulated per (domain, round, indicator) cell; the variances
+ * (variance.c), intervals and flags at the end.
  */
-#include "graft_estimate.h"
-#include "graft_expr.h"
-#include "graft_intern.h"
+#include "estimate_internal.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -18,34 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- accumulators ---------------------------------------------------- */
-
-/* Per stratum of a cell: row counts, and for row-as-PSU designs the sums
- * of the row scores' parts. */
-typedef struct strat_acc {
-    size_t rows;                  /* domain rows (any weight) */
-    size_t pos;                   /* ... with a positive weight */
-    double sy, sx, syy, sxy, sxx; /* w u, w, (w u)^2, w^2 u, w^2 */
-} strat_acc_t;
-
-typedef struct cell {
-    size_t n, n_missing;
-    double sw, swy;        /* sum w, sum w y (raw) */
-    double shift;          /* c: ratios accumulate u = y - c */
-    int shifted;
-    double a1, a2;         /* sum w u, sum w u^2 (for deff of means) */
-    double *Y, *X;         /* per PSU: sum w u, sum w (clustered designs) */
-    size_t psu_cap;
-    strat_acc_t *T;        /* per stratum */
-    size_t strat_cap;
-    double *rsw, *rswy;    /* per replicate: sum w_r, sum w_r y */
-    double *gram;          /* domain's replicate Gram matrix (df) */
-    double *gdir;          /* pending group direction, its multiplier sum */
-    double gs;
-    size_t gid;
-} cell_t;
-
-/* A domain: "All" (set -1) or one combination of a by-set's values. */
 typedef struct domain {
     size_t set;
     char **values;         /* display text per by column */
@@ -54,22 +19,26 @@ typedef struct domain {
 } domain_t;
 
 typedef struct est_ctx {
-    const char *path;
+    const char *path;         /* the current round's file */
     const graft_estimate_opts_t *opts;
-    graft_design_t *design;
+    const graft_round_t *rounds;
+    size_t n_rounds, round;   /* all, and the one being read */
+    graft_design_t *design;   /* one design across the rounds */
     int clustered;
     size_t n_rep;             /* replicate weights (0: linearization) */
     int rep_domain_df;        /* keep per-domain Gram matrices */
+    double *rep_rscales;      /* the first round's (owned) */
     size_t K;                 /* indicators */
     graft_expr_t **expr, **among;
     int *bare;                /* prop with a bare column */
     graft_expr_t **derived;
+    size_t n_derived;         /* the current round's */
     /* columns: the file's, then the derived variables */
     graft_column_t *cols;
     size_t n_file_cols, n_cols;
     graft_cell_t *row;        /* file cells + derived cells */
     int (*by_col)[GRAFT_MAX_BY];
-    /* domains and their cells: cells[d * K + k] */
+    /* domains and their cells: cells[(d * n_rounds + round) * K + k] */
     graft_intern_t *domain_ids;
     domain_t *domains;
     size_t n_domains, domains_cap;
@@ -77,7 +46,13 @@ typedef struct est_ctx {
     size_t *row_domain;       /* per by-set: this row's domain, or -1 */
     char *key;
     size_t key_cap;
+    var_ctx_t var;
 } est_ctx_t;
+
+static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
+{
+    return &c->cells[(d * c->n_rounds + round) * c->K + k];
+}
 
 #define NO_DOMAIN ((size_t)-1)
 
@@ -144,23 +119,47 @@ static graft_error_t parse_expr(const char *text, const graft_source_t *src,
     return rc;
 }
 
-static graft_error_t parse_all(est_ctx_t *c, graft_diag_t *diag)
+/* Free the expressions and columns bound to the previous round's file. */
+static void round_free(est_ctx_t *c)
+{
+    for (size_t k = 0; c->expr && k < c->K; k++)
+        graft_expr_free(c->expr[k]);
+    for (size_t k = 0; c->among && k < c->K; k++)
+        graft_expr_free(c->among[k]);
+    for (size_t i = 0; c->derived && i < c->n_derived; i++)
+        graft_expr_free(c->derived[i]);
+    free(c->expr);
+    free(c->among);
+    free(c->bare);
+    free(c->derived);
+    free(c->cols);
+    free(c->row);
+    free(c->by_col);
+    c->expr = c->among = c->derived = NULL;
+    c->bare = NULL;
+    c->cols = NULL;
+    c->row = NULL;
+    c->by_col = NULL;
+}
+
+/* Parse the round's derived variables and every indicator: each round is
+ * bound to its own columns (harmonized names come from [derive]). */
+static graft_error_t parse_round(est_ctx_t *c, const graft_round_t *round,
+                                 graft_diag_t *diag)
 {
     const graft_estimate_opts_t *o = c->opts;
     graft_error_t rc;
-    c->K = o->n_indicators;
+    round_free(c);
+    c->n_derived = round->n_derived;
     c->expr = calloc(c->K ? c->K : 1, sizeof *c->expr);
     c->among = calloc(c->K ? c->K : 1, sizeof *c->among);
     c->bare = calloc(c->K ? c->K : 1, sizeof *c->bare);
-    c->derived = calloc(o->n_derived ? o->n_derived : 1, sizeof *c->derived);
-    c->row_domain = calloc(o->n_by ? o->n_by : 1, sizeof *c->row_domain);
-    c->domain_ids = graft_intern_alloc();
-    if (!c->expr || !c->among || !c->bare || !c->derived || !c->row_domain ||
-        !c->domain_ids)
+    c->derived = calloc(c->n_derived ? c->n_derived : 1, sizeof *c->derived);
+    if (!c->expr || !c->among || !c->bare || !c->derived)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
-    for (size_t i = 0; i < o->n_derived; i++) {
-        const graft_derived_spec_t *d = &o->derived[i];
+    for (size_t i = 0; i < c->n_derived; i++) {
+        const graft_derived_spec_t *d = &round->derived[i];
         if ((rc = parse_expr(d->expr, &d->src, &c->derived[i], diag)) !=
             GRAFT_OK)
             return rc;
@@ -216,22 +215,42 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
     if ((rc = graft_design_bind(c->design, c->path, cols, ncols, diag)) !=
         GRAFT_OK)
         return rc;
-    c->n_rep = graft_design_n_rep(c->design);
+    size_t n_rep = graft_design_n_rep(c->design);
+    if (c->round > 0 && n_rep != c->n_rep)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, c->path, 0, 0,
+                              "this round has %zu replicate weights, the "
+                              "first round %zu: rounds must share one kind "
+                              "of design",
+                              n_rep, c->n_rep);
+    c->n_rep = n_rep;
     c->rep_domain_df = c->n_rep && o->df_mode == GRAFT_DF_DOMAIN;
+    if (c->round == 0 && c->n_rep) {
+        c->var.n_rep = c->n_rep;
+        c->var.rep_scale = graft_design_rep_scale(c->design);
+        c->var.rep_mse = graft_design_spec(c->design)->rep.mse;
+        c->rep_rscales = malloc(c->n_rep * sizeof *c->rep_rscales);
+        if (!c->rep_rscales)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                                  "out of memory");
+        memcpy(c->rep_rscales, graft_design_rep_rscales(c->design),
+               c->n_rep * sizeof *c->rep_rscales);
+        c->var.rep_rscales = c->rep_rscales;
+    }
     c->n_file_cols = ncols;
-    c->n_cols = ncols + o->n_derived;
+    c->n_cols = ncols + c->n_derived;
     c->cols = malloc(c->n_cols * sizeof *c->cols);
     c->row = calloc(c->n_cols, sizeof *c->row);
     if (!c->cols || !c->row)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
     memcpy(c->cols, cols, ncols * sizeof *cols);
-    for (size_t i = 0; i < o->n_derived; i++) {
+    const graft_derived_spec_t *derived = c->rounds[c->round].derived;
+    for (size_t i = 0; i < c->n_derived; i++) {
         /* Derived i sees the file's columns and derived 0 .. i-1. */
         if ((rc = graft_expr_bind(c->derived[i], c->cols, ncols + i,
                                   diag)) != GRAFT_OK)
             return rc;
-        c->cols[ncols + i] = (graft_column_t){o->derived[i].name, NULL,
+        c->cols[ncols + i] = (graft_column_t){derived[i].name, NULL,
                                               GRAFT_COL_UNKNOWN, NULL};
     }
     for (size_t k = 0; k < c->K; k++) {
@@ -278,7 +297,7 @@ static void display(const graft_column_t *col, const graft_cell_t *cell,
 
 static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
 {
-    size_t K = c->K, old_cap = c->domains_cap;
+    size_t K = c->K * c->n_rounds, old_cap = c->domains_cap;
     if (grow((void **)&c->domains, &c->domains_cap, d + 1,
              sizeof *c->domains) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
@@ -363,21 +382,6 @@ static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
 
 /* ---- per row --------------------------------------------------------- */
 
-/* Add the pending group of a cell's rows to its Gram matrix. */
-static void cell_gram_flush(const est_ctx_t *c, cell_t *cell)
-{
-    size_t R = c->n_rep;
-    if (cell->gs == 0)
-        return;
-    for (size_t a = 0; a < R; a++) {
-        double va = cell->gs * cell->gdir[a];
-        double *row = cell->gram + a * R;
-        for (size_t b = a; b < R; b++)
-            row[b] += va * cell->gdir[b];
-    }
-    cell->gs = 0;
-}
-
 /* The domain's df is the rank of its rows' replicate weights (R's
  * `[.svyrep.design` recomputes degf on the subset): keep the Gram matrix,
  * one R x R update per group of proportional rows. */
@@ -394,7 +398,7 @@ static graft_error_t cell_gram_add(const est_ctx_t *c, cell_t *cell,
             return GRAFT_ERR_NOMEM;
     }
     if (cell->gid != o->rep_group) {
-        cell_gram_flush(c, cell);
+        graft_cell_gram_flush(&c->var, cell);
         memcpy(cell->gdir, o->rep_dir, R * sizeof *cell->gdir);
         cell->gid = o->rep_group;
     }
@@ -470,7 +474,7 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
         GRAFT_OK)
         return rc;
     memcpy(c->row, cells, ncols * sizeof *cells);
-    for (size_t i = 0; i < o->n_derived; i++)
+    for (size_t i = 0; i < c->n_derived; i++)
         c->row[ncols + i] = graft_expr_eval(c->derived[i], c->row);
     if (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK)
         goto nomem;
@@ -511,7 +515,7 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
             size_t d = s == 0 ? 0 : c->row_domain[s - 1];
             if (d == NO_DOMAIN)
                 continue;
-            cell_t *cell = &c->cells[d * c->K + k];
+            cell_t *cell = cell_at(c, d, c->round, k);
             if (missing)
                 cell->n_missing++;
             else if (cell_add(c, cell, ratio, &obs, y) != GRAFT_OK)
@@ -522,168 +526,6 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
 nomem:
     return graft_diag_set(diag, GRAFT_ERR_NOMEM, c->path, line, 0,
                           "out of memory");
-}
-
-/* ---- variance -------------------------------------------------------- */
-
-/* Scratch per stratum for the variance of one cell. */
-typedef struct var_scratch {
-    double *s1, *s2;  /* sum of PSU scores, centred sum of squares */
-    size_t H;
-} var_scratch_t;
-
-static double psu_score(const cell_t *cell, size_t j, int ratio, double q,
-                        double N)
-{
-    if (j >= cell->psu_cap)
-        return 0;
-    return ratio ? (cell->Y[j] - q * cell->X[j]) / N : cell->Y[j];
-}
-
-/* Fill S1/S2 per stratum from a clustered cell: z_hj = (Y - q X) / N for a
- * ratio (u = y - c, q = p - c), Y for a total; centred at the stratum mean
- * over all its n_h PSUs, PSUs without domain rows (z = 0) included. */
-static void strata_clustered(const est_ctx_t *c, const cell_t *cell,
-                             int ratio, double q, double N, var_scratch_t *v)
-{
-    const graft_design_t *d = c->design;
-    size_t J = graft_design_n_psu(d);
-    for (size_t j = 0; j < J; j++)
-        v->s1[graft_design_psu_stratum(d, j)] +=
-            psu_score(cell, j, ratio, q, N);
-    for (size_t j = 0; j < J; j++) {
-        size_t h = graft_design_psu_stratum(d, j);
-        double mean = v->s1[h] / (double)graft_design_stratum_psus(d, h);
-        double dz = psu_score(cell, j, ratio, q, N) - mean;
-        v->s2[h] += dz * dz;
-    }
-}
-
-/* Row-as-PSU cell: the same sums from the per-stratum parts:
- * sum z = (sy - q sx) / N, sum z^2 = (syy - 2 q sxy + q^2 sxx) / N^2. */
-static void strata_rows(const est_ctx_t *c, const cell_t *cell, int ratio,
-                        double q, double N, var_scratch_t *v)
-{
-    for (size_t h = 0; h < v->H && h < cell->strat_cap; h++) {
-        const strat_acc_t *t = &cell->T[h];
-        double n_h = (double)graft_design_stratum_psus(c->design, h);
-        double sz, szz;
-        if (ratio) {
-            sz = (t->sy - q * t->sx) / N;
-            szz = (t->syy - 2 * q * t->sxy + q * q * t->sxx) / (N * N);
-        } else {
-            sz = t->sy;
-            szz = t->syy;
-        }
-        v->s1[h] = sz;
-        double ss = szz - sz * sz / n_h;
-        v->s2[h] = ss > 0 ? ss : 0;
-    }
-}
-
-/* The linearized variance of a cell; NaN when undefined ('average' with no
- * stratum of two or more PSUs).  R survey onestage()/onestrat() with
- * lonely-PSU handling as in survey 4.5. */
-static double cell_variance(const est_ctx_t *c, const cell_t *cell,
-                            int ratio, double p, var_scratch_t *v)
-{
-    const graft_design_t *d = c->design;
-    double N = cell->sw, q = p - cell->shift;
-    memset(v->s1, 0, v->H * sizeof *v->s1);
-    memset(v->s2, 0, v->H * sizeof *v->s2);
-    if (c->clustered)
-        strata_clustered(c, cell, ratio, q, N, v);
-    else
-        strata_rows(c, cell, ratio, q, N, v);
-    /* 'adjust' centres a single PSU at the mean of all PSU totals of the
-     * design passed to the variance, i.e. the domain's strata (0 for a
-     * ratio, whose scores sum to zero): R 4.5's arma_onestage; R 4.1
-     * centred at 0. */
-    double total = 0, n_psu = 0;
-    for (size_t h = 0; h < v->H; h++)
-        if (h < cell->strat_cap && cell->T[h].rows > 0) {
-            total += v->s1[h];
-            n_psu += (double)graft_design_stratum_psus(d, h);
-        }
-    double zbar = n_psu > 0 ? total / n_psu : 0;
-    graft_lonely_t lonely = graft_design_spec(d)->lonely;
-    double V = 0;
-    size_t H_dom = 0, H_ok = 0;
-    for (size_t h = 0; h < v->H; h++) {
-        if (h >= cell->strat_cap || cell->T[h].rows == 0)
-            continue; /* no domain rows: not in R's subset at all */
-        H_dom++;
-        size_t n_h = graft_design_stratum_psus(d, h);
-        double f = graft_design_stratum_fraction(d, h);
-        if (n_h > 1) {
-            V += (1 - f) * (double)n_h / (double)(n_h - 1) * v->s2[h];
-            H_ok++;
-        } else if (lonely == GRAFT_LONELY_ADJUST) {
-            double dz = v->s1[h] - zbar;
-            V += (1 - f) * dz * dz;
-        }
-    }
-    if (lonely == GRAFT_LONELY_AVERAGE && H_ok < H_dom)
-        V = H_ok ? V * (double)H_dom / (double)H_ok : NAN;
-    return V;
-}
-
-/* Replicate estimate r of a cell, through the logit when LOGIT. */
-static double rep_theta(const cell_t *cell, size_t r, int ratio, int logit)
-{
-    double t = ratio ? cell->rswy[r] / cell->rsw[r] : cell->rswy[r];
-    return logit ? log(t / (1 - t)) : t;
-}
-
-/* Replicate variance: v = scale sum_r rscale_r (theta_r - centre)^2, the
- * centre being the mean over replicates with rscale > 0 or, with mse, the
- * full-sample estimate; replicates whose estimate is undefined (no weight
- * in the domain) are dropped (R survey svrVar, na.action).  LOGIT gives
- * the variance of logit(theta), which is what R's svyciprop(method =
- * "logit") uses on a replicate design (svyglm refits every replicate). */
-static double cell_rep_variance(const est_ctx_t *c, const cell_t *cell,
-                                int ratio, double est, int logit)
-{
-    const graft_design_t *d = c->design;
-    size_t R = c->n_rep, used = 0;
-    const double *rscales = graft_design_rep_rscales(d);
-    double centre = 0;
-    for (size_t r = 0; r < R; r++) {
-        double t = rep_theta(cell, r, ratio, logit);
-        if (isfinite(t) && rscales[r] > 0) {
-            centre += t;
-            used++;
-        }
-    }
-    if (used == 0)
-        return NAN;
-    centre /= (double)used;
-    if (graft_design_spec(d)->rep.mse)
-        centre = logit ? log(est / (1 - est)) : est;
-    double v = 0;
-    for (size_t r = 0; r < R; r++) {
-        double t = rep_theta(cell, r, ratio, logit);
-        if (isfinite(t))
-            v += rscales[r] * (t - centre) * (t - centre);
-    }
-    return graft_design_rep_scale(d) * v;
-}
-
-/* R's degf() on the domain: PSUs minus strata among its rows with a
- * positive weight. */
-static double cell_df(const est_ctx_t *c, const cell_t *cell)
-{
-    size_t psus = 0, strata = 0;
-    if (c->clustered) {
-        for (size_t j = 0; j < cell->psu_cap; j++)
-            psus += cell->X[j] > 0;
-    }
-    for (size_t h = 0; h < cell->strat_cap; h++) {
-        strata += cell->T[h].pos > 0;
-        if (!c->clustered)
-            psus += cell->T[h].pos;
-    }
-    return (double)psus - (double)strata;
 }
 
 /* ---- results --------------------------------------------------------- */
@@ -760,10 +602,17 @@ static void set_flag(graft_estimate_row_t *r, const char *flag)
     snprintf(r->flag, sizeof r->flag, "%s", flag);
 }
 
+/* The estimate of a cell (NaN when empty or without weight). */
+static double cell_estimate(const cell_t *cell, int ratio)
+{
+    if (cell->n == 0 || (ratio && cell->sw == 0))
+        return NAN;
+    return ratio ? cell->swy / cell->sw : cell->swy;
+}
+
 /* Estimate, variance, df, interval and flag of one cell. */
-static void finish_cell(const est_ctx_t *c, cell_t *cell, size_t k,
-                        graft_design_summary_t *summary, var_scratch_t *v,
-                        graft_estimate_row_t *r)
+static void finish_cell(est_ctx_t *c, cell_t *cell, size_t k,
+                        graft_estimate_row_t *r, const graft_estimates_t *e)
 {
     const graft_estimate_opts_t *o = c->opts;
     const graft_indicator_spec_t *ind = &o->indicators[k];
@@ -781,23 +630,22 @@ static void finish_cell(const est_ctx_t *c, cell_t *cell, size_t k,
         set_flag(r, "suppress: all weights in the domain are zero");
         return;
     }
-    double est = ratio ? cell->swy / cell->sw : cell->swy;
-    double var = c->n_rep ? cell_rep_variance(c, cell, ratio, est, 0)
-                          : cell_variance(c, cell, ratio, est, v);
+    double est = cell_estimate(cell, ratio);
+    term_t t = {cell, 1.0, ratio, est};
+    double var = c->n_rep ? graft_var_replicate(&c->var, &t, 1, 0)
+                          : graft_var_linear(&c->var, &t, 1);
     r->estimate = est;
     r->se = sqrt(var);
-    if (o->df_mode == GRAFT_DF_FIXED) {
+    if (o->df_mode == GRAFT_DF_FIXED)
         r->df = o->df_value;
-    } else if (c->rep_domain_df) {
-        cell_gram_flush(c, cell);
-        r->df = cell->gram ? (double)graft_rep_rank(cell->gram, c->n_rep) - 1
-                           : NAN;
-    } else if (c->n_rep) {
+    else if (c->rep_domain_df)
+        r->df = graft_var_rep_df(&c->var, cell);
+    else if (c->n_rep)
         r->df = (double)graft_design_rep_df(c->design);
-    } else {
-        r->df = o->df_mode == GRAFT_DF_DOMAIN ? cell_df(c, cell)
-                                              : (double)summary->df;
-    }
+    else if (o->df_mode == GRAFT_DF_DOMAIN)
+        r->df = graft_var_df(&c->var, &t, 1);
+    else
+        r->df = (double)e->design.df;
     r->cv = r->se / est;
     /* deff against simple random sampling with replacement of n rows:
      * p (1 - p) / n for a proportion, the weighted variance of y over n
@@ -816,8 +664,48 @@ static void finish_cell(const est_ctx_t *c, cell_t *cell, size_t k,
      * se = se_logit p (1 - p). */
     double se_ci = r->se;
     if (c->n_rep && ind->type == GRAFT_IND_PROP && o->ci == GRAFT_CI_LOGIT)
-        se_ci = sqrt(cell_rep_variance(c, cell, 1, est, 1)) * est * (1 - est);
+        se_ci = sqrt(graft_var_replicate(&c->var, &t, 1, 1)) * est *
+                (1 - est);
     interval_and_flag(o, ind->type, est, se_ci, r->df, cell->n, r);
+}
+
+/* Contrast S of the rounds for indicator K in domain D. */
+static void finish_contrast(est_ctx_t *c, size_t s, size_t d, size_t k,
+                            graft_contrast_row_t *r)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    const double *coef = o->contrasts[s].coef;
+    int ratio = o->indicators[k].type != GRAFT_IND_TOTAL;
+    term_t terms[64];
+    size_t m = 0;
+    double est = 0, df_sum = 0;
+    r->first_empty = (size_t)-1;
+    for (size_t round = 0; round < c->n_rounds && m < 64; round++) {
+        if (coef[round] == 0)
+            continue;
+        cell_t *cell = cell_at(c, d, round, k);
+        double e = cell_estimate(cell, ratio);
+        if (!isfinite(e) && r->first_empty == (size_t)-1)
+            r->first_empty = round;
+        terms[m++] = (term_t){cell, coef[round], ratio, e};
+        est += coef[round] * e;
+        if (c->rep_domain_df)
+            df_sum += graft_var_rep_df(&c->var, cell);
+    }
+    r->estimate = r->se = r->df = NAN;
+    if (r->first_empty != (size_t)-1)
+        return;
+    r->estimate = est;
+    r->se = sqrt(c->n_rep ? graft_var_replicate(&c->var, terms, m, 0)
+                          : graft_var_linear(&c->var, terms, m));
+    if (o->df_mode == GRAFT_DF_FIXED)
+        r->df = o->df_value;
+    else if (c->rep_domain_df)
+        r->df = df_sum;
+    else if (c->n_rep)
+        r->df = (double)graft_design_rep_df(c->design) * (double)m;
+    else
+        r->df = graft_var_df(&c->var, terms, m);
 }
 
 static graft_error_t add_by_names(graft_estimates_t *e,
@@ -855,20 +743,27 @@ static char **copy_strings(char *const *src, size_t n)
     return out;
 }
 
+/* Give R its own copies of domain DOM's by-values and codes. */
+static int copy_by(const est_ctx_t *c, const domain_t *dom, char ***values,
+                   char ***codes)
+{
+    if (dom->set == NO_DOMAIN)
+        return 1;
+    size_t n = c->opts->by[dom->set].n_columns;
+    return (*values = copy_strings(dom->values, n)) &&
+           (*codes = copy_strings(dom->code_text, n));
+}
+
 static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
 {
-    size_t D = c->n_domains, K = c->K;
+    size_t D = c->n_domains, K = c->K, R = c->n_rounds;
+    const graft_estimate_opts_t *o = c->opts;
     size_t *order = malloc((D ? D : 1) * sizeof *order);
-    var_scratch_t v = {0};
-    v.H = graft_design_n_strata(c->design);
-    v.s1 = calloc(v.H ? v.H : 1, sizeof *v.s1);
-    v.s2 = calloc(v.H ? v.H : 1, sizeof *v.s2);
-    size_t n_rows = D * K;
+    size_t n_rows = D * K * R, n_con = o->n_contrasts * D * K;
     e->rows = calloc(n_rows ? n_rows : 1, sizeof *e->rows);
-    if (!order || !v.s1 || !v.s2 || !e->rows) {
+    e->contrasts = calloc(n_con ? n_con : 1, sizeof *e->contrasts);
+    if (!order || !e->rows || !e->contrasts) {
         free(order);
-        free(v.s1);
-        free(v.s2);
         return GRAFT_ERR_NOMEM;
     }
     for (size_t d = 0; d < D; d++)
@@ -878,44 +773,45 @@ static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
     sort_ctx = NULL;
     graft_error_t rc = GRAFT_OK;
     for (size_t k = 0; k < K && rc == GRAFT_OK; k++)
-        for (size_t i = 0; i < D; i++) {
-            const domain_t *dom = &c->domains[order[i]];
-            graft_estimate_row_t *r = &e->rows[e->n_rows++];
-            r->indicator = k;
-            r->by_set = dom->set;
-            if (dom->set != NO_DOMAIN &&
-                (!(r->by_values = copy_strings(
-                       dom->values, c->opts->by[dom->set].n_columns)) ||
-                 !(r->by_codes = copy_strings(
-                       dom->code_text, c->opts->by[dom->set].n_columns)))) {
-                rc = GRAFT_ERR_NOMEM;
-                break;
+        for (size_t i = 0; i < D && rc == GRAFT_OK; i++)
+            for (size_t round = 0; round < R; round++) {
+                const domain_t *dom = &c->domains[order[i]];
+                graft_estimate_row_t *r = &e->rows[e->n_rows++];
+                r->indicator = k;
+                r->round = round;
+                r->by_set = dom->set;
+                if (!copy_by(c, dom, &r->by_values, &r->by_codes)) {
+                    rc = GRAFT_ERR_NOMEM;
+                    break;
+                }
+                finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
             }
-            finish_cell(c, &c->cells[order[i] * K + k], k, &e->design, &v, r);
-        }
+    for (size_t s = 0; s < o->n_contrasts && rc == GRAFT_OK; s++)
+        for (size_t k = 0; k < K && rc == GRAFT_OK; k++)
+            for (size_t i = 0; i < D; i++) {
+                const domain_t *dom = &c->domains[order[i]];
+                graft_contrast_row_t *r = &e->contrasts[e->n_contrasts++];
+                r->contrast = s;
+                r->indicator = k;
+                r->by_set = dom->set;
+                if (!copy_by(c, dom, &r->by_values, &r->by_codes)) {
+                    rc = GRAFT_ERR_NOMEM;
+                    break;
+                }
+                finish_contrast(c, s, order[i], k, r);
+            }
     free(order);
-    free(v.s1);
-    free(v.s2);
     return rc;
 }
 
 static void ctx_free(est_ctx_t *c)
 {
     const graft_estimate_opts_t *o = c->opts;
-    for (size_t k = 0; c->expr && k < c->K; k++)
-        graft_expr_free(c->expr[k]);
-    for (size_t k = 0; c->among && k < c->K; k++)
-        graft_expr_free(c->among[k]);
-    for (size_t i = 0; c->derived && i < o->n_derived; i++)
-        graft_expr_free(c->derived[i]);
-    free(c->expr);
-    free(c->among);
-    free(c->bare);
-    free(c->derived);
-    free(c->cols);
-    free(c->row);
-    free(c->by_col);
+    round_free(c);
     free(c->row_domain);
+    free(c->rep_rscales);
+    free(c->var.s1);
+    free(c->var.s2);
     free(c->key);
     for (size_t d = 0; d < c->n_domains; d++) {
         domain_t *dom = &c->domains[d];
@@ -933,8 +829,8 @@ static void ctx_free(est_ctx_t *c)
         free(dom->values);
         free(dom->code_text);
         free(dom->codes);
-        for (size_t k = 0; k < c->K; k++) {
-            cell_t *cell = &c->cells[d * c->K + k];
+        for (size_t k = 0; k < c->K * c->n_rounds; k++) {
+            cell_t *cell = &c->cells[d * c->K * c->n_rounds + k];
             free(cell->Y);
             free(cell->X);
             free(cell->T);
@@ -950,43 +846,101 @@ static void ctx_free(est_ctx_t *c)
     graft_design_free(c->design);
 }
 
-graft_error_t graft_estimate_file(const char *path,
-                                  const graft_read_opts_t *read,
-                                  const graft_design_spec_t *spec,
-                                  const graft_estimate_opts_t *opts,
-                                  graft_estimates_t **out,
-                                  graft_diag_t *diag)
+/* Read round ROUND of the estimation. */
+static graft_error_t read_round(est_ctx_t *c, size_t round, int shared,
+                                graft_diag_t *diag)
+{
+    const graft_round_t *r = &c->rounds[round];
+    graft_error_t rc;
+    c->round = round;
+    c->path = r->path;
+    if (round > 0 && (rc = graft_design_next_round(c->design, r->spec, round,
+                                                   shared)) != GRAFT_OK)
+        return graft_diag_set(diag, rc, r->path, 0, 0, "out of memory");
+    if ((rc = parse_round(c, r, diag)) != GRAFT_OK)
+        return rc;
+    return graft_read(r->path, r->read, on_header, on_row, c, diag);
+}
+
+/* Check that the rounds can share one design. */
+static graft_error_t check_rounds(const graft_round_t *rounds, size_t n,
+                                  int shared, graft_diag_t *diag)
+{
+    for (size_t i = 0; i < n; i++) {
+        const graft_design_spec_t *s = rounds[i].spec;
+        int rep = s->rep.columns != NULL, rep0 = rounds[0].spec->rep.columns
+                                                     != NULL;
+        if (rep != rep0)
+            return graft_diag_set(
+                diag, GRAFT_ERR_USAGE, rounds[i].path, 0, 0,
+                "this round's design uses %s, the first round's %s: rounds "
+                "must share one kind of design",
+                rep ? "replicate weights" : "strata and PSUs",
+                rep0 ? "replicate weights" : "strata and PSUs");
+        if (shared && !rep && !s->psu)
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, rounds[i].path, 0,
+                                  0,
+                                  "--shared-psus needs a PSU column in every "
+                                  "round");
+    }
+    return GRAFT_OK;
+}
+
+graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
+                                    size_t n_rounds, int shared_psus,
+                                    const graft_estimate_opts_t *opts,
+                                    graft_estimates_t **out,
+                                    graft_diag_t *diag)
 {
     graft_error_t rc;
     est_ctx_t c = {0};
     graft_estimates_t *e = calloc(1, sizeof *e);
     *out = NULL;
-    c.path = path;
     c.opts = opts;
-    c.design = graft_design_alloc(spec);
-    c.clustered = spec->psu != NULL;
-    if (!e || !c.design || !(e->file = dup_str(path)) ||
+    c.rounds = rounds;
+    c.n_rounds = n_rounds;
+    c.K = opts->n_indicators;
+    c.path = rounds[0].path;
+    c.design = graft_design_alloc(rounds[0].spec);
+    c.clustered = rounds[0].spec->psu != NULL;
+    c.row_domain = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.row_domain);
+    c.domain_ids = graft_intern_alloc();
+    if (!e || !c.design || !c.row_domain || !c.domain_ids ||
+        !(e->file = dup_str(rounds[0].path)) ||
         add_by_names(e, opts) != GRAFT_OK) {
-        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
                             "out of memory");
         goto cleanup;
     }
     e->opts = opts;
-    if ((rc = parse_all(&c, diag)) != GRAFT_OK ||
-        (rc = graft_read(path, read, on_header, on_row, &c, diag)) !=
-            GRAFT_OK ||
-        (rc = graft_design_finish(c.design, diag)) != GRAFT_OK ||
+    e->n_rounds = n_rounds;
+    if ((rc = check_rounds(rounds, n_rounds, shared_psus, diag)) != GRAFT_OK)
+        goto cleanup;
+    if (n_rounds > 1 && !rounds[0].spec->rep.columns &&
+        (rc = graft_design_next_round(c.design, rounds[0].spec, 0,
+                                      shared_psus)) != GRAFT_OK) {
+        graft_diag_set(diag, rc, rounds[0].path, 0, 0, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n_rounds; i++)
+        if ((rc = read_round(&c, i, shared_psus, diag)) != GRAFT_OK)
+            goto cleanup;
+    c.path = rounds[0].path;
+    if ((rc = graft_design_finish(c.design, diag)) != GRAFT_OK ||
         (!c.n_rep &&
          (rc = graft_design_check_lonely(c.design, diag)) != GRAFT_OK))
         goto cleanup;
     graft_design_summarize(c.design, &e->design);
-    if (c.n_domains == 0 && new_domain(&c, 0, NO_DOMAIN) != GRAFT_OK) {
-        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+    c.var.design = c.design;
+    c.var.clustered = c.clustered;
+    c.var.H = graft_design_n_strata(c.design);
+    c.var.s1 = calloc(c.var.H ? c.var.H : 1, sizeof *c.var.s1);
+    c.var.s2 = calloc(c.var.H ? c.var.H : 1, sizeof *c.var.s2);
+    if (!c.var.s1 || !c.var.s2 ||
+        (c.n_domains == 0 && new_domain(&c, 0, NO_DOMAIN) != GRAFT_OK) ||
+        build_rows(&c, e) != GRAFT_OK) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
                             "out of memory");
-        goto cleanup;
-    }
-    if ((rc = build_rows(&c, e)) != GRAFT_OK) {
-        graft_diag_set(diag, rc, path, 0, 0, "out of memory");
         goto cleanup;
     }
     *out = e;
@@ -995,6 +949,17 @@ cleanup:
     ctx_free(&c);
     graft_estimates_free(e);
     return rc;
+}
+
+graft_error_t graft_estimate_file(const char *path,
+                                  const graft_read_opts_t *read,
+                                  const graft_design_spec_t *spec,
+                                  const graft_estimate_opts_t *opts,
+                                  graft_estimates_t **out,
+                                  graft_diag_t *diag)
+{
+    graft_round_t round = {path, read, spec, NULL, 0};
+    return graft_estimate_rounds(&round, 1, 0, opts, out, diag);
 }
 
 void graft_estimates_free(graft_estimates_t *e)
@@ -1014,6 +979,19 @@ void graft_estimates_free(graft_estimates_t *e)
         free(r->by_codes);
     }
     free(e->rows);
+    for (size_t i = 0; i < e->n_contrasts; i++) {
+        graft_contrast_row_t *r = &e->contrasts[i];
+        if (e->opts && r->by_set != NO_DOMAIN)
+            for (size_t j = 0; j < e->opts->by[r->by_set].n_columns; j++) {
+                if (r->by_values)
+                    free(r->by_values[j]);
+                if (r->by_codes)
+                    free(r->by_codes[j]);
+            }
+        free(r->by_values);
+        free(r->by_codes);
+    }
+    free(e->contrasts);
     for (size_t i = 0; i < e->n_by_names; i++)
         free(e->by_names[i]);
     free(e->by_names);

@@ -529,6 +529,66 @@ static void test_estimate_derived(void **state)
     unlink(path);
 }
 
+/* Replicate weights: every bad-input case, and a good run. */
+static void rep_run(const char *file, const char *pattern, const char *type,
+                    const char *extra)
+{
+    char path[256];
+    snprintf(path, sizeof path, D "%s", file);
+    unlink(OUT);
+    if (extra)
+        run("estimate", path, "--weight", "w", "--prop", "y", "--repweights",
+            pattern, "--reptype", type, extra, "1,2", "-o", OUT, NULL);
+    else if (type)
+        run("estimate", path, "--weight", "w", "--prop", "y", "--repweights",
+            pattern, "--reptype", type, "-o", OUT, NULL);
+    else
+        run("estimate", path, "--weight", "w", "--prop", "y", "--repweights",
+            pattern, "-o", OUT, NULL);
+}
+
+static void test_estimate_replicates(void **state)
+{
+    (void)state;
+    rep_run("rep_good.csv", "repw[0-9]+", "jk1", NULL);
+    assert_int_equal(R.status, 0);
+    assert_true(test_file_exists(OUT));
+    unlink(OUT);
+    rep_run("rep_negative.csv", "repw[0-9]+", "jk1", NULL);
+    expect_error(65, D "rep_negative.csv:3:4: replicate weight 'repw2' is "
+                       "negative (-1)");
+    assert_false(test_file_exists(OUT));
+    rep_run("rep_missing.csv", "repw[0-9]+", "jk1", NULL);
+    expect_error(65, D "rep_missing.csv:3:4: replicate weight 'repw2' is "
+                       "missing");
+    rep_run("rep_inf.csv", "repw[0-9]+", "jk1", NULL);
+    expect_error(65, D "rep_inf.csv:3:4: replicate weight 'repw2' is not a "
+                       "finite number ('inf')");
+    rep_run("rep_good.csv", "zz[0-9]+", "jk1", NULL);
+    expect_error(65, D "rep_good.csv: --repweights 'zz[0-9]+' matches no "
+                       "column");
+    rep_run("rep_good.csv", "w|repw1", "jk1", NULL);
+    expect_error(64, D "rep_good.csv: --repweights 'w|repw1' matches the main "
+                       "weight 'w'");
+    rep_run("rep_good.csv", "repw[0-9]+", NULL, NULL);
+    expect_error(64, "--repweights needs --reptype jk1, jkn, brr, fay, "
+                     "bootstrap, sdr, acs or other");
+    rep_run("rep_good.csv", "repw[0-9]+", "jkn", "--rscales");
+    expect_error(64, "--rscales has 2 values but there are 3 replicate "
+                     "columns");
+    rep_run("rep_good.csv", "repw1,repw2,repw4", "brr", NULL);
+    expect_error(65, D "rep_good.csv: unknown column 'repw4' in --repweights "
+                       "(did you mean 'repw1'?)");
+    rep_run("rep_good.csv", "repw[", "brr", NULL);
+    expect_error(64, "--repweights: 'repw[' is not a regular expression "
+                     "(Unmatched [, [^, [:, [., or [=)");
+    run("estimate", D "rep_good.csv", "--weight", "w", "--prop", "y",
+        "--reptype", "jk1", NULL);
+    expect_error(64, "--reptype needs --repweights (the replicate weight "
+                     "columns)");
+    assert_false(test_file_exists(OUT));
+}
+
 static void test_output_file(void **state)
 {
     (void)state;
@@ -599,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_estimate_demo_analysis),
         cmocka_unit_test(test_estimate_tunisia),
         cmocka_unit_test(test_estimate_derived),
+        cmocka_unit_test(test_estimate_replicates),
         cmocka_unit_test(test_output_file),
         cmocka_unit_test(test_output_kept_on_failure),
     };

@@ -270,12 +270,10 @@ int cmd_estimate(int argc, char **argv)
         status = cli_fail(&diag);
         goto done;
     }
-    if (in.survey) {
-        opts.derived = in.survey->derived;
-        opts.n_derived = in.survey->n_derived;
-    }
-    if (graft_estimate_file(in.data, &in.read, &in.design, &opts, &est,
-                            &diag) != GRAFT_OK ||
+    graft_round_t round = {in.data, &in.read, &in.design,
+                           in.survey ? in.survey->derived : NULL,
+                           in.survey ? in.survey->n_derived : 0};
+    if (graft_estimate_rounds(&round, 1, 0, &opts, &est, &diag) != GRAFT_OK ||
         graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
         graft_estimates_write(out.fp, est, format, &diag) != GRAFT_OK ||
         graft_outfile_commit(&out, &diag) != GRAFT_OK) {

@@ -164,7 +164,16 @@
 #   always uses degf(subset) and nrow(subset) - 1.  For the full designs
 #   the rank is not R - 1 in general: nhanes JKn/bootstrap (31 PSUs, 15
 #   strata) have rank 17 (the two columns of a 2-PSU stratum sum to twice
-#   the weights), df 16; BRR (16 replicates, 15 strata) df 15.
+#   the weights), df 16; BRR (16 replicates, 15 strata) df 15.  In a
+#   domain the rank is structural, not the linearization count: JK1 gives
+#   (clusters with domain rows) - 1 (nhanes_jk1 race 4: 29 of 31 PSUs, df
+#   28); JKn gives sum over the strata WITH domain rows of (n_h - 1), n_h
+#   of the full design, whether or not both PSUs have rows (nhanes_jkn
+#   race 4 misses a PSU in 2 strata: still df 16; among 19-39, race 4 has
+#   no row in 2 strata: df 14).  graft has only the replicate columns, so
+#   it must compute the rank numerically; gram_rank() below reproduces
+#   R's qr rank from the R x R matrix W'W (one pass over the rows) and is
+#   checked against qr() on every domain.
 # Logit intervals on a replicate design are NOT the delta method:
 #   svyciprop(method = "logit") fits svyglm(y ~ 1, family = quasibinomial)
 #   and svyglm.svyrep.design refits every replicate, so its variance is the
@@ -258,7 +267,11 @@ gram_rank <- function(W, tol = 1e-5) {
         l <- if (length(kept)) forwardsolve(L, G[kept, j]) else numeric(0)
         r2 <- G[j, j] - sum(l^2)
         if (G[j, j] > 0 && r2 > 0 && sqrt(r2) >= tol * sqrt(G[j, j])) {
-            L <- rbind(cbind(L, 0), c(l, sqrt(r2)))
+            k <- length(kept)
+            L2 <- matrix(0, k + 1, k + 1)
+            L2[seq_len(k), seq_len(k)] <- L
+            L2[k + 1, ] <- c(l, sqrt(r2))
+            L <- L2
             kept <- c(kept, j)
         }
     }

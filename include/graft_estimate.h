@@ -58,7 +58,8 @@ typedef struct graft_by_spec {
  * (-1, 1) for follow-up minus baseline. */
 typedef struct graft_contrast_spec {
     const double *coef;         /* one per round */
-    const char *label;
+    int df_all_rounds;          /* df of the whole stack (trend tests), not
+                                   only of the rounds with coef != 0 */
 } graft_contrast_spec_t;
 
 typedef struct graft_estimate_opts {
@@ -115,6 +116,8 @@ typedef struct graft_contrast_row {
 
 typedef struct graft_estimates {
     const graft_estimate_opts_t *opts; /* borrowed from the caller */
+    graft_estimate_opts_t *owned_opts; /* freed with the estimates, when a
+                                          caller hands its copy over */
     size_t n_rounds;
     graft_estimate_row_t *rows; /* by indicator, domain, then round */
     size_t n_rows;

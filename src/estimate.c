@@ -680,15 +680,20 @@ static void finish_contrast(est_ctx_t *c, size_t s, size_t d, size_t k,
     size_t m = 0;
     double est = 0, df_sum = 0;
     r->first_empty = (size_t)-1;
+    int all = o->contrasts[s].df_all_rounds;
     for (size_t round = 0; round < c->n_rounds && m < 64; round++) {
-        if (coef[round] == 0)
+        if (coef[round] == 0 && !all)
             continue;
         cell_t *cell = cell_at(c, d, round, k);
         double e = cell_estimate(cell, ratio);
-        if (!isfinite(e) && r->first_empty == (size_t)-1)
+        if (coef[round] != 0 && !isfinite(e) &&
+            r->first_empty == (size_t)-1)
             r->first_empty = round;
-        terms[m++] = (term_t){cell, coef[round], ratio, e};
-        est += coef[round] * e;
+        /* A zero coefficient adds nothing but its rows to the df. */
+        terms[m++] = (term_t){cell, coef[round], ratio,
+                              coef[round] != 0 ? e : 0};
+        if (coef[round] != 0)
+            est += coef[round] * e;
         if (c->rep_domain_df)
             df_sum += graft_var_rep_df(&c->var, cell);
     }
@@ -992,6 +997,7 @@ void graft_estimates_free(graft_estimates_t *e)
         free(r->by_codes);
     }
     free(e->contrasts);
+    free(e->owned_opts);
     for (size_t i = 0; i < e->n_by_names; i++)
         free(e->by_names[i]);
     free(e->by_names);

@@ -36,7 +36,8 @@ static double contrast_score(const term_t *terms, size_t m, size_t j)
 {
     double z = 0;
     for (size_t k = 0; k < m; k++)
-        z += terms[k].coef * psu_score(&terms[k], j);
+        if (terms[k].coef != 0) /* a zero term may have no rows at all */
+            z += terms[k].coef * psu_score(&terms[k], j);
     return z;
 }
 
@@ -65,6 +66,8 @@ static void strata_rows(var_ctx_t *v, const term_t *terms, size_t m)
     for (size_t k = 0; k < m; k++) {
         const term_t *t = &terms[k];
         const cell_t *cell = t->cell;
+        if (t->coef == 0)
+            continue;
         double q = t->est - cell->shift, N = cell->sw;
         for (size_t h = 0; h < v->H && h < cell->strat_cap; h++) {
             const strat_acc_t *a = &cell->T[h];
@@ -171,6 +174,8 @@ static double rep_theta(const term_t *terms, size_t m, size_t r, int logit)
     double sum = 0;
     for (size_t k = 0; k < m; k++) {
         const cell_t *cell = terms[k].cell;
+        if (terms[k].coef == 0)
+            continue;
         if (!cell->rsw)
             return NAN;
         double t = terms[k].ratio ? cell->rswy[r] / cell->rsw[r]
@@ -201,7 +206,8 @@ double graft_var_replicate(const var_ctx_t *v, const term_t *terms,
         centre = 0;
         for (size_t k = 0; k < m; k++) {
             double e = terms[k].est;
-            centre += terms[k].coef * (logit ? log(e / (1 - e)) : e);
+            if (terms[k].coef != 0)
+                centre += terms[k].coef * (logit ? log(e / (1 - e)) : e);
         }
     }
     double var = 0;

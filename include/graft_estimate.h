@@ -37,6 +37,8 @@ typedef struct graft_indicator_spec {
     const char *expr;     /* prop: a condition (a bare column means
                              COL == 1); mean/total: a numeric expression */
     const char *among;    /* domain restriction, or NULL for all rows */
+    int harmonized;       /* comparable across rounds whatever their
+                             question wordings say */
     graft_source_t expr_src, among_src;
 } graft_indicator_spec_t;
 

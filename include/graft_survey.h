@@ -8,6 +8,8 @@
  *   [missing]  COLUMN = code, code, ...
  *   [labels.COLUMN]  code = label
  *   [derive]   NAME = expression (harmonized variables)
+ *   [questions] NAME = the question wording behind a column or derived
+ *              variable in this round (comparisons check it)
  */
 #ifndef GRAFT_SURVEY_H
 #define GRAFT_SURVEY_H
@@ -38,7 +40,12 @@ typedef struct graft_survey {
     graft_derived_spec_t *derived; /* [derive] NAME = EXPR, in order;
                                       strings owned, src.file borrows path */
     size_t n_derived;
+    char **question_names, **questions; /* [questions], owned */
+    size_t n_questions;
 } graft_survey_t;
+
+/* The wording recorded for variable NAME in [questions], or NULL. */
+const char *graft_survey_question(const graft_survey_t *s, const char *name);
 
 /* Load the survey file PATH into *OUT (the caller's, freed with
  * graft_survey_free).  Fails with GRAFT_ERR_OPEN, GRAFT_ERR_SURVEY_FILE

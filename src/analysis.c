@@ -176,7 +176,15 @@ static graft_error_t indicator_key(load_ctx_t *c, const char *id,
         field = &ind->expr, src = &ind->expr_src;
     else if (strcmp(name, "among") == 0)
         field = &ind->among, src = &ind->among_src;
-    else if (strcmp(name, "type") == 0)
+    else if (strcmp(name, "harmonized") == 0) {
+        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
+            ind->harmonized = 1;
+        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0)
+            ind->harmonized = 0;
+        else
+            return FAIL("harmonized '%s' must be true or false", value);
+        return GRAFT_OK;
+    } else if (strcmp(name, "type") == 0)
         return graft_ind_type_parse(value, &ind->type)
                    ? GRAFT_OK
                    : FAIL("type '%s' must be prop, mean or total", value);

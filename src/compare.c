@@ -239,6 +239,10 @@ static void add_contrast_row(graft_changes_t *ch, size_t s, size_t n_con,
     const graft_estimate_row_t *a = &rows[r->from], *b = &rows[r->to];
     r->n_from = a->n;
     r->n_to = b->n;
+    if (r->term == GRAFT_TERM_CHANGE) {
+        r->baseline = a->estimate;
+        r->followup = b->estimate;
+    }
     if (c->first_empty != (size_t)-1) {
         empty_round(ch, r, c->first_empty);
         return;
@@ -246,8 +250,6 @@ static void add_contrast_row(graft_changes_t *ch, size_t s, size_t n_con,
     r->estimate = c->estimate;
     r->se = c->se;
     if (r->term == GRAFT_TERM_CHANGE) {
-        r->baseline = a->estimate;
-        r->followup = b->estimate;
         r->rel_change = a->estimate != 0 ? c->estimate / a->estimate : NAN;
         r->df = change_df(ch, c, a, b);
     } else {
@@ -524,7 +526,7 @@ static void write_human(FILE *fp, const graft_changes_t *ch, int md)
     for (size_t j = 0; j < e->n_by_names; j++)
         fprintf(fp, md ? "%s%s" : "%s%-16s", sep, e->by_names[j]);
     fprintf(fp, "%s%s%s%s%s%s%s%s%s%s%s%s%s\n", sep,
-            ch->trend ? "term      " : "baseline", sep,
+            ch->trend ? "term                " : "baseline", sep,
             ch->trend ? "estimate" : "follow-up", sep, "change    ", sep,
             "95% CI of the change  ", sep, "p adj.", sep, "verdict",
             md ? " |" : "");
@@ -543,7 +545,13 @@ static void write_human(FILE *fp, const graft_changes_t *ch, int md)
         char a[32], b[32], d[32], lo[32], hi[32], p[32], term[80];
         char b1[32], b2[32];
         human(a, sizeof a, ch->trend ? NAN : r->baseline, pct, 1);
-        human(b, sizeof b, ch->trend ? r->estimate : r->followup, pct, 1);
+        human(b, sizeof b,
+              !ch->trend                        ? r->followup
+              : r->term == GRAFT_TERM_ESTIMATE ? r->estimate
+                                               : NAN,
+              pct, 1);
+        if (ch->trend && r->term != GRAFT_TERM_ESTIMATE)
+            b[0] = '\0';
         human(d, sizeof d, ch->trend ? NAN : r->estimate, pct, slope ? 2 : 1);
         if (ch->trend && r->term != GRAFT_TERM_ESTIMATE)
             human(d, sizeof d, r->estimate, pct, 2);
@@ -573,7 +581,8 @@ static void write_human(FILE *fp, const graft_changes_t *ch, int md)
         char ci[80];
         snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
         fprintf(fp, md ? "%s%s%s%s%s%s%s%s%s%s%s%s%s\n"
-                       : "%s%-10s%s%8s%s%-10s%s%-22s%s%6s%s%s%s%s\n",
+                : ch->trend ? "%s%-20s%s%8s%s%-10s%s%-22s%s%6s%s%s%s%s\n"
+                            : "%s%8s%s%9s%s%-10s%s%-22s%s%6s%s%s%s%s\n",
                 sep, ch->trend ? term : a, sep, b, sep,
                 r->term == GRAFT_TERM_ESTIMATE ? "" : d, sep,
                 r->term == GRAFT_TERM_ESTIMATE ? "" : ci, sep, p, sep,

@@ -308,9 +308,39 @@ static int add_derived(load_ctx_t *c, const char *name, const char *value,
     return 1;
 }
 
+static int add_question(load_ctx_t *c, const char *name, const char *value)
+{
+    graft_survey_t *s = c->s;
+    char **names = realloc(s->question_names,
+                           (s->n_questions + 1) * sizeof *names);
+    if (names)
+        s->question_names = names;
+    char **texts = realloc(s->questions, (s->n_questions + 1) * sizeof *texts);
+    if (texts)
+        s->questions = texts;
+    if (!names || !texts)
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    names[s->n_questions] = dup_str(name);
+    texts[s->n_questions] = dup_str(value);
+    s->n_questions++;
+    if (!names[s->n_questions - 1] || !texts[s->n_questions - 1])
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    return 1;
+}
+
+const char *graft_survey_question(const graft_survey_t *s, const char *name)
+{
+    for (size_t i = 0; s && i < s->n_questions; i++)
+        if (strcmp(s->question_names[i], name) == 0)
+            return s->questions[i];
+    return NULL;
+}
+
 static int dispatch(load_ctx_t *c, const char *section, const char *name,
                     const char *value, unsigned long line, unsigned long col)
 {
+    if (strcmp(section, "questions") == 0)
+        return add_question(c, name, value);
     if (strcmp(section, "derive") == 0)
         return add_derived(c, name, value, line, col);
     if (strcmp(section, "survey") == 0)
@@ -323,7 +353,7 @@ static int dispatch(load_ctx_t *c, const char *section, const char *name,
         return add_label(c, section + 7, name, value);
     return fail(c, GRAFT_ERR_SURVEY_FILE,
                 "unknown section [%s] (expected survey, design, missing, "
-                "derive or labels.COLUMN)%s",
+                "derive, questions or labels.COLUMN)%s",
                 section, "");
 }
 
@@ -415,5 +445,13 @@ void graft_survey_free(graft_survey_t *s)
         free((char *)s->derived[i].expr);
     }
     free(s->derived);
+    for (size_t i = 0; i < s->n_questions; i++) {
+        if (s->question_names)
+            free(s->question_names[i]);
+        if (s->questions)
+            free(s->questions[i]);
+    }
+    free(s->question_names);
+    free(s->questions);
     free(s);
 }

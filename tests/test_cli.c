@@ -589,6 +589,82 @@ static void test_estimate_replicates(void **state)
     assert_false(test_file_exists(OUT));
 }
 
+/* ---- compare and trend ---------------------------------------------- */
+
+static void test_compare_cli(void **state)
+{
+    (void)state;
+    /* A by-value in one round only is a flagged row, not a crash; wordings
+     * that differ make the indicator not comparable unless harmonized. */
+    run("compare", D "cmp_qa.ini", D "cmp_qb.ini", "--prop", "y", "--by", "g",
+        "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "\ny,2,0.33333333333333331,,,,,,,,,,,4,0,"
+                                  "missing in "
+                                  "follow-up\n"));
+    assert_non_null(strstr(R.out, "\ny,3,,0.33333333333333331,,,,,,,,,,0,4,"
+                                  "missing in "
+                                  "baseline\n"));
+    assert_non_null(strstr(R.out, ",not comparable,"));
+    run("compare", D "cmp_qa.ini", D "cmp_qb.ini", "--prop", "y", "--by", "g",
+        "--format", "csv", "--harmonized", NULL);
+    assert_int_equal(R.status, 0);
+    assert_null(strstr(R.out, "not comparable"));
+    assert_non_null(strstr(R.out, "no significant change"));
+    unlink(OUT);
+    run("compare", D "cmp_rep.ini", D "cmp_lin.ini", "--prop", "y", "-o", OUT,
+        NULL);
+    expect_error(64, D "rep_good.csv: this round's design uses strata and "
+                       "PSUs, the first round's replicate weights: rounds "
+                       "must share one kind of design");
+    assert_false(test_file_exists(OUT));
+    run("compare", D "cmp_lin.ini", D "cmp_lin.ini", "--prop", "y",
+        "--shared-psus", NULL);
+    expect_error(64, D "rep_good.csv: --shared-psus needs a PSU column in "
+                       "every round");
+    run("compare", D "cmp_qa.ini", "--prop", "y", NULL);
+    expect_error(64, "compare: needs two rounds (data or survey files), got "
+                     "1");
+    run("trend", D "cmp_qa.ini", "--prop", "y", NULL);
+    expect_error(64, "trend: needs two or more rounds (data or survey "
+                     "files), got 1");
+    run("compare", D "cmp_qa.ini", D "cmp_qb.ini", "--prop", "y", "--adjust",
+        "sidak", NULL);
+    expect_error(64, "--adjust: 'sidak' must be none, bonferroni, holm or "
+                     "bh");
+    run("compare", D "cmp_qa.ini", D "cmp_qb.ini", "--prop", "y",
+        "--test-df", "welch", NULL);
+    expect_error(64, "--test-df: 'welch' must be sum, min or satterthwaite");
+    run("estimate", D "cmp_qa.ini", "--prop", "y", "--shared-psus", NULL);
+    expect_error(64, "estimate: --shared-psus, --test-df, --adjust and "
+                     "--harmonized are for compare and trend");
+}
+
+/* The demo comparison from the analysis file, in text. */
+static void test_compare_demo(void **state)
+{
+    (void)state;
+    run("compare", "surveys/demo/round1.ini", "surveys/demo/round2.ini",
+        "--analysis", "analysis/demo.ini", "--format", "text", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "police              All                   "
+                                  "33.1       21.0  -12.2       [-18.1, "
+                                  "-6.2]"));
+    assert_non_null(strstr(R.out, "decrease"));
+}
+
+static void test_trend_tunisia(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SHARED();
+    run("trend", "surveys/tun_r7.ini", "surveys/tun_r8.ini",
+        "surveys/tun_r9.ini", "--analysis", "analysis/tunisia.ini",
+        "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "\nany5,All,linear,Round 7,Round 9,"
+                                  "0.0692756140346"));
+}
+
 static void test_output_file(void **state)
 {
     (void)state;
@@ -660,6 +736,9 @@ int main(void)
         cmocka_unit_test(test_estimate_tunisia),
         cmocka_unit_test(test_estimate_derived),
         cmocka_unit_test(test_estimate_replicates),
+        cmocka_unit_test(test_compare_cli),
+        cmocka_unit_test(test_compare_demo),
+        cmocka_unit_test(test_trend_tunisia),
         cmocka_unit_test(test_output_file),
         cmocka_unit_test(test_output_kept_on_failure),
     };

@@ -9,6 +9,10 @@
 #include "graft_error.h"
 #include "graft_reader.h"
 #include "graft_survey.h"
+#include "graft_estimate.h"
+#include "graft_estimate_write.h"
+
+struct graft_analysis;
 
 /* The data, design and read options common to the commands that read a
  * survey, after merging a survey file with the flags (flags win). */
@@ -98,8 +102,62 @@ graft_error_t cli_input_init(cli_input_t *in, const cli_flags_t *flags,
                              int need_design, graft_diag_t *diag);
 void cli_input_free(cli_input_t *in);
 
+
+/* ---- indicators, domains and tests from options (indicator_opts.c) -- */
+
+#define CLI_MAX_ROUNDS 16
+
+/* The options of estimate, compare and trend, as given. */
+typedef struct cli_analysis {
+    cli_flags_t flags;
+    graft_indicator_spec_t *inds;  /* --prop, --mean, --total */
+    size_t n_inds;
+    graft_by_spec_t by[16];
+    char *by_bufs[16];
+    size_t n_by;
+    const char *analysis, *ci, *level, *df, *min_n;
+    int shared_psus, harmonized;
+    const char *test_df, *adjust;
+    const char *files[CLI_MAX_ROUNDS]; /* compare and trend: the rounds */
+    size_t n_files;
+} cli_analysis_t;
+
+/* Parse ARGV for command CMD (ROUNDS: compare/trend positionals are
+ * rounds).  Returns -1 to go on, else an exit code (help printed: 0). */
+int cli_analysis_parse(const char *cmd, const char *usage, int rounds,
+                       int argc, char **argv, cli_analysis_t *e);
+/* Estimation options from the analysis file A (may be NULL), then the
+ * flags; *ALL receives the indicator array (caller frees). Returns -1 or a
+ * usage exit code. */
+int cli_analysis_opts(cli_analysis_t *e, const struct graft_analysis *a,
+                      graft_estimate_opts_t *o, graft_indicator_spec_t **all);
+void cli_analysis_free(cli_analysis_t *e);
+/* The table format: --format, else text on a terminal, else from the
+ * output's extension, else CSV. */
+graft_table_format_t cli_table_format(const char *output);
+
+#define CLI_ANALYSIS_USAGE                                                    \
+    "  --prop EXPR        proportion where EXPR is true (COL means COL == 1)\n" \
+    "  --mean EXPR        weighted mean of EXPR\n"                           \
+    "  --total EXPR       weighted total of EXPR\n"                          \
+    "  --among EXPR       restrict the previous indicator's domain\n"        \
+    "  --name LABEL       name the previous indicator in the output\n"       \
+    "  --by COL[,COL]     one row per combination (repeat for more tables)\n" \
+    "  --analysis FILE    analysis file with indicators and domains\n"       \
+    "  --ci METHOD        logit|wald|beta|kg-nchs|wilson|jeffreys|asin|xlogit\n" \
+    "                     (default logit)\n"                                \
+    "  --level L          confidence level (default 0.95)\n"                 \
+    "  --df D             domain (default), design, or a number\n"           \
+    "  --min-n N          suppress estimates from fewer than N rows\n"       \
+    "  --format F         text|csv|json|md (default: text on a terminal,\n"  \
+    "                     else from -o's extension, else csv)\n"            \
+    "  -o FILE            write to FILE (atomically)\n"
+
 int cmd_describe(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_trend(int argc, char **argv);
+int cmd_replicate(int argc, char **argv);
 
 #endif

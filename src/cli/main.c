@@ -16,6 +16,9 @@ static const char main_usage[] =
     "  describe   columns, weights, strata and PSUs of a survey file\n"
     "  estimate   prevalence, means and totals by domain, with design-based\n"
     "             standard errors, intervals and reliability flags\n"
+    "  compare    baseline against follow-up: differences, tests, adjusted\n"
+    "             p-values\n"
+    "  trend      three or more rounds: changes and a linear trend test\n"
     "  simulate   write the demo bribery-experience survey (CSV)\n"
     "\n"
     "graft COMMAND --help shows a command's options; the README lists the\n"
@@ -30,6 +33,9 @@ static const command_t commands[] = {
     {"describe", cmd_describe},
     {"simulate", cmd_simulate},
     {"estimate", cmd_estimate},
+    {"compare", cmd_compare},
+    {"trend", cmd_trend},
+    {"replicate", cmd_replicate},
 };
 
 int main(int argc, char **argv)

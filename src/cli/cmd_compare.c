@@ -1,0 +1,218 @@
+/*
+ * cmd_compare.c - `graft compare` (baseline against follow-up) and
+ * `graft trend` (three or more rounds): every round read once, the rounds
+ * stacked into one design, differences tested and adjusted.
+ */
+#include "cli.h"
+#include "graft_analysis.h"
+#include "graft_compare.h"
+#include "graft_expr.h"
+#include "graft_output.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char compare_usage[] =
+    "usage: graft compare BASELINE FOLLOWUP [options]\n"
+    "       (each a data file or a survey file, FILE.ini)\n"
+    CLI_COMMON_USAGE
+    CLI_ANALYSIS_USAGE
+    "  --shared-psus      the rounds revisit the same PSUs (a panel)\n"
+    "  --test-df D        sum (default: the stacked design's), min, "
+    "satterthwaite\n"
+    "  --adjust M         none|bonferroni|holm|bh (default holm)\n"
+    "  --harmonized       compare even where the question wordings differ\n";
+
+static const char trend_usage[] =
+    "usage: graft trend ROUND1 ROUND2 ROUND3 ... [options]\n"
+    "       (each a data file or a survey file, FILE.ini; in time order)\n"
+    CLI_COMMON_USAGE
+    CLI_ANALYSIS_USAGE
+    "  --shared-psus      the rounds revisit the same PSUs (a panel)\n"
+    "  --test-df D        sum (default), min, satterthwaite\n"
+    "  --adjust M         none|bonferroni|holm|bh (default holm)\n"
+    "  --harmonized       compare even where the question wordings differ\n";
+
+typedef struct rounds_cli {
+    cli_input_t in[CLI_MAX_ROUNDS];
+    graft_round_t rounds[CLI_MAX_ROUNDS];
+    const char *labels[CLI_MAX_ROUNDS];
+    char label_buf[CLI_MAX_ROUNDS][128];
+    double years[CLI_MAX_ROUNDS];
+    int have_years;
+    size_t n;
+} rounds_cli_t;
+
+/* Load every round: a survey file or a data file, with the flags on top. */
+static graft_error_t load_rounds(const cli_analysis_t *e, rounds_cli_t *r,
+                                 graft_diag_t *diag)
+{
+    graft_error_t rc;
+    r->have_years = 1;
+    for (size_t q = 0; q < e->n_files; q++) {
+        cli_flags_t f = e->flags;
+        const char *file = e->files[q];
+        size_t n = strlen(file);
+        f.survey = n > 4 && strcmp(file + n - 4, ".ini") == 0 ? file : NULL;
+        f.data = f.survey ? NULL : file;
+        if ((rc = cli_input_init(&r->in[q], &f, 1, diag)) != GRAFT_OK)
+            return rc;
+        r->n = q + 1;
+        const graft_survey_t *s = r->in[q].survey;
+        r->rounds[q] = (graft_round_t){r->in[q].data, &r->in[q].read,
+                                       &r->in[q].design,
+                                       s ? s->derived : NULL,
+                                       s ? s->n_derived : 0};
+        const char *slash = strrchr(file, '/');
+        if (s && s->round)
+            snprintf(r->label_buf[q], sizeof r->label_buf[q], "%s", s->round);
+        else
+            snprintf(r->label_buf[q], sizeof r->label_buf[q], "%s",
+                     slash ? slash + 1 : file);
+        r->labels[q] = r->label_buf[q];
+        r->years[q] = s && s->year ? (double)s->year : NAN;
+        r->have_years &= s && s->year;
+    }
+    return GRAFT_OK;
+}
+
+static void free_rounds(rounds_cli_t *r)
+{
+    for (size_t q = 0; q < r->n; q++)
+        cli_input_free(&r->in[q]);
+}
+
+/* Are the question wordings behind indicator IND the same in every round
+ * (where the rounds' survey files record them in [questions])? */
+static int same_wording(const graft_indicator_spec_t *ind,
+                        const rounds_cli_t *r)
+{
+    const char *texts[2] = {ind->expr, ind->among};
+    for (size_t t = 0; t < 2; t++) {
+        graft_expr_t *x = NULL;
+        if (!texts[t] || graft_expr_parse(texts[t], NULL, 0, 0, &x, NULL) !=
+                             GRAFT_OK)
+            continue; /* the estimator reports the syntax error */
+        size_t n;
+        const char *const *names = graft_expr_columns(x, &n);
+        for (size_t i = 0; i < n; i++) {
+            const char *first = NULL;
+            for (size_t q = 0; q < r->n; q++) {
+                const char *w = graft_survey_question(r->in[q].survey,
+                                                      names[i]);
+                if (!w)
+                    continue;
+                if (!first)
+                    first = w;
+                else if (strcmp(first, w) != 0) {
+                    graft_expr_free(x);
+                    return 0;
+                }
+            }
+        }
+        graft_expr_free(x);
+    }
+    return 1;
+}
+
+static int run_changes(int argc, char **argv, int trend)
+{
+    const char *cmd = trend ? "trend" : "compare";
+    cli_analysis_t e;
+    rounds_cli_t r;
+    graft_analysis_t *analysis = NULL;
+    graft_indicator_spec_t *all = NULL;
+    graft_estimate_opts_t opts;
+    graft_change_opts_t copts = {GRAFT_TESTDF_SUM, GRAFT_ADJUST_HOLM, 0.95,
+                                 NULL, NULL, NULL};
+    graft_changes_t *ch = NULL;
+    graft_outfile_t out = {0};
+    graft_diag_t diag;
+    int *not_comparable = NULL;
+    graft_table_format_t format;
+    memset(&r, 0, sizeof r);
+    graft_diag_clear(&diag);
+    int status = cli_analysis_parse(cmd, trend ? trend_usage : compare_usage,
+                                    1, argc, argv, &e);
+    if (status >= 0)
+        goto done;
+    if (e.n_files < 2 || (!trend && e.n_files != 2)) {
+        status = cli_usage_error("%s: needs %s rounds (data or survey "
+                                 "files), got %zu",
+                                 cmd, trend ? "two or more" : "two",
+                                 e.n_files);
+        goto done;
+    }
+    format = cli_table_format(e.flags.output);
+    if (e.flags.format && !graft_table_format_parse(e.flags.format, &format)) {
+        status = cli_usage_error("--format: '%s' must be text, csv, json or "
+                                 "md",
+                                 e.flags.format);
+        goto done;
+    }
+    if (e.test_df && !graft_test_df_parse(e.test_df, &copts.test_df)) {
+        status = cli_usage_error("--test-df: '%s' must be sum, min or "
+                                 "satterthwaite",
+                                 e.test_df);
+        goto done;
+    }
+    if (e.adjust && !graft_adjust_parse(e.adjust, &copts.adjust)) {
+        status = cli_usage_error("--adjust: '%s' must be none, bonferroni, "
+                                 "holm or bh",
+                                 e.adjust);
+        goto done;
+    }
+    if (e.analysis &&
+        graft_analysis_load(e.analysis, &analysis, &diag) != GRAFT_OK) {
+        status = cli_fail(&diag);
+        goto done;
+    }
+    if ((status = cli_analysis_opts(&e, analysis, &opts, &all)) >= 0)
+        goto done;
+    if (load_rounds(&e, &r, &diag) != GRAFT_OK) {
+        status = cli_fail(&diag);
+        goto done;
+    }
+    not_comparable = calloc(opts.n_indicators, sizeof *not_comparable);
+    if (!not_comparable) {
+        status = cli_usage_error("out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < opts.n_indicators; k++)
+        not_comparable[k] = !e.harmonized && !opts.indicators[k].harmonized &&
+                            !same_wording(&opts.indicators[k], &r);
+    copts.level = opts.level;
+    copts.not_comparable = not_comparable;
+    copts.years = r.have_years ? r.years : NULL;
+    copts.round_labels = r.labels;
+    if (graft_changes_run(r.rounds, r.n, e.shared_psus, trend, &opts, &copts,
+                          &ch, &diag) != GRAFT_OK ||
+        graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
+        graft_changes_write(out.fp, ch, format, &diag) != GRAFT_OK ||
+        graft_outfile_commit(&out, &diag) != GRAFT_OK) {
+        graft_outfile_abort(&out);
+        status = cli_fail(&diag);
+        goto done;
+    }
+    status = GRAFT_EXIT_OK;
+done:
+    graft_changes_free(ch);
+    free(not_comparable);
+    free_rounds(&r);
+    graft_analysis_free(analysis);
+    free(all);
+    cli_analysis_free(&e);
+    return status;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    return run_changes(argc, argv, 0);
+}
+
+int cmd_trend(int argc, char **argv)
+{
+    return run_changes(argc, argv, 1);
+}

@@ -1,0 +1,263 @@
+/*
+ * cmd_replicate.c - `graft replicate`: replicate weights from a design (R's
+ * as.svrepdesign), written as the data plus replicate columns, with a
+ * survey file beside it.
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "graft_replicate.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The common options without those that describe existing replicates. */
+static const char replicate_usage[] =
+    "usage: graft replicate [DATA | --survey FILE.ini] --type T -o OUT.csv "
+    "[options]\n"
+    "  --survey FILE      survey file (INI) naming the data and design\n"
+    "  --weight COL       sampling weight (--weight 1: unweighted)\n"
+    "  --strata COL[,COL] strata (several columns combine)\n"
+    "  --psu COL          first-stage cluster (default: each row)\n"
+    "  --fpc COL          finite population correction\n"
+    "  --nest             PSU ids repeat across strata\n"
+    "  --lonely-psu P     jkn: fail|remove|certainty|adjust|average\n"
+    "  --delim D          CSV delimiter: ',', ';' or tab (default: detect)\n"
+    "  --missing CODES    extra missing codes for every column, e.g. 8,9,-1\n"
+    "  --type T           jk1|jkn|brr|fay|bootstrap|subbootstrap (R's\n"
+    "                     as.svrepdesign types)\n"
+    "  --replicates N     bootstrap, subbootstrap: replicates (default 50)\n"
+    "  --seed S           bootstrap, subbootstrap: gsl_rng_mt19937 seed,\n"
+    "                     0 to 4294967295 (default 1)\n"
+    "  --rho R            fay: Fay's rho, 0 < R < 1 (required)\n"
+    "  --prefix P         replicate columns P1..PR (default repw)\n"
+    "  --only-weights     write only the id column, the weight and the\n"
+    "                     replicate weights\n"
+    "  --id COL           the id column for --only-weights (default: the\n"
+    "                     first column)\n"
+    "  -o OUT.csv         the output (required); the survey file OUT.ini\n"
+    "                     is written beside it\n";
+
+/* --rho is a common option (Fay's rho of existing replicates); here it is
+ * the rho to build with. */
+enum { OPT_TYPE = OPT_COMMON_END, OPT_REPLICATES, OPT_SEED, OPT_PREFIX,
+       OPT_ONLY_WEIGHTS, OPT_ID };
+
+static const struct option replicate_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"type", required_argument, NULL, OPT_TYPE},
+    {"replicates", required_argument, NULL, OPT_REPLICATES},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"prefix", required_argument, NULL, OPT_PREFIX},
+    {"only-weights", no_argument, NULL, OPT_ONLY_WEIGHTS},
+    {"id", required_argument, NULL, OPT_ID},
+    {NULL, 0, NULL, 0}};
+
+typedef struct rep_cli {
+    cli_flags_t flags;
+    const char *type, *replicates, *seed, *prefix, *id;
+    int only_weights;
+} rep_cli_t;
+
+static int parse_flags(int argc, char **argv, rep_cli_t *f)
+{
+    int c;
+    memset(f, 0, sizeof *f);
+    f->flags.nest = -1;
+    f->flags.mse = -1;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:", replicate_options, NULL)) !=
+           -1) {
+        if (cli_common_option(c, optarg, &f->flags))
+            continue;
+        switch (c) {
+        case OPT_TYPE: f->type = optarg; break;
+        case OPT_REPLICATES: f->replicates = optarg; break;
+        case OPT_SEED: f->seed = optarg; break;
+        case OPT_PREFIX: f->prefix = optarg; break;
+        case OPT_ONLY_WEIGHTS: f->only_weights = 1; break;
+        case OPT_ID: f->id = optarg; break;
+        case OPT_HELP: fputs(replicate_usage, stdout); return 0;
+        case ':':
+            return cli_usage_error("replicate: option '%s' needs a value",
+                                   argv[optind - 1]);
+        default:
+            return cli_usage_error("replicate: unknown option '%s' (see "
+                                   "graft replicate --help)",
+                                   argv[optind - 1]);
+        }
+    }
+    return cli_positional("replicate", argc, argv, optind, &f->flags);
+}
+
+/* An integer in [LO, HI]; 0 (after a usage message) when S is not one. */
+static int parse_range(const char *opt, const char *s, unsigned long lo,
+                       unsigned long hi, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || s[0] == '-' || s[0] == '+' ||
+        s[0] == ' ' || v < lo || v > hi) {
+        cli_usage_error("replicate: %s: '%s' is not an integer from %lu to "
+                        "%lu",
+                        opt, s, lo, hi);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_rho(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || !(v > 0 && v < 1)) {
+        cli_usage_error("replicate: --rho: '%s' is not a number between 0 "
+                        "and 1 (both excluded)",
+                        s);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Options that only some methods take. */
+static int check_method_options(const rep_cli_t *f, graft_repmethod_t m)
+{
+    int boot = m == GRAFT_REPMETHOD_BOOTSTRAP ||
+               m == GRAFT_REPMETHOD_SUBBOOTSTRAP;
+    if (!boot && f->replicates)
+        return cli_usage_error("replicate: --replicates is for --type "
+                               "bootstrap and subbootstrap (%s has its own "
+                               "number of replicates)",
+                               graft_repmethod_name(m));
+    if (!boot && f->seed)
+        return cli_usage_error("replicate: --seed is for --type bootstrap "
+                               "and subbootstrap (%s draws nothing)",
+                               graft_repmethod_name(m));
+    if (m != GRAFT_REPMETHOD_FAY && f->flags.rho)
+        return cli_usage_error("replicate: --rho is for --type fay");
+    if (m == GRAFT_REPMETHOD_FAY && !f->flags.rho)
+        return cli_usage_error("replicate: --type fay needs --rho (R's "
+                               "default fay.rho = 0 is plain BRR)");
+    if (f->flags.repweights || f->flags.reptype || f->flags.scale ||
+        f->flags.rscales || f->flags.mse >= 0)
+        return cli_usage_error("replicate: --repweights, --reptype, --scale, "
+                               "--rscales and --mse describe existing "
+                               "replicate weights; replicate makes them "
+                               "(--type)");
+    if (f->id && !f->only_weights)
+        return cli_usage_error("replicate: --id is for --only-weights");
+    return -1;
+}
+
+static int build_opts(const rep_cli_t *f, graft_replicate_opts_t *o)
+{
+    unsigned long v;
+    graft_replicate_opts_init(o);
+    if (f->flags.format && strcmp(f->flags.format, "csv") != 0)
+        return cli_usage_error("replicate: --format: '%s': replicate "
+                               "writes CSV",
+                               f->flags.format);
+    if (!f->type)
+        return cli_usage_error("replicate: --type is required: jk1, jkn, "
+                               "brr, fay, bootstrap or subbootstrap");
+    if (!graft_repmethod_parse(f->type, &o->method))
+        return cli_usage_error("replicate: --type: '%s' is not one of jk1, "
+                               "jkn, brr, fay, bootstrap, subbootstrap",
+                               f->type);
+    int status = check_method_options(f, o->method);
+    if (status >= 0)
+        return status;
+    if (f->replicates) {
+        if (!parse_range("--replicates", f->replicates, 2,
+                         GRAFT_REPLICATE_MAX_N, &v))
+            return GRAFT_EXIT_USAGE;
+        o->replicates = (size_t)v;
+    }
+    if (f->seed && !parse_range("--seed", f->seed, 0, 4294967295UL, &o->seed))
+        return GRAFT_EXIT_USAGE;
+    if (f->flags.rho && !parse_rho(f->flags.rho, &o->rho))
+        return GRAFT_EXIT_USAGE;
+    if (!f->flags.output || strcmp(f->flags.output, "-") == 0)
+        return cli_usage_error("replicate: give -o FILE (the survey file "
+                               "is written beside it)");
+    return -1;
+}
+
+/* "graft replicate ARGS..." for the survey file's first comment. */
+static char *command_line(int argc, char **argv)
+{
+    size_t n = 16;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    strcpy(s, "made by: graft");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+static void warn_fpc(const graft_replicate_summary_t *sum,
+                     const cli_input_t *in, graft_repmethod_t m)
+{
+    if (sum->fpc_dropped)
+        fprintf(stderr,
+                "graft: warning: --type %s leaves out the fpc '%s', as R's "
+                "as.svrepdesign does\n",
+                graft_repmethod_name(m), in->design.fpc);
+}
+
+int cmd_replicate(int argc, char **argv)
+{
+    rep_cli_t f;
+    cli_input_t in;
+    graft_diag_t diag;
+    graft_replicate_opts_t opts;
+    graft_replicate_summary_t sum;
+    char *cmd = command_line(argc, argv); /* before getopt reorders argv */
+    int status = parse_flags(argc, argv, &f);
+    if (status < 0)
+        status = build_opts(&f, &opts);
+    if (status >= 0) {
+        free(cmd);
+        return status;
+    }
+    graft_diag_clear(&diag);
+    graft_replicate_out_t out = {0};
+    out.path = f.flags.output;
+    out.prefix = f.prefix;
+    out.only_weights = f.only_weights;
+    out.id = f.id;
+    out.command = cmd;
+    out.survey = f.flags.survey;
+    if (cli_input_init(&in, &f.flags, 1, &diag) == GRAFT_OK) {
+        if (in.survey) {
+            out.name = in.survey->name;
+            out.round = in.survey->round;
+            out.year = in.survey->year;
+            out.derived = in.survey->derived;
+            out.n_derived = in.survey->n_derived;
+        }
+        if (graft_replicate_file(in.data, &in.read, &in.design, &opts, &out,
+                                 &sum, &diag) == GRAFT_OK) {
+            warn_fpc(&sum, &in, opts.method);
+            status = GRAFT_EXIT_OK;
+        }
+    }
+    if (status != GRAFT_EXIT_OK)
+        status = cli_fail(&diag);
+    cli_input_free(&in);
+    free(cmd);
+    return status;
+}

@@ -24,12 +24,12 @@
 
 #define GRAFT_SIM_DEFAULT_SEED 2024UL
 #define GRAFT_SIM_DEFAULT_EA_PER_STRATUM 20
-#define GRAFT_SIM_MAX_EA_PER_STRATUM 1000
+#define GRAFT_SIM_MAX_EA_PER_STRATUM 200000
 
 typedef struct graft_sim_opts {
     unsigned long seed;    /* only the low 32 bits are used */
     int round;             /* 1 or 2 */
-    size_t ea_per_stratum; /* EAs in a typical stratum, 2..1000; strata get
+    size_t ea_per_stratum; /* EAs in a typical stratum, 2..200000; strata get
                               between 0.75 and 1.3 times this, and the lonely
                               stratum always 1 */
 } graft_sim_opts_t;

@@ -470,8 +470,8 @@ static void test_bad_options(void **state)
     (void)state;
     expect_usage(0, 20, "simulate: round must be 1 or 2, not 0");
     expect_usage(3, 20, "simulate: round must be 1 or 2, not 3");
-    expect_usage(1, 1, "simulate: EAs per stratum must be 2..1000, not 1");
-    expect_usage(1, 1001, "simulate: EAs per stratum must be 2..1000, not 1001");
+    expect_usage(1, 1, "simulate: EAs per stratum must be 2..200000, not 1");
+    expect_usage(1, 200001, "simulate: EAs per stratum must be 2..200000, not 200001");
 }
 
 /* A stream that cannot be written: GRAFT_ERR_WRITE. */

@@ -95,6 +95,7 @@ typedef struct graft_design_obs {
     const double *rep_dir;
     size_t stratum;  /* dense stratum id */
     size_t psu;      /* dense PSU id across the design, or GRAFT_ROW_PSU */
+    int psu_new;     /* the first row of its PSU */
 } graft_design_obs_t;
 
 #define GRAFT_ROW_PSU ((size_t)-1)

@@ -61,6 +61,7 @@ struct graft_design {
     size_t group_id;     /* 0: none yet */
     double row_mult;     /* this row's multiple of the group direction */
     int row_zero;        /* this row's replicate vector is all zero */
+    int psu_added;       /* this row's PSU is new */
     long rep_rank;
 
     /* several rounds in one design (comparisons) */
@@ -618,6 +619,7 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     if (key_append(d, &len, c) != GRAFT_OK ||
         graft_intern_put(d->psu_ids, d->key, len, j, &added) != GRAFT_OK)
         goto nomem;
+    d->psu_added = added;
     if (added) {
         if (grow((void **)&d->psus, &d->psus_cap, *j + 1, sizeof *d->psus) !=
             GRAFT_OK)
@@ -775,6 +777,7 @@ graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
     if (obs) {
         obs->weight = w;
         obs->repw = d->n_rep ? d->repw : NULL;
+        obs->psu_new = d->psu_col < 0 || d->psu_added;
         obs->rep_group = d->n_rep && !d->row_zero ? d->group_id : 0;
         obs->rep_mult = d->row_mult;
         obs->rep_dir = d->group;

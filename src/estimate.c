@@ -24,7 +24,10 @@ typedef struct est_ctx {
     const graft_round_t *rounds;
     size_t n_rounds, round;   /* all, and the one being read */
     graft_design_t *design;   /* one design across the rounds */
-    int clustered;
+    int clustered;            /* keep per-PSU arrays (unsorted, shared) */
+    int grouped;              /* PSU totals streamed, file grouped by PSU */
+    int unsorted;             /* a PSU came back: redo with arrays */
+    size_t prev_psu;
     size_t n_rep;             /* replicate weights (0: linearization) */
     int rep_domain_df;        /* keep per-domain Gram matrices */
     double *rep_rscales;      /* the first round's (owned) */
@@ -406,6 +409,23 @@ static graft_error_t cell_gram_add(const est_ctx_t *c, cell_t *cell,
     return GRAFT_OK;
 }
 
+/* Add the open PSU's totals to its stratum's sums (grouped files). */
+static void cell_flush_psu(cell_t *cell)
+{
+    if (!cell->open)
+        return;
+    strat_acc_t *t = &cell->T[cell->open_h];
+    double y = cell->oy, x = cell->ox;
+    t->sy += y;
+    t->sx += x;
+    t->syy += y * y;
+    t->sxy += x * y;
+    t->sxx += x * x;
+    t->pos += x > 0;
+    cell->oy = cell->ox = 0;
+    cell->open = 0;
+}
+
 static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
                               const graft_design_obs_t *o, double y)
 {
@@ -441,7 +461,8 @@ static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
         return GRAFT_ERR_NOMEM;
     strat_acc_t *t = &cell->T[h];
     t->rows++;
-    t->pos += w > 0;
+    if (c->clustered)
+        t->pos += w > 0; /* rows; the PSUs come from X */
     if (c->clustered) {
         size_t cap = cell->psu_cap;
         if (grow((void **)&cell->Y, &cap, o->psu + 1, sizeof *cell->Y) !=
@@ -451,13 +472,24 @@ static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
             return GRAFT_ERR_NOMEM;
         cell->Y[o->psu] += w * u;
         cell->X[o->psu] += w;
+    } else if (c->grouped) {
+        if (!cell->open || cell->open_psu != o->psu) {
+            cell_flush_psu(cell);
+            cell->open = 1;
+            cell->open_psu = o->psu;
+            cell->open_h = h;
+        }
+        cell->oy += w * u;
+        cell->ox += w;
     } else {
+        /* each row is its own PSU */
         double wu = w * u;
         t->sy += wu;
         t->sx += w;
         t->syy += wu * wu;
         t->sxy += w * wu;
         t->sxx += w * w;
+        t->pos += w > 0;
     }
     return GRAFT_OK;
 }
@@ -473,6 +505,15 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
     if ((rc = graft_design_row(c->design, cells, line, &obs, diag)) !=
         GRAFT_OK)
         return rc;
+    if (c->grouped) {
+        /* A PSU seen before that is not the previous row's: the file is
+         * not grouped by PSU, so its totals cannot be streamed. */
+        if (!obs.psu_new && obs.psu != c->prev_psu) {
+            c->unsorted = 1;
+            return GRAFT_ERR_INTERNAL;
+        }
+        c->prev_psu = obs.psu;
+    }
     memcpy(c->row, cells, ncols * sizeof *cells);
     for (size_t i = 0; i < c->n_derived; i++)
         c->row[ncols + i] = graft_expr_eval(c->derived[i], c->row);
@@ -891,11 +932,15 @@ static graft_error_t check_rounds(const graft_round_t *rounds, size_t n,
     return GRAFT_OK;
 }
 
-graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
-                                    size_t n_rounds, int shared_psus,
-                                    const graft_estimate_opts_t *opts,
-                                    graft_estimates_t **out,
-                                    graft_diag_t *diag)
+/* One pass over every round.  DENSE keeps per-PSU arrays; otherwise PSU
+ * totals are streamed into per-stratum sums, which needs each file grouped
+ * by PSU: *UNSORTED says when it was not. */
+static graft_error_t estimate_pass(const graft_round_t *rounds,
+                                   size_t n_rounds, int shared_psus,
+                                   int dense,
+                                   const graft_estimate_opts_t *opts,
+                                   graft_estimates_t **out,
+                                   graft_diag_t *diag, int *unsorted)
 {
     graft_error_t rc;
     est_ctx_t c = {0};
@@ -907,7 +952,8 @@ graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
     c.K = opts->n_indicators;
     c.path = rounds[0].path;
     c.design = graft_design_alloc(rounds[0].spec);
-    c.clustered = rounds[0].spec->psu != NULL;
+    c.clustered = rounds[0].spec->psu != NULL && dense;
+    c.grouped = rounds[0].spec->psu != NULL && !dense;
     c.row_domain = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.row_domain);
     c.domain_ids = graft_intern_alloc();
     if (!e || !c.design || !c.row_domain || !c.domain_ids ||
@@ -927,9 +973,15 @@ graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
         graft_diag_set(diag, rc, rounds[0].path, 0, 0, "out of memory");
         goto cleanup;
     }
-    for (size_t i = 0; i < n_rounds; i++)
-        if ((rc = read_round(&c, i, shared_psus, diag)) != GRAFT_OK)
+    for (size_t i = 0; i < n_rounds; i++) {
+        c.prev_psu = (size_t)-1;
+        if ((rc = read_round(&c, i, shared_psus, diag)) != GRAFT_OK) {
+            *unsorted = c.unsorted;
             goto cleanup;
+        }
+    }
+    for (size_t x = 0; x < c.n_domains * c.n_rounds * c.K; x++)
+        cell_flush_psu(&c.cells[x]);
     c.path = rounds[0].path;
     if ((rc = graft_design_finish(c.design, diag)) != GRAFT_OK ||
         (!c.n_rep &&
@@ -953,6 +1005,23 @@ graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
 cleanup:
     ctx_free(&c);
     graft_estimates_free(e);
+    return rc;
+}
+
+graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
+                                    size_t n_rounds, int shared_psus,
+                                    const graft_estimate_opts_t *opts,
+                                    graft_estimates_t **out,
+                                    graft_diag_t *diag)
+{
+    /* Shared PSUs combine PSU totals across rounds: arrays.  Otherwise
+     * stream, and fall back to arrays for a file not grouped by PSU. */
+    int unsorted = 0;
+    graft_error_t rc = estimate_pass(rounds, n_rounds, shared_psus,
+                                     shared_psus, opts, out, diag, &unsorted);
+    if (unsorted)
+        rc = estimate_pass(rounds, n_rounds, shared_psus, 1, opts, out, diag,
+                           &unsorted);
     return rc;
 }
 

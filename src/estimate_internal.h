@@ -9,12 +9,15 @@
 #include "graft_expr.h"
 #include "graft_intern.h"
 
-/* Per stratum of a cell: row counts, and for row-as-PSU designs the sums
- * of the row scores' parts. */
+/* Per stratum of a cell: row counts, and the sums of the PSU totals
+ * Y = sum(w u) and X = sum(w) that the variance needs: sum Y, sum X,
+ * sum Y^2, sum X Y, sum X^2.  A PSU's totals are added once the PSU is
+ * complete: per row when each row is a PSU, when the next PSU starts in a
+ * file grouped by PSU.  (Otherwise the cell keeps per-PSU arrays.) */
 typedef struct strat_acc {
     size_t rows;                  /* domain rows (any weight) */
-    size_t pos;                   /* ... with a positive weight */
-    double sy, sx, syy, sxy, sxx; /* w u, w, (w u)^2, w^2 u, w^2 */
+    size_t pos;                   /* PSUs with a positive weight */
+    double sy, sx, syy, sxy, sxx;
 } strat_acc_t;
 
 /* The sums of one indicator in one domain of one round. */
@@ -24,8 +27,13 @@ typedef struct cell {
     double shift;          /* c: ratios accumulate u = y - c */
     int shifted;
     double a1, a2;         /* sum w u, sum w u^2 (for deff of means) */
-    double *Y, *X;         /* per PSU: sum w u, sum w (clustered designs) */
+    double *Y, *X;         /* per PSU: sum w u, sum w (clustered designs
+                              whose rows are not grouped by PSU) */
     size_t psu_cap;
+    size_t open_psu;       /* grouped files: the PSU being summed, whose */
+    size_t open_h;         /* totals are added to its stratum's sums */
+    double oy, ox;         /* when the next PSU starts */
+    int open;
     strat_acc_t *T;        /* per stratum */
     size_t strat_cap;
     double *rsw, *rswy;    /* per replicate: sum w_r, sum w_r y */
@@ -46,7 +54,7 @@ typedef struct term {
 /* What the variance formulas need to know about the design. */
 typedef struct var_ctx {
     const graft_design_t *design;
-    int clustered;
+    int clustered;         /* per-PSU arrays; else per-stratum sums */
     size_t n_rep;
     double rep_scale;
     const double *rep_rscales;

@@ -13,6 +13,8 @@
  * missing; so is any numeric value listed in the options' missing codes.
  *
  * Everything a callback receives is borrowed and valid only during the call.
+ * The format readers rebuild their cells for every row; graft_read() marks
+ * the caller's missing codes in them in place.
  */
 #ifndef GRAFT_READER_H
 #define GRAFT_READER_H

@@ -47,6 +47,11 @@ struct graft_design {
 
     char *key;           /* key scratch buffer */
     size_t key_cap;
+    /* the previous row's stratum and PSU keys: rows of one PSU come
+     * together, so most rows skip the hash table */
+    char *last_h_key, *last_j_key;
+    size_t last_h_len, last_j_len, last_h, last_j;
+    size_t last_h_cap, last_j_cap;
 
     /* replicate weights */
     int *rep_cols;       /* column of each replicate */
@@ -234,6 +239,8 @@ void graft_design_free(graft_design_t *d)
     free(d->strata);
     free(d->psus);
     free(d->key);
+    free(d->last_h_key);
+    free(d->last_j_key);
     unbind(d);
     free(d);
 }
@@ -556,6 +563,23 @@ static graft_error_t grow(void **arr, size_t *cap, size_t need, size_t elem)
     return GRAFT_OK;
 }
 
+/* Keep a copy of KEY (LEN bytes) in *BUF. */
+static graft_error_t remember(char **buf, size_t *cap, size_t *len,
+                              const char *key, size_t n)
+{
+    if (n > *cap || !*buf) {
+        char *b = realloc(*buf, n ? n : 1);
+        if (!b)
+            return GRAFT_ERR_NOMEM;
+        *buf = b;
+        *cap = n;
+    }
+    if (n)
+        memcpy(*buf, key, n);
+    *len = n;
+    return GRAFT_OK;
+}
+
 static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
                                  unsigned long line, size_t *h,
                                  graft_diag_t *diag)
@@ -574,10 +598,18 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
         if (key_append(d, &len, &cells[col]) != GRAFT_OK)
             goto nomem;
     }
+    if (d->last_h_key && len == d->last_h_len &&
+        memcmp(d->key, d->last_h_key, len) == 0) {
+        *h = d->last_h;
+        return GRAFT_OK;
+    }
     int added;
     if (graft_intern_put(d->strata_ids, d->key ? d->key : "", len, h,
-                         &added) != GRAFT_OK)
+                         &added) != GRAFT_OK ||
+        remember(&d->last_h_key, &d->last_h_cap, &d->last_h_len, d->key,
+                 len) != GRAFT_OK)
         goto nomem;
+    d->last_h = *h;
     if (added) {
         if (grow((void **)&d->strata, &d->strata_cap, *h + 1,
                  sizeof *d->strata) != GRAFT_OK ||
@@ -615,10 +647,20 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
         memcpy(d->key, &scope, sizeof scope);
         len = sizeof scope;
     }
-    int added;
-    if (key_append(d, &len, c) != GRAFT_OK ||
-        graft_intern_put(d->psu_ids, d->key, len, j, &added) != GRAFT_OK)
+    int added = 0;
+    if (key_append(d, &len, c) != GRAFT_OK)
         goto nomem;
+    if (d->last_j_key && len == d->last_j_len &&
+        memcmp(d->key, d->last_j_key, len) == 0) {
+        *j = d->last_j;
+    } else {
+        if (graft_intern_put(d->psu_ids, d->key, len, j, &added) !=
+                GRAFT_OK ||
+            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, d->key,
+                     len) != GRAFT_OK)
+            goto nomem;
+        d->last_j = *j;
+    }
     d->psu_added = added;
     if (added) {
         if (grow((void **)&d->psus, &d->psus_cap, *j + 1, sizeof *d->psus) !=

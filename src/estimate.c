@@ -47,6 +47,11 @@ typedef struct est_ctx {
     size_t n_domains, domains_cap;
     cell_t *cells;
     size_t *row_domain;       /* per by-set: this row's domain, or -1 */
+    struct last_domain {
+        int valid;
+        size_t d;
+        double num[GRAFT_MAX_BY];
+    } *last_dom;              /* per by-set: the previous row's */
     char *key;
     size_t key_cap;
     var_ctx_t var;
@@ -341,12 +346,48 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
     return GRAFT_OK;
 }
 
+/* Is every by value of set S a number equal to the previous row's?  Then
+ * the domain is the previous row's (rows come grouped, by stratum or PSU,
+ * so this skips most hash lookups). */
+static int same_domain(est_ctx_t *c, size_t s)
+{
+    const graft_by_spec_t *by = &c->opts->by[s];
+    if (!c->last_dom[s].valid)
+        return 0;
+    for (size_t i = 0; i < by->n_columns; i++) {
+        const graft_cell_t *cell = &c->row[c->by_col[s][i]];
+        if (cell->kind != GRAFT_CELL_NUMBER ||
+            cell->num != c->last_dom[s].num[i])
+            return 0;
+    }
+    return 1;
+}
+
+static void remember_domain(est_ctx_t *c, size_t s, size_t d)
+{
+    const graft_by_spec_t *by = &c->opts->by[s];
+    c->last_dom[s].valid = 1;
+    c->last_dom[s].d = d;
+    for (size_t i = 0; i < by->n_columns; i++) {
+        const graft_cell_t *cell = &c->row[c->by_col[s][i]];
+        if (cell->kind != GRAFT_CELL_NUMBER) {
+            c->last_dom[s].valid = 0;
+            return;
+        }
+        c->last_dom[s].num[i] = cell->num;
+    }
+}
+
 /* This row's domain in by-set S, or NO_DOMAIN when a by value is missing
  * (R's svyby drops NA levels). */
 static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
 {
     const graft_by_spec_t *by = &c->opts->by[s];
     size_t len = 0;
+    if (same_domain(c, s)) {
+        *out = c->last_dom[s].d;
+        return GRAFT_OK;
+    }
     if (key_reserve(c, sizeof s) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     memcpy(c->key, &s, sizeof s);
@@ -378,8 +419,9 @@ static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
         GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     *out += 1; /* domain 0 is "All" */
-    if (added)
-        return new_domain(c, *out, s);
+    if (added && new_domain(c, *out, s) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    remember_domain(c, s, *out);
     return GRAFT_OK;
 }
 
@@ -855,6 +897,7 @@ static void ctx_free(est_ctx_t *c)
     const graft_estimate_opts_t *o = c->opts;
     round_free(c);
     free(c->row_domain);
+    free(c->last_dom);
     free(c->rep_rscales);
     free(c->var.s1);
     free(c->var.s2);
@@ -955,8 +998,9 @@ static graft_error_t estimate_pass(const graft_round_t *rounds,
     c.clustered = rounds[0].spec->psu != NULL && dense;
     c.grouped = rounds[0].spec->psu != NULL && !dense;
     c.row_domain = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.row_domain);
+    c.last_dom = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.last_dom);
     c.domain_ids = graft_intern_alloc();
-    if (!e || !c.design || !c.row_domain || !c.domain_ids ||
+    if (!e || !c.design || !c.row_domain || !c.last_dom || !c.domain_ids ||
         !(e->file = dup_str(rounds[0].path)) ||
         add_by_names(e, opts) != GRAFT_OK) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,

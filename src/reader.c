@@ -45,7 +45,6 @@ typedef struct wrap {
     void *ctx;
     graft_column_t *cols;  /* the file's columns with label overrides */
     col_missing_t *miss;   /* per column, NULL when no codes at all */
-    graft_cell_t *cells;   /* row copy when codes apply */
     size_t ncols;
 } wrap_t;
 
@@ -90,8 +89,7 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
     }
     if (o->n_missing) {
         w->miss = calloc(ncols ? ncols : 1, sizeof *w->miss);
-        w->cells = malloc((ncols ? ncols : 1) * sizeof *w->cells);
-        if (!w->miss || !w->cells)
+        if (!w->miss)
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
                                   "out of memory");
         for (size_t i = 0; i < o->n_missing; i++) {
@@ -135,12 +133,14 @@ static graft_error_t wrap_row(void *vctx, const graft_cell_t *cells,
     wrap_t *w = vctx;
     if (!w->miss)
         return w->row(w->ctx, cells, ncols, line, diag);
-    memcpy(w->cells, cells, ncols * sizeof *cells);
+    /* The format readers rebuild their cells for every row, so the codes
+     * are marked in place (the cells are theirs, lent for this call). */
+    graft_cell_t *mut = (graft_cell_t *)cells;
     for (size_t c = 0; c < ncols; c++)
-        if (w->cells[c].kind == GRAFT_CELL_NUMBER &&
-            is_code(&w->miss[c], w->cells[c].num))
-            w->cells[c].kind = GRAFT_CELL_MISSING;
-    return w->row(w->ctx, w->cells, ncols, line, diag);
+        if ((w->miss[c].n[0] || w->miss[c].n[1]) &&
+            mut[c].kind == GRAFT_CELL_NUMBER && is_code(&w->miss[c], mut[c].num))
+            mut[c].kind = GRAFT_CELL_MISSING;
+    return w->row(w->ctx, mut, ncols, line, diag);
 }
 
 graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
@@ -149,7 +149,7 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
 {
     static const graft_read_opts_t defaults;
     wrap_t w = {path, opts ? opts : &defaults, header, row, ctx, NULL, NULL,
-                NULL, 0};
+                0};
     graft_error_t rc;
     if (is_stat_format(path))
         rc = graft_read_stat(path, w.opts, wrap_header, wrap_row, &w, diag);
@@ -157,7 +157,6 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
         rc = graft_read_csv(path, w.opts, wrap_header, wrap_row, &w, diag);
     free(w.cols);
     free(w.miss);
-    free(w.cells);
     return rc;
 }
 

@@ -12,8 +12,8 @@ ifeq ($(CI),true)
 WARN     += -Werror
 endif
 CPPFLAGS := -Iinclude -D_POSIX_C_SOURCE=200809L
-CFLAGS   := -std=c11 $(OPT) -g $(WARN) $(SAN)
-LDFLAGS  := $(SAN)
+CFLAGS   := -std=c11 $(OPT) -g -pthread $(WARN) $(SAN)
+LDFLAGS  := -pthread $(SAN)
 LIBS     := -lreadstat -lcsv -linih -ljansson -lgsl -lgslcblas -lm
 TESTLIBS := -lcmocka
 

@@ -3,12 +3,14 @@
  * the caller's missing codes and value labels on top of what the file says.
  */
 #include "graft_reader.h"
+#include "graft_pipe.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* ---- format dispatch ------------------------------------------------ */
 
@@ -39,6 +41,8 @@ typedef struct col_missing {
 
 typedef struct wrap {
     const char *path;
+    graft_pipe_t *pipe;    /* rows go to a second thread */
+    graft_labelset_t **owned; /* per column: copied label sets (pipe) */
     const graft_read_opts_t *opts;
     graft_header_fn header;
     graft_row_fn row;
@@ -67,6 +71,73 @@ static graft_error_t unknown_column(const wrap_t *w, const char *what,
                           "%s given for unknown column '%s'%s%s%s", what, name,
                           near ? " (did you mean '" : "", near ? near : "",
                           near ? "'?)" : "");
+}
+
+static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
+                                 size_t ncols, unsigned long line,
+                                 graft_diag_t *diag);
+static int want_pipe(void);
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static graft_labelset_t *copy_labels(const graft_labelset_t *src)
+{
+    graft_labelset_t *set = graft_labelset_alloc();
+    int is_str;
+    double num;
+    const char *str, *label;
+    for (size_t i = 0; set && (label = graft_labelset_entry(src, i, &is_str,
+                                                            &num, &str));
+         i++)
+        if ((is_str ? graft_labelset_add_str(set, str, label)
+                    : graft_labelset_add_num(set, num, label)) != GRAFT_OK) {
+            graft_labelset_free(set);
+            return NULL;
+        }
+    return set;
+}
+
+static void free_owned(wrap_t *w)
+{
+    if (!w->owned)
+        return;
+    for (size_t i = 0; i < w->ncols; i++) {
+        free((char *)w->cols[i].name);
+        free((char *)w->cols[i].label);
+        graft_labelset_free(w->owned[i]);
+    }
+    free(w->owned);
+    w->owned = NULL;
+}
+
+/* Deep copies of w->cols' strings and label sets. */
+static graft_error_t own_columns(wrap_t *w)
+{
+    w->owned = calloc(w->ncols ? w->ncols : 1, sizeof *w->owned);
+    if (!w->owned)
+        return GRAFT_ERR_NOMEM;
+    graft_error_t rc = GRAFT_OK;
+    for (size_t i = 0; i < w->ncols; i++) {
+        graft_column_t *c = &w->cols[i];
+        const char *name = c->name, *label = c->label;
+        c->name = dup_or_null(name);
+        c->label = dup_or_null(label);
+        if (!c->name || (label && !c->label))
+            rc = GRAFT_ERR_NOMEM;
+        if (c->labels && !(w->owned[i] = copy_labels(c->labels)))
+            rc = GRAFT_ERR_NOMEM;
+        c->labels = w->owned[i];
+    }
+    return rc;
 }
 
 static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
@@ -114,7 +185,16 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
             w->miss[c].n[0] = m->n_codes;
         }
     }
-    return w->header(w->ctx, w->cols, ncols, diag);
+    /* With a second thread, rows are consumed after the format reader has
+     * moved on (or freed its header): the consumer gets its own copy of
+     * the columns' names, labels and label sets. */
+    if (want_pipe() && own_columns(w) != GRAFT_OK)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
+                              "out of memory");
+    graft_error_t rc = w->header(w->ctx, w->cols, ncols, diag);
+    if (rc == GRAFT_OK && w->owned)
+        w->pipe = graft_pipe_start(ncols, consume_row, w); /* NULL: 1 thread */
+    return rc;
 }
 
 static int is_code(const col_missing_t *m, double v)
@@ -126,9 +206,9 @@ static int is_code(const col_missing_t *m, double v)
     return 0;
 }
 
-static graft_error_t wrap_row(void *vctx, const graft_cell_t *cells,
-                              size_t ncols, unsigned long line,
-                              graft_diag_t *diag)
+static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
+                                 size_t ncols, unsigned long line,
+                                 graft_diag_t *diag)
 {
     wrap_t *w = vctx;
     if (!w->miss)
@@ -143,18 +223,40 @@ static graft_error_t wrap_row(void *vctx, const graft_cell_t *cells,
     return w->row(w->ctx, mut, ncols, line, diag);
 }
 
+static graft_error_t wrap_row(void *vctx, const graft_cell_t *cells,
+                              size_t ncols, unsigned long line,
+                              graft_diag_t *diag)
+{
+    wrap_t *w = vctx;
+    if (w->pipe)
+        return graft_pipe_push(w->pipe, cells, line);
+    return consume_row(w, cells, ncols, line, diag);
+}
+
+/* Two threads pay when there are two cores, unless GRAFT_THREADS=1. */
+static int want_pipe(void)
+{
+    const char *env = getenv("GRAFT_THREADS");
+    if (env && strcmp(env, "1") == 0)
+        return 0;
+    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
 graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
                          graft_header_fn header, graft_row_fn row, void *ctx,
                          graft_diag_t *diag)
 {
     static const graft_read_opts_t defaults;
-    wrap_t w = {path, opts ? opts : &defaults, header, row, ctx, NULL, NULL,
-                0};
+    wrap_t w = {path, NULL, NULL, opts ? opts : &defaults, header, row, ctx,
+                NULL, NULL, 0};
     graft_error_t rc;
     if (is_stat_format(path))
         rc = graft_read_stat(path, w.opts, wrap_header, wrap_row, &w, diag);
     else
         rc = graft_read_csv(path, w.opts, wrap_header, wrap_row, &w, diag);
+    if (w.pipe)
+        rc = graft_pipe_finish(w.pipe, rc, diag);
+    free_owned(&w);
     free(w.cols);
     free(w.miss);
     return rc;

@@ -1,0 +1,208 @@
+/*
+ * pipe.c - the row pipeline: batches of copied rows handed from the
+ * reading thread to a consuming thread through a small ring.
+ */
+#include "graft_pipe.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_BYTES (1u << 20) /* cells per batch: about a megabyte */
+#define N_BATCHES 4
+#define NO_STR SIZE_MAX
+
+typedef struct batch {
+    graft_cell_t *cells;  /* BATCH_ROWS x ncols */
+    size_t *offs;         /* string offsets into arena, or NO_STR */
+    unsigned long *lines;
+    char *arena;
+    size_t arena_len, arena_cap;
+    size_t n;
+} batch_t;
+
+struct graft_pipe {
+    size_t ncols, batch_rows;
+    graft_row_fn row;
+    void *ctx;
+    batch_t batches[N_BATCHES];
+    size_t head, tail, count; /* ready batches: ring [tail, head) */
+    size_t filling;           /* the batch the reader fills */
+    int done;
+    atomic_int failed;
+    graft_error_t rc;
+    graft_diag_t diag;
+    pthread_mutex_t mu;
+    pthread_cond_t ready, freed;
+    pthread_t thread;
+};
+
+static void batch_free(batch_t *b)
+{
+    free(b->cells);
+    free(b->offs);
+    free(b->lines);
+    free(b->arena);
+}
+
+/* Point the batch's string cells into its arena (which may have moved). */
+static void batch_fix(batch_t *b, size_t ncols)
+{
+    for (size_t i = 0; i < b->n * ncols; i++)
+        if (b->offs[i] != NO_STR)
+            b->cells[i].str = b->arena + b->offs[i];
+}
+
+static void *consume(void *arg)
+{
+    graft_pipe_t *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->count == 0 && !p->done)
+            pthread_cond_wait(&p->ready, &p->mu);
+        if (p->count == 0 && p->done) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        batch_t *b = &p->batches[p->tail];
+        int failed = p->failed;
+        pthread_mutex_unlock(&p->mu);
+        for (size_t r = 0; r < b->n && !failed; r++) {
+            graft_error_t rc = p->row(p->ctx, b->cells + r * p->ncols,
+                                      p->ncols, b->lines[r], &p->diag);
+            if (rc != GRAFT_OK) {
+                pthread_mutex_lock(&p->mu);
+                p->rc = rc;
+                atomic_store(&p->failed, 1);
+                pthread_mutex_unlock(&p->mu);
+                failed = 1;
+            }
+        }
+        pthread_mutex_lock(&p->mu);
+        b->n = 0;
+        b->arena_len = 0;
+        p->tail = (p->tail + 1) % N_BATCHES;
+        p->count--;
+        pthread_cond_signal(&p->freed);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+graft_pipe_t *graft_pipe_start(size_t ncols, graft_row_fn row, void *ctx)
+{
+    graft_pipe_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->ncols = ncols ? ncols : 1;
+    p->batch_rows = BATCH_BYTES / (p->ncols * sizeof(graft_cell_t));
+    if (p->batch_rows < 16)
+        p->batch_rows = 16;
+    if (p->batch_rows > 4096)
+        p->batch_rows = 4096;
+    p->row = row;
+    p->ctx = ctx;
+    for (size_t i = 0; i < N_BATCHES; i++) {
+        batch_t *b = &p->batches[i];
+        b->cells = malloc(p->batch_rows * p->ncols * sizeof *b->cells);
+        b->offs = malloc(p->batch_rows * p->ncols * sizeof *b->offs);
+        b->lines = malloc(p->batch_rows * sizeof *b->lines);
+        b->arena_cap = 1 << 16;
+        b->arena = malloc(b->arena_cap);
+        if (!b->cells || !b->offs || !b->lines || !b->arena)
+            goto fail;
+    }
+    if (pthread_mutex_init(&p->mu, NULL) != 0)
+        goto fail;
+    if (pthread_cond_init(&p->ready, NULL) != 0 ||
+        pthread_cond_init(&p->freed, NULL) != 0 ||
+        pthread_create(&p->thread, NULL, consume, p) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        goto fail;
+    }
+    return p;
+fail:
+    for (size_t i = 0; i < N_BATCHES; i++)
+        batch_free(&p->batches[i]);
+    free(p);
+    return NULL;
+}
+
+/* Hand the filling batch to the consumer and wait for a free one. */
+static void hand_over(graft_pipe_t *p)
+{
+    batch_t *b = &p->batches[p->filling];
+    batch_fix(b, p->ncols);
+    pthread_mutex_lock(&p->mu);
+    p->head = (p->head + 1) % N_BATCHES;
+    p->count++;
+    pthread_cond_signal(&p->ready);
+    while (p->count == N_BATCHES && !p->failed)
+        pthread_cond_wait(&p->freed, &p->mu);
+    p->filling = p->head;
+    pthread_mutex_unlock(&p->mu);
+}
+
+graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
+                              unsigned long line)
+{
+    if (atomic_load(&p->failed)) {
+        pthread_mutex_lock(&p->mu);
+        graft_error_t rc = p->rc;
+        pthread_mutex_unlock(&p->mu);
+        return rc;
+    }
+    batch_t *b = &p->batches[p->filling];
+    size_t base = b->n * p->ncols;
+    for (size_t c = 0; c < p->ncols; c++) {
+        b->cells[base + c] = cells[c];
+        b->offs[base + c] = NO_STR;
+        if (!cells[c].str)
+            continue;
+        size_t need = b->arena_len + cells[c].len + 1;
+        if (need > b->arena_cap) {
+            size_t cap = b->arena_cap * 2;
+            while (cap < need)
+                cap *= 2;
+            char *a = realloc(b->arena, cap);
+            if (!a)
+                return GRAFT_ERR_NOMEM;
+            b->arena = a;
+            b->arena_cap = cap;
+        }
+        memcpy(b->arena + b->arena_len, cells[c].str, cells[c].len);
+        b->arena[b->arena_len + cells[c].len] = '\0';
+        b->offs[base + c] = b->arena_len;
+        b->arena_len = need;
+    }
+    b->lines[b->n++] = line;
+    if (b->n == p->batch_rows)
+        hand_over(p);
+    return GRAFT_OK;
+}
+
+graft_error_t graft_pipe_finish(graft_pipe_t *p, graft_error_t reader_rc,
+                                graft_diag_t *diag)
+{
+    if (p->batches[p->filling].n && !p->failed)
+        hand_over(p);
+    pthread_mutex_lock(&p->mu);
+    p->done = 1;
+    pthread_cond_signal(&p->ready);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    graft_error_t rc = reader_rc;
+    if (p->failed) {
+        rc = p->rc;
+        if (diag)
+            *diag = p->diag;
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->ready);
+    pthread_cond_destroy(&p->freed);
+    for (size_t i = 0; i < N_BATCHES; i++)
+        batch_free(&p->batches[i]);
+    free(p);
+    return rc;
+}

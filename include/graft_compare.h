@@ -45,6 +45,7 @@ typedef enum graft_term {
 
 /* One row of a comparison or trend table. */
 typedef struct graft_change_row {
+    int table;                 /* 0: comparisons (pairs), 1: trend */
     size_t indicator;
     const graft_estimate_row_t *where; /* gives by_set and by_values */
     graft_term_t term;
@@ -67,23 +68,35 @@ typedef struct graft_change_opts {
     const char *const *round_labels; /* per round, for output */
 } graft_change_opts_t;
 
+/* What to compute: comparisons of round pairs (from, to), and/or a trend
+ * table over all rounds. */
+typedef struct graft_change_plan {
+    const size_t *pairs;       /* 2 * n_pairs round indexes: from, to */
+    size_t n_pairs;
+    int trend;
+} graft_change_plan_t;
+
 typedef struct graft_changes {
-    graft_estimates_t *est;    /* owned */
+    graft_estimates_t *est;    /* owned; rows per round as well */
     graft_change_opts_t opts;
     int trend;
+    size_t n_pairs;
+    size_t *pairs;             /* owned copy */
     graft_change_row_t *rows;
     size_t n_rows;
     double *coefs;             /* the contrasts' coefficients (owned) */
     graft_contrast_spec_t *contrasts;
 } graft_changes_t;
 
-/* Compare round 2 with round 1 (TREND = 0) or describe a trend over all
- * rounds (TREND = 1): per-round estimates, consecutive changes,
- * first-to-last, linear trend and slope per year.  Reads every round once
- * (graft_estimate_rounds with the contrasts this needs) and owns the
- * estimates.  OPTS is copied (its arrays borrowed). */
+/* Compute PLAN over the rounds: each pair's comparison and, with
+ * plan->trend, per-round estimates, consecutive changes, first-to-last,
+ * linear trend and slope per year.  Reads every round once
+ * (graft_estimate_rounds with every contrast needed) and owns the
+ * estimates.  All comparisons and trend tests of the run form one
+ * adjustment family.  OPTS is copied (its arrays borrowed). */
 graft_error_t graft_changes_run(const graft_round_t *rounds, size_t n_rounds,
-                                int shared_psus, int trend,
+                                int shared_psus,
+                                const graft_change_plan_t *plan,
                                 const graft_estimate_opts_t *est_opts,
                                 const graft_change_opts_t *opts,
                                 graft_changes_t **out, graft_diag_t *diag);
@@ -91,11 +104,13 @@ void graft_changes_free(graft_changes_t *ch);
 
 /* Write the table (CSV columns for a comparison: indicator, the by
  * columns, baseline, followup, diff, se_diff, ci_low, ci_high, df,
- * p_value, p_adjusted, change, rel_change, n_baseline, n_followup, flag;
+ * p_value, p_adjusted, change, rel_change, n_baseline, n_followup, flag,
+ * with baseline_round and followup_round after the by columns when the
+ * plan has several pairs;
  * for a trend: indicator, by columns, term, from, to, estimate, se,
  * ci_low, ci_high, df, p_value, p_adjusted, change, flag). */
 graft_error_t graft_changes_write(FILE *fp, const graft_changes_t *ch,
-                                  graft_table_format_t format,
+                                  int table, graft_table_format_t format,
                                   graft_diag_t *diag);
 
 #endif

@@ -120,22 +120,26 @@ graft_error_t graft_p_adjust(const double *p, size_t n, graft_adjust_t method,
 static graft_error_t make_contrasts(graft_changes_t *ch, size_t R,
                                     size_t *n_out)
 {
-    size_t n = ch->trend ? (R - 1) + (R > 2) + 2 : 1;
-    ch->coefs = calloc(n * R, sizeof *ch->coefs);
-    ch->contrasts = calloc(n, sizeof *ch->contrasts);
+    size_t n = ch->n_pairs + (ch->trend ? (R - 1) + (R > 2) + 2 : 0);
+    ch->coefs = calloc((n ? n : 1) * R, sizeof *ch->coefs);
+    ch->contrasts = calloc(n ? n : 1, sizeof *ch->contrasts);
     if (!ch->coefs || !ch->contrasts)
         return GRAFT_ERR_NOMEM;
     size_t s = 0;
-    for (size_t i = 0; i + 1 < R && (ch->trend || s == 0); i++, s++) {
-        ch->coefs[s * R + i] = -1;
-        ch->coefs[s * R + i + 1] = 1;
-    }
-    if (ch->trend && R > 2) {
-        ch->coefs[s * R] = -1;
-        ch->coefs[s * R + R - 1] = 1;
-        s++;
+    for (size_t k = 0; k < ch->n_pairs; k++, s++) {
+        ch->coefs[s * R + ch->pairs[2 * k]] = -1;
+        ch->coefs[s * R + ch->pairs[2 * k + 1]] = 1;
     }
     if (ch->trend) {
+        for (size_t i = 0; i + 1 < R; i++, s++) {
+            ch->coefs[s * R + i] = -1;
+            ch->coefs[s * R + i + 1] = 1;
+        }
+        if (R > 2) {
+            ch->coefs[s * R] = -1;
+            ch->coefs[s * R + R - 1] = 1;
+            s++;
+        }
         double mean = 0, ss = 0;
         for (size_t r = 0; r < R; r++)
             mean += ch->opts.years ? ch->opts.years[r] : (double)(r + 1);
@@ -193,7 +197,7 @@ static void set_test(graft_changes_t *ch, graft_change_row_t *r)
 static void empty_round(graft_changes_t *ch, graft_change_row_t *r,
                         size_t round)
 {
-    if (!ch->trend)
+    if (r->table == 0)
         snprintf(r->flag, sizeof r->flag, "missing in %s",
                  round == 0 ? "baseline" : "follow-up");
     else
@@ -225,7 +229,8 @@ static void add_contrast_row(graft_changes_t *ch, size_t s, size_t n_con,
     const graft_estimate_row_t *rows = &e->rows[(k * D + i) * R];
     const double *coef = ch->contrasts[s].coef;
     graft_change_row_t *r = next_row(ch, k, &rows[0]);
-    int linear = ch->trend && s + 2 >= n_con;
+    r->table = s >= ch->n_pairs;
+    int linear = r->table && s + 2 >= n_con;
     r->term = !linear ? GRAFT_TERM_CHANGE
               : s + 2 == n_con ? GRAFT_TERM_LINEAR
                                : GRAFT_TERM_SLOPE;
@@ -301,7 +306,7 @@ static graft_error_t build(graft_changes_t *ch, size_t n_con)
     const graft_estimates_t *e = ch->est;
     size_t K = e->opts->n_indicators, R = e->n_rounds;
     size_t D = e->n_rows / (K * R);
-    size_t per = ch->trend ? R + n_con : 1;
+    size_t per = (ch->trend ? R : 0) + n_con;
     size_t n = K * D * per;
     ch->rows = calloc(n ? n : 1, sizeof *ch->rows);
     if (!ch->rows)
@@ -309,8 +314,11 @@ static graft_error_t build(graft_changes_t *ch, size_t n_con)
     for (size_t k = 0; k < K; k++)
         for (size_t i = 0; i < D; i++) {
             const graft_estimate_row_t *rows = &e->rows[(k * D + i) * R];
+            for (size_t s = 0; s < ch->n_pairs; s++)
+                add_contrast_row(ch, s, n_con, k, i, D);
             for (size_t q = 0; ch->trend && q < R; q++) {
                 graft_change_row_t *r = next_row(ch, k, &rows[q]);
+                r->table = 1;
                 r->term = GRAFT_TERM_ESTIMATE;
                 r->from = r->to = q;
                 r->estimate = rows[q].estimate;
@@ -321,14 +329,15 @@ static graft_error_t build(graft_changes_t *ch, size_t n_con)
                 r->n_from = r->n_to = rows[q].n;
                 snprintf(r->flag, sizeof r->flag, "%.95s", rows[q].flag);
             }
-            for (size_t s = 0; s < n_con; s++)
+            for (size_t s = ch->n_pairs; s < n_con; s++)
                 add_contrast_row(ch, s, n_con, k, i, D);
         }
     return adjust_and_label(ch);
 }
 
 graft_error_t graft_changes_run(const graft_round_t *rounds, size_t n_rounds,
-                                int shared_psus, int trend,
+                                int shared_psus,
+                                const graft_change_plan_t *plan,
                                 const graft_estimate_opts_t *est_opts,
                                 const graft_change_opts_t *opts,
                                 graft_changes_t **out, graft_diag_t *diag)
@@ -336,21 +345,30 @@ graft_error_t graft_changes_run(const graft_round_t *rounds, size_t n_rounds,
     graft_error_t rc;
     size_t n_con = 0;
     *out = NULL;
-    if (n_rounds < 2 || (!trend && n_rounds != 2))
+    if (n_rounds < 2)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
-                              "%s needs %s rounds, got %zu",
-                              trend ? "trend" : "compare",
-                              trend ? "two or more" : "two", n_rounds);
+                              "comparisons need two or more rounds, got %zu",
+                              n_rounds);
+    for (size_t k = 0; k < 2 * plan->n_pairs; k++)
+        if (plan->pairs[k] >= n_rounds)
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                                  "comparison of round %zu, but there are %zu",
+                                  plan->pairs[k] + 1, n_rounds);
     graft_changes_t *ch = calloc(1, sizeof *ch);
     graft_estimate_opts_t *eo = malloc(sizeof *eo);
-    if (!ch || !eo) {
+    size_t *pairs = malloc((2 * plan->n_pairs + 1) * sizeof *pairs);
+    if (!ch || !eo || !pairs) {
         free(ch);
         free(eo);
+        free(pairs);
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
     }
     ch->opts = *opts;
-    ch->trend = trend;
+    ch->trend = plan->trend;
+    memcpy(pairs, plan->pairs, 2 * plan->n_pairs * sizeof *pairs);
+    ch->pairs = pairs;
+    ch->n_pairs = plan->n_pairs;
     *eo = *est_opts;
     if (make_contrasts(ch, n_rounds, &n_con) != GRAFT_OK) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
@@ -383,6 +401,7 @@ void graft_changes_free(graft_changes_t *ch)
     if (!ch)
         return;
     graft_estimates_free(ch->est);
+    free(ch->pairs);
     free(ch->rows);
     free(ch->coefs);
     free(ch->contrasts);
@@ -424,13 +443,16 @@ static void num(FILE *fp, double v)
         fprintf(fp, "%.17g", v);
 }
 
-static void write_csv(FILE *fp, const graft_changes_t *ch)
+static void write_csv(FILE *fp, const graft_changes_t *ch, int trend)
 {
+    int rounds = !trend && ch->n_pairs > 1;
     const graft_estimates_t *e = ch->est;
     fputs("indicator", fp);
     for (size_t i = 0; i < e->n_by_names; i++)
         graft_csv_field(fp, e->by_names[i], 1);
-    fputs(ch->trend ? ",term,from,to,estimate,se,ci_low,ci_high,df,p_value,"
+    if (rounds)
+        fputs(",baseline_round,followup_round", fp);
+    fputs(trend ? ",term,from,to,estimate,se,ci_low,ci_high,df,p_value,"
                       "p_adjusted,change,n_from,n_to,flag\n"
                     : ",baseline,followup,diff,se_diff,ci_low,ci_high,df,"
                       "p_value,p_adjusted,change,rel_change,n_baseline,"
@@ -439,12 +461,18 @@ static void write_csv(FILE *fp, const graft_changes_t *ch)
     for (size_t i = 0; i < ch->n_rows; i++) {
         const graft_change_row_t *r = &ch->rows[i];
         char b1[32], b2[32];
+        if (r->table != trend)
+            continue;
         graft_csv_field(fp,
                         graft_indicator_name(&e->opts->indicators[r->indicator]),
                         0);
         for (size_t j = 0; j < e->n_by_names; j++)
             graft_csv_field(fp, by_value(ch, r, e->by_names[j]), 1);
-        if (ch->trend) {
+        if (rounds) {
+            graft_csv_field(fp, round_label(ch, r->from, b1, sizeof b1), 1);
+            graft_csv_field(fp, round_label(ch, r->to, b2, sizeof b2), 1);
+        }
+        if (trend) {
             graft_csv_field(fp, term_names[r->term], 1);
             graft_csv_field(fp, round_label(ch, r->from, b1, sizeof b1), 1);
             graft_csv_field(fp, round_label(ch, r->to, b2, sizeof b2), 1);
@@ -460,7 +488,7 @@ static void write_csv(FILE *fp, const graft_changes_t *ch)
         num(fp, r->p_value);
         num(fp, r->p_adjusted);
         graft_csv_field(fp, r->change, 1);
-        if (!ch->trend)
+        if (!trend)
             num(fp, r->rel_change);
         fprintf(fp, ",%zu,%zu", r->n_from, r->n_to);
         graft_csv_field(fp, r->flag, 1);
@@ -473,13 +501,15 @@ static json_t *jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *json_rows(const graft_changes_t *ch)
+static json_t *json_rows(const graft_changes_t *ch, int trend)
 {
     const graft_estimates_t *e = ch->est;
     json_t *rows = json_array();
     for (size_t i = 0; i < ch->n_rows; i++) {
         const graft_change_row_t *r = &ch->rows[i];
         char b1[32], b2[32];
+        if (r->table != trend)
+            continue;
         json_t *by = json_object();
         for (size_t j = 0; j < e->n_by_names; j++)
             json_object_set_new(by, e->by_names[j],
@@ -497,7 +527,7 @@ static json_t *json_rows(const graft_changes_t *ch)
             jnum(r->p_value), "p_adjusted", jnum(r->p_adjusted), "change",
             r->change, "n_from", (json_int_t)r->n_from, "n_to",
             (json_int_t)r->n_to, "flag", r->flag);
-        if (!ch->trend) {
+        if (!trend) {
             json_object_set_new(o, "baseline", jnum(r->baseline));
             json_object_set_new(o, "followup", jnum(r->followup));
             json_object_set_new(o, "rel_change", jnum(r->rel_change));
@@ -516,7 +546,8 @@ static void human(char *buf, size_t n, double v, int pct, int digits)
         snprintf(buf, n, "%.*f", digits, pct ? 100 * v : v);
 }
 
-static void write_human(FILE *fp, const graft_changes_t *ch, int md)
+static void write_human(FILE *fp, const graft_changes_t *ch, int trend,
+                        int md)
 {
     const graft_estimates_t *e = ch->est;
     const char *sep = md ? " | " : "  ";
@@ -526,8 +557,8 @@ static void write_human(FILE *fp, const graft_changes_t *ch, int md)
     for (size_t j = 0; j < e->n_by_names; j++)
         fprintf(fp, md ? "%s%s" : "%s%-16s", sep, e->by_names[j]);
     fprintf(fp, "%s%s%s%s%s%s%s%s%s%s%s%s%s\n", sep,
-            ch->trend ? "term                " : "baseline", sep,
-            ch->trend ? "estimate" : "follow-up", sep, "change    ", sep,
+            trend ? "term                " : "baseline", sep,
+            trend ? "estimate" : "follow-up", sep, "change    ", sep,
             "95% CI of the change  ", sep, "p adj.", sep, "verdict",
             md ? " |" : "");
     if (md) {
@@ -538,22 +569,24 @@ static void write_human(FILE *fp, const graft_changes_t *ch, int md)
     }
     for (size_t i = 0; i < ch->n_rows; i++) {
         const graft_change_row_t *r = &ch->rows[i];
+        if (r->table != trend)
+            continue;
         const graft_indicator_spec_t *ind =
             &e->opts->indicators[r->indicator];
         int pct = ind->type == GRAFT_IND_PROP;
         int slope = r->term == GRAFT_TERM_SLOPE;
         char a[32], b[32], d[32], lo[32], hi[32], p[32], term[80];
         char b1[32], b2[32];
-        human(a, sizeof a, ch->trend ? NAN : r->baseline, pct, 1);
+        human(a, sizeof a, trend ? NAN : r->baseline, pct, 1);
         human(b, sizeof b,
-              !ch->trend                        ? r->followup
+              !trend                        ? r->followup
               : r->term == GRAFT_TERM_ESTIMATE ? r->estimate
                                                : NAN,
               pct, 1);
-        if (ch->trend && r->term != GRAFT_TERM_ESTIMATE)
+        if (trend && r->term != GRAFT_TERM_ESTIMATE)
             b[0] = '\0';
-        human(d, sizeof d, ch->trend ? NAN : r->estimate, pct, slope ? 2 : 1);
-        if (ch->trend && r->term != GRAFT_TERM_ESTIMATE)
+        human(d, sizeof d, trend ? NAN : r->estimate, pct, slope ? 2 : 1);
+        if (trend && r->term != GRAFT_TERM_ESTIMATE)
             human(d, sizeof d, r->estimate, pct, 2);
         human(lo, sizeof lo, r->term == GRAFT_TERM_ESTIMATE ? NAN : r->ci_low,
               pct, 1);
@@ -581,9 +614,9 @@ static void write_human(FILE *fp, const graft_changes_t *ch, int md)
         char ci[80];
         snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
         fprintf(fp, md ? "%s%s%s%s%s%s%s%s%s%s%s%s%s\n"
-                : ch->trend ? "%s%-20s%s%8s%s%-10s%s%-22s%s%6s%s%s%s%s\n"
+                : trend ? "%s%-20s%s%8s%s%-10s%s%-22s%s%6s%s%s%s%s\n"
                             : "%s%8s%s%9s%s%-10s%s%-22s%s%6s%s%s%s%s\n",
-                sep, ch->trend ? term : a, sep, b, sep,
+                sep, trend ? term : a, sep, b, sep,
                 r->term == GRAFT_TERM_ESTIMATE ? "" : d, sep,
                 r->term == GRAFT_TERM_ESTIMATE ? "" : ci, sep, p, sep,
                 *r->change ? r->change : "", *r->flag ? "  " : "", r->flag);
@@ -598,18 +631,18 @@ static void write_human(FILE *fp, const graft_changes_t *ch, int md)
 }
 
 graft_error_t graft_changes_write(FILE *fp, const graft_changes_t *ch,
-                                  graft_table_format_t format,
+                                  int trend, graft_table_format_t format,
                                   graft_diag_t *diag)
 {
     if (format == GRAFT_TABLE_CSV) {
-        write_csv(fp, ch);
+        write_csv(fp, ch, trend);
     } else if (format == GRAFT_TABLE_JSON) {
         json_t *root = json_pack("{s:s, s:s, s:f, s:s, s:o}", "kind",
-                                 ch->trend ? "trend" : "comparison", "adjust",
+                                 trend ? "trend" : "comparison", "adjust",
                                  graft_adjust_name(ch->opts.adjust), "level",
                                  ch->opts.level, "test_df",
                                  test_df_names[ch->opts.test_df], "rows",
-                                 json_rows(ch));
+                                 json_rows(ch, trend));
         if (!root)
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                                   "out of memory building JSON");
@@ -622,7 +655,7 @@ graft_error_t graft_changes_write(FILE *fp, const graft_changes_t *ch,
             return graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
                                   "cannot write JSON");
     } else {
-        write_human(fp, ch, format == GRAFT_TABLE_MD);
+        write_human(fp, ch, trend, format == GRAFT_TABLE_MD);
     }
     return ferror(fp) ? graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
                                        "write error")

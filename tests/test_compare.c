@@ -230,10 +230,12 @@ static int compare_run(const table_t *C, const table_t *REF, const char *run,
     graft_changes_t *ch = NULL;
     graft_diag_t diag;
     int bad = 0;
+    static const size_t first_pair[2] = {0, 1};
+    graft_change_plan_t plan = {first_pair, trend ? 0 : 1, trend};
     if (graft_changes_run(r.rounds, r.n_rounds,
                           strcmp(cell(C, r.case_row[0], "shared_psus"),
                                  "true") == 0,
-                          trend, &r.opts, &r.copts, &ch, &diag) != GRAFT_OK) {
+                          &plan, &r.opts, &r.copts, &ch, &diag) != GRAFT_OK) {
         char buf[2200];
         printf("FAIL %s: %s\n", run, graft_diag_format(&diag, buf, sizeof buf));
         free_run(&r);

@@ -187,10 +187,12 @@ static int run_changes(int argc, char **argv, int trend)
     copts.not_comparable = not_comparable;
     copts.years = r.have_years ? r.years : NULL;
     copts.round_labels = r.labels;
-    if (graft_changes_run(r.rounds, r.n, e.shared_psus, trend, &opts, &copts,
+    static const size_t first_pair[2] = {0, 1};
+    graft_change_plan_t plan = {first_pair, trend ? 0 : 1, trend};
+    if (graft_changes_run(r.rounds, r.n, e.shared_psus, &plan, &opts, &copts,
                           &ch, &diag) != GRAFT_OK ||
         graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
-        graft_changes_write(out.fp, ch, format, &diag) != GRAFT_OK ||
+        graft_changes_write(out.fp, ch, trend, format, &diag) != GRAFT_OK ||
         graft_outfile_commit(&out, &diag) != GRAFT_OK) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);

@@ -84,6 +84,13 @@ run-tests: $(BUILD)/graft $(TESTS) $(FUZZ_REPLAY)
 
 test: check
 
+# Benchmark (tests/bench/README.md): minutes, gigabytes of cached data under
+# bench/; not part of `make check`.
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@bash tests/bench/run.sh
+.PHONY: bench
+
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@mkdir -p out/demo

@@ -93,17 +93,13 @@ bench: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory build
-	@mkdir -p out/demo
-	./graft describe --survey surveys/demo/round1.ini -o out/demo/round1_design.txt
-	./graft describe --survey surveys/demo/round2.ini -o out/demo/round2_design.txt
-	./graft estimate --survey surveys/demo/round1.ini --analysis analysis/demo.ini -o out/demo/round1_estimates.csv
-	./graft estimate --survey surveys/demo/round2.ini --analysis analysis/demo.ini -o out/demo/round2_estimates.csv
-	@for r in 1 2; do \
-	    echo; echo "Bribery prevalence by zone and type of official, demo round $$r:"; \
-	    ./graft estimate --survey surveys/demo/round$$r.ini --analysis analysis/demo.ini --format text; \
-	done
+	./graft run analysis/demo.ini -o out/demo
 	@echo
-	@echo "graft: demo report written to out/demo/ (round{1,2}_design.txt, round{1,2}_estimates.csv)"
+	@echo "Bribery prevalence by zone and type of official, demo round 2:"
+	@./graft estimate --survey surveys/demo/round2.ini --analysis analysis/demo.ini --format text
+	@echo
+	@echo "graft: the demo report is out/demo/report.html (and out/demo/report.md);"
+	@echo "       tables: out/demo/estimates.csv, comparisons.csv, trend.csv; charts: out/demo/charts/"
 
 asan: deps
 	@GRAFT_SANITIZE=1 sh .ci/deps

@@ -4,7 +4,15 @@
  *
  *   [analysis]        title, by (repeatable; each line one domain set of
  *                     comma-separated columns), ci, level, df, min_n
- *   [indicator.NAME]  label, question, type (prop|mean|total), expr, among
+ *   [indicator.NAME]  label, question, type (prop|mean|total), expr, among,
+ *                     harmonized
+ *   [rounds]          NAME = survey file (relative to the analysis file),
+ *                     in time order (graft run)
+ *   [compare]         baseline = NAME, followups = NAME[, NAME...],
+ *                     adjust, test_df, shared_psus, harmonized
+ *   [trend]           rounds = all | NAME, NAME, ... (three or more)
+ *   [chart.NAME]      kind (bar|dumbbell|trend|heatmap), indicator, by,
+ *                     round, title
  */
 #ifndef GRAFT_ANALYSIS_H
 #define GRAFT_ANALYSIS_H
@@ -12,9 +20,32 @@
 #include <stddef.h>
 #include "graft_estimate.h"
 
+typedef struct graft_analysis_round {
+    char *name;
+    char *survey;   /* path, resolved against the analysis file's folder */
+} graft_analysis_round_t;
+
+typedef struct graft_analysis_chart {
+    char *name;
+    char *kind, *indicator, *by, *round, *title;
+    unsigned long line;
+} graft_analysis_chart_t;
+
 typedef struct graft_analysis {
     char *path;
     char *title;
+    graft_analysis_round_t *rounds;
+    size_t n_rounds;
+    char *baseline;           /* [compare] */
+    char **followups;
+    size_t n_followups;
+    char *adjust, *test_df;
+    int shared_psus, harmonized;
+    char **trend_rounds;      /* [trend]; "all" expands to every round */
+    size_t n_trend_rounds;
+    int trend_all;
+    graft_analysis_chart_t *charts;
+    size_t n_charts;
     graft_indicator_spec_t *indicators; /* strings owned */
     size_t n_indicators;
     graft_by_spec_t *by;                /* column names owned */

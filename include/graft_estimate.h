@@ -127,7 +127,11 @@ typedef struct graft_estimates {
     size_t n_contrasts;
     char **by_names;      /* union of the by columns, in first-use order */
     size_t n_by_names;
-    graft_design_summary_t design;
+    graft_design_summary_t design;    /* the whole (stacked) design */
+    graft_design_summary_t *round_design; /* per round: rows, zero weights,
+                                          weight sum, strata, PSUs, df */
+    const char *const *round_labels;  /* set by the caller for output with a
+                                         round column (borrowed), or NULL */
     char *file;
 } graft_estimates_t;
 

@@ -198,18 +198,156 @@ static graft_error_t indicator_key(load_ctx_t *c, const char *id,
     return GRAFT_OK;
 }
 
+/* DATA relative to the folder of PATH, unless absolute. */
+static char *resolve(const char *path, const char *data)
+{
+    const char *slash = strrchr(path, '/');
+    if (data[0] == '/' || !slash)
+        return dup_str(data);
+    size_t dir = (size_t)(slash - path) + 1, n = strlen(data);
+    char *out = malloc(dir + n + 1);
+    if (out) {
+        memcpy(out, path, dir);
+        memcpy(out + dir, data, n + 1);
+    }
+    return out;
+}
+
+/* Split "a, b,c" into a new array of copies. */
+static int split_list(const char *value, char ***out, size_t *n)
+{
+    *n = 0;
+    *out = NULL;
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        const char *end = p;
+        while (end > start && end[-1] == ' ')
+            end--;
+        char **grown = realloc(*out, (*n + 1) * sizeof *grown);
+        if (!grown)
+            return 0;
+        *out = grown;
+        char *item = malloc((size_t)(end - start) + 1);
+        if (!item)
+            return 0;
+        memcpy(item, start, (size_t)(end - start));
+        item[end - start] = '\0';
+        (*out)[(*n)++] = item;
+    }
+    return 1;
+}
+
+static int parse_flag(const char *v, int *out)
+{
+    if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
+        return *out = 1, 1;
+    if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+        return *out = 0, 1;
+    return 0;
+}
+
+static graft_error_t run_key(load_ctx_t *c, const char *section,
+                             const char *name, const char *value,
+                             unsigned long line, char *msg, size_t msg_size)
+{
+    graft_analysis_t *a = c->a;
+    if (strcmp(section, "rounds") == 0) {
+        graft_analysis_round_t *r =
+            realloc(a->rounds, (a->n_rounds + 1) * sizeof *r);
+        if (!r)
+            return NOMEM();
+        a->rounds = r;
+        r = &r[a->n_rounds++];
+        r->name = dup_str(name);
+        r->survey = resolve(a->path, value);
+        return r->name && r->survey ? GRAFT_OK : NOMEM();
+    }
+    if (strcmp(section, "compare") == 0) {
+        if (strcmp(name, "baseline") == 0) {
+            free(a->baseline);
+            return (a->baseline = dup_str(value)) ? GRAFT_OK : NOMEM();
+        }
+        if (strcmp(name, "followups") == 0 || strcmp(name, "followup") == 0)
+            return split_list(value, &a->followups, &a->n_followups)
+                       ? GRAFT_OK
+                       : NOMEM();
+        if (strcmp(name, "adjust") == 0 || strcmp(name, "test_df") == 0) {
+            char **f = name[0] == 'a' ? &a->adjust : &a->test_df;
+            free(*f);
+            return (*f = dup_str(value)) ? GRAFT_OK : NOMEM();
+        }
+        if (strcmp(name, "shared_psus") == 0 || strcmp(name, "harmonized") == 0)
+            return parse_flag(value, name[0] == 's' ? &a->shared_psus
+                                                    : &a->harmonized)
+                       ? GRAFT_OK
+                       : FAIL("%s '%s' must be true or false", name, value);
+        return FAIL("unknown key '%s' in [compare]", name);
+    }
+    if (strcmp(section, "trend") == 0) {
+        if (strcmp(name, "rounds") != 0)
+            return FAIL("unknown key '%s' in [trend]", name);
+        if (strcmp(value, "all") == 0) {
+            a->trend_all = 1;
+            return GRAFT_OK;
+        }
+        return split_list(value, &a->trend_rounds, &a->n_trend_rounds)
+                   ? GRAFT_OK
+                   : NOMEM();
+    }
+    /* [chart.NAME] */
+    const char *id = section + 6;
+    graft_analysis_chart_t *ch = NULL;
+    for (size_t i = 0; i < a->n_charts; i++)
+        if (strcmp(a->charts[i].name, id) == 0)
+            ch = &a->charts[i];
+    if (!ch) {
+        graft_analysis_chart_t *charts =
+            realloc(a->charts, (a->n_charts + 1) * sizeof *charts);
+        if (!charts)
+            return NOMEM();
+        a->charts = charts;
+        ch = &charts[a->n_charts++];
+        memset(ch, 0, sizeof *ch);
+        ch->line = line;
+        if (!(ch->name = dup_str(id)))
+            return NOMEM();
+    }
+    char **field = strcmp(name, "kind") == 0        ? &ch->kind
+                   : strcmp(name, "indicator") == 0 ? &ch->indicator
+                   : strcmp(name, "by") == 0        ? &ch->by
+                   : strcmp(name, "round") == 0     ? &ch->round
+                   : strcmp(name, "title") == 0     ? &ch->title
+                                                    : NULL;
+    if (!field)
+        return FAIL("unknown key '%s' in [chart.%s]", name, id);
+    free(*field);
+    return (*field = dup_str(value)) ? GRAFT_OK : NOMEM();
+}
+
 static graft_error_t handler(void *user, const char *section,
                              const char *name, const char *value,
                              unsigned long line, unsigned long col, char *msg,
                              size_t msg_size)
 {
     load_ctx_t *c = user;
+    if (strcmp(section, "rounds") == 0 || strcmp(section, "compare") == 0 ||
+        strcmp(section, "trend") == 0 ||
+        (strncmp(section, "chart.", 6) == 0 && section[6]))
+        return run_key(c, section, name, value, line, msg, msg_size);
     if (strcmp(section, "analysis") == 0)
         return analysis_key(c, name, value, msg, msg_size);
     if (strncmp(section, "indicator.", 10) == 0 && section[10])
         return indicator_key(c, section + 10, name, value, line, col, msg,
                              msg_size);
-    return FAIL("unknown section [%s] (expected analysis or indicator.NAME)",
+    return FAIL("unknown section [%s] (expected analysis, indicator.NAME, "
+                "rounds, compare, trend or chart.NAME)",
                 section);
 }
 
@@ -260,6 +398,30 @@ void graft_analysis_free(graft_analysis_t *a)
             free((char *)a->by[s].columns[i]);
     free(a->by);
     free(a->title);
+    for (size_t i = 0; i < a->n_rounds; i++) {
+        free(a->rounds[i].name);
+        free(a->rounds[i].survey);
+    }
+    free(a->rounds);
+    free(a->baseline);
+    for (size_t i = 0; i < a->n_followups; i++)
+        free(a->followups[i]);
+    free(a->followups);
+    free(a->adjust);
+    free(a->test_df);
+    for (size_t i = 0; i < a->n_trend_rounds; i++)
+        free(a->trend_rounds[i]);
+    free(a->trend_rounds);
+    for (size_t i = 0; i < a->n_charts; i++) {
+        graft_analysis_chart_t *ch = &a->charts[i];
+        free(ch->name);
+        free(ch->kind);
+        free(ch->indicator);
+        free(ch->by);
+        free(ch->round);
+        free(ch->title);
+    }
+    free(a->charts);
     free(a->path);
     free(a);
 }

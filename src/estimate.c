@@ -1017,12 +1017,30 @@ static graft_error_t estimate_pass(const graft_round_t *rounds,
         graft_diag_set(diag, rc, rounds[0].path, 0, 0, "out of memory");
         goto cleanup;
     }
+    e->round_design = calloc(n_rounds, sizeof *e->round_design);
+    if (!e->round_design) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
+                            "out of memory");
+        goto cleanup;
+    }
     for (size_t i = 0; i < n_rounds; i++) {
         c.prev_psu = (size_t)-1;
         if ((rc = read_round(&c, i, shared_psus, diag)) != GRAFT_OK) {
             *unsorted = c.unsorted;
             goto cleanup;
         }
+        /* Cumulative so far; made per round below. */
+        graft_design_summarize(c.design, &e->round_design[i]);
+    }
+    for (size_t i = n_rounds; i-- > 1;) {
+        graft_design_summary_t *a = &e->round_design[i],
+                               *b = &e->round_design[i - 1];
+        a->n_rows -= b->n_rows;
+        a->n_zero_weight -= b->n_zero_weight;
+        a->sum_w -= b->sum_w;
+        a->n_strata -= shared_psus ? 0 : b->n_strata;
+        a->n_psu -= shared_psus ? 0 : b->n_psu;
+        a->df -= shared_psus ? 0 : b->df;
     }
     for (size_t x = 0; x < c.n_domains * c.n_rounds * c.K; x++)
         cell_flush_psu(&c.cells[x]);
@@ -1111,6 +1129,7 @@ void graft_estimates_free(graft_estimates_t *e)
     }
     free(e->contrasts);
     free(e->owned_opts);
+    free(e->round_design);
     for (size_t i = 0; i < e->n_by_names; i++)
         free(e->by_names[i]);
     free(e->by_names);

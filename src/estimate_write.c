@@ -48,8 +48,17 @@ static void csv_num(FILE *fp, double v)
         fprintf(fp, "%.17g", v);
 }
 
+/* The round of R, when the table has a round column. */
+static const char *round_of(const graft_estimates_t *e,
+                            const graft_estimate_row_t *r)
+{
+    return e->round_labels ? e->round_labels[r->round] : NULL;
+}
+
 static void write_csv(FILE *fp, const graft_estimates_t *e)
 {
+    if (e->round_labels)
+        fputs("round,", fp);
     fputs("indicator", fp);
     for (size_t i = 0; i < e->n_by_names; i++)
         graft_csv_field(fp, e->by_names[i], 1);
@@ -58,6 +67,10 @@ static void write_csv(FILE *fp, const graft_estimates_t *e)
           fp);
     for (size_t i = 0; i < e->n_rows; i++) {
         const graft_estimate_row_t *r = &e->rows[i];
+        if (e->round_labels) {
+            graft_csv_field(fp, round_of(e, r), 0);
+            fputc(',', fp);
+        }
         graft_csv_field(fp, graft_indicator_name(row_ind(e, r)), 0);
         for (size_t j = 0; j < e->n_by_names; j++)
             graft_csv_field(fp, by_value(e, r, e->by_names[j]), 1);
@@ -97,8 +110,7 @@ static json_t *json_rows(const graft_estimates_t *e)
         for (size_t j = 0; j < e->n_by_names; j++)
             json_object_set_new(by, e->by_names[j],
                                 json_string(by_value(e, r, e->by_names[j])));
-        json_array_append_new(
-            rows,
+        json_t *obj =
             json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, "
                       "s:I, s:o, s:o, s:s}",
                       "indicator", graft_indicator_name(row_ind(e, r)), "by",
@@ -108,7 +120,10 @@ static json_t *json_rows(const graft_estimates_t *e)
                       jnum(r->cv), "n", (json_int_t)r->n, "n_missing",
                       (json_int_t)r->n_missing, "weighted_n",
                       jnum(r->weighted_n), "n_eff", jnum(r->n_eff), "flag",
-                      r->flag));
+                      r->flag);
+        if (e->round_labels)
+            json_object_set_new(obj, "round", json_string(round_of(e, r)));
+        json_array_append_new(rows, obj);
     }
     return rows;
 }

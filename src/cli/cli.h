@@ -158,6 +158,8 @@ int cmd_simulate(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_replicate(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const char main_usage[] =
     "  compare    baseline against follow-up: differences, tests, adjusted\n"
     "             p-values\n"
     "  trend      three or more rounds: changes and a linear trend test\n"
+    "  run        an analysis file: estimates, comparisons, charts, report\n"
     "  simulate   write the demo bribery-experience survey (CSV)\n"
     "\n"
     "graft COMMAND --help shows a command's options; the README lists the\n"
@@ -35,7 +36,9 @@ static const command_t commands[] = {
     {"estimate", cmd_estimate},
     {"compare", cmd_compare},
     {"trend", cmd_trend},
+    {"run", cmd_run},
     {"replicate", cmd_replicate},
+    {"plot", cmd_plot},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,412 @@
+/*
+ * cmd_run.c - `graft run ANALYSIS.ini`: every round read once, every
+ * estimate, comparison and trend of the analysis file, its charts, and a
+ * report (report.md, report.html) in one output folder.
+ */
+#include "cli.h"
+#include "graft_analysis.h"
+#include "graft_chart.h"
+#include "graft_compare.h"
+#include "graft_output.h"
+#include "graft_report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char run_usage[] =
+    "usage: graft run ANALYSIS.ini [-o DIR]\n"
+    "  -o DIR   output folder (default out/NAME for analysis/NAME.ini)\n"
+    "writes DIR/estimates.csv, DIR/comparisons.csv and .json (with\n"
+    "[compare]), DIR/trend.csv (with [trend]), DIR/charts/*.svg|.png (with\n"
+    "[chart.NAME]), DIR/report.md and DIR/report.html\n";
+
+#define MAX_ROUNDS CLI_MAX_ROUNDS
+
+typedef struct run {
+    const char *analysis_path, *dir;
+    char dir_buf[1024];
+    graft_analysis_t *a;
+    cli_input_t in[MAX_ROUNDS];
+    graft_round_t rounds[MAX_ROUNDS];
+    const char *labels[MAX_ROUNDS], *sources[MAX_ROUNDS];
+    char source_buf[MAX_ROUNDS][256];
+    double years[MAX_ROUNDS];
+    int have_years;
+    size_t n;
+    graft_indicator_spec_t *all;
+    graft_estimate_opts_t opts;
+    graft_estimates_t *est;     /* when there is nothing to compare */
+    graft_changes_t *ch;
+    size_t pairs[2 * MAX_ROUNDS];
+    size_t n_pairs;
+    int trend;
+    int progress;
+} run_t;
+
+static void progress(const run_t *r, const char *what)
+{
+    if (r->progress)
+        fprintf(stderr, "\rgraft run: %-60s", what);
+}
+
+static int mkdirs(const char *path)
+{
+    char buf[1300];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static size_t round_index(const run_t *r, const char *name)
+{
+    for (size_t q = 0; q < r->n; q++)
+        if (strcmp(r->a->rounds[q].name, name) == 0)
+            return q;
+    return (size_t)-1;
+}
+
+/* Rounds, comparisons and trend from the analysis file. */
+static graft_error_t load(run_t *r, graft_diag_t *diag)
+{
+    graft_error_t rc;
+    graft_analysis_t *a = r->a;
+    if (a->n_rounds == 0)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path, 0, 0,
+                              "no [rounds] section: graft run needs the "
+                              "survey files of the rounds");
+    if (a->n_rounds > MAX_ROUNDS)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path, 0, 0,
+                              "at most %d rounds", MAX_ROUNDS);
+    r->have_years = 1;
+    for (size_t q = 0; q < a->n_rounds; q++) {
+        cli_flags_t f;
+        memset(&f, 0, sizeof f);
+        f.nest = f.mse = -1;
+        f.survey = a->rounds[q].survey;
+        if ((rc = cli_input_init(&r->in[q], &f, 1, diag)) != GRAFT_OK)
+            return rc;
+        r->n = q + 1;
+        const graft_survey_t *s = r->in[q].survey;
+        r->rounds[q] = (graft_round_t){r->in[q].data, &r->in[q].read,
+                                       &r->in[q].design, s->derived,
+                                       s->n_derived};
+        r->labels[q] = s->round ? s->round : a->rounds[q].name;
+        const char *base = strrchr(r->in[q].data, '/');
+        snprintf(r->source_buf[q], sizeof r->source_buf[q], "%s%s%s%s",
+                 s->name ? s->name : "", s->name ? " (" : "",
+                 base ? base + 1 : r->in[q].data, s->name ? ")" : "");
+        r->sources[q] = r->source_buf[q];
+        r->years[q] = s->year ? (double)s->year : NAN;
+        r->have_years &= s->year != 0;
+    }
+    if (a->baseline) {
+        size_t b = round_index(r, a->baseline);
+        if (b == (size_t)-1)
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path, 0, 0,
+                                  "[compare] baseline '%s' is not in "
+                                  "[rounds]",
+                                  a->baseline);
+        for (size_t i = 0; i < a->n_followups; i++) {
+            size_t f = round_index(r, a->followups[i]);
+            if (f == (size_t)-1)
+                return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path,
+                                      0, 0,
+                                      "[compare] follow-up '%s' is not in "
+                                      "[rounds]",
+                                      a->followups[i]);
+            r->pairs[2 * r->n_pairs] = b;
+            r->pairs[2 * r->n_pairs + 1] = f;
+            r->n_pairs++;
+        }
+    }
+    r->trend = a->trend_all;
+    if (a->n_trend_rounds) {
+        int same = a->n_trend_rounds == r->n;
+        for (size_t i = 0; same && i < r->n; i++)
+            same = round_index(r, a->trend_rounds[i]) == i;
+        if (!same)
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path, 0, 0,
+                                  "[trend] rounds must be all the [rounds], "
+                                  "in order (or 'all')");
+        r->trend = 1;
+    }
+    if ((r->n_pairs || r->trend) && r->n < 2)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path, 0, 0,
+                              "[compare] and [trend] need two or more "
+                              "rounds");
+    return GRAFT_OK;
+}
+
+static graft_error_t compute(run_t *r, graft_diag_t *diag)
+{
+    graft_analysis_t *a = r->a;
+    progress(r, "reading the rounds");
+    if (!r->n_pairs && !r->trend)
+        return graft_estimate_rounds(r->rounds, r->n, 0, &r->opts, &r->est,
+                                     diag);
+    graft_change_opts_t copts = {GRAFT_TESTDF_SUM, GRAFT_ADJUST_HOLM,
+                                 r->opts.level, NULL, NULL, r->labels};
+    if (a->adjust && !graft_adjust_parse(a->adjust, &copts.adjust))
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path, 0, 0,
+                              "[compare] adjust '%s' must be none, "
+                              "bonferroni, holm or bh",
+                              a->adjust);
+    if (a->test_df && !graft_test_df_parse(a->test_df, &copts.test_df))
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path, 0, 0,
+                              "[compare] test_df '%s' must be sum, min or "
+                              "satterthwaite",
+                              a->test_df);
+    copts.years = r->have_years ? r->years : NULL;
+    graft_change_plan_t plan = {r->pairs, r->n_pairs, r->trend};
+    graft_error_t rc = graft_changes_run(r->rounds, r->n, a->shared_psus,
+                                         &plan, &r->opts, &copts, &r->ch,
+                                         diag);
+    if (rc == GRAFT_OK)
+        r->est = r->ch->est;
+    return rc;
+}
+
+/* Write one table file atomically. */
+static graft_error_t write_table(run_t *r, const char *name, int kind,
+                                 graft_table_format_t format,
+                                 graft_diag_t *diag)
+{
+    char path[1200];
+    graft_outfile_t out;
+    graft_error_t rc;
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    if ((rc = graft_outfile_open(&out, path, diag)) != GRAFT_OK)
+        return rc;
+    if (kind < 0)
+        rc = graft_estimates_write(out.fp, r->est, format, diag);
+    else
+        rc = graft_changes_write(out.fp, r->ch, kind, format, diag);
+    if (rc != GRAFT_OK) {
+        graft_outfile_abort(&out);
+        return rc;
+    }
+    return graft_outfile_commit(&out, diag);
+}
+
+typedef struct chart_out {
+    char svg[1200], png[1200], png_rel[256];
+    graft_report_chart_t rc;
+} chart_out_t;
+
+static graft_error_t draw(run_t *r, const graft_analysis_chart_t *c,
+                          chart_out_t *o, graft_diag_t *diag)
+{
+    graft_chart_spec_t spec;
+    graft_chart_spec_init(&spec);
+    graft_chart_kind_t kind;
+    if (!c->kind || !graft_chart_kind_parse(c->kind, &kind))
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, r->a->path,
+                              c->line, 0,
+                              "[chart.%s] kind must be bar, dumbbell, trend "
+                              "or heatmap",
+                              c->name);
+    if ((kind == GRAFT_CHART_DUMBBELL && !r->n_pairs) ||
+        (kind == GRAFT_CHART_TREND && !r->trend))
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, r->a->path,
+                              c->line, 0,
+                              "[chart.%s] a %s chart needs a %s section",
+                              c->name, c->kind,
+                              kind == GRAFT_CHART_TREND ? "[trend]"
+                                                        : "[compare]");
+    char input[1200];
+    snprintf(input, sizeof input, "%s/%s", r->dir,
+             kind == GRAFT_CHART_DUMBBELL ? "comparisons.csv"
+             : kind == GRAFT_CHART_TREND  ? "trend.csv"
+                                          : "estimates.csv");
+    snprintf(o->svg, sizeof o->svg, "%s/charts/%s.svg", r->dir, c->name);
+    snprintf(o->png, sizeof o->png, "%s/charts/%s.png", r->dir, c->name);
+    snprintf(o->png_rel, sizeof o->png_rel, "charts/%s.png", c->name);
+    spec.kind = kind;
+    spec.input = input;
+    spec.indicator = c->indicator;
+    spec.by = c->by;
+    spec.round = c->round ? r->labels[round_index(r, c->round) <
+                                              r->n
+                                          ? round_index(r, c->round)
+                                          : 0]
+                          : NULL;
+    spec.title = c->title;
+    spec.analysis = r->a;
+    spec.level = r->opts.level;
+    if (r->have_years) {
+        spec.years = r->years;
+        spec.n_years = r->n;
+    }
+    if (r->n_pairs) {
+        spec.baseline_label = r->labels[r->pairs[0]];
+        spec.followup_label = r->labels[r->pairs[1]];
+        spec.adjustment = r->ch ? graft_adjust_name(r->ch->opts.adjust) : NULL;
+    }
+    graft_error_t rc;
+    spec.output = o->svg;
+    if ((rc = graft_chart_render(&spec, diag)) != GRAFT_OK)
+        return rc;
+    spec.output = o->png;
+    if ((rc = graft_chart_render(&spec, diag)) != GRAFT_OK)
+        return rc;
+    o->rc = (graft_report_chart_t){c->name, c->title, c->kind, o->svg,
+                                   o->png_rel, c->indicator};
+    /* Bars go with their indicator's table; the others have sections of
+     * their own. */
+    if (kind != GRAFT_CHART_BAR)
+        o->rc.indicator = NULL;
+    return GRAFT_OK;
+}
+
+static graft_error_t write_report(run_t *r, chart_out_t *charts,
+                                  graft_diag_t *diag)
+{
+    graft_report_chart_t rc[64];
+    size_t n = r->a->n_charts < 64 ? r->a->n_charts : 64;
+    for (size_t i = 0; i < n; i++)
+        rc[i] = charts[i].rc;
+    graft_report_t rep = {r->a, r->labels, r->sources, r->n,
+                          &r->in[0].design, r->est, r->ch, rc, n};
+    static const char *const names[] = {"report.md", "report.html"};
+    for (int h = 0; h < 2; h++) {
+        char path[1200];
+        graft_outfile_t out;
+        graft_error_t e;
+        snprintf(path, sizeof path, "%s/%s", r->dir, names[h]);
+        if ((e = graft_outfile_open(&out, path, diag)) != GRAFT_OK)
+            return e;
+        e = h ? graft_report_write_html(out.fp, &rep, diag)
+              : graft_report_write_md(out.fp, &rep, diag);
+        if (e != GRAFT_OK) {
+            graft_outfile_abort(&out);
+            return e;
+        }
+        if ((e = graft_outfile_commit(&out, diag)) != GRAFT_OK)
+            return e;
+    }
+    return GRAFT_OK;
+}
+
+static graft_error_t write_all(run_t *r, graft_diag_t *diag)
+{
+    graft_error_t rc;
+    char charts_dir[1200];
+    snprintf(charts_dir, sizeof charts_dir, "%s/charts", r->dir);
+    if (mkdirs(charts_dir) != 0)
+        return graft_diag_set(diag, GRAFT_ERR_WRITE, r->dir, 0, 0,
+                              "cannot create the folder: %s",
+                              strerror(errno));
+    r->est->round_labels = r->labels;
+    progress(r, "writing tables");
+    if ((rc = write_table(r, "estimates.csv", -1, GRAFT_TABLE_CSV, diag)) !=
+        GRAFT_OK)
+        return rc;
+    if (r->n_pairs &&
+        ((rc = write_table(r, "comparisons.csv", 0, GRAFT_TABLE_CSV, diag)) !=
+             GRAFT_OK ||
+         (rc = write_table(r, "comparisons.json", 0, GRAFT_TABLE_JSON,
+                           diag)) != GRAFT_OK))
+        return rc;
+    if (r->trend &&
+        (rc = write_table(r, "trend.csv", 1, GRAFT_TABLE_CSV, diag)) !=
+            GRAFT_OK)
+        return rc;
+    chart_out_t *charts = calloc(r->a->n_charts + 1, sizeof *charts);
+    if (!charts)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    for (size_t i = 0; i < r->a->n_charts && rc == GRAFT_OK; i++) {
+        char what[96];
+        snprintf(what, sizeof what, "drawing chart %zu of %zu", i + 1,
+                 r->a->n_charts);
+        progress(r, what);
+        rc = draw(r, &r->a->charts[i], &charts[i], diag);
+    }
+    if (rc == GRAFT_OK) {
+        progress(r, "writing the report");
+        rc = write_report(r, charts, diag);
+    }
+    free(charts);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_t r;
+    graft_diag_t diag;
+    cli_analysis_t e;
+    int status;
+    memset(&r, 0, sizeof r);
+    memset(&e, 0, sizeof e);
+    graft_diag_clear(&diag);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(run_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+            r.dir = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error("run: unknown option '%s' (see graft run "
+                                   "--help)",
+                                   argv[i]);
+        } else if (!r.analysis_path) {
+            r.analysis_path = argv[i];
+        } else {
+            return cli_usage_error("run: one analysis file, not '%s' too",
+                                   argv[i]);
+        }
+    }
+    if (!r.analysis_path)
+        return cli_usage_error("run: no analysis file (see graft run "
+                               "--help)");
+    if (!r.dir) {
+        const char *base = strrchr(r.analysis_path, '/');
+        base = base ? base + 1 : r.analysis_path;
+        size_t n = strlen(base);
+        if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
+            n -= 4;
+        snprintf(r.dir_buf, sizeof r.dir_buf, "out/%.*s", (int)n, base);
+        r.dir = r.dir_buf;
+    }
+    r.progress = isatty(STDERR_FILENO);
+    if (graft_analysis_load(r.analysis_path, &r.a, &diag) != GRAFT_OK) {
+        status = cli_fail(&diag);
+        goto done;
+    }
+    if ((status = cli_analysis_opts(&e, r.a, &r.opts, &r.all)) >= 0)
+        goto done;
+    if (load(&r, &diag) != GRAFT_OK || compute(&r, &diag) != GRAFT_OK ||
+        write_all(&r, &diag) != GRAFT_OK) {
+        if (r.progress)
+            fputc('\n', stderr);
+        status = cli_fail(&diag);
+        goto done;
+    }
+    if (r.progress)
+        fputc('\n', stderr);
+    printf("graft: report written to %s/report.html (and report.md)\n",
+           r.dir);
+    status = GRAFT_EXIT_OK;
+done:
+    if (r.ch)
+        graft_changes_free(r.ch);
+    else
+        graft_estimates_free(r.est);
+    for (size_t q = 0; q < r.n; q++)
+        cli_input_free(&r.in[q]);
+    free(r.all);
+    graft_analysis_free(r.a);
+    cli_analysis_free(&e);
+    return status;
+}

@@ -1,0 +1,45 @@
+# graft plot --kind bar, from tests/data/charts/estimates.csv
+# Redraw from the directory graft ran in: gnuplot OUT/bar.gp
+# Every text is a single-quoted string and drawn noenhanced: labels print
+# literally.
+set terminal pngcairo size 1000,601 font 'sans-serif,14' noenhanced background '#ffffff'
+set output 'OUT/bar.png'
+datafile = 'OUT/bar.dat'
+set encoding utf8
+set lmargin at screen 0.2033
+set rmargin at screen 0.9776
+set tmargin at screen 0.8543
+set bmargin at screen 0.2552
+set label 'Percent; whiskers: 95 % confidence intervals' at screen 0.5904, screen 0.1589 center font 'sans-serif,14' textcolor rgb '#222222' front
+# title and subtitle
+set label 'police, by region' at screen 0.0187, screen 0.9489 left font 'sans-serif:Bold,18.2' textcolor rgb '#000000' front
+set label 'In the past 12 months, did you pay a bribe to, or were you asked for one by, the police?' at screen 0.0187, screen 0.9025 left font 'sans-serif,14' textcolor rgb '#444444' front
+# footnotes and source
+set label '* Hatched bar: estimate unreliable: df < 8.' at screen 0.0187, screen 0.1169 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label 'Suppressed as too unreliable to show: CI width >= 0.30.' at screen 0.0187, screen 0.0825 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label 'Source: Demo survey, Round 1, n = 652. 95 % CI, design-based.' at screen 0.0187, screen 0.0389 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+unset key
+set border 1 lc rgb '#555555'
+set xrange [0.0000:59.2970]
+set yrange [0.4:8.20]
+set xtics 0, 10, 59.3 nomirror out scale 0.5 format '%g %%' tc rgb '#222222'
+set grid xtics lt 1 lc rgb '#e5e5e5'
+# the domains: labels are single-quoted strings
+set ytics nomirror scale 0 tc rgb '#333333' (\
+    'All (n=652)' 7.60, \
+    'North (n=108)' 6.00, \
+    'Central (n=138)' 5.00, \
+    'North East (n=92)' 4.00, \
+    'Capital (n=109)' 3.00, \
+    'South (n=89)' 2.00, \
+    'West (n=0)' 1.00)
+set arrow from graph 0, first 6.80 to graph 1, first 6.80 nohead dt 3 lc rgb '#999999'
+set bars 1.5
+plot datafile using (0):2:(0):($6 == 0 ? $3 : NaN):($2 - 0.34):($2 + 0.34) with boxxyerror fc rgb '#56B4E9' fs solid 1.0 noborder notitle, \
+     datafile using (0):2:(0):($6 == 1 ? $3 : NaN):($2 - 0.34):($2 + 0.34) with boxxyerror fc rgb '#0072B2' fs solid 1.0 noborder notitle, \
+     datafile using (0):2:(0):($6 == 2 ? $3 : NaN):($2 - 0.34):($2 + 0.34) with boxxyerror fc rgb '#56B4E9' fs pattern 4 border lc rgb '#56B4E9' notitle, \
+     datafile using 3:2:4:5 with xerrorbars pt -1 lw 1.5 lc rgb '#222222' notitle, \
+     datafile using ($6 < 4 ? $7 : NaN):2:(sprintf('%.1f %%%s', $3, $6 == 2 || $6 == 3 ? '*' : '')) with labels left offset char 0.6,0 tc rgb '#222222' notitle, \
+     datafile using ($6 == 4 ? $7 : NaN):2:('suppressed') with labels left offset char 0.6,0 font 'sans-serif:Italic,14' tc rgb '#555555' notitle, \
+     datafile using ($6 == 5 ? $7 : NaN):2:('no estimate') with labels left offset char 0.6,0 font 'sans-serif:Italic,14' tc rgb '#555555' notitle
+unset output

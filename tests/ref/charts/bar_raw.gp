@@ -1,0 +1,35 @@
+# graft plot --kind bar, from tests/data/charts/estimates.csv
+# Redraw from the directory graft ran in: gnuplot OUT/bar_raw.gp
+# Every text is a single-quoted string and drawn noenhanced: labels print
+# literally.
+set terminal svg size 800,500 font 'DejaVu Sans,16' noenhanced background '#ffffff'
+set output 'OUT/bar_raw.svg'
+datafile = 'OUT/bar_raw.dat'
+set encoding utf8
+set lmargin at screen 0.1982
+set rmargin at screen 0.9760
+set tmargin at screen 0.8915
+set bmargin at screen 0.1826
+set label 'Estimate; whiskers: 95 % confidence intervals' at screen 0.5871, screen 0.0834 center font 'DejaVu Sans,16' textcolor rgb '#222222' front
+# title and subtitle
+set label 'n_bribes, by region' at screen 0.0200, screen 0.9474 left font 'DejaVu Sans:Bold,20.8' textcolor rgb '#000000' front
+# footnotes and source
+set label 'Source: estimates.csv, n = 572. 95 % CI, design-based.' at screen 0.0200, screen 0.0401 left font 'DejaVu Sans,13.6' textcolor rgb '#555555' front
+unset key
+set border 1 lc rgb '#555555'
+set xrange [0.0000:2.3937]
+set yrange [0.4:4.20]
+set xtics 0, 0.5, 2.394 nomirror out scale 0.5 format '%g' tc rgb '#222222'
+set grid xtics lt 1 lc rgb '#e5e5e5'
+# the domains: labels are single-quoted strings
+set ytics nomirror scale 0 tc rgb '#333333' (\
+    'All (n=572)' 3.60, \
+    'Central (n=119)' 2.00, \
+    'North (n=111)' 1.00)
+set arrow from graph 0, first 2.80 to graph 1, first 2.80 nohead dt 3 lc rgb '#999999'
+set bars 1.5
+plot datafile using (0):2:(0):($6 == 0 ? $3 : NaN):($2 - 0.34):($2 + 0.34) with boxxyerror fc rgb '#56B4E9' fs solid 1.0 noborder notitle, \
+     datafile using (0):2:(0):($6 == 1 ? $3 : NaN):($2 - 0.34):($2 + 0.34) with boxxyerror fc rgb '#0072B2' fs solid 1.0 noborder notitle, \
+     datafile using 3:2:4:5 with xerrorbars pt -1 lw 1.5 lc rgb '#222222' notitle, \
+     datafile using ($6 < 4 ? $7 : NaN):2:(sprintf('%.2f%s', $3, $6 == 2 || $6 == 3 ? '*' : '')) with labels left offset char 0.6,0 tc rgb '#222222' notitle
+unset output

@@ -1,0 +1,51 @@
+# graft plot --kind heatmap, from tests/data/charts/estimates.csv
+# Redraw from the directory graft ran in: gnuplot OUT/heatmap.gp
+# Every text is a single-quoted string and drawn noenhanced: labels print
+# literally.
+set terminal pngcairo size 640,616 font 'sans-serif,14' noenhanced background '#ffffff'
+set output 'OUT/heatmap.png'
+datafile = 'OUT/heatmap.dat'
+set encoding utf8
+set lmargin at screen 0.2054
+set rmargin at screen 0.7958
+set tmargin at screen 0.8486
+set bmargin at screen 0.2555
+# title and subtitle
+set label 'Estimates, by region' at screen 0.0292, screen 0.9502 left font 'sans-serif:Bold,18.2' textcolor rgb '#000000' front
+# footnotes and source
+set label 'Each cell: the estimate in percent and its 95 % confidence interval.' at screen 0.0292, screen 0.2145 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label 'Grey cells: suppressed as too unreliable to show: n_eff < 30; CI width >=' at screen 0.0292, screen 0.1810 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label '0.30; relative CI width > 130%.' at screen 0.0292, screen 0.1475 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label '* Estimate unreliable: df < 8; complement unreliable.' at screen 0.0292, screen 0.1140 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label 'Not shown (not proportions): n_bribes.' at screen 0.0292, screen 0.0805 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label 'Source: estimates.csv. 95 % CI, design-based.' at screen 0.0292, screen 0.0380 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+unset key
+unset border
+unset xtics
+set xrange [0.5:2.5]
+set yrange [0.5:7.75]
+# row labels: single-quoted strings
+set ytics nomirror scale 0 tc rgb '#333333' (\
+    'All' 7.25, \
+    'North' 6.00, \
+    'North East' 5.00, \
+    'Central' 4.00, \
+    'South' 3.00, \
+    'Capital' 2.00, \
+    'West' 1.00)
+# column headers
+set label 'police' at first 1, screen 0.8745 center font 'sans-serif,11.9' tc rgb '#222222' front
+set label 'courts' at first 2, screen 0.8745 center font 'sans-serif,11.9' tc rgb '#222222' front
+set palette defined (0 '#F4F9FD', 0.45 '#56B4E9', 1 '#0072B2')
+set cbrange [0:40]
+set cbtics out scale 0.5 format '%g %%' tc rgb '#222222'
+set colorbox user origin screen 0.8308, screen 0.2555 size screen 0.0263, screen 0.5932 noborder
+plot datafile using 1:2:(0.5):(0.5):($6 < 2 ? $3 : NaN) with boxxyerror fs solid 1.0 border lc rgb '#ffffff' lw 3 fc palette notitle, \
+     datafile using 1:2:(0.5):($6 == 2 ? 0.5 : NaN) with boxxyerror fs solid 1.0 border lc rgb '#ffffff' lw 3 fc rgb '#D4D4D4' notitle, \
+     datafile using 1:2:(0.5):($6 == 3 ? 0.5 : NaN) with boxxyerror fs solid 1.0 border lc rgb '#ffffff' lw 3 fc rgb '#F2F2F2' notitle, \
+     datafile using ($6 < 2 && $3 < 24 ? $1 : NaN):($2 + 0.14):(sprintf('%.1f%s', $3, $6 == 1 ? '*' : '')) with labels center font 'sans-serif:Bold,14' tc rgb '#222222' notitle, \
+     datafile using ($6 < 2 && $3 < 24 && $4 == $4 ? $1 : NaN):($2 - 0.2):(sprintf('%.1f–%.1f', $4, $5)) with labels center font 'sans-serif,11.9' tc rgb '#222222' notitle, \
+     datafile using ($6 < 2 && $3 >= 24 ? $1 : NaN):($2 + 0.14):(sprintf('%.1f%s', $3, $6 == 1 ? '*' : '')) with labels center font 'sans-serif:Bold,14' tc rgb '#ffffff' notitle, \
+     datafile using ($6 < 2 && $3 >= 24 && $4 == $4 ? $1 : NaN):($2 - 0.2):(sprintf('%.1f–%.1f', $4, $5)) with labels center font 'sans-serif,11.9' tc rgb '#ffffff' notitle, \
+     datafile using ($6 == 3 ? $1 : NaN):2:('n/a') with labels center tc rgb '#555555' notitle
+unset output

@@ -1,0 +1,38 @@
+# graft plot --kind trend, from tests/data/charts/trend.csv
+# Redraw from the directory graft ran in: gnuplot OUT/trend_rounds.gp
+# Every text is a single-quoted string and drawn noenhanced: labels print
+# literally.
+set terminal pngcairo size 1000,669 font 'sans-serif,14' noenhanced background '#ffffff'
+set output 'OUT/trend_rounds.png'
+datafile = 'OUT/trend_rounds.dat'
+set encoding utf8
+set lmargin at screen 0.0812
+set rmargin at screen 0.7769
+set tmargin at screen 0.8583
+set bmargin at screen 0.1874
+# title and subtitle
+set label 'any5, by region' at screen 0.0187, screen 0.9541 left font 'sans-serif:Bold,18.2' textcolor rgb '#000000' front
+# footnotes and source
+set label 'Not drawn, too unreliable (suppressed): every round of South West; South East in Round 7.' at screen 0.0187, screen 0.1050 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label 'Open markers: estimate unreliable: df < 8.' at screen 0.0187, screen 0.0742 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label 'Source: trend.csv. Whiskers: 95 % confidence intervals, design-based.' at screen 0.0187, screen 0.0349 left font 'sans-serif,11.9' textcolor rgb '#555555' front
+set label 'Percent; whiskers: 95 % confidence intervals' at screen 0.0812, screen 0.8818 left font 'sans-serif,14' textcolor rgb '#555555' front
+set border 3 lc rgb '#555555'
+set grid ytics lt 1 lc rgb '#e5e5e5'
+set xrange [0.6500:3.3500]
+set yrange [0.0000:50.0000]
+set ytics nomirror out scale 0.5 format '%g %%' tc rgb '#222222'
+set xtics nomirror out scale 0.5 tc rgb '#222222' ('Round 7' 1.0000, 'Round 8' 2.0000, 'Round 9' 3.0000)
+set key at screen 0.7993, screen 0.8583 left top Left reverse samplen 2.5 spacing 1.3 width 1 tc rgb '#222222'
+set bars 0.6
+# whiskers, then lines (titles are single-quoted strings), then open markers
+plot datafile index 0 using ($1 -0.1500):2:3:4 with yerrorbars pt -1 lw 1.2 lc rgb '#000000' notitle, \
+     datafile index 1 using ($1 +0.0000):2:3:4 with yerrorbars pt -1 lw 1.2 lc rgb '#0072B2' notitle, \
+     datafile index 2 using ($1 +0.1500):2:3:4 with yerrorbars pt -1 lw 1.2 lc rgb '#E69F00' notitle, \
+     keyentry with linespoints lw 3 dt 1 pt 7 ps 1.3 lc rgb '#000000' title 'All', \
+     datafile index 1 using ($1 +0.0000):2 with linespoints lw 2 dt 1 pt 7 ps 1.3 lc rgb '#0072B2' title 'Great Tunis', \
+     datafile index 2 using ($1 +0.1500):2 with linespoints lw 2 dt 1 pt 5 ps 1.3 lc rgb '#E69F00' title 'South East', \
+     datafile index 0 using ($1 -0.1500):2 with linespoints lw 3 dt 1 pt 7 ps 1.3 lc rgb '#000000' notitle, \
+     datafile index 2 using ($1 +0.1500):($5 == 1 ? $2 : NaN) with points pt 5 ps 1.1 lc rgb '#ffffff' notitle, \
+     datafile index 2 using ($1 +0.1500):($5 == 1 ? $2 : NaN) with points pt 4 ps 1.3 lw 2 lc rgb '#E69F00' notitle
+unset output

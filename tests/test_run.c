@@ -1,0 +1,211 @@
+/*
+ * test_run.c - `graft run`: the demo analysis end to end (tables, charts,
+ * report.md, report.html), byte-identical output from the same input, and
+ * bad analysis files.
+ */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <dirent.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+static int run(char *const argv[], char *err, size_t err_size)
+{
+    char path[] = "/tmp/graft_run_err_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fd, 2);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    close(fd);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(err, 1, err_size - 1, f) : 0;
+    err[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static const char *bin(void)
+{
+    return getenv("GRAFT_BIN") ? getenv("GRAFT_BIN") : "./graft";
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    if (len)
+        *len = got;
+    return buf;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+static void run_demo(const char *dir)
+{
+    char err[4096];
+    char *argv[] = {(char *)bin(), "run", "analysis/demo.ini", "-o",
+                    (char *)dir, NULL};
+    int rc = run(argv, err, sizeof err);
+    if (rc != 0)
+        fail_msg("graft run failed (%d): %s", rc, err);
+}
+
+static const char *const FILES[] = {
+    "estimates.csv", "comparisons.csv", "comparisons.json", "trend.csv",
+    "report.md", "report.html",
+    "charts/police_by_zone.svg", "charts/police_by_zone.png",
+    "charts/police_by_zone.gp", "charts/police_by_zone.dat",
+    "charts/any_by_zone.svg", "charts/police_change.svg",
+    "charts/police_change.png", "charts/any_trend.svg", "charts/any_trend.png",
+    "charts/officials_by_zone.svg", "charts/officials_by_zone.png"};
+
+static void test_demo_run(void **state)
+{
+    (void)state;
+    run_demo("/tmp/graft_run_a");
+    char path[512];
+    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
+        snprintf(path, sizeof path, "/tmp/graft_run_a/%s", FILES[i]);
+        if (!test_file_exists(path))
+            fail_msg("%s was not written", path);
+    }
+    /* Every chart inlined in the HTML and linked from the Markdown. */
+    char *html = slurp("/tmp/graft_run_a/report.html", NULL);
+    char *md = slurp("/tmp/graft_run_a/report.md", NULL);
+    assert_non_null(html);
+    assert_non_null(md);
+    assert_int_equal(count(html, "<svg"), 5);
+    assert_int_equal(count(html, "<figure>"), 5);
+    assert_non_null(strstr(md, "](charts/police_by_zone.png)"));
+    assert_non_null(strstr(md, "](charts/any_by_zone.png)"));
+    assert_non_null(strstr(md, "](charts/police_change.png)"));
+    assert_non_null(strstr(md, "](charts/any_trend.png)"));
+    assert_non_null(strstr(md, "](charts/officials_by_zone.png)"));
+    /* the tables, the design and the methods */
+    assert_non_null(strstr(html, "<h2>Data and design</h2>"));
+    assert_non_null(strstr(html, "<h2>Changes between rounds</h2>"));
+    assert_non_null(strstr(html, "<h2>Methods</h2>"));
+    assert_non_null(strstr(md, "| Round 1 | Demo bribery-experience survey "
+                               "(round1.csv) | 2469 |"));
+    assert_non_null(strstr(md, "33.1 %"));
+    assert_non_null(strstr(html, "Taylor-linearized"));
+    free(html);
+    free(md);
+    char *est = slurp("/tmp/graft_run_a/estimates.csv", NULL);
+    assert_non_null(strstr(est, "round,indicator,zone,estimate,"));
+    assert_non_null(strstr(est, "\nRound 1,police,All,0.331489945689960"));
+    free(est);
+}
+
+/* The same input gives byte-identical files (run again into the same
+ * folder: the scripts name their own paths). */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    enum { N = sizeof FILES / sizeof FILES[0] };
+    char *first[N];
+    size_t len[N];
+    char path[512];
+    for (size_t i = 0; i < N; i++) {
+        snprintf(path, sizeof path, "/tmp/graft_run_a/%s", FILES[i]);
+        first[i] = slurp(path, &len[i]);
+        assert_non_null(first[i]);
+    }
+    run_demo("/tmp/graft_run_a");
+    for (size_t i = 0; i < N; i++) {
+        size_t n;
+        snprintf(path, sizeof path, "/tmp/graft_run_a/%s", FILES[i]);
+        char *again = slurp(path, &n);
+        assert_non_null(again);
+        if (n != len[i] || memcmp(again, first[i], n) != 0)
+            fail_msg("%s differs between two runs", FILES[i]);
+        free(again);
+        free(first[i]);
+    }
+}
+
+static void expect_fail(const char *ini_text, int code, const char *msg)
+{
+    const char *ini = "analysis/graft_test_run.ini";
+    FILE *f = fopen(ini, "w");
+    assert_non_null(f);
+    fputs(ini_text, f);
+    fclose(f);
+    char err[4096];
+    char *argv[] = {(char *)bin(), "run", (char *)ini, "-o",
+                    "/tmp/graft_run_bad", NULL};
+    int rc = run(argv, err, sizeof err);
+    unlink(ini);
+    if (!strstr(err, msg))
+        fail_msg("stderr '%s' lacks '%s'", err, msg);
+    assert_int_equal(rc, code);
+}
+
+#define IND "[indicator.p]\nexpr = paid_police == 1\namong = contact_police == 1\n"
+
+static void test_bad_analysis(void **state)
+{
+    (void)state;
+    expect_fail("[analysis]\nby = zone\n" IND, 65,
+                "no [rounds] section: graft run needs the survey files");
+    expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
+                "r2 = ../surveys/demo/round2.ini\n[compare]\nbaseline = r0\n"
+                "followups = r2\n",
+                65, "[compare] baseline 'r0' is not in [rounds]");
+    expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/nope.ini\n",
+                66, "nope.ini: cannot open");
+    expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
+                "[chart.x]\nkind = pie\n",
+                65, "[chart.x] kind must be bar, dumbbell, trend or heatmap");
+    expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
+                "[chart.x]\nkind = dumbbell\n",
+                65, "[chart.x] a dumbbell chart needs a [compare] section");
+}
+
+static void test_unwritable(void **state)
+{
+    (void)state;
+    char err[4096];
+    char *argv[] = {(char *)bin(), "run", "analysis/demo.ini", "-o",
+                    "/proc/graft_cannot_write_here", NULL};
+    int rc = run(argv, err, sizeof err);
+    assert_int_equal(rc, 74);
+    assert_non_null(strstr(err, "graft: /proc/graft_cannot_write_here"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_demo_run),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_bad_analysis),
+        cmocka_unit_test(test_unwritable),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -11,11 +11,14 @@
  * error captured.
  *
  * Files: for OUT.png (or .svg, .pdf) the chart goes to OUT.png, the script
- * to OUT.gp (with `set output 'OUT.png'`, so that `gnuplot OUT.gp`, run from
- * the directory graft ran in, redraws it) and the plotted numbers to
- * OUT.dat.  All three are written to temporary files beside the targets and
- * renamed into place only when gnuplot succeeded: on any error none of them
- * is left behind and existing files are untouched.
+ * to OUT.gp and the plotted numbers to OUT.dat (OUT.png and OUT.svg share
+ * one OUT.gp and OUT.dat: the last chart drawn wins).  OUT.gp names the
+ * chart and the data relative to its own folder (gnuplot 5.4's ARG0), so
+ * `gnuplot path/to/OUT.gp` redraws OUT.png from any directory, and the
+ * script does not depend on where it was written.  All three files are
+ * written to temporaries beside the targets and renamed into place only
+ * when gnuplot succeeded: on any error none of them is left behind and
+ * existing files are untouched.
  *
  * Labels are data.  Domain names, indicator names, titles and paths reach
  * gnuplot only as single-quoted string literals ('' for a quote, control

@@ -74,6 +74,10 @@ typedef struct graft_read_opts {
     size_t n_exempt;
     const graft_label_spec_t *labels;    /* labels for columns by name */
     size_t n_labels;
+    /* Called after every chunk of a CSV file with the bytes read so far,
+     * the file's size and the rows so far (NULL: none). */
+    void (*progress)(void *arg, size_t bytes, size_t total, size_t rows);
+    void *progress_arg;
 } graft_read_opts_t;
 
 /* Called once with the columns, before any row.  Returns GRAFT_OK to go on,

@@ -280,23 +280,47 @@ static graft_error_t build(const graft_chart_spec_t *spec, chart_doc_t *doc,
     return rc;
 }
 
-/* The whole script: comments, terminal, OUTPUT and DATAFILE, the body. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* The whole script: comments, terminal, where the chart and its data are,
+ * the body.  The saved script (RUN 0) names them relative to its own
+ * folder, which gnuplot 5.4 gives as ARG0 (`gnuplot path/x.gp`, `load`):
+ * it redraws from anywhere and is the same whatever the output folder.
+ * The script gnuplot runs now (RUN 1, on stdin) names the temporaries. */
 static void write_script(FILE *fp, const graft_chart_spec_t *spec,
                          const chart_doc_t *doc, const char *output,
-                         const char *datafile, const char *gp_name)
+                         const char *datafile, int run)
 {
     fprintf(fp, "# graft plot --kind %s, from ", kind_names[spec->kind]);
-    chart_comment(fp, spec->input);
-    fputs("\n# Redraw from the directory graft ran in: gnuplot ", fp);
-    chart_comment(fp, gp_name);
-    fputs("\n# Every text is a single-quoted string and drawn noenhanced: "
-          "labels print\n# literally.\n",
+    chart_comment(fp, base_name(spec->input));
+    char *gp = sibling(base_name(spec->output), ".gp");
+    fputs("\n# Redraw with: gnuplot PATH/", fp);
+    chart_comment(fp, gp ? gp : "");
+    free(gp);
+    fputs(" (from any folder: the chart\n# and its data are beside this "
+          "script).  Every text is a single-quoted\n# string drawn "
+          "noenhanced: labels print literally.\n",
           fp);
     chart_frame_terminal(fp, &doc->frame);
-    fputs("set output ", fp);
-    chart_quote(fp, output);
-    fputs("\ndatafile = ", fp);
-    chart_quote(fp, datafile);
+    if (run) {
+        fputs("set output ", fp);
+        chart_quote(fp, output);
+        fputs("\ndatafile = ", fp);
+        chart_quote(fp, datafile);
+    } else {
+        fputs("graft_dir(s) = (graft_i = strstrt(s, '/'), graft_i == 0 ? '' "
+              ": s[1:graft_i] . graft_dir(s[graft_i + 1:]))\n"
+              "here = exists('ARG0') ? graft_dir(ARG0) : ''\n"
+              "set output here . ",
+              fp);
+        chart_quote(fp, base_name(output));
+        fputs("\ndatafile = here . ", fp);
+        chart_quote(fp, base_name(datafile));
+    }
     fputs("\nset encoding utf8\n", fp);
     fwrite(doc->body, 1, doc->body_len, fp);
     fputs("unset output\n", fp);
@@ -305,15 +329,14 @@ static void write_script(FILE *fp, const graft_chart_spec_t *spec,
 /* The script with temporary names, in memory, for gnuplot's stdin. */
 static graft_error_t script_for_run(const graft_chart_spec_t *spec,
                                     const chart_doc_t *doc, const char *out,
-                                    const char *dat, const char *gp,
-                                    char **text, size_t *len,
+                                    const char *dat, char **text, size_t *len,
                                     graft_diag_t *diag)
 {
     FILE *fp = open_memstream(text, len);
     if (!fp)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
-    write_script(fp, spec, doc, out, dat, gp);
+    write_script(fp, spec, doc, out, dat, 1);
     if (fclose(fp) != 0) {
         free(*text);
         *text = NULL;
@@ -427,7 +450,7 @@ static graft_error_t outputs_open(outputs_t *o, const graft_chart_spec_t *spec,
         if (all[i]->fp)
             fcntl(fileno(all[i]->fp), F_SETFD, FD_CLOEXEC);
     fwrite(doc->dat, 1, doc->dat_len, o->dat.fp);
-    write_script(o->gp.fp, spec, doc, spec->output, o->dat_path, o->gp_path);
+    write_script(o->gp.fp, spec, doc, spec->output, o->dat_path, 0);
     if (fflush(o->dat.fp) != 0 || ferror(o->dat.fp))
         return graft_diag_set(diag, GRAFT_ERR_WRITE, o->dat_path, 0, 0,
                               "write error");
@@ -471,8 +494,8 @@ graft_error_t graft_chart_render(const graft_chart_spec_t *spec,
     if (rc != GRAFT_OK)
         return rc;
     if ((rc = outputs_open(&o, spec, &doc, 1, diag)) ||
-        (rc = script_for_run(spec, &doc, o.chart.tmp, o.dat.tmp, o.gp_path,
-                             &script, &len, diag)) ||
+        (rc = script_for_run(spec, &doc, o.chart.tmp, o.dat.tmp, &script,
+                             &len, diag)) ||
         (rc = chart_gnuplot_run(gnuplot_program(spec), script, len,
                                 spec->output, diag)))
         goto done;

@@ -568,11 +568,17 @@ graft_error_t graft_read_csv(const char *path, const graft_read_opts_t *opts,
         nomem(&c);
         goto cleanup;
     }
+    struct stat st;
+    size_t total = fstat(fileno(fp), &st) == 0 ? (size_t)st.st_size : 0;
+    size_t done = 0;
     for (;;) {
         size_t n = fread(buf, 1, size, fp);
         int err = errno;
         if (n > 0 && feed(&c, buf, n) != GRAFT_OK)
             goto cleanup;
+        done += n;
+        if (opts && opts->progress)
+            opts->progress(opts->progress_arg, done, total, c.nrows);
         if (n == size)
             continue;
         if (ferror(fp)) {

@@ -14,6 +14,17 @@
 
 struct graft_analysis;
 
+/* The progress line (progress.c). */
+typedef struct cli_progress {
+    double start, last;
+    int shown;
+} cli_progress_t;
+
+/* Show progress while READ's file is read, when stderr is a terminal. */
+void cli_progress_attach(cli_progress_t *p, graft_read_opts_t *read);
+/* Clear the progress line, if one was shown. */
+void cli_progress_done(cli_progress_t *p);
+
 /* The data, design and read options common to the commands that read a
  * survey, after merging a survey file with the flags (flags win). */
 typedef struct cli_input {
@@ -26,6 +37,7 @@ typedef struct cli_input {
     double *rscales;            /* --rscales values */
     char *strata_buf;           /* --strata, split in place */
     const char *exempt[GRAFT_MAX_STRATA_COLUMNS + 3]; /* design columns */
+    cli_progress_t progress;
 } cli_input_t;
 
 /* Flags as given, before merging. */

@@ -303,11 +303,13 @@ graft_error_t cli_input_init(cli_input_t *in, const cli_flags_t *f,
         in->exempt[n++] = d->fpc;
     in->read.exempt = in->exempt;
     in->read.n_exempt = n;
+    cli_progress_attach(&in->progress, &in->read);
     return GRAFT_OK;
 }
 
 void cli_input_free(cli_input_t *in)
 {
+    cli_progress_done(&in->progress);
     graft_survey_free(in->survey);
     free(in->missing);
     free(in->cli_codes);

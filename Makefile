@@ -27,7 +27,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 FUZZ_REPLAY := $(FUZZ_SRC:%.c=$(BUILD)/%_replay)
 
-.PHONY: all deps build check test demo asan ubsan memcheck lint fuzz clean
+.PHONY: all deps build check test demo asan ubsan memcheck lint fuzz clean check-report
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -100,6 +100,20 @@ demo: deps
 	@echo
 	@echo "graft: the demo report is out/demo/report.html (and out/demo/report.md);"
 	@echo "       tables: out/demo/estimates.csv, comparisons.csv, trend.csv; charts: out/demo/charts/"
+
+# Render the demo report in headless Chromium and keep the screenshot
+# (out/demo/report.png) to look at; slow, so not part of `make check`.
+check-report: deps
+	@GRAFT_CHROMIUM=1 sh .ci/deps
+	@$(MAKE) --no-print-directory build
+	./graft run analysis/demo.ini -o out/demo
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	    --disable-background-networking --disable-component-update --disable-sync \
+	    --user-data-dir=out/demo/.chromium --hide-scrollbars --window-size=1200,6000 \
+	    --screenshot=out/demo/report.png file://$(CURDIR)/out/demo/report.html 2>/dev/null
+	@test $$(stat -c %s out/demo/report.png) -gt 100000 || \
+	    { echo "check-report: the screenshot is suspiciously small"; exit 1; }
+	@echo "check-report: look at out/demo/report.png"
 
 asan: deps
 	@GRAFT_SANITIZE=1 sh .ci/deps

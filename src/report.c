@@ -97,12 +97,19 @@ static void table_start(doc_t *d, const char *const *head, size_t n)
     fputc('\n', d->fp);
 }
 
+/* Numbers and intervals are right-aligned, words left-aligned. */
+static int is_text(const char *s)
+{
+    return *s && !strchr("0123456789[-+.", *s);
+}
+
 static void table_row(doc_t *d, const char *const *cells, size_t n, int strong)
 {
     fputs(d->html ? "<tr>" : "|", d->fp);
     for (size_t i = 0; i < n; i++) {
         if (d->html) {
-            fputs(strong ? "<td><strong>" : "<td>", d->fp);
+            fputs(is_text(cells[i]) ? "<td class=\"t\">" : "<td>", d->fp);
+            fputs(strong ? "<strong>" : "", d->fp);
             text(d, cells[i]);
             fputs(strong ? "</strong></td>" : "</td>", d->fp);
         } else {
@@ -223,8 +230,9 @@ static graft_error_t estimates_section(doc_t *d, const graft_report_t *r,
     heading(d, 2, "Estimates");
     char level[192];
     snprintf(level, sizeof level,
-             "Each cell: estimate, %g %% confidence interval (%s), and the "
-             "reliability flag when a rule fired.",
+             "Estimates with %g %% confidence intervals (%s) and the "
+             "unweighted number of respondents in the domain; the last "
+             "column names the reliability rules that fired (NCHS).",
              100 * o->level, graft_ci_method_name(o->ci));
     para(d, level);
     for (size_t k = 0; k < K; k++) {
@@ -236,34 +244,42 @@ static graft_error_t estimates_section(doc_t *d, const graft_report_t *r,
             emph(d, ind->question);
             para_end(d);
         }
-        const char *head[1 + 2 * 16];
+        const char *head[2 + 3 * 16];
         size_t nh = 0;
         head[nh++] = "domain";
-        char hbuf[16][2][96];
+        char hbuf[16][3][96];
         for (size_t q = 0; q < R && q < 16; q++) {
             snprintf(hbuf[q][0], sizeof hbuf[q][0], "%s", r->round_labels[q]);
-            snprintf(hbuf[q][1], sizeof hbuf[q][1], "%s: CI, n, flag",
-                     r->round_labels[q]);
-            head[nh++] = hbuf[q][0];
-            head[nh++] = hbuf[q][1];
+            snprintf(hbuf[q][1], sizeof hbuf[q][1], "%g %% CI",
+                     100 * o->level);
+            snprintf(hbuf[q][2], sizeof hbuf[q][2], "n");
+            for (int x = 0; x < 3; x++)
+                head[nh++] = hbuf[q][x];
         }
+        head[nh++] = "reliability";
         table_start(d, head, nh);
         for (size_t i = 0; i < D; i++) {
             const graft_estimate_row_t *rows = &e->rows[(k * D + i) * R];
-            char dom[256], cbuf[16][2][320];
-            const char *cells[1 + 2 * 16];
+            char dom[256], cbuf[16][3][96], flags[1024] = "";
+            const char *cells[2 + 3 * 16];
             size_t nc = 0;
             cells[nc++] = by_text(e, &rows[0], dom, sizeof dom);
             for (size_t q = 0; q < R && q < 16; q++) {
                 const graft_estimate_row_t *x = &rows[q];
-                char ci[64];
                 fmt_est(cbuf[q][0], sizeof cbuf[q][0], x->estimate, pct);
-                fmt_ci(ci, sizeof ci, x->ci_low, x->ci_high, pct);
-                snprintf(cbuf[q][1], sizeof cbuf[q][1], "%s, n = %zu%s%s", ci,
-                         x->n, *x->flag ? "; " : "", x->flag);
-                cells[nc++] = cbuf[q][0];
-                cells[nc++] = cbuf[q][1];
+                fmt_ci(cbuf[q][1], sizeof cbuf[q][1], x->ci_low, x->ci_high,
+                       pct);
+                snprintf(cbuf[q][2], sizeof cbuf[q][2], "%zu", x->n);
+                for (int y = 0; y < 3; y++)
+                    cells[nc++] = cbuf[q][y];
+                if (*x->flag) {
+                    size_t used = strlen(flags);
+                    snprintf(flags + used, sizeof flags - used, "%s%s%s%s",
+                             used ? "; " : "", R > 1 ? r->round_labels[q] : "",
+                             R > 1 ? ": " : "", x->flag);
+                }
             }
+            cells[nc++] = flags;
             table_row(d, cells, nc, rows[0].by_set == (size_t)-1);
         }
         table_end(d);
@@ -457,7 +473,7 @@ static graft_error_t write_doc(doc_t *d, const graft_report_t *r,
               "table{border-collapse:collapse;margin:1em 0;font-size:90%}\n"
               "th,td{border-bottom:1px solid #ddd;padding:.25em .6em;"
               "text-align:right}\n"
-              "th:first-child,td:first-child{text-align:left}\n"
+              "th:first-child,td:first-child,td.t{text-align:left}\n"
               "th{background:#f3f3f3}\n"
               "figure{margin:1.5em 0}\nfigure svg{max-width:100%;"
               "height:auto}\n"

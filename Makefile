@@ -39,7 +39,7 @@ build: graft libgraft.a
 
 # ./graft is the release build; sanitizer builds keep theirs under build/.
 graft: $(BUILD)/graft
-	cp $< $@
+	rm -f $@ && cp $< $@
 
 $(BUILD)/libgraft.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -49,7 +49,7 @@ $(BUILD)/graft: $(CLI_OBJ) $(BUILD)/libgraft.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libgraft.a $(LIBS)
 
 libgraft.a: $(BUILD)/libgraft.a
-	cp $< $@
+	rm -f $@ && cp $< $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

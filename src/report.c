@@ -228,11 +228,12 @@ static graft_error_t estimates_section(doc_t *d, const graft_report_t *r,
     size_t K = o->n_indicators, R = e->n_rounds;
     size_t D = e->n_rows / (K * R);
     heading(d, 2, "Estimates");
-    char level[192];
+    char level[400];
     snprintf(level, sizeof level,
              "Estimates with %g %% confidence intervals (%s) and the "
              "unweighted number of respondents in the domain; the last "
-             "column names the reliability rules that fired (NCHS).",
+             "column names the reliability rules that fired (NCHS); "
+             "suppressed estimates are not shown (estimates.csv has them).",
              100 * o->level, graft_ci_method_name(o->ci));
     para(d, level);
     for (size_t k = 0; k < K; k++) {
@@ -266,9 +267,14 @@ static graft_error_t estimates_section(doc_t *d, const graft_report_t *r,
             cells[nc++] = by_text(e, &rows[0], dom, sizeof dom);
             for (size_t q = 0; q < R && q < 16; q++) {
                 const graft_estimate_row_t *x = &rows[q];
-                fmt_est(cbuf[q][0], sizeof cbuf[q][0], x->estimate, pct);
-                fmt_ci(cbuf[q][1], sizeof cbuf[q][1], x->ci_low, x->ci_high,
-                       pct);
+                /* NCHS: a suppressed estimate is not shown. */
+                int hide = strncmp(x->flag, "suppress", 8) == 0;
+                fmt_est(cbuf[q][0], sizeof cbuf[q][0],
+                        hide ? NAN : x->estimate, pct);
+                fmt_ci(cbuf[q][1], sizeof cbuf[q][1], hide ? NAN : x->ci_low,
+                       x->ci_high, pct);
+                if (hide)
+                    snprintf(cbuf[q][0], sizeof cbuf[q][0], "suppressed");
                 snprintf(cbuf[q][2], sizeof cbuf[q][2], "%zu", x->n);
                 for (int y = 0; y < 3; y++)
                     cells[nc++] = cbuf[q][y];
@@ -474,6 +480,8 @@ static graft_error_t write_doc(doc_t *d, const graft_report_t *r,
               "th,td{border-bottom:1px solid #ddd;padding:.25em .6em;"
               "text-align:right}\n"
               "th:first-child,td:first-child,td.t{text-align:left}\n"
+              "td{white-space:nowrap}td.t:last-child{white-space:normal;"
+              "min-width:14em}\n"
               "th{background:#f3f3f3}\n"
               "figure{margin:1.5em 0}\nfigure svg{max-width:100%;"
               "height:auto}\n"

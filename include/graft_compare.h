@@ -56,7 +56,7 @@ typedef struct graft_change_row {
     size_t n_from, n_to;
     const char *change;        /* increase, decrease, no significant change,
                                   not comparable, or "" */
-    char flag[96];             /* missing in baseline/follow-up, ... */
+    char flag[384];            /* missing in baseline/follow-up, ... */
 } graft_change_row_t;
 
 typedef struct graft_change_opts {

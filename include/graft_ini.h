@@ -25,4 +25,8 @@ typedef graft_error_t (*graft_ini_fn)(void *user, const char *section,
 graft_error_t graft_ini_parse(const char *path, graft_ini_fn handler,
                               void *user, graft_diag_t *diag);
 
+/* REL resolved against the folder of FILE (an INI file), unless REL is
+ * absolute: a new string, or NULL when out of memory. */
+char *graft_ini_resolve(const char *file, const char *rel);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include "graft_error.h"
+#include "graft_reader.h"
 
 typedef struct graft_intern graft_intern_t;
 
@@ -26,5 +27,19 @@ size_t graft_intern_find(const graft_intern_t *t, const char *key, size_t len);
 /* Number of keys, and the key of an id (NUL-terminated copy owned by T). */
 size_t graft_intern_count(const graft_intern_t *t);
 const char *graft_intern_key(const graft_intern_t *t, size_t id, size_t *len);
+
+/* A key under construction: the unambiguous encoding of one or more cells
+ * ('n' and the double's bytes, -0 folded into 0, so 1, 1.0 and a CSV "1"
+ * agree; or 's', the length and the text).  Reused across rows. */
+typedef struct graft_key {
+    char *buf;
+    size_t len, cap;
+} graft_key_t;
+
+/* Append N raw bytes, or the encoding of cell C.  Fail only with
+ * GRAFT_ERR_NOMEM. */
+graft_error_t graft_key_bytes(graft_key_t *k, const void *p, size_t n);
+graft_error_t graft_key_cell(graft_key_t *k, const graft_cell_t *c);
+void graft_key_free(graft_key_t *k);
 
 #endif

@@ -198,21 +198,6 @@ static graft_error_t indicator_key(load_ctx_t *c, const char *id,
     return GRAFT_OK;
 }
 
-/* DATA relative to the folder of PATH, unless absolute. */
-static char *resolve(const char *path, const char *data)
-{
-    const char *slash = strrchr(path, '/');
-    if (data[0] == '/' || !slash)
-        return dup_str(data);
-    size_t dir = (size_t)(slash - path) + 1, n = strlen(data);
-    char *out = malloc(dir + n + 1);
-    if (out) {
-        memcpy(out, path, dir);
-        memcpy(out + dir, data, n + 1);
-    }
-    return out;
-}
-
 /* Split "a, b,c" into a new array of copies. */
 static int split_list(const char *value, char ***out, size_t *n)
 {
@@ -266,7 +251,7 @@ static graft_error_t run_key(load_ctx_t *c, const char *section,
         a->rounds = r;
         r = &r[a->n_rounds++];
         r->name = dup_str(name);
-        r->survey = resolve(a->path, value);
+        r->survey = graft_ini_resolve(a->path, value);
         return r->name && r->survey ? GRAFT_OK : NOMEM();
     }
     if (strcmp(section, "compare") == 0) {

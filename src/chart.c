@@ -500,7 +500,7 @@ graft_error_t graft_chart_render(const graft_chart_spec_t *spec,
                                 spec->output, diag)))
         goto done;
     if (!non_empty(o.chart.tmp)) {
-        rc = graft_diag_set(diag, GRAFT_ERR_WRITE, spec->output, 0, 0,
+        rc = graft_diag_set(diag, GRAFT_ERR_EXEC, spec->output, 0, 0,
                             "gnuplot wrote an empty chart");
         goto done;
     }

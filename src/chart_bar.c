@@ -375,8 +375,7 @@ graft_error_t chart_bar_write(const graft_chart_spec_t *spec,
     if ((rc = chart_frame_init(f, spec, 1000, diag)) ||
         (rc = frame_text(spec, d, f, diag)))
         goto done;
-    if (!label_rows(d, rows, n, 0.4 * f->W, f->pt, &widest, &most_lines) ||
-        !chart_doc_open(doc, &body, &dat)) {
+    if (!label_rows(d, rows, n, 0.4 * f->W, f->pt, &widest, &most_lines)) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                             "out of memory");
         goto done;
@@ -388,6 +387,11 @@ graft_error_t chart_bar_write(const graft_chart_spec_t *spec,
     if ((rc = chart_frame_check(f, left, right, f->top_px,
                                 f->bottom_px + axis, diag)))
         goto done;
+    if (!chart_doc_open(doc, &body, &dat)) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                            "out of memory");
+        goto done;
+    }
     x_range(rows, n, d->percent, f->pt, f->W - left - right, &xmin, &xmax);
     snprintf(xlabel, sizeof xlabel, "%s; whiskers: %s %% confidence intervals",
              d->percent ? "Percent" : "Estimate",

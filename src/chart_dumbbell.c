@@ -430,8 +430,7 @@ graft_error_t chart_dumbbell_write(const graft_chart_spec_t *spec,
     if ((rc = chart_frame_init(f, spec, 1000, diag)) ||
         (rc = frame_text(spec, d, f, diag)))
         goto done;
-    if (!label_rows(d, f, rows, n, &widest, &most) ||
-        !chart_doc_open(doc, &body, &dat)) {
+    if (!label_rows(d, f, rows, n, &widest, &most)) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                             "out of memory");
         goto done;
@@ -457,6 +456,11 @@ graft_error_t chart_dumbbell_write(const graft_chart_spec_t *spec,
     L.bottom = f->bottom_px + L.axis;
     if ((rc = chart_frame_check(f, L.left, L.right, L.top, L.bottom, diag)))
         goto done;
+    if (!chart_doc_open(doc, &body, &dat)) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                            "out of memory");
+        goto done;
+    }
     write_body(body, spec, f, &L, items, rows, n, d, y_top);
     write_dat(dat, rows, n, d);
     rc = chart_doc_close(body, dat, diag);

@@ -219,32 +219,32 @@ graft_error_t chart_gnuplot_run(const char *program, const char *script,
     int e = start(&c, program);
     if (e == ENOENT) {
         if (strcmp(program, "gnuplot") == 0)
-            return graft_diag_set(diag, GRAFT_ERR_WRITE, output, 0, 0,
+            return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                                   "gnuplot not found: install the Debian "
                                   "package gnuplot-nox");
-        return graft_diag_set(diag, GRAFT_ERR_WRITE, output, 0, 0,
+        return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                               "gnuplot not found at '%s': install the "
                               "Debian package gnuplot-nox",
                               program);
     }
     if (e)
-        return graft_diag_set(diag, GRAFT_ERR_WRITE, output, 0, 0,
+        return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                               "cannot start gnuplot ('%s'): %s", program,
                               strerror(e));
     exchange(&c, script, len);
     int status;
     while (waitpid(c.pid, &status, 0) < 0)
         if (errno != EINTR)
-            return graft_diag_set(diag, GRAFT_ERR_WRITE, output, 0, 0,
+            return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                                   "gnuplot: %s", strerror(errno));
     char line[512];
     error_line(c.text, line, sizeof line);
     if (WIFSIGNALED(status))
-        return graft_diag_set(diag, GRAFT_ERR_WRITE, output, 0, 0,
+        return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                               "gnuplot was killed by signal %d%s%s",
                               WTERMSIG(status), *line ? ": " : "", line);
     if (WEXITSTATUS(status) != 0 || mentions_error(c.text))
-        return graft_diag_set(diag, GRAFT_ERR_WRITE, output, 0, 0,
+        return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                               "gnuplot failed (exit status %d)%s%s",
                               WEXITSTATUS(status), *line ? ": " : "", line);
     return GRAFT_OK;

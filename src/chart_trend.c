@@ -476,16 +476,16 @@ graft_error_t chart_trend_write(const graft_chart_spec_t *spec,
     if ((rc = chart_frame_init(f, spec, 1000, diag)) ||
         (rc = frame_text(spec, d, f, diag)))
         goto done;
-    if (!chart_doc_open(doc, &body, &dat)) {
-        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                            "out of memory");
-        goto done;
-    }
     layout(spec, d, f, lines, n, &L);
     chart_frame_set_height(f, spec, L.caption + 24 * L.em + L.axis);
     if ((rc = chart_frame_check(f, L.left, L.right, f->top_px + L.caption,
                                 f->bottom_px + L.axis, diag)))
         goto done;
+    if (!chart_doc_open(doc, &body, &dat)) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                            "out of memory");
+        goto done;
+    }
     write_axes(body, spec, d, f, &L);
     write_plot(body, d, lines, n, L.dodge);
     write_dat(dat, spec, d, lines, n);

@@ -327,7 +327,7 @@ static graft_error_t build(graft_changes_t *ch, size_t n_con)
                 r->ci_high = rows[q].ci_high;
                 r->df = rows[q].df;
                 r->n_from = r->n_to = rows[q].n;
-                snprintf(r->flag, sizeof r->flag, "%.95s", rows[q].flag);
+                snprintf(r->flag, sizeof r->flag, "%s", rows[q].flag);
             }
             for (size_t s = ch->n_pairs; s < n_con; s++)
                 add_contrast_row(ch, s, n_con, k, i, D);

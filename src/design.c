@@ -45,8 +45,7 @@ struct graft_design {
     psu_t *psus;
     size_t psus_cap;
 
-    char *key;           /* key scratch buffer */
-    size_t key_cap;
+    graft_key_t key;     /* key scratch buffer */
     /* the previous row's stratum and PSU keys: rows of one PSU come
      * together, so most rows skip the hash table */
     char *last_h_key, *last_j_key;
@@ -238,7 +237,7 @@ void graft_design_free(graft_design_t *d)
     graft_intern_free(d->psu_ids);
     free(d->strata);
     free(d->psus);
-    free(d->key);
+    graft_key_free(&d->key);
     free(d->last_h_key);
     free(d->last_j_key);
     unbind(d);
@@ -424,45 +423,6 @@ graft_error_t graft_design_bind(graft_design_t *d, const char *file,
 
 /* ---- per row --------------------------------------------------------- */
 
-static graft_error_t key_reserve(graft_design_t *d, size_t need)
-{
-    if (need <= d->key_cap)
-        return GRAFT_OK;
-    size_t cap = d->key_cap ? d->key_cap : 256;
-    while (cap < need)
-        cap *= 2;
-    char *k = realloc(d->key, cap);
-    if (!k)
-        return GRAFT_ERR_NOMEM;
-    d->key = k;
-    d->key_cap = cap;
-    return GRAFT_OK;
-}
-
-/* Append an unambiguous encoding of CELL to the key at *LEN: 'n' and the
- * double's bytes (so 1, 1.0 and "1" in a numeric CSV column agree), or 's',
- * the length and the text. */
-static graft_error_t key_append(graft_design_t *d, size_t *len,
-                                const graft_cell_t *c)
-{
-    size_t need = *len + 1 + sizeof(size_t) + c->len + sizeof(double);
-    if (key_reserve(d, need) != GRAFT_OK)
-        return GRAFT_ERR_NOMEM;
-    if (c->kind == GRAFT_CELL_NUMBER) {
-        double v = c->num == 0 ? 0.0 : c->num; /* -0 and 0 are one id */
-        d->key[(*len)++] = 'n';
-        memcpy(d->key + *len, &v, sizeof v);
-        *len += sizeof v;
-    } else {
-        d->key[(*len)++] = 's';
-        memcpy(d->key + *len, &c->len, sizeof c->len);
-        *len += sizeof c->len;
-        memcpy(d->key + *len, c->str, c->len);
-        *len += c->len;
-    }
-    return GRAFT_OK;
-}
-
 /* A cell as it is shown: its value label when it has one, else its text. */
 static void cell_display(const graft_column_t *col, const graft_cell_t *c,
                          char *buf, size_t size)
@@ -584,29 +544,28 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
                                  unsigned long line, size_t *h,
                                  graft_diag_t *diag)
 {
-    size_t len = 0;
-    if (d->prefix_round) {
-        if (key_reserve(d, sizeof d->round) != GRAFT_OK)
-            goto nomem;
-        memcpy(d->key, &d->round, sizeof d->round);
-        len = sizeof d->round;
-    }
+    graft_key_t *k = &d->key;
+    k->len = 0;
+    if (d->prefix_round &&
+        graft_key_bytes(k, &d->round, sizeof d->round) != GRAFT_OK)
+        goto nomem;
     for (size_t i = 0; i < d->spec.n_strata; i++) {
         int col = d->strata_cols[i];
         if (cells[col].kind == GRAFT_CELL_MISSING)
             return missing_value(d, "stratum", col, line, diag);
-        if (key_append(d, &len, &cells[col]) != GRAFT_OK)
+        if (graft_key_cell(k, &cells[col]) != GRAFT_OK)
             goto nomem;
     }
+    size_t len = k->len;
     if (d->last_h_key && len == d->last_h_len &&
-        memcmp(d->key, d->last_h_key, len) == 0) {
+        memcmp(k->buf, d->last_h_key, len) == 0) {
         *h = d->last_h;
         return GRAFT_OK;
     }
     int added;
-    if (graft_intern_put(d->strata_ids, d->key ? d->key : "", len, h,
+    if (graft_intern_put(d->strata_ids, k->buf ? k->buf : "", len, h,
                          &added) != GRAFT_OK ||
-        remember(&d->last_h_key, &d->last_h_cap, &d->last_h_len, d->key,
+        remember(&d->last_h_key, &d->last_h_cap, &d->last_h_len, k->buf,
                  len) != GRAFT_OK)
         goto nomem;
     d->last_h = *h;
@@ -637,26 +596,26 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     const graft_cell_t *c = &cells[col];
     if (c->kind == GRAFT_CELL_MISSING)
         return missing_value(d, "PSU", col, line, diag);
-    size_t len = 0;
+    graft_key_t *k = &d->key;
+    k->len = 0;
     if (d->spec.nest || d->prefix_round) {
         /* Nested ids, and ids of independent rounds, are unique only
          * within their stratum (whose key holds the round). */
         size_t scope = d->spec.nest ? h : d->round;
-        if (key_reserve(d, sizeof scope) != GRAFT_OK)
+        if (graft_key_bytes(k, &scope, sizeof scope) != GRAFT_OK)
             goto nomem;
-        memcpy(d->key, &scope, sizeof scope);
-        len = sizeof scope;
     }
     int added = 0;
-    if (key_append(d, &len, c) != GRAFT_OK)
+    if (graft_key_cell(k, c) != GRAFT_OK)
         goto nomem;
+    size_t len = k->len;
     if (d->last_j_key && len == d->last_j_len &&
-        memcmp(d->key, d->last_j_key, len) == 0) {
+        memcmp(k->buf, d->last_j_key, len) == 0) {
         *j = d->last_j;
     } else {
-        if (graft_intern_put(d->psu_ids, d->key, len, j, &added) !=
+        if (graft_intern_put(d->psu_ids, k->buf, len, j, &added) !=
                 GRAFT_OK ||
-            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, d->key,
+            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
                      len) != GRAFT_OK)
             goto nomem;
         d->last_j = *j;

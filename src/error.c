@@ -30,6 +30,7 @@ static const char *const error_text[] = {
     [GRAFT_ERR_FPC] = "invalid finite population correction",
     [GRAFT_ERR_INTERNAL] = "internal error",
     [GRAFT_ERR_VALUE] = "non-numeric value",
+    [GRAFT_ERR_EXEC] = "external program failed",
 };
 
 const char *graft_strerror(graft_error_t code)
@@ -103,6 +104,7 @@ int graft_exit_code(graft_error_t code)
     case GRAFT_ERR_WRITE:
         return GRAFT_EXIT_IOERR;
     case GRAFT_ERR_NOMEM:
+    case GRAFT_ERR_EXEC:
         return GRAFT_EXIT_OSERR;
     case GRAFT_ERR_INTERNAL:
         return GRAFT_EXIT_SOFTWARE;

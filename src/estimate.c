@@ -52,8 +52,7 @@ typedef struct est_ctx {
         size_t d;
         double num[GRAFT_MAX_BY];
     } *last_dom;              /* per by-set: the previous row's */
-    char *key;
-    size_t key_cap;
+    graft_key_t key;
     var_ctx_t var;
 } est_ctx_t;
 
@@ -274,21 +273,6 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
 
 /* ---- domains --------------------------------------------------------- */
 
-static graft_error_t key_reserve(est_ctx_t *c, size_t need)
-{
-    if (need <= c->key_cap)
-        return GRAFT_OK;
-    size_t cap = c->key_cap ? c->key_cap * 2 : 256;
-    while (cap < need)
-        cap *= 2;
-    char *k = realloc(c->key, cap);
-    if (!k)
-        return GRAFT_ERR_NOMEM;
-    c->key = k;
-    c->key_cap = cap;
-    return GRAFT_OK;
-}
-
 static void display(const graft_column_t *col, const graft_cell_t *cell,
                     char *buf, size_t size)
 {
@@ -383,39 +367,25 @@ static void remember_domain(est_ctx_t *c, size_t s, size_t d)
 static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
 {
     const graft_by_spec_t *by = &c->opts->by[s];
-    size_t len = 0;
     if (same_domain(c, s)) {
         *out = c->last_dom[s].d;
         return GRAFT_OK;
     }
-    if (key_reserve(c, sizeof s) != GRAFT_OK)
+    graft_key_t *k = &c->key;
+    k->len = 0;
+    if (graft_key_bytes(k, &s, sizeof s) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
-    memcpy(c->key, &s, sizeof s);
-    len = sizeof s;
     for (size_t i = 0; i < by->n_columns; i++) {
         const graft_cell_t *cell = &c->row[c->by_col[s][i]];
         if (cell->kind == GRAFT_CELL_MISSING) {
             *out = NO_DOMAIN;
             return GRAFT_OK;
         }
-        size_t need = len + 1 + sizeof(size_t) + cell->len + sizeof(double);
-        if (key_reserve(c, need) != GRAFT_OK)
+        if (graft_key_cell(k, cell) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
-        if (cell->kind == GRAFT_CELL_NUMBER) {
-            double v = cell->num == 0 ? 0.0 : cell->num;
-            c->key[len++] = 'n';
-            memcpy(c->key + len, &v, sizeof v);
-            len += sizeof v;
-        } else {
-            c->key[len++] = 's';
-            memcpy(c->key + len, &cell->len, sizeof cell->len);
-            len += sizeof cell->len;
-            memcpy(c->key + len, cell->str, cell->len);
-            len += cell->len;
-        }
     }
     int added;
-    if (graft_intern_put(c->domain_ids, c->key, len, out, &added) !=
+    if (graft_intern_put(c->domain_ids, k->buf, k->len, out, &added) !=
         GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     *out += 1; /* domain 0 is "All" */
@@ -901,7 +871,7 @@ static void ctx_free(est_ctx_t *c)
     free(c->rep_rscales);
     free(c->var.s1);
     free(c->var.s2);
-    free(c->key);
+    graft_key_free(&c->key);
     for (size_t d = 0; d < c->n_domains; d++) {
         domain_t *dom = &c->domains[d];
         if (dom->set != NO_DOMAIN) {

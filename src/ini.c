@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct ini_ctx {
@@ -98,4 +99,17 @@ graft_error_t graft_ini_parse(const char *path, graft_ini_fn fn, void *user,
                               "not a valid INI line (expected [section] or "
                               "key = value)");
     return GRAFT_OK;
+}
+
+char *graft_ini_resolve(const char *file, const char *rel)
+{
+    const char *slash = strrchr(file, '/');
+    size_t dir = rel[0] == '/' || !slash ? 0 : (size_t)(slash - file) + 1;
+    size_t n = strlen(rel);
+    char *out = malloc(dir + n + 1);
+    if (out) {
+        memcpy(out, file, dir);
+        memcpy(out + dir, rel, n + 1);
+    }
+    return out;
 }

@@ -166,3 +166,44 @@ const char *graft_intern_key(const graft_intern_t *t, size_t id, size_t *len)
         *len = t->lengths[id];
     return t->arena + t->offsets[id];
 }
+
+/* ---- keys ------------------------------------------------------------ */
+
+graft_error_t graft_key_bytes(graft_key_t *k, const void *p, size_t n)
+{
+    if (k->len + n > k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 256;
+        while (cap < k->len + n)
+            cap *= 2;
+        char *b = realloc(k->buf, cap);
+        if (!b)
+            return GRAFT_ERR_NOMEM;
+        k->buf = b;
+        k->cap = cap;
+    }
+    if (n)
+        memcpy(k->buf + k->len, p, n);
+    k->len += n;
+    return GRAFT_OK;
+}
+
+graft_error_t graft_key_cell(graft_key_t *k, const graft_cell_t *c)
+{
+    if (c->kind == GRAFT_CELL_NUMBER) {
+        double v = c->num == 0 ? 0.0 : c->num; /* -0 and 0 are one key */
+        return graft_key_bytes(k, "n", 1) == GRAFT_OK
+                   ? graft_key_bytes(k, &v, sizeof v)
+                   : GRAFT_ERR_NOMEM;
+    }
+    if (graft_key_bytes(k, "s", 1) != GRAFT_OK ||
+        graft_key_bytes(k, &c->len, sizeof c->len) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    return graft_key_bytes(k, c->str, c->len);
+}
+
+void graft_key_free(graft_key_t *k)
+{
+    free(k->buf);
+    k->buf = NULL;
+    k->len = k->cap = 0;
+}

@@ -315,7 +315,7 @@ static void changes_table(doc_t *d, const graft_report_t *r, int trend)
             continue;
         const graft_indicator_spec_t *ind = &e->opts->indicators[x->indicator];
         int pct = ind->type == GRAFT_IND_PROP;
-        char dom[256], from[128], to[128], est[48], ci[64], p[32], verdict[160];
+        char dom[256], from[128], to[128], est[48], ci[64], p[32], verdict[600];
         by_text(e, x->where, dom, sizeof dom);
         if (x->term == GRAFT_TERM_CHANGE) {
             snprintf(from, sizeof from, "%s", r->round_labels[x->from]);

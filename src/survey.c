@@ -369,21 +369,6 @@ static graft_error_t handler(void *user, const char *section,
     return c->rc;
 }
 
-/* DATA relative to the folder of PATH, unless absolute. */
-static char *resolve(const char *path, const char *data)
-{
-    const char *slash = strrchr(path, '/');
-    if (data[0] == '/' || !slash)
-        return dup_str(data);
-    size_t dir = (size_t)(slash - path) + 1, n = strlen(data);
-    char *out = malloc(dir + n + 1);
-    if (out) {
-        memcpy(out, path, dir);
-        memcpy(out + dir, data, n + 1);
-    }
-    return out;
-}
-
 graft_error_t graft_survey_load(const char *path, graft_survey_t **out,
                                 graft_diag_t *diag)
 {
@@ -402,7 +387,7 @@ graft_error_t graft_survey_load(const char *path, graft_survey_t **out,
         return rc;
     }
     if (s->data) {
-        char *abs = resolve(path, s->data);
+        char *abs = graft_ini_resolve(path, s->data);
         if (!abs) {
             graft_survey_free(s);
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,

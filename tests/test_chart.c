@@ -224,7 +224,8 @@ static void render_three(graft_chart_spec_t s, const char *stem,
     assert_no_temporaries();
 }
 
-/* Compare GOT with the snapshot REF/NAME after replacing DIR by "OUT". */
+/* Compare GOT with the snapshot REF/NAME (a path of DIR in it, which the
+ * scripts should not hold, would read "OUT"). */
 static void snapshot(const char *name, const char *got_path)
 {
     char *got = slurp(got_path, NULL), ref_path[256];
@@ -683,6 +684,23 @@ static void test_bad_spec(void **state)
     render_fails(&s, GRAFT_ERR_USAGE,
                  "--size 300x200 leaves no room to plot beside the text: try "
                  "--size 612x828 (or a smaller --font)");
+    /* the other kinds check their plot area too */
+    static const struct {
+        graft_chart_kind_t kind;
+        const char *input, *indicator;
+    } kinds[] = {{GRAFT_CHART_DUMBBELL, FX "comparison.csv", NULL},
+                 {GRAFT_CHART_TREND, FX "trend.csv", "any5"},
+                 {GRAFT_CHART_HEATMAP, FX "estimates.csv", NULL}};
+    for (size_t i = 0; i < 3; i++) {
+        graft_chart_spec_t k = spec_for(kinds[i].kind, kinds[i].input,
+                                        kinds[i].indicator, in_dir("x.png"));
+        graft_diag_t diag;
+        k.width = 300;
+        k.height = 200;
+        graft_diag_clear(&diag);
+        assert_int_equal(graft_chart_render(&k, &diag), GRAFT_ERR_USAGE);
+        assert_non_null(strstr(diag.msg, "--size 300x200 leaves no room"));
+    }
     s.height = 0;
     s.width = 50;
     render_fails(&s, GRAFT_ERR_USAGE,
@@ -722,11 +740,11 @@ static void test_gnuplot_missing(void **state)
              "Debian package gnuplot-nox",
              in_dir("x.png"));
     s.gnuplot = "/nonexistent/gnuplot";
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
     /* through the environment, as the tests of `graft plot` do */
     s.gnuplot = NULL;
     setenv("GRAFT_GNUPLOT", "/nonexistent/gnuplot", 1);
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
     unsetenv("GRAFT_GNUPLOT");
     /* the default name, not on PATH */
     const char *path = getenv("PATH");
@@ -735,7 +753,7 @@ static void test_gnuplot_missing(void **state)
     snprintf(want, sizeof want,
              "%s: gnuplot not found: install the Debian package gnuplot-nox",
              in_dir("x.png"));
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
     if (saved)
         setenv("PATH", saved, 1);
     free(saved);
@@ -746,7 +764,7 @@ static void test_gnuplot_missing(void **state)
     snprintf(want, sizeof want,
              "%s: cannot start gnuplot ('%s'): Permission denied",
              in_dir("x.png"), in_dir("gp_noexec"));
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
     unlink(in_dir("gp_noexec"));
     /* writing the script alone needs no gnuplot */
     graft_diag_t diag;
@@ -786,25 +804,25 @@ static void test_gnuplot_fails(void **state)
              "%s: gnuplot failed (exit status 1): \"<stdin>\" line 7: "
              "undefined variable: oops",
              in_dir("x.png"));
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
     s.gnuplot = fake_gnuplot("gp_error0", "echo 'Error: font not found' >&2");
     snprintf(want, sizeof want,
              "%s: gnuplot failed (exit status 0): Error: font not found",
              in_dir("x.png"));
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
     s.gnuplot = fake_gnuplot("gp_empty", "exit 0");
     snprintf(want, sizeof want, "%s: gnuplot wrote an empty chart",
              in_dir("x.png"));
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
     s.gnuplot = fake_gnuplot("gp_kill", "kill -9 $$");
     snprintf(want, sizeof want, "%s: gnuplot was killed by signal 9",
              in_dir("x.png"));
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
     /* gnuplot quitting before reading its script: no SIGPIPE kills us */
     s.gnuplot = "/bin/false";
     snprintf(want, sizeof want, "%s: gnuplot failed (exit status 1)",
              in_dir("x.png"));
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
     char *old = slurp(in_dir("x.png"), NULL);
     assert_string_equal(old, "old chart");
     free(old);
@@ -819,7 +837,7 @@ static void test_gnuplot_fails(void **state)
              "%s: gnuplot failed (exit status 1): line 0: undefined "
              "variable: foo",
              in_dir("x.png"));
-    render_fails(&s, GRAFT_ERR_WRITE, want);
+    render_fails(&s, GRAFT_ERR_EXEC, want);
 }
 
 /* ---- graft plot ------------------------------------------------------- */
@@ -952,7 +970,7 @@ static void test_cli(void **state)
              "%s: gnuplot not found at '/nonexistent': install the Debian "
              "package gnuplot-nox",
              in_dir("x.png"));
-    expect_cli(74, want);
+    expect_cli(71, want);
     assert_false(test_file_exists(in_dir("x.png")));
     assert_false(test_file_exists(in_dir("x.gp")));
     const char *help[] = {"plot", "--help", NULL};

@@ -12,6 +12,19 @@
 
 extern char **environ;
 
+/* Per-process folders: two test runs at once must not share them. */
+static char RUN_A_BUF[64];
+#define RUN_A RUN_A_BUF
+
+static const char *in_run(const char *name)
+{
+    static char buf[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", RUN_A, name);
+    return buf[k];
+}
+
 static int run(char *const argv[], char *err, size_t err_size)
 {
     char path[] = "/tmp/graft_run_err_XXXXXX";
@@ -88,16 +101,16 @@ static const char *const FILES[] = {
 static void test_demo_run(void **state)
 {
     (void)state;
-    run_demo("/tmp/graft_run_a");
+    run_demo(RUN_A);
     char path[512];
     for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
-        snprintf(path, sizeof path, "/tmp/graft_run_a/%s", FILES[i]);
+        snprintf(path, sizeof path, "%s/%s", RUN_A, FILES[i]);
         if (!test_file_exists(path))
             fail_msg("%s was not written", path);
     }
     /* Every chart inlined in the HTML and linked from the Markdown. */
-    char *html = slurp("/tmp/graft_run_a/report.html", NULL);
-    char *md = slurp("/tmp/graft_run_a/report.md", NULL);
+    char *html = slurp(in_run("report.html"), NULL);
+    char *md = slurp(in_run("report.md"), NULL);
     assert_non_null(html);
     assert_non_null(md);
     assert_int_equal(count(html, "<svg"), 5);
@@ -117,7 +130,7 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(html, "Taylor-linearized"));
     free(html);
     free(md);
-    char *est = slurp("/tmp/graft_run_a/estimates.csv", NULL);
+    char *est = slurp(in_run("estimates.csv"), NULL);
     assert_non_null(strstr(est, "round,indicator,zone,estimate,"));
     assert_non_null(strstr(est, "\nRound 1,police,All,0.331489945689960"));
     free(est);
@@ -133,14 +146,14 @@ static void test_deterministic(void **state)
     size_t len[N];
     char path[512];
     for (size_t i = 0; i < N; i++) {
-        snprintf(path, sizeof path, "/tmp/graft_run_a/%s", FILES[i]);
+        snprintf(path, sizeof path, "%s/%s", RUN_A, FILES[i]);
         first[i] = slurp(path, &len[i]);
         assert_non_null(first[i]);
     }
-    run_demo("/tmp/graft_run_a");
+    run_demo(RUN_A);
     for (size_t i = 0; i < N; i++) {
         size_t n;
-        snprintf(path, sizeof path, "/tmp/graft_run_a/%s", FILES[i]);
+        snprintf(path, sizeof path, "%s/%s", RUN_A, FILES[i]);
         char *again = slurp(path, &n);
         assert_non_null(again);
         if (n != len[i] || memcmp(again, first[i], n) != 0)
@@ -152,14 +165,15 @@ static void test_deterministic(void **state)
 
 static void expect_fail(const char *ini_text, int code, const char *msg)
 {
-    const char *ini = "analysis/graft_test_run.ini";
+    char ini[128];
+    snprintf(ini, sizeof ini, "analysis/graft_test_run_%ld.ini", (long)getpid());
     FILE *f = fopen(ini, "w");
     assert_non_null(f);
     fputs(ini_text, f);
     fclose(f);
     char err[4096];
     char *argv[] = {(char *)bin(), "run", (char *)ini, "-o",
-                    "/tmp/graft_run_bad", NULL};
+                    (char *)in_run("bad"), NULL};
     int rc = run(argv, err, sizeof err);
     unlink(ini);
     if (!strstr(err, msg))
@@ -201,6 +215,7 @@ static void test_unwritable(void **state)
 
 int main(void)
 {
+    snprintf(RUN_A_BUF, sizeof RUN_A_BUF, "/tmp/graft_run_%ld", (long)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_run),
         cmocka_unit_test(test_deterministic),

@@ -20,6 +20,8 @@ static const char main_usage[] =
     "             p-values\n"
     "  trend      three or more rounds: changes and a linear trend test\n"
     "  run        an analysis file: estimates, comparisons, charts, report\n"
+    "  plot       a chart (bar, dumbbell, trend, heatmap) from graft's CSV\n"
+    "  replicate  make replicate weights (jk1, jkn, brr, fay, bootstraps)\n"
     "  simulate   write the demo bribery-experience survey (CSV)\n"
     "\n"
     "graft COMMAND --help shows a command's options; the README lists the\n"

@@ -1,10 +1,12 @@
-# graft plot --kind bar, from tests/data/charts/estimates.csv
-# Redraw from the directory graft ran in: gnuplot OUT/bar_raw.gp
-# Every text is a single-quoted string and drawn noenhanced: labels print
-# literally.
+# graft plot --kind bar, from estimates.csv
+# Redraw with: gnuplot PATH/bar_raw.gp (from any folder: the chart
+# and its data are beside this script).  Every text is a single-quoted
+# string drawn noenhanced: labels print literally.
 set terminal svg size 800,500 font 'DejaVu Sans,16' noenhanced background '#ffffff'
-set output 'OUT/bar_raw.svg'
-datafile = 'OUT/bar_raw.dat'
+graft_dir(s) = (graft_i = strstrt(s, '/'), graft_i == 0 ? '' : s[1:graft_i] . graft_dir(s[graft_i + 1:]))
+here = exists('ARG0') ? graft_dir(ARG0) : ''
+set output here . 'bar_raw.svg'
+datafile = here . 'bar_raw.dat'
 set encoding utf8
 set lmargin at screen 0.1982
 set rmargin at screen 0.9760

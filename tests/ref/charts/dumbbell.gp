@@ -1,10 +1,12 @@
-# graft plot --kind dumbbell, from tests/data/charts/comparison.csv
-# Redraw from the directory graft ran in: gnuplot OUT/dumbbell.gp
-# Every text is a single-quoted string and drawn noenhanced: labels print
-# literally.
+# graft plot --kind dumbbell, from comparison.csv
+# Redraw with: gnuplot PATH/dumbbell.gp (from any folder: the chart
+# and its data are beside this script).  Every text is a single-quoted
+# string drawn noenhanced: labels print literally.
 set terminal pngcairo size 1000,612 font 'sans-serif,14' noenhanced background '#ffffff'
-set output 'OUT/dumbbell.png'
-datafile = 'OUT/dumbbell.dat'
+graft_dir(s) = (graft_i = strstrt(s, '/'), graft_i == 0 ? '' : s[1:graft_i] . graft_dir(s[graft_i + 1:]))
+here = exists('ARG0') ? graft_dir(ARG0) : ''
+set output here . 'dumbbell.png'
+datafile = here . 'dumbbell.dat'
 set encoding utf8
 set multiplot
 unset key

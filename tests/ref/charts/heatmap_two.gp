@@ -1,10 +1,12 @@
-# graft plot --kind heatmap, from tests/data/charts/estimates.csv
-# Redraw from the directory graft ran in: gnuplot OUT/heatmap_two.gp
-# Every text is a single-quoted string and drawn noenhanced: labels print
-# literally.
+# graft plot --kind heatmap, from estimates.csv
+# Redraw with: gnuplot PATH/heatmap_two.gp (from any folder: the chart
+# and its data are beside this script).  Every text is a single-quoted
+# string drawn noenhanced: labels print literally.
 set terminal pngcairo size 640,596 font 'sans-serif,14' noenhanced background '#ffffff'
-set output 'OUT/heatmap_two.png'
-datafile = 'OUT/heatmap_two.dat'
+graft_dir(s) = (graft_i = strstrt(s, '/'), graft_i == 0 ? '' : s[1:graft_i] . graft_dir(s[graft_i + 1:]))
+here = exists('ARG0') ? graft_dir(ARG0) : ''
+set output here . 'heatmap_two.png'
+datafile = here . 'heatmap_two.dat'
 set encoding utf8
 set lmargin at screen 0.2054
 set rmargin at screen 0.7958

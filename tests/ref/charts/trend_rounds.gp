@@ -1,10 +1,12 @@
-# graft plot --kind trend, from tests/data/charts/trend.csv
-# Redraw from the directory graft ran in: gnuplot OUT/trend_rounds.gp
-# Every text is a single-quoted string and drawn noenhanced: labels print
-# literally.
+# graft plot --kind trend, from trend.csv
+# Redraw with: gnuplot PATH/trend_rounds.gp (from any folder: the chart
+# and its data are beside this script).  Every text is a single-quoted
+# string drawn noenhanced: labels print literally.
 set terminal pngcairo size 1000,669 font 'sans-serif,14' noenhanced background '#ffffff'
-set output 'OUT/trend_rounds.png'
-datafile = 'OUT/trend_rounds.dat'
+graft_dir(s) = (graft_i = strstrt(s, '/'), graft_i == 0 ? '' : s[1:graft_i] . graft_dir(s[graft_i + 1:]))
+here = exists('ARG0') ? graft_dir(ARG0) : ''
+set output here . 'trend_rounds.png'
+datafile = here . 'trend_rounds.dat'
 set encoding utf8
 set lmargin at screen 0.0812
 set rmargin at screen 0.7769

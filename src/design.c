@@ -558,7 +558,7 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
     }
     size_t len = k->len;
     if (d->last_h_key && len == d->last_h_len &&
-        memcmp(k->buf, d->last_h_key, len) == 0) {
+        (len == 0 || memcmp(k->buf, d->last_h_key, len) == 0)) {
         *h = d->last_h;
         return GRAFT_OK;
     }

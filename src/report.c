@@ -316,7 +316,7 @@ static void changes_table(doc_t *d, const graft_report_t *r, int trend)
         const graft_indicator_spec_t *ind = &e->opts->indicators[x->indicator];
         int pct = ind->type == GRAFT_IND_PROP;
         char dom[256], from[128], to[128], est[48], ci[64], p[32], verdict[600];
-        by_text(e, x->where, dom, sizeof dom);
+        const char *domain = by_text(e, x->where, dom, sizeof dom);
         if (x->term == GRAFT_TERM_CHANGE) {
             snprintf(from, sizeof from, "%s", r->round_labels[x->from]);
             snprintf(to, sizeof to, "%s", r->round_labels[x->to]);
@@ -339,7 +339,7 @@ static void changes_table(doc_t *d, const graft_report_t *r, int trend)
             snprintf(p, sizeof p, "-");
         snprintf(verdict, sizeof verdict, "%s%s%s", x->change,
                  *x->change && *x->flag ? "; " : "", x->flag);
-        const char *cells[] = {graft_indicator_name(ind), dom, from, to,
+        const char *cells[] = {graft_indicator_name(ind), domain, from, to,
                                est, ci, p, verdict};
         table_row(d, cells, 8, x->where->by_set == (size_t)-1);
     }

@@ -127,6 +127,8 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(md, "| Round 1 | Demo bribery-experience survey "
                                "(round1.csv) | 2469 |"));
     assert_non_null(strstr(md, "33.1 %"));
+    assert_non_null(strstr(md, "| **police** | **All** | **Round 1** | "
+                               "**Round 2** | **-12.2 pts** |"));
     assert_non_null(strstr(html, "Taylor-linearized"));
     free(html);
     free(md);

@@ -15,7 +15,8 @@ typedef struct graft_intern graft_intern_t;
 graft_intern_t *graft_intern_alloc(void);
 void graft_intern_free(graft_intern_t *t);
 
-/* The id of KEY (LEN bytes, may hold NULs), adding it when new.  Stores the
+/* The id of KEY (LEN bytes, may hold NULs), adding it when new (at most
+ * 2^32 - 2 keys, each shorter than 4 GiB).  Stores the
  * id in *ID and sets *ADDED to 1 when the key was new (ADDED may be NULL).
  * Fails only with GRAFT_ERR_NOMEM. */
 graft_error_t graft_intern_put(graft_intern_t *t, const char *key, size_t len,
@@ -29,8 +30,9 @@ size_t graft_intern_count(const graft_intern_t *t);
 const char *graft_intern_key(const graft_intern_t *t, size_t id, size_t *len);
 
 /* A key under construction: the unambiguous encoding of one or more cells
- * ('n' and the double's bytes, -0 folded into 0, so 1, 1.0 and a CSV "1"
- * agree; or 's', the length and the text).  Reused across rows. */
+ * ('i' and 4 bytes for a whole number that fits, so 1, 1.0, -0 and a CSV
+ * "1" agree; 'n' and the double's bytes for other numbers; 's', the length
+ * and the text for strings).  Reused across rows. */
 typedef struct graft_key {
     char *buf;
     size_t len, cap;

@@ -17,8 +17,7 @@ typedef struct describe_ctx {
     graft_design_t *design;
     col_state_t *state;
     const graft_column_t *cols;  /* borrowed during the read */
-    char *key;
-    size_t key_cap;
+    graft_key_t key;
 } describe_ctx_t;
 
 static char *dup_str(const char *s)
@@ -67,32 +66,6 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
     return GRAFT_OK;
 }
 
-/* Key of a value: 'n' + the double's bytes, or 's' + the text. */
-static size_t value_key(describe_ctx_t *c, const graft_cell_t *cell)
-{
-    size_t need = 1 + (cell->kind == GRAFT_CELL_NUMBER ? sizeof(double)
-                                                       : cell->len);
-    if (need > c->key_cap) {
-        size_t cap = c->key_cap ? c->key_cap : 256;
-        while (cap < need)
-            cap *= 2;
-        char *k = realloc(c->key, cap);
-        if (!k)
-            return 0;
-        c->key = k;
-        c->key_cap = cap;
-    }
-    if (cell->kind == GRAFT_CELL_NUMBER) {
-        double v = cell->num == 0 ? 0.0 : cell->num;
-        c->key[0] = 'n';
-        memcpy(c->key + 1, &v, sizeof v);
-    } else {
-        c->key[0] = 's';
-        memcpy(c->key + 1, cell->str, cell->len);
-    }
-    return need;
-}
-
 static graft_error_t add_value(describe_ctx_t *c, size_t i,
                                const graft_cell_t *cell)
 {
@@ -100,10 +73,12 @@ static graft_error_t add_value(describe_ctx_t *c, size_t i,
     col_state_t *st = &c->state[i];
     if (!st->seen)
         return GRAFT_OK;
-    size_t len = value_key(c, cell), id;
+    size_t id;
     int added;
-    if (!len || graft_intern_put(st->seen, c->key, len, &id, &added) !=
-                    GRAFT_OK)
+    c->key.len = 0;
+    if (graft_key_cell(&c->key, cell) != GRAFT_OK ||
+        graft_intern_put(st->seen, c->key.buf, c->key.len, &id, &added) !=
+            GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     if (added && id == GRAFT_DESCRIBE_MAX_VALUES) {
         /* One value too many: stop counting this column. */
@@ -246,7 +221,7 @@ cleanup:
              i++)
             graft_intern_free(c.state[i].seen);
     free(c.state);
-    free(c.key);
+    graft_key_free(&c.key);
     graft_design_free(c.design);
     graft_describe_free(c.desc);
     return rc;

@@ -26,8 +26,8 @@ typedef struct stratum {
 } stratum_t;
 
 typedef struct psu {
-    size_t stratum;
-    int nonzero;
+    uint32_t stratum;  /* strata ids stay below 2^32 (the interning) */
+    uint32_t nonzero;
 } psu_t;
 
 struct graft_design {
@@ -546,8 +546,8 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
 {
     graft_key_t *k = &d->key;
     k->len = 0;
-    if (d->prefix_round &&
-        graft_key_bytes(k, &d->round, sizeof d->round) != GRAFT_OK)
+    uint32_t round = (uint32_t)d->round;
+    if (d->prefix_round && graft_key_bytes(k, &round, sizeof round) != GRAFT_OK)
         goto nomem;
     for (size_t i = 0; i < d->spec.n_strata; i++) {
         int col = d->strata_cols[i];
@@ -601,7 +601,7 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     if (d->spec.nest || d->prefix_round) {
         /* Nested ids, and ids of independent rounds, are unique only
          * within their stratum (whose key holds the round). */
-        size_t scope = d->spec.nest ? h : d->round;
+        uint32_t scope = (uint32_t)(d->spec.nest ? h : d->round);
         if (graft_key_bytes(k, &scope, sizeof scope) != GRAFT_OK)
             goto nomem;
     }
@@ -625,7 +625,7 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
         if (grow((void **)&d->psus, &d->psus_cap, *j + 1, sizeof *d->psus) !=
             GRAFT_OK)
             goto nomem;
-        d->psus[*j].stratum = h;
+        d->psus[*j].stratum = (uint32_t)h;
         s->n_psu++;
     } else if (d->psus[*j].stratum != h) {
         char v[256];

@@ -8,12 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A slot: the id + 1 (0 = empty) and 32 bits of the key's hash, which
+ * reject most other keys without touching the arena.  Ids are dense and
+ * below 2^32 - 1. */
+typedef struct slot {
+    uint32_t id1;
+    uint32_t tag;
+} slot_t;
+
 struct graft_intern {
-    size_t *slots;     /* id + 1 per slot, 0 = empty */
-    size_t n_slots;    /* power of two */
+    slot_t *slots;
+    size_t n_slots;    /* power of two, at most half full */
     size_t *offsets;   /* key start in arena, per id */
-    size_t *lengths;   /* key length, per id */
-    uint64_t *hashes;  /* key hash, per id */
+    uint32_t *lengths; /* key length, per id */
     size_t count, cap;
     char *arena;
     size_t arena_len, arena_cap;
@@ -50,21 +57,22 @@ void graft_intern_free(graft_intern_t *t)
     free(t->slots);
     free(t->offsets);
     free(t->lengths);
-    free(t->hashes);
     free(t->arena);
     free(t);
 }
 
+/* The slot of KEY, or the empty slot where it would go. */
 static size_t probe(const graft_intern_t *t, const char *key, size_t len,
                     uint64_t h)
 {
     size_t mask = t->n_slots - 1;
+    uint32_t tag = (uint32_t)(h >> 32);
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        size_t s = t->slots[i];
-        if (s == 0)
+        const slot_t *s = &t->slots[i];
+        if (s->id1 == 0)
             return i;
-        size_t id = s - 1;
-        if (t->hashes[id] == h && t->lengths[id] == len &&
+        size_t id = s->id1 - 1;
+        if (s->tag == tag && t->lengths[id] == len &&
             memcmp(t->arena + t->offsets[id], key, len) == 0)
             return i;
     }
@@ -73,14 +81,16 @@ static size_t probe(const graft_intern_t *t, const char *key, size_t len,
 static graft_error_t grow_slots(graft_intern_t *t)
 {
     size_t n = t->n_slots * 2;
-    size_t *slots = calloc(n, sizeof *slots);
+    slot_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return GRAFT_ERR_NOMEM;
     for (size_t id = 0; id < t->count; id++) {
-        size_t i = (size_t)t->hashes[id] & (n - 1);
-        while (slots[i])
+        uint64_t h = fnv1a(t->arena + t->offsets[id], t->lengths[id]);
+        size_t i = (size_t)h & (n - 1);
+        while (slots[i].id1)
             i = (i + 1) & (n - 1);
-        slots[i] = id + 1;
+        slots[i].id1 = (uint32_t)(id + 1);
+        slots[i].tag = (uint32_t)(h >> 32);
     }
     free(t->slots);
     t->slots = slots;
@@ -95,14 +105,10 @@ static graft_error_t grow_ids(graft_intern_t *t)
     if (!o)
         return GRAFT_ERR_NOMEM;
     t->offsets = o;
-    size_t *l = realloc(t->lengths, cap * sizeof *l);
+    uint32_t *l = realloc(t->lengths, cap * sizeof *l);
     if (!l)
         return GRAFT_ERR_NOMEM;
     t->lengths = l;
-    uint64_t *h = realloc(t->hashes, cap * sizeof *h);
-    if (!h)
-        return GRAFT_ERR_NOMEM;
-    t->hashes = h;
     t->cap = cap;
     return GRAFT_OK;
 }
@@ -112,12 +118,14 @@ graft_error_t graft_intern_put(graft_intern_t *t, const char *key, size_t len,
 {
     uint64_t h = fnv1a(key, len);
     size_t i = probe(t, key, len, h);
-    if (t->slots[i]) {
-        *id = t->slots[i] - 1;
+    if (t->slots[i].id1) {
+        *id = t->slots[i].id1 - 1;
         if (added)
             *added = 0;
         return GRAFT_OK;
     }
+    if (len > UINT32_MAX || t->count >= UINT32_MAX - 1)
+        return GRAFT_ERR_NOMEM;
     if (t->count == t->cap && grow_ids(t) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     if (t->arena_len + len + 1 > t->arena_cap) {
@@ -132,13 +140,13 @@ graft_error_t graft_intern_put(graft_intern_t *t, const char *key, size_t len,
     }
     size_t nid = t->count++;
     t->offsets[nid] = t->arena_len;
-    t->lengths[nid] = len;
-    t->hashes[nid] = h;
+    t->lengths[nid] = (uint32_t)len;
     if (len)
         memcpy(t->arena + t->arena_len, key, len);
     t->arena[t->arena_len + len] = '\0';
     t->arena_len += len + 1;
-    t->slots[i] = nid + 1;
+    t->slots[i].id1 = (uint32_t)(nid + 1);
+    t->slots[i].tag = (uint32_t)(h >> 32);
     if (t->count * 2 > t->n_slots && grow_slots(t) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     *id = nid;
@@ -150,7 +158,7 @@ graft_error_t graft_intern_put(graft_intern_t *t, const char *key, size_t len,
 size_t graft_intern_find(const graft_intern_t *t, const char *key, size_t len)
 {
     size_t i = probe(t, key, len, fnv1a(key, len));
-    return t->slots[i] ? t->slots[i] - 1 : (size_t)-1;
+    return t->slots[i].id1 ? (size_t)t->slots[i].id1 - 1 : (size_t)-1;
 }
 
 size_t graft_intern_count(const graft_intern_t *t)
@@ -190,7 +198,15 @@ graft_error_t graft_key_bytes(graft_key_t *k, const void *p, size_t n)
 graft_error_t graft_key_cell(graft_key_t *k, const graft_cell_t *c)
 {
     if (c->kind == GRAFT_CELL_NUMBER) {
-        double v = c->num == 0 ? 0.0 : c->num; /* -0 and 0 are one key */
+        /* Whole numbers (codes, ids) in 4 bytes; others as the double. */
+        if (c->num >= -2147483648.0 && c->num <= 2147483647.0 &&
+            c->num == (double)(int32_t)c->num) {
+            int32_t i = (int32_t)c->num; /* -0 and 0 are one key */
+            return graft_key_bytes(k, "i", 1) == GRAFT_OK
+                       ? graft_key_bytes(k, &i, sizeof i)
+                       : GRAFT_ERR_NOMEM;
+        }
+        double v = c->num;
         return graft_key_bytes(k, "n", 1) == GRAFT_OK
                    ? graft_key_bytes(k, &v, sizeof v)
                    : GRAFT_ERR_NOMEM;

@@ -42,6 +42,9 @@ typedef struct graft_describe {
     graft_design_summary_t design;
     char **lonely;                   /* names of single-PSU strata */
     size_t n_lonely;
+    size_t n_rep;                    /* replicate weight columns, or 0 */
+    double rep_scale;
+    long rep_df;                     /* rank of the replicates - 1 */
 } graft_describe_t;
 
 typedef enum graft_format {

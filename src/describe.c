@@ -202,6 +202,11 @@ graft_error_t graft_describe_file(const char *path,
         (rc = graft_design_finish(c.design, diag)) != GRAFT_OK)
         goto cleanup;
     graft_design_summarize(c.design, &c.desc->design);
+    c.desc->n_rep = graft_design_n_rep(c.design);
+    if (c.desc->n_rep) {
+        c.desc->rep_scale = graft_design_rep_scale(c.design);
+        c.desc->rep_df = graft_design_rep_df(c.design);
+    }
     if ((rc = collect_lonely(c.desc, c.design)) != GRAFT_OK) {
         graft_diag_set(diag, rc, path, 0, 0, "out of memory");
         goto cleanup;

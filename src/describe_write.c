@@ -82,6 +82,12 @@ static void write_text(FILE *fp, const graft_describe_t *d)
     for (size_t i = 0; i < d->n_lonely; i++)
         fprintf(fp, "%s'%s'", i ? ", " : ": ", d->lonely[i]);
     fprintf(fp, "\n  degrees of freedom   %ld\n", g->df);
+    if (d->n_rep)
+        fprintf(fp, "  replicate weights    %zu columns ('%s'), %s, scale %.6g, "
+                    "df %ld (rank - 1)\n",
+                d->n_rep, d->spec.rep.columns,
+                graft_reptype_name(d->spec.rep.type), d->rep_scale,
+                d->rep_df);
     if (g->n_lonely && d->spec.lonely == GRAFT_LONELY_FAIL)
         fprintf(fp, "  note: under --lonely-psu fail, variance estimation "
                     "stops at the single-PSU strata; choose remove, "
@@ -153,6 +159,13 @@ static void write_csv(FILE *fp, const graft_describe_t *d)
     csv_num(fp, "design", "", "psu_max", (double)g->psu_max);
     csv_num(fp, "design", "", "single_psu_strata", (double)g->n_lonely);
     csv_num(fp, "design", "", "df", (double)g->df);
+    if (d->n_rep) {
+        csv_num(fp, "replicates", "", "columns", (double)d->n_rep);
+        csv_row(fp, "replicates", "", "type", "",
+                graft_reptype_name(d->spec.rep.type));
+        csv_num(fp, "replicates", "", "scale", d->rep_scale);
+        csv_num(fp, "replicates", "", "df", (double)d->rep_df);
+    }
     for (size_t i = 0; i < d->n_lonely; i++)
         csv_row(fp, "single_psu_stratum", "", d->lonely[i], "", "1");
     for (size_t i = 0; i < d->n_cols; i++) {
@@ -249,10 +262,17 @@ static json_t *describe_json(const graft_describe_t *d)
         num_or_null(g->min_w), "mean", num_or_null(g->mean_w), "max",
         num_or_null(g->max_w), "cv", num_or_null(g->cv_w), "kish_n",
         g->kish_n, "zero", (json_int_t)g->n_zero_weight);
+    json_t *design = design_json(d);
+    if (design && d->n_rep)
+        json_object_set_new(
+            design, "replicates",
+            json_pack("{s:I, s:s, s:s, s:f, s:I}", "columns",
+                      (json_int_t)d->n_rep, "pattern", d->spec.rep.columns,
+                      "type", graft_reptype_name(d->spec.rep.type), "scale",
+                      d->rep_scale, "df", (json_int_t)d->rep_df));
     return json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "file", d->file, "rows",
                      (json_int_t)d->n_rows, "columns", (json_int_t)d->n_cols,
-                     "weights", weights, "design", design_json(d),
-                     "variables", cols);
+                     "weights", weights, "design", design, "variables", cols);
 }
 
 graft_error_t graft_describe_write(FILE *fp, const graft_describe_t *d,

@@ -589,6 +589,21 @@ static void test_estimate_replicates(void **state)
     assert_false(test_file_exists(OUT));
 }
 
+/* describe shows a replicate design's columns, type, scale and df. */
+static void test_describe_replicates(void **state)
+{
+    (void)state;
+    run("describe", D "cmp_rep.ini", "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "replicates,,columns,,3\n"));
+    assert_non_null(strstr(R.out, "replicates,,type,,jk1\n"));
+    /* JK1 with 3 replicates: scale (R - 1)/R */
+    assert_non_null(strstr(R.out, "replicates,,scale,,0.66666666666666"));
+    run("describe", D "cmp_rep.ini", "--format", "json", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "\"replicates\": {"));
+}
+
 /* ---- compare and trend ---------------------------------------------- */
 
 static void test_compare_cli(void **state)
@@ -736,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_estimate_tunisia),
         cmocka_unit_test(test_estimate_derived),
         cmocka_unit_test(test_estimate_replicates),
+        cmocka_unit_test(test_describe_replicates),
         cmocka_unit_test(test_compare_cli),
         cmocka_unit_test(test_compare_demo),
         cmocka_unit_test(test_trend_tunisia),

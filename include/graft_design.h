@@ -99,12 +99,22 @@ typedef struct graft_design_obs {
 } graft_design_obs_t;
 
 #define GRAFT_ROW_PSU ((size_t)-1)
+/* graft_design_stream_psus: this row's PSU came back after other PSUs. */
+#define GRAFT_PSU_AGAIN ((size_t)-2)
 
 typedef struct graft_design graft_design_t;
 
 /* A new design for SPEC (its strings are copied).  NULL when out of memory. */
 graft_design_t *graft_design_alloc(const graft_design_spec_t *spec);
 void graft_design_free(graft_design_t *d);
+
+/* For a caller that sums each PSU as its rows pass (a file grouped by
+ * PSU): keep no table of PSUs, only their count per stratum, so memory does
+ * not grow with them.  A row whose PSU came back after other PSUs gets
+ * obs->psu = GRAFT_PSU_AGAIN (and the caller reads the file again without
+ * streaming); graft_design_psu_stratum() is then not available.  Call
+ * before the first row. */
+void graft_design_stream_psus(graft_design_t *d, int on);
 
 /* Start round ROUND (0, 1, ...) of a design that stacks several files:
  * the next graft_design_bind() uses SPEC's columns (strings copied; the

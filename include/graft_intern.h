@@ -7,6 +7,7 @@
 #define GRAFT_INTERN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "graft_error.h"
 #include "graft_reader.h"
 
@@ -43,5 +44,8 @@ typedef struct graft_key {
 graft_error_t graft_key_bytes(graft_key_t *k, const void *p, size_t n);
 graft_error_t graft_key_cell(graft_key_t *k, const graft_cell_t *c);
 void graft_key_free(graft_key_t *k);
+
+/* The 64-bit FNV-1a hash of LEN bytes at KEY. */
+uint64_t graft_key_hash(const char *key, size_t len);
 
 #endif

@@ -66,6 +66,11 @@ struct graft_design {
     double row_mult;     /* this row's multiple of the group direction */
     int row_zero;        /* this row's replicate vector is all zero */
     int psu_added;       /* this row's PSU is new */
+    /* streamed PSUs (graft_design_stream_psus) */
+    int stream;
+    uint64_t *bloom;
+    size_t n_streamed, cur_h;
+    int cur_nonzero;
     long rep_rank;
 
     /* several rounds in one design (comparisons) */
@@ -210,6 +215,11 @@ static void unbind(graft_design_t *d)
     d->weight_col = d->psu_col = d->fpc_col = -1;
 }
 
+void graft_design_stream_psus(graft_design_t *d, int on)
+{
+    d->stream = on;
+}
+
 graft_error_t graft_design_next_round(graft_design_t *d,
                                       const graft_design_spec_t *spec,
                                       size_t round, int shared)
@@ -240,6 +250,7 @@ void graft_design_free(graft_design_t *d)
     graft_key_free(&d->key);
     free(d->last_h_key);
     free(d->last_j_key);
+    free(d->bloom);
     unbind(d);
     free(d);
 }
@@ -581,6 +592,72 @@ nomem:
                           "out of memory");
 }
 
+/* ---- streamed PSUs ---------------------------------------------------- */
+
+/* A Bloom filter of the PSU keys seen, of fixed size: with 2^28 bits and 6
+ * probes, a false "seen" among 10^6 PSUs has odds of about 1e-10 per
+ * lookup, and costs only the fallback to a full PSU table. */
+#define BLOOM_BITS ((size_t)1 << 28)
+#define BLOOM_PROBES 6
+
+static int bloom_test_set(uint64_t *bits, uint64_t hash)
+{
+    uint64_t a = hash & 0xffffffffu, b = (hash >> 32) | 1;
+    int seen = 1;
+    for (int i = 0; i < BLOOM_PROBES; i++) {
+        size_t bit = (size_t)((a + (uint64_t)i * b) % BLOOM_BITS);
+        uint64_t mask = (uint64_t)1 << (bit % 64);
+        if (!(bits[bit / 64] & mask)) {
+            seen = 0;
+            bits[bit / 64] |= mask;
+        }
+    }
+    return seen;
+}
+
+/* Files grouped by PSU, for an estimator that streams PSU totals: a PSU is
+ * a run of rows with one key, numbered as it starts; no table of PSUs is
+ * kept.  A key that comes back (in the filter) or changes stratum within
+ * its run is reported as GRAFT_PSU_AGAIN, and the caller reads the file
+ * again with the full table. */
+static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
+                                size_t *j)
+{
+    graft_key_t *k = &d->key;
+    stratum_t *s = &d->strata[h];
+    int same = d->last_j_key && k->len == d->last_j_len &&
+               memcmp(k->buf, d->last_j_key, k->len) == 0;
+    if (same && h != d->cur_h) {
+        *j = GRAFT_PSU_AGAIN;
+        return GRAFT_OK;
+    }
+    if (!same) {
+        if (!d->bloom &&
+            !(d->bloom = calloc(BLOOM_BITS / 64, sizeof *d->bloom)))
+            return GRAFT_ERR_NOMEM;
+        if (bloom_test_set(d->bloom, graft_key_hash(k->buf, k->len))) {
+            *j = GRAFT_PSU_AGAIN;
+            return GRAFT_OK;
+        }
+        if (remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
+                     k->len) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
+        d->last_j = d->n_streamed++;
+        d->cur_h = h;
+        d->cur_nonzero = 0;
+        d->psu_added = 1;
+        s->n_psu++;
+    } else {
+        d->psu_added = 0;
+    }
+    *j = d->last_j;
+    if (nonzero && !d->cur_nonzero) {
+        d->cur_nonzero = 1;
+        s->n_psu_nz++;
+    }
+    return GRAFT_OK;
+}
+
 static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
                              unsigned long line, size_t h, int nonzero,
                              size_t *j, graft_diag_t *diag)
@@ -609,6 +686,8 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     if (graft_key_cell(k, c) != GRAFT_OK)
         goto nomem;
     size_t len = k->len;
+    if (d->stream)
+        return stream_psu(d, h, nonzero, j);
     if (d->last_j_key && len == d->last_j_len &&
         memcmp(k->buf, d->last_j_key, len) == 0) {
         *j = d->last_j;

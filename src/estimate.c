@@ -520,7 +520,8 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
     if (c->grouped) {
         /* A PSU seen before that is not the previous row's: the file is
          * not grouped by PSU, so its totals cannot be streamed. */
-        if (!obs.psu_new && obs.psu != c->prev_psu) {
+        if (obs.psu == GRAFT_PSU_AGAIN ||
+            (!obs.psu_new && obs.psu != c->prev_psu)) {
             c->unsorted = 1;
             return GRAFT_ERR_INTERNAL;
         }
@@ -967,6 +968,7 @@ static graft_error_t estimate_pass(const graft_round_t *rounds,
     c.design = graft_design_alloc(rounds[0].spec);
     c.clustered = rounds[0].spec->psu != NULL && dense;
     c.grouped = rounds[0].spec->psu != NULL && !dense;
+    graft_design_stream_psus(c.design, c.grouped);
     c.row_domain = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.row_domain);
     c.last_dom = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.last_dom);
     c.domain_ids = graft_intern_alloc();

@@ -223,3 +223,8 @@ void graft_key_free(graft_key_t *k)
     k->buf = NULL;
     k->len = k->cap = 0;
 }
+
+uint64_t graft_key_hash(const char *key, size_t len)
+{
+    return fnv1a(key, len);
+}

@@ -258,6 +258,12 @@ static void test_shared_psu(void **state)
     run("describe", D "shared_psu.csv", "--weight", "w", "--strata", "s",
         "--psu", "p", "--nest", NULL);
     assert_int_equal(R.status, 0);
+    /* estimate streams PSU totals; the PSU that changes stratum sends it
+     * back to the full PSU table, which names the problem */
+    run("estimate", D "shared_psu.csv", "--weight", "w", "--strata", "s",
+        "--psu", "p", "--prop", "id > 2", NULL);
+    expect_error(65, D "shared_psu.csv:4:4: PSU 'p' = 2 is in strata '1' and "
+                       "'2'; if PSU ids repeat across strata, use --nest");
 }
 
 static void test_usage(void **state)

@@ -2,6 +2,7 @@
  * analysis.c - analysis files.
  */
 #include "graft_analysis.h"
+#include "graft_str.h"
 #include "graft_ini.h"
 
 #include <errno.h>
@@ -13,14 +14,6 @@ typedef struct load_ctx {
     graft_analysis_t *a;
 } load_ctx_t;
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 int graft_df_parse(const char *text, graft_df_mode_t *mode, double *value)
 {
@@ -77,7 +70,7 @@ static graft_error_t analysis_key(load_ctx_t *c, const char *name,
     graft_analysis_t *a = c->a;
     if (strcmp(name, "title") == 0) {
         free(a->title);
-        return (a->title = dup_str(value)) ? GRAFT_OK : NOMEM();
+        return (a->title = graft_strdup(value)) ? GRAFT_OK : NOMEM();
     }
     if (strcmp(name, "by") == 0) {
         graft_by_spec_t *by = realloc(a->by, (a->n_by + 1) * sizeof *by);
@@ -85,7 +78,7 @@ static graft_error_t analysis_key(load_ctx_t *c, const char *name,
             return NOMEM();
         a->by = by;
         by = &a->by[a->n_by];
-        char *buf = dup_str(value);
+        char *buf = graft_strdup(value);
         if (!buf)
             return NOMEM();
         if (!graft_by_split(buf, by)) {
@@ -96,7 +89,7 @@ static graft_error_t analysis_key(load_ctx_t *c, const char *name,
         /* Own each name; the set counts once all are copied. */
         size_t n = by->n_columns, i = 0;
         for (; i < n; i++)
-            if (!(by->columns[i] = dup_str(by->columns[i])))
+            if (!(by->columns[i] = graft_strdup(by->columns[i])))
                 break;
         free(buf);
         if (i < n) {
@@ -163,7 +156,7 @@ static graft_error_t indicator_key(load_ctx_t *c, const char *id,
         a->indicators = inds;
         ind = &inds[a->n_indicators++];
         memset(ind, 0, sizeof *ind);
-        if (!(ind->name = dup_str(id)))
+        if (!(ind->name = graft_strdup(id)))
             return NOMEM();
     }
     const char **field = NULL;
@@ -191,7 +184,7 @@ static graft_error_t indicator_key(load_ctx_t *c, const char *id,
     else
         return FAIL("unknown key '%s' in [indicator.%s]", name, id);
     free((char *)*field);
-    if (!(*field = dup_str(value)))
+    if (!(*field = graft_strdup(value)))
         return NOMEM();
     if (src)
         *src = (graft_source_t){a->path, line, col};
@@ -250,14 +243,14 @@ static graft_error_t run_key(load_ctx_t *c, const char *section,
             return NOMEM();
         a->rounds = r;
         r = &r[a->n_rounds++];
-        r->name = dup_str(name);
+        r->name = graft_strdup(name);
         r->survey = graft_ini_resolve(a->path, value);
         return r->name && r->survey ? GRAFT_OK : NOMEM();
     }
     if (strcmp(section, "compare") == 0) {
         if (strcmp(name, "baseline") == 0) {
             free(a->baseline);
-            return (a->baseline = dup_str(value)) ? GRAFT_OK : NOMEM();
+            return (a->baseline = graft_strdup(value)) ? GRAFT_OK : NOMEM();
         }
         if (strcmp(name, "followups") == 0 || strcmp(name, "followup") == 0)
             return split_list(value, &a->followups, &a->n_followups)
@@ -266,7 +259,7 @@ static graft_error_t run_key(load_ctx_t *c, const char *section,
         if (strcmp(name, "adjust") == 0 || strcmp(name, "test_df") == 0) {
             char **f = name[0] == 'a' ? &a->adjust : &a->test_df;
             free(*f);
-            return (*f = dup_str(value)) ? GRAFT_OK : NOMEM();
+            return (*f = graft_strdup(value)) ? GRAFT_OK : NOMEM();
         }
         if (strcmp(name, "shared_psus") == 0 || strcmp(name, "harmonized") == 0)
             return parse_flag(value, name[0] == 's' ? &a->shared_psus
@@ -301,7 +294,7 @@ static graft_error_t run_key(load_ctx_t *c, const char *section,
         ch = &charts[a->n_charts++];
         memset(ch, 0, sizeof *ch);
         ch->line = line;
-        if (!(ch->name = dup_str(id)))
+        if (!(ch->name = graft_strdup(id)))
             return NOMEM();
     }
     char **field = strcmp(name, "kind") == 0        ? &ch->kind
@@ -313,7 +306,7 @@ static graft_error_t run_key(load_ctx_t *c, const char *section,
     if (!field)
         return FAIL("unknown key '%s' in [chart.%s]", name, id);
     free(*field);
-    return (*field = dup_str(value)) ? GRAFT_OK : NOMEM();
+    return (*field = graft_strdup(value)) ? GRAFT_OK : NOMEM();
 }
 
 static graft_error_t handler(void *user, const char *section,
@@ -342,7 +335,7 @@ graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
     *out = NULL;
     graft_analysis_t *a = calloc(1, sizeof *a);
     load_ctx_t c = {a};
-    if (!a || !(a->path = dup_str(path))) {
+    if (!a || !(a->path = graft_strdup(path))) {
         free(a);
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
                               "out of memory");

@@ -7,6 +7,7 @@
  * table is held whole; the survey microdata never come here.
  */
 #include "chart_internal.h"
+#include "graft_str.h"
 #include "graft_reader.h"
 
 #include <math.h>
@@ -24,14 +25,6 @@ typedef struct table {
     size_t nrows, cap;
 } table_t;
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static graft_error_t on_header(void *ctx, const graft_column_t *cols,
                                size_t ncols, graft_diag_t *diag)
@@ -42,7 +35,7 @@ static graft_error_t on_header(void *ctx, const graft_column_t *cols,
                               "out of memory");
     t->ncols = ncols;
     for (size_t i = 0; i < ncols; i++)
-        if (!(t->names[i] = dup_str(cols[i].name)))
+        if (!(t->names[i] = graft_strdup(cols[i].name)))
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, t->path, 0, 0,
                                   "out of memory");
     return GRAFT_OK;
@@ -71,7 +64,7 @@ static graft_error_t on_row(void *ctx, const graft_cell_t *cells,
         const char *s = cells[i].str ? cells[i].str
                                      : graft_cell_text(&cells[i], buf,
                                                        sizeof buf);
-        if (!(row[i] = dup_str(s))) {
+        if (!(row[i] = graft_strdup(s))) {
             while (i-- > 0)
                 free(row[i]);
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, t->path, 0, 0,
@@ -424,7 +417,7 @@ static size_t intern(char ***list, size_t *n, const char *s)
     if (!grown)
         return CHART_NONE;
     *list = grown;
-    if (!(grown[*n] = dup_str(s)))
+    if (!(grown[*n] = graft_strdup(s)))
         return CHART_NONE;
     return (*n)++;
 }
@@ -525,7 +518,7 @@ static graft_error_t fill_cell(const select_t *s, graft_chart_kind_t kind,
     }
     const char *flag = cell_at(s->t, r, c[0]);
     cell->flag = classify(flag);
-    if (!(cell->flag_text = dup_str(flag)))
+    if (!(cell->flag_text = graft_strdup(flag)))
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
     return GRAFT_OK;
@@ -718,9 +711,9 @@ static graft_error_t finish(const select_t *s, const graft_chart_spec_t *spec,
                              s->t->names[s->by_cols[i]]);
             used += k > 0 ? (size_t)k : 0;
         }
-    if (!(d->by = dup_str(by)) ||
-        (s->n_inds == 1 && !(d->indicator = dup_str(s->inds[0]))) ||
-        (s->round && !(d->round = dup_str(s->round))))
+    if (!(d->by = graft_strdup(by)) ||
+        (s->n_inds == 1 && !(d->indicator = graft_strdup(s->inds[0]))) ||
+        (s->round && !(d->round = graft_strdup(s->round))))
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
     if (d->n_domains == 0 || d->n_series == 0)

@@ -2,6 +2,7 @@
  * describe.c - the streaming pass behind `graft describe`.
  */
 #include "graft_describe.h"
+#include "graft_str.h"
 #include "graft_intern.h"
 
 #include <math.h>
@@ -20,16 +21,6 @@ typedef struct describe_ctx {
     graft_key_t key;
 } describe_ctx_t;
 
-static char *dup_str(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static graft_error_t nomem(const describe_ctx_t *c, graft_diag_t *diag)
 {
@@ -51,8 +42,8 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
         return nomem(c, diag);
     for (size_t i = 0; i < ncols; i++) {
         graft_column_desc_t *cd = &d->cols[i];
-        cd->name = dup_str(cols[i].name);
-        cd->label = dup_str(cols[i].label);
+        cd->name = graft_strdup(cols[i].name);
+        cd->label = graft_strdup(cols[i].label);
         cd->type = cols[i].type;
         cd->min = INFINITY;
         cd->max = -INFINITY;
@@ -107,13 +98,13 @@ static graft_error_t add_value(describe_ctx_t *c, size_t i,
         const graft_labelset_t *ls = c->cols[i].labels;
         const char *label = NULL;
         if (cell->kind == GRAFT_CELL_STRING) {
-            if (!(e->str = dup_str(cell->str)))
+            if (!(e->str = graft_strdup(cell->str)))
                 return GRAFT_ERR_NOMEM;
             label = graft_labelset_str(ls, cell->str);
         } else {
             label = graft_labelset_num(ls, cell->num);
         }
-        if (label && !(e->label = dup_str(label)))
+        if (label && !(e->label = graft_strdup(label)))
             return GRAFT_ERR_NOMEM;
     }
     cd->values[id].count++;
@@ -176,7 +167,7 @@ static graft_error_t collect_lonely(graft_describe_t *d,
     for (size_t h = 0; h < H; h++)
         if (graft_design_stratum_psus(design, h) == 1 &&
             !(d->lonely[d->n_lonely++] =
-                  dup_str(graft_design_stratum_name(design, h))))
+                  graft_strdup(graft_design_stratum_name(design, h))))
             return GRAFT_ERR_NOMEM;
     return GRAFT_OK;
 }
@@ -191,7 +182,7 @@ graft_error_t graft_describe_file(const char *path,
     *out = NULL;
     c.desc = calloc(1, sizeof *c.desc);
     c.design = graft_design_alloc(spec);
-    if (!c.desc || !c.design || !(c.desc->file = dup_str(path))) {
+    if (!c.desc || !c.design || !(c.desc->file = graft_strdup(path))) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
                             "out of memory");
         goto cleanup;

@@ -7,6 +7,7 @@
  * the rows are the PSUs, and then only a count per stratum is kept.
  */
 #include "graft_design.h"
+#include "graft_str.h"
 #include "graft_intern.h"
 
 #include <math.h>
@@ -134,16 +135,6 @@ void graft_design_spec_init(graft_design_spec_t *spec)
 
 /* ---- allocation ------------------------------------------------------ */
 
-static char *dup_str(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 /* Copy SPEC's strings into D's own storage (freeing the previous ones).
  * Returns 0 when out of memory. */
@@ -157,7 +148,7 @@ static int own_spec(graft_design_t *d, const graft_design_spec_t *spec)
     size_t k = 0;
 #define OWN(field)                                                         \
     do {                                                                   \
-        if (!(d->owned[k++] = dup_str(spec->field)))                       \
+        if (!(d->owned[k++] = graft_strdup(spec->field)))                       \
             return 0;                                                      \
         d->spec.field = d->owned[k - 1];                                   \
     } while (0)
@@ -340,7 +331,7 @@ static graft_error_t bind_replicates(graft_design_t *d, graft_diag_t *diag)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
                               "out of memory");
     for (size_t r = 0; r < d->n_rep; r++)
-        if (!(d->rep_names[r] = dup_str(d->cols[d->rep_cols[r]].name)))
+        if (!(d->rep_names[r] = graft_strdup(d->cols[d->rep_cols[r]].name)))
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
                                   "out of memory");
     return GRAFT_OK;
@@ -454,7 +445,7 @@ static char *stratum_name(const graft_design_t *d, const graft_cell_t *cells)
     char buf[1024] = "";
     size_t used = 0;
     if (d->spec.n_strata == 0)
-        return dup_str("(all)");
+        return graft_strdup("(all)");
     for (size_t i = 0; i < d->spec.n_strata; i++) {
         char part[256];
         int c = d->strata_cols[i];
@@ -465,7 +456,7 @@ static char *stratum_name(const graft_design_t *d, const graft_cell_t *cells)
             break;
         used += (size_t)n;
     }
-    return dup_str(buf);
+    return graft_strdup(buf);
 }
 
 static graft_error_t missing_value(const graft_design_t *d, const char *what,

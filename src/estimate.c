@@ -4,6 +4,7 @@
  * (variance.c), intervals and flags at the end.
  */
 #include "estimate_internal.h"
+#include "graft_str.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -63,14 +64,6 @@ static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
 
 #define NO_DOMAIN ((size_t)-1)
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static graft_error_t grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
@@ -319,12 +312,12 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
         display(&c->cols[col], cell, buf, sizeof buf);
         dom->codes[i] = *cell;
         dom->codes[i].str = NULL;
-        if (!(dom->values[i] = dup_str(buf)))
+        if (!(dom->values[i] = graft_strdup(buf)))
             return GRAFT_ERR_NOMEM;
         graft_cell_text(cell, buf, sizeof buf);
-        if (!(dom->code_text[i] = dup_str(buf)) ||
+        if (!(dom->code_text[i] = graft_strdup(buf)) ||
             (cell->kind == GRAFT_CELL_STRING &&
-             !(dom->codes[i].str = dup_str(cell->str))))
+             !(dom->codes[i].str = graft_strdup(cell->str))))
             return GRAFT_ERR_NOMEM;
     }
     return GRAFT_OK;
@@ -783,7 +776,7 @@ static graft_error_t add_by_names(graft_estimates_t *e,
             while (j < e->n_by_names && strcmp(e->by_names[j], name) != 0)
                 j++;
             if (j == e->n_by_names &&
-                !(e->by_names[e->n_by_names++] = dup_str(name)))
+                !(e->by_names[e->n_by_names++] = graft_strdup(name)))
                 return GRAFT_ERR_NOMEM;
         }
     return GRAFT_OK;
@@ -793,7 +786,7 @@ static char **copy_strings(char *const *src, size_t n)
 {
     char **out = calloc(n ? n : 1, sizeof *out);
     for (size_t i = 0; out && i < n; i++)
-        if (!(out[i] = dup_str(src[i]))) {
+        if (!(out[i] = graft_strdup(src[i]))) {
             while (i > 0)
                 free(out[--i]);
             free(out);
@@ -973,7 +966,7 @@ static graft_error_t estimate_pass(const graft_round_t *rounds,
     c.last_dom = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.last_dom);
     c.domain_ids = graft_intern_alloc();
     if (!e || !c.design || !c.row_domain || !c.last_dom || !c.domain_ids ||
-        !(e->file = dup_str(rounds[0].path)) ||
+        !(e->file = graft_strdup(rounds[0].path)) ||
         add_by_names(e, opts) != GRAFT_OK) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
                             "out of memory");

@@ -11,6 +11,7 @@
  * codes carrying that label, so evaluation does no label lookups.
  */
 #include "graft_expr.h"
+#include "graft_str.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -808,14 +809,6 @@ static size_t parse_or(parser_t *p, int depth)
 /* Public: parse, free, accessors                                        */
 /* ===================================================================== */
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 graft_error_t graft_expr_parse(const char *text, const char *source,
                                unsigned long line, unsigned long col,
@@ -825,9 +818,9 @@ graft_error_t graft_expr_parse(const char *text, const char *source,
     graft_expr_t *e = calloc(1, sizeof *e);
     size_t len = strlen(text);
     if (e) {
-        e->text = dup_str(text);
+        e->text = graft_strdup(text);
         e->text_len = len;
-        e->source = source ? dup_str(source) : NULL;
+        e->source = source ? graft_strdup(source) : NULL;
         /* Every token decodes to at most its own length plus a NUL. */
         e->arena_cap = 2 * len + 2;
         e->arena = malloc(e->arena_cap);

@@ -4,6 +4,7 @@
  * happen when output is written or an expression is bound, never per row.
  */
 #include "graft_labels.h"
+#include "graft_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +38,6 @@ void graft_labelset_free(graft_labelset_t *set)
     free(set);
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static label_entry_t *find(const graft_labelset_t *set, int is_str, double num,
                            const char *str)
@@ -62,7 +55,7 @@ static label_entry_t *find(const graft_labelset_t *set, int is_str, double num,
 static graft_error_t add(graft_labelset_t *set, int is_str, double num,
                          const char *str, const char *label)
 {
-    char *copy = dup_str(label);
+    char *copy = graft_strdup(label);
     if (!copy)
         return GRAFT_ERR_NOMEM;
     label_entry_t *e = find(set, is_str, num, str);
@@ -85,7 +78,7 @@ static graft_error_t add(graft_labelset_t *set, int is_str, double num,
     e->is_str = is_str;
     e->num = num;
     e->str = NULL;
-    if (is_str && !(e->str = dup_str(str))) {
+    if (is_str && !(e->str = graft_strdup(str))) {
         free(copy);
         return GRAFT_ERR_NOMEM;
     }

@@ -4,6 +4,7 @@
  */
 #include "graft_reader.h"
 #include "graft_pipe.h"
+#include "graft_str.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -78,16 +79,6 @@ static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
                                  graft_diag_t *diag);
 static int want_pipe(void);
 
-static char *dup_or_null(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static graft_labelset_t *copy_labels(const graft_labelset_t *src)
 {
@@ -129,8 +120,8 @@ static graft_error_t own_columns(wrap_t *w)
     for (size_t i = 0; i < w->ncols; i++) {
         graft_column_t *c = &w->cols[i];
         const char *name = c->name, *label = c->label;
-        c->name = dup_or_null(name);
-        c->label = dup_or_null(label);
+        c->name = graft_strdup(name);
+        c->label = graft_strdup(label);
         if (!c->name || (label && !c->label))
             rc = GRAFT_ERR_NOMEM;
         if (c->labels && !(w->owned[i] = copy_labels(c->labels)))

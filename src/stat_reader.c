@@ -15,6 +15,7 @@
  * their labels before the data and are read in one pass.
  */
 #include "graft_reader.h"
+#include "graft_str.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -139,14 +140,6 @@ typedef struct stat_ctx {
     char rs_msg[512];      /* first message of ReadStat's error handler */
 } stat_ctx_t;
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static void ctx_free(stat_ctx_t *c)
 {
@@ -206,7 +199,7 @@ static graft_labelset_t *get_set(stat_ctx_t *c, const char *name)
         c->cap_sets = cap;
     }
     named_set_t *e = &c->sets[c->nsets];
-    e->name = dup_str(name);
+    e->name = graft_strdup(name);
     e->set = graft_labelset_alloc();
     if (!e->name || !e->set) {
         free(e->name);
@@ -254,15 +247,15 @@ static int on_variable(int index, readstat_variable_t *var,
     const char *name = readstat_variable_get_name(var);
     const char *label = readstat_variable_get_label(var);
     graft_column_t *col = &c->cols[c->ncols];
-    col->name = dup_str(name ? name : "");
-    col->label = label && *label ? dup_str(label) : NULL;
+    col->name = graft_strdup(name ? name : "");
+    col->label = label && *label ? graft_strdup(label) : NULL;
     col->type = readstat_variable_get_type_class(var) ==
                         READSTAT_TYPE_CLASS_STRING
                     ? GRAFT_COL_STRING
                     : GRAFT_COL_NUMERIC;
     col->labels = NULL; /* resolved when the header is called */
     c->set_names[c->ncols] =
-        val_labels && *val_labels ? dup_str(val_labels) : NULL;
+        val_labels && *val_labels ? graft_strdup(val_labels) : NULL;
     c->ncols++; /* counted first, so ctx_free frees a half-made column */
     if (!col->name || (label && *label && !col->label) ||
         (val_labels && *val_labels && !c->set_names[c->ncols - 1]))

@@ -5,6 +5,7 @@
  * message is kept in the load context.
  */
 #include "graft_survey.h"
+#include "graft_str.h"
 #include "graft_ini.h"
 
 #include <errno.h>
@@ -20,14 +21,6 @@ typedef struct load_ctx {
     char msg[1024];
 } load_ctx_t;
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static int fail(load_ctx_t *c, graft_error_t rc, const char *fmt,
                 const char *a, const char *b)
@@ -78,7 +71,7 @@ size_t graft_parse_codes(const char *text, double **codes, size_t *n)
 static int set_str(load_ctx_t *c, char **field, const char *value)
 {
     free(*field);
-    if (!(*field = dup_str(value)))
+    if (!(*field = graft_strdup(value)))
         return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
     return 1;
 }
@@ -107,7 +100,7 @@ static int add_missing(load_ctx_t *c, const char *column, const char *value)
                     "");
     graft_missing_spec_t *m =
         realloc(s->missing, (s->n_missing + 1) * sizeof *m);
-    char *col = column ? dup_str(column) : NULL;
+    char *col = column ? graft_strdup(column) : NULL;
     if (!m || (column && !col)) {
         free(codes);
         free(col);
@@ -135,7 +128,7 @@ static int add_label(load_ctx_t *c, const char *column, const char *code,
             return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
         s->labels = l;
         spec = &l[s->n_labels];
-        spec->column = dup_str(column);
+        spec->column = graft_strdup(column);
         spec->labels = graft_labelset_alloc();
         s->n_labels++;
         if (!spec->column || !spec->labels)
@@ -299,8 +292,8 @@ static int add_derived(load_ctx_t *c, const char *name, const char *value,
     s->derived = d;
     d = &d[s->n_derived];
     memset(d, 0, sizeof *d);
-    d->name = dup_str(name);
-    d->expr = dup_str(value);
+    d->name = graft_strdup(name);
+    d->expr = graft_strdup(value);
     d->src = (graft_source_t){s->path, line, col};
     s->n_derived++;
     if (!d->name || !d->expr)
@@ -320,8 +313,8 @@ static int add_question(load_ctx_t *c, const char *name, const char *value)
         s->questions = texts;
     if (!names || !texts)
         return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
-    names[s->n_questions] = dup_str(name);
-    texts[s->n_questions] = dup_str(value);
+    names[s->n_questions] = graft_strdup(name);
+    texts[s->n_questions] = graft_strdup(value);
     s->n_questions++;
     if (!names[s->n_questions - 1] || !texts[s->n_questions - 1])
         return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
@@ -374,7 +367,7 @@ graft_error_t graft_survey_load(const char *path, graft_survey_t **out,
 {
     *out = NULL;
     graft_survey_t *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = dup_str(path))) {
+    if (!s || !(s->path = graft_strdup(path))) {
         free(s);
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
                               "out of memory");

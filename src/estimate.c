@@ -1063,35 +1063,32 @@ graft_error_t graft_estimate_file(const char *path,
     return graft_estimate_rounds(&round, 1, 0, opts, out, diag);
 }
 
+/* Free a row's by-values and codes (N of each when the row has a set). */
+static void free_by(const graft_estimates_t *e, size_t set, char **values,
+                    char **codes)
+{
+    size_t n = e->opts && set != NO_DOMAIN ? e->opts->by[set].n_columns : 0;
+    for (size_t j = 0; j < n; j++) {
+        if (values)
+            free(values[j]);
+        if (codes)
+            free(codes[j]);
+    }
+    free(values);
+    free(codes);
+}
+
 void graft_estimates_free(graft_estimates_t *e)
 {
     if (!e)
         return;
-    for (size_t i = 0; i < e->n_rows; i++) {
-        graft_estimate_row_t *r = &e->rows[i];
-        if (e->opts && r->by_set != NO_DOMAIN)
-            for (size_t j = 0; j < e->opts->by[r->by_set].n_columns; j++) {
-                if (r->by_values)
-                    free(r->by_values[j]);
-                if (r->by_codes)
-                    free(r->by_codes[j]);
-            }
-        free(r->by_values);
-        free(r->by_codes);
-    }
+    for (size_t i = 0; i < e->n_rows; i++)
+        free_by(e, e->rows[i].by_set, e->rows[i].by_values,
+                e->rows[i].by_codes);
     free(e->rows);
-    for (size_t i = 0; i < e->n_contrasts; i++) {
-        graft_contrast_row_t *r = &e->contrasts[i];
-        if (e->opts && r->by_set != NO_DOMAIN)
-            for (size_t j = 0; j < e->opts->by[r->by_set].n_columns; j++) {
-                if (r->by_values)
-                    free(r->by_values[j]);
-                if (r->by_codes)
-                    free(r->by_codes[j]);
-            }
-        free(r->by_values);
-        free(r->by_codes);
-    }
+    for (size_t i = 0; i < e->n_contrasts; i++)
+        free_by(e, e->contrasts[i].by_set, e->contrasts[i].by_values,
+                e->contrasts[i].by_codes);
     free(e->contrasts);
     free(e->owned_opts);
     free(e->round_design);

@@ -41,6 +41,7 @@ typedef struct cell {
     double *gdir;          /* pending group direction, its multiplier sum */
     double gs;
     size_t gid;
+    long rank;             /* of gram, once computed (0: not yet) */
 } cell_t;
 
 /* A term of a linear contrast: COEF times the estimate of CELL. */

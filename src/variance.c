@@ -237,7 +237,9 @@ double graft_var_rep_df(const var_ctx_t *v, cell_t *cell)
 {
     if (!cell->gram)
         return NAN;
-    graft_cell_gram_flush(v, cell);
-    long rank = graft_rep_rank(cell->gram, v->n_rep);
-    return rank < 0 ? NAN : (double)rank - 1;
+    if (cell->rank == 0) { /* once per cell: rows and contrasts ask */
+        graft_cell_gram_flush(v, cell);
+        cell->rank = graft_rep_rank(cell->gram, v->n_rep);
+    }
+    return cell->rank < 0 ? NAN : (double)cell->rank - 1;
 }

@@ -12,14 +12,12 @@
  */
 #define _GNU_SOURCE
 #include "test_util.h"
+#include "test_spawn.h"
 #include "graft_replicate.h"
 #include "graft_survey.h"
 
 #include <gsl/gsl_errno.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
-extern char **environ;
 
 #define REF "tests/ref/"
 #define FIX "tests/data/replicate/"
@@ -737,56 +735,15 @@ static void test_bootstrap_all_lonely(void **state)
 
 /* ---- the command line ---------------------------------------------------------- */
 
-typedef struct run_result {
-    int status;
-    char out[1 << 14];
-    char err[8192];
-} run_result_t;
-
-static run_result_t RUN;
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-}
+static spawn_result_t RUN;
 
 /* Run graft with the NULL-terminated arguments; fill RUN. */
 static void run(const char *arg, ...)
 {
-    const char *bin = getenv("GRAFT_BIN") ? getenv("GRAFT_BIN") : "./graft";
-    char *argv[64];
-    int argc = 0;
-    argv[argc++] = (char *)bin;
     va_list ap;
     va_start(ap, arg);
-    for (const char *a = arg; a && argc < 63; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    spawn_graft_v(&RUN, arg, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    char out_path[] = "/tmp/graft_rep_out_XXXXXX";
-    char err_path[] = "/tmp/graft_rep_err_XXXXXX";
-    int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
-    assert_true(out_fd >= 0 && err_fd >= 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    close(out_fd);
-    close(err_fd);
-    RUN.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    slurp(out_path, RUN.out, sizeof RUN.out);
-    slurp(err_path, RUN.err, sizeof RUN.err);
-    unlink(out_path);
-    unlink(err_path);
 }
 
 #define OUT "/tmp/graft_rep_test.csv"
@@ -940,7 +897,7 @@ static char file_buf[1 << 16];
 
 static const char *read_text(const char *path)
 {
-    slurp(path, file_buf, sizeof file_buf);
+    spawn_slurp(path, file_buf, sizeof file_buf);
     return file_buf;
 }
 

@@ -78,6 +78,13 @@ typedef struct graft_read_opts {
      * the file's size and the rows so far (NULL: none). */
     void (*progress)(void *arg, size_t bytes, size_t total, size_t rows);
     void *progress_arg;
+    /* The columns the caller reads (NULL: every column).  Asked once per
+     * column, by name, before HEADER is called; a column it answers 0 for
+     * is skipped: its cells come as GRAFT_CELL_MISSING with str NULL,
+     * neither parsed nor checked (a CSV row must still have every field).
+     * HEADER still lists every column. */
+    int (*uses)(void *arg, const char *name);
+    void *uses_arg;
 } graft_read_opts_t;
 
 /* Called once with the columns, before any row.  Returns GRAFT_OK to go on,

@@ -79,6 +79,10 @@ typedef struct graft_design_spec {
 /* A spec with no columns, lonely-PSU fail and no replicates. */
 void graft_design_spec_init(graft_design_spec_t *spec);
 
+/* Does a design of SPEC read the column NAME (weight, strata, PSU, fpc or a
+ * replicate weight)?  For graft_read_opts_t.uses. */
+int graft_design_spec_uses(const graft_design_spec_t *spec, const char *name);
+
 /* What graft_design_row() returns about one row. */
 typedef struct graft_design_obs {
     double weight;

@@ -119,6 +119,10 @@ graft_cell_t graft_expr_eval(const graft_expr_t *e, const graft_cell_t *cells);
  * a string or NaN.  For callers that filter rows (--among). */
 int graft_expr_truth(graft_cell_t value);
 
+/* graft_expr_truth(graft_expr_eval(E, CELLS)), with a shortcut for the
+ * usual filter, a column compared with a number (`Q1 == 1`). */
+int graft_expr_test(const graft_expr_t *e, const graft_cell_t *cells);
+
 /* Is the whole expression one column name (possibly in parentheses or
  * backquotes)?  Returns 1 or 0. */
 int graft_expr_is_bare_column(const graft_expr_t *e);

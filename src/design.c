@@ -337,6 +337,52 @@ static graft_error_t bind_replicates(graft_design_t *d, graft_diag_t *diag)
     return GRAFT_OK;
 }
 
+/* Does the replicate pattern PAT (as bind_replicates reads it) name NAME?
+ * A pattern that does not compile names every column: binding reports it. */
+static int rep_pattern_names(const char *pat, const char *name)
+{
+    if (strchr(pat, ',')) {
+        size_t want = strlen(name);
+        for (const char *p = pat; *p;) {
+            while (*p == ' ' || *p == ',')
+                p++;
+            size_t n = strcspn(p, ",");
+            size_t len = n;
+            while (len && p[len - 1] == ' ')
+                len--;
+            if (len == want && memcmp(p, name, len) == 0)
+                return 1;
+            p += n;
+        }
+        return 0;
+    }
+    size_t n = strlen(pat);
+    char *anchored = malloc(n + 5);
+    regex_t re;
+    if (!anchored)
+        return 1;
+    snprintf(anchored, n + 5, "^(%s)$", pat);
+    int err = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
+    free(anchored);
+    if (err)
+        return 1;
+    int hit = regexec(&re, name, 0, NULL, 0) == 0;
+    regfree(&re);
+    return hit;
+}
+
+int graft_design_spec_uses(const graft_design_spec_t *spec, const char *name)
+{
+    if ((spec->weight && strcmp(spec->weight, name) == 0) ||
+        (spec->psu && strcmp(spec->psu, name) == 0) ||
+        (spec->fpc && strcmp(spec->fpc, name) == 0))
+        return 1;
+    for (size_t i = 0; i < spec->n_strata; i++)
+        if (spec->strata[i] && strcmp(spec->strata[i], name) == 0)
+            return 1;
+    return spec->rep.columns && rep_pattern_names(spec->rep.columns, name);
+}
+
 /* The scale and rscales: given, or R's svrepdesign defaults per type. */
 static graft_error_t rep_factors(graft_design_t *d, graft_diag_t *diag)
 {

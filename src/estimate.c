@@ -41,6 +41,8 @@ typedef struct est_ctx {
     graft_column_t *cols;
     size_t n_file_cols, n_cols;
     graft_cell_t *row;        /* file cells + derived cells */
+    const graft_cell_t *cur;  /* this row's cells: row, or the reader's
+                                 when there are no derived variables */
     int (*by_col)[GRAFT_MAX_BY];
     /* domains and their cells: cells[(d * n_rounds + round) * K + k] */
     graft_intern_t *domain_ids;
@@ -307,7 +309,7 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
         return GRAFT_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         int col = c->by_col[set][i];
-        const graft_cell_t *cell = &c->row[col];
+        const graft_cell_t *cell = &c->cur[col];
         char buf[512];
         display(&c->cols[col], cell, buf, sizeof buf);
         dom->codes[i] = *cell;
@@ -332,7 +334,7 @@ static int same_domain(est_ctx_t *c, size_t s)
     if (!c->last_dom[s].valid)
         return 0;
     for (size_t i = 0; i < by->n_columns; i++) {
-        const graft_cell_t *cell = &c->row[c->by_col[s][i]];
+        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
         if (cell->kind != GRAFT_CELL_NUMBER ||
             cell->num != c->last_dom[s].num[i])
             return 0;
@@ -346,7 +348,7 @@ static void remember_domain(est_ctx_t *c, size_t s, size_t d)
     c->last_dom[s].valid = 1;
     c->last_dom[s].d = d;
     for (size_t i = 0; i < by->n_columns; i++) {
-        const graft_cell_t *cell = &c->row[c->by_col[s][i]];
+        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
         if (cell->kind != GRAFT_CELL_NUMBER) {
             c->last_dom[s].valid = 0;
             return;
@@ -369,7 +371,7 @@ static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
     if (graft_key_bytes(k, &s, sizeof s) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     for (size_t i = 0; i < by->n_columns; i++) {
-        const graft_cell_t *cell = &c->row[c->by_col[s][i]];
+        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
         if (cell->kind == GRAFT_CELL_MISSING) {
             *out = NO_DOMAIN;
             return GRAFT_OK;
@@ -520,9 +522,13 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
         }
         c->prev_psu = obs.psu;
     }
-    memcpy(c->row, cells, ncols * sizeof *cells);
-    for (size_t i = 0; i < c->n_derived; i++)
-        c->row[ncols + i] = graft_expr_eval(c->derived[i], c->row);
+    c->cur = cells;
+    if (c->n_derived) {
+        memcpy(c->row, cells, ncols * sizeof *cells);
+        for (size_t i = 0; i < c->n_derived; i++)
+            c->row[ncols + i] = graft_expr_eval(c->derived[i], c->row);
+        c->cur = c->row;
+    }
     if (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK)
         goto nomem;
     for (size_t s = 0; s < o->n_by; s++)
@@ -530,21 +536,19 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
             goto nomem;
     for (size_t k = 0; k < c->K; k++) {
         const graft_indicator_spec_t *ind = &o->indicators[k];
-        if (c->among[k] &&
-            graft_expr_truth(graft_expr_eval(c->among[k], c->row)) != 1)
+        if (c->among[k] && graft_expr_test(c->among[k], c->cur) != 1)
             continue;
-        graft_cell_t v = graft_expr_eval(c->expr[k], c->row);
         double y = 0;
         int missing = 0;
-        if (ind->type == GRAFT_IND_PROP) {
-            if (c->bare[k])
-                missing = v.kind == GRAFT_CELL_MISSING,
-                y = v.kind == GRAFT_CELL_NUMBER && v.num == 1;
-            else {
-                int t = graft_expr_truth(v);
-                missing = t < 0;
-                y = t == 1;
-            }
+        graft_cell_t v = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
+        if (ind->type == GRAFT_IND_PROP && !c->bare[k]) {
+            int t = graft_expr_test(c->expr[k], c->cur);
+            missing = t < 0;
+            y = t == 1;
+        } else if ((v = graft_expr_eval(c->expr[k], c->cur)),
+                   ind->type == GRAFT_IND_PROP) {
+            missing = v.kind == GRAFT_CELL_MISSING;
+            y = v.kind == GRAFT_CELL_NUMBER && v.num == 1;
         } else if (v.kind == GRAFT_CELL_NUMBER && isfinite(v.num)) {
             y = v.num;
         } else if (v.kind == GRAFT_CELL_MISSING) {
@@ -899,6 +903,38 @@ static void ctx_free(est_ctx_t *c)
     graft_design_free(c->design);
 }
 
+static int expr_names(const graft_expr_t *e, const char *name)
+{
+    size_t n = 0;
+    const char *const *names = e ? graft_expr_columns(e, &n) : NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* graft_read_opts_t.uses: the round's design columns, the by columns and
+ * every column an expression of the round names.  The reader skips the
+ * others. */
+static int uses_column(void *vctx, const char *name)
+{
+    const est_ctx_t *c = vctx;
+    const graft_estimate_opts_t *o = c->opts;
+    if (graft_design_spec_uses(c->rounds[c->round].spec, name))
+        return 1;
+    for (size_t s = 0; s < o->n_by; s++)
+        for (size_t i = 0; i < o->by[s].n_columns; i++)
+            if (strcmp(o->by[s].columns[i], name) == 0)
+                return 1;
+    for (size_t i = 0; i < c->n_derived; i++)
+        if (expr_names(c->derived[i], name))
+            return 1;
+    for (size_t k = 0; k < c->K; k++)
+        if (expr_names(c->expr[k], name) || expr_names(c->among[k], name))
+            return 1;
+    return 0;
+}
+
 /* Read round ROUND of the estimation. */
 static graft_error_t read_round(est_ctx_t *c, size_t round, int shared,
                                 graft_diag_t *diag)
@@ -912,7 +948,12 @@ static graft_error_t read_round(est_ctx_t *c, size_t round, int shared,
         return graft_diag_set(diag, rc, r->path, 0, 0, "out of memory");
     if ((rc = parse_round(c, r, diag)) != GRAFT_OK)
         return rc;
-    return graft_read(r->path, r->read, on_header, on_row, c, diag);
+    graft_read_opts_t read = {0};
+    if (r->read)
+        read = *r->read;
+    read.uses = uses_column;
+    read.uses_arg = c;
+    return graft_read(r->path, &read, on_header, on_row, c, diag);
 }
 
 /* Check that the rounds can share one design. */

@@ -121,6 +121,9 @@ typedef struct stat_ctx {
     char **set_names;      /* per column: the label set it names, or NULL */
     size_t ncols, cap_cols;
     int cols_done;         /* second .dta pass: variables already known */
+    const graft_read_opts_t *opts;
+    unsigned char *used;   /* per column: read (else ReadStat skips it) */
+    size_t last_used;      /* the case's last read column: it ends a row */
 
     named_set_t *sets;     /* every label set of the file */
     size_t nsets, cap_sets;
@@ -150,6 +153,7 @@ static void ctx_free(stat_ctx_t *c)
     }
     free(c->cols);
     free(c->set_names);
+    free(c->used);
     for (size_t i = 0; i < c->nsets; i++) {
         free(c->sets[i].name);
         graft_labelset_free(c->sets[i].set);
@@ -221,6 +225,10 @@ static int grow_columns(stat_ctx_t *c)
     if (!names)
         return -1;
     c->set_names = names;
+    unsigned char *used = realloc(c->used, cap);
+    if (!used)
+        return -1;
+    c->used = used;
     c->cap_cols = cap;
     return 0;
 }
@@ -238,7 +246,9 @@ static int on_variable(int index, readstat_variable_t *var,
 {
     stat_ctx_t *c = vctx;
     if (c->cols_done)
-        return READSTAT_HANDLER_OK;
+        return index >= 0 && (size_t)index < c->ncols && !c->used[index]
+                   ? READSTAT_HANDLER_SKIP_VARIABLE
+                   : READSTAT_HANDLER_OK;
     if (index < 0 || (size_t)index != c->ncols)
         return fail(c, GRAFT_ERR_FORMAT, 0, "variables out of order");
     if (c->ncols == c->cap_cols && grow_columns(c) != 0)
@@ -260,6 +270,14 @@ static int on_variable(int index, readstat_variable_t *var,
     if (!col->name || (label && *label && !col->label) ||
         (val_labels && *val_labels && !c->set_names[c->ncols - 1]))
         return fail_nomem(c);
+    /* The first variable is always read, so that every case still comes
+     * (ReadStat calls back only for the variables it reads). */
+    const graft_read_opts_t *o = c->opts;
+    int used = index == 0 || !o || !o->uses || o->uses(o->uses_arg, col->name);
+    c->used[index] = (unsigned char)used;
+    if (!used)
+        return READSTAT_HANDLER_SKIP_VARIABLE;
+    c->last_used = (size_t)index;
     return READSTAT_HANDLER_OK;
 }
 
@@ -421,7 +439,7 @@ static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
         start_row(c, obs);
     if (set_cell(c, (size_t)idx, var, value) != READSTAT_HANDLER_OK)
         return READSTAT_HANDLER_ABORT;
-    if ((size_t)idx == c->ncols - 1)
+    if ((size_t)idx == c->last_used)
         return flush_row(c);
     return READSTAT_HANDLER_OK;
 }
@@ -543,7 +561,6 @@ graft_error_t graft_read_stat(const char *path, const graft_read_opts_t *opts,
                               graft_header_fn header, graft_row_fn row,
                               void *ctx, graft_diag_t *diag)
 {
-    (void)opts; /* nothing in the options applies to these formats */
     const stat_format_t *fmt = NULL;
     graft_error_t rc = check_file(path, &fmt, diag);
     if (rc != GRAFT_OK)
@@ -559,6 +576,7 @@ graft_error_t graft_read_stat(const char *path, const graft_read_opts_t *opts,
     c.obs = -1;
     c.row_count = -1;
     c.var_count = -1;
+    c.opts = opts;
 
     readstat_parser_t *parser = readstat_parser_init();
     if (!parser)

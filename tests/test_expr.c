@@ -859,6 +859,38 @@ static void test_unknown_column(void **state)
 
 /* ---- the hot loop ---------------------------------------------------------------- */
 
+/* graft_expr_test() is graft_expr_truth(graft_expr_eval()): the shortcut
+ * for a column against a number, and the general path, on every cell kind
+ * (numbers, NaN, strings, missing) and every comparison. */
+static void test_expr_test(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const texts[] = {
+        "A == 1", "A != 1", "A < 1", "A <= 1", "A > 1", "A >= 1",
+        "1 == A", "0 < A", "A == -0", "A >= 0.5", "A", "not A",
+        "A == 1 and B == 0", "CITY == 'TN'", "REGION == 'Great Tunis'",
+        "A in {0, 1}", "A in 0..1", "missing(A)", "C == 1"};
+    const graft_cell_t values[] = {num(1), num(0), num(-0.0), num(2.5),
+                                   num(NAN), num(-1), str("1"), str("TN"),
+                                   miss()};
+    size_t nv = sizeof values / sizeof values[0];
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        graft_expr_t *e = compile(f, texts[t]);
+        for (size_t a = 0; a < nv; a++)
+            for (size_t b = 0; b < nv; b++) {
+                f->cells[C_A] = values[a];
+                f->cells[C_B] = values[b];
+                f->cells[C_C] = values[(a + b) % nv];
+                int want = graft_expr_truth(graft_expr_eval(e, f->cells));
+                int got = graft_expr_test(e, f->cells);
+                if (got != want)
+                    fail_msg("\"%s\" with A #%zu, B #%zu: test %d, eval %d",
+                             texts[t], a, b, got, want);
+            }
+        graft_expr_free(e);
+    }
+}
+
 static void test_eval_allocates_nothing(void **state)
 {
     fixture_t *f = *state;
@@ -921,6 +953,7 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_error_location),
         cmocka_unit_test_setup_teardown(test_unknown_column, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_test, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eval_allocates_nothing, setup,
                                         teardown),
     };

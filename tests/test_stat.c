@@ -497,6 +497,86 @@ static void test_sas7bdat_matches_r(void **state)
     check_fixture("survey.sas7bdat", "survey_sas7bdat");
 }
 
+/* ---- columns the caller does not read ------------------------------------ */
+
+/* uses(): every other column, by name, and never the last one (so that a
+ * case must end at an earlier column). */
+typedef struct pick {
+    char names[64][64];
+    size_t n;
+} pick_t;
+
+static int uses_picked(void *arg, const char *name)
+{
+    const pick_t *p = arg;
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Read FILE whole, then again skipping columns: the read columns are the
+ * same cell for cell, the skipped ones missing without text (except the
+ * first, which is always read), and every case still comes. */
+static void check_skipping(const char *file)
+{
+    char path[256];
+    snprintf(path, sizeof path, STAT_DIR "%s", file);
+    collect_t all = {0}, some = {0};
+    read_ok(path, &all);
+    pick_t pick = {0};
+    for (size_t j = 1; j + 1 < all.ncols && pick.n < 64; j += 2)
+        snprintf(pick.names[pick.n++], sizeof pick.names[0], "%s",
+                 all.names[j]);
+    assert_true(pick.n >= 2);
+    graft_read_opts_t opts = {0};
+    opts.uses = uses_picked;
+    opts.uses_arg = &pick;
+    graft_diag_t d;
+    graft_diag_clear(&d);
+    graft_error_t rc = graft_read_stat(path, &opts, on_header, on_row, &some,
+                                       &d);
+    if (rc != GRAFT_OK)
+        fail_msg("%s: %s (%s)", path, d.msg, graft_strerror(rc));
+    if (some.contract_errors)
+        fail_msg("%s: %s", path, some.contract_error);
+    assert_int_equal(some.ncols, all.ncols);
+    assert_int_equal(some.nrows, all.nrows);
+    size_t skipped = 0;
+    for (size_t r = 0; r < all.nrows; r++) {
+        assert_int_equal(some.lines[r], all.lines[r]);
+        for (size_t j = 0; j < all.ncols; j++) {
+            const got_cell_t *a = &all.cells[r * all.ncols + j],
+                             *b = &some.cells[r * all.ncols + j];
+            if (j > 0 && !uses_picked(&pick, all.names[j])) {
+                if (b->kind != GRAFT_CELL_MISSING)
+                    fail_msg("%s case %zu %s: skipped but kind %d", path,
+                             r + 1, all.names[j], b->kind);
+                skipped += a->kind != GRAFT_CELL_MISSING;
+                continue;
+            }
+            assert_int_equal(b->kind, a->kind);
+            if (a->kind == GRAFT_CELL_NUMBER)
+                assert_memory_equal(&b->num, &a->num, sizeof a->num);
+            if (a->kind == GRAFT_CELL_STRING)
+                assert_string_equal(b->str, a->str);
+        }
+    }
+    assert_true(skipped > 0); /* some value was there to skip */
+    collect_free(&all);
+    collect_free(&some);
+}
+
+static void test_skip_columns(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"survey.sav", "survey.zsav",
+                                        "survey.dta", "survey.xpt",
+                                        "survey.sas7bdat"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        check_skipping(files[i]);
+}
+
 /* ---- missing values and labels, case by case ----------------------------- */
 
 /* The fixture's cases 1-8 hold every bribery code in turn (0 1 2 3 7 8 9
@@ -1145,6 +1225,7 @@ int main(void)
         cmocka_unit_test(test_dta_matches_r),
         cmocka_unit_test(test_xpt_matches_r),
         cmocka_unit_test(test_sas7bdat_matches_r),
+        cmocka_unit_test(test_skip_columns),
         cmocka_unit_test(test_sav_missing_kinds),
         cmocka_unit_test(test_dta_tagged_missing),
         cmocka_unit_test(test_sas_special_missing),

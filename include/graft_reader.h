@@ -85,6 +85,9 @@ typedef struct graft_read_opts {
      * HEADER still lists every column. */
     int (*uses)(void *arg, const char *name);
     void *uses_arg;
+    /* 1: a number cell may come without its text (str NULL, len 0), as
+     * ReadStat's always do; saves copying it between threads. */
+    int numbers_bare;
 } graft_read_opts_t;
 
 /* Called once with the columns, before any row.  Returns GRAFT_OK to go on,

@@ -25,6 +25,8 @@ typedef struct batch {
 
 struct graft_pipe {
     size_t ncols, batch_rows;
+    size_t *copy, n_copy;     /* the columns copied */
+    int numbers_bare;
     graft_row_fn row;
     void *ctx;
     batch_t batches[N_BATCHES];
@@ -48,11 +50,14 @@ static void batch_free(batch_t *b)
 }
 
 /* Point the batch's string cells into its arena (which may have moved). */
-static void batch_fix(batch_t *b, size_t ncols)
+static void batch_fix(batch_t *b, const graft_pipe_t *p)
 {
-    for (size_t i = 0; i < b->n * ncols; i++)
-        if (b->offs[i] != NO_STR)
-            b->cells[i].str = b->arena + b->offs[i];
+    for (size_t r = 0; r < b->n; r++)
+        for (size_t i = 0; i < p->n_copy; i++) {
+            size_t at = r * p->ncols + p->copy[i];
+            if (b->offs[at] != NO_STR)
+                b->cells[at].str = b->arena + b->offs[at];
+        }
 }
 
 static void *consume(void *arg)
@@ -90,12 +95,23 @@ static void *consume(void *arg)
     }
 }
 
-graft_pipe_t *graft_pipe_start(size_t ncols, graft_row_fn row, void *ctx)
+graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
+                               int numbers_bare, graft_row_fn row, void *ctx)
 {
+    static const graft_cell_t missing = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
     graft_pipe_t *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->ncols = ncols ? ncols : 1;
+    p->numbers_bare = numbers_bare;
+    p->copy = malloc(p->ncols * sizeof *p->copy);
+    if (!p->copy) {
+        free(p);
+        return NULL;
+    }
+    for (size_t c = 0; c < ncols; c++)
+        if (!used || used[c])
+            p->copy[p->n_copy++] = c;
     p->batch_rows = BATCH_BYTES / (p->ncols * sizeof(graft_cell_t));
     if (p->batch_rows < 16)
         p->batch_rows = 16;
@@ -112,6 +128,11 @@ graft_pipe_t *graft_pipe_start(size_t ncols, graft_row_fn row, void *ctx)
         b->arena = malloc(b->arena_cap);
         if (!b->cells || !b->offs || !b->lines || !b->arena)
             goto fail;
+        /* The columns not copied stay missing for good. */
+        for (size_t i = 0; i < p->batch_rows * p->ncols; i++) {
+            b->cells[i] = missing;
+            b->offs[i] = NO_STR;
+        }
     }
     if (pthread_mutex_init(&p->mu, NULL) != 0)
         goto fail;
@@ -125,6 +146,7 @@ graft_pipe_t *graft_pipe_start(size_t ncols, graft_row_fn row, void *ctx)
 fail:
     for (size_t i = 0; i < N_BATCHES; i++)
         batch_free(&p->batches[i]);
+    free(p->copy);
     free(p);
     return NULL;
 }
@@ -133,7 +155,7 @@ fail:
 static void hand_over(graft_pipe_t *p)
 {
     batch_t *b = &p->batches[p->filling];
-    batch_fix(b, p->ncols);
+    batch_fix(b, p);
     pthread_mutex_lock(&p->mu);
     p->head = (p->head + 1) % N_BATCHES;
     p->count++;
@@ -155,9 +177,15 @@ graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
     }
     batch_t *b = &p->batches[p->filling];
     size_t base = b->n * p->ncols;
-    for (size_t c = 0; c < p->ncols; c++) {
+    for (size_t i = 0; i < p->n_copy; i++) {
+        size_t c = p->copy[i];
         b->cells[base + c] = cells[c];
         b->offs[base + c] = NO_STR;
+        if (p->numbers_bare && cells[c].kind == GRAFT_CELL_NUMBER) {
+            b->cells[base + c].str = NULL;
+            b->cells[base + c].len = 0;
+            continue;
+        }
         if (!cells[c].str)
             continue;
         size_t need = b->arena_len + cells[c].len + 1;
@@ -203,6 +231,7 @@ graft_error_t graft_pipe_finish(graft_pipe_t *p, graft_error_t reader_rc,
     pthread_cond_destroy(&p->freed);
     for (size_t i = 0; i < N_BATCHES; i++)
         batch_free(&p->batches[i]);
+    free(p->copy);
     free(p);
     return rc;
 }

@@ -50,6 +50,8 @@ typedef struct wrap {
     void *ctx;
     graft_column_t *cols;  /* the file's columns with label overrides */
     col_missing_t *miss;   /* per column, NULL when no codes at all */
+    size_t *coded, n_coded; /* the columns read that have codes */
+    unsigned char *used;   /* per column: read (opts->uses) */
     size_t ncols;
 } wrap_t;
 
@@ -176,6 +178,16 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
             w->miss[c].n[0] = m->n_codes;
         }
     }
+    w->used = malloc(ncols ? ncols : 1);
+    w->coded = malloc((ncols ? ncols : 1) * sizeof *w->coded);
+    if (!w->used || !w->coded)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
+                              "out of memory");
+    for (size_t c = 0; c < ncols; c++) {
+        w->used[c] = !o->uses || o->uses(o->uses_arg, cols[c].name);
+        if (w->miss && w->used[c] && (w->miss[c].n[0] || w->miss[c].n[1]))
+            w->coded[w->n_coded++] = c;
+    }
     /* With a second thread, rows are consumed after the format reader has
      * moved on (or freed its header): the consumer gets its own copy of
      * the columns' names, labels and label sets. */
@@ -184,7 +196,8 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
                               "out of memory");
     graft_error_t rc = w->header(w->ctx, w->cols, ncols, diag);
     if (rc == GRAFT_OK && w->owned)
-        w->pipe = graft_pipe_start(ncols, consume_row, w); /* NULL: 1 thread */
+        w->pipe = graft_pipe_start(ncols, w->used, o->numbers_bare,
+                                   consume_row, w); /* NULL: 1 thread */
     return rc;
 }
 
@@ -207,10 +220,11 @@ static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
     /* The format readers rebuild their cells for every row, so the codes
      * are marked in place (the cells are theirs, lent for this call). */
     graft_cell_t *mut = (graft_cell_t *)cells;
-    for (size_t c = 0; c < ncols; c++)
-        if ((w->miss[c].n[0] || w->miss[c].n[1]) &&
-            mut[c].kind == GRAFT_CELL_NUMBER && is_code(&w->miss[c], mut[c].num))
+    for (size_t i = 0; i < w->n_coded; i++) {
+        size_t c = w->coded[i];
+        if (mut[c].kind == GRAFT_CELL_NUMBER && is_code(&w->miss[c], mut[c].num))
             mut[c].kind = GRAFT_CELL_MISSING;
+    }
     return w->row(w->ctx, mut, ncols, line, diag);
 }
 
@@ -239,7 +253,7 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
 {
     static const graft_read_opts_t defaults;
     wrap_t w = {path, NULL, NULL, opts ? opts : &defaults, header, row, ctx,
-                NULL, NULL, 0};
+                NULL, NULL, NULL, 0, NULL, 0};
     graft_error_t rc;
     if (is_stat_format(path))
         rc = graft_read_stat(path, w.opts, wrap_header, wrap_row, &w, diag);
@@ -250,6 +264,8 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
     free_owned(&w);
     free(w.cols);
     free(w.miss);
+    free(w.coded);
+    free(w.used);
     return rc;
 }
 

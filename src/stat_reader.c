@@ -123,6 +123,7 @@ typedef struct stat_ctx {
     int cols_done;         /* second .dta pass: variables already known */
     const graft_read_opts_t *opts;
     unsigned char *used;   /* per column: read (else ReadStat skips it) */
+    unsigned char *ranges; /* per column: has user-missing values */
     size_t last_used;      /* the case's last read column: it ends a row */
 
     named_set_t *sets;     /* every label set of the file */
@@ -154,6 +155,7 @@ static void ctx_free(stat_ctx_t *c)
     free(c->cols);
     free(c->set_names);
     free(c->used);
+    free(c->ranges);
     for (size_t i = 0; i < c->nsets; i++) {
         free(c->sets[i].name);
         graft_labelset_free(c->sets[i].set);
@@ -229,6 +231,10 @@ static int grow_columns(stat_ctx_t *c)
     if (!used)
         return -1;
     c->used = used;
+    unsigned char *ranges = realloc(c->ranges, cap);
+    if (!ranges)
+        return -1;
+    c->ranges = ranges;
     c->cap_cols = cap;
     return 0;
 }
@@ -275,6 +281,7 @@ static int on_variable(int index, readstat_variable_t *var,
     const graft_read_opts_t *o = c->opts;
     int used = index == 0 || !o || !o->uses || o->uses(o->uses_arg, col->name);
     c->used[index] = (unsigned char)used;
+    c->ranges[index] = readstat_variable_get_missing_ranges_count(var) > 0;
     if (!used)
         return READSTAT_HANDLER_SKIP_VARIABLE;
     c->last_used = (size_t)index;
@@ -396,11 +403,14 @@ static int set_cell(stat_ctx_t *c, size_t idx, readstat_variable_t *var,
                     readstat_value_t value)
 {
     graft_cell_t *cell = &c->cells[idx];
+    /* A variable without missing ranges has no user-missing values:
+     * readstat_value_is_defined_missing() would only walk its (empty)
+     * ranges. */
     if (readstat_value_is_system_missing(value) ||
         readstat_value_is_tagged_missing(value) ||
-        readstat_value_is_defined_missing(value, var))
+        (c->ranges[idx] && readstat_value_is_defined_missing(value, var)))
         return READSTAT_HANDLER_OK;
-    if (readstat_value_type_class(value) == READSTAT_TYPE_CLASS_STRING) {
+    if (c->cols[idx].type == GRAFT_COL_STRING) {
         const char *s = readstat_string_value(value);
         size_t len = s ? strlen(s) : 0;
         if (len == 0)

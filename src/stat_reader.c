@@ -403,6 +403,18 @@ static int set_cell(stat_ctx_t *c, size_t idx, readstat_variable_t *var,
                     readstat_value_t value)
 {
     graft_cell_t *cell = &c->cells[idx];
+    /* The common case, a plain double of a variable without user-missing
+     * values, read from readstat_value_t's public fields: what
+     * readstat_double_value() and the missing tests below would return,
+     * without four calls into the library per value. */
+    if (value.type == READSTAT_TYPE_DOUBLE && !value.is_system_missing &&
+        !value.is_tagged_missing && !c->ranges[idx]) {
+        if (isfinite(value.v.double_value)) {
+            cell->kind = GRAFT_CELL_NUMBER;
+            cell->num = value.v.double_value;
+        }
+        return READSTAT_HANDLER_OK;
+    }
     /* A variable without missing ranges has no user-missing values:
      * readstat_value_is_defined_missing() would only walk its (empty)
      * ranges. */

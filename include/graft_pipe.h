@@ -14,11 +14,12 @@ typedef struct graft_pipe graft_pipe_t;
 /* Start the consumer thread for rows of NCOLS cells, each passed to ROW
  * with CTX.  USED (NULL: all) marks the columns to copy: the others are
  * always missing in the rows pushed and are passed on as missing.  With
- * NUMBERS_BARE, number cells are passed on without their text.  NULL when
+ * BARE_VALUES, number and missing cells are passed on without their text.
+ * NULL when
  * out of memory or the thread cannot start (the caller then calls ROW
  * itself). */
 graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
-                               int numbers_bare, graft_row_fn row, void *ctx);
+                               int bare_values, graft_row_fn row, void *ctx);
 
 /* Queue a copy of one row.  Returns GRAFT_OK, or the consumer's error once
  * it has failed (the reader should stop), or GRAFT_ERR_NOMEM. */

@@ -85,9 +85,10 @@ typedef struct graft_read_opts {
      * HEADER still lists every column. */
     int (*uses)(void *arg, const char *name);
     void *uses_arg;
-    /* 1: a number cell may come without its text (str NULL, len 0), as
-     * ReadStat's always do; saves copying it between threads. */
-    int numbers_bare;
+    /* 1: number and missing cells may come without their text (str NULL,
+     * len 0), as ReadStat's numbers always do: only string cells need it.
+     * Saves copying text between threads. */
+    int bare_values;
 } graft_read_opts_t;
 
 /* Called once with the columns, before any row.  Returns GRAFT_OK to go on,

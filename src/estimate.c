@@ -953,7 +953,7 @@ static graft_error_t read_round(est_ctx_t *c, size_t round, int shared,
         read = *r->read;
     read.uses = uses_column;
     read.uses_arg = c;
-    read.numbers_bare = 1; /* keys and expressions read num */
+    read.bare_values = 1; /* keys and expressions read num */
     return graft_read(r->path, &read, on_header, on_row, c, diag);
 }
 

@@ -10,14 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BATCH_BYTES (1u << 20) /* cells per batch: about a megabyte */
+#define BATCH_BYTES (1u << 20)
 #define N_BATCHES 4
-#define NO_STR SIZE_MAX
+
+typedef struct text_ref {
+    size_t cell, off;     /* a cell of the batch, its text in the arena */
+} text_ref_t;
 
 typedef struct batch {
     graft_cell_t *cells;  /* BATCH_ROWS x ncols */
-    size_t *offs;         /* string offsets into arena, or NO_STR */
     unsigned long *lines;
+    text_ref_t *texts;    /* the cells with text */
+    size_t n_texts, texts_cap;
     char *arena;
     size_t arena_len, arena_cap;
     size_t n;
@@ -26,7 +30,7 @@ typedef struct batch {
 struct graft_pipe {
     size_t ncols, batch_rows;
     size_t *copy, n_copy;     /* the columns copied */
-    int numbers_bare;
+    int bare_values;
     graft_row_fn row;
     void *ctx;
     batch_t batches[N_BATCHES];
@@ -44,20 +48,16 @@ struct graft_pipe {
 static void batch_free(batch_t *b)
 {
     free(b->cells);
-    free(b->offs);
+    free(b->texts);
     free(b->lines);
     free(b->arena);
 }
 
 /* Point the batch's string cells into its arena (which may have moved). */
-static void batch_fix(batch_t *b, const graft_pipe_t *p)
+static void batch_fix(batch_t *b)
 {
-    for (size_t r = 0; r < b->n; r++)
-        for (size_t i = 0; i < p->n_copy; i++) {
-            size_t at = r * p->ncols + p->copy[i];
-            if (b->offs[at] != NO_STR)
-                b->cells[at].str = b->arena + b->offs[at];
-        }
+    for (size_t i = 0; i < b->n_texts; i++)
+        b->cells[b->texts[i].cell].str = b->arena + b->texts[i].off;
 }
 
 static void *consume(void *arg)
@@ -87,6 +87,7 @@ static void *consume(void *arg)
         }
         pthread_mutex_lock(&p->mu);
         b->n = 0;
+        b->n_texts = 0;
         b->arena_len = 0;
         p->tail = (p->tail + 1) % N_BATCHES;
         p->count--;
@@ -96,14 +97,14 @@ static void *consume(void *arg)
 }
 
 graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
-                               int numbers_bare, graft_row_fn row, void *ctx)
+                               int bare_values, graft_row_fn row, void *ctx)
 {
     static const graft_cell_t missing = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
     graft_pipe_t *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->ncols = ncols ? ncols : 1;
-    p->numbers_bare = numbers_bare;
+    p->bare_values = bare_values;
     p->copy = malloc(p->ncols * sizeof *p->copy);
     if (!p->copy) {
         free(p);
@@ -122,17 +123,14 @@ graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
     for (size_t i = 0; i < N_BATCHES; i++) {
         batch_t *b = &p->batches[i];
         b->cells = malloc(p->batch_rows * p->ncols * sizeof *b->cells);
-        b->offs = malloc(p->batch_rows * p->ncols * sizeof *b->offs);
         b->lines = malloc(p->batch_rows * sizeof *b->lines);
-        b->arena_cap = 1 << 16;
+        b->arena_cap = 1 << 12;
         b->arena = malloc(b->arena_cap);
-        if (!b->cells || !b->offs || !b->lines || !b->arena)
+        if (!b->cells || !b->lines || !b->arena)
             goto fail;
         /* The columns not copied stay missing for good. */
-        for (size_t i = 0; i < p->batch_rows * p->ncols; i++) {
+        for (size_t i = 0; i < p->batch_rows * p->ncols; i++)
             b->cells[i] = missing;
-            b->offs[i] = NO_STR;
-        }
     }
     if (pthread_mutex_init(&p->mu, NULL) != 0)
         goto fail;
@@ -155,7 +153,7 @@ fail:
 static void hand_over(graft_pipe_t *p)
 {
     batch_t *b = &p->batches[p->filling];
-    batch_fix(b, p);
+    batch_fix(b);
     pthread_mutex_lock(&p->mu);
     p->head = (p->head + 1) % N_BATCHES;
     p->count++;
@@ -164,6 +162,36 @@ static void hand_over(graft_pipe_t *p)
         pthread_cond_wait(&p->freed, &p->mu);
     p->filling = p->head;
     pthread_mutex_unlock(&p->mu);
+}
+
+/* Copy LEN bytes of text of cell AT of batch B into its arena. */
+static graft_error_t keep_text(batch_t *b, size_t at, const char *str,
+                               size_t len)
+{
+    size_t need = b->arena_len + len + 1;
+    if (need > b->arena_cap) {
+        size_t cap = b->arena_cap * 2;
+        while (cap < need)
+            cap *= 2;
+        char *a = realloc(b->arena, cap);
+        if (!a)
+            return GRAFT_ERR_NOMEM;
+        b->arena = a;
+        b->arena_cap = cap;
+    }
+    if (b->n_texts == b->texts_cap) {
+        size_t cap = b->texts_cap ? 2 * b->texts_cap : 64;
+        text_ref_t *t = realloc(b->texts, cap * sizeof *t);
+        if (!t)
+            return GRAFT_ERR_NOMEM;
+        b->texts = t;
+        b->texts_cap = cap;
+    }
+    memcpy(b->arena + b->arena_len, str, len);
+    b->arena[b->arena_len + len] = '\0';
+    b->texts[b->n_texts++] = (text_ref_t){at, b->arena_len};
+    b->arena_len = need;
+    return GRAFT_OK;
 }
 
 graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
@@ -177,32 +205,20 @@ graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
     }
     batch_t *b = &p->batches[p->filling];
     size_t base = b->n * p->ncols;
+    graft_cell_t *dst = b->cells + base;
     for (size_t i = 0; i < p->n_copy; i++) {
         size_t c = p->copy[i];
-        b->cells[base + c] = cells[c];
-        b->offs[base + c] = NO_STR;
-        if (p->numbers_bare && cells[c].kind == GRAFT_CELL_NUMBER) {
-            b->cells[base + c].str = NULL;
-            b->cells[base + c].len = 0;
-            continue;
-        }
-        if (!cells[c].str)
-            continue;
-        size_t need = b->arena_len + cells[c].len + 1;
-        if (need > b->arena_cap) {
-            size_t cap = b->arena_cap * 2;
-            while (cap < need)
-                cap *= 2;
-            char *a = realloc(b->arena, cap);
-            if (!a)
+        const graft_cell_t *src = &cells[c];
+        if (src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values)) {
+            dst[c] = *src;
+            if (keep_text(b, base + c, src->str, src->len) != GRAFT_OK)
                 return GRAFT_ERR_NOMEM;
-            b->arena = a;
-            b->arena_cap = cap;
+        } else {
+            dst[c].kind = src->kind;
+            dst[c].num = src->num;
+            dst[c].str = NULL;
+            dst[c].len = 0;
         }
-        memcpy(b->arena + b->arena_len, cells[c].str, cells[c].len);
-        b->arena[b->arena_len + cells[c].len] = '\0';
-        b->offs[base + c] = b->arena_len;
-        b->arena_len = need;
     }
     b->lines[b->n++] = line;
     if (b->n == p->batch_rows)

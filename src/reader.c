@@ -196,7 +196,7 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
                               "out of memory");
     graft_error_t rc = w->header(w->ctx, w->cols, ncols, diag);
     if (rc == GRAFT_OK && w->owned)
-        w->pipe = graft_pipe_start(ncols, w->used, o->numbers_bare,
+        w->pipe = graft_pipe_start(ncols, w->used, o->bare_values,
                                    consume_row, w); /* NULL: 1 thread */
     return rc;
 }

@@ -1,0 +1,187 @@
+/*
+ * test_pipe.c - the two-thread row pipeline (graft_pipe_*): rows reach the
+ * consumer whole, in order, with their text, across batch borders; the
+ * columns not read and the bare values are passed on as documented; the
+ * consumer's first error stops the reader.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graft_pipe.h"
+
+#define NCOLS 5
+#define NROWS 20000 /* many batches of any size the pipe picks */
+
+/* Row R's cell C: a number with its text, a string (some long, to grow the
+ * arena), a missing cell with text ("NA"), or a missing cell without. */
+static graft_cell_t make_cell(size_t r, size_t c, char *buf, size_t size)
+{
+    graft_cell_t cell = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
+    switch ((r + c) % 4) {
+    case 0:
+        cell.kind = GRAFT_CELL_NUMBER;
+        cell.num = (double)r + 0.25 * (double)c;
+        snprintf(buf, size, "%.2f", cell.num);
+        cell.str = buf;
+        break;
+    case 1:
+        if (r % 97 == 0) { /* a long one now and then */
+            memset(buf, 'a' + (int)(c % 26), size - 1);
+            buf[size - 1] = '\0';
+        } else {
+            snprintf(buf, size, "s%zu.%zu", r, c);
+        }
+        cell.kind = GRAFT_CELL_STRING;
+        cell.str = buf;
+        break;
+    case 2:
+        cell.str = "NA";
+        break;
+    default:
+        break;
+    }
+    cell.len = cell.str ? strlen(cell.str) : 0;
+    return cell;
+}
+
+typedef struct seen {
+    const unsigned char *used;
+    int bare;
+    size_t rows;
+    size_t fail_at; /* 1-based row to fail on; 0: never */
+    char first_error[256];
+} seen_t;
+
+static void record_error(seen_t *s, const char *fmt, size_t r, size_t c)
+{
+    if (!s->first_error[0])
+        snprintf(s->first_error, sizeof s->first_error, fmt, r, c);
+}
+
+static graft_error_t consume(void *ctx, const graft_cell_t *cells,
+                             size_t ncols, unsigned long line,
+                             graft_diag_t *diag)
+{
+    seen_t *s = ctx;
+    size_t r = s->rows++;
+    if (ncols != NCOLS || line != 2 * r + 3)
+        record_error(s, "row %zu: width or line wrong (%zu)", r, ncols);
+    for (size_t c = 0; c < NCOLS; c++) {
+        char buf[300];
+        graft_cell_t want = make_cell(r, c, buf, sizeof buf);
+        const graft_cell_t *got = &cells[c];
+        if (s->used && !s->used[c]) {
+            if (got->kind != GRAFT_CELL_MISSING || got->str || got->len)
+                record_error(s, "row %zu col %zu: not read, yet not missing",
+                             r, c);
+            continue;
+        }
+        if (got->kind != want.kind || got->num != want.num)
+            record_error(s, "row %zu col %zu: kind or value differs", r, c);
+        int text = want.str && (want.kind == GRAFT_CELL_STRING || !s->bare);
+        if (!text) {
+            if (got->str || got->len)
+                record_error(s, "row %zu col %zu: text where none is due", r,
+                             c);
+        } else if (!got->str || got->len != want.len ||
+                   strcmp(got->str, want.str) != 0) {
+            record_error(s, "row %zu col %zu: text differs", r, c);
+        }
+    }
+    if (s->fail_at && s->rows == s->fail_at)
+        return graft_diag_set(diag, GRAFT_ERR_VALUE, "consumer", line, 2,
+                              "stop at row %zu", s->rows);
+    return GRAFT_OK;
+}
+
+/* Push NROWS rows (the reader's cells are rebuilt and overwritten for every
+ * row, as the format readers do); returns the pipe's result. */
+static graft_error_t run(seen_t *s, size_t *pushed, graft_diag_t *diag)
+{
+    graft_pipe_t *p = graft_pipe_start(NCOLS, s->used, s->bare, consume, s);
+    assert_non_null(p);
+    graft_error_t rc = GRAFT_OK;
+    *pushed = 0;
+    for (size_t r = 0; r < NROWS && rc == GRAFT_OK; r++) {
+        char bufs[NCOLS][300];
+        graft_cell_t cells[NCOLS];
+        for (size_t c = 0; c < NCOLS; c++) {
+            cells[c] = make_cell(r, c, bufs[c], sizeof bufs[c]);
+            if (s->used && !s->used[c])
+                cells[c] = (graft_cell_t){GRAFT_CELL_MISSING, 0.0, NULL, 0};
+        }
+        rc = graft_pipe_push(p, cells, 2 * r + 3);
+        if (rc == GRAFT_OK)
+            ++*pushed;
+        memset(bufs, 'x', sizeof bufs); /* the pipe must have copied */
+    }
+    graft_diag_clear(diag);
+    return graft_pipe_finish(p, rc, diag);
+}
+
+static void check_all(const unsigned char *used, int bare)
+{
+    seen_t s = {used, bare, 0, 0, ""};
+    graft_diag_t diag;
+    size_t pushed;
+    assert_int_equal(run(&s, &pushed, &diag), GRAFT_OK);
+    if (s.first_error[0])
+        fail_msg("%s", s.first_error);
+    assert_int_equal(pushed, NROWS);
+    assert_int_equal(s.rows, NROWS);
+}
+
+static void test_every_column(void **state)
+{
+    (void)state;
+    check_all(NULL, 0);
+}
+
+static void test_bare_values(void **state)
+{
+    (void)state;
+    check_all(NULL, 1);
+}
+
+static void test_columns_not_read(void **state)
+{
+    (void)state;
+    static const unsigned char used[NCOLS] = {1, 0, 1, 0, 1};
+    check_all(used, 0);
+    check_all(used, 1);
+}
+
+/* The consumer's error comes back from finish with its diagnostic; the
+ * reader is told to stop soon after (it may have queued a few batches). */
+static void test_consumer_error(void **state)
+{
+    (void)state;
+    seen_t s = {NULL, 0, 0, 1234, ""};
+    graft_diag_t diag;
+    size_t pushed;
+    assert_int_equal(run(&s, &pushed, &diag), GRAFT_ERR_VALUE);
+    assert_string_equal(diag.msg, "stop at row 1234");
+    assert_int_equal(diag.line, 2 * 1233 + 3);
+    assert_int_equal(s.rows, 1234);
+    assert_true(pushed < NROWS);
+    if (s.first_error[0])
+        fail_msg("%s", s.first_error);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_column),
+        cmocka_unit_test(test_bare_values),
+        cmocka_unit_test(test_columns_not_read),
+        cmocka_unit_test(test_consumer_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

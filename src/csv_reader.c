@@ -13,10 +13,16 @@
  * order mark can be recognised and, when no delimiter is given, until the
  * header line is complete so that the delimiter can be counted in it.
  *
+ * A plain line (complete in the chunk, without quote characters, while
+ * libcsv is between records) is split here instead, with libcsv's rules for
+ * unquoted fields; everything else goes through libcsv.  Both paths deliver
+ * the same records.
+ *
  * libcsv callbacks cannot abort: the first error is stored in the context,
  * later callbacks do nothing, and the error is checked after every call.
  */
 #include "graft_reader.h"
+#include "csv_internal.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -30,6 +36,15 @@
 #define CSV_DEFAULT_CHUNK 65536
 #define CSV_SNIFF_MAX (1u << 20) /* bytes of header scanned for a delimiter */
 #define CSV_NUM_STACK 128        /* numbers shorter than this avoid malloc */
+#define CSV_ROW_NOT_BEGUN 0      /* libcsv.c's pstate between records */
+
+/* Byte classes of the fast path, for the file's delimiter. */
+enum {
+    CLS_DELIM = 1,
+    CLS_TERM = 2,  /* CR or LF */
+    CLS_QUOTE = 4,
+    CLS_SPACE = 8  /* space or tab that is not the delimiter */
+};
 
 typedef struct csv_field {
     size_t off, len; /* in csv_ctx_t.text; text[off + len] == '\0' */
@@ -44,6 +59,10 @@ typedef struct csv_ctx {
     graft_error_t rc; /* first error; GRAFT_OK until then */
     struct csv_parser parser;
     unsigned char delim; /* 0 until detected */
+
+    /* the fast path: plain lines split without libcsv */
+    int fast;                /* 0: every line goes through libcsv */
+    unsigned char cls[256];  /* CLS_* of every byte, once delim is known */
 
     /* prelude: held-back first bytes, BOM and delimiter detection */
     int started;
@@ -323,10 +342,9 @@ static void on_field(void *data, size_t len, void *vctx)
     c->field_line = c->line; /* the next field starts after this delimiter */
 }
 
-static void on_record(int term, void *vctx)
+/* The record in fields and text is complete: the header or a row. */
+static void end_record(csv_ctx_t *c)
 {
-    csv_ctx_t *c = vctx;
-    (void)term;
     if (c->rc == GRAFT_OK)
         c->rc = c->have_header ? finish_row(c) : finish_header(c);
     c->nfields = 0;
@@ -334,7 +352,13 @@ static void on_record(int term, void *vctx)
     c->in_record = 0;
 }
 
-/* ---- feeding libcsv line by line ------------------------------------ */
+static void on_record(int term, void *vctx)
+{
+    (void)term;
+    end_record(vctx);
+}
+
+/* ---- libcsv's side of the line-by-line feed -------------------------- */
 
 /* Bytes libcsv skips between records (libcsv.c, ROW_NOT_BEGUN). */
 static int skipped_between_records(unsigned char b, unsigned char delim)
@@ -360,12 +384,132 @@ static void advance_line(csv_ctx_t *c, int term, size_t len)
     c->after_cr = term == '\r';
 }
 
+/* ---- the fast path: plain lines without libcsv ----------------------- */
+
+/* The byte classes for the file's delimiter.  As in libcsv.c, a space or
+ * tab is trimmed only when it is not the delimiter. */
+static void set_classes(csv_ctx_t *c)
+{
+    for (int b = 0; b < 256; b++) {
+        unsigned char k = 0;
+        if (b == c->delim)
+            k = CLS_DELIM;
+        else if (b == '\r' || b == '\n')
+            k = CLS_TERM;
+        else if (b == '"')
+            k = CLS_QUOTE;
+        else if (b == ' ' || b == '\t')
+            k = CLS_SPACE;
+        c->cls[b] = k;
+    }
+}
+
+/* Make room for more fields than the fast path has had so far. */
+static graft_error_t more_fields(csv_ctx_t *c, size_t need)
+{
+    csv_field_t *f = grow(c->fields, &c->fields_cap, need, sizeof *f);
+    if (!f)
+        return nomem(c);
+    c->fields = f;
+    return GRAFT_OK;
+}
+
+/* Store field NF as S[START..END) of the line. */
+static inline graft_error_t put_field(csv_ctx_t *c, size_t nf, size_t start,
+                                      size_t end)
+{
+    if (nf >= c->fields_cap && more_fields(c, nf + 1) != GRAFT_OK)
+        return c->rc;
+    c->fields[nf] = (csv_field_t){start, end - start};
+    return GRAFT_OK;
+}
+
+/* Trim from field F of the line S the spaces and tabs libcsv trims. */
+static void trim_field(const csv_ctx_t *c, const unsigned char *s,
+                       csv_field_t *f)
+{
+    while (f->len && (c->cls[s[f->off]] & CLS_SPACE)) {
+        f->off++;
+        f->len--;
+    }
+    while (f->len && (c->cls[s[f->off + f->len - 1]] & CLS_SPACE))
+        f->len--;
+}
+
+/* Read the line at S[0..N) without libcsv when it is plain: complete (its
+ * CR or LF is in S) and without quote characters.  Its fields are what
+ * libcsv makes of unquoted fields (libcsv.c, states ROW_NOT_BEGUN,
+ * FIELD_NOT_BEGUN and FIELD_BEGUN): cut at every delimiter, with the
+ * spaces and tabs that are not the delimiter trimmed at both ends; a line
+ * of nothing else is skipped like a blank line.  The line is copied into
+ * text once and its fields are cut in place.  Returns the bytes used, the
+ * CR or LF included, or 0 when the line must go through libcsv (or on
+ * error, recorded in C). */
+static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n)
+{
+    const unsigned char *cls = c->cls;
+    size_t len, nf = 0, start = 0;
+    unsigned seen = 0;
+    for (len = 0; len < n; len++) {
+        unsigned k = cls[s[len]];
+        if (k == 0)
+            continue;
+        if (k & CLS_TERM)
+            break;
+        seen |= k;
+        if (k & CLS_DELIM) {
+            if (put_field(c, nf++, start, len) != GRAFT_OK)
+                return 0;
+            start = len + 1;
+        }
+    }
+    if (len == n || (seen & CLS_QUOTE) ||
+        put_field(c, nf++, start, len) != GRAFT_OK)
+        return 0;
+    csv_field_t *f = c->fields;
+    if (seen & CLS_SPACE)
+        for (size_t k = 0; k < nf; k++)
+            trim_field(c, s, &f[k]);
+    if (nf == 1 && f[0].len == 0)
+        return len + 1; /* blank, or only spaces and tabs */
+    char *text = grow(c->text, &c->text_cap, len + 1, 1);
+    if (!text) {
+        nomem(c);
+        return 0;
+    }
+    c->text = text;
+    memcpy(text, s, len);
+    for (size_t k = 0; k < nf; k++)
+        text[f[k].off + f[k].len] = '\0';
+    c->nfields = nf;
+    c->text_len = len + 1;
+    c->record_line = c->field_line = c->line;
+    c->in_record = 1;
+    end_record(c);
+    return len + 1;
+}
+
+/* ---- feeding the input line by line ---------------------------------- */
+
+/* Hand S[0..N) over one physical line at a time: plain lines to
+ * fast_line() while libcsv is between records, the rest to libcsv. */
 static graft_error_t parse_bytes(csv_ctx_t *c, const unsigned char *s,
                                  size_t n)
 {
     size_t i = 0;
     while (i < n) {
         size_t start = i;
+        if (c->fast && !c->in_record &&
+            c->parser.pstate == CSV_ROW_NOT_BEGUN) {
+            size_t used = fast_line(c, s + i, n - i);
+            if (c->rc != GRAFT_OK)
+                return c->rc;
+            if (used) {
+                i += used;
+                advance_line(c, s[i - 1], used);
+                continue;
+            }
+        }
         int looking = !c->in_record, found = 0, term = 0;
         while (i < n && s[i] != '\n' && s[i] != '\r') {
             if (looking && !found && !skipped_between_records(s[i], c->delim))
@@ -446,6 +590,7 @@ static graft_error_t start_parsing(csv_ctx_t *c)
     if (!c->delim)
         c->delim = chosen_delim(c);
     csv_set_delim(&c->parser, c->delim);
+    set_classes(c);
     c->started = 1;
     graft_error_t rc = GRAFT_OK;
     if (c->pre_len > c->bom)
@@ -514,6 +659,7 @@ static graft_error_t ctx_init(csv_ctx_t *c, const char *file,
                                       "unsupported CSV delimiter 0x%02X",
                                       (unsigned)d);
     c->delim = d;
+    c->fast = 1;
     return GRAFT_OK;
 }
 
@@ -598,15 +744,18 @@ cleanup:
     return rc;
 }
 
-graft_error_t graft_read_csv_buffer(const char *name, const char *buf,
-                                    size_t len, const graft_read_opts_t *opts,
-                                    graft_header_fn header, graft_row_fn row,
-                                    void *ctx, graft_diag_t *diag)
+/* graft_read_csv_buffer(), with the fast path when FAST is nonzero. */
+static graft_error_t read_buffer(const char *name, const char *buf,
+                                 size_t len, const graft_read_opts_t *opts,
+                                 int fast, graft_header_fn header,
+                                 graft_row_fn row, void *ctx,
+                                 graft_diag_t *diag)
 {
     csv_ctx_t c;
     size_t size = chunk_size(opts);
     graft_error_t rc = ctx_init(&c, name, opts, header, row, ctx, diag);
     const unsigned char *s = (const unsigned char *)buf;
+    c.fast = fast;
     for (size_t off = 0; rc == GRAFT_OK && off < len; off += size) {
         size_t n = len - off < size ? len - off : size;
         rc = feed(&c, s + off, n);
@@ -615,6 +764,24 @@ graft_error_t graft_read_csv_buffer(const char *name, const char *buf,
         rc = finish(&c);
     ctx_free(&c);
     return rc;
+}
+
+graft_error_t graft_read_csv_buffer(const char *name, const char *buf,
+                                    size_t len, const graft_read_opts_t *opts,
+                                    graft_header_fn header, graft_row_fn row,
+                                    void *ctx, graft_diag_t *diag)
+{
+    return read_buffer(name, buf, len, opts, 1, header, row, ctx, diag);
+}
+
+graft_error_t graft_read_csv_buffer_libcsv(const char *name, const char *buf,
+                                           size_t len,
+                                           const graft_read_opts_t *opts,
+                                           graft_header_fn header,
+                                           graft_row_fn row, void *ctx,
+                                           graft_diag_t *diag)
+{
+    return read_buffer(name, buf, len, opts, 0, header, row, ctx, diag);
 }
 
 /* ---- cell typing ---------------------------------------------------- */

@@ -43,7 +43,8 @@ enum {
     CLS_DELIM = 1,
     CLS_TERM = 2,  /* CR or LF */
     CLS_QUOTE = 4,
-    CLS_SPACE = 8  /* space or tab that is not the delimiter */
+    CLS_SPACE = 8, /* space or tab that is not the delimiter */
+    CLS_HIGH = 16  /* NUL or a byte >= 0x80: the text needs checking */
 };
 
 typedef struct csv_field {
@@ -63,6 +64,7 @@ typedef struct csv_ctx {
     /* the fast path: plain lines split without libcsv */
     int fast;                /* 0: every line goes through libcsv */
     unsigned char cls[256];  /* CLS_* of every byte, once delim is known */
+    int clean;               /* the record's text is ASCII without NUL */
 
     /* prelude: held-back first bytes, BOM and delimiter detection */
     int started;
@@ -259,7 +261,7 @@ static graft_error_t keep_columns(csv_ctx_t *c)
 
 static graft_error_t finish_header(csv_ctx_t *c)
 {
-    for (size_t i = 0; i < c->nfields; i++)
+    for (size_t i = 0; i < c->nfields && !c->clean; i++)
         if (check_text(c, i) != GRAFT_OK)
             return c->rc;
     for (size_t i = 0; i < c->nfields; i++)
@@ -298,7 +300,7 @@ static graft_error_t finish_row(csv_ctx_t *c)
     for (size_t i = 0; i < c->ncols; i++) {
         const csv_field_t *f = &c->fields[i];
         graft_cell_t *cell = &c->cells[i];
-        if (check_text(c, i) != GRAFT_OK)
+        if (!c->clean && check_text(c, i) != GRAFT_OK)
             return c->rc;
         cell->str = c->text + f->off;
         cell->len = f->len;
@@ -400,6 +402,8 @@ static void set_classes(csv_ctx_t *c)
             k = CLS_QUOTE;
         else if (b == ' ' || b == '\t')
             k = CLS_SPACE;
+        if (b == 0 || b >= 0x80)
+            k |= CLS_HIGH;
         c->cls[b] = k;
     }
 }
@@ -483,9 +487,11 @@ static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n)
         text[f[k].off + f[k].len] = '\0';
     c->nfields = nf;
     c->text_len = len + 1;
+    c->clean = !(seen & CLS_HIGH);
     c->record_line = c->field_line = c->line;
     c->in_record = 1;
     end_record(c);
+    c->clean = 0;
     return len + 1;
 }
 

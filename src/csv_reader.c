@@ -93,6 +93,11 @@ typedef struct csv_ctx {
     graft_column_t *cols;  /* names point into names */
     graft_cell_t *cells;
     unsigned long nrows;
+
+    /* the columns the caller reads (opts->uses) */
+    int (*uses)(void *arg, const char *name);
+    void *uses_arg;
+    unsigned char *used; /* per column; NULL: every column */
 } csv_ctx_t;
 
 /* ---- small helpers -------------------------------------------------- */
@@ -259,6 +264,19 @@ static graft_error_t keep_columns(csv_ctx_t *c)
     return GRAFT_OK;
 }
 
+/* Ask opts->uses which columns the caller reads. */
+static graft_error_t ask_uses(csv_ctx_t *c)
+{
+    if (!c->uses)
+        return GRAFT_OK;
+    c->used = malloc(c->ncols);
+    if (!c->used)
+        return nomem(c);
+    for (size_t i = 0; i < c->ncols; i++)
+        c->used[i] = c->uses(c->uses_arg, c->cols[i].name) != 0;
+    return GRAFT_OK;
+}
+
 static graft_error_t finish_header(csv_ctx_t *c)
 {
     for (size_t i = 0; i < c->nfields && !c->clean; i++)
@@ -270,7 +288,8 @@ static graft_error_t finish_header(csv_ctx_t *c)
                        c->diag, GRAFT_ERR_HEADER, c->file, c->record_line,
                        (unsigned long)(i + 1), "column %zu has an empty name",
                        i + 1);
-    if (keep_columns(c) != GRAFT_OK || check_duplicates(c) != GRAFT_OK)
+    if (keep_columns(c) != GRAFT_OK || check_duplicates(c) != GRAFT_OK ||
+        ask_uses(c) != GRAFT_OK)
         return c->rc;
     c->have_header = 1;
     c->header_end = c->line;
@@ -300,6 +319,10 @@ static graft_error_t finish_row(csv_ctx_t *c)
     for (size_t i = 0; i < c->ncols; i++) {
         const csv_field_t *f = &c->fields[i];
         graft_cell_t *cell = &c->cells[i];
+        if (c->used && !c->used[i]) {
+            *cell = (graft_cell_t){GRAFT_CELL_MISSING, 0.0, NULL, 0};
+            continue;
+        }
         if (!c->clean && check_text(c, i) != GRAFT_OK)
             return c->rc;
         cell->str = c->text + f->off;
@@ -666,6 +689,10 @@ static graft_error_t ctx_init(csv_ctx_t *c, const char *file,
                                       (unsigned)d);
     c->delim = d;
     c->fast = 1;
+    if (opts) {
+        c->uses = opts->uses;
+        c->uses_arg = opts->uses_arg;
+    }
     return GRAFT_OK;
 }
 
@@ -678,6 +705,7 @@ static void ctx_free(csv_ctx_t *c)
     free(c->names);
     free(c->cols);
     free(c->cells);
+    free(c->used);
 }
 
 static size_t chunk_size(const graft_read_opts_t *opts)

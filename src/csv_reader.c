@@ -312,6 +312,26 @@ static graft_error_t check_row_shape(csv_ctx_t *c)
     return c->rc;
 }
 
+/* Fill CELL with the field S[0..LEN) (NUL-terminated): missing, a number
+ * or a string.  A single digit, the commonest cell of survey files, is
+ * read here as graft_parse_number() would read it. */
+static void type_cell(graft_cell_t *cell, const char *s, size_t len)
+{
+    unsigned digit = (unsigned)(unsigned char)s[0] - '0';
+    cell->str = s;
+    cell->len = len;
+    cell->num = 0.0;
+    if (len == 1 && digit <= 9) {
+        cell->kind = GRAFT_CELL_NUMBER;
+        cell->num = (double)digit;
+    } else if (graft_is_missing_text(s, len))
+        cell->kind = GRAFT_CELL_MISSING;
+    else if (graft_parse_number(s, len, &cell->num))
+        cell->kind = GRAFT_CELL_NUMBER;
+    else
+        cell->kind = GRAFT_CELL_STRING;
+}
+
 static graft_error_t finish_row(csv_ctx_t *c)
 {
     if (check_row_shape(c) != GRAFT_OK)
@@ -325,15 +345,7 @@ static graft_error_t finish_row(csv_ctx_t *c)
         }
         if (!c->clean && check_text(c, i) != GRAFT_OK)
             return c->rc;
-        cell->str = c->text + f->off;
-        cell->len = f->len;
-        cell->num = 0.0;
-        if (graft_is_missing_text(cell->str, cell->len))
-            cell->kind = GRAFT_CELL_MISSING;
-        else if (graft_parse_number(cell->str, cell->len, &cell->num))
-            cell->kind = GRAFT_CELL_NUMBER;
-        else
-            cell->kind = GRAFT_CELL_STRING;
+        type_cell(cell, c->text + f->off, f->len);
     }
     c->nrows++;
     if (c->row)
@@ -853,51 +865,75 @@ static size_t number_syntax(const char *s, size_t n)
     return i;
 }
 
-/* strtod reads the C locale's decimal point: the library never calls
- * setlocale(), and neither does the command line. */
-/* Clinger's fast path (Clinger 1990, "How to read floating point numbers
- * accurately"): a decimal with at most 15 significant digits and a power
- * of ten up to 22 is m * 10^k or m / 10^k with m and 10^k exact doubles,
- * so the one IEEE operation rounds correctly, exactly as strtod would.
- * S (length N) has passed number_syntax().  Returns 0 when the number
- * needs strtod. */
-static int fast_decimal(const char *s, size_t n, double *out)
+/* Powers of ten that are exact doubles. */
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                                     1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+                                     1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The common case in one pass: S[0..N) (N >= 1) of the form [+-] digits
+ * [. digits] with at least one digit, at most 15 significant digits and at
+ * most 22 decimals.  Clinger's fast path (Clinger 1990, "How to read
+ * floating point numbers accurately") applies: the value is m or m / 10^k
+ * with m and 10^k exact doubles, so the one IEEE operation rounds
+ * correctly, exactly as strtod would.  Returns 1 with *OUT set, 0 when S is
+ * not a number (number_syntax() would refuse it), or -1 when it needs
+ * number_syntax() and strtod (an exponent, more digits or decimals). */
+static int plain_decimal(const char *s, size_t n, double *out)
 {
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
-                                   1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
-                                   1e18, 1e19, 1e20, 1e21, 1e22};
     size_t i = 0;
-    int neg = 0;
-    if (s[i] == '+' || s[i] == '-')
-        neg = s[i++] == '-';
+    int neg = 0, frac = 0, digits = 0, sig = 0, scale = 0;
     uint64_t m = 0;
-    int digits = 0, scale = 0;
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-        if (m == 0 && s[i] == '0')
-            continue; /* leading zeros are not significant */
-        if (++digits > 15)
-            return 0;
-        m = m * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (i < n && s[i] == '.') {
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-            if (m == 0 && s[i] == '0') {
-                scale--;
-                continue;
-            }
-            if (++digits > 15)
-                return 0;
-            m = m * 10 + (uint64_t)(s[i] - '0');
-            scale--;
+    if (s[0] == '+' || s[0] == '-')
+        neg = s[i++] == '-';
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) {
+            if (s[i] != '.' || frac)
+                break;
+            frac = 1;
+            continue;
         }
+        digits++;
+        scale -= frac;
+        if (m == 0 && d == 0)
+            continue; /* leading zeros are not significant */
+        if (++sig > 15)
+            return -1;
+        m = m * 10 + d;
     }
     if (i < n)
-        return 0; /* an exponent: leave it to strtod */
-    if (scale < -22)
+        return digits && (s[i] == 'e' || s[i] == 'E') ? -1 : 0;
+    if (!digits)
         return 0;
-    double v = scale < 0 ? (double)m / pow10[-scale] : (double)m;
+    if (scale < -22)
+        return -1;
+    double v = scale < 0 ? (double)m / pow10_exact[-scale] : (double)m;
     *out = neg ? -v : v;
+    return 1;
+}
+
+/* Any other number: the full syntax, then strtod on a NUL-terminated copy.
+ * strtod reads the C locale's decimal point: the library never calls
+ * setlocale(), and neither does the command line. */
+__attribute__((noinline)) static int strtod_number(const char *s, size_t n,
+                                                   double *out)
+{
+    if (number_syntax(s, n) != n)
+        return 0;
+    char small[CSV_NUM_STACK];
+    char *tmp = n < sizeof small ? small : malloc(n + 1);
+    if (!tmp)
+        return 0;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    double v = strtod(tmp, NULL);
+    if (tmp != small)
+        free(tmp);
+    if (!isfinite(v))
+        return 0;
+    if (out)
+        *out = v;
     return 1;
 }
 
@@ -908,29 +944,15 @@ int graft_parse_number(const char *s, size_t len, double *out)
         b++;
     while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
         e--;
-    size_t n = e - b;
-    if (n == 0 || number_syntax(s + b, n) != n)
+    if (b == e)
         return 0;
-    double fast;
-    if (fast_decimal(s + b, n, &fast)) {
-        if (out)
-            *out = fast;
-        return 1;
-    }
-    char small[CSV_NUM_STACK];
-    char *tmp = n < sizeof small ? small : malloc(n + 1);
-    if (!tmp)
-        return 0;
-    memcpy(tmp, s + b, n);
-    tmp[n] = '\0';
-    double v = strtod(tmp, NULL);
-    if (tmp != small)
-        free(tmp);
-    if (!isfinite(v))
-        return 0;
-    if (out)
+    double v;
+    int r = plain_decimal(s + b, e - b, &v);
+    if (r < 0)
+        return strtod_number(s + b, e - b, out);
+    if (r && out)
         *out = v;
-    return 1;
+    return r;
 }
 
 int graft_is_missing_text(const char *s, size_t len)

@@ -244,6 +244,39 @@ static void test_cell_values(void **state)
     assert_int_equal(s.cell[3].len, 4);
 }
 
+/* One-character cells: a digit is a number, "." is missing, any other
+ * character is text. */
+static void test_single_char_cells(void **state)
+{
+    (void)state;
+    char text[512] = "a\n", want[1024] = "H|a\n";
+    size_t line = 2;
+    for (int ch = 0x21; ch < 0x7F; ch++) {
+        if (ch == ',' || ch == '"')
+            continue;
+        char row[8], cell[32];
+        snprintf(row, sizeof row, "%c\n", ch);
+        strcat(text, row);
+        snprintf(cell, sizeof cell, "%zu|%s%c\n", line++,
+                 ch >= '0' && ch <= '9' ? "n:" : ch == '.' ? "m:" : "s:", ch);
+        strcat(want, cell);
+    }
+    expect_rows_d(text, ',', want);
+    cells_seen_t s;
+    graft_diag_t diag;
+    const char *four = "a,b,c,d\n0,9,/,:\n";
+    assert_int_equal(graft_read_csv_buffer(NAME, four, strlen(four), NULL,
+                                           NULL, keep_first_row, &s, &diag),
+                     GRAFT_OK);
+    assert_int_equal(s.cell[0].kind, GRAFT_CELL_NUMBER);
+    assert_true(s.cell[0].num == 0.0 && !signbit(s.cell[0].num));
+    assert_int_equal(s.cell[1].kind, GRAFT_CELL_NUMBER);
+    assert_true(s.cell[1].num == 9.0);
+    assert_int_equal(s.cell[2].kind, GRAFT_CELL_STRING);
+    assert_int_equal(s.cell[3].kind, GRAFT_CELL_STRING);
+    assert_true(s.cell[3].num == 0.0);
+}
+
 static void test_quoted_fields(void **state)
 {
     (void)state;
@@ -957,6 +990,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_cells),
         cmocka_unit_test(test_cell_values),
+        cmocka_unit_test(test_single_char_cells),
         cmocka_unit_test(test_quoted_fields),
         cmocka_unit_test(test_last_row_without_newline),
         cmocka_unit_test(test_many_rows),

@@ -112,8 +112,9 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
                          graft_diag_t *diag);
 
 /* The format readers behind graft_read(), for tests and fuzzing.  They use
- * only opts->delim and opts->chunk_size and deliver the file's own values
- * and labels; graft_read() applies opts->missing and opts->labels on top. */
+ * only opts->delim, opts->chunk_size and (CSV) opts->uses and deliver the
+ * file's own values and labels; graft_read() applies opts->missing and
+ * opts->labels on top. */
 graft_error_t graft_read_csv(const char *path, const graft_read_opts_t *opts,
                              graft_header_fn header, graft_row_fn row,
                              void *ctx, graft_diag_t *diag);

@@ -13,10 +13,16 @@
  * order mark can be recognised and, when no delimiter is given, until the
  * header line is complete so that the delimiter can be counted in it.
  *
+ * A plain line (complete in the chunk, without quote characters, while
+ * libcsv is between records) is split here instead, with libcsv's rules for
+ * unquoted fields; everything else goes through libcsv.  Both paths deliver
+ * the same records.
+ *
  * libcsv callbacks cannot abort: the first error is stored in the context,
  * later callbacks do nothing, and the error is checked after every call.
  */
 #include "graft_reader.h"
+#include "csv_internal.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -30,6 +36,16 @@
 #define CSV_DEFAULT_CHUNK 65536
 #define CSV_SNIFF_MAX (1u << 20) /* bytes of header scanned for a delimiter */
 #define CSV_NUM_STACK 128        /* numbers shorter than this avoid malloc */
+#define CSV_ROW_NOT_BEGUN 0      /* libcsv.c's pstate between records */
+
+/* Byte classes of the fast path, for the file's delimiter. */
+enum {
+    CLS_DELIM = 1,
+    CLS_TERM = 2,  /* CR or LF */
+    CLS_QUOTE = 4,
+    CLS_SPACE = 8, /* space or tab that is not the delimiter */
+    CLS_HIGH = 16  /* NUL or a byte >= 0x80: the text needs checking */
+};
 
 typedef struct csv_field {
     size_t off, len; /* in csv_ctx_t.text; text[off + len] == '\0' */
@@ -44,6 +60,11 @@ typedef struct csv_ctx {
     graft_error_t rc; /* first error; GRAFT_OK until then */
     struct csv_parser parser;
     unsigned char delim; /* 0 until detected */
+
+    /* the fast path: plain lines split without libcsv */
+    int fast;                /* 0: every line goes through libcsv */
+    unsigned char cls[256];  /* CLS_* of every byte, once delim is known */
+    int clean;               /* the record's text is ASCII without NUL */
 
     /* prelude: held-back first bytes, BOM and delimiter detection */
     int started;
@@ -72,6 +93,11 @@ typedef struct csv_ctx {
     graft_column_t *cols;  /* names point into names */
     graft_cell_t *cells;
     unsigned long nrows;
+
+    /* the columns the caller reads (opts->uses) */
+    int (*uses)(void *arg, const char *name);
+    void *uses_arg;
+    unsigned char *used; /* per column; NULL: every column */
 } csv_ctx_t;
 
 /* ---- small helpers -------------------------------------------------- */
@@ -238,9 +264,22 @@ static graft_error_t keep_columns(csv_ctx_t *c)
     return GRAFT_OK;
 }
 
+/* Ask opts->uses which columns the caller reads. */
+static graft_error_t ask_uses(csv_ctx_t *c)
+{
+    if (!c->uses)
+        return GRAFT_OK;
+    c->used = malloc(c->ncols);
+    if (!c->used)
+        return nomem(c);
+    for (size_t i = 0; i < c->ncols; i++)
+        c->used[i] = c->uses(c->uses_arg, c->cols[i].name) != 0;
+    return GRAFT_OK;
+}
+
 static graft_error_t finish_header(csv_ctx_t *c)
 {
-    for (size_t i = 0; i < c->nfields; i++)
+    for (size_t i = 0; i < c->nfields && !c->clean; i++)
         if (check_text(c, i) != GRAFT_OK)
             return c->rc;
     for (size_t i = 0; i < c->nfields; i++)
@@ -249,7 +288,8 @@ static graft_error_t finish_header(csv_ctx_t *c)
                        c->diag, GRAFT_ERR_HEADER, c->file, c->record_line,
                        (unsigned long)(i + 1), "column %zu has an empty name",
                        i + 1);
-    if (keep_columns(c) != GRAFT_OK || check_duplicates(c) != GRAFT_OK)
+    if (keep_columns(c) != GRAFT_OK || check_duplicates(c) != GRAFT_OK ||
+        ask_uses(c) != GRAFT_OK)
         return c->rc;
     c->have_header = 1;
     c->header_end = c->line;
@@ -272,6 +312,26 @@ static graft_error_t check_row_shape(csv_ctx_t *c)
     return c->rc;
 }
 
+/* Fill CELL with the field S[0..LEN) (NUL-terminated): missing, a number
+ * or a string.  A single digit, the commonest cell of survey files, is
+ * read here as graft_parse_number() would read it. */
+static void type_cell(graft_cell_t *cell, const char *s, size_t len)
+{
+    unsigned digit = (unsigned)(unsigned char)s[0] - '0';
+    cell->str = s;
+    cell->len = len;
+    cell->num = 0.0;
+    if (len == 1 && digit <= 9) {
+        cell->kind = GRAFT_CELL_NUMBER;
+        cell->num = (double)digit;
+    } else if (graft_is_missing_text(s, len))
+        cell->kind = GRAFT_CELL_MISSING;
+    else if (graft_parse_number(s, len, &cell->num))
+        cell->kind = GRAFT_CELL_NUMBER;
+    else
+        cell->kind = GRAFT_CELL_STRING;
+}
+
 static graft_error_t finish_row(csv_ctx_t *c)
 {
     if (check_row_shape(c) != GRAFT_OK)
@@ -279,17 +339,13 @@ static graft_error_t finish_row(csv_ctx_t *c)
     for (size_t i = 0; i < c->ncols; i++) {
         const csv_field_t *f = &c->fields[i];
         graft_cell_t *cell = &c->cells[i];
-        if (check_text(c, i) != GRAFT_OK)
+        if (c->used && !c->used[i]) {
+            *cell = (graft_cell_t){GRAFT_CELL_MISSING, 0.0, NULL, 0};
+            continue;
+        }
+        if (!c->clean && check_text(c, i) != GRAFT_OK)
             return c->rc;
-        cell->str = c->text + f->off;
-        cell->len = f->len;
-        cell->num = 0.0;
-        if (graft_is_missing_text(cell->str, cell->len))
-            cell->kind = GRAFT_CELL_MISSING;
-        else if (graft_parse_number(cell->str, cell->len, &cell->num))
-            cell->kind = GRAFT_CELL_NUMBER;
-        else
-            cell->kind = GRAFT_CELL_STRING;
+        type_cell(cell, c->text + f->off, f->len);
     }
     c->nrows++;
     if (c->row)
@@ -323,10 +379,9 @@ static void on_field(void *data, size_t len, void *vctx)
     c->field_line = c->line; /* the next field starts after this delimiter */
 }
 
-static void on_record(int term, void *vctx)
+/* The record in fields and text is complete: the header or a row. */
+static void end_record(csv_ctx_t *c)
 {
-    csv_ctx_t *c = vctx;
-    (void)term;
     if (c->rc == GRAFT_OK)
         c->rc = c->have_header ? finish_row(c) : finish_header(c);
     c->nfields = 0;
@@ -334,7 +389,13 @@ static void on_record(int term, void *vctx)
     c->in_record = 0;
 }
 
-/* ---- feeding libcsv line by line ------------------------------------ */
+static void on_record(int term, void *vctx)
+{
+    (void)term;
+    end_record(vctx);
+}
+
+/* ---- libcsv's side of the line-by-line feed -------------------------- */
 
 /* Bytes libcsv skips between records (libcsv.c, ROW_NOT_BEGUN). */
 static int skipped_between_records(unsigned char b, unsigned char delim)
@@ -360,12 +421,136 @@ static void advance_line(csv_ctx_t *c, int term, size_t len)
     c->after_cr = term == '\r';
 }
 
+/* ---- the fast path: plain lines without libcsv ----------------------- */
+
+/* The byte classes for the file's delimiter.  As in libcsv.c, a space or
+ * tab is trimmed only when it is not the delimiter. */
+static void set_classes(csv_ctx_t *c)
+{
+    for (int b = 0; b < 256; b++) {
+        unsigned char k = 0;
+        if (b == c->delim)
+            k = CLS_DELIM;
+        else if (b == '\r' || b == '\n')
+            k = CLS_TERM;
+        else if (b == '"')
+            k = CLS_QUOTE;
+        else if (b == ' ' || b == '\t')
+            k = CLS_SPACE;
+        if (b == 0 || b >= 0x80)
+            k |= CLS_HIGH;
+        c->cls[b] = k;
+    }
+}
+
+/* Make room for more fields than the fast path has had so far. */
+static graft_error_t more_fields(csv_ctx_t *c, size_t need)
+{
+    csv_field_t *f = grow(c->fields, &c->fields_cap, need, sizeof *f);
+    if (!f)
+        return nomem(c);
+    c->fields = f;
+    return GRAFT_OK;
+}
+
+/* Store field NF as S[START..END) of the line. */
+static inline graft_error_t put_field(csv_ctx_t *c, size_t nf, size_t start,
+                                      size_t end)
+{
+    if (nf >= c->fields_cap && more_fields(c, nf + 1) != GRAFT_OK)
+        return c->rc;
+    c->fields[nf] = (csv_field_t){start, end - start};
+    return GRAFT_OK;
+}
+
+/* Trim from field F of the line S the spaces and tabs libcsv trims. */
+static void trim_field(const csv_ctx_t *c, const unsigned char *s,
+                       csv_field_t *f)
+{
+    while (f->len && (c->cls[s[f->off]] & CLS_SPACE)) {
+        f->off++;
+        f->len--;
+    }
+    while (f->len && (c->cls[s[f->off + f->len - 1]] & CLS_SPACE))
+        f->len--;
+}
+
+/* Read the line at S[0..N) without libcsv when it is plain: complete (its
+ * CR or LF is in S) and without quote characters.  Its fields are what
+ * libcsv makes of unquoted fields (libcsv.c, states ROW_NOT_BEGUN,
+ * FIELD_NOT_BEGUN and FIELD_BEGUN): cut at every delimiter, with the
+ * spaces and tabs that are not the delimiter trimmed at both ends; a line
+ * of nothing else is skipped like a blank line.  The line is copied into
+ * text once and its fields are cut in place.  Returns the bytes used, the
+ * CR or LF included, or 0 when the line must go through libcsv (or on
+ * error, recorded in C). */
+static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n)
+{
+    const unsigned char *cls = c->cls;
+    size_t len, nf = 0, start = 0;
+    unsigned seen = 0;
+    for (len = 0; len < n; len++) {
+        unsigned k = cls[s[len]];
+        if (k == 0)
+            continue;
+        if (k & CLS_TERM)
+            break;
+        seen |= k;
+        if (k & CLS_DELIM) {
+            if (put_field(c, nf++, start, len) != GRAFT_OK)
+                return 0;
+            start = len + 1;
+        }
+    }
+    if (len == n || (seen & CLS_QUOTE) ||
+        put_field(c, nf++, start, len) != GRAFT_OK)
+        return 0;
+    csv_field_t *f = c->fields;
+    if (seen & CLS_SPACE)
+        for (size_t k = 0; k < nf; k++)
+            trim_field(c, s, &f[k]);
+    if (nf == 1 && f[0].len == 0)
+        return len + 1; /* blank, or only spaces and tabs */
+    char *text = grow(c->text, &c->text_cap, len + 1, 1);
+    if (!text) {
+        nomem(c);
+        return 0;
+    }
+    c->text = text;
+    memcpy(text, s, len);
+    for (size_t k = 0; k < nf; k++)
+        text[f[k].off + f[k].len] = '\0';
+    c->nfields = nf;
+    c->text_len = len + 1;
+    c->clean = !(seen & CLS_HIGH);
+    c->record_line = c->field_line = c->line;
+    c->in_record = 1;
+    end_record(c);
+    c->clean = 0;
+    return len + 1;
+}
+
+/* ---- feeding the input line by line ---------------------------------- */
+
+/* Hand S[0..N) over one physical line at a time: plain lines to
+ * fast_line() while libcsv is between records, the rest to libcsv. */
 static graft_error_t parse_bytes(csv_ctx_t *c, const unsigned char *s,
                                  size_t n)
 {
     size_t i = 0;
     while (i < n) {
         size_t start = i;
+        if (c->fast && !c->in_record &&
+            c->parser.pstate == CSV_ROW_NOT_BEGUN) {
+            size_t used = fast_line(c, s + i, n - i);
+            if (c->rc != GRAFT_OK)
+                return c->rc;
+            if (used) {
+                i += used;
+                advance_line(c, s[i - 1], used);
+                continue;
+            }
+        }
         int looking = !c->in_record, found = 0, term = 0;
         while (i < n && s[i] != '\n' && s[i] != '\r') {
             if (looking && !found && !skipped_between_records(s[i], c->delim))
@@ -446,6 +631,7 @@ static graft_error_t start_parsing(csv_ctx_t *c)
     if (!c->delim)
         c->delim = chosen_delim(c);
     csv_set_delim(&c->parser, c->delim);
+    set_classes(c);
     c->started = 1;
     graft_error_t rc = GRAFT_OK;
     if (c->pre_len > c->bom)
@@ -514,6 +700,11 @@ static graft_error_t ctx_init(csv_ctx_t *c, const char *file,
                                       "unsupported CSV delimiter 0x%02X",
                                       (unsigned)d);
     c->delim = d;
+    c->fast = 1;
+    if (opts) {
+        c->uses = opts->uses;
+        c->uses_arg = opts->uses_arg;
+    }
     return GRAFT_OK;
 }
 
@@ -526,6 +717,7 @@ static void ctx_free(csv_ctx_t *c)
     free(c->names);
     free(c->cols);
     free(c->cells);
+    free(c->used);
 }
 
 static size_t chunk_size(const graft_read_opts_t *opts)
@@ -598,15 +790,18 @@ cleanup:
     return rc;
 }
 
-graft_error_t graft_read_csv_buffer(const char *name, const char *buf,
-                                    size_t len, const graft_read_opts_t *opts,
-                                    graft_header_fn header, graft_row_fn row,
-                                    void *ctx, graft_diag_t *diag)
+/* graft_read_csv_buffer(), with the fast path when FAST is nonzero. */
+static graft_error_t read_buffer(const char *name, const char *buf,
+                                 size_t len, const graft_read_opts_t *opts,
+                                 int fast, graft_header_fn header,
+                                 graft_row_fn row, void *ctx,
+                                 graft_diag_t *diag)
 {
     csv_ctx_t c;
     size_t size = chunk_size(opts);
     graft_error_t rc = ctx_init(&c, name, opts, header, row, ctx, diag);
     const unsigned char *s = (const unsigned char *)buf;
+    c.fast = fast;
     for (size_t off = 0; rc == GRAFT_OK && off < len; off += size) {
         size_t n = len - off < size ? len - off : size;
         rc = feed(&c, s + off, n);
@@ -615,6 +810,24 @@ graft_error_t graft_read_csv_buffer(const char *name, const char *buf,
         rc = finish(&c);
     ctx_free(&c);
     return rc;
+}
+
+graft_error_t graft_read_csv_buffer(const char *name, const char *buf,
+                                    size_t len, const graft_read_opts_t *opts,
+                                    graft_header_fn header, graft_row_fn row,
+                                    void *ctx, graft_diag_t *diag)
+{
+    return read_buffer(name, buf, len, opts, 1, header, row, ctx, diag);
+}
+
+graft_error_t graft_read_csv_buffer_libcsv(const char *name, const char *buf,
+                                           size_t len,
+                                           const graft_read_opts_t *opts,
+                                           graft_header_fn header,
+                                           graft_row_fn row, void *ctx,
+                                           graft_diag_t *diag)
+{
+    return read_buffer(name, buf, len, opts, 0, header, row, ctx, diag);
 }
 
 /* ---- cell typing ---------------------------------------------------- */
@@ -652,51 +865,75 @@ static size_t number_syntax(const char *s, size_t n)
     return i;
 }
 
-/* strtod reads the C locale's decimal point: the library never calls
- * setlocale(), and neither does the command line. */
-/* Clinger's fast path (Clinger 1990, "How to read floating point numbers
- * accurately"): a decimal with at most 15 significant digits and a power
- * of ten up to 22 is m * 10^k or m / 10^k with m and 10^k exact doubles,
- * so the one IEEE operation rounds correctly, exactly as strtod would.
- * S (length N) has passed number_syntax().  Returns 0 when the number
- * needs strtod. */
-static int fast_decimal(const char *s, size_t n, double *out)
+/* Powers of ten that are exact doubles. */
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                                     1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+                                     1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The common case in one pass: S[0..N) (N >= 1) of the form [+-] digits
+ * [. digits] with at least one digit, at most 15 significant digits and at
+ * most 22 decimals.  Clinger's fast path (Clinger 1990, "How to read
+ * floating point numbers accurately") applies: the value is m or m / 10^k
+ * with m and 10^k exact doubles, so the one IEEE operation rounds
+ * correctly, exactly as strtod would.  Returns 1 with *OUT set, 0 when S is
+ * not a number (number_syntax() would refuse it), or -1 when it needs
+ * number_syntax() and strtod (an exponent, more digits or decimals). */
+static int plain_decimal(const char *s, size_t n, double *out)
 {
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
-                                   1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
-                                   1e18, 1e19, 1e20, 1e21, 1e22};
     size_t i = 0;
-    int neg = 0;
-    if (s[i] == '+' || s[i] == '-')
-        neg = s[i++] == '-';
+    int neg = 0, frac = 0, digits = 0, sig = 0, scale = 0;
     uint64_t m = 0;
-    int digits = 0, scale = 0;
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-        if (m == 0 && s[i] == '0')
-            continue; /* leading zeros are not significant */
-        if (++digits > 15)
-            return 0;
-        m = m * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (i < n && s[i] == '.') {
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-            if (m == 0 && s[i] == '0') {
-                scale--;
-                continue;
-            }
-            if (++digits > 15)
-                return 0;
-            m = m * 10 + (uint64_t)(s[i] - '0');
-            scale--;
+    if (s[0] == '+' || s[0] == '-')
+        neg = s[i++] == '-';
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) {
+            if (s[i] != '.' || frac)
+                break;
+            frac = 1;
+            continue;
         }
+        digits++;
+        scale -= frac;
+        if (m == 0 && d == 0)
+            continue; /* leading zeros are not significant */
+        if (++sig > 15)
+            return -1;
+        m = m * 10 + d;
     }
     if (i < n)
-        return 0; /* an exponent: leave it to strtod */
-    if (scale < -22)
+        return digits && (s[i] == 'e' || s[i] == 'E') ? -1 : 0;
+    if (!digits)
         return 0;
-    double v = scale < 0 ? (double)m / pow10[-scale] : (double)m;
+    if (scale < -22)
+        return -1;
+    double v = scale < 0 ? (double)m / pow10_exact[-scale] : (double)m;
     *out = neg ? -v : v;
+    return 1;
+}
+
+/* Any other number: the full syntax, then strtod on a NUL-terminated copy.
+ * strtod reads the C locale's decimal point: the library never calls
+ * setlocale(), and neither does the command line. */
+__attribute__((noinline)) static int strtod_number(const char *s, size_t n,
+                                                   double *out)
+{
+    if (number_syntax(s, n) != n)
+        return 0;
+    char small[CSV_NUM_STACK];
+    char *tmp = n < sizeof small ? small : malloc(n + 1);
+    if (!tmp)
+        return 0;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    double v = strtod(tmp, NULL);
+    if (tmp != small)
+        free(tmp);
+    if (!isfinite(v))
+        return 0;
+    if (out)
+        *out = v;
     return 1;
 }
 
@@ -707,29 +944,15 @@ int graft_parse_number(const char *s, size_t len, double *out)
         b++;
     while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
         e--;
-    size_t n = e - b;
-    if (n == 0 || number_syntax(s + b, n) != n)
+    if (b == e)
         return 0;
-    double fast;
-    if (fast_decimal(s + b, n, &fast)) {
-        if (out)
-            *out = fast;
-        return 1;
-    }
-    char small[CSV_NUM_STACK];
-    char *tmp = n < sizeof small ? small : malloc(n + 1);
-    if (!tmp)
-        return 0;
-    memcpy(tmp, s + b, n);
-    tmp[n] = '\0';
-    double v = strtod(tmp, NULL);
-    if (tmp != small)
-        free(tmp);
-    if (!isfinite(v))
-        return 0;
-    if (out)
+    double v;
+    int r = plain_decimal(s + b, e - b, &v);
+    if (r < 0)
+        return strtod_number(s + b, e - b, out);
+    if (r && out)
         *out = v;
-    return 1;
+    return r;
 }
 
 int graft_is_missing_text(const char *s, size_t len)

@@ -24,6 +24,7 @@ typedef struct transcript {
     size_t rows;
     size_t fail_row;      /* return GRAFT_ERR_WEIGHT on this row (1-based) */
     int fail_header;      /* return GRAFT_ERR_COLUMN from the header */
+    const char *skip;     /* " a b ": columns opts.uses answers 0 for */
 } transcript_t;
 
 static void put(transcript_t *t, const char *s, size_t n)
@@ -75,7 +76,13 @@ static graft_error_t tr_row(void *ctx, const graft_cell_t *cells, size_t ncols,
     puts_(t, buf);
     for (size_t i = 0; i < ncols; i++) {
         static const char *const kind[] = {"|m:", "|n:", "|s:"};
-        assert_non_null(cells[i].str);
+        if (!cells[i].str) { /* a skipped column */
+            assert_int_equal(cells[i].kind, GRAFT_CELL_MISSING);
+            assert_int_equal(cells[i].len, 0);
+            assert_true(cells[i].num == 0.0);
+            puts_(t, "|-");
+            continue;
+        }
         assert_int_equal(strlen(cells[i].str), cells[i].len);
         puts_(t, kind[cells[i].kind]);
         put(t, cells[i].str, cells[i].len);
@@ -99,6 +106,17 @@ static const char *diag_text(graft_error_t rc, const graft_diag_t *diag,
     return graft_diag_format(diag, buf, size);
 }
 
+/* opts.uses for a transcript's skip list: is " NAME " not in it? */
+static int uses_unskipped(void *arg, const char *name)
+{
+    const char *skip = arg;
+    size_t n = strlen(name);
+    for (const char *p = strstr(skip, name); p; p = strstr(p + 1, name))
+        if (p > skip && p[-1] == ' ' && p[n] == ' ')
+            return 0;
+    return 1;
+}
+
 /* Read TEXT (LEN bytes) with DELIM in 64 KiB chunks into OUT, then again in
  * tiny chunks, checking that the result, the diagnostic and the transcript
  * do not change.  Returns the result; DIAG is the 64 KiB one. */
@@ -109,6 +127,10 @@ static graft_error_t read_text(const char *text, size_t len, char delim,
     graft_read_opts_t opts = {0};
     char want[2200], got[2200];
     opts.delim = delim;
+    if (out->skip) {
+        opts.uses = uses_unskipped;
+        opts.uses_arg = (void *)out->skip;
+    }
     graft_error_t rc = graft_read_csv_buffer(NAME, text, len, &opts, tr_header,
                                              tr_row, out, diag);
     diag_text(rc, diag, want, sizeof want);
@@ -117,6 +139,7 @@ static graft_error_t read_text(const char *text, size_t len, char delim,
         graft_diag_t d;
         t.fail_row = out->fail_row;
         t.fail_header = out->fail_header;
+        t.skip = out->skip;
         opts.chunk_size = tiny[k];
         graft_error_t rc2 = graft_read_csv_buffer(NAME, text, len, &opts,
                                                   tr_header, tr_row, &t, &d);
@@ -219,6 +242,39 @@ static void test_cell_values(void **state)
     assert_int_equal(s.cell[3].kind, GRAFT_CELL_STRING);
     assert_string_equal(s.text[3], "Sfax");
     assert_int_equal(s.cell[3].len, 4);
+}
+
+/* One-character cells: a digit is a number, "." is missing, any other
+ * character is text. */
+static void test_single_char_cells(void **state)
+{
+    (void)state;
+    char text[512] = "a\n", want[1024] = "H|a\n";
+    size_t line = 2;
+    for (int ch = 0x21; ch < 0x7F; ch++) {
+        if (ch == ',' || ch == '"')
+            continue;
+        char row[8], cell[32];
+        snprintf(row, sizeof row, "%c\n", ch);
+        strcat(text, row);
+        snprintf(cell, sizeof cell, "%zu|%s%c\n", line++,
+                 ch >= '0' && ch <= '9' ? "n:" : ch == '.' ? "m:" : "s:", ch);
+        strcat(want, cell);
+    }
+    expect_rows_d(text, ',', want);
+    cells_seen_t s;
+    graft_diag_t diag;
+    const char *four = "a,b,c,d\n0,9,/,:\n";
+    assert_int_equal(graft_read_csv_buffer(NAME, four, strlen(four), NULL,
+                                           NULL, keep_first_row, &s, &diag),
+                     GRAFT_OK);
+    assert_int_equal(s.cell[0].kind, GRAFT_CELL_NUMBER);
+    assert_true(s.cell[0].num == 0.0 && !signbit(s.cell[0].num));
+    assert_int_equal(s.cell[1].kind, GRAFT_CELL_NUMBER);
+    assert_true(s.cell[1].num == 9.0);
+    assert_int_equal(s.cell[2].kind, GRAFT_CELL_STRING);
+    assert_int_equal(s.cell[3].kind, GRAFT_CELL_STRING);
+    assert_true(s.cell[3].num == 0.0);
 }
 
 static void test_quoted_fields(void **state)
@@ -648,6 +704,137 @@ static void test_null_callbacks(void **state)
                      GRAFT_ERR_NO_ROWS);
 }
 
+/* ---- columns the caller does not read (opts.uses) -------------------- */
+
+/* TEXT read with the columns in SKIP skipped must give WANT. */
+static void expect_rows_skip(const char *text, const char *skip,
+                             const char *want)
+{
+    transcript_t t = {0};
+    graft_diag_t diag;
+    char buf[2200];
+    t.skip = skip;
+    graft_error_t rc = read_text(text, strlen(text), 0, &t, &diag);
+    assert_string_equal(diag_text(rc, &diag, buf, sizeof buf), "OK");
+    assert_string_equal(t.out, want);
+    free(t.out);
+}
+
+static void expect_error_skip(const char *text, size_t len, const char *skip,
+                              graft_error_t code, const char *want)
+{
+    transcript_t t = {0};
+    graft_diag_t diag;
+    char buf[2200];
+    t.skip = skip;
+    graft_error_t rc = read_text(text, len, 0, &t, &diag);
+    assert_string_equal(diag_text(rc, &diag, buf, sizeof buf), want);
+    assert_int_equal(rc, code);
+    free(t.out);
+}
+
+static void test_uses_skips_cells(void **state)
+{
+    (void)state;
+    /* the header still lists every column; skipped cells are missing with
+     * no text, the others are as without uses */
+    expect_rows_skip("id,name,w\n1,Tunis,1.5\n2,NA,.\n3,,-2e3\n", " name ",
+                     "H|id|name|w\n"
+                     "2|n:1|-|n:1.5\n"
+                     "3|n:2|-|m:.\n"
+                     "4|n:3|-|n:-2e3\n");
+    expect_rows_skip("a,b,c\n\"x,y\",\"1\n2\",  7 \n", " a c ",
+                     "H|a|b|c\n2|-|s:1\n2|-\n");
+    expect_rows_skip("a;b\r\n1;2\r\n", " a b ", "H|a|b\n2|-|-\n");
+    /* a name that only contains a skipped one is read */
+    expect_rows_skip("ab,b\n1,2\n", " b ", "H|ab|b\n2|n:1|-\n");
+}
+
+static void test_uses_field_count(void **state)
+{
+    (void)state;
+    /* a row must still have every field */
+    const char *t1 = "a,b,c\n1,2,3\n1,2\n";
+    expect_error_skip(t1, strlen(t1), " b c ", GRAFT_ERR_FIELDS,
+                      NAME ":3:3: row has 2 fields, the header has 3");
+    const char *t2 = "a,b\n1,2,\n";
+    expect_error_skip(t2, strlen(t2), " a b ", GRAFT_ERR_FIELDS,
+                      NAME ":2:3: row has 3 fields, the header has 2");
+}
+
+static void test_uses_text_checks(void **state)
+{
+    (void)state;
+    /* bad UTF-8 and NUL bytes in a skipped column are not read */
+    expect_rows_skip("a,city\n1,Gab\xE8s\n2,\"\xFF\"\n", " city ",
+                     "H|a|city\n2|n:1|-\n3|n:2|-\n");
+    static const char nul[] = "a,b\n1,x\0y\n";
+    transcript_t t = {0};
+    graft_diag_t diag;
+    t.skip = " b ";
+    assert_int_equal(read_text(nul, sizeof nul - 1, 0, &t, &diag), GRAFT_OK);
+    assert_string_equal(t.out, "H|a|b\n2|n:1|-\n");
+    free(t.out);
+    /* in a column that is read they are errors, as without uses */
+    const char *bad = "a,city\n1,Gab\xE8s\n";
+    expect_error_skip(bad, strlen(bad), " a ", GRAFT_ERR_UTF8,
+                      NAME ":2:2: invalid UTF-8 byte 0xE8 in column 'city'");
+    expect_error_skip(nul, sizeof nul - 1, " a ", GRAFT_ERR_FORMAT,
+                      NAME ":2:2: NUL byte in column 'b' (not a text file?)");
+    /* the header is checked whatever the caller reads */
+    const char *head = "a,\xFF\n1,2\n";
+    expect_error_skip(head, strlen(head), " a \xFF ", GRAFT_ERR_UTF8,
+                      NAME ":1:2: invalid UTF-8 byte 0xFF in the header");
+}
+
+typedef struct uses_log {
+    char asked[256];
+    int header_seen;
+} uses_log_t;
+
+static int log_uses(void *arg, const char *name)
+{
+    uses_log_t *log = arg;
+    assert_false(log->header_seen);
+    strcat(log->asked, name);
+    strcat(log->asked, " ");
+    return name[0] != 's';
+}
+
+static graft_error_t log_header(void *ctx, const graft_column_t *cols,
+                                size_t ncols, graft_diag_t *diag)
+{
+    uses_log_t *log = ctx;
+    (void)cols;
+    (void)diag;
+    assert_int_equal(ncols, 3);
+    log->header_seen = 1;
+    return GRAFT_OK;
+}
+
+static void test_uses_asked_once(void **state)
+{
+    (void)state;
+    /* once per column, in order, before the header callback; not for an
+     * invalid header */
+    const char *text = "id,skip,w\n1,2,3\n4,5,6\n";
+    uses_log_t log = {"", 0};
+    graft_read_opts_t opts = {0};
+    graft_diag_t diag;
+    opts.uses = log_uses;
+    opts.uses_arg = &log;
+    assert_int_equal(graft_read_csv_buffer(NAME, text, strlen(text), &opts,
+                                           log_header, NULL, &log, &diag),
+                     GRAFT_OK);
+    assert_string_equal(log.asked, "id skip w ");
+    uses_log_t dup = {"", 0};
+    opts.uses_arg = &dup;
+    assert_int_equal(graft_read_csv_buffer(NAME, "a,a\n1,2\n", 8, &opts,
+                                           log_header, NULL, &dup, &diag),
+                     GRAFT_ERR_HEADER);
+    assert_string_equal(dup.asked, "");
+}
+
 /* ---- files ------------------------------------------------------------ */
 
 static graft_error_t read_file(const char *path, size_t chunk,
@@ -803,6 +990,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_cells),
         cmocka_unit_test(test_cell_values),
+        cmocka_unit_test(test_single_char_cells),
         cmocka_unit_test(test_quoted_fields),
         cmocka_unit_test(test_last_row_without_newline),
         cmocka_unit_test(test_many_rows),
@@ -828,6 +1016,10 @@ int main(void)
         cmocka_unit_test(test_row_callback_error),
         cmocka_unit_test(test_header_callback_error),
         cmocka_unit_test(test_null_callbacks),
+        cmocka_unit_test(test_uses_skips_cells),
+        cmocka_unit_test(test_uses_field_count),
+        cmocka_unit_test(test_uses_text_checks),
+        cmocka_unit_test(test_uses_asked_once),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_parse_number),

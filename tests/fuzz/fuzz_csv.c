@@ -2,10 +2,12 @@
  * fuzz_csv.c - fuzz target for the CSV reader.
  *
  * Reads the input with graft_read_csv_buffer() three times, in 64 KiB,
- * 1-byte and 7-byte chunks, with callbacks that touch every byte of every
- * cell.  Besides crashes and sanitizer reports it aborts when the chunk size
- * changes anything (the result code, the diagnostic or a digest of every
- * value delivered) or when a cell breaks the reader's contract.
+ * 1-byte and 7-byte chunks, and once more with every line going through
+ * libcsv (graft_read_csv_buffer_libcsv, the reference of the fast path),
+ * with callbacks that touch every byte of every cell.  Besides crashes and
+ * sanitizer reports it aborts when the chunk size or the fast path changes
+ * anything (the result code, the diagnostic or a digest of every value
+ * delivered) or when a cell breaks the reader's contract.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "graft_reader.h"
+#include "../../src/csv_internal.h"
 
 typedef struct digest {
     uint64_t h;
@@ -84,16 +87,19 @@ static graft_error_t on_row(void *ctx, const graft_cell_t *cells, size_t ncols,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const size_t chunks[] = {65536, 1, 7};
+    /* the last read, 65536 again, is the libcsv reference */
+    static const size_t chunks[] = {65536, 1, 7, 65536};
+    const size_t n = sizeof chunks / sizeof chunks[0];
     graft_error_t rc0 = GRAFT_OK;
     graft_diag_t diag0;
     digest_t d0 = {0};
-    for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+    for (size_t k = 0; k < n; k++) {
         graft_read_opts_t opts = {0};
         graft_diag_t diag;
         digest_t d = {14695981039346656037u, 0, 0}; /* FNV offset basis */
         opts.chunk_size = chunks[k];
-        graft_error_t rc = graft_read_csv_buffer(
+        graft_error_t rc = (k == n - 1 ? graft_read_csv_buffer_libcsv
+                                       : graft_read_csv_buffer)(
             "fuzz.csv", (const char *)data, size, &opts, on_header, on_row,
             &d, &diag);
         check(rc == diag.code, "the diagnostic holds the returned code");
@@ -103,11 +109,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             d0 = d;
             continue;
         }
-        check(rc == rc0, "chunk size changes the result");
+        check(rc == rc0, "chunk size or fast path changes the result");
         check(diag.line == diag0.line && diag.col == diag0.col &&
                   strcmp(diag.msg, diag0.msg) == 0,
-              "chunk size changes the diagnostic");
-        check(d.h == d0.h, "chunk size changes the values");
+              "chunk size or fast path changes the diagnostic");
+        check(d.h == d0.h, "chunk size or fast path changes the values");
     }
     return 0;
 }

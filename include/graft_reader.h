@@ -112,7 +112,7 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
                          graft_diag_t *diag);
 
 /* The format readers behind graft_read(), for tests and fuzzing.  They use
- * only opts->delim, opts->chunk_size and (CSV) opts->uses and deliver the
+ * only opts->delim, opts->chunk_size and opts->uses and deliver the
  * file's own values and labels; graft_read() applies opts->missing and
  * opts->labels on top. */
 graft_error_t graft_read_csv(const char *path, const graft_read_opts_t *opts,

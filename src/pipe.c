@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BATCH_BYTES (1u << 20)
-#define N_BATCHES 4
+#define BATCH_BYTES (1u << 18) /* cells per batch: a quarter megabyte */
+#define N_BATCHES 8
 
 typedef struct text_ref {
     size_t cell, off;     /* a cell of the batch, its text in the arena */

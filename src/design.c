@@ -652,6 +652,22 @@ static int bloom_test_set(uint64_t *bits, uint64_t hash)
     return seen;
 }
 
+/* The filter, zeroed by writing every page first: a page of calloc's
+ * that is read before it is written maps the shared zero page, and the
+ * first write then replaces it, which with a second thread costs the
+ * other core a TLB flush (an interrupt) for each of the 8192 pages. */
+static uint64_t *bloom_alloc(void)
+{
+    size_t n = BLOOM_BITS / 64;
+    uint64_t *bits = malloc(n * sizeof *bits);
+    if (!bits)
+        return NULL;
+    volatile uint64_t *v = bits; /* not folded into a calloc */
+    for (size_t i = 0; i < n; i++)
+        v[i] = 0;
+    return bits;
+}
+
 /* Files grouped by PSU, for an estimator that streams PSU totals: a PSU is
  * a run of rows with one key, numbered as it starts; no table of PSUs is
  * kept.  A key that comes back (in the filter) or changes stratum within
@@ -669,8 +685,7 @@ static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
         return GRAFT_OK;
     }
     if (!same) {
-        if (!d->bloom &&
-            !(d->bloom = calloc(BLOOM_BITS / 64, sizeof *d->bloom)))
+        if (!d->bloom && !(d->bloom = bloom_alloc()))
             return GRAFT_ERR_NOMEM;
         if (bloom_test_set(d->bloom, graft_key_hash(k->buf, k->len))) {
             *j = GRAFT_PSU_AGAIN;

@@ -10,17 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BATCH_BYTES (1u << 18) /* cells per batch: a quarter megabyte */
+#define BATCH_BYTES (1u << 18) /* per batch: a quarter megabyte */
 #define N_BATCHES 8
 
+/* A batch holds each row's cells in the columns copied as a kind byte and
+ * a number (what crosses between the cores is about a third of whole
+ * cells), and the texts that must go along in an arena. */
 typedef struct text_ref {
-    size_t cell, off;     /* a cell of the batch, its text in the arena */
+    size_t at;            /* row * n_copy + the column's place in copy */
+    size_t off, len;      /* in the arena */
 } text_ref_t;
 
 typedef struct batch {
-    graft_cell_t *cells;  /* BATCH_ROWS x ncols */
+    double *nums;         /* batch_rows x n_copy */
+    unsigned char *kinds; /* batch_rows x n_copy */
     unsigned long *lines;
-    text_ref_t *texts;    /* the cells with text */
+    text_ref_t *texts;    /* in push order */
     size_t n_texts, texts_cap;
     char *arena;
     size_t arena_len, arena_cap;
@@ -31,6 +36,7 @@ struct graft_pipe {
     size_t ncols, batch_rows;
     size_t *copy, n_copy;     /* the columns copied */
     int bare_values;
+    graft_cell_t *cells;      /* the consumer's row (ncols) */
     graft_row_fn row;
     void *ctx;
     batch_t batches[N_BATCHES];
@@ -47,17 +53,34 @@ struct graft_pipe {
 
 static void batch_free(batch_t *b)
 {
-    free(b->cells);
+    free(b->nums);
+    free(b->kinds);
     free(b->texts);
     free(b->lines);
     free(b->arena);
 }
 
-/* Point the batch's string cells into its arena (which may have moved). */
-static void batch_fix(batch_t *b)
+/* Row R of batch B as cells in p->cells; *T is the batch's next text. */
+static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
+                                  size_t *t)
 {
-    for (size_t i = 0; i < b->n_texts; i++)
-        b->cells[b->texts[i].cell].str = b->arena + b->texts[i].off;
+    size_t base = r * p->n_copy;
+    const double *nums = b->nums + base;
+    const unsigned char *kinds = b->kinds + base;
+    for (size_t i = 0; i < p->n_copy; i++) {
+        graft_cell_t *cell = &p->cells[p->copy[i]];
+        cell->kind = (graft_cell_kind_t)kinds[i];
+        cell->num = nums[i];
+        cell->str = NULL;
+        cell->len = 0;
+    }
+    for (; *t < b->n_texts && b->texts[*t].at < base + p->n_copy; ++*t) {
+        const text_ref_t *x = &b->texts[*t];
+        graft_cell_t *cell = &p->cells[p->copy[x->at - base]];
+        cell->str = b->arena + x->off;
+        cell->len = x->len;
+    }
+    return p->cells;
 }
 
 static void *consume(void *arg)
@@ -74,9 +97,10 @@ static void *consume(void *arg)
         batch_t *b = &p->batches[p->tail];
         int failed = p->failed;
         pthread_mutex_unlock(&p->mu);
+        size_t t = 0;
         for (size_t r = 0; r < b->n && !failed; r++) {
-            graft_error_t rc = p->row(p->ctx, b->cells + r * p->ncols,
-                                      p->ncols, b->lines[r], &p->diag);
+            graft_error_t rc = p->row(p->ctx, unpack(p, b, r, &t), p->ncols,
+                                      b->lines[r], &p->diag);
             if (rc != GRAFT_OK) {
                 pthread_mutex_lock(&p->mu);
                 p->rc = rc;
@@ -96,6 +120,15 @@ static void *consume(void *arg)
     }
 }
 
+static void pipe_free(graft_pipe_t *p)
+{
+    for (size_t i = 0; i < N_BATCHES; i++)
+        batch_free(&p->batches[i]);
+    free(p->copy);
+    free(p->cells);
+    free(p);
+}
+
 graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
                                int bare_values, graft_row_fn row, void *ctx)
 {
@@ -106,54 +139,55 @@ graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
     p->ncols = ncols ? ncols : 1;
     p->bare_values = bare_values;
     p->copy = malloc(p->ncols * sizeof *p->copy);
-    if (!p->copy) {
-        free(p);
+    p->cells = malloc(p->ncols * sizeof *p->cells);
+    if (!p->copy || !p->cells) {
+        pipe_free(p);
         return NULL;
     }
+    /* The columns not copied stay missing for good. */
+    for (size_t c = 0; c < p->ncols; c++)
+        p->cells[c] = missing;
     for (size_t c = 0; c < ncols; c++)
         if (!used || used[c])
             p->copy[p->n_copy++] = c;
-    p->batch_rows = BATCH_BYTES / (p->ncols * sizeof(graft_cell_t));
+    size_t row_bytes = p->n_copy * (sizeof(double) + 1) + sizeof(long);
+    p->batch_rows = BATCH_BYTES / row_bytes;
     if (p->batch_rows < 16)
         p->batch_rows = 16;
     if (p->batch_rows > 4096)
         p->batch_rows = 4096;
     p->row = row;
     p->ctx = ctx;
+    size_t n = p->batch_rows * (p->n_copy ? p->n_copy : 1);
     for (size_t i = 0; i < N_BATCHES; i++) {
         batch_t *b = &p->batches[i];
-        b->cells = malloc(p->batch_rows * p->ncols * sizeof *b->cells);
+        b->nums = malloc(n * sizeof *b->nums);
+        b->kinds = malloc(n);
         b->lines = malloc(p->batch_rows * sizeof *b->lines);
         b->arena_cap = 1 << 12;
         b->arena = malloc(b->arena_cap);
-        if (!b->cells || !b->lines || !b->arena)
-            goto fail;
-        /* The columns not copied stay missing for good. */
-        for (size_t i = 0; i < p->batch_rows * p->ncols; i++)
-            b->cells[i] = missing;
+        if (!b->nums || !b->kinds || !b->lines || !b->arena) {
+            pipe_free(p);
+            return NULL;
+        }
     }
-    if (pthread_mutex_init(&p->mu, NULL) != 0)
-        goto fail;
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        pipe_free(p);
+        return NULL;
+    }
     if (pthread_cond_init(&p->ready, NULL) != 0 ||
         pthread_cond_init(&p->freed, NULL) != 0 ||
         pthread_create(&p->thread, NULL, consume, p) != 0) {
         pthread_mutex_destroy(&p->mu);
-        goto fail;
+        pipe_free(p);
+        return NULL;
     }
     return p;
-fail:
-    for (size_t i = 0; i < N_BATCHES; i++)
-        batch_free(&p->batches[i]);
-    free(p->copy);
-    free(p);
-    return NULL;
 }
 
 /* Hand the filling batch to the consumer and wait for a free one. */
 static void hand_over(graft_pipe_t *p)
 {
-    batch_t *b = &p->batches[p->filling];
-    batch_fix(b);
     pthread_mutex_lock(&p->mu);
     p->head = (p->head + 1) % N_BATCHES;
     p->count++;
@@ -164,7 +198,7 @@ static void hand_over(graft_pipe_t *p)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Copy LEN bytes of text of cell AT of batch B into its arena. */
+/* Copy LEN bytes of text of the batch's cell AT into its arena. */
 static graft_error_t keep_text(batch_t *b, size_t at, const char *str,
                                size_t len)
 {
@@ -189,7 +223,7 @@ static graft_error_t keep_text(batch_t *b, size_t at, const char *str,
     }
     memcpy(b->arena + b->arena_len, str, len);
     b->arena[b->arena_len + len] = '\0';
-    b->texts[b->n_texts++] = (text_ref_t){at, b->arena_len};
+    b->texts[b->n_texts++] = (text_ref_t){at, b->arena_len, len};
     b->arena_len = need;
     return GRAFT_OK;
 }
@@ -204,21 +238,16 @@ graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
         return rc;
     }
     batch_t *b = &p->batches[p->filling];
-    size_t base = b->n * p->ncols;
-    graft_cell_t *dst = b->cells + base;
+    size_t base = b->n * p->n_copy;
+    double *nums = b->nums + base;
+    unsigned char *kinds = b->kinds + base;
     for (size_t i = 0; i < p->n_copy; i++) {
-        size_t c = p->copy[i];
-        const graft_cell_t *src = &cells[c];
-        if (src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values)) {
-            dst[c] = *src;
-            if (keep_text(b, base + c, src->str, src->len) != GRAFT_OK)
-                return GRAFT_ERR_NOMEM;
-        } else {
-            dst[c].kind = src->kind;
-            dst[c].num = src->num;
-            dst[c].str = NULL;
-            dst[c].len = 0;
-        }
+        const graft_cell_t *src = &cells[p->copy[i]];
+        kinds[i] = (unsigned char)src->kind;
+        nums[i] = src->num;
+        if (src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values) &&
+            keep_text(b, base + i, src->str, src->len) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
     }
     b->lines[b->n++] = line;
     if (b->n == p->batch_rows)
@@ -245,9 +274,6 @@ graft_error_t graft_pipe_finish(graft_pipe_t *p, graft_error_t reader_rc,
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->ready);
     pthread_cond_destroy(&p->freed);
-    for (size_t i = 0; i < N_BATCHES; i++)
-        batch_free(&p->batches[i]);
-    free(p->copy);
-    free(p);
+    pipe_free(p);
     return rc;
 }

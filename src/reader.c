@@ -7,6 +7,7 @@
 #include "graft_str.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ static int is_stat_format(const char *path)
 typedef struct col_missing {
     const double *codes[2]; /* per-column and global code lists */
     size_t n[2];
+    double lo, hi;          /* the smallest and largest code */
 } col_missing_t;
 
 typedef struct wrap {
@@ -185,8 +187,17 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
                               "out of memory");
     for (size_t c = 0; c < ncols; c++) {
         w->used[c] = !o->uses || o->uses(o->uses_arg, cols[c].name);
-        if (w->miss && w->used[c] && (w->miss[c].n[0] || w->miss[c].n[1]))
-            w->coded[w->n_coded++] = c;
+        if (!w->miss || !w->used[c] || (!w->miss[c].n[0] && !w->miss[c].n[1]))
+            continue;
+        col_missing_t *m = &w->miss[c];
+        m->lo = INFINITY;
+        m->hi = -INFINITY;
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < m->n[k]; i++) {
+                m->lo = fmin(m->lo, m->codes[k][i]);
+                m->hi = fmax(m->hi, m->codes[k][i]);
+            }
+        w->coded[w->n_coded++] = c;
     }
     /* With a second thread, rows are consumed after the format reader has
      * moved on (or freed its header): the consumer gets its own copy of
@@ -222,7 +233,11 @@ static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
     graft_cell_t *mut = (graft_cell_t *)cells;
     for (size_t i = 0; i < w->n_coded; i++) {
         size_t c = w->coded[i];
-        if (mut[c].kind == GRAFT_CELL_NUMBER && is_code(&w->miss[c], mut[c].num))
+        const col_missing_t *m = &w->miss[c];
+        double v = mut[c].num;
+        /* most values are outside [lo, hi]: one test */
+        if (mut[c].kind == GRAFT_CELL_NUMBER && v >= m->lo && v <= m->hi &&
+            is_code(m, v))
             mut[c].kind = GRAFT_CELL_MISSING;
     }
     return w->row(w->ctx, mut, ncols, line, diag);

@@ -31,6 +31,9 @@ typedef struct psu {
     uint32_t nonzero;
 } psu_t;
 
+#define BLOOM_MIN_BITS ((size_t)1 << 16)
+#define BLOOM_MAX_BITS ((size_t)1 << 28)
+
 struct graft_design {
     graft_design_spec_t spec;
     char *owned[GRAFT_MAX_STRATA_COLUMNS + 4];
@@ -70,6 +73,7 @@ struct graft_design {
     /* streamed PSUs (graft_design_stream_psus) */
     int stream;
     uint64_t *bloom;
+    size_t bloom_bits;   /* a power of two */
     size_t n_streamed, cur_h;
     int cur_nonzero;
     long rep_rank;
@@ -206,9 +210,12 @@ static void unbind(graft_design_t *d)
     d->weight_col = d->psu_col = d->fpc_col = -1;
 }
 
-void graft_design_stream_psus(graft_design_t *d, int on)
+void graft_design_stream_psus(graft_design_t *d, int on, size_t bytes)
 {
     d->stream = on;
+    d->bloom_bits = bytes ? BLOOM_MIN_BITS : BLOOM_MAX_BITS;
+    while (d->bloom_bits < BLOOM_MAX_BITS && bytes > d->bloom_bits / 16)
+        d->bloom_bits *= 2;
 }
 
 graft_error_t graft_design_next_round(graft_design_t *d,
@@ -631,18 +638,19 @@ nomem:
 
 /* ---- streamed PSUs ---------------------------------------------------- */
 
-/* A Bloom filter of the PSU keys seen, of fixed size: with 2^28 bits and 6
- * probes, a false "seen" among 10^6 PSUs has odds of about 1e-10 per
- * lookup, and costs only the fallback to a full PSU table. */
-#define BLOOM_BITS ((size_t)1 << 28)
+/* bloom_test_set: the filter of the PSU keys seen, sized once from the
+ * input (graft_design_stream_psus): with 6 probes and at least 16 bits per
+ * byte of input, so hundreds of bits per PSU, a false "seen" has odds of
+ * about 1e-9 per lookup or less (1e-10 for 10^6 PSUs at the cap of 2^28
+ * bits), and costs only the fallback to a full PSU table. */
 #define BLOOM_PROBES 6
 
-static int bloom_test_set(uint64_t *bits, uint64_t hash)
+static int bloom_test_set(uint64_t *bits, size_t nbits, uint64_t hash)
 {
     uint64_t a = hash & 0xffffffffu, b = (hash >> 32) | 1;
     int seen = 1;
     for (int i = 0; i < BLOOM_PROBES; i++) {
-        size_t bit = (size_t)((a + (uint64_t)i * b) % BLOOM_BITS);
+        size_t bit = (size_t)((a + (uint64_t)i * b) & (nbits - 1));
         uint64_t mask = (uint64_t)1 << (bit % 64);
         if (!(bits[bit / 64] & mask)) {
             seen = 0;
@@ -655,10 +663,10 @@ static int bloom_test_set(uint64_t *bits, uint64_t hash)
 /* The filter, zeroed by writing every page first: a page of calloc's
  * that is read before it is written maps the shared zero page, and the
  * first write then replaces it, which with a second thread costs the
- * other core a TLB flush (an interrupt) for each of the 8192 pages. */
-static uint64_t *bloom_alloc(void)
+ * other core a TLB flush (an interrupt) for each of its pages. */
+static uint64_t *bloom_alloc(size_t nbits)
 {
-    size_t n = BLOOM_BITS / 64;
+    size_t n = nbits / 64;
     uint64_t *bits = malloc(n * sizeof *bits);
     if (!bits)
         return NULL;
@@ -685,9 +693,10 @@ static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
         return GRAFT_OK;
     }
     if (!same) {
-        if (!d->bloom && !(d->bloom = bloom_alloc()))
+        if (!d->bloom && !(d->bloom = bloom_alloc(d->bloom_bits)))
             return GRAFT_ERR_NOMEM;
-        if (bloom_test_set(d->bloom, graft_key_hash(k->buf, k->len))) {
+        if (bloom_test_set(d->bloom, d->bloom_bits,
+                           graft_key_hash(k->buf, k->len))) {
             *j = GRAFT_PSU_AGAIN;
             return GRAFT_OK;
         }

@@ -36,6 +36,10 @@ typedef struct est_ctx {
     size_t K;                 /* indicators */
     graft_expr_t **expr, **among;
     int *bare;                /* prop with a bare column */
+    /* per indicator, when expr / among is a column against a number: the
+     * filter, tested inline (*_simple[k] says so) */
+    graft_filter_t *fexpr, *famong;
+    unsigned char *fexpr_simple, *famong_simple;
     graft_expr_t **derived;
     size_t n_derived;         /* the current round's */
     /* columns: the file's, then the derived variables */
@@ -134,6 +138,12 @@ static void round_free(est_ctx_t *c)
     free(c->expr);
     free(c->among);
     free(c->bare);
+    free(c->fexpr);
+    free(c->famong);
+    free(c->fexpr_simple);
+    free(c->famong_simple);
+    c->fexpr = c->famong = NULL;
+    c->fexpr_simple = c->famong_simple = NULL;
     free(c->derived);
     free(c->cols);
     free(c->row);
@@ -158,7 +168,12 @@ static graft_error_t parse_round(est_ctx_t *c, const graft_round_t *round,
     c->among = calloc(c->K ? c->K : 1, sizeof *c->among);
     c->bare = calloc(c->K ? c->K : 1, sizeof *c->bare);
     c->derived = calloc(c->n_derived ? c->n_derived : 1, sizeof *c->derived);
-    if (!c->expr || !c->among || !c->bare || !c->derived)
+    c->fexpr = calloc(c->K ? c->K : 1, sizeof *c->fexpr);
+    c->famong = calloc(c->K ? c->K : 1, sizeof *c->famong);
+    c->fexpr_simple = calloc(c->K ? c->K : 1, 1);
+    c->famong_simple = calloc(c->K ? c->K : 1, 1);
+    if (!c->expr || !c->among || !c->bare || !c->derived || !c->fexpr ||
+        !c->famong || !c->fexpr_simple || !c->famong_simple)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
     for (size_t i = 0; i < c->n_derived; i++) {
@@ -263,6 +278,10 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
                                                   c->n_cols, diag)) !=
                                 GRAFT_OK))
             return rc;
+        c->fexpr_simple[k] =
+            (unsigned char)graft_expr_filter(c->expr[k], &c->fexpr[k]);
+        c->famong_simple[k] = c->among[k] && graft_expr_filter(
+                                                 c->among[k], &c->famong[k]);
     }
     return bind_by(c, diag);
 }
@@ -537,13 +556,18 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
             goto nomem;
     for (size_t k = 0; k < c->K; k++) {
         const graft_indicator_spec_t *ind = &o->indicators[k];
-        if (c->among[k] && graft_expr_test(c->among[k], c->cur) != 1)
+        if (c->among[k] &&
+            (c->famong_simple[k]
+                 ? graft_filter_test(&c->famong[k], c->cur)
+                 : graft_expr_test(c->among[k], c->cur)) != 1)
             continue;
         double y = 0;
         int missing = 0;
         graft_cell_t v = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
         if (ind->type == GRAFT_IND_PROP && !c->bare[k]) {
-            int t = graft_expr_test(c->expr[k], c->cur);
+            int t = c->fexpr_simple[k]
+                        ? graft_filter_test(&c->fexpr[k], c->cur)
+                        : graft_expr_test(c->expr[k], c->cur);
             missing = t < 0;
             y = t == 1;
         } else if ((v = graft_expr_eval(c->expr[k], c->cur)),

@@ -36,7 +36,10 @@ enum op {
     OP_ANY       /* or / any(): operands chained from a */
 };
 
-enum cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+enum cmp {
+    CMP_EQ = GRAFT_CMP_EQ, CMP_NE = GRAFT_CMP_NE, CMP_LT = GRAFT_CMP_LT,
+    CMP_LE = GRAFT_CMP_LE, CMP_GT = GRAFT_CMP_GT, CMP_GE = GRAFT_CMP_GE
+};
 
 typedef struct node {
     unsigned char op, cmp;
@@ -1133,36 +1136,29 @@ static graft_cell_t eval(const graft_expr_t *e, size_t i,
     return missing_cell;
 }
 
-/* Truth of the comparison N of column cell L with the number R, exactly as
- * eval_compare() and graft_expr_truth() would give it. */
-static int test_col_num(const node_t *n, const graft_cell_t *l, double r)
+int graft_expr_filter(const graft_expr_t *e, graft_filter_t *f)
 {
-    if (l->kind == GRAFT_CELL_MISSING)
-        return -1;
-    if (l->kind == GRAFT_CELL_STRING) /* unequal and unordered */
-        return n->cmp == CMP_EQ ? 0 : n->cmp == CMP_NE ? 1 : -1;
-    if (isnan(l->num) || isnan(r))
-        return -1;
-    switch (n->cmp) {
-    case CMP_EQ: return l->num == r;
-    case CMP_NE: return l->num != r;
-    case CMP_LT: return l->num < r;
-    case CMP_LE: return l->num <= r;
-    case CMP_GT: return l->num > r;
-    default: return l->num >= r;
-    }
+    if (!e->bound)
+        return 0;
+    const node_t *n = &e->nodes[e->root];
+    if (n->op != OP_CMP)
+        return 0;
+    const node_t *a = &e->nodes[n->a], *b = &e->nodes[n->b];
+    if (a->op != OP_COL || b->op != OP_NUM)
+        return 0;
+    f->col = a->col;
+    f->cmp = (graft_cmp_t)n->cmp;
+    f->num = b->num;
+    return 1;
 }
 
 int graft_expr_test(const graft_expr_t *e, const graft_cell_t *cells)
 {
+    graft_filter_t f;
+    if (graft_expr_filter(e, &f))
+        return graft_filter_test(&f, cells);
     if (!e->bound)
         return -1;
-    const node_t *n = &e->nodes[e->root];
-    if (n->op == OP_CMP) {
-        const node_t *a = &e->nodes[n->a], *b = &e->nodes[n->b];
-        if (a->op == OP_COL && b->op == OP_NUM)
-            return test_col_num(n, &cells[a->col], b->num);
-    }
     return graft_expr_truth(eval(e, e->root, cells));
 }
 

@@ -886,7 +886,24 @@ static void test_expr_test(void **state)
                 if (got != want)
                     fail_msg("\"%s\" with A #%zu, B #%zu: test %d, eval %d",
                              texts[t], a, b, got, want);
+                graft_filter_t flt;
+                if (graft_expr_filter(e, &flt) &&
+                    graft_filter_test(&flt, f->cells) != want)
+                    fail_msg("\"%s\" with A #%zu, B #%zu: filter differs",
+                             texts[t], a, b);
             }
+        graft_expr_free(e);
+    }
+    /* which shapes are filters */
+    static const struct { const char *text; int filter; } shapes[] = {
+        {"A == 1", 1}, {"1 < A", 0}, {"A >= -0.5", 1}, {"A", 0},
+        {"A == B", 0}, {"A == 1 and B == 0", 0}, {"CITY == 'TN'", 0},
+        {"not A == 1", 0}, {"A in {1}", 0}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        graft_expr_t *e = compile(f, shapes[i].text);
+        graft_filter_t flt;
+        if (graft_expr_filter(e, &flt) != shapes[i].filter)
+            fail_msg("\"%s\": filter %d", shapes[i].text, !shapes[i].filter);
         graft_expr_free(e);
     }
 }

@@ -340,6 +340,8 @@ static int fire_header(stat_ctx_t *c)
     c->str_off = malloc(c->ncols * sizeof *c->str_off);
     if (!c->cells || !c->str_off)
         return fail_nomem(c);
+    for (size_t i = 0; i < c->ncols; i++)
+        c->cells[i] = (graft_cell_t){GRAFT_CELL_MISSING, 0.0, NULL, 0};
     graft_error_t rc = c->header(c->user, c->cols, c->ncols, c->diag);
     if (rc != GRAFT_OK) {
         c->err = rc;
@@ -351,8 +353,10 @@ static int fire_header(stat_ctx_t *c)
 static void start_row(stat_ctx_t *c, long obs)
 {
     static const graft_cell_t missing = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
-    for (size_t i = 0; i < c->ncols; i++)
-        c->cells[i] = missing;
+    /* The skipped variables' cells stay missing from fire_header on. */
+    for (size_t i = 0; i <= c->last_used && i < c->ncols; i++)
+        if (c->used[i])
+            c->cells[i] = missing;
     c->arena_len = 0;
     c->obs = obs;
     c->row_open = 1;
@@ -362,7 +366,7 @@ static void start_row(stat_ctx_t *c, long obs)
  * may have moved while the case grew, so their pointers are set here. */
 static int flush_row(stat_ctx_t *c)
 {
-    for (size_t i = 0; i < c->ncols; i++)
+    for (size_t i = 0; c->arena_len && i < c->ncols; i++) /* any strings */
         if (c->cells[i].kind == GRAFT_CELL_STRING)
             c->cells[i].str = c->arena + c->str_off[i];
     c->row_open = 0;

@@ -203,9 +203,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || a == "-" || b <= 0) p
     else { r = a / b; printf(r >= 100 ? "%.0f" : r >= 10 ? "%.1f" : "%.2f", r) } }'; }
 
 # run_case LABEL RUNS FLOOR DATA OUT ESTIMATE-ARGS...: times the parse floor
-# (bench/bin/FLOOR DATA), then `graft estimate ESTIMATE-ARGS -o OUT`, RUNS
-# times each; adds the graft row and the floor row unless DEFER=1.  Sets
-# ROWS, G_* (graft) and F_* (floor): WALL, CPU, KB.
+# (bench/bin/FLOOR DATA) and `graft estimate ESTIMATE-ARGS -o OUT` in turn,
+# RUNS times each; adds the graft row and the floor row unless DEFER=1.
+# Sets ROWS, G_* (graft) and F_* (floor): WALL, CPU, KB (medians; KB the
+# largest).
 # same_as A.csv B.csv: "identical", or the largest relative difference
 # between their numeric fields (row by row, field by field)
 same_as() {
@@ -224,15 +225,27 @@ same_as() {
 
 NONDET=()
 run_case() {
-    local label=$1 runs=$2 floor=$3 data=$4 out=$5
+    local label=$1 runs=$2 floor=$3 data=$4 out=$5 i rows
+    local fw=() fc=() gw=() gc=() gs=() fkb=0 gkb=0
     shift 5
-    note "$label: parse floor ($floor) x $runs"
-    CHECK="" measure "$runs" "$BIN/$floor" "$data"
-    ROWS=${STDOUT%% *} F_WALL=$WALL F_CPU=$CPU F_KB=$KB
-    note "$label: graft estimate x $runs"
-    CHECK=$out measure "$runs" ./graft estimate "$@" -o "$out"
-    G_WALL=$WALL G_CPU=$CPU G_KB=$KB G_SUMS=$SUMS G_WALLS=$WALLS
-    if [ "$(printf '%s\n' "$SUMS" | grep -c .)" != 1 ]; then
+    # Floor and graft take turns, so that both see the machine as it is
+    # (a shared machine's speed drifts over a minute).
+    note "$label: parse floor ($floor) and graft estimate, $runs turns"
+    for ((i = 1; i <= runs; i++)); do
+        CHECK="" measure 1 "$BIN/$floor" "$data"
+        rows=${STDOUT%% *} fw+=("$WALL") fc+=("$CPU")
+        if [ "$KB" -gt "$fkb" ]; then fkb=$KB; fi
+        CHECK=$out measure 1 ./graft estimate "$@" -o "$out"
+        gw+=("$WALL") gc+=("$CPU") gs+=("$SUMS")
+        if [ "$KB" -gt "$gkb" ]; then gkb=$KB; fi
+    done
+    ROWS=$rows
+    F_WALL=$(printf '%s\n' "${fw[@]}" | median)
+    F_CPU=$(printf '%s\n' "${fc[@]}" | median) F_KB=$fkb
+    G_WALL=$(printf '%s\n' "${gw[@]}" | median)
+    G_CPU=$(printf '%s\n' "${gc[@]}" | median) G_KB=$gkb
+    G_SUMS=$(printf '%s\n' "${gs[@]}" | sort -u) G_WALLS="${gw[*]}"
+    if [ "$(printf '%s\n' "$G_SUMS" | grep -c .)" != 1 ]; then
         NONDET+=("$label")
     fi
     if [ "${DEFER:-0}" != 1 ]; then
@@ -352,7 +365,8 @@ rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
             "$(ratio "${T_WALL[$i]}" "${T_FLOOR[$i]}")" "$(ratio "${T_R[$i]}" "${T_WALL[$i]}")"
     done
     echo
-    echo "wall_s: median of $RUNS runs ($RUNS_10M for 10M; R: one run, the whole Rscript timed from outside);"
+    echo "wall_s: median of $RUNS runs ($RUNS_10M for 10M), graft and its floor taking turns (R: one run,"
+    echo "the whole Rscript timed from outside);"
     echo "cpu_s: median user + system seconds (all threads); peak_MB: the largest ru_maxrss over the runs;"
     echo "x_floor: wall_s / the parse floor's wall_s on the same file; x_R: R's wall_s / wall_s (times faster"
     echo "than R).  graft csv 1M runs: $walls_1m s"

@@ -53,6 +53,11 @@ struct graft_design {
     /* the previous row's stratum and PSU keys: rows of one PSU come
      * together, so most rows skip the hash table */
     char *last_h_key, *last_j_key;
+    /* The previous row's stratum and PSU as numbers, when they were one
+     * number each (1: valid): the same number is the same key, so the key
+     * need not be built. */
+    int last_h_ok, last_j_ok;
+    double last_h_num, last_j_num;
     size_t last_h_len, last_j_len, last_h, last_j;
     size_t last_h_cap, last_j_cap;
 
@@ -448,6 +453,7 @@ graft_error_t graft_design_bind(graft_design_t *d, const char *file,
     graft_error_t rc;
     d->file = file;
     d->cols = cols;
+    d->last_h_ok = d->last_j_ok = 0; /* a new file, maybe a new round */
     d->ncols = ncols;
     if (d->spec.n_strata > GRAFT_MAX_STRATA_COLUMNS)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
@@ -599,6 +605,11 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
                                  unsigned long line, size_t *h,
                                  graft_diag_t *diag)
 {
+    if (d->last_h_ok && cells[d->strata_cols[0]].kind == GRAFT_CELL_NUMBER &&
+        cells[d->strata_cols[0]].num == d->last_h_num) {
+        *h = d->last_h;
+        return GRAFT_OK;
+    }
     graft_key_t *k = &d->key;
     k->len = 0;
     uint32_t round = (uint32_t)d->round;
@@ -612,6 +623,11 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
             goto nomem;
     }
     size_t len = k->len;
+    if (d->spec.n_strata == 1) {
+        const graft_cell_t *c = &cells[d->strata_cols[0]];
+        d->last_h_ok = c->kind == GRAFT_CELL_NUMBER;
+        d->last_h_num = c->num;
+    }
     if (d->last_h_key && len == d->last_h_len &&
         (len == 0 || memcmp(k->buf, d->last_h_key, len) == 0)) {
         *h = d->last_h;
@@ -732,6 +748,17 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     }
     int col = d->psu_col;
     const graft_cell_t *c = &cells[col];
+    if (d->stream && d->last_j_ok && h == d->cur_h &&
+        c->kind == GRAFT_CELL_NUMBER && c->num == d->last_j_num) {
+        /* stream_psu()'s same PSU, without its key */
+        d->psu_added = 0;
+        *j = d->last_j;
+        if (nonzero && !d->cur_nonzero) {
+            d->cur_nonzero = 1;
+            s->n_psu_nz++;
+        }
+        return GRAFT_OK;
+    }
     if (c->kind == GRAFT_CELL_MISSING)
         return missing_value(d, "PSU", col, line, diag);
     graft_key_t *k = &d->key;
@@ -747,8 +774,13 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     if (graft_key_cell(k, c) != GRAFT_OK)
         goto nomem;
     size_t len = k->len;
-    if (d->stream)
-        return stream_psu(d, h, nonzero, j);
+    if (d->stream) {
+        graft_error_t rc = stream_psu(d, h, nonzero, j);
+        d->last_j_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
+                       c->kind == GRAFT_CELL_NUMBER;
+        d->last_j_num = c->num;
+        return rc;
+    }
     if (d->last_j_key && len == d->last_j_len &&
         memcmp(k->buf, d->last_j_key, len) == 0) {
         *j = d->last_j;

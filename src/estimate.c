@@ -483,8 +483,9 @@ static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
         }
         return c->rep_domain_df ? cell_gram_add(c, cell, o) : GRAFT_OK;
     }
-    if (grow((void **)&cell->T, &cell->strat_cap, h + 1, sizeof *cell->T) !=
-        GRAFT_OK)
+    if (h >= cell->strat_cap &&
+        grow((void **)&cell->T, &cell->strat_cap, h + 1, sizeof *cell->T) !=
+            GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     strat_acc_t *t = &cell->T[h];
     t->rows++;

@@ -447,10 +447,11 @@ static int set_cell(stat_ctx_t *c, size_t idx, readstat_variable_t *var,
     return READSTAT_HANDLER_OK;
 }
 
-static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
-                    void *vctx)
+/* on_value() for every value but the common one. */
+__attribute__((noinline)) static int value_slow(stat_ctx_t *c, int obs,
+                                                readstat_variable_t *var,
+                                                readstat_value_t value)
 {
-    stat_ctx_t *c = vctx;
     if (!c->header_done && fire_header(c) != READSTAT_HANDLER_OK)
         return READSTAT_HANDLER_ABORT;
     int idx = readstat_variable_get_index(var);
@@ -467,6 +468,29 @@ static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
         return READSTAT_HANDLER_ABORT;
     if ((size_t)idx == c->last_used)
         return flush_row(c);
+    return READSTAT_HANDLER_OK;
+}
+
+/* The common values, a plain double or a system or tagged missing value
+ * in the middle of the case being gathered, are taken here (what
+ * set_cell() would do with them); the rest goes to value_slow().  Called
+ * once per value of the file: kept small. */
+static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
+                    void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    int idx = var->index; /* readstat_variable_get_index(), without a call */
+    if (!c->row_open || obs != c->obs || idx < 0 ||
+        (size_t)idx >= c->last_used)
+        return value_slow(c, obs, var, value);
+    if (value.is_system_missing || value.is_tagged_missing)
+        return READSTAT_HANDLER_OK; /* the cell stays missing */
+    if (value.type != READSTAT_TYPE_DOUBLE || c->ranges[idx])
+        return value_slow(c, obs, var, value);
+    if (isfinite(value.v.double_value)) {
+        c->cells[idx].kind = GRAFT_CELL_NUMBER;
+        c->cells[idx].num = value.v.double_value;
+    }
     return READSTAT_HANDLER_OK;
 }
 

@@ -118,6 +118,22 @@ static void test_bad_utf8(void **state)
                  D "bad_utf8.csv:3:3: invalid UTF-8 byte 0xFF in column 's'");
 }
 
+/* An estimate reads only the columns it uses: the bad bytes of column s
+ * stop it only when s is one of them. */
+static void test_bad_utf8_unused_column(void **state)
+{
+    (void)state;
+    run("estimate", D "bad_utf8.csv", "--weight", "w", "--prop", "p == 1",
+        "--format", "csv", NULL);
+    if (R.status != 0)
+        fail_msg("status %d, stderr: %s", R.status, R.err);
+    assert_non_null(strstr(R.out, "\np == 1,0.625,"));
+    run("estimate", D "bad_utf8.csv", "--weight", "w", "--prop", "p == 1",
+        "--by", "s", NULL);
+    expect_error(65,
+                 D "bad_utf8.csv:3:3: invalid UTF-8 byte 0xFF in column 's'");
+}
+
 static void test_fake_sav(void **state)
 {
     (void)state;
@@ -690,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_short_row),
         cmocka_unit_test(test_open_quote),
         cmocka_unit_test(test_bad_utf8),
+        cmocka_unit_test(test_bad_utf8_unused_column),
         cmocka_unit_test(test_fake_sav),
         cmocka_unit_test(test_fake_dta),
         cmocka_unit_test(test_truncated_sav),

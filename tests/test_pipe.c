@@ -120,6 +120,8 @@ static graft_error_t run(seen_t *s, size_t *pushed, graft_diag_t *diag)
         rc = graft_pipe_push(p, cells, 2 * r + 3);
         if (rc == GRAFT_OK)
             ++*pushed;
+        else
+            assert_int_equal(rc, GRAFT_ERR_VALUE); /* the consumer's */
         memset(bufs, 'x', sizeof bufs); /* the pipe must have copied */
     }
     graft_diag_clear(diag);
@@ -158,8 +160,9 @@ static void test_columns_not_read(void **state)
     check_all(used, 1);
 }
 
-/* The consumer's error comes back from finish with its diagnostic; the
- * reader is told to stop soon after (it may have queued a few batches). */
+/* The consumer's error comes back from finish with its diagnostic, and
+ * from push once the reader notices (how soon depends on the scheduler:
+ * under valgrind the reader may push every row first). */
 static void test_consumer_error(void **state)
 {
     (void)state;
@@ -170,7 +173,6 @@ static void test_consumer_error(void **state)
     assert_string_equal(diag.msg, "stop at row 1234");
     assert_int_equal(diag.line, 2 * 1233 + 3);
     assert_int_equal(s.rows, 1234);
-    assert_true(pushed < NROWS);
     if (s.first_error[0])
         fail_msg("%s", s.first_error);
 }

@@ -238,13 +238,19 @@ graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
         return rc;
     }
     batch_t *b = &p->batches[p->filling];
-    size_t base = b->n * p->n_copy;
-    double *nums = b->nums + base;
-    unsigned char *kinds = b->kinds + base;
-    for (size_t i = 0; i < p->n_copy; i++) {
-        const graft_cell_t *src = &cells[p->copy[i]];
+    size_t base = b->n * p->n_copy, n = p->n_copy;
+    double *restrict nums = b->nums + base;
+    unsigned char *restrict kinds = b->kinds + base;
+    const size_t *restrict copy = p->copy;
+    int texts = 0; /* cells whose text must go along */
+    for (size_t i = 0; i < n; i++) {
+        const graft_cell_t *src = &cells[copy[i]];
         kinds[i] = (unsigned char)src->kind;
         nums[i] = src->num;
+        texts |= src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values);
+    }
+    for (size_t i = 0; texts && i < n; i++) {
+        const graft_cell_t *src = &cells[copy[i]];
         if (src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values) &&
             keep_text(b, base + i, src->str, src->len) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;

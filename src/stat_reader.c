@@ -125,6 +125,7 @@ typedef struct stat_ctx {
     unsigned char *used;   /* per column: read (else ReadStat skips it) */
     unsigned char *ranges; /* per column: has user-missing values */
     size_t last_used;      /* the case's last read column: it ends a row */
+    size_t *read_cols, n_read; /* the columns read, in order */
 
     named_set_t *sets;     /* every label set of the file */
     size_t nsets, cap_sets;
@@ -155,6 +156,7 @@ static void ctx_free(stat_ctx_t *c)
     free(c->cols);
     free(c->set_names);
     free(c->used);
+    free(c->read_cols);
     free(c->ranges);
     for (size_t i = 0; i < c->nsets; i++) {
         free(c->sets[i].name);
@@ -340,8 +342,14 @@ static int fire_header(stat_ctx_t *c)
     c->str_off = malloc(c->ncols * sizeof *c->str_off);
     if (!c->cells || !c->str_off)
         return fail_nomem(c);
-    for (size_t i = 0; i < c->ncols; i++)
+    c->read_cols = malloc(c->ncols * sizeof *c->read_cols);
+    if (!c->read_cols)
+        return fail_nomem(c);
+    for (size_t i = 0; i < c->ncols; i++) {
         c->cells[i] = (graft_cell_t){GRAFT_CELL_MISSING, 0.0, NULL, 0};
+        if (c->used[i])
+            c->read_cols[c->n_read++] = i;
+    }
     graft_error_t rc = c->header(c->user, c->cols, c->ncols, c->diag);
     if (rc != GRAFT_OK) {
         c->err = rc;
@@ -354,9 +362,8 @@ static void start_row(stat_ctx_t *c, long obs)
 {
     static const graft_cell_t missing = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
     /* The skipped variables' cells stay missing from fire_header on. */
-    for (size_t i = 0; i <= c->last_used && i < c->ncols; i++)
-        if (c->used[i])
-            c->cells[i] = missing;
+    for (size_t k = 0; k < c->n_read; k++)
+        c->cells[c->read_cols[k]] = missing;
     c->arena_len = 0;
     c->obs = obs;
     c->row_open = 1;

@@ -38,15 +38,6 @@
 #define CSV_NUM_STACK 128        /* numbers shorter than this avoid malloc */
 #define CSV_ROW_NOT_BEGUN 0      /* libcsv.c's pstate between records */
 
-/* Byte classes of the fast path, for the file's delimiter. */
-enum {
-    CLS_DELIM = 1,
-    CLS_TERM = 2,  /* CR or LF */
-    CLS_QUOTE = 4,
-    CLS_SPACE = 8, /* space or tab that is not the delimiter */
-    CLS_HIGH = 16  /* NUL or a byte >= 0x80: the text needs checking */
-};
-
 typedef struct csv_field {
     size_t off, len; /* in csv_ctx_t.text; text[off + len] == '\0' */
 } csv_field_t;
@@ -62,9 +53,11 @@ typedef struct csv_ctx {
     unsigned char delim; /* 0 until detected */
 
     /* the fast path: plain lines split without libcsv */
-    int fast;                /* 0: every line goes through libcsv */
-    unsigned char cls[256];  /* CLS_* of every byte, once delim is known */
-    int clean;               /* the record's text is ASCII without NUL */
+    int fast;          /* 0: every line goes through libcsv */
+    uint64_t delims;   /* the delimiter in every byte, once it is known */
+    uint64_t tabs;     /* tab in every byte, or space when tab delimits */
+    unsigned char pad; /* pads lines to whole words: not delim, not odd */
+    int clean;         /* the record's text is ASCII without NUL */
 
     /* prelude: held-back first bytes, BOM and delimiter detection */
     int started;
@@ -423,27 +416,43 @@ static void advance_line(csv_ctx_t *c, int term, size_t len)
 
 /* ---- the fast path: plain lines without libcsv ----------------------- */
 
-/* The byte classes for the file's delimiter.  As in libcsv.c, a space or
- * tab is trimmed only when it is not the delimiter. */
-static void set_classes(csv_ctx_t *c)
+/* The line is tested eight bytes at a time, a word of them at once, with
+ * the tests of Warren, "Hacker's Delight" (2nd ed., 2013), section 6-1. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS (ONES * 0x80)
+
+/* The high bit of every byte of W that equals its byte of B, and no other
+ * bit: exact, unlike the shorter test with a borrow. */
+static inline uint64_t bytes_equal(uint64_t w, uint64_t b)
 {
-    for (int b = 0; b < 256; b++) {
-        unsigned char k = 0;
-        if (b == c->delim)
-            k = CLS_DELIM;
-        else if (b == '\r' || b == '\n')
-            k = CLS_TERM;
-        else if (b == '"')
-            k = CLS_QUOTE;
-        else if (b == ' ' || b == '\t')
-            k = CLS_SPACE;
-        if (b == 0 || b >= 0x80)
-            k |= CLS_HIGH;
-        c->cls[b] = k;
-    }
+    uint64_t x = w ^ b;
+    return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
 }
 
-/* Make room for more fields than the fast path has had so far. */
+/* Nonzero when a byte of W is below '#' or at least 0x80: only then can it
+ * be a NUL, tab, space, quote or non-ASCII byte.  Exact, as the borrow out
+ * of the lowest such byte only reaches bytes above it. */
+static inline uint64_t any_odd(uint64_t w)
+{
+    return ((w - ONES * '#') | w) & HIGHS;
+}
+
+/* The words for the file's delimiter.  As in libcsv.c, a space or tab is
+ * trimmed only when it is not the delimiter (a space never is one). */
+static void set_words(csv_ctx_t *c)
+{
+    c->delims = ONES * c->delim;
+    c->tabs = ONES * (c->delim == '\t' ? ' ' : '\t');
+    c->pad = c->delim == 'a' ? 'b' : 'a';
+}
+
+/* Is B a byte libcsv trims around unquoted fields? */
+static int trimmed(const csv_ctx_t *c, unsigned char b)
+{
+    return b == ' ' || (b == '\t' && c->delim != '\t');
+}
+
+/* Make room for NEED fields in the fast path. */
 static graft_error_t more_fields(csv_ctx_t *c, size_t need)
 {
     csv_field_t *f = grow(c->fields, &c->fields_cap, need, sizeof *f);
@@ -453,26 +462,92 @@ static graft_error_t more_fields(csv_ctx_t *c, size_t need)
     return GRAFT_OK;
 }
 
-/* Store field NF as S[START..END) of the line. */
-static inline graft_error_t put_field(csv_ctx_t *c, size_t nf, size_t start,
-                                      size_t end)
+/* Trim from field F of the line T the spaces and tabs libcsv trims. */
+static void trim_field(const csv_ctx_t *c, const char *t, csv_field_t *f)
 {
-    if (nf >= c->fields_cap && more_fields(c, nf + 1) != GRAFT_OK)
-        return c->rc;
-    c->fields[nf] = (csv_field_t){start, end - start};
-    return GRAFT_OK;
-}
-
-/* Trim from field F of the line S the spaces and tabs libcsv trims. */
-static void trim_field(const csv_ctx_t *c, const unsigned char *s,
-                       csv_field_t *f)
-{
-    while (f->len && (c->cls[s[f->off]] & CLS_SPACE)) {
+    const unsigned char *s = (const unsigned char *)t;
+    while (f->len && trimmed(c, s[f->off])) {
         f->off++;
         f->len--;
     }
-    while (f->len && (c->cls[s[f->off + f->len - 1]] & CLS_SPACE))
+    while (f->len && trimmed(c, s[f->off + f->len - 1]))
         f->len--;
+}
+
+/* Cut the fields ending at the delimiters marked in D (bytes_equal() of the
+ * word at T + I) from the copy T of the line into F: each delimiter DELIM
+ * becomes the NUL ending its field.  NF fields so far, the next from
+ * *START.  Returns the new number of fields. */
+static inline size_t cut_word(csv_field_t *f, char *t, size_t i, uint64_t d,
+                              unsigned char delim, size_t nf, size_t *start)
+{
+    size_t from = *start; /* a local: stores through T may alias *START */
+    csv_field_t *g = f + nf;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                          \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)delim;
+    do { /* the lowest bit marks the first byte */
+        size_t p = i + ((unsigned)__builtin_ctzll(d) >> 3);
+        t[p] = '\0';
+        *g++ = (csv_field_t){from, p - from};
+        from = p + 1;
+        d &= d - 1;
+    } while (d);
+#else
+    (void)d;
+    for (size_t p = i; p < i + 8; p++)
+        if ((unsigned char)t[p] == delim) {
+            t[p] = '\0';
+            *g++ = (csv_field_t){from, p - from};
+            from = p + 1;
+        }
+#endif
+    *start = from;
+    return (size_t)(g - f);
+}
+
+/* Cut the copy T[0..LEN) of a line, padded with 8 bytes of pad, into
+ * fields.  *SPACES: whether a byte is one trim_field() removes; *CLEAN:
+ * whether the line has neither NUL nor bytes >= 0x80.  Returns the number
+ * of fields, or 0 when the line has a quote character (or on error,
+ * recorded in C). */
+static size_t cut_line(csv_ctx_t *c, char *t, size_t len, int *spaces,
+                       int *clean)
+{
+    const uint64_t delims = c->delims, tabs = c->tabs;
+    csv_field_t *f = c->fields;
+    size_t room = c->fields_cap, nf = 0, start = 0;
+    uint64_t odd = 0, blank = 0;
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        if (any_odd(w)) {
+            if (bytes_equal(w, ONES * '"'))
+                return 0;
+            odd |= w | bytes_equal(w, 0);
+            blank |= bytes_equal(w, ONES * ' ') | bytes_equal(w, tabs);
+        }
+        uint64_t d = bytes_equal(w, delims);
+        if (!d)
+            continue;
+        if (room < nf + 9) { /* this word's fields and the last */
+            if (more_fields(c, nf + 9) != GRAFT_OK)
+                return 0;
+            f = c->fields;
+            room = c->fields_cap;
+        }
+        nf = cut_word(f, t, i, d, c->delim, nf, &start);
+    }
+    if (room == nf) {
+        if (more_fields(c, nf + 1) != GRAFT_OK)
+            return 0;
+        f = c->fields;
+    }
+    f[nf++] = (csv_field_t){start, len - start};
+    t[len] = '\0';
+    *spaces = blank != 0;
+    *clean = !(odd & HIGHS);
+    return nf;
 }
 
 /* Read the line at S[0..N) without libcsv when it is plain: complete (its
@@ -481,48 +556,41 @@ static void trim_field(const csv_ctx_t *c, const unsigned char *s,
  * FIELD_NOT_BEGUN and FIELD_BEGUN): cut at every delimiter, with the
  * spaces and tabs that are not the delimiter trimmed at both ends; a line
  * of nothing else is skipped like a blank line.  The line is copied into
- * text once and its fields are cut in place.  Returns the bytes used, the
- * CR or LF included, or 0 when the line must go through libcsv (or on
- * error, recorded in C). */
+ * text, padded to whole words, and its fields are cut in place.  Returns
+ * the bytes used, the CR or LF included, or 0 when the line must go
+ * through libcsv (or on error, recorded in C). */
 static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n)
 {
-    const unsigned char *cls = c->cls;
-    size_t len, nf = 0, start = 0;
-    unsigned seen = 0;
-    for (len = 0; len < n; len++) {
-        unsigned k = cls[s[len]];
-        if (k == 0)
-            continue;
-        if (k & CLS_TERM)
-            break;
-        seen |= k;
-        if (k & CLS_DELIM) {
-            if (put_field(c, nf++, start, len) != GRAFT_OK)
-                return 0;
-            start = len + 1;
-        }
-    }
-    if (len == n || (seen & CLS_QUOTE) ||
-        put_field(c, nf++, start, len) != GRAFT_OK)
-        return 0;
-    csv_field_t *f = c->fields;
-    if (seen & CLS_SPACE)
-        for (size_t k = 0; k < nf; k++)
-            trim_field(c, s, &f[k]);
-    if (nf == 1 && f[0].len == 0)
-        return len + 1; /* blank, or only spaces and tabs */
-    char *text = grow(c->text, &c->text_cap, len + 1, 1);
-    if (!text) {
+    const unsigned char *lf = memchr(s, '\n', n);
+    size_t len = lf ? (size_t)(lf - s) : n;
+    const unsigned char *cr = memchr(s, '\r', len);
+    if (cr)
+        len = (size_t)(cr - s);
+    else if (!lf)
+        return 0; /* the line goes on in the next chunk */
+    char *t = grow(c->text, &c->text_cap, len + 8, 1);
+    if (!t) {
         nomem(c);
         return 0;
     }
-    c->text = text;
-    memcpy(text, s, len);
-    for (size_t k = 0; k < nf; k++)
-        text[f[k].off + f[k].len] = '\0';
+    c->text = t;
+    memcpy(t, s, len);
+    memset(t + len, c->pad, 8);
+    int spaces, clean;
+    size_t nf = cut_line(c, t, len, &spaces, &clean);
+    if (nf == 0)
+        return 0;
+    csv_field_t *f = c->fields;
+    if (spaces)
+        for (size_t k = 0; k < nf; k++) {
+            trim_field(c, t, &f[k]);
+            t[f[k].off + f[k].len] = '\0';
+        }
+    if (nf == 1 && f[0].len == 0)
+        return len + 1; /* blank, or only spaces and tabs */
     c->nfields = nf;
     c->text_len = len + 1;
-    c->clean = !(seen & CLS_HIGH);
+    c->clean = clean;
     c->record_line = c->field_line = c->line;
     c->in_record = 1;
     end_record(c);
@@ -631,7 +699,7 @@ static graft_error_t start_parsing(csv_ctx_t *c)
     if (!c->delim)
         c->delim = chosen_delim(c);
     csv_set_delim(&c->parser, c->delim);
-    set_classes(c);
+    set_words(c);
     c->started = 1;
     graft_error_t rc = GRAFT_OK;
     if (c->pre_len > c->bom)

@@ -427,11 +427,64 @@ static void test_long_plain_line(void **state)
     free(buf.s);
 }
 
+/* Delimiters the random buffers do not use (among them 'a', the byte the
+ * fast path pads its copy of a line with, and bytes below '#'), with a
+ * special byte at every position of an 8-byte word, and a run of empty
+ * fields longer than the room first made for fields. */
+static void test_word_borders(void **state)
+{
+    (void)state;
+    static const char delims[] = {'a', 'b', '|', '!', '#', '\x01', ',', '\t'};
+    static const char *const specials[] = {" ", "\t", "\"", "\xC3\xA9",
+                                           "\xFF", "!", "\r", "\x01", ""};
+    for (size_t d = 0; d < sizeof delims; d++) {
+        char delim = delims[d];
+        for (size_t s = 0; s <= sizeof specials / sizeof specials[0]; s++)
+            for (size_t k = 0; k < 18; k++) {
+                text_t buf = {0};
+                graft_read_opts_t opts = {0};
+                adds(&buf, "h1");
+                addc(&buf, delim);
+                adds(&buf, "h2\n");
+                for (size_t j = 0; j < k; j++)
+                    addc(&buf, 'x');
+                if (s < sizeof specials / sizeof specials[0])
+                    adds(&buf, specials[s]);
+                else
+                    add(&buf, "\0", 1); /* a NUL byte */
+                addc(&buf, delim);
+                for (size_t j = 0; j < k % 5; j++)
+                    addc(&buf, 'y');
+                adds(&buf, k % 2 ? "\r\n" : "\n");
+                opts.delim = delim;
+                compare(&buf, opts);
+                free(buf.s);
+            }
+        text_t buf = {0};
+        graft_read_opts_t opts = {0};
+        for (size_t i = 0; i < 40; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "c%zu", i);
+            if (i)
+                addc(&buf, delim);
+            adds(&buf, name);
+        }
+        addc(&buf, '\n');
+        for (size_t i = 1; i < 40; i++)
+            addc(&buf, delim);
+        addc(&buf, '\n');
+        opts.delim = delim;
+        compare(&buf, opts);
+        free(buf.s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_lines),
         cmocka_unit_test(test_long_plain_line),
+        cmocka_unit_test(test_word_borders),
         cmocka_unit_test(test_random_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -558,15 +558,16 @@ static size_t cut_line(csv_ctx_t *c, char *t, size_t len, int *spaces,
  * of nothing else is skipped like a blank line.  The line is copied into
  * text, padded to whole words, and its fields are cut in place.  Returns
  * the bytes used, the CR or LF included, or 0 when the line must go
- * through libcsv (or on error, recorded in C). */
-static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n)
+ * through libcsv (or on error, recorded in C).  TO_LF: the offset of the
+ * next LF in S, or N when there is none. */
+static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n,
+                        size_t to_lf)
 {
-    const unsigned char *lf = memchr(s, '\n', n);
-    size_t len = lf ? (size_t)(lf - s) : n;
+    size_t len = to_lf;
     const unsigned char *cr = memchr(s, '\r', len);
     if (cr)
         len = (size_t)(cr - s);
-    else if (!lf)
+    else if (to_lf == n)
         return 0; /* the line goes on in the next chunk */
     char *t = grow(c->text, &c->text_cap, len + 8, 1);
     if (!t) {
@@ -606,11 +607,17 @@ static graft_error_t parse_bytes(csv_ctx_t *c, const unsigned char *s,
                                  size_t n)
 {
     size_t i = 0;
+    const unsigned char *lf = NULL; /* the next LF from s + i, or s + n */
     while (i < n) {
         size_t start = i;
         if (c->fast && !c->in_record &&
             c->parser.pstate == CSV_ROW_NOT_BEGUN) {
-            size_t used = fast_line(c, s + i, n - i);
+            if (!lf || lf < s + i) { /* not once a line when there is none */
+                lf = memchr(s + i, '\n', n - i);
+                if (!lf)
+                    lf = s + n;
+            }
+            size_t used = fast_line(c, s + i, n - i, (size_t)(lf - (s + i)));
             if (c->rc != GRAFT_OK)
                 return c->rc;
             if (used) {

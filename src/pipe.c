@@ -242,14 +242,12 @@ graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
     double *restrict nums = b->nums + base;
     unsigned char *restrict kinds = b->kinds + base;
     const size_t *restrict copy = p->copy;
-    /* Cells whose text must go along: strings, or any cell with text
-     * unless values go bare.  Counted without branches. */
-    unsigned texts = 0, all = !p->bare_values;
+    int texts = 0; /* cells whose text must go along */
     for (size_t i = 0; i < n; i++) {
         const graft_cell_t *src = &cells[copy[i]];
         kinds[i] = (unsigned char)src->kind;
         nums[i] = src->num;
-        texts |= (src->kind == GRAFT_CELL_STRING) | (all & (src->str != NULL));
+        texts |= src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values);
     }
     for (size_t i = 0; texts && i < n; i++) {
         const graft_cell_t *src = &cells[copy[i]];

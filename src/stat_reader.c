@@ -136,6 +136,7 @@ typedef struct stat_ctx {
     size_t arena_len, arena_cap;
     long obs;              /* 0-based case being gathered; -1 before any */
     int row_open;          /* cells holds part of case obs */
+    long open_obs;         /* obs while a case is open, else -1 */
     unsigned long rows;    /* cases delivered */
     long row_count;        /* cases the file declares; -1 when unknown */
     long var_count;        /* variables the file declares; -1 when unknown */
@@ -365,7 +366,7 @@ static void start_row(stat_ctx_t *c, long obs)
     for (size_t k = 0; k < c->n_read; k++)
         c->cells[c->read_cols[k]] = missing;
     c->arena_len = 0;
-    c->obs = obs;
+    c->obs = c->open_obs = obs;
     c->row_open = 1;
 }
 
@@ -377,6 +378,7 @@ static int flush_row(stat_ctx_t *c)
         if (c->cells[i].kind == GRAFT_CELL_STRING)
             c->cells[i].str = c->arena + c->str_off[i];
     c->row_open = 0;
+    c->open_obs = -1;
     c->rows++;
     graft_error_t rc = c->row(c->user, c->cells, c->ncols,
                               (unsigned long)c->obs + 1, c->diag);
@@ -487,8 +489,7 @@ static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
 {
     stat_ctx_t *c = vctx;
     int idx = var->index; /* readstat_variable_get_index(), without a call */
-    if (!c->row_open || obs != c->obs || idx < 0 ||
-        (size_t)idx >= c->last_used)
+    if (obs != c->open_obs || (size_t)idx >= c->last_used) /* idx < 0 too */
         return value_slow(c, obs, var, value);
     if (value.is_system_missing || value.is_tagged_missing)
         return READSTAT_HANDLER_OK; /* the cell stays missing */
@@ -630,7 +631,7 @@ graft_error_t graft_read_stat(const char *path, const graft_read_opts_t *opts,
     c.row = row;
     c.user = ctx;
     c.diag = diag;
-    c.obs = -1;
+    c.obs = c.open_obs = -1;
     c.row_count = -1;
     c.var_count = -1;
     c.opts = opts;

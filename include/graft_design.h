@@ -113,14 +113,13 @@ graft_design_t *graft_design_alloc(const graft_design_spec_t *spec);
 void graft_design_free(graft_design_t *d);
 
 /* For a caller that sums each PSU as its rows pass (a file grouped by
- * PSU): keep no table of PSUs, only their count per stratum, so memory does
- * not grow with them.  A row whose PSU came back after other PSUs gets
+ * PSU): keep no table of PSUs, only their count per stratum and a Bloom
+ * filter of their keys, which grows with the PSUs up to 32 MiB and never
+ * with the rows.  A row whose PSU came back after other PSUs gets
  * obs->psu = GRAFT_PSU_AGAIN (and the caller reads the file again without
- * streaming); graft_design_psu_stratum() is then not available.  BYTES,
- * the size of the input files (0 when unknown: the largest), sizes the
- * filter that recognises a PSU coming back: 16 bits per byte, between
- * 8 KiB and 32 MiB.  Call before the first row. */
-void graft_design_stream_psus(graft_design_t *d, int on, size_t bytes);
+ * streaming); graft_design_psu_stratum() is then not available.  Call
+ * before the first row. */
+void graft_design_stream_psus(graft_design_t *d, int on);
 
 /* Start round ROUND (0, 1, ...) of a design that stacks several files:
  * the next graft_design_bind() uses SPEC's columns (strings copied; the

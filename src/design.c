@@ -31,8 +31,18 @@ typedef struct psu {
     uint32_t nonzero;
 } psu_t;
 
-#define BLOOM_MIN_BITS ((size_t)1 << 16)
-#define BLOOM_MAX_BITS ((size_t)1 << 28)
+/* The filter of the PSU keys seen when they are streamed (bloom_seen):
+ * levels of 2^20, 2^21, ... bits, a new one when the last holds one key
+ * per 256 bits, 2^28 bits (32 MiB) at most in all. */
+#define BLOOM_LEVELS 8
+#define BLOOM_FIRST_BITS ((size_t)1 << 20)
+#define BLOOM_BITS_PER_KEY 256
+#define BLOOM_PROBES 6
+
+typedef struct bloom {
+    uint64_t *bits[BLOOM_LEVELS];
+    size_t n_levels, last_keys; /* keys in the last level */
+} bloom_t;
 
 struct graft_design {
     graft_design_spec_t spec;
@@ -77,8 +87,7 @@ struct graft_design {
     int psu_added;       /* this row's PSU is new */
     /* streamed PSUs (graft_design_stream_psus) */
     int stream;
-    uint64_t *bloom;
-    size_t bloom_bits;   /* a power of two */
+    bloom_t bloom;
     size_t n_streamed, cur_h;
     int cur_nonzero;
     long rep_rank;
@@ -215,12 +224,9 @@ static void unbind(graft_design_t *d)
     d->weight_col = d->psu_col = d->fpc_col = -1;
 }
 
-void graft_design_stream_psus(graft_design_t *d, int on, size_t bytes)
+void graft_design_stream_psus(graft_design_t *d, int on)
 {
     d->stream = on;
-    d->bloom_bits = bytes ? BLOOM_MIN_BITS : BLOOM_MAX_BITS;
-    while (d->bloom_bits < BLOOM_MAX_BITS && bytes > d->bloom_bits / 16)
-        d->bloom_bits *= 2;
 }
 
 graft_error_t graft_design_next_round(graft_design_t *d,
@@ -253,7 +259,8 @@ void graft_design_free(graft_design_t *d)
     graft_key_free(&d->key);
     free(d->last_h_key);
     free(d->last_j_key);
-    free(d->bloom);
+    for (size_t i = 0; i < d->bloom.n_levels; i++)
+        free(d->bloom.bits[i]);
     unbind(d);
     free(d);
 }
@@ -654,33 +661,43 @@ nomem:
 
 /* ---- streamed PSUs ---------------------------------------------------- */
 
-/* bloom_test_set: the filter of the PSU keys seen, sized once from the
- * input (graft_design_stream_psus): with 6 probes and at least 16 bits per
- * byte of input, so hundreds of bits per PSU, a false "seen" has odds of
- * about 1e-9 per lookup or less (1e-10 for 10^6 PSUs at the cap of 2^28
- * bits), and costs only the fallback to a full PSU table. */
-#define BLOOM_PROBES 6
-
-static int bloom_test_set(uint64_t *bits, size_t nbits, uint64_t hash)
+/* The bits of level I (a power of two). */
+static size_t level_bits(size_t i)
 {
-    uint64_t a = hash & 0xffffffffu, b = (hash >> 32) | 1;
-    int seen = 1;
-    for (int i = 0; i < BLOOM_PROBES; i++) {
-        size_t bit = (size_t)((a + (uint64_t)i * b) & (nbits - 1));
-        uint64_t mask = (uint64_t)1 << (bit % 64);
-        if (!(bits[bit / 64] & mask)) {
-            seen = 0;
-            bits[bit / 64] |= mask;
-        }
-    }
-    return seen;
+    return BLOOM_FIRST_BITS << i;
 }
 
-/* The filter, zeroed by writing every page first: a page of calloc's
- * that is read before it is written maps the shared zero page, and the
- * first write then replaces it, which with a second thread costs the
- * other core a TLB flush (an interrupt) for each of its pages. */
-static uint64_t *bloom_alloc(size_t nbits)
+/* The key hash as level I sees it: salted per level and mixed (the
+ * finalizer of MurmurHash3), so that the levels' probes are independent
+ * and use well-mixed low bits. */
+static uint64_t level_hash(uint64_t hash, size_t i)
+{
+    uint64_t h = hash + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15u;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Is every probe of HASH (level_hash) set in the NBITS bits of BITS? */
+static int probes_set(const uint64_t *bits, size_t nbits, uint64_t hash)
+{
+    uint64_t a = hash & 0xffffffffu, b = (hash >> 32) | 1;
+    for (int i = 0; i < BLOOM_PROBES; i++) {
+        size_t bit = (size_t)((a + (uint64_t)i * b) & (nbits - 1));
+        if (!(bits[bit / 64] & ((uint64_t)1 << (bit % 64))))
+            return 0;
+    }
+    return 1;
+}
+
+/* A level, zeroed by writing every page first: a page of calloc's that is
+ * read before it is written maps the shared zero page, and the first
+ * write then replaces it, which with a second thread costs the other core
+ * a TLB flush (an interrupt) for each of its pages. */
+static uint64_t *level_alloc(size_t nbits)
 {
     size_t n = nbits / 64;
     uint64_t *bits = malloc(n * sizeof *bits);
@@ -690,6 +707,44 @@ static uint64_t *bloom_alloc(size_t nbits)
     for (size_t i = 0; i < n; i++)
         v[i] = 0;
     return bits;
+}
+
+/* Has a key of HASH been added?  A level holds at most one key per 256
+ * bits, so with 6 probes a false "yes" has odds of about 1.6e-10 per level
+ * and lookup (at most 1.3e-9 for the 8 levels; a little more once the
+ * last level fills past that, beyond a million PSUs).  It costs only the
+ * fallback to a full PSU table. */
+static int bloom_seen(const bloom_t *b, uint64_t hash)
+{
+    for (size_t i = 0; i < b->n_levels; i++)
+        if (probes_set(b->bits[i], level_bits(i), level_hash(hash, i)))
+            return 1;
+    return 0;
+}
+
+/* Add a key of HASH; GRAFT_ERR_NOMEM when a new level cannot be had.
+ * Memory grows with the PSUs (not the rows) up to the last level. */
+static graft_error_t bloom_add(bloom_t *b, uint64_t hash)
+{
+    if (b->n_levels == 0 ||
+        (b->n_levels < BLOOM_LEVELS &&
+         b->last_keys >= level_bits(b->n_levels - 1) / BLOOM_BITS_PER_KEY)) {
+        uint64_t *bits = level_alloc(level_bits(b->n_levels));
+        if (!bits)
+            return GRAFT_ERR_NOMEM;
+        b->bits[b->n_levels++] = bits;
+        b->last_keys = 0;
+    }
+    size_t nbits = level_bits(b->n_levels - 1);
+    uint64_t *bits = b->bits[b->n_levels - 1];
+    uint64_t h = level_hash(hash, b->n_levels - 1);
+    uint64_t a = h & 0xffffffffu, s = (h >> 32) | 1;
+    for (int i = 0; i < BLOOM_PROBES; i++) {
+        size_t bit = (size_t)((a + (uint64_t)i * s) & (nbits - 1));
+        bits[bit / 64] |= (uint64_t)1 << (bit % 64);
+    }
+    b->last_keys++;
+    return GRAFT_OK;
 }
 
 /* Files grouped by PSU, for an estimator that streams PSU totals: a PSU is
@@ -709,14 +764,13 @@ static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
         return GRAFT_OK;
     }
     if (!same) {
-        if (!d->bloom && !(d->bloom = bloom_alloc(d->bloom_bits)))
-            return GRAFT_ERR_NOMEM;
-        if (bloom_test_set(d->bloom, d->bloom_bits,
-                           graft_key_hash(k->buf, k->len))) {
+        uint64_t hash = graft_key_hash(k->buf, k->len);
+        if (bloom_seen(&d->bloom, hash)) {
             *j = GRAFT_PSU_AGAIN;
             return GRAFT_OK;
         }
-        if (remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
+        if (bloom_add(&d->bloom, hash) != GRAFT_OK ||
+            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
                      k->len) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
         d->last_j = d->n_streamed++;

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct domain {
     size_t set;
@@ -1007,20 +1006,6 @@ static graft_error_t check_rounds(const graft_round_t *rounds, size_t n,
     return GRAFT_OK;
 }
 
-/* The size of the rounds' files together; 0 when one is not a regular
- * file (a pipe: its size is unknown). */
-static size_t input_bytes(const graft_round_t *rounds, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(rounds[i].path, &st) != 0 || !S_ISREG(st.st_mode))
-            return 0;
-        total += (size_t)st.st_size;
-    }
-    return total;
-}
-
 /* One pass over every round.  DENSE keeps per-PSU arrays; otherwise PSU
  * totals are streamed into per-stratum sums, which needs each file grouped
  * by PSU: *UNSORTED says when it was not. */
@@ -1043,8 +1028,7 @@ static graft_error_t estimate_pass(const graft_round_t *rounds,
     c.design = graft_design_alloc(rounds[0].spec);
     c.clustered = rounds[0].spec->psu != NULL && dense;
     c.grouped = rounds[0].spec->psu != NULL && !dense;
-    graft_design_stream_psus(c.design, c.grouped,
-                             input_bytes(rounds, n_rounds));
+    graft_design_stream_psus(c.design, c.grouped);
     c.row_domain = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.row_domain);
     c.last_dom = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.last_dom);
     c.domain_ids = graft_intern_alloc();

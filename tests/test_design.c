@@ -234,6 +234,72 @@ static void test_fpc(void **state)
     (void)diag;
 }
 
+/* Streamed PSUs: 40,000 PSUs of two rows each go through several levels
+ * of the filter without a false "seen"; a PSU from the first level and one
+ * from the last then come back and are both caught.  Numbers and strings
+ * as PSU ids, and the same ids in another stratum (nested: other PSUs). */
+static void stream_rows(int strings)
+{
+    graft_design_spec_t spec = {0};
+    spec.weight = "w";
+    spec.strata[0] = "s";
+    spec.n_strata = 1;
+    spec.psu = "p";
+    spec.nest = 1;
+    graft_design_t *d = graft_design_alloc(&spec);
+    assert_non_null(d);
+    graft_design_stream_psus(d, 1);
+    graft_diag_t diag;
+    assert_int_equal(graft_design_bind(d, "mem.csv", COLS, 4, &diag),
+                     GRAFT_OK);
+    enum { N_PSU = 40000 };
+    size_t expect = 0;
+    char text[32];
+    for (int h = 1; h <= 2; h++)
+        for (int j = 1; j <= N_PSU / 2; j++)
+            for (int r = 0; r < 2; r++) {
+                graft_cell_t cells[4] = {num_cell(1.5), num_cell(h),
+                                         num_cell(j), num_cell(0)};
+                if (strings) {
+                    snprintf(text, sizeof text, "EA-%d", j);
+                    cells[2] = (graft_cell_t){GRAFT_CELL_STRING, 0.0, text,
+                                              strlen(text)};
+                }
+                graft_design_obs_t obs;
+                assert_int_equal(graft_design_row(d, cells, 2, &obs, &diag),
+                                 GRAFT_OK);
+                if (obs.psu != expect)
+                    fail_msg("stratum %d PSU %d row %d: psu %zu, want %zu", h,
+                             j, r, obs.psu, expect);
+                assert_int_equal(obs.psu_new, r == 0);
+                expect += r == 1;
+            }
+    static const int back[][2] = {{1, 3}, {2, N_PSU / 2 - 1}};
+    for (size_t k = 0; k < 2; k++) {
+        graft_cell_t cells[4] = {num_cell(1.5), num_cell(back[k][0]),
+                                 num_cell(back[k][1]), num_cell(0)};
+        if (strings) {
+            snprintf(text, sizeof text, "EA-%d", back[k][1]);
+            cells[2] = (graft_cell_t){GRAFT_CELL_STRING, 0.0, text,
+                                      strlen(text)};
+        }
+        graft_design_obs_t obs;
+        assert_int_equal(graft_design_row(d, cells, 3, &obs, &diag),
+                         GRAFT_OK);
+        if (obs.psu != GRAFT_PSU_AGAIN)
+            fail_msg("PSU %d of stratum %d came back unnoticed (psu %zu)",
+                     back[k][1], back[k][0], obs.psu);
+    }
+    graft_design_free(d);
+}
+
+static void test_streamed_psus(void **state)
+{
+    (void)state;
+    stream_rows(0);
+    stream_rows(1);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -244,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_tun_r7),   cmocka_unit_test(test_tun_r8),
         cmocka_unit_test(test_tun_r9),   cmocka_unit_test(test_lonely_fail),
         cmocka_unit_test(test_fpc),
+        cmocka_unit_test(test_streamed_psus),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -283,8 +283,42 @@ static graft_error_t find_column(const graft_design_t *d, const char *flag,
                           near ? "'?)" : "");
 }
 
-/* Resolve the replicate columns: a comma list of names, or an extended
- * regular expression that must match whole names (in file order). */
+/* The replicate pattern is a comma list of names, or an extended regular
+ * expression that must match whole names.  next_listed() walks the list:
+ * the next name at *P (spaces around it dropped), its length in *LEN, or
+ * NULL at the end. */
+static const char *next_listed(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',')
+        s++;
+    if (!*s)
+        return NULL;
+    size_t n = strcspn(s, ",");
+    size_t l = n;
+    while (l && s[l - 1] == ' ')
+        l--;
+    *p = s + n;
+    *len = l;
+    return s;
+}
+
+/* Compile the expression PAT anchored to whole names: regcomp()'s result
+ * (REG_ESPACE when out of memory). */
+static int compile_whole(regex_t *re, const char *pat)
+{
+    size_t n = strlen(pat);
+    char *anchored = malloc(n + 5);
+    if (!anchored)
+        return REG_ESPACE;
+    snprintf(anchored, n + 5, "^(%s)$", pat);
+    int err = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
+    free(anchored);
+    return err;
+}
+
+/* Resolve the replicate columns (in list order, or in file order for an
+ * expression). */
 static graft_error_t bind_replicates(graft_design_t *d, graft_diag_t *diag)
 {
     const graft_rep_spec_t *rs = &d->spec.rep;
@@ -296,18 +330,11 @@ static graft_error_t bind_replicates(graft_design_t *d, graft_diag_t *diag)
                               "out of memory");
     if (strchr(pat, ',')) {
         char name[1024];
-        for (const char *p = pat; *p;) {
-            while (*p == ' ' || *p == ',')
-                p++;
-            size_t n = strcspn(p, ",");
-            size_t len = n;
-            while (len && p[len - 1] == ' ')
-                len--;
-            if (len == 0 || len >= sizeof name)
-                break;
-            memcpy(name, p, len);
+        const char *p = pat, *s;
+        size_t len;
+        while ((s = next_listed(&p, &len)) && len < sizeof name) {
+            memcpy(name, s, len);
             name[len] = '\0';
-            p += n;
             int col;
             if ((rc = find_column(d, "--repweights", name, &col, diag)) !=
                 GRAFT_OK)
@@ -315,15 +342,11 @@ static graft_error_t bind_replicates(graft_design_t *d, graft_diag_t *diag)
             d->rep_cols[d->n_rep++] = col;
         }
     } else {
-        size_t n = strlen(pat);
-        char *anchored = malloc(n + 5);
         regex_t re;
-        if (!anchored)
+        int err = compile_whole(&re, pat);
+        if (err == REG_ESPACE)
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
                                   "out of memory");
-        snprintf(anchored, n + 5, "^(%s)$", pat);
-        int err = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
-        free(anchored);
         if (err) {
             char buf[256];
             regerror(err, &re, buf, sizeof buf);
@@ -361,29 +384,14 @@ static graft_error_t bind_replicates(graft_design_t *d, graft_diag_t *diag)
 static int rep_pattern_names(const char *pat, const char *name)
 {
     if (strchr(pat, ',')) {
-        size_t want = strlen(name);
-        for (const char *p = pat; *p;) {
-            while (*p == ' ' || *p == ',')
-                p++;
-            size_t n = strcspn(p, ",");
-            size_t len = n;
-            while (len && p[len - 1] == ' ')
-                len--;
-            if (len == want && memcmp(p, name, len) == 0)
+        size_t want = strlen(name), len;
+        for (const char *p = pat, *s; (s = next_listed(&p, &len));)
+            if (len == want && memcmp(s, name, len) == 0)
                 return 1;
-            p += n;
-        }
         return 0;
     }
-    size_t n = strlen(pat);
-    char *anchored = malloc(n + 5);
     regex_t re;
-    if (!anchored)
-        return 1;
-    snprintf(anchored, n + 5, "^(%s)$", pat);
-    int err = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
-    free(anchored);
-    if (err)
+    if (compile_whole(&re, pat) != 0)
         return 1;
     int hit = regexec(&re, name, 0, NULL, 0) == 0;
     regfree(&re);

@@ -3,6 +3,7 @@
  * reading thread to a consuming thread through a small ring.
  */
 #include "graft_pipe.h"
+#include "graft_str.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,8 +28,7 @@ typedef struct batch {
     unsigned long *lines;
     text_ref_t *texts;    /* in push order */
     size_t n_texts, texts_cap;
-    char *arena;
-    size_t arena_len, arena_cap;
+    graft_arena_t arena;
     size_t n;
 } batch_t;
 
@@ -57,7 +57,7 @@ static void batch_free(batch_t *b)
     free(b->kinds);
     free(b->texts);
     free(b->lines);
-    free(b->arena);
+    free(b->arena.buf);
 }
 
 /* Row R of batch B as cells in p->cells; *T is the batch's next text. */
@@ -77,7 +77,7 @@ static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
     for (; *t < b->n_texts && b->texts[*t].at < base + p->n_copy; ++*t) {
         const text_ref_t *x = &b->texts[*t];
         graft_cell_t *cell = &p->cells[p->copy[x->at - base]];
-        cell->str = b->arena + x->off;
+        cell->str = b->arena.buf + x->off;
         cell->len = x->len;
     }
     return p->cells;
@@ -112,7 +112,7 @@ static void *consume(void *arg)
         pthread_mutex_lock(&p->mu);
         b->n = 0;
         b->n_texts = 0;
-        b->arena_len = 0;
+        b->arena.len = 0;
         p->tail = (p->tail + 1) % N_BATCHES;
         p->count--;
         pthread_cond_signal(&p->freed);
@@ -164,9 +164,7 @@ graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
         b->nums = malloc(n * sizeof *b->nums);
         b->kinds = malloc(n);
         b->lines = malloc(p->batch_rows * sizeof *b->lines);
-        b->arena_cap = 1 << 12;
-        b->arena = malloc(b->arena_cap);
-        if (!b->nums || !b->kinds || !b->lines || !b->arena) {
+        if (!b->nums || !b->kinds || !b->lines) {
             pipe_free(p);
             return NULL;
         }
@@ -202,17 +200,6 @@ static void hand_over(graft_pipe_t *p)
 static graft_error_t keep_text(batch_t *b, size_t at, const char *str,
                                size_t len)
 {
-    size_t need = b->arena_len + len + 1;
-    if (need > b->arena_cap) {
-        size_t cap = b->arena_cap * 2;
-        while (cap < need)
-            cap *= 2;
-        char *a = realloc(b->arena, cap);
-        if (!a)
-            return GRAFT_ERR_NOMEM;
-        b->arena = a;
-        b->arena_cap = cap;
-    }
     if (b->n_texts == b->texts_cap) {
         size_t cap = b->texts_cap ? 2 * b->texts_cap : 64;
         text_ref_t *t = realloc(b->texts, cap * sizeof *t);
@@ -221,10 +208,10 @@ static graft_error_t keep_text(batch_t *b, size_t at, const char *str,
         b->texts = t;
         b->texts_cap = cap;
     }
-    memcpy(b->arena + b->arena_len, str, len);
-    b->arena[b->arena_len + len] = '\0';
-    b->texts[b->n_texts++] = (text_ref_t){at, b->arena_len, len};
-    b->arena_len = need;
+    size_t off = graft_arena_put(&b->arena, str, len);
+    if (off == (size_t)-1)
+        return GRAFT_ERR_NOMEM;
+    b->texts[b->n_texts++] = (text_ref_t){at, off, len};
     return GRAFT_OK;
 }
 

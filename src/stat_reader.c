@@ -132,8 +132,7 @@ typedef struct stat_ctx {
 
     graft_cell_t *cells;   /* the case being gathered */
     size_t *str_off;       /* per string cell: its offset in arena */
-    char *arena;           /* the case's string values, NUL-terminated */
-    size_t arena_len, arena_cap;
+    graft_arena_t arena;   /* the case's string values */
     long obs;              /* 0-based case being gathered; -1 before any */
     int row_open;          /* cells holds part of case obs */
     long open_obs;         /* obs while a case is open, else -1 */
@@ -166,7 +165,7 @@ static void ctx_free(stat_ctx_t *c)
     free(c->sets);
     free(c->cells);
     free(c->str_off);
-    free(c->arena);
+    free(c->arena.buf);
 }
 
 /* Record an error of ours in the diagnostic and tell ReadStat to stop. */
@@ -365,7 +364,7 @@ static void start_row(stat_ctx_t *c, long obs)
     /* The skipped variables' cells stay missing from fire_header on. */
     for (size_t k = 0; k < c->n_read; k++)
         c->cells[c->read_cols[k]] = missing;
-    c->arena_len = 0;
+    c->arena.len = 0;
     c->obs = c->open_obs = obs;
     c->row_open = 1;
 }
@@ -374,9 +373,9 @@ static void start_row(stat_ctx_t *c, long obs)
  * may have moved while the case grew, so their pointers are set here. */
 static int flush_row(stat_ctx_t *c)
 {
-    for (size_t i = 0; c->arena_len && i < c->ncols; i++) /* any strings */
+    for (size_t i = 0; c->arena.len && i < c->ncols; i++) /* any strings */
         if (c->cells[i].kind == GRAFT_CELL_STRING)
-            c->cells[i].str = c->arena + c->str_off[i];
+            c->cells[i].str = c->arena.buf + c->str_off[i];
     c->row_open = 0;
     c->open_obs = -1;
     c->rows++;
@@ -387,27 +386,6 @@ static int flush_row(stat_ctx_t *c)
         return READSTAT_HANDLER_ABORT;
     }
     return READSTAT_HANDLER_OK;
-}
-
-/* Copy S (LEN bytes) into the arena; returns its offset, or (size_t)-1 when
- * out of memory. */
-static size_t arena_put(stat_ctx_t *c, const char *s, size_t len)
-{
-    if (len + 1 > c->arena_cap - c->arena_len) {
-        size_t cap = c->arena_cap ? 2 * c->arena_cap : 256;
-        while (cap - c->arena_len < len + 1)
-            cap *= 2;
-        char *arena = realloc(c->arena, cap);
-        if (!arena)
-            return (size_t)-1;
-        c->arena = arena;
-        c->arena_cap = cap;
-    }
-    size_t off = c->arena_len;
-    memcpy(c->arena + off, s, len);
-    c->arena[off + len] = '\0';
-    c->arena_len += len + 1;
-    return off;
 }
 
 /* Fill CELL from VALUE: system, SPSS user-defined and Stata/SAS tagged
@@ -440,7 +418,7 @@ static int set_cell(stat_ctx_t *c, size_t idx, readstat_variable_t *var,
         size_t len = s ? strlen(s) : 0;
         if (len == 0)
             return READSTAT_HANDLER_OK;
-        size_t off = arena_put(c, s, len);
+        size_t off = graft_arena_put(&c->arena, s, len);
         if (off == (size_t)-1)
             return fail_nomem(c);
         c->str_off[idx] = off;

@@ -16,3 +16,22 @@ char *graft_strdup(const char *s)
         memcpy(d, s, n);
     return d;
 }
+
+size_t graft_arena_put(graft_arena_t *a, const char *s, size_t len)
+{
+    if (len + 1 > a->cap - a->len) {
+        size_t cap = a->cap ? 2 * a->cap : 256;
+        while (cap - a->len < len + 1)
+            cap *= 2;
+        char *buf = realloc(a->buf, cap);
+        if (!buf)
+            return (size_t)-1;
+        a->buf = buf;
+        a->cap = cap;
+    }
+    size_t off = a->len;
+    memcpy(a->buf + off, s, len);
+    a->buf[off + len] = '\0';
+    a->len += len + 1;
+    return off;
+}

@@ -529,6 +529,19 @@ static void test_estimate_replicates(void **state)
     rep_run("rep_good.csv", "repw[0-9]+", "jk1", NULL);
     assert_int_equal(R.status, 0);
     assert_true(test_file_exists(OUT));
+    /* the same columns as a comma list, spaces around the names */
+    run("estimate", D "rep_good.csv", "--weight", "w", "--prop", "y",
+        "--repweights", "repw[0-9]+", "--reptype", "jk1", "--format", "csv",
+        NULL);
+    assert_int_equal(R.status, 0);
+    char *by_pattern = strdup(R.out);
+    assert_non_null(by_pattern);
+    run("estimate", D "rep_good.csv", "--weight", "w", "--prop", "y",
+        "--repweights", " repw1, repw2 ,repw3", "--reptype", "jk1",
+        "--format", "csv", NULL);
+    assert_int_equal(R.status, 0);
+    assert_string_equal(R.out, by_pattern);
+    free(by_pattern);
     unlink(OUT);
     rep_run("rep_negative.csv", "repw[0-9]+", "jk1", NULL);
     expect_error(65, D "rep_negative.csv:3:4: replicate weight 'repw2' is "

@@ -18,8 +18,7 @@
 /* ---- a transcript of the callbacks ---------------------------------- */
 
 typedef struct transcript {
-    char *out;
-    size_t len, cap;
+    test_text_t out;
     size_t ncols;
     size_t rows;
     size_t fail_row;      /* return GRAFT_ERR_WEIGHT on this row (1-based) */
@@ -29,21 +28,12 @@ typedef struct transcript {
 
 static void put(transcript_t *t, const char *s, size_t n)
 {
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->len + n + 1) * 2;
-        char *p = realloc(t->out, cap);
-        assert_non_null(p);
-        t->out = p;
-        t->cap = cap;
-    }
-    memcpy(t->out + t->len, s, n);
-    t->len += n;
-    t->out[t->len] = '\0';
+    test_text_add(&t->out, s, n);
 }
 
 static void puts_(transcript_t *t, const char *s)
 {
-    put(t, s, strlen(s));
+    test_text_adds(&t->out, s);
 }
 
 static graft_error_t tr_header(void *ctx, const graft_column_t *cols,
@@ -145,8 +135,9 @@ static graft_error_t read_text(const char *text, size_t len, char delim,
                                                   tr_header, tr_row, &t, &d);
         assert_int_equal(rc2, rc);
         assert_string_equal(diag_text(rc2, &d, got, sizeof got), want);
-        assert_string_equal(t.out ? t.out : "", out->out ? out->out : "");
-        free(t.out);
+        assert_string_equal(t.out.s ? t.out.s : "",
+                            out->out.s ? out->out.s : "");
+        free(t.out.s);
     }
     return rc;
 }
@@ -159,8 +150,8 @@ static void expect_rows_d(const char *text, char delim, const char *want)
     char buf[2200];
     graft_error_t rc = read_text(text, strlen(text), delim, &t, &diag);
     assert_string_equal(diag_text(rc, &diag, buf, sizeof buf), "OK");
-    assert_string_equal(t.out, want);
-    free(t.out);
+    assert_string_equal(t.out.s, want);
+    free(t.out.s);
 }
 
 static void expect_rows(const char *text, const char *want)
@@ -178,7 +169,7 @@ static void expect_error_n(const char *text, size_t len, char delim,
     graft_error_t rc = read_text(text, len, delim, &t, &diag);
     assert_string_equal(diag_text(rc, &diag, buf, sizeof buf), want);
     assert_int_equal(rc, code);
-    free(t.out);
+    free(t.out.s);
 }
 
 static void expect_error(const char *text, graft_error_t code,
@@ -315,8 +306,8 @@ static void test_many_rows(void **state)
                                              tr_row, &t, &diag);
     assert_int_equal(rc, GRAFT_OK);
     assert_int_equal(t.rows, n);
-    assert_non_null(strstr(t.out, "\n20001|n:19999|n:139993.5|s:r19999\n"));
-    free(t.out);
+    assert_non_null(strstr(t.out.s, "\n20001|n:19999|n:139993.5|s:r19999\n"));
+    free(t.out.s);
     free(text);
 }
 
@@ -336,8 +327,8 @@ static void test_long_field(void **state)
     graft_error_t rc = graft_read_csv_buffer(NAME, text, strlen(text), &opts,
                                              tr_header, tr_row, &t, &diag);
     assert_int_equal(rc, GRAFT_OK);
-    assert_int_equal(t.len, strlen("H|a|b\n2|n:1|s:\n") + n);
-    free(t.out);
+    assert_int_equal(t.out.len, strlen("H|a|b\n2|n:1|s:\n") + n);
+    free(t.out.s);
     free(text);
 }
 
@@ -396,8 +387,8 @@ static void test_chunk_sizes(void **state)
         graft_error_t rc = graft_read_csv_buffer(
             NAME, text, strlen(text), &opts, tr_header, tr_row, &t, &diag);
         assert_int_equal(rc, GRAFT_OK);
-        assert_string_equal(t.out, want);
-        free(t.out);
+        assert_string_equal(t.out.s, want);
+        free(t.out.s);
     }
 }
 
@@ -664,14 +655,14 @@ static void test_row_callback_error(void **state)
     graft_error_t rc = read_text(text, strlen(text), 0, &t, &diag);
     assert_int_equal(rc, GRAFT_ERR_WEIGHT);
     assert_int_equal(t.rows, 2);
-    assert_string_equal(t.out, "H|a|b\n2|n:1|n:2\n4|n:3|n:4\n");
+    assert_string_equal(t.out.s, "H|a|b\n2|n:1|n:2\n4|n:3|n:4\n");
     /* the callback's diagnostic comes back untouched */
     assert_int_equal(diag.code, GRAFT_ERR_WEIGHT);
     assert_string_equal(diag.file, "callback");
     assert_int_equal(diag.line, 4);
     assert_int_equal(diag.col, 3);
     assert_string_equal(diag.msg, "weight is negative (-3.1)");
-    free(t.out);
+    free(t.out.s);
 }
 
 static void test_header_callback_error(void **state)
@@ -687,7 +678,7 @@ static void test_header_callback_error(void **state)
     char buf[256];
     assert_string_equal(graft_diag_format(&diag, buf, sizeof buf),
                         "survey.ini:4: no column 'psu'");
-    free(t.out);
+    free(t.out.s);
 }
 
 static void test_null_callbacks(void **state)
@@ -716,8 +707,8 @@ static void expect_rows_skip(const char *text, const char *skip,
     t.skip = skip;
     graft_error_t rc = read_text(text, strlen(text), 0, &t, &diag);
     assert_string_equal(diag_text(rc, &diag, buf, sizeof buf), "OK");
-    assert_string_equal(t.out, want);
-    free(t.out);
+    assert_string_equal(t.out.s, want);
+    free(t.out.s);
 }
 
 static void expect_error_skip(const char *text, size_t len, const char *skip,
@@ -730,7 +721,7 @@ static void expect_error_skip(const char *text, size_t len, const char *skip,
     graft_error_t rc = read_text(text, len, 0, &t, &diag);
     assert_string_equal(diag_text(rc, &diag, buf, sizeof buf), want);
     assert_int_equal(rc, code);
-    free(t.out);
+    free(t.out.s);
 }
 
 static void test_uses_skips_cells(void **state)
@@ -773,8 +764,8 @@ static void test_uses_text_checks(void **state)
     graft_diag_t diag;
     t.skip = " b ";
     assert_int_equal(read_text(nul, sizeof nul - 1, 0, &t, &diag), GRAFT_OK);
-    assert_string_equal(t.out, "H|a|b\n2|n:1|-\n");
-    free(t.out);
+    assert_string_equal(t.out.s, "H|a|b\n2|n:1|-\n");
+    free(t.out.s);
     /* in a column that is read they are errors, as without uses */
     const char *bad = "a,city\n1,Gab\xE8s\n";
     expect_error_skip(bad, strlen(bad), " a ", GRAFT_ERR_UTF8,
@@ -852,8 +843,8 @@ static void expect_file(const char *path, const char *want)
         transcript_t t = {0};
         graft_diag_t diag;
         assert_int_equal(read_file(path, chunks[k], &t, &diag), GRAFT_OK);
-        assert_string_equal(t.out, want);
-        free(t.out);
+        assert_string_equal(t.out.s, want);
+        free(t.out.s);
     }
 }
 
@@ -866,7 +857,7 @@ static void expect_file_error(const char *path, graft_error_t code,
     graft_error_t rc = read_file(path, 3, &t, &diag);
     assert_int_equal(rc, code);
     assert_string_equal(diag_text(rc, &diag, buf, sizeof buf), want);
-    free(t.out);
+    free(t.out.s);
 }
 
 static void test_files(void **state)

@@ -44,35 +44,9 @@ static size_t below(rng_t *r, size_t n)
     return (size_t)(next(r) % n);
 }
 
-/* ---- a growing byte string ------------------------------------------- */
-
-typedef struct text {
-    char *s;
-    size_t len, cap;
-} text_t;
-
-static void add(text_t *t, const void *p, size_t n)
+static void addc(test_text_t *t, char ch)
 {
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->len + n + 1) * 2;
-        char *q = realloc(t->s, cap);
-        assert_non_null(q);
-        t->s = q;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, p, n);
-    t->len += n;
-    t->s[t->len] = '\0';
-}
-
-static void adds(text_t *t, const char *s)
-{
-    add(t, s, strlen(s));
-}
-
-static void addc(text_t *t, char ch)
-{
-    add(t, &ch, 1);
+    test_text_add(t, &ch, 1);
 }
 
 /* ---- random CSV ------------------------------------------------------- */
@@ -83,21 +57,21 @@ static const char *pick(rng_t *r, const char *const *v, size_t n)
 }
 #define PICK(r, v) pick(r, v, sizeof v / sizeof v[0])
 
-static void add_line_end(rng_t *r, text_t *t)
+static void add_line_end(rng_t *r, test_text_t *t)
 {
     static const char *const ends[] = {"\n", "\n", "\n", "\r\n", "\r\n", "\r"};
-    adds(t, PICK(r, ends));
+    test_text_adds(t, PICK(r, ends));
 }
 
 /* Spaces and tabs around a field (trimmed unless the delimiter is a tab). */
-static void add_blanks(rng_t *r, text_t *t)
+static void add_blanks(rng_t *r, test_text_t *t)
 {
     static const char *const blanks[] = {"", "", "", "", " ", "  ", "\t",
                                          " \t", "\t "};
-    adds(t, PICK(r, blanks));
+    test_text_adds(t, PICK(r, blanks));
 }
 
-static void add_quoted(rng_t *r, text_t *t, char delim)
+static void add_quoted(rng_t *r, test_text_t *t, char delim)
 {
     static const char *const parts[] = {
         "x", "12", "a b", "\"\"", "\n", "\r\n", "\r", " ", "\t", "",
@@ -108,13 +82,13 @@ static void add_quoted(rng_t *r, text_t *t, char delim)
         if (below(r, 5) == 0)
             addc(t, delim);
         else
-            adds(t, PICK(r, parts));
+            test_text_adds(t, PICK(r, parts));
     }
     addc(t, '"');
 }
 
 /* Unquoted field text (before the blanks around it). */
-static void add_plain(rng_t *r, text_t *t, char delim)
+static void add_plain(rng_t *r, test_text_t *t, char delim)
 {
     static const char *const plain[] = {
         "0", "1", "7", "11", "2.215992", "-3.5", "+4", ".5", "5.", "1e3",
@@ -129,20 +103,20 @@ static void add_plain(rng_t *r, text_t *t, char delim)
         "ab\xE2\x82", "\xC0\xAF", "\xED\xA0\x80",
     };
     if (below(r, 200) == 0) {
-        adds(t, PICK(r, rare));
+        test_text_adds(t, PICK(r, rare));
         return;
     }
     if (below(r, 300) == 0) {
-        add(t, "n\0l", 3); /* a NUL byte */
+        test_text_add(t, "n\0l", 3); /* a NUL byte */
         return;
     }
     const char *s = PICK(r, plain);
     if (strchr(s, delim))
         s = "z";
-    adds(t, s);
+    test_text_adds(t, s);
 }
 
-static void add_field(rng_t *r, text_t *t, char delim)
+static void add_field(rng_t *r, test_text_t *t, char delim)
 {
     add_blanks(r, t);
     if (below(r, 12) == 0)
@@ -153,16 +127,16 @@ static void add_field(rng_t *r, text_t *t, char delim)
 }
 
 /* Lines libcsv skips between records. */
-static void add_blank_lines(rng_t *r, text_t *t)
+static void add_blank_lines(rng_t *r, test_text_t *t)
 {
     static const char *const blank[] = {"", " ", "\t", "  \t ", "   "};
     while (below(r, 6) == 0) {
-        adds(t, PICK(r, blank));
+        test_text_adds(t, PICK(r, blank));
         add_line_end(r, t);
     }
 }
 
-static void add_header(rng_t *r, text_t *t, char delim, size_t ncols)
+static void add_header(rng_t *r, test_text_t *t, char delim, size_t ncols)
 {
     static const char *const names[] = {"id", "w", "age", "zone", "note",
                                         "x", "y", "z", "v1", "v2", "paid"};
@@ -177,21 +151,21 @@ static void add_header(rng_t *r, text_t *t, char delim, size_t ncols)
             snprintf(name, sizeof name, "%s%zu", PICK(r, names), i);
             if (below(r, 10) == 0) {
                 addc(t, '"');
-                adds(t, name);
+                test_text_adds(t, name);
                 addc(t, '"');
             } else
-                adds(t, name);
+                test_text_adds(t, name);
             add_blanks(r, t);
         }
     }
 }
 
 /* A random CSV text with DELIM in T. */
-static void random_csv(rng_t *r, text_t *t, char delim)
+static void random_csv(rng_t *r, test_text_t *t, char delim)
 {
     size_t ncols = 1 + below(r, 6), nrows = below(r, 14);
     if (below(r, 10) == 0)
-        adds(t, "\xEF\xBB\xBF");
+        test_text_adds(t, "\xEF\xBB\xBF");
     add_blank_lines(r, t);
     add_header(r, t, delim, ncols);
     for (size_t row = 0; row < nrows; row++) {
@@ -212,7 +186,7 @@ static void random_csv(rng_t *r, text_t *t, char delim)
     case 0:
         break; /* no final line end */
     case 1:
-        adds(t, "\"open"); /* unterminated quote, or a stray one */
+        test_text_adds(t, "\"open"); /* unterminated quote, or a stray one */
         break;
     default:
         add_line_end(r, t);
@@ -225,12 +199,12 @@ static void random_csv(rng_t *r, text_t *t, char delim)
 static graft_error_t on_header(void *ctx, const graft_column_t *cols,
                                size_t ncols, graft_diag_t *diag)
 {
-    text_t *t = ctx;
+    test_text_t *t = ctx;
     (void)diag;
-    adds(t, "H");
+    test_text_adds(t, "H");
     for (size_t i = 0; i < ncols; i++) {
         addc(t, '|');
-        adds(t, cols[i].name);
+        test_text_adds(t, cols[i].name);
     }
     addc(t, '\n');
     return GRAFT_OK;
@@ -240,20 +214,20 @@ static graft_error_t on_row(void *ctx, const graft_cell_t *cells,
                             size_t ncols, unsigned long line,
                             graft_diag_t *diag)
 {
-    text_t *t = ctx;
+    test_text_t *t = ctx;
     char buf[64];
     (void)diag;
     snprintf(buf, sizeof buf, "%lu", line);
-    adds(t, buf);
+    test_text_adds(t, buf);
     for (size_t i = 0; i < ncols; i++) {
         const graft_cell_t *c = &cells[i];
         uint64_t bits;
         memcpy(&bits, &c->num, sizeof bits);
         snprintf(buf, sizeof buf, "|%d:%016llx:%zu:", (int)c->kind,
                  (unsigned long long)bits, c->len);
-        adds(t, buf);
+        test_text_adds(t, buf);
         if (!c->str) { /* a column left out through opts.uses */
-            adds(t, "(null)");
+            test_text_adds(t, "(null)");
             continue;
         }
         double v = 0;
@@ -267,7 +241,7 @@ static graft_error_t on_row(void *ctx, const graft_cell_t *cells,
             assert_memory_equal(&v, &c->num, sizeof v);
         } else
             assert_int_equal(c->kind, GRAFT_CELL_STRING);
-        add(t, c->str, c->len);
+        test_text_add(t, c->str, c->len);
     }
     addc(t, '\n');
     return GRAFT_OK;
@@ -288,10 +262,10 @@ typedef graft_error_t (*read_fn)(const char *, const char *, size_t,
 
 /* The transcript of reading BUF with READ: the callbacks, then the result
  * and the diagnostic. */
-static char *transcript(read_fn read, const text_t *buf,
+static char *transcript(read_fn read, const test_text_t *buf,
                         const graft_read_opts_t *opts)
 {
-    text_t t = {0};
+    test_text_t t = {0};
     graft_diag_t diag;
     char end[2400];
     graft_error_t rc = read(NAME, buf->s, buf->len, opts, on_header, on_row,
@@ -299,11 +273,11 @@ static char *transcript(read_fn read, const text_t *buf,
     assert_int_equal(diag.code, rc);
     snprintf(end, sizeof end, "= %d %s %lu %lu %s\n", (int)rc,
              diag.file, diag.line, diag.col, diag.msg);
-    adds(&t, end);
+    test_text_adds(&t, end);
     return t.s;
 }
 
-static void fail_with(const text_t *buf, const char *got, const char *want,
+static void fail_with(const test_text_t *buf, const char *got, const char *want,
                       size_t chunk)
 {
     fprintf(stderr, "input (%zu bytes):\n", buf->len);
@@ -320,7 +294,7 @@ static void fail_with(const text_t *buf, const char *got, const char *want,
 }
 
 /* Read BUF both ways with every chunk size; all must agree. */
-static void compare(const text_t *buf, graft_read_opts_t opts)
+static void compare(const test_text_t *buf, graft_read_opts_t opts)
 {
     static const size_t chunks[] = {65536, 1, 2, 7, 64};
     opts.chunk_size = 65536;
@@ -351,12 +325,12 @@ static void test_random_buffers(void **state)
     size_t ok = 0;
     for (size_t k = 0; k < BUFFERS; k++) {
         char delim = delims[below(&r, 3)];
-        text_t buf = {0};
+        test_text_t buf = {0};
         graft_read_opts_t opts = {0};
         uint64_t seed = next(&r);
         random_csv(&r, &buf, delim);
         if (buf.s == NULL)
-            adds(&buf, "");
+            test_text_adds(&buf, "");
         opts.delim = below(&r, 2) ? delim : 0;
         if (below(&r, 3) == 0) {
             opts.uses = uses_some;
@@ -399,9 +373,9 @@ static void test_plain_lines(void **state)
         {"a\t\tb\n1\t2\t3\n", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        text_t buf = {0};
+        test_text_t buf = {0};
         graft_read_opts_t opts = {0};
-        adds(&buf, cases[i].text);
+        test_text_adds(&buf, cases[i].text);
         opts.delim = cases[i].delim;
         compare(&buf, opts);
         free(buf.s);
@@ -412,16 +386,16 @@ static void test_plain_lines(void **state)
 static void test_long_plain_line(void **state)
 {
     (void)state;
-    text_t buf = {0};
+    test_text_t buf = {0};
     for (size_t i = 0; i < 3000; i++) {
         char name[16];
         snprintf(name, sizeof name, "%sc%zu", i ? "," : "", i);
-        adds(&buf, name);
+        test_text_adds(&buf, name);
     }
-    adds(&buf, "\n");
+    test_text_adds(&buf, "\n");
     for (size_t i = 0; i < 3000; i++)
-        adds(&buf, i ? ", 12.5" : "1");
-    adds(&buf, "\n");
+        test_text_adds(&buf, i ? ", 12.5" : "1");
+    test_text_adds(&buf, "\n");
     graft_read_opts_t opts = {0};
     compare(&buf, opts);
     free(buf.s);
@@ -441,33 +415,33 @@ static void test_word_borders(void **state)
         char delim = delims[d];
         for (size_t s = 0; s <= sizeof specials / sizeof specials[0]; s++)
             for (size_t k = 0; k < 18; k++) {
-                text_t buf = {0};
+                test_text_t buf = {0};
                 graft_read_opts_t opts = {0};
-                adds(&buf, "h1");
+                test_text_adds(&buf, "h1");
                 addc(&buf, delim);
-                adds(&buf, "h2\n");
+                test_text_adds(&buf, "h2\n");
                 for (size_t j = 0; j < k; j++)
                     addc(&buf, 'x');
                 if (s < sizeof specials / sizeof specials[0])
-                    adds(&buf, specials[s]);
+                    test_text_adds(&buf, specials[s]);
                 else
-                    add(&buf, "\0", 1); /* a NUL byte */
+                    test_text_add(&buf, "\0", 1); /* a NUL byte */
                 addc(&buf, delim);
                 for (size_t j = 0; j < k % 5; j++)
                     addc(&buf, 'y');
-                adds(&buf, k % 2 ? "\r\n" : "\n");
+                test_text_adds(&buf, k % 2 ? "\r\n" : "\n");
                 opts.delim = delim;
                 compare(&buf, opts);
                 free(buf.s);
             }
-        text_t buf = {0};
+        test_text_t buf = {0};
         graft_read_opts_t opts = {0};
         for (size_t i = 0; i < 40; i++) {
             char name[16];
             snprintf(name, sizeof name, "c%zu", i);
             if (i)
                 addc(&buf, delim);
-            adds(&buf, name);
+            test_text_adds(&buf, name);
         }
         addc(&buf, '\n');
         for (size_t i = 1; i < 40; i++)

@@ -238,6 +238,23 @@ static void test_fpc(void **state)
  * of the filter without a false "seen"; a PSU from the first level and one
  * from the last then come back and are both caught.  Numbers and strings
  * as PSU ids, and the same ids in another stratum (nested: other PSUs). */
+/* Stream row of PSU J in stratum H (the id a number, or "EA-J" written
+ * into TEXT): its design as graft_design_row() sees it. */
+static graft_design_obs_t stream_row(graft_design_t *d, int h, int j,
+                                     int strings, char *text, size_t size)
+{
+    graft_cell_t cells[4] = {num_cell(1.5), num_cell(h), num_cell(j),
+                             num_cell(0)};
+    if (strings) {
+        snprintf(text, size, "EA-%d", j);
+        cells[2] = (graft_cell_t){GRAFT_CELL_STRING, 0.0, text, strlen(text)};
+    }
+    graft_design_obs_t obs;
+    graft_diag_t diag;
+    assert_int_equal(graft_design_row(d, cells, 2, &obs, &diag), GRAFT_OK);
+    return obs;
+}
+
 static void stream_rows(int strings)
 {
     graft_design_spec_t spec = {0};
@@ -258,16 +275,8 @@ static void stream_rows(int strings)
     for (int h = 1; h <= 2; h++)
         for (int j = 1; j <= N_PSU / 2; j++)
             for (int r = 0; r < 2; r++) {
-                graft_cell_t cells[4] = {num_cell(1.5), num_cell(h),
-                                         num_cell(j), num_cell(0)};
-                if (strings) {
-                    snprintf(text, sizeof text, "EA-%d", j);
-                    cells[2] = (graft_cell_t){GRAFT_CELL_STRING, 0.0, text,
-                                              strlen(text)};
-                }
-                graft_design_obs_t obs;
-                assert_int_equal(graft_design_row(d, cells, 2, &obs, &diag),
-                                 GRAFT_OK);
+                graft_design_obs_t obs =
+                    stream_row(d, h, j, strings, text, sizeof text);
                 if (obs.psu != expect)
                     fail_msg("stratum %d PSU %d row %d: psu %zu, want %zu", h,
                              j, r, obs.psu, expect);
@@ -276,16 +285,8 @@ static void stream_rows(int strings)
             }
     static const int back[][2] = {{1, 3}, {2, N_PSU / 2 - 1}};
     for (size_t k = 0; k < 2; k++) {
-        graft_cell_t cells[4] = {num_cell(1.5), num_cell(back[k][0]),
-                                 num_cell(back[k][1]), num_cell(0)};
-        if (strings) {
-            snprintf(text, sizeof text, "EA-%d", back[k][1]);
-            cells[2] = (graft_cell_t){GRAFT_CELL_STRING, 0.0, text,
-                                      strlen(text)};
-        }
-        graft_design_obs_t obs;
-        assert_int_equal(graft_design_row(d, cells, 3, &obs, &diag),
-                         GRAFT_OK);
+        graft_design_obs_t obs = stream_row(d, back[k][0], back[k][1],
+                                            strings, text, sizeof text);
         if (obs.psu != GRAFT_PSU_AGAIN)
             fail_msg("PSU %d of stratum %d came back unnoticed (psu %zu)",
                      back[k][1], back[k][0], obs.psu);

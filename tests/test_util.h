@@ -38,6 +38,32 @@ static inline int test_close_ok(double got, double want, double rel, double abs_
                      (double)(rel), (double)(abs_tol));                        \
     } while (0)
 
+/* A growing NUL-terminated byte string (s is NULL until the first add;
+ * the caller frees it). */
+typedef struct test_text {
+    char *s;
+    size_t len, cap;
+} test_text_t;
+
+static inline void test_text_add(test_text_t *t, const void *p, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = (t->len + n + 1) * 2;
+        char *q = realloc(t->s, cap);
+        assert_non_null(q);
+        t->s = q;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, p, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
+
+static inline void test_text_adds(test_text_t *t, const char *s)
+{
+    test_text_add(t, s, strlen(s));
+}
+
 /* Does PATH exist? */
 static inline int test_file_exists(const char *path)
 {

@@ -161,33 +161,21 @@ fi
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2];
                               else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-# measure RUNS CMD...: runs CMD RUNS times under timeit.  Sets WALL and CPU
-# (median wall and CPU seconds), KB (largest peak RSS, kB), WALLS (every
-# run's wall time), STDOUT (the last run's standard output) and SUMS (the
-# distinct sha256 sums of the file $CHECK after each run, when CHECK is set).
+# measure CMD...: runs CMD once under timeit.  Sets WALL and CPU (wall and
+# CPU seconds), KB (peak RSS, kB), STDOUT (its standard output) and SUM
+# (the sha256 of the file $CHECK afterwards, when CHECK is set).
 measure() {
-    local runs=$1 i w k rc c walls=() cpus=() sums=()
-    shift
-    KB=0
-    for ((i = 1; i <= runs; i++)); do
-        if ! "$BIN/timeit" -o "$TMP/time" --stdout "$TMP/stdout" -- "$@" 2> "$TMP/stderr"; then
-            cat "$TMP/stderr" >&2
-            die "failed: $*"
-        fi
-        read -r w k rc c < "$TMP/time"
-        walls+=("$w") cpus+=("$c")
-        if [ "$k" -gt "$KB" ]; then KB=$k; fi
-        if [ -n "${CHECK:-}" ]; then
-            sums+=("$(sha256sum < "$CHECK" | cut -c1-64)")
-        fi
-    done
-    WALLS="${walls[*]}"
-    WALL=$(printf '%s\n' "${walls[@]}" | median)
-    CPU=$(printf '%s\n' "${cpus[@]}" | median)
+    local w k rc c
+    if ! "$BIN/timeit" -o "$TMP/time" --stdout "$TMP/stdout" -- "$@" 2> "$TMP/stderr"; then
+        cat "$TMP/stderr" >&2
+        die "failed: $*"
+    fi
+    read -r w k rc c < "$TMP/time"
+    WALL=$w CPU=$c KB=$k
     STDOUT=$(cat "$TMP/stdout")
-    SUMS=""
+    SUM=""
     if [ -n "${CHECK:-}" ]; then
-        SUMS=$(printf '%s\n' "${sums[@]}" | sort -u)
+        SUM=$(sha256sum < "$CHECK" | cut -c1-64)
     fi
 }
 
@@ -232,11 +220,11 @@ run_case() {
     # (a shared machine's speed drifts over a minute).
     note "$label: parse floor ($floor) and graft estimate, $runs turns"
     for ((i = 1; i <= runs; i++)); do
-        CHECK="" measure 1 "$BIN/$floor" "$data"
+        CHECK="" measure "$BIN/$floor" "$data"
         rows=${STDOUT%% *} fw+=("$WALL") fc+=("$CPU")
         if [ "$KB" -gt "$fkb" ]; then fkb=$KB; fi
-        CHECK=$out measure 1 ./graft estimate "$@" -o "$out"
-        gw+=("$WALL") gc+=("$CPU") gs+=("$SUMS")
+        CHECK=$out measure ./graft estimate "$@" -o "$out"
+        gw+=("$WALL") gc+=("$CPU") gs+=("$SUM")
         if [ "$KB" -gt "$gkb" ]; then gkb=$KB; fi
     done
     ROWS=$rows
@@ -272,7 +260,7 @@ elif ! Rscript -e 'quit(status = !requireNamespace("survey", quietly = TRUE))' >
     say "R: skipped (R's survey package is not installed; apt-get install r-cran-survey)"
 else
     note "csv 1M: R survey, one run (about a minute) ..."
-    CHECK="" measure 1 Rscript "$SRC/r_bench.R" "$csv_1m" bench/out_r_1m.csv
+    CHECK="" measure Rscript "$SRC/r_bench.R" "$csv_1m" bench/out_r_1m.csv
     r_wall=$WALL r_cpu=$CPU r_kb=$KB
     say "$STDOUT"
     # graft against R, the 63 estimates and intervals

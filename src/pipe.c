@@ -5,6 +5,7 @@
 #include "graft_pipe.h"
 #include "graft_str.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -30,11 +31,13 @@ typedef struct batch {
     size_t n_texts, texts_cap;
     graft_arena_t arena;
     size_t n;
+    int blank;            /* every row GRAFT_PIPE_AUTO and NaN already */
 } batch_t;
 
 struct graft_pipe {
     size_t ncols, batch_rows;
     size_t *copy, n_copy;     /* the columns copied */
+    long *position;           /* per column: its place in copy, or -1 */
     int bare_values;
     graft_cell_t *cells;      /* the consumer's row (ncols) */
     graft_row_fn row;
@@ -42,6 +45,8 @@ struct graft_pipe {
     batch_t batches[N_BATCHES];
     size_t head, tail, count; /* ready batches: ring [tail, head) */
     size_t filling;           /* the batch the reader fills */
+    int direct;               /* rows are begun in place: the consumer
+                               * blanks each batch it is done with */
     int done;
     atomic_int failed;
     graft_error_t rc;
@@ -69,8 +74,7 @@ static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
     const unsigned char *kinds = b->kinds + base;
     for (size_t i = 0; i < p->n_copy; i++) {
         graft_cell_t *cell = &p->cells[p->copy[i]];
-        cell->kind = (graft_cell_kind_t)kinds[i];
-        cell->num = nums[i];
+        graft_pipe_cell(cell, kinds[i], nums[i]);
         cell->str = NULL;
         cell->len = 0;
     }
@@ -81,6 +85,15 @@ static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
         cell->len = x->len;
     }
     return p->cells;
+}
+
+/* Set N rows of NUMS and KINDS to GRAFT_PIPE_AUTO and NaN: missing. */
+static void blank_rows(const graft_pipe_t *p, double *nums,
+                       unsigned char *kinds, size_t n)
+{
+    for (size_t i = 0; i < n * p->n_copy; i++)
+        nums[i] = NAN;
+    memset(kinds, GRAFT_PIPE_AUTO, n * p->n_copy);
 }
 
 static void *consume(void *arg)
@@ -95,7 +108,7 @@ static void *consume(void *arg)
             return NULL;
         }
         batch_t *b = &p->batches[p->tail];
-        int failed = p->failed;
+        int failed = p->failed, direct = p->direct;
         pthread_mutex_unlock(&p->mu);
         size_t t = 0;
         for (size_t r = 0; r < b->n && !failed; r++) {
@@ -109,10 +122,16 @@ static void *consume(void *arg)
                 failed = 1;
             }
         }
+        /* Blank the rows here, where there is time to spare, rather than
+         * in graft_pipe_begin_row() on the reading thread. */
+        int blank = direct;
+        if (blank)
+            blank_rows(p, b->nums, b->kinds, b->n);
         pthread_mutex_lock(&p->mu);
         b->n = 0;
         b->n_texts = 0;
         b->arena.len = 0;
+        b->blank = blank;
         p->tail = (p->tail + 1) % N_BATCHES;
         p->count--;
         pthread_cond_signal(&p->freed);
@@ -125,6 +144,7 @@ static void pipe_free(graft_pipe_t *p)
     for (size_t i = 0; i < N_BATCHES; i++)
         batch_free(&p->batches[i]);
     free(p->copy);
+    free(p->position);
     free(p->cells);
     free(p);
 }
@@ -139,17 +159,22 @@ graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
     p->ncols = ncols ? ncols : 1;
     p->bare_values = bare_values;
     p->copy = malloc(p->ncols * sizeof *p->copy);
+    p->position = malloc(p->ncols * sizeof *p->position);
     p->cells = malloc(p->ncols * sizeof *p->cells);
-    if (!p->copy || !p->cells) {
+    if (!p->copy || !p->position || !p->cells) {
         pipe_free(p);
         return NULL;
     }
     /* The columns not copied stay missing for good. */
-    for (size_t c = 0; c < p->ncols; c++)
+    for (size_t c = 0; c < p->ncols; c++) {
         p->cells[c] = missing;
+        p->position[c] = -1;
+    }
     for (size_t c = 0; c < ncols; c++)
-        if (!used || used[c])
+        if (!used || used[c]) {
+            p->position[c] = (long)p->n_copy;
             p->copy[p->n_copy++] = c;
+        }
     size_t row_bytes = p->n_copy * (sizeof(double) + 1) + sizeof(long);
     p->batch_rows = BATCH_BYTES / row_bytes;
     if (p->batch_rows < 16)
@@ -215,19 +240,66 @@ static graft_error_t keep_text(batch_t *b, size_t at, const char *str,
     return GRAFT_OK;
 }
 
+/* The consumer's error once it has failed, else GRAFT_OK. */
+static graft_error_t consumer_error(graft_pipe_t *p)
+{
+    if (!atomic_load(&p->failed))
+        return GRAFT_OK;
+    pthread_mutex_lock(&p->mu);
+    graft_error_t rc = p->rc;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+/* The next row of the filling batch, its cells not yet written. */
+static graft_pipe_row_t next_row(graft_pipe_t *p)
+{
+    batch_t *b = &p->batches[p->filling];
+    size_t base = b->n * p->n_copy;
+    return (graft_pipe_row_t){b->nums + base, b->kinds + base};
+}
+
+long graft_pipe_position(const graft_pipe_t *p, size_t col)
+{
+    return col < p->ncols ? p->position[col] : -1;
+}
+
+graft_pipe_row_t graft_pipe_begin_row(graft_pipe_t *p)
+{
+    graft_pipe_row_t row = next_row(p);
+    if (!p->direct)
+        p->direct = 1; /* before the first hand-over, which publishes it */
+    if (!p->batches[p->filling].blank)
+        blank_rows(p, row.nums, row.kinds, 1);
+    return row;
+}
+
+graft_error_t graft_pipe_row_text(graft_pipe_t *p, size_t pos,
+                                  const char *str, size_t len)
+{
+    batch_t *b = &p->batches[p->filling];
+    return keep_text(b, b->n * p->n_copy + pos, str, len);
+}
+
+graft_error_t graft_pipe_end_row(graft_pipe_t *p, unsigned long line)
+{
+    batch_t *b = &p->batches[p->filling];
+    b->lines[b->n++] = line;
+    if (b->n == p->batch_rows)
+        hand_over(p);
+    return consumer_error(p);
+}
+
 graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
                               unsigned long line)
 {
-    if (atomic_load(&p->failed)) {
-        pthread_mutex_lock(&p->mu);
-        graft_error_t rc = p->rc;
-        pthread_mutex_unlock(&p->mu);
+    graft_error_t rc = consumer_error(p);
+    if (rc != GRAFT_OK)
         return rc;
-    }
-    batch_t *b = &p->batches[p->filling];
-    size_t base = b->n * p->n_copy, n = p->n_copy;
-    double *restrict nums = b->nums + base;
-    unsigned char *restrict kinds = b->kinds + base;
+    graft_pipe_row_t row = next_row(p);
+    size_t n = p->n_copy;
+    double *restrict nums = row.nums;
+    unsigned char *restrict kinds = row.kinds;
     const size_t *restrict copy = p->copy;
     int texts = 0; /* cells whose text must go along */
     for (size_t i = 0; i < n; i++) {
@@ -239,13 +311,10 @@ graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
     for (size_t i = 0; texts && i < n; i++) {
         const graft_cell_t *src = &cells[copy[i]];
         if (src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values) &&
-            keep_text(b, base + i, src->str, src->len) != GRAFT_OK)
+            graft_pipe_row_text(p, i, src->str, src->len) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
     }
-    b->lines[b->n++] = line;
-    if (b->n == p->batch_rows)
-        hand_over(p);
-    return GRAFT_OK;
+    return graft_pipe_end_row(p, line);
 }
 
 graft_error_t graft_pipe_finish(graft_pipe_t *p, graft_error_t reader_rc,

@@ -271,7 +271,8 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
                 NULL, NULL, NULL, 0, NULL, 0};
     graft_error_t rc;
     if (is_stat_format(path))
-        rc = graft_read_stat(path, w.opts, wrap_header, wrap_row, &w, diag);
+        rc = graft_read_stat_piped(path, w.opts, wrap_header, wrap_row, &w,
+                                   &w.pipe, diag);
     else
         rc = graft_read_csv(path, w.opts, wrap_header, wrap_row, &w, diag);
     if (w.pipe)

@@ -14,6 +14,7 @@
  * values with every label set already complete.  The other formats store
  * their labels before the data and are read in one pass.
  */
+#include "graft_pipe.h"
 #include "graft_reader.h"
 #include "graft_str.h"
 
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <readstat.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -123,18 +125,32 @@ typedef struct stat_ctx {
     int cols_done;         /* second .dta pass: variables already known */
     const graft_read_opts_t *opts;
     unsigned char *used;   /* per column: read (else ReadStat skips it) */
+    int first_unwanted;    /* column 0 is read only so that cases come */
     unsigned char *ranges; /* per column: has user-missing values */
     size_t last_used;      /* the case's last read column: it ends a row */
-    size_t *read_cols, n_read; /* the columns read, in order */
 
     named_set_t *sets;     /* every label set of the file */
     size_t nsets, cap_sets;
 
-    graft_cell_t *cells;   /* the case being gathered */
-    size_t *str_off;       /* per string cell: its offset in arena */
-    graft_arena_t arena;   /* the case's string values */
+    /* The case being gathered, in the pipe's compact form (a kind and a
+     * number per column kept: graft_pipe.h), straight in the pipe's batch
+     * when there is one, else in own_nums and own_kinds. */
+    graft_pipe_t *const *pipe_at; /* where the header callback sets it */
+    graft_pipe_t *pipe;
+    graft_pipe_row_t slot;
+    long *pos;             /* per column: its place in slot, or -1 */
+    long *fast;            /* per column: its place when on_value() may
+                            * store its plain doubles itself, else -1 */
+    size_t n_fast;         /* 0 until the header: all goes the slow way */
+    long next_pos;         /* the place after the last value's */
+    double *own_nums;      /* per place, without a pipe */
+    unsigned char *own_kinds;
+    size_t *own_cols, n_own; /* without a pipe: each place's column */
+    size_t *str_off, *str_len; /* per place: a string's text in arena */
+    graft_arena_t arena;   /* the case's string values (without a pipe) */
+    graft_cell_t *cells;   /* the case as cells, for ROW (without a pipe) */
     long obs;              /* 0-based case being gathered; -1 before any */
-    int row_open;          /* cells holds part of case obs */
+    int row_open;          /* slot holds part of case obs */
     long open_obs;         /* obs while a case is open, else -1 */
     unsigned long rows;    /* cases delivered */
     long row_count;        /* cases the file declares; -1 when unknown */
@@ -156,7 +172,12 @@ static void ctx_free(stat_ctx_t *c)
     free(c->cols);
     free(c->set_names);
     free(c->used);
-    free(c->read_cols);
+    free(c->pos);
+    free(c->fast);
+    free(c->own_nums);
+    free(c->own_kinds);
+    free(c->own_cols);
+    free(c->str_len);
     free(c->ranges);
     for (size_t i = 0; i < c->nsets; i++) {
         free(c->sets[i].name);
@@ -281,7 +302,10 @@ static int on_variable(int index, readstat_variable_t *var,
     /* The first variable is always read, so that every case still comes
      * (ReadStat calls back only for the variables it reads). */
     const graft_read_opts_t *o = c->opts;
-    int used = index == 0 || !o || !o->uses || o->uses(o->uses_arg, col->name);
+    int wanted = !o || !o->uses || o->uses(o->uses_arg, col->name);
+    int used = index == 0 || wanted;
+    if (index == 0)
+        c->first_unwanted = !wanted;
     c->used[index] = (unsigned char)used;
     c->ranges[index] = readstat_variable_get_missing_ranges_count(var) > 0;
     if (!used)
@@ -329,7 +353,50 @@ static void on_error(const char *msg, void *vctx)
 
 /* ---- header and rows ---------------------------------------------------- */
 
-/* Attach the label sets, allocate the row and call HEADER (once). */
+/* Place the columns in the compact row: the pipe's places, or (without a
+ * pipe) the columns read but for an unwanted first one. */
+static int place_columns(stat_ctx_t *c)
+{
+    size_t n = c->ncols;
+    c->pos = malloc(n * sizeof *c->pos);
+    c->fast = malloc(n * sizeof *c->fast);
+    c->cells = malloc(n * sizeof *c->cells);
+    c->str_off = malloc(n * sizeof *c->str_off);
+    c->str_len = malloc(n * sizeof *c->str_len);
+    if (!c->pos || !c->fast || !c->cells || !c->str_off || !c->str_len)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        c->cells[i] = (graft_cell_t){GRAFT_CELL_MISSING, 0.0, NULL, 0};
+        if (c->pipe)
+            c->pos[i] = graft_pipe_position(c->pipe, i);
+        else if (c->used[i] && !(i == 0 && c->first_unwanted))
+            c->pos[i] = (long)c->n_own++;
+        else
+            c->pos[i] = -1;
+    }
+    if (!c->pipe) {
+        size_t m = c->n_own ? c->n_own : 1;
+        c->own_nums = malloc(m * sizeof *c->own_nums);
+        c->own_kinds = malloc(m);
+        c->own_cols = malloc(m * sizeof *c->own_cols);
+        if (!c->own_nums || !c->own_kinds || !c->own_cols)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            if (c->pos[i] >= 0)
+                c->own_cols[c->pos[i]] = i;
+    }
+    /* The last column read ends the case: on_value() leaves it to
+     * value_slow(), as it does strings and user-missing values. */
+    for (size_t i = 0; i < n; i++)
+        c->fast[i] = c->cols[i].type == GRAFT_COL_NUMERIC && !c->ranges[i] &&
+                             i != c->last_used
+                         ? c->pos[i]
+                         : -1;
+    c->n_fast = n;
+    return 0;
+}
+
+/* Attach the label sets, call HEADER (once) and place the columns. */
 static int fire_header(stat_ctx_t *c)
 {
     c->header_done = 1;
@@ -338,49 +405,53 @@ static int fire_header(stat_ctx_t *c)
     for (size_t i = 0; i < c->ncols; i++)
         c->cols[i].labels =
             c->set_names[i] ? find_set(c, c->set_names[i]) : NULL;
-    c->cells = malloc(c->ncols * sizeof *c->cells);
-    c->str_off = malloc(c->ncols * sizeof *c->str_off);
-    if (!c->cells || !c->str_off)
-        return fail_nomem(c);
-    c->read_cols = malloc(c->ncols * sizeof *c->read_cols);
-    if (!c->read_cols)
-        return fail_nomem(c);
-    for (size_t i = 0; i < c->ncols; i++) {
-        c->cells[i] = (graft_cell_t){GRAFT_CELL_MISSING, 0.0, NULL, 0};
-        if (c->used[i])
-            c->read_cols[c->n_read++] = i;
-    }
     graft_error_t rc = c->header(c->user, c->cols, c->ncols, c->diag);
     if (rc != GRAFT_OK) {
         c->err = rc;
         return READSTAT_HANDLER_ABORT;
     }
+    c->pipe = c->pipe_at ? *c->pipe_at : NULL;
+    if (place_columns(c) != 0)
+        return fail_nomem(c);
     return READSTAT_HANDLER_OK;
 }
 
-static void start_row(stat_ctx_t *c, long obs)
+static void begin_row(stat_ctx_t *c, long obs)
 {
-    static const graft_cell_t missing = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
-    /* The skipped variables' cells stay missing from fire_header on. */
-    for (size_t k = 0; k < c->n_read; k++)
-        c->cells[c->read_cols[k]] = missing;
-    c->arena.len = 0;
+    if (c->pipe) {
+        c->slot = graft_pipe_begin_row(c->pipe);
+    } else {
+        c->slot = (graft_pipe_row_t){c->own_nums, c->own_kinds};
+        for (size_t i = 0; i < c->n_own; i++) {
+            c->own_nums[i] = NAN;
+            c->own_kinds[i] = GRAFT_PIPE_AUTO;
+        }
+        c->arena.len = 0;
+    }
     c->obs = c->open_obs = obs;
     c->row_open = 1;
 }
 
-/* Call ROW with the gathered case.  Its strings live in the arena, which
- * may have moved while the case grew, so their pointers are set here. */
-static int flush_row(stat_ctx_t *c)
+/* Hand the gathered case on: to the pipe, or as cells to ROW. */
+static int end_row(stat_ctx_t *c)
 {
-    for (size_t i = 0; c->arena.len && i < c->ncols; i++) /* any strings */
-        if (c->cells[i].kind == GRAFT_CELL_STRING)
-            c->cells[i].str = c->arena.buf + c->str_off[i];
     c->row_open = 0;
     c->open_obs = -1;
     c->rows++;
-    graft_error_t rc = c->row(c->user, c->cells, c->ncols,
-                              (unsigned long)c->obs + 1, c->diag);
+    unsigned long line = (unsigned long)c->obs + 1;
+    graft_error_t rc;
+    if (c->pipe) {
+        rc = graft_pipe_end_row(c->pipe, line);
+    } else {
+        for (size_t i = 0; i < c->n_own; i++) {
+            graft_cell_t *cell = &c->cells[c->own_cols[i]];
+            graft_pipe_cell(cell, c->own_kinds[i], c->own_nums[i]);
+            int str = cell->kind == GRAFT_CELL_STRING;
+            cell->str = str ? c->arena.buf + c->str_off[i] : NULL;
+            cell->len = str ? c->str_len[i] : 0;
+        }
+        rc = c->row(c->user, c->cells, c->ncols, line, c->diag);
+    }
     if (rc != GRAFT_OK) {
         c->err = rc;
         return READSTAT_HANDLER_ABORT;
@@ -388,24 +459,16 @@ static int flush_row(stat_ctx_t *c)
     return READSTAT_HANDLER_OK;
 }
 
-/* Fill CELL from VALUE: system, SPSS user-defined and Stata/SAS tagged
- * missing values, non-finite numbers and empty strings are missing. */
+/* Set the case's cell of column IDX from VALUE: system, SPSS user-defined
+ * and Stata/SAS tagged missing values, non-finite numbers and empty
+ * strings stay missing (as begin_row() left them). */
 static int set_cell(stat_ctx_t *c, size_t idx, readstat_variable_t *var,
                     readstat_value_t value)
 {
-    graft_cell_t *cell = &c->cells[idx];
-    /* The common case, a plain double of a variable without user-missing
-     * values, read from readstat_value_t's public fields: what
-     * readstat_double_value() and the missing tests below would return,
-     * without four calls into the library per value. */
-    if (value.type == READSTAT_TYPE_DOUBLE && !value.is_system_missing &&
-        !value.is_tagged_missing && !c->ranges[idx]) {
-        if (isfinite(value.v.double_value)) {
-            cell->kind = GRAFT_CELL_NUMBER;
-            cell->num = value.v.double_value;
-        }
+    long pos = c->pos[idx];
+    if (pos < 0) /* an unwanted first column */
         return READSTAT_HANDLER_OK;
-    }
+    c->next_pos = pos + 1;
     /* A variable without missing ranges has no user-missing values:
      * readstat_value_is_defined_missing() would only walk its (empty)
      * ranges. */
@@ -418,19 +481,22 @@ static int set_cell(stat_ctx_t *c, size_t idx, readstat_variable_t *var,
         size_t len = s ? strlen(s) : 0;
         if (len == 0)
             return READSTAT_HANDLER_OK;
+        c->slot.kinds[pos] = GRAFT_CELL_STRING;
+        c->slot.nums[pos] = 0.0;
+        if (c->pipe)
+            return graft_pipe_row_text(c->pipe, (size_t)pos, s, len) ==
+                           GRAFT_OK
+                       ? READSTAT_HANDLER_OK
+                       : fail_nomem(c);
         size_t off = graft_arena_put(&c->arena, s, len);
         if (off == (size_t)-1)
             return fail_nomem(c);
-        c->str_off[idx] = off;
-        cell->kind = GRAFT_CELL_STRING;
-        cell->len = len;
+        c->str_off[pos] = off;
+        c->str_len[pos] = len;
         return READSTAT_HANDLER_OK;
     }
-    double d = readstat_double_value(value);
-    if (isfinite(d)) {
-        cell->kind = GRAFT_CELL_NUMBER;
-        cell->num = d;
-    }
+    /* GRAFT_PIPE_AUTO: a number when finite, else missing */
+    c->slot.nums[pos] = readstat_double_value(value);
     return READSTAT_HANDLER_OK;
 }
 
@@ -447,36 +513,43 @@ __attribute__((noinline)) static int value_slow(stat_ctx_t *c, int obs,
                     "value of an undeclared variable");
     /* A case whose last variable never came (ReadStat skipped it) is
      * delivered when the next case starts, its gaps missing. */
-    if (c->row_open && obs != c->obs && flush_row(c) != READSTAT_HANDLER_OK)
+    if (c->row_open && obs != c->obs && end_row(c) != READSTAT_HANDLER_OK)
         return READSTAT_HANDLER_ABORT;
     if (!c->row_open)
-        start_row(c, obs);
+        begin_row(c, obs);
     if (set_cell(c, (size_t)idx, var, value) != READSTAT_HANDLER_OK)
         return READSTAT_HANDLER_ABORT;
     if ((size_t)idx == c->last_used)
-        return flush_row(c);
+        return end_row(c);
     return READSTAT_HANDLER_OK;
 }
 
-/* The common values, a plain double or a system or tagged missing value
- * in the middle of the case being gathered, are taken here (what
- * set_cell() would do with them); the rest goes to value_slow().  Called
- * once per value of the file: kept small. */
+/* The common value, a double of a numeric variable without user-missing
+ * values in the middle of the case being gathered, is stored here as
+ * set_cell() would (system and tagged missing values as NaN, which
+ * GRAFT_PIPE_AUTO reads as missing); the rest goes to value_slow().
+ * Called once per value of the file: kept small. */
 static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
                     void *vctx)
 {
     stat_ctx_t *c = vctx;
     int idx = var->index; /* readstat_variable_get_index(), without a call */
-    if (obs != c->open_obs || (size_t)idx >= c->last_used) /* idx < 0 too */
+    /* The values come in column order: the place is the one after the
+     * last value's, checked against the column's (a mismatch goes the
+     * slow way).  Where the value is stored then does not wait for the
+     * lookup, only for the check, which the branch predictor answers. */
+    long pos = c->next_pos;
+    if (obs != c->open_obs || (size_t)idx >= c->n_fast || /* idx < 0 too */
+        c->fast[idx] != pos || value.type != READSTAT_TYPE_DOUBLE)
         return value_slow(c, obs, var, value);
-    if (value.is_system_missing || value.is_tagged_missing)
-        return READSTAT_HANDLER_OK; /* the cell stays missing */
-    if (value.type != READSTAT_TYPE_DOUBLE || c->ranges[idx])
-        return value_slow(c, obs, var, value);
-    if (isfinite(value.v.double_value)) {
-        c->cells[idx].kind = GRAFT_CELL_NUMBER;
-        c->cells[idx].num = value.v.double_value;
-    }
+    c->next_pos = pos + 1;
+    /* NaN for a missing value, without a branch: which values are missing
+     * follows the data, and a mispredicted jump costs more than this */
+    uint64_t bits, nan_bits = 0x7ff8000000000000u;
+    uint64_t missing = value.is_system_missing | value.is_tagged_missing;
+    memcpy(&bits, &value.v.double_value, sizeof bits);
+    bits = (bits & (missing - 1)) | (nan_bits & -missing);
+    memcpy(&c->slot.nums[pos], &bits, sizeof bits);
     return READSTAT_HANDLER_OK;
 }
 
@@ -583,7 +656,7 @@ static graft_error_t finish(stat_ctx_t *c, readstat_error_t rs)
         return c->err;
     if (rs != READSTAT_OK)
         return parse_error(c, rs);
-    if (c->row_open && flush_row(c) != READSTAT_HANDLER_OK)
+    if (c->row_open && end_row(c) != READSTAT_HANDLER_OK)
         return c->err;
     if (!c->header_done && fire_header(c) != READSTAT_HANDLER_OK)
         return c->err;
@@ -596,6 +669,15 @@ static graft_error_t finish(stat_ctx_t *c, readstat_error_t rs)
 graft_error_t graft_read_stat(const char *path, const graft_read_opts_t *opts,
                               graft_header_fn header, graft_row_fn row,
                               void *ctx, graft_diag_t *diag)
+{
+    return graft_read_stat_piped(path, opts, header, row, ctx, NULL, diag);
+}
+
+graft_error_t graft_read_stat_piped(const char *path,
+                                    const graft_read_opts_t *opts,
+                                    graft_header_fn header, graft_row_fn row,
+                                    void *ctx, graft_pipe_t *const *pipe,
+                                    graft_diag_t *diag)
 {
     const stat_format_t *fmt = NULL;
     graft_error_t rc = check_file(path, &fmt, diag);
@@ -613,6 +695,7 @@ graft_error_t graft_read_stat(const char *path, const graft_read_opts_t *opts,
     c.row_count = -1;
     c.var_count = -1;
     c.opts = opts;
+    c.pipe_at = pipe;
 
     readstat_parser_t *parser = readstat_parser_init();
     if (!parser)

@@ -2,7 +2,8 @@
  * test_pipe.c - the two-thread row pipeline (graft_pipe_*): rows reach the
  * consumer whole, in order, with their text, across batch borders; the
  * columns not read and the bare values are passed on as documented; the
- * consumer's first error stops the reader.
+ * consumer's first error stops the reader.  The same rows written in place
+ * (graft_pipe_begin_row() and the rest) reach the consumer the same way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +20,17 @@
 
 #define NCOLS 5
 #define NROWS 20000 /* many batches of any size the pipe picks */
+#define NROWS_REUSED 100000 /* and every batch used again (8 x 4096 rows
+                             * at most before that) */
 
 /* Row R's cell C: a number with its text, a string (some long, to grow the
- * arena), a missing cell with text ("NA"), or a missing cell without. */
+ * arena), a missing cell with text ("NA"), or a missing cell without.  The
+ * kind follows a hash of R, so that a row's slot in a batch used again
+ * held cells of other kinds before. */
 static graft_cell_t make_cell(size_t r, size_t c, char *buf, size_t size)
 {
     graft_cell_t cell = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
-    switch ((r + c) % 4) {
+    switch (((((uint32_t)r * 2654435761u) >> 30) + c) % 4) {
     case 0:
         cell.kind = GRAFT_CELL_NUMBER;
         cell.num = (double)r + 0.25 * (double)c;
@@ -128,6 +134,64 @@ static graft_error_t run(seen_t *s, size_t *pushed, graft_diag_t *diag)
     return graft_pipe_finish(p, rc, diag);
 }
 
+/* The rows of run(), written in place as the ReadStat reader does: a
+ * number as a bare value (GRAFT_PIPE_AUTO), a string with its kind and
+ * text, a missing cell left as begun, or now and then written as NaN or
+ * an infinity, which must come out missing too.  Cells left unwritten
+ * must come out missing even where the batch held a value before. */
+static graft_error_t run_in_place(seen_t *s, graft_diag_t *diag)
+{
+    graft_pipe_t *p = graft_pipe_start(NCOLS, s->used, 1, consume, s);
+    assert_non_null(p);
+    for (size_t c = 0, pos = 0; c < NCOLS; c++)
+        if (s->used && !s->used[c])
+            assert_int_equal(graft_pipe_position(p, c), -1);
+        else
+            assert_int_equal(graft_pipe_position(p, c), pos++);
+    assert_int_equal(graft_pipe_position(p, NCOLS), -1);
+    graft_error_t rc = GRAFT_OK;
+    for (size_t r = 0; r < NROWS_REUSED && rc == GRAFT_OK; r++) {
+        graft_pipe_row_t row = graft_pipe_begin_row(p);
+        for (size_t c = 0; c < NCOLS; c++) {
+            long pos = graft_pipe_position(p, c);
+            if (pos < 0)
+                continue;
+            char buf[300];
+            graft_cell_t cell = make_cell(r, c, buf, sizeof buf);
+            if (cell.kind == GRAFT_CELL_NUMBER) {
+                row.nums[pos] = cell.num;
+            } else if (cell.kind == GRAFT_CELL_STRING) {
+                row.kinds[pos] = GRAFT_CELL_STRING;
+                row.nums[pos] = 0.0;
+                assert_int_equal(graft_pipe_row_text(p, (size_t)pos,
+                                                     cell.str, cell.len),
+                                 GRAFT_OK);
+                memset(buf, 'x', sizeof buf); /* the pipe must have copied */
+            } else if (r % 3 == 0) {
+                row.nums[pos] = r % 2 ? NAN : -INFINITY;
+            }
+        }
+        rc = graft_pipe_end_row(p, 2 * r + 3);
+    }
+    graft_diag_clear(diag);
+    return graft_pipe_finish(p, rc, diag);
+}
+
+static void test_rows_in_place(void **state)
+{
+    (void)state;
+    static const unsigned char used[NCOLS] = {1, 0, 1, 0, 1};
+    const unsigned char *picks[] = {NULL, used};
+    for (size_t k = 0; k < 2; k++) {
+        seen_t s = {picks[k], 1, 0, 0, ""};
+        graft_diag_t diag;
+        assert_int_equal(run_in_place(&s, &diag), GRAFT_OK);
+        if (s.first_error[0])
+            fail_msg("%s", s.first_error);
+        assert_int_equal(s.rows, NROWS_REUSED);
+    }
+}
+
 static void check_all(const unsigned char *used, int bare)
 {
     seen_t s = {used, bare, 0, 0, ""};
@@ -184,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_bare_values),
         cmocka_unit_test(test_columns_not_read),
         cmocka_unit_test(test_consumer_error),
+        cmocka_unit_test(test_rows_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

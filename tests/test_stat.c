@@ -14,6 +14,7 @@
 #include <readstat.h>
 #include <unistd.h>
 
+#include "graft_pipe.h"
 #include "graft_reader.h"
 
 #define STAT_DIR "tests/data/stat/"
@@ -516,8 +517,9 @@ static int uses_picked(void *arg, const char *name)
 }
 
 /* Read FILE whole, then again skipping columns: the read columns are the
- * same cell for cell, the skipped ones missing without text (except the
- * first, which is always read), and every case still comes. */
+ * same cell for cell, the skipped ones missing without text (the first
+ * too, which ReadStat must still read so that every case comes), and
+ * every case still comes. */
 static void check_skipping(const char *file)
 {
     char path[256];
@@ -548,7 +550,7 @@ static void check_skipping(const char *file)
         for (size_t j = 0; j < all.ncols; j++) {
             const got_cell_t *a = &all.cells[r * all.ncols + j],
                              *b = &some.cells[r * all.ncols + j];
-            if (j > 0 && !uses_picked(&pick, all.names[j])) {
+            if (!uses_picked(&pick, all.names[j])) {
                 if (b->kind != GRAFT_CELL_MISSING)
                     fail_msg("%s case %zu %s: skipped but kind %d", path,
                              r + 1, all.names[j], b->kind);
@@ -575,6 +577,119 @@ static void test_skip_columns(void **state)
                                         "survey.sas7bdat"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         check_skipping(files[i]);
+}
+
+/* ---- straight into the pipe --------------------------------------------- */
+
+/* A header callback that starts a pipe to the collector, as graft_read()
+ * does, for graft_read_stat_piped() to write the cases into. */
+typedef struct piped {
+    collect_t *out;
+    const graft_read_opts_t *opts;
+    graft_pipe_t *pipe;
+} piped_t;
+
+static graft_error_t piped_header(void *vctx, const graft_column_t *cols,
+                                  size_t ncols, graft_diag_t *diag)
+{
+    piped_t *p = vctx;
+    graft_error_t rc = on_header(p->out, cols, ncols, diag);
+    if (rc != GRAFT_OK)
+        return rc;
+    unsigned char *used = malloc(ncols ? ncols : 1);
+    assert_non_null(used);
+    for (size_t j = 0; j < ncols; j++)
+        used[j] = !p->opts || !p->opts->uses ||
+                  p->opts->uses(p->opts->uses_arg, cols[j].name);
+    p->pipe = graft_pipe_start(ncols, used, 1, on_row, p->out);
+    free(used);
+    assert_non_null(p->pipe);
+    return GRAFT_OK;
+}
+
+static graft_error_t no_row(void *vctx, const graft_cell_t *cells,
+                            size_t ncols, unsigned long line,
+                            graft_diag_t *diag)
+{
+    (void)vctx;
+    (void)cells;
+    (void)ncols;
+    return graft_diag_set(diag, GRAFT_ERR_VALUE, "no_row", line, 0,
+                          "ROW called although the cases go to the pipe");
+}
+
+/* Read PATH with OPTS alone and straight into a pipe: the same cases, cell
+ * for cell and bit for bit. */
+static void check_piped(const char *path, const graft_read_opts_t *opts)
+{
+    collect_t alone = {0}, piped = {0};
+    graft_diag_t d;
+    graft_diag_clear(&d);
+    graft_error_t rc =
+        graft_read_stat(path, opts, on_header, on_row, &alone, &d);
+    if (rc != GRAFT_OK)
+        fail_msg("%s: %s (%s)", path, d.msg, graft_strerror(rc));
+    piped_t p = {&piped, opts, NULL};
+    rc = graft_read_stat_piped(path, opts, piped_header, no_row, &p, &p.pipe,
+                               &d);
+    assert_non_null(p.pipe);
+    rc = graft_pipe_finish(p.pipe, rc, &d);
+    if (rc != GRAFT_OK)
+        fail_msg("%s piped: %s (%s)", path, d.msg, graft_strerror(rc));
+    if (alone.contract_errors || piped.contract_errors)
+        fail_msg("%s: %s%s", path, alone.contract_error,
+                 piped.contract_error);
+    assert_int_equal(piped.ncols, alone.ncols);
+    assert_int_equal(piped.nrows, alone.nrows);
+    for (size_t r = 0; r < alone.nrows; r++) {
+        assert_int_equal(piped.lines[r], alone.lines[r]);
+        for (size_t j = 0; j < alone.ncols; j++) {
+            const got_cell_t *a = &alone.cells[r * alone.ncols + j],
+                             *b = &piped.cells[r * alone.ncols + j];
+            if (b->kind != a->kind)
+                fail_msg("%s case %zu %s: kind %d piped, %d alone", path,
+                         r + 1, alone.names[j], b->kind, a->kind);
+            if (a->kind == GRAFT_CELL_NUMBER)
+                assert_memory_equal(&b->num, &a->num, sizeof a->num);
+            if (a->kind == GRAFT_CELL_STRING)
+                assert_string_equal(b->str, a->str);
+        }
+    }
+    collect_free(&alone);
+    collect_free(&piped);
+}
+
+/* Every column, then every other one (never the first), of each fixture
+ * and, when ../shared is there, of the three Afrobarometer files (their
+ * hundreds of columns fill many batches, each used again). */
+static void test_piped_same(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        STAT_DIR "survey.sav",       STAT_DIR "survey.zsav",
+        STAT_DIR "survey.dta",       STAT_DIR "survey.xpt",
+        STAT_DIR "survey.sas7bdat",  SHARED_AFRO "/tun_r7_data.sav",
+        SHARED_AFRO "/tun_r8_data.sav", SHARED_AFRO "/tun_r9_data.sav"};
+    size_t n = sizeof files / sizeof files[0];
+    if (access(SHARED_AFRO, R_OK) != 0) {
+        printf("SKIP: piped Afrobarometer reads: %s is absent\n",
+               SHARED_AFRO);
+        n -= 3;
+    }
+    for (size_t i = 0; i < n; i++) {
+        check_piped(files[i], NULL);
+        collect_t all = {0};
+        read_ok(files[i], &all);
+        pick_t pick = {0};
+        for (size_t j = 1; j + 1 < all.ncols && pick.n < 64; j += 2)
+            snprintf(pick.names[pick.n++], sizeof pick.names[0], "%s",
+                     all.names[j]);
+        collect_free(&all);
+        graft_read_opts_t opts = {0};
+        opts.uses = uses_picked;
+        opts.uses_arg = &pick;
+        check_piped(files[i], &opts);
+    }
 }
 
 /* ---- missing values and labels, case by case ----------------------------- */
@@ -1226,6 +1341,7 @@ int main(void)
         cmocka_unit_test(test_xpt_matches_r),
         cmocka_unit_test(test_sas7bdat_matches_r),
         cmocka_unit_test(test_skip_columns),
+        cmocka_unit_test(test_piped_same),
         cmocka_unit_test(test_sav_missing_kinds),
         cmocka_unit_test(test_dta_tagged_missing),
         cmocka_unit_test(test_sas_special_missing),

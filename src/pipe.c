@@ -5,7 +5,6 @@
 #include "graft_pipe.h"
 #include "graft_str.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -40,6 +39,7 @@ struct graft_pipe {
     long *position;           /* per column: its place in copy, or -1 */
     int bare_values;
     graft_cell_t *cells;      /* the consumer's row (ncols) */
+    size_t *texted, n_texted; /* its cells with a text (from the last row) */
     graft_row_fn row;
     void *ctx;
     batch_t batches[N_BATCHES];
@@ -65,34 +65,43 @@ static void batch_free(batch_t *b)
     free(b->arena.buf);
 }
 
-/* Row R of batch B as cells in p->cells; *T is the batch's next text. */
+/* Row R of batch B as cells in p->cells; *T is the batch's next text.
+ * Only the cells that had a text in the last row have one to clear. */
 static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
                                   size_t *t)
 {
     size_t base = r * p->n_copy;
     const double *nums = b->nums + base;
     const unsigned char *kinds = b->kinds + base;
-    for (size_t i = 0; i < p->n_copy; i++) {
-        graft_cell_t *cell = &p->cells[p->copy[i]];
-        graft_pipe_cell(cell, kinds[i], nums[i]);
+    size_t n_clear = p->n_texted > p->ncols ? p->n_copy : p->n_texted;
+    for (size_t i = 0; i < n_clear; i++) {
+        graft_cell_t *cell =
+            &p->cells[p->n_texted > p->ncols ? p->copy[i] : p->texted[i]];
         cell->str = NULL;
         cell->len = 0;
     }
+    p->n_texted = 0;
+    for (size_t i = 0; i < p->n_copy; i++)
+        graft_pipe_cell(&p->cells[p->copy[i]], kinds[i], nums[i]);
     for (; *t < b->n_texts && b->texts[*t].at < base + p->n_copy; ++*t) {
         const text_ref_t *x = &b->texts[*t];
-        graft_cell_t *cell = &p->cells[p->copy[x->at - base]];
+        size_t col = p->copy[x->at - base];
+        graft_cell_t *cell = &p->cells[col];
         cell->str = b->arena.buf + x->off;
         cell->len = x->len;
+        if (p->n_texted < p->ncols)
+            p->texted[p->n_texted] = col;
+        p->n_texted++; /* past ncols (a text given twice): clear them all */
     }
     return p->cells;
 }
 
-/* Set N rows of NUMS and KINDS to GRAFT_PIPE_AUTO and NaN: missing. */
+/* Set N rows of NUMS and KINDS to GRAFT_PIPE_AUTO and NaN: missing.  A
+ * double of all one bits is a NaN, so both are byte fills. */
 static void blank_rows(const graft_pipe_t *p, double *nums,
                        unsigned char *kinds, size_t n)
 {
-    for (size_t i = 0; i < n * p->n_copy; i++)
-        nums[i] = NAN;
+    memset(nums, 0xFF, n * p->n_copy * sizeof *nums);
     memset(kinds, GRAFT_PIPE_AUTO, n * p->n_copy);
 }
 
@@ -146,6 +155,7 @@ static void pipe_free(graft_pipe_t *p)
     free(p->copy);
     free(p->position);
     free(p->cells);
+    free(p->texted);
     free(p);
 }
 
@@ -161,7 +171,8 @@ graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
     p->copy = malloc(p->ncols * sizeof *p->copy);
     p->position = malloc(p->ncols * sizeof *p->position);
     p->cells = malloc(p->ncols * sizeof *p->cells);
-    if (!p->copy || !p->position || !p->cells) {
+    p->texted = malloc(p->ncols * sizeof *p->texted);
+    if (!p->copy || !p->position || !p->cells || !p->texted) {
         pipe_free(p);
         return NULL;
     }

@@ -421,13 +421,13 @@ static void begin_row(stat_ctx_t *c, long obs)
     if (c->pipe) {
         c->slot = graft_pipe_begin_row(c->pipe);
     } else {
+        /* GRAFT_PIPE_AUTO and NaN (all one bits), as the pipe does */
         c->slot = (graft_pipe_row_t){c->own_nums, c->own_kinds};
-        for (size_t i = 0; i < c->n_own; i++) {
-            c->own_nums[i] = NAN;
-            c->own_kinds[i] = GRAFT_PIPE_AUTO;
-        }
+        memset(c->own_nums, 0xFF, c->n_own * sizeof *c->own_nums);
+        memset(c->own_kinds, GRAFT_PIPE_AUTO, c->n_own);
         c->arena.len = 0;
     }
+    c->next_pos = 0;
     c->obs = c->open_obs = obs;
     c->row_open = 1;
 }
@@ -544,7 +544,7 @@ static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
         return value_slow(c, obs, var, value);
     c->next_pos = pos + 1;
     /* NaN for a missing value, without a branch: which values are missing
-     * follows the data, and a mispredicted jump costs more than this */
+     * follows the data, which a branch would have to guess */
     uint64_t bits, nan_bits = 0x7ff8000000000000u;
     uint64_t missing = value.is_system_missing | value.is_tagged_missing;
     memcpy(&bits, &value.v.double_value, sizeof bits);

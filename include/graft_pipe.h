@@ -23,6 +23,16 @@ typedef struct graft_pipe graft_pipe_t;
 graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
                                int bare_values, graft_row_fn row, void *ctx);
 
+/* Missing codes, screened as the consumer unpacks each row (in the same
+ * pass): a number cell of column C within [LO[C], HI[C]] becomes missing
+ * when IS_CODE(ARG, C, NUM) says 1.  A column without codes has LO > HI
+ * (LO +inf, HI -inf).  LO and HI are copied; call before the first row. */
+graft_error_t graft_pipe_screen(graft_pipe_t *p, const double *lo,
+                                const double *hi,
+                                int (*is_code)(void *arg, size_t col,
+                                               double num),
+                                void *arg);
+
 /* Queue a copy of one row.  Returns GRAFT_OK, or the consumer's error once
  * it has failed (the reader should stop), or GRAFT_ERR_NOMEM. */
 graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,

@@ -37,6 +37,9 @@ struct graft_pipe {
     size_t ncols, batch_rows;
     size_t *copy, n_copy;     /* the columns copied */
     long *position;           /* per column: its place in copy, or -1 */
+    double *lo, *hi;          /* per place: the missing codes' range */
+    int (*is_code)(void *arg, size_t col, double num); /* NULL: no codes */
+    void *code_arg;
     int bare_values;
     graft_cell_t *cells;      /* the consumer's row (ncols) */
     size_t *texted, n_texted; /* its cells with a text (from the last row) */
@@ -81,8 +84,15 @@ static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
         cell->len = 0;
     }
     p->n_texted = 0;
-    for (size_t i = 0; i < p->n_copy; i++)
-        graft_pipe_cell(&p->cells[p->copy[i]], kinds[i], nums[i]);
+    for (size_t i = 0; i < p->n_copy; i++) {
+        graft_cell_t *cell = &p->cells[p->copy[i]];
+        graft_pipe_cell(cell, kinds[i], nums[i]);
+        /* NaN fails both tests: only numbers in a code range are asked */
+        if (p->is_code && nums[i] >= p->lo[i] && nums[i] <= p->hi[i] &&
+            cell->kind == GRAFT_CELL_NUMBER &&
+            p->is_code(p->code_arg, p->copy[i], nums[i]))
+            cell->kind = GRAFT_CELL_MISSING;
+    }
     for (; *t < b->n_texts && b->texts[*t].at < base + p->n_copy; ++*t) {
         const text_ref_t *x = &b->texts[*t];
         size_t col = p->copy[x->at - base];
@@ -156,6 +166,8 @@ static void pipe_free(graft_pipe_t *p)
     free(p->position);
     free(p->cells);
     free(p->texted);
+    free(p->lo);
+    free(p->hi);
     free(p);
 }
 
@@ -217,6 +229,26 @@ graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
         return NULL;
     }
     return p;
+}
+
+graft_error_t graft_pipe_screen(graft_pipe_t *p, const double *lo,
+                                const double *hi,
+                                int (*is_code)(void *arg, size_t col,
+                                               double num),
+                                void *arg)
+{
+    size_t n = p->n_copy ? p->n_copy : 1;
+    p->lo = malloc(n * sizeof *p->lo);
+    p->hi = malloc(n * sizeof *p->hi);
+    if (!p->lo || !p->hi)
+        return GRAFT_ERR_NOMEM;
+    for (size_t i = 0; i < p->n_copy; i++) {
+        p->lo[i] = lo[p->copy[i]];
+        p->hi[i] = hi[p->copy[i]];
+    }
+    p->is_code = is_code;
+    p->code_arg = arg;
+    return GRAFT_OK;
 }
 
 /* Hand the filling batch to the consumer and wait for a free one. */

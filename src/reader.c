@@ -54,6 +54,7 @@ typedef struct wrap {
     col_missing_t *miss;   /* per column, NULL when no codes at all */
     size_t *coded, n_coded; /* the columns read that have codes */
     unsigned char *used;   /* per column: read (opts->uses) */
+    int screened;          /* the pipe marks the codes as it unpacks */
     size_t ncols;
 } wrap_t;
 
@@ -82,6 +83,7 @@ static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
                                  size_t ncols, unsigned long line,
                                  graft_diag_t *diag);
 static int want_pipe(void);
+static graft_error_t screen_codes(wrap_t *w);
 
 
 static graft_labelset_t *copy_labels(const graft_labelset_t *src)
@@ -206,9 +208,13 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
                               "out of memory");
     graft_error_t rc = w->header(w->ctx, w->cols, ncols, diag);
-    if (rc == GRAFT_OK && w->owned)
+    if (rc == GRAFT_OK && w->owned) {
         w->pipe = graft_pipe_start(ncols, w->used, o->bare_values,
                                    consume_row, w); /* NULL: 1 thread */
+        if (w->pipe && w->n_coded && screen_codes(w) != GRAFT_OK)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
+                                  "out of memory");
+    }
     return rc;
 }
 
@@ -221,12 +227,42 @@ static int is_code(const col_missing_t *m, double v)
     return 0;
 }
 
+static int screen_code(void *arg, size_t col, double v)
+{
+    const wrap_t *w = arg;
+    return is_code(&w->miss[col], v);
+}
+
+/* Have the pipe mark the missing codes as it unpacks each row, in the same
+ * pass, rather than consume_row() in one more. */
+static graft_error_t screen_codes(wrap_t *w)
+{
+    size_t n = w->ncols ? w->ncols : 1;
+    double *lo = malloc(n * sizeof *lo), *hi = malloc(n * sizeof *hi);
+    graft_error_t rc = GRAFT_ERR_NOMEM;
+    if (lo && hi) {
+        for (size_t c = 0; c < w->ncols; c++) {
+            lo[c] = INFINITY; /* no codes: an empty range */
+            hi[c] = -INFINITY;
+        }
+        for (size_t i = 0; i < w->n_coded; i++) {
+            lo[w->coded[i]] = w->miss[w->coded[i]].lo;
+            hi[w->coded[i]] = w->miss[w->coded[i]].hi;
+        }
+        rc = graft_pipe_screen(w->pipe, lo, hi, screen_code, w);
+        w->screened = rc == GRAFT_OK;
+    }
+    free(lo);
+    free(hi);
+    return rc;
+}
+
 static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
                                  size_t ncols, unsigned long line,
                                  graft_diag_t *diag)
 {
     wrap_t *w = vctx;
-    if (!w->miss)
+    if (!w->miss || w->screened)
         return w->row(w->ctx, cells, ncols, line, diag);
     /* The format readers rebuild their cells for every row, so the codes
      * are marked in place (the cells are theirs, lent for this call). */
@@ -268,7 +304,7 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
 {
     static const graft_read_opts_t defaults;
     wrap_t w = {path, NULL, NULL, opts ? opts : &defaults, header, row, ctx,
-                NULL, NULL, NULL, 0, NULL, 0};
+                NULL, NULL, NULL, 0, NULL, 0, 0};
     graft_error_t rc;
     if (is_stat_format(path))
         rc = graft_read_stat_piped(path, w.opts, wrap_header, wrap_row, &w,

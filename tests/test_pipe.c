@@ -3,7 +3,8 @@
  * consumer whole, in order, with their text, across batch borders; the
  * columns not read and the bare values are passed on as documented; the
  * consumer's first error stops the reader.  The same rows written in place
- * (graft_pipe_begin_row() and the rest) reach the consumer the same way.
+ * (graft_pipe_begin_row() and the rest) reach the consumer the same way,
+ * and missing codes are screened as rows are unpacked.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -192,6 +193,115 @@ static void test_rows_in_place(void **state)
     }
 }
 
+/* ---- missing codes screened as rows are unpacked ------------------------ */
+
+/* Column 0 has codes in [100, 200]: the even whole numbers; column 2 in
+ * [0, 0]: 0 itself; the others none.  String cells (whose number is 0)
+ * and missing ones are never codes: column 0 is missing in every 11th row
+ * (pushed with its number), column 2 a string in every 7th. */
+static int even_code(void *arg, size_t col, double v)
+{
+    size_t *asked = arg;
+    ++*asked;
+    if (col == 0)
+        return v == (double)(long)v && (long)v % 2 == 0;
+    return col == 2 && v == 0.0;
+}
+
+typedef struct screened {
+    size_t rows;
+    char first_error[256];
+} screened_t;
+
+static graft_error_t consume_screened(void *ctx, const graft_cell_t *cells,
+                                      size_t ncols, unsigned long line,
+                                      graft_diag_t *diag)
+{
+    (void)ncols;
+    (void)line;
+    (void)diag;
+    screened_t *s = ctx;
+    size_t r = s->rows++;
+    double v0 = (double)(r % 300), v2 = (double)(r % 3);
+    int code0 = v0 >= 100 && v0 <= 200 && (long)v0 % 2 == 0;
+    int want[NCOLS] = {code0 || r % 11 == 0 ? GRAFT_CELL_MISSING
+                                            : GRAFT_CELL_NUMBER,
+                       GRAFT_CELL_STRING,
+                       r % 7 == 0   ? GRAFT_CELL_STRING
+                       : v2 == 0 ? GRAFT_CELL_MISSING
+                                 : GRAFT_CELL_NUMBER,
+                       GRAFT_CELL_MISSING, GRAFT_CELL_NUMBER};
+    for (size_t c = 0; c < NCOLS; c++)
+        if ((int)cells[c].kind != want[c] && !s->first_error[0])
+            snprintf(s->first_error, sizeof s->first_error,
+                     "row %zu col %zu: kind %d, not %d", r, c, cells[c].kind,
+                     want[c]);
+    if (r % 11 && cells[0].num != v0 && !s->first_error[0]) /* kept */
+        snprintf(s->first_error, sizeof s->first_error, "row %zu: value", r);
+    return GRAFT_OK;
+}
+
+static void test_screened_codes(void **state)
+{
+    (void)state;
+    const double lo[NCOLS] = {100, INFINITY, 0, INFINITY, INFINITY};
+    const double hi[NCOLS] = {200, -INFINITY, 0, -INFINITY, -INFINITY};
+    for (int in_place = 0; in_place < 2; in_place++) {
+        screened_t s = {0, ""};
+        size_t asked = 0;
+        graft_pipe_t *p =
+            graft_pipe_start(NCOLS, NULL, 1, consume_screened, &s);
+        assert_non_null(p);
+        assert_int_equal(graft_pipe_screen(p, lo, hi, even_code, &asked),
+                         GRAFT_OK);
+        for (size_t r = 0; r < NROWS; r++) {
+            double v0 = (double)(r % 300), v2 = (double)(r % 3);
+            if (in_place) {
+                graft_pipe_row_t row = graft_pipe_begin_row(p);
+                if (r % 11)
+                    row.nums[0] = v0;
+                row.kinds[1] = GRAFT_CELL_STRING;
+                row.nums[1] = 0.0;
+                assert_int_equal(graft_pipe_row_text(p, 1, "s", 1), GRAFT_OK);
+                if (r % 7 == 0) {
+                    row.kinds[2] = GRAFT_CELL_STRING;
+                    row.nums[2] = 0.0;
+                    assert_int_equal(graft_pipe_row_text(p, 2, "t", 1),
+                                     GRAFT_OK);
+                } else {
+                    row.nums[2] = v2;
+                }
+                row.nums[4] = 150.0; /* in no range of its column */
+                assert_int_equal(graft_pipe_end_row(p, r + 1), GRAFT_OK);
+            } else {
+                graft_cell_t cells[NCOLS] = {
+                    {r % 11 ? GRAFT_CELL_NUMBER : GRAFT_CELL_MISSING, v0,
+                     NULL, 0},
+                    {GRAFT_CELL_STRING, 0.0, "s", 1},
+                    r % 7 ? (graft_cell_t){GRAFT_CELL_NUMBER, v2, NULL, 0}
+                          : (graft_cell_t){GRAFT_CELL_STRING, 0.0, "t", 1},
+                    {GRAFT_CELL_MISSING, 0.0, NULL, 0},
+                    {GRAFT_CELL_NUMBER, 150.0, NULL, 0}};
+                assert_int_equal(graft_pipe_push(p, cells, r + 1), GRAFT_OK);
+            }
+        }
+        graft_diag_t diag;
+        graft_diag_clear(&diag);
+        assert_int_equal(graft_pipe_finish(p, GRAFT_OK, &diag), GRAFT_OK);
+        if (s.first_error[0])
+            fail_msg("%s: %s", in_place ? "in place" : "pushed",
+                     s.first_error);
+        assert_int_equal(s.rows, NROWS);
+        /* asked only for numbers in a range: column 0's 101 of every 300
+         * and column 2's zeros */
+        size_t want = 0;
+        for (size_t r = 0; r < NROWS; r++)
+            want += (r % 11 && r % 300 >= 100 && r % 300 <= 200) +
+                    (r % 7 && r % 3 == 0);
+        assert_int_equal(asked, want);
+    }
+}
+
 static void check_all(const unsigned char *used, int bare)
 {
     seen_t s = {used, bare, 0, 0, ""};
@@ -249,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_columns_not_read),
         cmocka_unit_test(test_consumer_error),
         cmocka_unit_test(test_rows_in_place),
+        cmocka_unit_test(test_screened_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,8 +68,9 @@ static inline void graft_pipe_cell(graft_cell_t *cell, unsigned char kind,
  * kinds), or -1 when it is not copied. */
 long graft_pipe_position(const graft_pipe_t *p, size_t col);
 
-/* Start the next row in place: each copied cell GRAFT_PIPE_AUTO and NaN,
- * that is missing until written.  The pointers hold until
+/* Start the next row in place: each kind GRAFT_PIPE_AUTO, the numbers
+ * not set.  The caller writes every place's number (NaN: missing), and
+ * its kind where it is not GRAFT_PIPE_AUTO.  The pointers hold until
  * graft_pipe_end_row(). */
 graft_pipe_row_t graft_pipe_begin_row(graft_pipe_t *p);
 

@@ -30,7 +30,7 @@ typedef struct batch {
     size_t n_texts, texts_cap;
     graft_arena_t arena;
     size_t n;
-    int blank;            /* every row GRAFT_PIPE_AUTO and NaN already */
+    int blank;            /* every kind GRAFT_PIPE_AUTO already */
 } batch_t;
 
 struct graft_pipe {
@@ -106,12 +106,9 @@ static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
     return p->cells;
 }
 
-/* Set N rows of NUMS and KINDS to GRAFT_PIPE_AUTO and NaN: missing.  A
- * double of all one bits is a NaN, so both are byte fills. */
-static void blank_rows(const graft_pipe_t *p, double *nums,
-                       unsigned char *kinds, size_t n)
+/* Set the kinds of N rows to GRAFT_PIPE_AUTO. */
+static void blank_rows(const graft_pipe_t *p, unsigned char *kinds, size_t n)
 {
-    memset(nums, 0xFF, n * p->n_copy * sizeof *nums);
     memset(kinds, GRAFT_PIPE_AUTO, n * p->n_copy);
 }
 
@@ -141,11 +138,11 @@ static void *consume(void *arg)
                 failed = 1;
             }
         }
-        /* Blank the rows here, where there is time to spare, rather than
-         * in graft_pipe_begin_row() on the reading thread. */
+        /* Blank the kinds here rather than in graft_pipe_begin_row(), on
+         * the reading thread. */
         int blank = direct;
         if (blank)
-            blank_rows(p, b->nums, b->kinds, b->n);
+            blank_rows(p, b->kinds, b->n);
         pthread_mutex_lock(&p->mu);
         b->n = 0;
         b->n_texts = 0;
@@ -313,7 +310,7 @@ graft_pipe_row_t graft_pipe_begin_row(graft_pipe_t *p)
     if (!p->direct)
         p->direct = 1; /* before the first hand-over, which publishes it */
     if (!p->batches[p->filling].blank)
-        blank_rows(p, row.nums, row.kinds, 1);
+        blank_rows(p, row.kinds, 1);
     return row;
 }
 

@@ -142,7 +142,9 @@ typedef struct stat_ctx {
     long *fast;            /* per column: its place when on_value() may
                             * store its plain doubles itself, else -1 */
     size_t n_fast;         /* 0 until the header: all goes the slow way */
-    long next_pos;         /* the place after the last value's */
+    size_t n_places;       /* places in a row */
+    long next_pos;         /* places 0 to next_pos - 1 of the case are
+                            * written (a value or missing) */
     double *own_nums;      /* per place, without a pipe */
     unsigned char *own_kinds;
     size_t *own_cols, n_own; /* without a pipe: each place's column */
@@ -385,6 +387,8 @@ static int place_columns(stat_ctx_t *c)
             if (c->pos[i] >= 0)
                 c->own_cols[c->pos[i]] = i;
     }
+    for (size_t i = 0; i < n; i++)
+        c->n_places += c->pos[i] >= 0;
     /* The last column read ends the case: on_value() leaves it to
      * value_slow(), as it does strings and user-missing values. */
     for (size_t i = 0; i < n; i++)
@@ -421,9 +425,8 @@ static void begin_row(stat_ctx_t *c, long obs)
     if (c->pipe) {
         c->slot = graft_pipe_begin_row(c->pipe);
     } else {
-        /* GRAFT_PIPE_AUTO and NaN (all one bits), as the pipe does */
+        /* the kinds GRAFT_PIPE_AUTO, as the pipe's */
         c->slot = (graft_pipe_row_t){c->own_nums, c->own_kinds};
-        memset(c->own_nums, 0xFF, c->n_own * sizeof *c->own_nums);
         memset(c->own_kinds, GRAFT_PIPE_AUTO, c->n_own);
         c->arena.len = 0;
     }
@@ -432,9 +435,29 @@ static void begin_row(stat_ctx_t *c, long obs)
     c->row_open = 1;
 }
 
+/* Write NaN (missing) at the places from FROM to TO - 1: places whose
+ * values did not come. */
+static void fill_missing(stat_ctx_t *c, size_t from, size_t to)
+{
+    for (size_t q = from; q < to; q++)
+        c->slot.nums[q] = NAN;
+}
+
+/* Place POS is about to be written: the places skipped since the last
+ * value's are written as missing, so that every place of the case is.  (A
+ * place before next_pos is written already, as a value or missing.) */
+static void reach_place(stat_ctx_t *c, size_t pos)
+{
+    if (pos >= (size_t)c->next_pos) {
+        fill_missing(c, (size_t)c->next_pos, pos);
+        c->next_pos = (long)pos + 1;
+    }
+}
+
 /* Hand the gathered case on: to the pipe, or as cells to ROW. */
 static int end_row(stat_ctx_t *c)
 {
+    fill_missing(c, (size_t)c->next_pos, c->n_places);
     c->row_open = 0;
     c->open_obs = -1;
     c->rows++;
@@ -461,14 +484,16 @@ static int end_row(stat_ctx_t *c)
 
 /* Set the case's cell of column IDX from VALUE: system, SPSS user-defined
  * and Stata/SAS tagged missing values, non-finite numbers and empty
- * strings stay missing (as begin_row() left them). */
+ * strings are missing (GRAFT_PIPE_AUTO and NaN). */
 static int set_cell(stat_ctx_t *c, size_t idx, readstat_variable_t *var,
                     readstat_value_t value)
 {
     long pos = c->pos[idx];
     if (pos < 0) /* an unwanted first column */
         return READSTAT_HANDLER_OK;
-    c->next_pos = pos + 1;
+    reach_place(c, (size_t)pos);
+    c->slot.kinds[pos] = GRAFT_PIPE_AUTO;
+    c->slot.nums[pos] = NAN;
     /* A variable without missing ranges has no user-missing values:
      * readstat_value_is_defined_missing() would only walk its (empty)
      * ranges. */

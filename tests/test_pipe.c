@@ -137,9 +137,9 @@ static graft_error_t run(seen_t *s, size_t *pushed, graft_diag_t *diag)
 
 /* The rows of run(), written in place as the ReadStat reader does: a
  * number as a bare value (GRAFT_PIPE_AUTO), a string with its kind and
- * text, a missing cell left as begun, or now and then written as NaN or
- * an infinity, which must come out missing too.  Cells left unwritten
- * must come out missing even where the batch held a value before. */
+ * text, a missing cell as NaN or an infinity.  A number must come out a
+ * number even where the batch held a string before: every kind starts
+ * GRAFT_PIPE_AUTO. */
 static graft_error_t run_in_place(seen_t *s, graft_diag_t *diag)
 {
     graft_pipe_t *p = graft_pipe_start(NCOLS, s->used, 1, consume, s);
@@ -168,7 +168,7 @@ static graft_error_t run_in_place(seen_t *s, graft_diag_t *diag)
                                                      cell.str, cell.len),
                                  GRAFT_OK);
                 memset(buf, 'x', sizeof buf); /* the pipe must have copied */
-            } else if (r % 3 == 0) {
+            } else {
                 row.nums[pos] = r % 2 ? NAN : -INFINITY;
             }
         }
@@ -258,8 +258,7 @@ static void test_screened_codes(void **state)
             double v0 = (double)(r % 300), v2 = (double)(r % 3);
             if (in_place) {
                 graft_pipe_row_t row = graft_pipe_begin_row(p);
-                if (r % 11)
-                    row.nums[0] = v0;
+                row.nums[0] = r % 11 ? v0 : NAN;
                 row.kinds[1] = GRAFT_CELL_STRING;
                 row.nums[1] = 0.0;
                 assert_int_equal(graft_pipe_row_text(p, 1, "s", 1), GRAFT_OK);
@@ -271,6 +270,7 @@ static void test_screened_codes(void **state)
                 } else {
                     row.nums[2] = v2;
                 }
+                row.nums[3] = NAN;
                 row.nums[4] = 150.0; /* in no range of its column */
                 assert_int_equal(graft_pipe_end_row(p, r + 1), GRAFT_OK);
             } else {

@@ -84,13 +84,19 @@ static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
         cell->len = 0;
     }
     p->n_texted = 0;
-    for (size_t i = 0; i < p->n_copy; i++) {
-        graft_cell_t *cell = &p->cells[p->copy[i]];
+    /* In locals: the cells written might alias p's fields for all the
+     * compiler knows, which would have it load them again each time. */
+    graft_cell_t *cells = p->cells;
+    const size_t *copy = p->copy, n = p->n_copy;
+    const double *lo = p->lo, *hi = p->hi;
+    int (*is_code)(void *, size_t, double) = p->is_code;
+    for (size_t i = 0; i < n; i++) {
+        graft_cell_t *cell = &cells[copy[i]];
         graft_pipe_cell(cell, kinds[i], nums[i]);
         /* NaN fails both tests: only numbers in a code range are asked */
-        if (p->is_code && nums[i] >= p->lo[i] && nums[i] <= p->hi[i] &&
+        if (is_code && nums[i] >= lo[i] && nums[i] <= hi[i] &&
             cell->kind == GRAFT_CELL_NUMBER &&
-            p->is_code(p->code_arg, p->copy[i], nums[i]))
+            is_code(p->code_arg, copy[i], nums[i]))
             cell->kind = GRAFT_CELL_MISSING;
     }
     for (; *t < b->n_texts && b->texts[*t].at < base + p->n_copy; ++*t) {

@@ -389,11 +389,9 @@ static int place_columns(stat_ctx_t *c)
     }
     for (size_t i = 0; i < n; i++)
         c->n_places += c->pos[i] >= 0;
-    /* The last column read ends the case: on_value() leaves it to
-     * value_slow(), as it does strings and user-missing values. */
+    /* on_value() leaves strings and user-missing values to value_slow() */
     for (size_t i = 0; i < n; i++)
-        c->fast[i] = c->cols[i].type == GRAFT_COL_NUMERIC && !c->ranges[i] &&
-                             i != c->last_used
+        c->fast[i] = c->cols[i].type == GRAFT_COL_NUMERIC && !c->ranges[i]
                          ? c->pos[i]
                          : -1;
     c->n_fast = n;
@@ -575,7 +573,8 @@ static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
     memcpy(&bits, &value.v.double_value, sizeof bits);
     bits = (bits & (missing - 1)) | (nan_bits & -missing);
     memcpy(&c->slot.nums[pos], &bits, sizeof bits);
-    return READSTAT_HANDLER_OK;
+    /* the last place is the last column read's: it ends the case */
+    return (size_t)pos + 1 < c->n_places ? READSTAT_HANDLER_OK : end_row(c);
 }
 
 /* ---- the reader --------------------------------------------------------- */

@@ -672,7 +672,8 @@ static void test_piped_same(void **state)
         SHARED_AFRO "/tun_r8_data.sav", SHARED_AFRO "/tun_r9_data.sav"};
     size_t n = sizeof files / sizeof files[0];
     if (access(SHARED_AFRO, R_OK) != 0) {
-        printf("SKIP: piped Afrobarometer reads: %s is absent\n",
+        printf("SKIP test_piped_same (the Afrobarometer files): %s is "
+               "absent in this clone\n",
                SHARED_AFRO);
         n -= 3;
     }

@@ -516,6 +516,17 @@ static int uses_picked(void *arg, const char *name)
     return 0;
 }
 
+/* Columns 1, 3, 5, ... of what C read, never the first or the last (64 at
+ * most). */
+static pick_t pick_every_other(const collect_t *c)
+{
+    pick_t pick = {0};
+    for (size_t j = 1; j + 1 < c->ncols && pick.n < 64; j += 2)
+        snprintf(pick.names[pick.n++], sizeof pick.names[0], "%s",
+                 c->names[j]);
+    return pick;
+}
+
 /* Read FILE whole, then again skipping columns: the read columns are the
  * same cell for cell, the skipped ones missing without text (the first
  * too, which ReadStat must still read so that every case comes), and
@@ -526,10 +537,7 @@ static void check_skipping(const char *file)
     snprintf(path, sizeof path, STAT_DIR "%s", file);
     collect_t all = {0}, some = {0};
     read_ok(path, &all);
-    pick_t pick = {0};
-    for (size_t j = 1; j + 1 < all.ncols && pick.n < 64; j += 2)
-        snprintf(pick.names[pick.n++], sizeof pick.names[0], "%s",
-                 all.names[j]);
+    pick_t pick = pick_every_other(&all);
     assert_true(pick.n >= 2);
     graft_read_opts_t opts = {0};
     opts.uses = uses_picked;
@@ -681,10 +689,7 @@ static void test_piped_same(void **state)
         check_piped(files[i], NULL);
         collect_t all = {0};
         read_ok(files[i], &all);
-        pick_t pick = {0};
-        for (size_t j = 1; j + 1 < all.ncols && pick.n < 64; j += 2)
-            snprintf(pick.names[pick.n++], sizeof pick.names[0], "%s",
-                     all.names[j]);
+        pick_t pick = pick_every_other(&all);
         collect_free(&all);
         graft_read_opts_t opts = {0};
         opts.uses = uses_picked;

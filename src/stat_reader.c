@@ -5,8 +5,11 @@
  * ReadStat calls back once per variable, once per value label and once per
  * value.  This file collects the variables and the label sets, calls the
  * caller's HEADER when the first value arrives (or at the end, for a file
- * without cases), and gathers each case's values into one row of cells,
- * calling ROW when the case's last variable has arrived.
+ * without cases), and gathers each case's values into one row, calling
+ * ROW when the case's last variable has arrived.  The row is in the
+ * pipe's compact form (graft_pipe.h): with graft_read_stat_piped() and a
+ * second thread, the values are written straight into the pipe's batch
+ * and ROW is not called; else they become cells for ROW.
  *
  * Stata keeps its value labels after the data.  For .dta a first pass runs
  * without a value handler, which makes ReadStat seek past the data, so it

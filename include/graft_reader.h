@@ -74,8 +74,10 @@ typedef struct graft_read_opts {
     size_t n_exempt;
     const graft_label_spec_t *labels;    /* labels for columns by name */
     size_t n_labels;
-    /* Called after every chunk of a CSV file with the bytes read so far,
-     * the file's size and the rows so far (NULL: none). */
+    /* Called as the file is read (after every chunk of a CSV file; as
+     * ReadStat reads its buffers, and once more when the file is read
+     * whole) with the bytes read so far, the file's size and the rows so
+     * far (NULL: none). */
     void (*progress)(void *arg, size_t bytes, size_t total, size_t rows);
     void *progress_arg;
     /* The columns the caller reads (NULL: every column).  Asked once per

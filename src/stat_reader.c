@@ -159,6 +159,7 @@ typedef struct stat_ctx {
     long open_obs;         /* obs while a case is open, else -1 */
     unsigned long rows;    /* cases delivered */
     long row_count;        /* cases the file declares; -1 when unknown */
+    size_t size;           /* the file's bytes, for opts->progress */
     long var_count;        /* variables the file declares; -1 when unknown */
     int header_done;
 
@@ -340,6 +341,20 @@ static int on_value_label(const char *set_name, readstat_value_t value,
         rc = graft_labelset_add_num(set, readstat_double_value(value), label);
     }
     return rc == GRAFT_OK ? READSTAT_HANDLER_OK : fail_nomem(c);
+}
+
+/* ReadStat's PROGRESS (0 to 1, as it reads its buffers) as bytes of the
+ * file for opts->progress. */
+static int on_progress(double progress, void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    const graft_read_opts_t *o = c->opts;
+    double bytes = progress * (double)c->size;
+    o->progress(o->progress_arg,
+                bytes <= 0 ? 0 : bytes >= (double)c->size ? c->size
+                                                          : (size_t)bytes,
+                c->size, c->rows);
+    return READSTAT_HANDLER_OK;
 }
 
 static void on_error(const char *msg, void *vctx)
@@ -616,9 +631,9 @@ static graft_error_t check_whole(int fd, off_t size, const stat_format_t *fmt,
 
 /* GRAFT_ERR_OPEN unless PATH is a readable file, GRAFT_ERR_FORMAT unless
  * its extension names a format and it is not visibly truncated.  Sets
- * *FMT. */
+ * *FMT and *SIZE (bytes). */
 static graft_error_t check_file(const char *path, const stat_format_t **fmt,
-                                graft_diag_t *diag)
+                                size_t *size, graft_diag_t *diag)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
@@ -638,6 +653,7 @@ static graft_error_t check_file(const char *path, const stat_format_t **fmt,
                             ".sav, .zsav, .por, .dta, .sas7bdat or .xpt");
     else
         rc = check_whole(fd, st.st_size, *fmt, path, diag);
+    *size = rc == GRAFT_OK ? (size_t)st.st_size : 0;
     close(fd);
     return rc;
 }
@@ -707,7 +723,8 @@ graft_error_t graft_read_stat_piped(const char *path,
                                     graft_diag_t *diag)
 {
     const stat_format_t *fmt = NULL;
-    graft_error_t rc = check_file(path, &fmt, diag);
+    size_t size = 0;
+    graft_error_t rc = check_file(path, &fmt, &size, diag);
     if (rc != GRAFT_OK)
         return rc;
 
@@ -723,6 +740,7 @@ graft_error_t graft_read_stat_piped(const char *path,
     c.var_count = -1;
     c.opts = opts;
     c.pipe_at = pipe;
+    c.size = size;
 
     readstat_parser_t *parser = readstat_parser_init();
     if (!parser)
@@ -741,9 +759,13 @@ graft_error_t graft_read_stat_piped(const char *path,
     }
     if (rs == READSTAT_OK && c.err == GRAFT_OK) {
         readstat_set_value_handler(parser, on_value);
+        if (opts && opts->progress)
+            readstat_set_progress_handler(parser, on_progress);
         rs = fmt->parse(parser, path, &c);
     }
     rc = finish(&c, rs);
+    if (rc == GRAFT_OK && opts && opts->progress) /* read whole */
+        opts->progress(opts->progress_arg, size, size, c.rows);
     readstat_parser_free(parser);
     ctx_free(&c);
     return rc;

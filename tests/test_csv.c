@@ -896,6 +896,28 @@ static void test_file_errors(void **state)
                      GRAFT_ERR_USAGE);
 }
 
+/* opts.progress follows the reading in chunks of 1, 7 and 64 KiB bytes. */
+static void test_progress(void **state)
+{
+    (void)state;
+    static const size_t chunks[] = {1, 7, 0};
+    for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+        test_progress_t prog = {0};
+        transcript_t t = {0};
+        graft_diag_t diag;
+        graft_read_opts_t opts = {0};
+        opts.chunk_size = chunks[k];
+        opts.progress = test_progress_fn;
+        opts.progress_arg = &prog;
+        assert_int_equal(graft_read_csv(DATA "basic.csv", &opts, tr_header,
+                                        tr_row, &t, &diag),
+                         GRAFT_OK);
+        test_progress_check(&prog, DATA "basic.csv", t.rows);
+        assert_true(prog.calls >= (chunks[k] == 1 ? 100u : 1u));
+        free(t.out.s);
+    }
+}
+
 /* ---- numbers and missing markers -------------------------------------- */
 
 static void test_parse_number(void **state)
@@ -1013,6 +1035,7 @@ int main(void)
         cmocka_unit_test(test_uses_asked_once),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_progress),
         cmocka_unit_test(test_parse_number),
         cmocka_unit_test(test_parse_number_length),
         cmocka_unit_test(test_missing_text),

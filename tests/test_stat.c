@@ -698,6 +698,51 @@ static void test_piped_same(void **state)
     }
 }
 
+/* ---- progress ----------------------------------------------------------- */
+
+/* opts.progress follows ReadStat's reading of each fixture and, when
+ * ../shared is there, of the Afrobarometer R7 file (a megabyte: many of
+ * ReadStat's buffers), alone and through a pipe. */
+static void test_progress(void **state)
+{
+    (void)state;
+    const char *files[] = {STAT_DIR "survey.sav", STAT_DIR "survey.zsav",
+                           STAT_DIR "survey.dta", STAT_DIR "survey.xpt",
+                           STAT_DIR "survey.sas7bdat",
+                           SHARED_AFRO "/tun_r7_data.sav"};
+    size_t n = sizeof files / sizeof files[0];
+    if (!test_file_exists(files[n - 1])) {
+        printf("SKIP test_progress (the Afrobarometer file): %s is absent "
+               "in this clone\n",
+               SHARED_AFRO);
+        n--;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int piped = 0; piped < 2; piped++) {
+            test_progress_t prog = {0};
+            graft_read_opts_t opts = {0};
+            opts.progress = test_progress_fn;
+            opts.progress_arg = &prog;
+            collect_t c = {0};
+            piped_t p = {&c, &opts, NULL};
+            graft_diag_t d;
+            graft_diag_clear(&d);
+            graft_error_t rc =
+                piped ? graft_read_stat_piped(files[i], &opts, piped_header,
+                                              no_row, &p, &p.pipe, &d)
+                      : graft_read_stat(files[i], &opts, on_header, on_row,
+                                        &c, &d);
+            if (p.pipe)
+                rc = graft_pipe_finish(p.pipe, rc, &d);
+            if (rc != GRAFT_OK)
+                fail_msg("%s: %s (%s)", files[i], d.msg, graft_strerror(rc));
+            test_progress_check(&prog, files[i], c.nrows);
+            if (i == n - 1 && n == sizeof files / sizeof files[0])
+                assert_true(prog.calls >= 10); /* 1 MB in 64 KiB reads */
+            collect_free(&c);
+        }
+}
+
 /* ---- missing values and labels, case by case ----------------------------- */
 
 /* The fixture's cases 1-8 hold every bribery code in turn (0 1 2 3 7 8 9
@@ -1348,6 +1393,7 @@ int main(void)
         cmocka_unit_test(test_sas7bdat_matches_r),
         cmocka_unit_test(test_skip_columns),
         cmocka_unit_test(test_piped_same),
+        cmocka_unit_test(test_progress),
         cmocka_unit_test(test_sav_missing_kinds),
         cmocka_unit_test(test_dta_tagged_missing),
         cmocka_unit_test(test_sas_special_missing),

@@ -64,6 +64,44 @@ static inline void test_text_adds(test_text_t *t, const char *s)
     test_text_add(t, s, strlen(s));
 }
 
+/* The calls of graft_read_opts_t.progress during one read. */
+typedef struct test_progress {
+    size_t calls, bytes, total, rows; /* the last call's */
+    char bad[200];                    /* the first broken rule */
+} test_progress_t;
+
+static inline void test_progress_fn(void *arg, size_t bytes, size_t total,
+                                    size_t rows)
+{
+    test_progress_t *p = arg;
+    if (!p->bad[0] && (bytes > total || bytes < p->bytes || rows < p->rows ||
+                       (p->calls && total != p->total)))
+        snprintf(p->bad, sizeof p->bad,
+                 "call %zu: %zu of %zu bytes, %zu rows after %zu of %zu, %zu",
+                 p->calls + 1, bytes, total, rows, p->bytes, p->total,
+                 p->rows);
+    p->calls++;
+    p->bytes = bytes;
+    p->total = total;
+    p->rows = rows;
+}
+
+/* After a read of PATH that delivered ROWS rows: the calls came with bytes
+ * and rows that never go back, the file's size as the total, and a last
+ * call for the whole file and every row. */
+static inline void test_progress_check(const test_progress_t *p,
+                                       const char *path, size_t rows)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    if (p->bad[0])
+        fail_msg("%s: %s", path, p->bad);
+    assert_true(p->calls >= 1);
+    assert_int_equal(p->total, (size_t)st.st_size);
+    assert_int_equal(p->bytes, (size_t)st.st_size);
+    assert_int_equal(p->rows, rows);
+}
+
 /* Does PATH exist? */
 static inline int test_file_exists(const char *path)
 {

@@ -48,6 +48,32 @@ static size_t split(char *s, const char **out, size_t max)
 }
 
 /* Run case row I; returns the number of mismatches (printed). */
+/* A and B give the same rows, bit for bit; 0 or 1 with a FAIL line. */
+static int same_rows(const char *name, const graft_estimates_t *a,
+                     const graft_estimates_t *b)
+{
+    if (a->n_rows != b->n_rows) {
+        printf("FAIL %s: %zu rows with two threads, %zu with one\n", name,
+               a->n_rows, b->n_rows);
+        return 1;
+    }
+    for (size_t r = 0; r < a->n_rows; r++) {
+        const graft_estimate_row_t *x = &a->rows[r], *y = &b->rows[r];
+        const double dx[] = {x->estimate, x->se, x->ci_low, x->ci_high,
+                             x->df, x->deff, x->cv, x->n_eff, x->weighted_n};
+        const double dy[] = {y->estimate, y->se, y->ci_low, y->ci_high,
+                             y->df, y->deff, y->cv, y->n_eff, y->weighted_n};
+        if (memcmp(dx, dy, sizeof dx) != 0 || x->n != y->n ||
+            x->n_missing != y->n_missing || strcmp(x->flag, y->flag) != 0 ||
+            x->indicator != y->indicator || x->by_set != y->by_set) {
+            printf("FAIL %s: row %zu differs between one and two threads\n",
+                   name, r);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int run_case(size_t i, size_t *n_compared)
 {
     const table_t *C = &CASES_T;
@@ -121,6 +147,16 @@ static int run_case(size_t i, size_t *n_compared)
         return 1;
     }
     int bad = compare_with_ref(&REFS_T, name, e, n_compared);
+    /* Again on one thread (two, above, when there are two cores): the
+     * same numbers to the last bit. */
+    graft_estimates_t *e1 = NULL;
+    assert_int_equal(setenv("GRAFT_THREADS", "1", 1), 0);
+    graft_error_t rc1 = graft_estimate_file(file, &read, &spec, &opts, &e1,
+                                            &diag);
+    unsetenv("GRAFT_THREADS");
+    assert_int_equal(rc1, GRAFT_OK);
+    bad += same_rows(name, e, e1);
+    graft_estimates_free(e1);
     graft_estimates_free(e);
     return bad;
 }

@@ -176,10 +176,7 @@ static void x_range(const bar_row_t *rows, size_t n, int percent, double pt,
 static void write_dat(FILE *dat, const bar_row_t *rows, size_t n,
                       const chart_data_t *d)
 {
-    fputs("# graft bar chart data: indicator ", dat);
-    chart_comment(dat, d->indicator);
-    fprintf(dat, ", values in %s\n",
-            d->percent ? "percent" : "the file's units");
+    chart_dat_title(dat, "bar", d, "percent");
     fputs("# row y estimate ci_low ci_high kind text_x\n"
           "# kind: 0 domain, 1 All, 2 domain flagged for review, 3 All "
           "flagged,\n#       4 suppressed, 5 no estimate\n",
@@ -346,16 +343,9 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
                                     ? chart_fmt_count(count, sizeof count,
                                                       all->n)
                                     : NULL);
-    if (!source)
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                              "out of memory");
-    const char *sub = spec->subtitle ? spec->subtitle
-                                     : chart_indicator_question(
-                                           spec, d->indicator);
-    rc = chart_frame_text(f, spec->title ? spec->title : title, sub, note_ptr,
-                          n_notes, source, diag);
-    free(source);
-    return rc;
+    return chart_frame_text(f, spec, title,
+                            chart_indicator_question(spec, d->indicator),
+                            note_ptr, n_notes, source, diag);
 }
 
 graft_error_t chart_bar_write(const graft_chart_spec_t *spec,

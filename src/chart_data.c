@@ -407,6 +407,15 @@ void chart_data_free(chart_data_t *d)
     free(d);
 }
 
+void chart_dat_title(FILE *dat, const char *kind, const chart_data_t *d,
+                     const char *percent)
+{
+    fprintf(dat, "# graft %s chart data: indicator ", kind);
+    chart_comment(dat, d->indicator);
+    fprintf(dat, ", values in %s\n",
+            d->percent ? percent : "the file's units");
+}
+
 /* Index of S in LIST (adding a copy when absent), or CHART_NONE on OOM. */
 static size_t intern(char ***list, size_t *n, const char *s)
 {

@@ -175,11 +175,8 @@ static void write_legend(FILE *fp, const chart_frame_t *f,
 static void write_dat(FILE *dat, const db_row_t *rows, size_t n,
                       const chart_data_t *d)
 {
-    fputs("# graft dumbbell chart data: indicator ", dat);
-    chart_comment(dat, d->indicator);
-    fprintf(dat, ", values in %s\n",
-            d->percent ? "percent (changes in percentage points)"
-                       : "the file's units");
+    chart_dat_title(dat, "dumbbell", d,
+                    "percent (changes in percentage points)");
     fputs("# row y baseline followup change ci_low ci_high kind\n"
           "# kind: 0 no significant change, 1 significant, 2 not "
           "comparable,\n#       3 no baseline estimate, 4 no follow-up "
@@ -353,17 +350,11 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
         snprintf(note[n_notes++], sizeof note[0],
                  "Not comparable (dashed): the question wording differs "
                  "between the rounds, so the change is not tested.");
-    char *source = chart_source(spec, NULL, *n_text ? n_text : NULL);
-    if (!source)
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                              "out of memory");
-    const char *sub = spec->subtitle ? spec->subtitle
-                                     : chart_indicator_question(
-                                           spec, d->indicator);
-    graft_error_t rc = chart_frame_text(f, spec->title ? spec->title : title,
-                                        sub, notes, n_notes, source, diag);
-    free(source);
-    return rc;
+    return chart_frame_text(f, spec, title,
+                            chart_indicator_question(spec, d->indicator),
+                            notes, n_notes,
+                            chart_source(spec, NULL, *n_text ? n_text : NULL),
+                            diag);
 }
 
 /* Wrap the row labels; the widest line and the most lines per label. */

@@ -115,21 +115,27 @@ static double pad_px(const chart_frame_t *f)
     return f->pt * 4.0 / 3.0;
 }
 
-graft_error_t chart_frame_text(chart_frame_t *f, const char *title,
-                               const char *subtitle, const char *const *notes,
-                               size_t n_notes, const char *source,
-                               graft_diag_t *diag)
+graft_error_t chart_frame_text(chart_frame_t *f,
+                               const graft_chart_spec_t *spec,
+                               const char *title, const char *subtitle,
+                               const char *const *notes, size_t n_notes,
+                               char *source, graft_diag_t *diag)
 {
+    if (spec->title)
+        title = spec->title;
+    if (spec->subtitle)
+        subtitle = spec->subtitle;
     double width = f->W - 2 * pad_px(f);
-    int ok = wrap_more(title ? title : "", width, f->pt_title, 1, &f->title,
+    int ok = source &&
+             wrap_more(title ? title : "", width, f->pt_title, 1, &f->title,
                        &f->n_title) &&
              wrap_more(subtitle ? subtitle : "", width, f->pt, 0, &f->sub,
                        &f->n_sub) &&
-             wrap_more(source ? source : "", width, f->pt_small, 0, &f->src,
-                       &f->n_src);
+             wrap_more(source, width, f->pt_small, 0, &f->src, &f->n_src);
     for (size_t i = 0; ok && i < n_notes; i++)
         ok = wrap_more(notes[i], width, f->pt_small, 0, &f->notes,
                        &f->n_notes);
+    free(source);
     if (!ok)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");

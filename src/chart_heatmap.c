@@ -268,15 +268,8 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
             strcat(notes[n_notes], ".");
         n_notes++;
     }
-    char *source = chart_source(spec, d->round, NULL);
-    if (!source)
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                              "out of memory");
-    graft_error_t rc = chart_frame_text(f, spec->title ? spec->title : title,
-                                        spec->subtitle, note_ptr, n_notes,
-                                        source, diag);
-    free(source);
-    return rc;
+    return chart_frame_text(f, spec, title, NULL, note_ptr, n_notes,
+                            chart_source(spec, d->round, NULL), diag);
 }
 
 graft_error_t chart_heatmap_write(const graft_chart_spec_t *spec,

@@ -57,6 +57,12 @@ graft_error_t chart_data_load(const graft_chart_spec_t *spec,
                               chart_data_t **out, graft_diag_t *diag);
 void chart_data_free(chart_data_t *d);
 
+/* The first line of a chart's .dat file: "# graft KIND chart data:
+ * indicator NAME, values in PERCENT" (or "the file's units" when D's
+ * values are not percentages). */
+void chart_dat_title(FILE *dat, const char *kind, const chart_data_t *d,
+                     const char *percent);
+
 static inline chart_cell_t *chart_cell(const chart_data_t *d, size_t domain,
                                        size_t series)
 {
@@ -124,12 +130,15 @@ static inline double chart_line_px(double pt) { return pt * 4.0 / 3.0 * 1.3; }
 graft_error_t chart_frame_init(chart_frame_t *f,
                                const graft_chart_spec_t *spec,
                                double default_w, graft_diag_t *diag);
-/* Wrap and keep the title, subtitle (may be NULL or ""), footnotes (may
- * be none) and source line.  Fails with GRAFT_ERR_NOMEM. */
-graft_error_t chart_frame_text(chart_frame_t *f, const char *title,
-                               const char *subtitle, const char *const *notes,
-                               size_t n_notes, const char *source,
-                               graft_diag_t *diag);
+/* Wrap and keep the title (SPEC's, else TITLE), the subtitle (SPEC's,
+ * else SUBTITLE; may be NULL or ""), footnotes (may be none) and the
+ * source line SOURCE, which it frees (NULL: allocating it failed).  Fails
+ * with GRAFT_ERR_NOMEM. */
+graft_error_t chart_frame_text(chart_frame_t *f,
+                               const graft_chart_spec_t *spec,
+                               const char *title, const char *subtitle,
+                               const char *const *notes, size_t n_notes,
+                               char *source, graft_diag_t *diag);
 void chart_frame_free(chart_frame_t *f);
 /* Fix the height (when SPEC gave none): the title block, EXTRA_PX of
  * the kind's own (plot area, axes, legend), the footnote block. */

@@ -171,10 +171,7 @@ static void write_dat(FILE *dat, const graft_chart_spec_t *spec,
                       const chart_data_t *d, const trend_line_t *lines,
                       size_t n)
 {
-    fputs("# graft trend chart data: indicator ", dat);
-    chart_comment(dat, d->indicator);
-    fprintf(dat, ", values in %s\n",
-            d->percent ? "percent" : "the file's units");
+    chart_dat_title(dat, "trend", d, "percent");
     fputs("# one block per line (gnuplot index 0, 1, ...), in legend "
           "order\n# x estimate ci_low ci_high kind (0 reliable, 1 flagged "
           "for review)\n# suppressed estimates are NaN: not drawn\n",
@@ -370,16 +367,9 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
                  chart_fmt_level(level, sizeof level, spec));
         source = chart_clean(buf);
     }
-    if (!source)
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                              "out of memory");
-    const char *sub = spec->subtitle ? spec->subtitle
-                                     : chart_indicator_question(
-                                           spec, d->indicator);
-    graft_error_t rc = chart_frame_text(f, spec->title ? spec->title : title,
-                                        sub, note_ptr, n_notes, source, diag);
-    free(source);
-    return rc;
+    return chart_frame_text(f, spec, title,
+                            chart_indicator_question(spec, d->indicator),
+                            note_ptr, n_notes, source, diag);
 }
 
 typedef struct trend_layout {

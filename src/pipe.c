@@ -76,10 +76,9 @@ static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
     size_t base = r * p->n_copy;
     const double *nums = b->nums + base;
     const unsigned char *kinds = b->kinds + base;
-    size_t n_clear = p->n_texted > p->ncols ? p->n_copy : p->n_texted;
-    for (size_t i = 0; i < n_clear; i++) {
-        graft_cell_t *cell =
-            &p->cells[p->n_texted > p->ncols ? p->copy[i] : p->texted[i]];
+    int all = p->n_texted > p->ncols; /* a cell had two texts */
+    for (size_t i = 0; i < (all ? p->n_copy : p->n_texted); i++) {
+        graft_cell_t *cell = &p->cells[all ? p->copy[i] : p->texted[i]];
         cell->str = NULL;
         cell->len = 0;
     }
@@ -146,14 +145,13 @@ static void *consume(void *arg)
         }
         /* Blank the kinds here rather than in graft_pipe_begin_row(), on
          * the reading thread. */
-        int blank = direct;
-        if (blank)
+        if (direct)
             blank_rows(p, b->kinds, b->n);
         pthread_mutex_lock(&p->mu);
         b->n = 0;
         b->n_texts = 0;
         b->arena.len = 0;
-        b->blank = blank;
+        b->blank = direct;
         p->tail = (p->tail + 1) % N_BATCHES;
         p->count--;
         pthread_cond_signal(&p->freed);

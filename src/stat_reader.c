@@ -150,7 +150,7 @@ typedef struct stat_ctx {
                             * written (a value or missing) */
     double *own_nums;      /* per place, without a pipe */
     unsigned char *own_kinds;
-    size_t *own_cols, n_own; /* without a pipe: each place's column */
+    size_t *own_cols;      /* without a pipe: each place's column */
     size_t *str_off, *str_len; /* per place: a string's text in arena */
     graft_arena_t arena;   /* the case's string values (without a pipe) */
     graft_cell_t *cells;   /* the case as cells, for ROW (without a pipe) */
@@ -380,38 +380,39 @@ static int place_columns(stat_ctx_t *c)
     size_t n = c->ncols;
     c->pos = malloc(n * sizeof *c->pos);
     c->fast = malloc(n * sizeof *c->fast);
-    c->cells = malloc(n * sizeof *c->cells);
-    c->str_off = malloc(n * sizeof *c->str_off);
-    c->str_len = malloc(n * sizeof *c->str_len);
-    if (!c->pos || !c->fast || !c->cells || !c->str_off || !c->str_len)
+    if (!c->pos || !c->fast)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        c->cells[i] = (graft_cell_t){GRAFT_CELL_MISSING, 0.0, NULL, 0};
         if (c->pipe)
             c->pos[i] = graft_pipe_position(c->pipe, i);
         else if (c->used[i] && !(i == 0 && c->first_unwanted))
-            c->pos[i] = (long)c->n_own++;
+            c->pos[i] = (long)c->n_places;
         else
             c->pos[i] = -1;
-    }
-    if (!c->pipe) {
-        size_t m = c->n_own ? c->n_own : 1;
-        c->own_nums = malloc(m * sizeof *c->own_nums);
-        c->own_kinds = malloc(m);
-        c->own_cols = malloc(m * sizeof *c->own_cols);
-        if (!c->own_nums || !c->own_kinds || !c->own_cols)
-            return -1;
-        for (size_t i = 0; i < n; i++)
-            if (c->pos[i] >= 0)
-                c->own_cols[c->pos[i]] = i;
-    }
-    for (size_t i = 0; i < n; i++)
         c->n_places += c->pos[i] >= 0;
-    /* on_value() leaves strings and user-missing values to value_slow() */
-    for (size_t i = 0; i < n; i++)
+        /* on_value() leaves strings and user-missing values to
+         * value_slow() */
         c->fast[i] = c->cols[i].type == GRAFT_COL_NUMERIC && !c->ranges[i]
                          ? c->pos[i]
                          : -1;
+    }
+    if (!c->pipe) { /* the row is ours, and then cells for ROW */
+        size_t m = c->n_places ? c->n_places : 1;
+        c->own_nums = malloc(m * sizeof *c->own_nums);
+        c->own_kinds = malloc(m);
+        c->own_cols = malloc(m * sizeof *c->own_cols);
+        c->str_off = malloc(m * sizeof *c->str_off);
+        c->str_len = malloc(m * sizeof *c->str_len);
+        c->cells = malloc(n * sizeof *c->cells);
+        if (!c->own_nums || !c->own_kinds || !c->own_cols || !c->str_off ||
+            !c->str_len || !c->cells)
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            c->cells[i] = (graft_cell_t){GRAFT_CELL_MISSING, 0.0, NULL, 0};
+            if (c->pos[i] >= 0)
+                c->own_cols[c->pos[i]] = i;
+        }
+    }
     c->n_fast = n;
     return 0;
 }
@@ -443,7 +444,7 @@ static void begin_row(stat_ctx_t *c, long obs)
     } else {
         /* the kinds GRAFT_PIPE_AUTO, as the pipe's */
         c->slot = (graft_pipe_row_t){c->own_nums, c->own_kinds};
-        memset(c->own_kinds, GRAFT_PIPE_AUTO, c->n_own);
+        memset(c->own_kinds, GRAFT_PIPE_AUTO, c->n_places);
         c->arena.len = 0;
     }
     c->next_pos = 0;
@@ -482,7 +483,7 @@ static int end_row(stat_ctx_t *c)
     if (c->pipe) {
         rc = graft_pipe_end_row(c->pipe, line);
     } else {
-        for (size_t i = 0; i < c->n_own; i++) {
+        for (size_t i = 0; i < c->n_places; i++) {
             graft_cell_t *cell = &c->cells[c->own_cols[i]];
             graft_pipe_cell(cell, c->own_kinds[i], c->own_nums[i]);
             int str = cell->kind == GRAFT_CELL_STRING;

@@ -11,13 +11,13 @@ WARN     := -Wall -Wextra -Wpedantic
 ifeq ($(CI),true)
 WARN     += -Werror
 endif
-CPPFLAGS := -Iinclude -D_POSIX_C_SOURCE=200809L
+CPPFLAGS := -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L
 CFLAGS   := -std=c11 $(OPT) -g -pthread $(WARN) $(SAN)
 LDFLAGS  := -pthread $(SAN)
 LIBS     := -lreadstat -lcsv -linih -ljansson -lgsl -lgslcblas -lm
 TESTLIBS := -lcmocka
 
-LIB_SRC  := $(sort $(wildcard src/*.c))
+LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*.c src/*/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -133,7 +133,7 @@ memcheck: deps
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	    --suppress=missingIncludeSystem -Iinclude src src/cli
+	    --suppress=missingIncludeSystem -Iinclude -Isrc src
 
 fuzz: deps
 	@for f in $(FUZZ_SRC); do \

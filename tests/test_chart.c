@@ -9,7 +9,7 @@
  * GRAFT_UPDATE_SNAPSHOTS=1 rewrites the snapshots instead of comparing.
  */
 #include "test_util.h"
-#include "graft_chart.h"
+#include "graft/chart.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /*
- * test_ci.c - the interval and reliability module (src/ci.c).
+ * test_ci.c - the interval and reliability module (src/stats/ci.c).
  *
  * Three reference files, made by tests/R/ci_ref.R (R 4.2.2, survey 4.1-1):
  *   tests/ref/ci_ref.csv      svyciprop() per domain of R's api data for the
@@ -19,7 +19,7 @@
  * width = 130 %).
  */
 #include "test_util.h"
-#include "graft_ci.h"
+#include "graft/ci.h"
 
 #include <float.h>
 #include <gsl/gsl_errno.h>

@@ -5,8 +5,8 @@
  * the run is adjusted together, as one graft command does.
  */
 #include "test_table.h"
-#include "graft_compare.h"
-#include "graft_survey.h"
+#include "graft/compare.h"
+#include "graft/survey.h"
 
 #include <gsl/gsl_errno.h>
 

@@ -1,5 +1,5 @@
 /*
- * test_csv.c - the CSV reader (src/csv_reader.c).
+ * test_csv.c - the CSV reader (src/io/csv_reader.c).
  *
  * Most tests read in-memory text through graft_read_csv_buffer() and
  * compare a transcript of every callback ("H|id|name" for the header,
@@ -9,8 +9,8 @@
  */
 #include "test_util.h"
 
-#include "graft_error.h"
-#include "graft_reader.h"
+#include "graft/error.h"
+#include "graft/reader.h"
 
 #define NAME "t.csv"
 #define DATA "tests/data/csv/"

@@ -2,7 +2,7 @@
  * test_csv_fast.c - the CSV reader's fast path against libcsv.
  *
  * graft_read_csv_buffer() splits plain lines itself; the reference,
- * graft_read_csv_buffer_libcsv() (src/csv_internal.h), sends every line
+ * graft_read_csv_buffer_libcsv() (src/io/csv_internal.h), sends every line
  * through libcsv.  On thousands of seeded random buffers (numbers, text,
  * spaces and tabs around fields, empty fields, quoted fields holding
  * delimiters, line ends and doubled quotes, CR, LF and CRLF, blank lines,
@@ -17,9 +17,9 @@
 
 #include <stdint.h>
 
-#include "graft_error.h"
-#include "graft_reader.h"
-#include "../src/csv_internal.h"
+#include "graft/error.h"
+#include "graft/reader.h"
+#include "io/csv_internal.h"
 
 #define NAME "r.csv"
 #define BUFFERS 20000

@@ -7,8 +7,8 @@
  * is described here through graft_describe_file and compared.
  */
 #include "test_util.h"
-#include "graft_describe.h"
-#include "graft_design.h"
+#include "graft/describe.h"
+#include "graft/design.h"
 
 #include <gsl/gsl_errno.h>
 

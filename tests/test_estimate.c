@@ -8,7 +8,7 @@
  * interval goes through svyglm), df and n exactly.
  */
 #include "test_util.h"
-#include "graft_estimate.h"
+#include "graft/estimate.h"
 #include "test_table.h"
 
 #include <gsl/gsl_errno.h>

@@ -7,9 +7,9 @@
 
 #include <malloc.h>
 
-#include "graft_expr.h"
-#include "graft_labels.h"
-#include "graft_reader.h"
+#include "graft/expr.h"
+#include "graft/labels.h"
+#include "graft/reader.h"
 
 /* ---- counting allocations ------------------------------------------------
  * glibc lets a program replace malloc, free, calloc and realloc; these

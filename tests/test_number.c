@@ -5,7 +5,7 @@
  * borders of the fast path, and accepts exactly the documented syntax.
  */
 #include "test_util.h"
-#include "graft_reader.h"
+#include "graft/reader.h"
 
 #include <gsl/gsl_rng.h>
 #include <regex.h>

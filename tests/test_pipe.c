@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graft_pipe.h"
+#include "io/pipe.h"
 
 #define NCOLS 5
 #define NROWS 20000 /* many batches of any size the pipe picks */

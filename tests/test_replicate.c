@@ -13,8 +13,8 @@
 #define _GNU_SOURCE
 #include "test_util.h"
 #include "test_spawn.h"
-#include "graft_replicate.h"
-#include "graft_survey.h"
+#include "graft/replicate.h"
+#include "graft/survey.h"
 
 #include <gsl/gsl_errno.h>
 

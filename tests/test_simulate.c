@@ -8,7 +8,7 @@
 #include "test_util.h"
 
 #include <gsl/gsl_errno.h>
-#include "graft_simulate.h"
+#include "graft/simulate.h"
 
 /* ---------------------------------------------------------------------
  * Fixtures: one round generated into memory and split into fields

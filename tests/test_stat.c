@@ -14,8 +14,8 @@
 #include <readstat.h>
 #include <unistd.h>
 
-#include "graft_pipe.h"
-#include "graft_reader.h"
+#include "io/pipe.h"
+#include "graft/reader.h"
 
 #define STAT_DIR "tests/data/stat/"
 

@@ -10,7 +10,7 @@
  * the stratified with-replacement variance (METHODS.md).
  */
 #include "test_util.h"
-#include "graft_estimate.h"
+#include "graft/estimate.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>

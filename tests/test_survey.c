@@ -3,7 +3,7 @@
  * its line.
  */
 #include "test_util.h"
-#include "graft_survey.h"
+#include "graft/survey.h"
 
 static void test_demo_round1(void **state)
 {

@@ -7,7 +7,7 @@
 #define GRAFT_TEST_TABLE_H
 
 #include "test_util.h"
-#include "graft_estimate.h"
+#include "graft/estimate.h"
 
 /* ---- a small CSV table loaded with graft's own reader ---------------- */
 

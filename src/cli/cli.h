@@ -5,12 +5,12 @@
 #ifndef GRAFT_CLI_H
 #define GRAFT_CLI_H
 
-#include "graft_design.h"
-#include "graft_error.h"
-#include "graft_reader.h"
-#include "graft_survey.h"
-#include "graft_estimate.h"
-#include "graft_estimate_write.h"
+#include "graft/design.h"
+#include "graft/error.h"
+#include "graft/reader.h"
+#include "graft/survey.h"
+#include "graft/estimate.h"
+#include "graft/estimate_write.h"
 
 struct graft_analysis;
 

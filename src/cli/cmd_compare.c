@@ -4,10 +4,10 @@
  * stacked into one design, differences tested and adjusted.
  */
 #include "cli.h"
-#include "graft_analysis.h"
-#include "graft_compare.h"
-#include "graft_expr.h"
-#include "graft_output.h"
+#include "graft/analysis.h"
+#include "graft/compare.h"
+#include "graft/expr.h"
+#include "graft/output.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft_describe.h"
-#include "graft_output.h"
+#include "graft/describe.h"
+#include "graft/output.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -3,10 +3,10 @@
  * design-based standard errors, intervals and reliability flags.
  */
 #include "cli.h"
-#include "graft_analysis.h"
-#include "graft_estimate.h"
-#include "graft_estimate_write.h"
-#include "graft_output.h"
+#include "graft/analysis.h"
+#include "graft/estimate.h"
+#include "graft/estimate_write.h"
+#include "graft/output.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 /*
  * cmd_plot.c - `graft plot`: a chart of an estimates, comparison or trend
- * CSV, drawn by gnuplot (see graft_chart.h).
+ * CSV, drawn by gnuplot (see graft/chart.h).
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft_analysis.h"
-#include "graft_chart.h"
+#include "graft/analysis.h"
+#include "graft/chart.h"
 
 #include <getopt.h>
 #include <stdio.h>

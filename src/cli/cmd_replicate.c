@@ -5,7 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft_replicate.h"
+#include "graft/replicate.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,11 +4,11 @@
  * report (report.md, report.html) in one output folder.
  */
 #include "cli.h"
-#include "graft_analysis.h"
-#include "graft_chart.h"
-#include "graft_compare.h"
-#include "graft_output.h"
-#include "graft_report.h"
+#include "graft/analysis.h"
+#include "graft/chart.h"
+#include "graft/compare.h"
+#include "graft/output.h"
+#include "graft/report.h"
 
 #include <errno.h>
 #include <math.h>

@@ -4,8 +4,8 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft_output.h"
-#include "graft_simulate.h"
+#include "graft/output.h"
+#include "graft/simulate.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,7 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft_analysis.h"
+#include "graft/analysis.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,5 +1,5 @@
 # ci_ref.R - reference confidence intervals for the interval module
-# (src/ci.c, tests/test_ci.c).
+# (src/stats/ci.c, tests/test_ci.c).
 #
 # Run from the repository root:  Rscript tests/R/ci_ref.R
 # Made with R 4.2.2 and R survey 4.1-1 (Debian r-cran-survey).  CI never runs
@@ -33,7 +33,7 @@
 #                    1e-7 and, exactly (1e-9), the one from (p_glm,
 #                    se_glm p_glm (1 - p_glm)), which is R's computation
 #     note           why graft differs, when agree = 0
-#   Deliberate differences (agree = 0), all documented in include/graft_ci.h:
+#   Deliberate differences (agree = 0), all documented in include/graft/ci.h:
 #     - zero-width intervals.  R gives [p, p] for method "mean" (and "logit")
 #       when se = 0, e.g. p = 1 in a domain; graft reports the interval as
 #       undefined (NaN bounds and a reason) instead.

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graft_reader.h"
-#include "../../src/csv_internal.h"
+#include "graft/reader.h"
+#include "io/csv_internal.h"
 
 typedef struct digest {
     uint64_t h;

@@ -6,7 +6,7 @@
  * there, to a column set made of exactly the names it uses; then evaluates
  * it on rows of missing, numeric, string and mixed cells.  Besides crashes
  * and sanitizer reports it aborts when a result breaks the contract in
- * graft_expr.h: an error without its diagnostic, a position outside the
+ * graft/expr.h: an error without its diagnostic, a position outside the
  * text, a failed parse that returns an expression, a truth-valued result
  * that is not 0, 1 or missing, or two evaluations of one row that differ.
  */
@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graft_expr.h"
-#include "graft_labels.h"
-#include "graft_reader.h"
+#include "graft/expr.h"
+#include "graft/labels.h"
+#include "graft/reader.h"
 
 #define N_FIXED 6
 #define MAX_COLS 64

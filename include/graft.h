@@ -1,0 +1,64 @@
+/*
+ * graft.h - the graft library: design-based estimates from survey
+ * microdata (SPSS, Stata, SAS, CSV), comparisons between survey rounds,
+ * replicate weights, tables and charts.  Include this header only; the
+ * headers under graft/ are its parts, one per concern.
+ *
+ * The conventions, stated once for every function of the library:
+ *
+ * Names.  Every exported symbol starts with graft_ (functions, types
+ * graft_<thing>_t) or GRAFT_ (macros, enum values).  Constructors are
+ * graft_<thing>_alloc/_new/_read, destructors graft_<thing>_free.
+ *
+ * Ownership.  Functions never take ownership of pointer arguments unless
+ * their comment says so.  Returned pointers are the caller's, freed with the
+ * matching _free function; every _free accepts NULL.  Pointers handed to a
+ * callback (graft_read's rows and columns) are borrowed and valid only
+ * during the call.
+ *
+ * Errors.  Every fallible function returns a graft_error_t (graft/error.h):
+ * GRAFT_OK, or a code with fixed value that is never renumbered.  On
+ * failure it fills the graft_diag_t the caller passed (which may be NULL):
+ * the file, line and column of the user's input that is wrong, and a
+ * message.  graft_diag_format() gives "FILE:LINE:COL: message";
+ * graft_exit_code() maps a code to the command line's exit status.
+ *
+ * Output.  The library never prints, never exits and never reads the
+ * environment: what a command line takes from GRAFT_THREADS, GRAFT_GNUPLOT
+ * or the terminal comes in through option structs.  Files are written
+ * atomically (graft/output.h): a table or chart appears whole or not at
+ * all, and no input file is ever opened for writing.
+ *
+ * Threads.  Functions are reentrant: no global state is written, so
+ * different objects may be used from different threads at once.  One
+ * object is not to be used from two threads at the same time.  graft_read()
+ * may parse on a second thread of its own (graft/reader.h) and joins it
+ * before returning; callbacks always run on the caller's thread.
+ *
+ * Numbers.  Statistics are doubles; counts are size_t.  Undefined results
+ * (a variance with one PSU, an interval of an empty domain) are NaN, and
+ * every writer shows them as such (an empty CSV field, JSON null, "-").
+ */
+#ifndef GRAFT_H
+#define GRAFT_H
+
+#include "graft/error.h"    /* error codes, diagnostics, exit codes */
+#include "graft/labels.h"   /* value labels */
+#include "graft/reader.h"   /* streaming reads of CSV, SPSS, Stata, SAS */
+#include "graft/spec.h"     /* sources of user text, derived variables */
+#include "graft/expr.h"     /* the expression language of --prop, --among */
+#include "graft/design.h"   /* stratified clustered designs, streamed */
+#include "graft/survey.h"   /* survey files (INI) */
+#include "graft/ci.h"       /* confidence intervals, reliability flags */
+#include "graft/estimate.h" /* proportions, means, totals in domains */
+#include "graft/analysis.h" /* analysis files (INI) */
+#include "graft/replicate.h" /* replicate weights */
+#include "graft/describe.h" /* what a data file and its design hold */
+#include "graft/compare.h"  /* differences between rounds, trends */
+#include "graft/output.h"   /* output files that appear whole or not at all */
+#include "graft/estimate_write.h" /* tables as text, CSV, JSON, Markdown */
+#include "graft/chart.h"    /* charts through gnuplot */
+#include "graft/report.h"   /* the report of an analysis */
+#include "graft/simulate.h" /* the demo survey */
+
+#endif

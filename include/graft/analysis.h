@@ -1,0 +1,78 @@
+/*
+ * graft/analysis.h - analysis files: the indicators, domains, interval
+ * method and level of an analysis, in INI form (see the README).
+ *
+ *   [analysis]        title, by (repeatable; each line one domain set of
+ *                     comma-separated columns), ci, level, df, min_n
+ *   [indicator.NAME]  label, question, type (prop|mean|total), expr, among,
+ *                     harmonized
+ *   [rounds]          NAME = survey file (relative to the analysis file),
+ *                     in time order (graft run)
+ *   [compare]         baseline = NAME, followups = NAME[, NAME...],
+ *                     adjust, test_df, shared_psus, harmonized
+ *   [trend]           rounds = all | NAME, NAME, ... (three or more)
+ *   [chart.NAME]      kind (bar|dumbbell|trend|heatmap), indicator, by,
+ *                     round, title
+ */
+#ifndef GRAFT_ANALYSIS_H
+#define GRAFT_ANALYSIS_H
+
+#include <stddef.h>
+#include "graft/estimate.h"
+
+typedef struct graft_analysis_round {
+    char *name;
+    char *survey;   /* path, resolved against the analysis file's folder */
+} graft_analysis_round_t;
+
+typedef struct graft_analysis_chart {
+    char *name;
+    char *kind, *indicator, *by, *round, *title;
+    unsigned long line;
+} graft_analysis_chart_t;
+
+typedef struct graft_analysis {
+    char *path;
+    char *title;
+    graft_analysis_round_t *rounds;
+    size_t n_rounds;
+    char *baseline;           /* [compare] */
+    char **followups;
+    size_t n_followups;
+    char *adjust, *test_df;
+    int shared_psus, harmonized;
+    char **trend_rounds;      /* [trend]; "all" expands to every round */
+    size_t n_trend_rounds;
+    int trend_all;
+    graft_analysis_chart_t *charts;
+    size_t n_charts;
+    graft_indicator_spec_t *indicators; /* strings owned */
+    size_t n_indicators;
+    graft_by_spec_t *by;                /* column names owned */
+    size_t n_by;
+    int has_ci, has_level, has_df, has_min_n;
+    graft_ci_method_t ci;
+    double level;
+    graft_df_mode_t df_mode;
+    double df_value;
+    size_t min_n;
+} graft_analysis_t;
+
+/* Load PATH into *OUT (the caller's, freed with graft_analysis_free).
+ * Fails with GRAFT_ERR_OPEN, GRAFT_ERR_SURVEY_FILE (line of the bad entry:
+ * unknown key or section, bad value, an indicator without expr) or
+ * GRAFT_ERR_NOMEM.  Expressions are parsed later, by the estimator, with
+ * their file, line and column. */
+graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
+                                  graft_diag_t *diag);
+void graft_analysis_free(graft_analysis_t *a);
+
+/* Parse "domain", "design" or a non-negative number into MODE/VALUE.
+ * Returns 1 on success. */
+int graft_df_parse(const char *text, graft_df_mode_t *mode, double *value);
+
+/* Split "a, b" into BY's columns, pointing into BUF (modified).  Returns
+ * 1, or 0 when there are no columns or more than GRAFT_MAX_BY. */
+int graft_by_split(char *buf, graft_by_spec_t *by);
+
+#endif

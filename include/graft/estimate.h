@@ -1,0 +1,169 @@
+/*
+ * graft/estimate.h - design-based estimates of proportions, means and
+ * totals in domains, all indicators and all domains in one streaming pass.
+ *
+ * Per (indicator, domain) the pass accumulates the weighted sums the
+ * Taylor-linearized variance needs: per PSU the totals Y = sum(w y) and
+ * X = sum(w) over the domain's rows (a PSU without domain rows stays 0 and
+ * still counts in n_h, as R's subset() keeps it), or, when each row is its
+ * own PSU, per stratum the sums of w y, w, (w y)^2, w^2 y and w^2, so memory
+ * never grows with the number of rows.  Variances, degrees of freedom,
+ * intervals and reliability flags are computed once at the end.
+ */
+#ifndef GRAFT_ESTIMATE_H
+#define GRAFT_ESTIMATE_H
+
+#include <stddef.h>
+#include "graft/ci.h"
+#include "graft/design.h"
+#include "graft/error.h"
+#include "graft/reader.h"
+#include "graft/spec.h"
+
+typedef enum graft_ind_type {
+    GRAFT_IND_PROP = 0,  /* share of the domain where expr is true */
+    GRAFT_IND_MEAN = 1,  /* weighted mean of expr over the domain */
+    GRAFT_IND_TOTAL = 2  /* weighted total of expr over the domain */
+} graft_ind_type_t;
+
+const char *graft_ind_type_name(graft_ind_type_t type);
+int graft_ind_type_parse(const char *name, graft_ind_type_t *out);
+
+typedef struct graft_indicator_spec {
+    graft_ind_type_t type;
+    const char *name;     /* output name; NULL: the expression text */
+    const char *label;    /* longer title, or NULL */
+    const char *question; /* question wording, or NULL */
+    const char *expr;     /* prop: a condition (a bare column means
+                             COL == 1); mean/total: a numeric expression */
+    const char *among;    /* domain restriction, or NULL for all rows */
+    int harmonized;       /* comparable across rounds whatever their
+                             question wordings say */
+    graft_source_t expr_src, among_src;
+} graft_indicator_spec_t;
+
+typedef enum graft_df_mode {
+    GRAFT_DF_DOMAIN = 0, /* R's degf() on the domain (default) */
+    GRAFT_DF_DESIGN = 1, /* the whole design's degf() */
+    GRAFT_DF_FIXED = 2   /* df_value as given */
+} graft_df_mode_t;
+
+#define GRAFT_MAX_BY 8
+
+/* One set of --by columns: one output row per combination of values. */
+typedef struct graft_by_spec {
+    const char *columns[GRAFT_MAX_BY];
+    size_t n_columns;
+} graft_by_spec_t;
+
+/* A linear contrast of the rounds' estimates: sum_r coef[r] theta_r, e.g.
+ * (-1, 1) for follow-up minus baseline. */
+typedef struct graft_contrast_spec {
+    const double *coef;         /* one per round */
+    int df_all_rounds;          /* df of the whole stack (trend tests), not
+                                   only of the rounds with coef != 0 */
+} graft_contrast_spec_t;
+
+typedef struct graft_estimate_opts {
+    const graft_indicator_spec_t *indicators;
+    size_t n_indicators;
+    const graft_by_spec_t *by;  /* domain sets; the "All" row is always
+                                   produced */
+    size_t n_by;
+    graft_ci_method_t ci;
+    double level;               /* e.g. 0.95 */
+    graft_df_mode_t df_mode;
+    double df_value;            /* for GRAFT_DF_FIXED */
+    size_t min_n;               /* extra reliability rule; 0: none */
+    const graft_contrast_spec_t *contrasts; /* across rounds */
+    size_t n_contrasts;
+} graft_estimate_opts_t;
+
+/* One data file of a (possibly multi-round) estimation. */
+typedef struct graft_round {
+    const char *path;
+    const graft_read_opts_t *read;      /* NULL: defaults */
+    const graft_design_spec_t *spec;
+    const graft_derived_spec_t *derived; /* the round's harmonized
+                                            variables */
+    size_t n_derived;
+} graft_round_t;
+
+/* One output row: an indicator in a domain. */
+typedef struct graft_estimate_row {
+    size_t indicator;     /* index into the indicators */
+    size_t round;         /* index into the rounds */
+    size_t by_set;        /* index into opts->by; (size_t)-1 for "All" */
+    char **by_values;     /* per by column of the set: the value's label or
+                             text; NULL for "All" */
+    char **by_codes;      /* the same values as codes ("1580", "E") */
+    double estimate, se, ci_low, ci_high, df, deff, cv, n_eff, weighted_n;
+    size_t n, n_missing;
+    char flag[GRAFT_REL_FLAG_SIZE + 96]; /* "" when reliable, else the
+                                           rules that fired */
+} graft_estimate_row_t;
+
+/* A contrast of rounds for an indicator in a domain. */
+typedef struct graft_contrast_row {
+    size_t contrast;      /* index into opts->contrasts */
+    size_t indicator;
+    size_t by_set;
+    char **by_values, **by_codes; /* as in graft_estimate_row_t */
+    double estimate, se;
+    double df;            /* R's degf() of the stacked domain; replicate
+                             designs: the sum of the rounds' domain dfs */
+    size_t first_empty;   /* first round with a non-zero coefficient and no
+                             rows in the domain, or (size_t)-1 */
+} graft_contrast_row_t;
+
+typedef struct graft_estimates {
+    const graft_estimate_opts_t *opts; /* borrowed from the caller */
+    graft_estimate_opts_t *owned_opts; /* freed with the estimates, when a
+                                          caller hands its copy over */
+    size_t n_rounds;
+    graft_estimate_row_t *rows; /* by indicator, domain, then round */
+    size_t n_rows;
+    graft_contrast_row_t *contrasts; /* by contrast, indicator, domain */
+    size_t n_contrasts;
+    char **by_names;      /* union of the by columns, in first-use order */
+    size_t n_by_names;
+    graft_design_summary_t design;    /* the whole (stacked) design */
+    graft_design_summary_t *round_design; /* per round: rows, zero weights,
+                                          weight sum, strata, PSUs, df */
+    const char *const *round_labels;  /* set by the caller for output with a
+                                         round column (borrowed), or NULL */
+    char *file;
+} graft_estimates_t;
+
+/* Read PATH once under the design SPEC and compute every indicator of OPTS
+ * in the "All" domain and every by-domain.  *OUT is the caller's, freed
+ * with graft_estimates_free; it borrows OPTS, which must outlive it.
+ * Fails with reader and design errors, GRAFT_ERR_USAGE (a bad expression),
+ * GRAFT_ERR_COLUMN (an unknown column in an expression or --by) or
+ * GRAFT_ERR_LONELY_PSU (a single-PSU stratum under lonely-psu fail). */
+graft_error_t graft_estimate_file(const char *path,
+                                  const graft_read_opts_t *read,
+                                  const graft_design_spec_t *spec,
+                                  const graft_estimate_opts_t *opts,
+                                  graft_estimates_t **out,
+                                  graft_diag_t *diag);
+void graft_estimates_free(graft_estimates_t *est);
+
+/* Several rounds in one design, each read once: independent rounds keep
+ * their own strata (R: a stacked design with strata = round x stratum),
+ * SHARED_PSUS rounds share strata and PSU ids (a panel of areas), so the
+ * covariance between rounds enters every contrast.  Rows come per round;
+ * OPTS->contrasts are computed as well.  Fails as graft_estimate_file,
+ * and with GRAFT_ERR_USAGE when the rounds' designs disagree in kind
+ * (replicates in one, strata and PSUs in another; another number of
+ * replicates) or SHARED_PSUS is asked without a PSU column. */
+graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
+                                    size_t n_rounds, int shared_psus,
+                                    const graft_estimate_opts_t *opts,
+                                    graft_estimates_t **out,
+                                    graft_diag_t *diag);
+
+/* The indicator's output name: its name, else its expression text. */
+const char *graft_indicator_name(const graft_indicator_spec_t *ind);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * graft/expr.h - the expression language of --prop, --among and derived
+ * variables: parsed once, bound to a file's columns once, then evaluated per
+ * row with integer and double work only (no allocation, no shell, no eval).
+ *
+ * Syntax, loosest binding first:
+ *
+ *   expr    := and ('or' and)*
+ *   and     := not ('and' not)*
+ *   not     := 'not' not | compare
+ *   compare := value [('==' | '!=' | '<' | '<=' | '>' | '>=') value
+ *                     | 'in' '{' literal (',' literal)* '}'
+ *                     | 'in' number '..' number]
+ *   value   := number | 'string' | name | `any name` | '(' expr ')'
+ *            | 'any' '(' expr (',' expr)* ')' | 'all' '(' ... ')'
+ *            | 'missing' '(' name ')'
+ *
+ * As in SQL and Python, a comparison binds tighter than 'not':
+ * `not Q1 == 1` is `not (Q1 == 1)`.  Comparisons do not chain (`1 < Q < 3`
+ * is a syntax error).  Numbers are decimal (`-2`, `0.5`, `1e3`), read as CSV
+ * cells are (graft_parse_number); a '-' is allowed only in front of a
+ * number.  Strings take single quotes, '' standing for a quote.  Column
+ * names start with a letter (or any non-ASCII byte) followed by letters,
+ * digits, '_', '.', '@', '#', '$'; any other name goes in backquotes, ``
+ * standing for a backquote.  The words and, or, not, in are reserved (write
+ * a column of that name in backquotes); any, all, missing are functions
+ * only when followed by '('.  Keywords are lowercase.
+ *
+ * Values are cells (graft_cell_t): missing, a number, or a string.  A truth
+ * value is the number 1 or 0, or missing.
+ *
+ *  - A comparison with a missing operand is missing.  Two numbers compare
+ *    numerically; two strings compare byte by byte (strcmp).  A number and a
+ *    string are unequal ('==' false, '!=' true) and unordered ('<' etc.
+ *    missing), except as follows for a string literal:
+ *  - A string literal compared with '==' or '!=' (or listed after 'in') to
+ *    a column matches a cell whose value label is that text
+ *    (`REGION == 'Great Tunis'`), a string cell with that text, and a number
+ *    cell equal to the literal read as a number ('1580' matches 1580, as the
+ *    CSV cell "1580" would).  The literal may be written on either side.
+ *  - `x in {a, b}` is true when x equals (==) some item, false otherwise,
+ *    missing when x is missing.  `x in a..b` is a <= x <= b for a number,
+ *    false for a string, missing for missing; a > b is a syntax error.
+ *  - 'and', 'or', 'not' follow SQL's three-valued (Kleene) logic; any() is
+ *    true if some argument is true, else missing if some is missing, else
+ *    false; all() is false if some argument is false, else missing if some
+ *    is missing, else true.  missing(COL) is 1 or 0, never missing.
+ *  - Where a truth value is needed (operands of and/or/not/any/all), a
+ *    number is true when non-zero, a string or a missing value is missing.
+ *    A string literal there is a syntax error.  The whole expression's value
+ *    is returned as it is: a bare column gives the cell itself (the --prop
+ *    caller, which reads a bare column as "COL == 1", asks
+ *    graft_expr_is_bare_column()).
+ *
+ * Positions: parse errors are GRAFT_ERR_USAGE with diag->col the 1-based
+ * character (UTF-8 code point) column of the offending token, counted from
+ * the COL the caller passes for the expression's first character; diag->file
+ * and diag->line are the caller's SOURCE and LINE, so that a formatted
+ * diagnostic reads "--prop:1:14: unexpected ')'" or
+ * "surveys/r7.ini:12:19: unknown column 'Q49X' (did you mean 'Q49C'?)".
+ *
+ * Derived variables: bind takes any column list; a caller that computes
+ * derived variables appends one graft_column_t per derived variable (its
+ * name, labels or NULL, type GRAFT_COL_UNKNOWN) after the file's columns,
+ * and per row appends one cell per derived variable after the file's cells,
+ * filling them in definition order with graft_expr_eval() (whose result is a
+ * cell, ready to store).  Bind derived variable K against the file's columns
+ * plus derived 0..K-1 only, so a definition can refer to earlier ones but
+ * never to itself or later ones, and evaluation never reads a cell not yet
+ * filled.  A string result borrows from the row's cells or the expression:
+ * it is valid for the rest of that row.
+ *
+ * Ownership: functions never take ownership of pointer arguments; a parsed
+ * expression is the caller's, freed with graft_expr_free().  Strings and
+ * arrays an accessor returns are owned by the expression.  An expression is
+ * not modified by graft_expr_eval(), so a bound expression may be evaluated
+ * from several threads at once.
+ */
+#ifndef GRAFT_EXPR_H
+#define GRAFT_EXPR_H
+
+#include <stddef.h>
+#include "graft/error.h"
+#include "graft/reader.h"
+
+typedef struct graft_expr graft_expr_t;
+
+/* Deepest nesting of parentheses, 'not' and function calls accepted. */
+#define GRAFT_EXPR_MAX_DEPTH 200
+
+/* Parse TEXT into *OUT.  SOURCE (e.g. "--prop" or "surveys/r7.ini", may be
+ * NULL) and LINE go into diagnostics as they are; COL is the 1-based
+ * column of TEXT's first character in SOURCE (0 counts as 1).  For an option
+ * value pass ("--prop", 1, 1): graft_diag_format() prints the column only
+ * after a line.  The expression keeps copies of TEXT and
+ * SOURCE.  Returns GRAFT_OK, GRAFT_ERR_USAGE for a syntax error (DIAG says
+ * what and where; *OUT is left NULL) or GRAFT_ERR_NOMEM. */
+graft_error_t graft_expr_parse(const char *text, const char *source,
+                               unsigned long line, unsigned long col,
+                               graft_expr_t **out, graft_diag_t *diag);
+
+/* Resolve the expression's column names against COLS (NCOLS entries), by
+ * exact name, replacing any earlier binding.  Cells passed to
+ * graft_expr_eval() must then follow COLS's order, and COLS's label sets
+ * (not its names) must stay valid while the expression is evaluated.
+ * Returns GRAFT_OK, GRAFT_ERR_COLUMN for an unknown name (at the position of
+ * its first use, with the closest existing name suggested) or
+ * GRAFT_ERR_NOMEM.  After a failure the expression is unbound. */
+graft_error_t graft_expr_bind(graft_expr_t *e, const graft_column_t *cols,
+                              size_t ncols, graft_diag_t *diag);
+
+/* The value of bound expression E on one row: CELLS holds at least the
+ * NCOLS cells of the binding.  Never allocates and never fails; an unbound
+ * expression evaluates to missing.  A string result points into CELLS or E
+ * (see the derived-variables note above). */
+graft_cell_t graft_expr_eval(const graft_expr_t *e, const graft_cell_t *cells);
+
+/* The truth of a value: 1 for a non-zero number, 0 for zero, -1 for missing,
+ * a string or NaN.  For callers that filter rows (--among). */
+int graft_expr_truth(graft_cell_t value);
+
+/* graft_expr_truth(graft_expr_eval(E, CELLS)), with a shortcut for the
+ * usual filter, a column compared with a number (`Q1 == 1`). */
+int graft_expr_test(const graft_expr_t *e, const graft_cell_t *cells);
+
+/* That usual filter, for callers that test it inline per row. */
+typedef enum graft_cmp {
+    GRAFT_CMP_EQ, GRAFT_CMP_NE, GRAFT_CMP_LT, GRAFT_CMP_LE, GRAFT_CMP_GT,
+    GRAFT_CMP_GE
+} graft_cmp_t;
+
+typedef struct graft_filter {
+    size_t col;      /* the cell compared */
+    graft_cmp_t cmp;
+    double num;      /* with this number */
+} graft_filter_t;
+
+/* When bound expression E is a column compared with a number, fill *F
+ * and return 1; otherwise return 0. */
+int graft_expr_filter(const graft_expr_t *e, graft_filter_t *f);
+
+/* graft_expr_test() of the expression F came from: 1, 0, or -1 for
+ * missing.  A missing cell, NaN on either side, or a string with an order
+ * comparison is missing; a string is unequal to any number. */
+static inline int graft_filter_test(const graft_filter_t *f,
+                                    const graft_cell_t *cells)
+{
+    const graft_cell_t *l = &cells[f->col];
+    double v = l->num, r = f->num;
+    if (l->kind == GRAFT_CELL_MISSING)
+        return -1;
+    if (l->kind == GRAFT_CELL_STRING)
+        return f->cmp == GRAFT_CMP_EQ ? 0 : f->cmp == GRAFT_CMP_NE ? 1 : -1;
+    if (v != v || r != r) /* NaN */
+        return -1;
+    switch (f->cmp) {
+    case GRAFT_CMP_EQ: return v == r;
+    case GRAFT_CMP_NE: return v != r;
+    case GRAFT_CMP_LT: return v < r;
+    case GRAFT_CMP_LE: return v <= r;
+    case GRAFT_CMP_GT: return v > r;
+    default: return v >= r;
+    }
+}
+
+/* Is the whole expression one column name (possibly in parentheses or
+ * backquotes)?  Returns 1 or 0. */
+int graft_expr_is_bare_column(const graft_expr_t *e);
+
+/* The text E was parsed from. */
+const char *graft_expr_text(const graft_expr_t *e);
+
+/* The distinct column names E uses, in order of first appearance; *N
+ * receives their count (N may be NULL).  The array and names are owned by
+ * E.  Available before binding, so a reader can skip the other columns. */
+const char *const *graft_expr_columns(const graft_expr_t *e, size_t *n);
+
+void graft_expr_free(graft_expr_t *e);
+
+#endif

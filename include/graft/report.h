@@ -1,0 +1,44 @@
+/*
+ * graft/report.h - the report of `graft run`: report.md and a
+ * self-contained report.html (inline SVG charts, the tables with
+ * intervals and flags, the design summary and the methods paragraph).
+ * Deterministic: the same results give byte-identical files.
+ */
+#ifndef GRAFT_REPORT_H
+#define GRAFT_REPORT_H
+
+#include <stdio.h>
+#include "graft/analysis.h"
+#include "graft/compare.h"
+#include "graft/design.h"
+#include "graft/estimate.h"
+
+typedef struct graft_report_chart {
+    const char *name;       /* the [chart.NAME] */
+    const char *title;
+    const char *kind;
+    const char *svg_path;   /* read and inlined in the HTML */
+    const char *png_file;   /* referenced from report.md (relative) */
+    const char *indicator;  /* the chart's indicator, or NULL */
+} graft_report_chart_t;
+
+typedef struct graft_report {
+    const graft_analysis_t *analysis;
+    const char *const *round_labels;
+    const char *const *round_sources; /* survey files */
+    size_t n_rounds;
+    const graft_design_spec_t *spec;  /* the first round's design */
+    const graft_estimates_t *est;     /* per-round rows */
+    const graft_changes_t *changes;   /* comparisons and trend, or NULL */
+    const graft_report_chart_t *charts;
+    size_t n_charts;
+} graft_report_t;
+
+/* Write the Markdown or the HTML report to FP.  Fails with GRAFT_ERR_WRITE
+ * or GRAFT_ERR_READ (a chart's SVG cannot be read). */
+graft_error_t graft_report_write_md(FILE *fp, const graft_report_t *r,
+                                    graft_diag_t *diag);
+graft_error_t graft_report_write_html(FILE *fp, const graft_report_t *r,
+                                      graft_diag_t *diag);
+
+#endif

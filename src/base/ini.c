@@ -1,0 +1,115 @@
+/*
+ * ini.c - inih through a line-counting reader.
+ *
+ * ini_parse_stream() reads with our reader and calls the handler right
+ * after reading the line it belongs to, so the reader's count is the
+ * handler's line and the raw line shows the value's column.
+ */
+#include "base/ini.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ini_ctx {
+    FILE *fp;
+    unsigned long line;
+    char raw[4096];          /* the start of the current line */
+    graft_ini_fn handler;
+    void *user;
+    graft_error_t rc;
+    unsigned long err_line;
+    char msg[1024];
+} ini_ctx_t;
+
+static char *reader(char *str, int num, void *stream)
+{
+    ini_ctx_t *c = stream;
+    char *s = fgets(str, num, c->fp);
+    if (s) {
+        c->line++;
+        snprintf(c->raw, sizeof c->raw, "%s", s);
+    }
+    return s;
+}
+
+/* Column of VALUE in the raw line: after the first '=' or ':', past
+ * spaces; 0 when unknown. */
+static unsigned long value_col(const char *raw)
+{
+    const char *eq = strpbrk(raw, "=:");
+    if (!eq)
+        return 0;
+    const char *p = eq + 1;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    unsigned long col = 1;
+    for (const char *q = raw; q < p; q++)
+        col += ((unsigned char)*q & 0xC0) != 0x80; /* code points */
+    return col;
+}
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value)
+{
+    ini_ctx_t *c = user;
+    if (c->rc != GRAFT_OK)
+        return 0;
+    unsigned long col = value_col(c->raw);
+    graft_error_t rc = c->handler(c->user, section, name, value, c->line, col,
+                                  c->msg, sizeof c->msg);
+    if (rc != GRAFT_OK) {
+        c->rc = rc;
+        c->err_line = c->line;
+        return 0;
+    }
+    return 1;
+}
+
+graft_error_t graft_ini_parse(const char *path, graft_ini_fn fn, void *user,
+                              graft_diag_t *diag)
+{
+    ini_ctx_t c = {0};
+    c.handler = fn;
+    c.user = user;
+    if (!(c.fp = fopen(path, "r")))
+        return graft_diag_set(diag, GRAFT_ERR_OPEN, path, 0, 0,
+                              "cannot open: %s", strerror(errno));
+    ini_use_stack = false;
+    ini_allow_realloc = true;
+    ini_max_line = 1 << 20;
+    ini_stop_on_first_error = true;
+    ini_allow_inline_comments = false;
+    int line = ini_parse_stream(reader, &c, handler, &c);
+    int bad_read = ferror(c.fp);
+    fclose(c.fp);
+    if (line == -2)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                              "out of memory");
+    if (bad_read)
+        return graft_diag_set(diag, GRAFT_ERR_READ, path, 0, 0,
+                              "read error");
+    if (c.rc != GRAFT_OK)
+    return graft_diag_set(diag, c.rc, path, c.err_line, 0, "%s", c.msg);
+    if (line != 0)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path,
+                              (unsigned long)line, 0,
+                              "not a valid INI line (expected [section] or "
+                              "key = value)");
+    return GRAFT_OK;
+}
+
+char *graft_ini_resolve(const char *file, const char *rel)
+{
+    const char *slash = strrchr(file, '/');
+    size_t dir = rel[0] == '/' || !slash ? 0 : (size_t)(slash - file) + 1;
+    size_t n = strlen(rel);
+    char *out = malloc(dir + n + 1);
+    if (out) {
+        memcpy(out, file, dir);
+        memcpy(out + dir, rel, n + 1);
+    }
+    return out;
+}

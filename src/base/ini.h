@@ -1,0 +1,32 @@
+/*
+ * base/ini.h - inih with positions: the handler learns the line and the
+ * column of each value, so a bad expression in a survey or analysis file is
+ * reported as FILE:LINE:COL.
+ *
+ * Settings: long lines (up to 1 MiB), no inline comments (a ';' may appear
+ * in a label), comments are lines starting with ';' or '#', parsing stops
+ * at the first error.
+ */
+#ifndef GRAFT_INI_H
+#define GRAFT_INI_H
+
+#include "graft/error.h"
+
+/* Called per "name = value"; returns GRAFT_OK or an error code with the
+ * message in MSG (of MSG_SIZE bytes); LINE/COL are the value's position. */
+typedef graft_error_t (*graft_ini_fn)(void *user, const char *section,
+                                      const char *name, const char *value,
+                                      unsigned long line, unsigned long col,
+                                      char *msg, size_t msg_size);
+
+/* Parse PATH.  Fails with GRAFT_ERR_OPEN, GRAFT_ERR_NOMEM, or the
+ * handler's code (GRAFT_ERR_SURVEY_FILE for a line that is not INI), with
+ * DIAG at FILE:LINE and, when the handler gave one, :COL. */
+graft_error_t graft_ini_parse(const char *path, graft_ini_fn handler,
+                              void *user, graft_diag_t *diag);
+
+/* REL resolved against the folder of FILE (an INI file), unless REL is
+ * absolute: a new string, or NULL when out of memory. */
+char *graft_ini_resolve(const char *file, const char *rel);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * str.c - string helpers.
+ */
+#include "base/str.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+char *graft_strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+size_t graft_arena_put(graft_arena_t *a, const char *s, size_t len)
+{
+    if (len + 1 > a->cap - a->len) {
+        size_t cap = a->cap ? 2 * a->cap : 256;
+        while (cap - a->len < len + 1)
+            cap *= 2;
+        char *buf = realloc(a->buf, cap);
+        if (!buf)
+            return (size_t)-1;
+        a->buf = buf;
+        a->cap = cap;
+    }
+    size_t off = a->len;
+    memcpy(a->buf + off, s, len);
+    a->buf[off + len] = '\0';
+    a->len += len + 1;
+    return off;
+}

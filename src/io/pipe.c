@@ -1,0 +1,385 @@
+/*
+ * pipe.c - the row pipeline: batches of copied rows handed from the
+ * reading thread to a consuming thread through a small ring.
+ */
+#include "io/pipe.h"
+#include "base/str.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_BYTES (1u << 18) /* per batch: a quarter megabyte */
+#define N_BATCHES 8
+
+/* A batch holds each row's cells in the columns copied as a kind byte and
+ * a number (what crosses between the cores is about a third of whole
+ * cells), and the texts that must go along in an arena. */
+typedef struct text_ref {
+    size_t at;            /* row * n_copy + the column's place in copy */
+    size_t off, len;      /* in the arena */
+} text_ref_t;
+
+typedef struct batch {
+    double *nums;         /* batch_rows x n_copy */
+    unsigned char *kinds; /* batch_rows x n_copy */
+    unsigned long *lines;
+    text_ref_t *texts;    /* in push order */
+    size_t n_texts, texts_cap;
+    graft_arena_t arena;
+    size_t n;
+    int blank;            /* every kind GRAFT_PIPE_AUTO already */
+} batch_t;
+
+struct graft_pipe {
+    size_t ncols, batch_rows;
+    size_t *copy, n_copy;     /* the columns copied */
+    long *position;           /* per column: its place in copy, or -1 */
+    double *lo, *hi;          /* per place: the missing codes' range */
+    int (*is_code)(void *arg, size_t col, double num); /* NULL: no codes */
+    void *code_arg;
+    int bare_values;
+    graft_cell_t *cells;      /* the consumer's row (ncols) */
+    size_t *texted, n_texted; /* its cells with a text (from the last row) */
+    graft_row_fn row;
+    void *ctx;
+    batch_t batches[N_BATCHES];
+    size_t head, tail, count; /* ready batches: ring [tail, head) */
+    size_t filling;           /* the batch the reader fills */
+    int direct;               /* rows are begun in place: the consumer
+                               * blanks each batch it is done with */
+    int done;
+    atomic_int failed;
+    graft_error_t rc;
+    graft_diag_t diag;
+    pthread_mutex_t mu;
+    pthread_cond_t ready, freed;
+    pthread_t thread;
+};
+
+static void batch_free(batch_t *b)
+{
+    free(b->nums);
+    free(b->kinds);
+    free(b->texts);
+    free(b->lines);
+    free(b->arena.buf);
+}
+
+/* Row R of batch B as cells in p->cells; *T is the batch's next text.
+ * Only the cells that had a text in the last row have one to clear. */
+static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
+                                  size_t *t)
+{
+    size_t base = r * p->n_copy;
+    const double *nums = b->nums + base;
+    const unsigned char *kinds = b->kinds + base;
+    int all = p->n_texted > p->ncols; /* a cell had two texts */
+    for (size_t i = 0; i < (all ? p->n_copy : p->n_texted); i++) {
+        graft_cell_t *cell = &p->cells[all ? p->copy[i] : p->texted[i]];
+        cell->str = NULL;
+        cell->len = 0;
+    }
+    p->n_texted = 0;
+    /* In locals: the cells written might alias p's fields for all the
+     * compiler knows, which would have it load them again each time. */
+    graft_cell_t *cells = p->cells;
+    const size_t *copy = p->copy, n = p->n_copy;
+    const double *lo = p->lo, *hi = p->hi;
+    int (*is_code)(void *, size_t, double) = p->is_code;
+    for (size_t i = 0; i < n; i++) {
+        graft_cell_t *cell = &cells[copy[i]];
+        graft_pipe_cell(cell, kinds[i], nums[i]);
+        /* NaN fails both tests: only numbers in a code range are asked */
+        if (is_code && nums[i] >= lo[i] && nums[i] <= hi[i] &&
+            cell->kind == GRAFT_CELL_NUMBER &&
+            is_code(p->code_arg, copy[i], nums[i]))
+            cell->kind = GRAFT_CELL_MISSING;
+    }
+    for (; *t < b->n_texts && b->texts[*t].at < base + p->n_copy; ++*t) {
+        const text_ref_t *x = &b->texts[*t];
+        size_t col = p->copy[x->at - base];
+        graft_cell_t *cell = &p->cells[col];
+        cell->str = b->arena.buf + x->off;
+        cell->len = x->len;
+        if (p->n_texted < p->ncols)
+            p->texted[p->n_texted] = col;
+        p->n_texted++; /* past ncols (a text given twice): clear them all */
+    }
+    return p->cells;
+}
+
+/* Set the kinds of N rows to GRAFT_PIPE_AUTO. */
+static void blank_rows(const graft_pipe_t *p, unsigned char *kinds, size_t n)
+{
+    memset(kinds, GRAFT_PIPE_AUTO, n * p->n_copy);
+}
+
+static void *consume(void *arg)
+{
+    graft_pipe_t *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->count == 0 && !p->done)
+            pthread_cond_wait(&p->ready, &p->mu);
+        if (p->count == 0 && p->done) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        batch_t *b = &p->batches[p->tail];
+        int failed = p->failed, direct = p->direct;
+        pthread_mutex_unlock(&p->mu);
+        size_t t = 0;
+        for (size_t r = 0; r < b->n && !failed; r++) {
+            graft_error_t rc = p->row(p->ctx, unpack(p, b, r, &t), p->ncols,
+                                      b->lines[r], &p->diag);
+            if (rc != GRAFT_OK) {
+                pthread_mutex_lock(&p->mu);
+                p->rc = rc;
+                atomic_store(&p->failed, 1);
+                pthread_mutex_unlock(&p->mu);
+                failed = 1;
+            }
+        }
+        /* Blank the kinds here rather than in graft_pipe_begin_row(), on
+         * the reading thread. */
+        if (direct)
+            blank_rows(p, b->kinds, b->n);
+        pthread_mutex_lock(&p->mu);
+        b->n = 0;
+        b->n_texts = 0;
+        b->arena.len = 0;
+        b->blank = direct;
+        p->tail = (p->tail + 1) % N_BATCHES;
+        p->count--;
+        pthread_cond_signal(&p->freed);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static void pipe_free(graft_pipe_t *p)
+{
+    for (size_t i = 0; i < N_BATCHES; i++)
+        batch_free(&p->batches[i]);
+    free(p->copy);
+    free(p->position);
+    free(p->cells);
+    free(p->texted);
+    free(p->lo);
+    free(p->hi);
+    free(p);
+}
+
+graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
+                               int bare_values, graft_row_fn row, void *ctx)
+{
+    static const graft_cell_t missing = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
+    graft_pipe_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->ncols = ncols ? ncols : 1;
+    p->bare_values = bare_values;
+    p->copy = malloc(p->ncols * sizeof *p->copy);
+    p->position = malloc(p->ncols * sizeof *p->position);
+    p->cells = malloc(p->ncols * sizeof *p->cells);
+    p->texted = malloc(p->ncols * sizeof *p->texted);
+    if (!p->copy || !p->position || !p->cells || !p->texted) {
+        pipe_free(p);
+        return NULL;
+    }
+    /* The columns not copied stay missing for good. */
+    for (size_t c = 0; c < p->ncols; c++) {
+        p->cells[c] = missing;
+        p->position[c] = -1;
+    }
+    for (size_t c = 0; c < ncols; c++)
+        if (!used || used[c]) {
+            p->position[c] = (long)p->n_copy;
+            p->copy[p->n_copy++] = c;
+        }
+    size_t row_bytes = p->n_copy * (sizeof(double) + 1) + sizeof(long);
+    p->batch_rows = BATCH_BYTES / row_bytes;
+    if (p->batch_rows < 16)
+        p->batch_rows = 16;
+    if (p->batch_rows > 4096)
+        p->batch_rows = 4096;
+    p->row = row;
+    p->ctx = ctx;
+    size_t n = p->batch_rows * (p->n_copy ? p->n_copy : 1);
+    for (size_t i = 0; i < N_BATCHES; i++) {
+        batch_t *b = &p->batches[i];
+        b->nums = malloc(n * sizeof *b->nums);
+        b->kinds = malloc(n);
+        b->lines = malloc(p->batch_rows * sizeof *b->lines);
+        if (!b->nums || !b->kinds || !b->lines) {
+            pipe_free(p);
+            return NULL;
+        }
+    }
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        pipe_free(p);
+        return NULL;
+    }
+    if (pthread_cond_init(&p->ready, NULL) != 0 ||
+        pthread_cond_init(&p->freed, NULL) != 0 ||
+        pthread_create(&p->thread, NULL, consume, p) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        pipe_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+graft_error_t graft_pipe_screen(graft_pipe_t *p, const double *lo,
+                                const double *hi,
+                                int (*is_code)(void *arg, size_t col,
+                                               double num),
+                                void *arg)
+{
+    size_t n = p->n_copy ? p->n_copy : 1;
+    p->lo = malloc(n * sizeof *p->lo);
+    p->hi = malloc(n * sizeof *p->hi);
+    if (!p->lo || !p->hi)
+        return GRAFT_ERR_NOMEM;
+    for (size_t i = 0; i < p->n_copy; i++) {
+        p->lo[i] = lo[p->copy[i]];
+        p->hi[i] = hi[p->copy[i]];
+    }
+    p->is_code = is_code;
+    p->code_arg = arg;
+    return GRAFT_OK;
+}
+
+/* Hand the filling batch to the consumer and wait for a free one. */
+static void hand_over(graft_pipe_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->head = (p->head + 1) % N_BATCHES;
+    p->count++;
+    pthread_cond_signal(&p->ready);
+    while (p->count == N_BATCHES && !p->failed)
+        pthread_cond_wait(&p->freed, &p->mu);
+    p->filling = p->head;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Copy LEN bytes of text of the batch's cell AT into its arena. */
+static graft_error_t keep_text(batch_t *b, size_t at, const char *str,
+                               size_t len)
+{
+    if (b->n_texts == b->texts_cap) {
+        size_t cap = b->texts_cap ? 2 * b->texts_cap : 64;
+        text_ref_t *t = realloc(b->texts, cap * sizeof *t);
+        if (!t)
+            return GRAFT_ERR_NOMEM;
+        b->texts = t;
+        b->texts_cap = cap;
+    }
+    size_t off = graft_arena_put(&b->arena, str, len);
+    if (off == (size_t)-1)
+        return GRAFT_ERR_NOMEM;
+    b->texts[b->n_texts++] = (text_ref_t){at, off, len};
+    return GRAFT_OK;
+}
+
+/* The consumer's error once it has failed, else GRAFT_OK. */
+static graft_error_t consumer_error(graft_pipe_t *p)
+{
+    if (!atomic_load(&p->failed))
+        return GRAFT_OK;
+    pthread_mutex_lock(&p->mu);
+    graft_error_t rc = p->rc;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+/* The next row of the filling batch, its cells not yet written. */
+static graft_pipe_row_t next_row(graft_pipe_t *p)
+{
+    batch_t *b = &p->batches[p->filling];
+    size_t base = b->n * p->n_copy;
+    return (graft_pipe_row_t){b->nums + base, b->kinds + base};
+}
+
+long graft_pipe_position(const graft_pipe_t *p, size_t col)
+{
+    return col < p->ncols ? p->position[col] : -1;
+}
+
+graft_pipe_row_t graft_pipe_begin_row(graft_pipe_t *p)
+{
+    graft_pipe_row_t row = next_row(p);
+    if (!p->direct)
+        p->direct = 1; /* before the first hand-over, which publishes it */
+    if (!p->batches[p->filling].blank)
+        blank_rows(p, row.kinds, 1);
+    return row;
+}
+
+graft_error_t graft_pipe_row_text(graft_pipe_t *p, size_t pos,
+                                  const char *str, size_t len)
+{
+    batch_t *b = &p->batches[p->filling];
+    return keep_text(b, b->n * p->n_copy + pos, str, len);
+}
+
+graft_error_t graft_pipe_end_row(graft_pipe_t *p, unsigned long line)
+{
+    batch_t *b = &p->batches[p->filling];
+    b->lines[b->n++] = line;
+    if (b->n == p->batch_rows)
+        hand_over(p);
+    return consumer_error(p);
+}
+
+graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
+                              unsigned long line)
+{
+    graft_error_t rc = consumer_error(p);
+    if (rc != GRAFT_OK)
+        return rc;
+    graft_pipe_row_t row = next_row(p);
+    size_t n = p->n_copy;
+    double *restrict nums = row.nums;
+    unsigned char *restrict kinds = row.kinds;
+    const size_t *restrict copy = p->copy;
+    int texts = 0; /* cells whose text must go along */
+    for (size_t i = 0; i < n; i++) {
+        const graft_cell_t *src = &cells[copy[i]];
+        kinds[i] = (unsigned char)src->kind;
+        nums[i] = src->num;
+        texts |= src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values);
+    }
+    for (size_t i = 0; texts && i < n; i++) {
+        const graft_cell_t *src = &cells[copy[i]];
+        if (src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values) &&
+            graft_pipe_row_text(p, i, src->str, src->len) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
+    }
+    return graft_pipe_end_row(p, line);
+}
+
+graft_error_t graft_pipe_finish(graft_pipe_t *p, graft_error_t reader_rc,
+                                graft_diag_t *diag)
+{
+    if (p->batches[p->filling].n && !p->failed)
+        hand_over(p);
+    pthread_mutex_lock(&p->mu);
+    p->done = 1;
+    pthread_cond_signal(&p->ready);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    graft_error_t rc = reader_rc;
+    if (p->failed) {
+        rc = p->rc;
+        if (diag)
+            *diag = p->diag;
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->ready);
+    pthread_cond_destroy(&p->freed);
+    pipe_free(p);
+    return rc;
+}

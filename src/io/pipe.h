@@ -1,0 +1,100 @@
+/*
+ * io/pipe.h - a two-thread row pipeline: the reader parses rows on the
+ * calling thread while a second thread runs the row callback on the
+ * previous batch.  Rows reach the callback in file order, one at a time, so
+ * every result is the same as with one thread.
+ */
+#ifndef GRAFT_PIPE_H
+#define GRAFT_PIPE_H
+
+#include "graft/reader.h"
+
+#include <math.h>
+
+typedef struct graft_pipe graft_pipe_t;
+
+/* Start the consumer thread for rows of NCOLS cells, each passed to ROW
+ * with CTX.  USED (NULL: all) marks the columns to copy: the others are
+ * always missing in the rows pushed and are passed on as missing.  With
+ * BARE_VALUES, number and missing cells are passed on without their text.
+ * NULL when
+ * out of memory or the thread cannot start (the caller then calls ROW
+ * itself). */
+graft_pipe_t *graft_pipe_start(size_t ncols, const unsigned char *used,
+                               int bare_values, graft_row_fn row, void *ctx);
+
+/* Missing codes, screened as the consumer unpacks each row (in the same
+ * pass): a number cell of column C within [LO[C], HI[C]] becomes missing
+ * when IS_CODE(ARG, C, NUM) says 1.  A column without codes has LO > HI
+ * (LO +inf, HI -inf).  LO and HI are copied; call before the first row. */
+graft_error_t graft_pipe_screen(graft_pipe_t *p, const double *lo,
+                                const double *hi,
+                                int (*is_code)(void *arg, size_t col,
+                                               double num),
+                                void *arg);
+
+/* Queue a copy of one row.  Returns GRAFT_OK, or the consumer's error once
+ * it has failed (the reader should stop), or GRAFT_ERR_NOMEM. */
+graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
+                              unsigned long line);
+
+/* A format reader may also write its rows straight into the batch, a
+ * column at a time, in the compact form the batches hold: per copied
+ * column, a kind and a number. */
+typedef struct graft_pipe_row {
+    double *nums;         /* per copied column */
+    unsigned char *kinds; /* a graft_cell_kind_t, or GRAFT_PIPE_AUTO */
+} graft_pipe_row_t;
+
+/* The kind of a compact cell that is a number when NUM is finite, and
+ * missing otherwise (NaN, infinities). */
+#define GRAFT_PIPE_AUTO 0xFF
+
+/* The cell a compact KIND and NUM stand for (its text is set apart). */
+static inline void graft_pipe_cell(graft_cell_t *cell, unsigned char kind,
+                                   double num)
+{
+    if (kind == GRAFT_PIPE_AUTO) {
+        int finite = isfinite(num);
+        cell->kind = finite ? GRAFT_CELL_NUMBER : GRAFT_CELL_MISSING;
+        cell->num = finite ? num : 0.0;
+    } else {
+        cell->kind = (graft_cell_kind_t)kind;
+        cell->num = num;
+    }
+}
+
+/* Column COL's place among the columns copied (in a row's nums and
+ * kinds), or -1 when it is not copied. */
+long graft_pipe_position(const graft_pipe_t *p, size_t col);
+
+/* Start the next row in place: each kind GRAFT_PIPE_AUTO, the numbers
+ * not set.  The caller writes every place's number (NaN: missing), and
+ * its kind where it is not GRAFT_PIPE_AUTO.  The pointers hold until
+ * graft_pipe_end_row(). */
+graft_pipe_row_t graft_pipe_begin_row(graft_pipe_t *p);
+
+/* Keep a copy of the text (LEN bytes) of the row's cell at place POS,
+ * a string cell.  GRAFT_OK or GRAFT_ERR_NOMEM. */
+graft_error_t graft_pipe_row_text(graft_pipe_t *p, size_t pos,
+                                  const char *str, size_t len);
+
+/* Queue the row begun, from line LINE.  Returns as graft_pipe_push(). */
+graft_error_t graft_pipe_end_row(graft_pipe_t *p, unsigned long line);
+
+/* graft_read_stat(), writing each case straight into *PIPE's batches
+ * once the header callback has set *PIPE (ROW is then not called);
+ * with *PIPE still NULL, exactly graft_read_stat(). */
+graft_error_t graft_read_stat_piped(const char *path,
+                                    const graft_read_opts_t *opts,
+                                    graft_header_fn header, graft_row_fn row,
+                                    void *ctx, graft_pipe_t *const *pipe,
+                                    graft_diag_t *diag);
+
+/* Run what is queued, stop the thread and free P.  Returns the error of
+ * the first row that failed (with its diagnostic in DIAG), else
+ * READER_RC (the reader's own result, DIAG untouched). */
+graft_error_t graft_pipe_finish(graft_pipe_t *p, graft_error_t reader_rc,
+                                graft_diag_t *diag);
+
+#endif

@@ -1,0 +1,435 @@
+/*
+ * survey.c - survey files through inih.
+ *
+ * Parsed through graft_ini_parse() (inih with positions); the first
+ * message is kept in the load context.
+ */
+#include "graft/survey.h"
+#include "base/str.h"
+#include "base/ini.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct load_ctx {
+    graft_survey_t *s;
+    graft_error_t rc;
+    char msg[1024];
+} load_ctx_t;
+
+
+static int fail(load_ctx_t *c, graft_error_t rc, const char *fmt,
+                const char *a, const char *b)
+{
+    if (c->rc == GRAFT_OK) {
+        c->rc = rc;
+        snprintf(c->msg, sizeof c->msg, fmt, a, b);
+    }
+    return 0;
+}
+
+size_t graft_parse_codes(const char *text, double **codes, size_t *n)
+{
+    size_t cap = 4, count = 0;
+    double *out = malloc(cap * sizeof *out);
+    const char *p = text;
+    if (!out)
+        return 1;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        double v;
+        if (!graft_parse_number(start, (size_t)(p - start), &v)) {
+            free(out);
+            return (size_t)(start - text) + 1;
+        }
+        if (count == cap) {
+            double *bigger = realloc(out, (cap *= 2) * sizeof *out);
+            if (!bigger) {
+                free(out);
+                return 1;
+            }
+            out = bigger;
+        }
+        out[count++] = v;
+        if (*p == '\0')
+            break;
+        p++;
+    }
+    *codes = out;
+    *n = count;
+    return 0;
+}
+
+static int set_str(load_ctx_t *c, char **field, const char *value)
+{
+    free(*field);
+    if (!(*field = graft_strdup(value)))
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    return 1;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "1", "on"};
+    static const char *const no[] = {"false", "no", "0", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = 1, 1;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = 0, 1;
+    }
+    return 0;
+}
+
+static int add_missing(load_ctx_t *c, const char *column, const char *value)
+{
+    graft_survey_t *s = c->s;
+    double *codes;
+    size_t n;
+    if (graft_parse_codes(value, &codes, &n) != 0)
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "missing codes '%s' are not a list of numbers%s", value,
+                    "");
+    graft_missing_spec_t *m =
+        realloc(s->missing, (s->n_missing + 1) * sizeof *m);
+    char *col = column ? graft_strdup(column) : NULL;
+    if (!m || (column && !col)) {
+        free(codes);
+        free(col);
+        if (m)
+            s->missing = m;
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    }
+    s->missing = m;
+    m[s->n_missing++] = (graft_missing_spec_t){col, codes, n};
+    return 1;
+}
+
+static int add_label(load_ctx_t *c, const char *column, const char *code,
+                     const char *label)
+{
+    graft_survey_t *s = c->s;
+    graft_label_spec_t *spec = NULL;
+    for (size_t i = 0; i < s->n_labels; i++)
+        if (strcmp(s->labels[i].column, column) == 0)
+            spec = &s->labels[i];
+    if (!spec) {
+        graft_label_spec_t *l =
+            realloc(s->labels, (s->n_labels + 1) * sizeof *l);
+        if (!l)
+            return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+        s->labels = l;
+        spec = &l[s->n_labels];
+        spec->column = graft_strdup(column);
+        spec->labels = graft_labelset_alloc();
+        s->n_labels++;
+        if (!spec->column || !spec->labels)
+            return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    }
+    graft_labelset_t *set = (graft_labelset_t *)spec->labels;
+    double v;
+    graft_error_t rc = graft_parse_number(code, strlen(code), &v)
+                           ? graft_labelset_add_num(set, v, label)
+                           : graft_labelset_add_str(set, code, label);
+    if (rc != GRAFT_OK)
+        return fail(c, rc, "out of memory%s%s", "", "");
+    return 1;
+}
+
+static int survey_key(load_ctx_t *c, const char *name, const char *value)
+{
+    graft_survey_t *s = c->s;
+    if (strcmp(name, "name") == 0)
+        return set_str(c, &s->name, value);
+    if (strcmp(name, "round") == 0)
+        return set_str(c, &s->round, value);
+    if (strcmp(name, "data") == 0)
+        return set_str(c, &s->data, value);
+    if (strcmp(name, "year") == 0) {
+        char *end;
+        errno = 0;
+        long y = strtol(value, &end, 10);
+        if (errno || *end || end == value || y < 1000 || y > 9999)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "year '%s' is not a four-digit year%s", value, "");
+        s->year = y;
+        return 1;
+    }
+    if (strcmp(name, "delim") == 0) {
+        if (strcmp(value, ",") == 0 || strcmp(value, ";") == 0)
+            s->delim = value[0];
+        else if (strcmp(value, "tab") == 0)
+            s->delim = '\t';
+        else
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "delim '%s' must be ',', ';' or tab%s", value, "");
+        return 1;
+    }
+    if (strcmp(name, "missing") == 0)
+        return add_missing(c, NULL, value);
+    return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [%s]", name,
+                "survey");
+}
+
+/* Split "a, b,c" into the design's strata columns. */
+static int set_strata(load_ctx_t *c, const char *value)
+{
+    graft_design_spec_t *d = &c->s->design;
+    for (size_t i = 0; i < d->n_strata; i++)
+        free((char *)d->strata[i]);
+    d->n_strata = 0;
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        const char *end = p;
+        while (end > start && end[-1] == ' ')
+            end--;
+        if (end == start)
+            continue;
+        if (d->n_strata == GRAFT_MAX_STRATA_COLUMNS)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "too many strata columns in '%s'%s", value, "");
+        char *col = malloc((size_t)(end - start) + 1);
+        if (!col)
+            return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+        memcpy(col, start, (size_t)(end - start));
+        col[end - start] = '\0';
+        d->strata[d->n_strata++] = col;
+    }
+    return 1;
+}
+
+static int design_key(load_ctx_t *c, const char *name, const char *value)
+{
+    graft_survey_t *s = c->s;
+    graft_design_spec_t *d = &s->design;
+    if (strcmp(name, "weight") == 0) {
+        s->has_weight = 1;
+        d->unweighted = strcmp(value, "1") == 0;
+        return d->unweighted ? 1 : set_str(c, (char **)&d->weight, value);
+    }
+    if (strcmp(name, "strata") == 0)
+        return set_strata(c, value);
+    if (strcmp(name, "psu") == 0)
+        return set_str(c, (char **)&d->psu, value);
+    if (strcmp(name, "fpc") == 0)
+        return set_str(c, (char **)&d->fpc, value);
+    if (strcmp(name, "nest") == 0) {
+        if (!parse_bool(value, &d->nest))
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "nest '%s' must be true or false%s", value, "");
+        s->has_nest = 1;
+        return 1;
+    }
+    if (strcmp(name, "repweights") == 0)
+        return set_str(c, (char **)&d->rep.columns, value);
+    if (strcmp(name, "reptype") == 0)
+        return graft_reptype_parse(value, &d->rep.type)
+                   ? 1
+                   : fail(c, GRAFT_ERR_SURVEY_FILE,
+                          "reptype '%s' must be jk1, jkn, brr, fay, "
+                          "bootstrap, sdr, acs or other%s",
+                          value, "");
+    if (strcmp(name, "scale") == 0 || strcmp(name, "rho") == 0) {
+        char *end;
+        double v = strtod(value, &end);
+        if (end == value || *end || !isfinite(v))
+            return fail(c, GRAFT_ERR_SURVEY_FILE, "%s '%s' is not a number",
+                        name, value);
+        *(name[0] == 's' ? &d->rep.scale : &d->rep.rho) = v;
+        return 1;
+    }
+    if (strcmp(name, "rscales") == 0) {
+        double *codes;
+        size_t n;
+        if (graft_parse_codes(value, &codes, &n) != 0)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "rscales '%s' is not a list of numbers%s", value, "");
+        free((double *)d->rep.rscales);
+        d->rep.rscales = codes;
+        d->rep.n_rscales = n;
+        return 1;
+    }
+    if (strcmp(name, "mse") == 0) {
+        if (!parse_bool(value, &d->rep.mse))
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "mse '%s' must be true or false%s", value, "");
+        return 1;
+    }
+    if (strcmp(name, "lonely_psu") == 0) {
+        if (!graft_lonely_parse(value, &d->lonely))
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "lonely_psu '%s' must be fail, remove, certainty, "
+                        "adjust or average%s",
+                        value, "");
+        s->has_lonely = 1;
+        return 1;
+    }
+    return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [%s]", name,
+                "design");
+}
+
+static int add_derived(load_ctx_t *c, const char *name, const char *value,
+                       unsigned long line, unsigned long col)
+{
+    graft_survey_t *s = c->s;
+    graft_derived_spec_t *d =
+        realloc(s->derived, (s->n_derived + 1) * sizeof *d);
+    if (!d)
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    s->derived = d;
+    d = &d[s->n_derived];
+    memset(d, 0, sizeof *d);
+    d->name = graft_strdup(name);
+    d->expr = graft_strdup(value);
+    d->src = (graft_source_t){s->path, line, col};
+    s->n_derived++;
+    if (!d->name || !d->expr)
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    return 1;
+}
+
+static int add_question(load_ctx_t *c, const char *name, const char *value)
+{
+    graft_survey_t *s = c->s;
+    char **names = realloc(s->question_names,
+                           (s->n_questions + 1) * sizeof *names);
+    if (names)
+        s->question_names = names;
+    char **texts = realloc(s->questions, (s->n_questions + 1) * sizeof *texts);
+    if (texts)
+        s->questions = texts;
+    if (!names || !texts)
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    names[s->n_questions] = graft_strdup(name);
+    texts[s->n_questions] = graft_strdup(value);
+    s->n_questions++;
+    if (!names[s->n_questions - 1] || !texts[s->n_questions - 1])
+        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    return 1;
+}
+
+const char *graft_survey_question(const graft_survey_t *s, const char *name)
+{
+    for (size_t i = 0; s && i < s->n_questions; i++)
+        if (strcmp(s->question_names[i], name) == 0)
+            return s->questions[i];
+    return NULL;
+}
+
+static int dispatch(load_ctx_t *c, const char *section, const char *name,
+                    const char *value, unsigned long line, unsigned long col)
+{
+    if (strcmp(section, "questions") == 0)
+        return add_question(c, name, value);
+    if (strcmp(section, "derive") == 0)
+        return add_derived(c, name, value, line, col);
+    if (strcmp(section, "survey") == 0)
+        return survey_key(c, name, value);
+    if (strcmp(section, "design") == 0)
+        return design_key(c, name, value);
+    if (strcmp(section, "missing") == 0)
+        return add_missing(c, name, value);
+    if (strncmp(section, "labels.", 7) == 0 && section[7])
+        return add_label(c, section + 7, name, value);
+    return fail(c, GRAFT_ERR_SURVEY_FILE,
+                "unknown section [%s] (expected survey, design, missing, "
+                "derive, questions or labels.COLUMN)%s",
+                section, "");
+}
+
+static graft_error_t handler(void *user, const char *section,
+                             const char *name, const char *value,
+                             unsigned long line, unsigned long col, char *msg,
+                             size_t msg_size)
+{
+    load_ctx_t *c = user;
+    if (dispatch(c, section, name, value, line, col))
+        return GRAFT_OK;
+    snprintf(msg, msg_size, "%s", c->msg);
+    return c->rc;
+}
+
+graft_error_t graft_survey_load(const char *path, graft_survey_t **out,
+                                graft_diag_t *diag)
+{
+    *out = NULL;
+    graft_survey_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = graft_strdup(path))) {
+        free(s);
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                              "out of memory");
+    }
+    graft_design_spec_init(&s->design);
+    load_ctx_t c = {s, GRAFT_OK, ""};
+    graft_error_t rc = graft_ini_parse(path, handler, &c, diag);
+    if (rc != GRAFT_OK) {
+        graft_survey_free(s);
+        return rc;
+    }
+    if (s->data) {
+        char *abs = graft_ini_resolve(path, s->data);
+        if (!abs) {
+            graft_survey_free(s);
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                                  "out of memory");
+        }
+        free(s->data);
+        s->data = abs;
+    }
+    *out = s;
+    return GRAFT_OK;
+}
+
+void graft_survey_free(graft_survey_t *s)
+{
+    if (!s)
+        return;
+    free(s->path);
+    free(s->name);
+    free(s->round);
+    free(s->data);
+    free((char *)s->design.weight);
+    free((char *)s->design.psu);
+    free((char *)s->design.fpc);
+    free((char *)s->design.rep.columns);
+    free((double *)s->design.rep.rscales);
+    for (size_t i = 0; i < s->design.n_strata; i++)
+        free((char *)s->design.strata[i]);
+    for (size_t i = 0; i < s->n_missing; i++) {
+        free((char *)s->missing[i].column);
+        free((double *)s->missing[i].codes);
+    }
+    free(s->missing);
+    for (size_t i = 0; i < s->n_labels; i++) {
+        free((char *)s->labels[i].column);
+        graft_labelset_free((graft_labelset_t *)s->labels[i].labels);
+    }
+    free(s->labels);
+    for (size_t i = 0; i < s->n_derived; i++) {
+        free((char *)s->derived[i].name);
+        free((char *)s->derived[i].expr);
+    }
+    free(s->derived);
+    for (size_t i = 0; i < s->n_questions; i++) {
+        if (s->question_names)
+            free(s->question_names[i]);
+        if (s->questions)
+            free(s->questions[i]);
+    }
+    free(s->question_names);
+    free(s->questions);
+    free(s);
+}

@@ -1,0 +1,1235 @@
+/*
+ * design.c - build a stratified clustered design as rows stream past.
+ *
+ * Strata and PSUs are interned to dense ids; per stratum we keep the PSU
+ * count, the fpc and whether any row has a non-zero weight, per PSU its
+ * stratum and the same flag.  Nothing grows with the number of rows unless
+ * the rows are the PSUs, and then only a count per stratum is kept.
+ */
+#include "graft/design.h"
+#include "base/str.h"
+#include "base/intern.h"
+
+#include <math.h>
+#include <regex.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct stratum {
+    char *name;          /* display name */
+    size_t n_psu;        /* PSUs (or rows, without a PSU column) */
+    size_t n_psu_nz;     /* ... that have a row with non-zero weight */
+    double fpc;          /* as given; 0 = none */
+    double fraction;     /* f_h after finish */
+} stratum_t;
+
+typedef struct psu {
+    uint32_t stratum;  /* strata ids stay below 2^32 (the interning) */
+    uint32_t nonzero;
+} psu_t;
+
+/* The filter of the PSU keys seen when they are streamed (bloom_seen):
+ * levels of 2^20, 2^21, ... bits, a new one when the last holds one key
+ * per 256 bits, 2^28 bits (32 MiB) at most in all. */
+#define BLOOM_LEVELS 8
+#define BLOOM_FIRST_BITS ((size_t)1 << 20)
+#define BLOOM_BITS_PER_KEY 256
+#define BLOOM_PROBES 6
+
+typedef struct bloom {
+    uint64_t *bits[BLOOM_LEVELS];
+    size_t n_levels, last_keys; /* keys in the last level */
+} bloom_t;
+
+struct graft_design {
+    graft_design_spec_t spec;
+    char *owned[GRAFT_MAX_STRATA_COLUMNS + 4];
+    const char *file;
+    int weight_col, psu_col, fpc_col;
+    int strata_cols[GRAFT_MAX_STRATA_COLUMNS];
+    const graft_column_t *cols; /* borrowed during the read, for labels */
+    size_t ncols;
+
+    graft_intern_t *strata_ids, *psu_ids;
+    stratum_t *strata;
+    size_t strata_cap;
+    psu_t *psus;
+    size_t psus_cap;
+
+    graft_key_t key;     /* key scratch buffer */
+    /* the previous row's stratum and PSU keys: rows of one PSU come
+     * together, so most rows skip the hash table */
+    char *last_h_key, *last_j_key;
+    /* The previous row's stratum and PSU as numbers, when they were one
+     * number each (1: valid): the same number is the same key, so the key
+     * need not be built. */
+    int last_h_ok, last_j_ok;
+    double last_h_num, last_j_num;
+    size_t last_h_len, last_j_len, last_h, last_j;
+    size_t last_h_cap, last_j_cap;
+
+    /* replicate weights */
+    int *rep_cols;       /* column of each replicate */
+    char **rep_names;    /* their names (owned) */
+    size_t n_rep;
+    double *repw;        /* this row's replicate weights */
+    double rep_scale;
+    double *rep_rscales;
+    double *gram;        /* n_rep x n_rep, upper triangle: sum of w w' */
+    double *group;       /* current group's direction */
+    double group_s;      /* sum of squared multipliers of the group */
+    size_t group_id;     /* 0: none yet */
+    double row_mult;     /* this row's multiple of the group direction */
+    int row_zero;        /* this row's replicate vector is all zero */
+    int psu_added;       /* this row's PSU is new */
+    /* streamed PSUs (graft_design_stream_psus) */
+    int stream;
+    bloom_t bloom;
+    size_t n_streamed, cur_h;
+    int cur_nonzero;
+    long rep_rank;
+
+    /* several rounds in one design (comparisons) */
+    size_t round;
+    int prefix_round;    /* keys start with the round: independent rounds */
+
+    /* weight statistics (Welford for the variance) */
+    size_t n_rows, n_zero;
+    double sum_w, sum_w2, min_w, max_w, mean_w, m2_w;
+    int finished;
+};
+
+/* ---- policies -------------------------------------------------------- */
+
+static const char *const lonely_names[] = {"fail", "remove", "certainty",
+                                           "adjust", "average"};
+
+int graft_lonely_parse(const char *name, graft_lonely_t *out)
+{
+    for (size_t i = 0; i < sizeof lonely_names / sizeof lonely_names[0]; i++)
+        if (strcmp(name, lonely_names[i]) == 0) {
+            *out = (graft_lonely_t)i;
+            return 1;
+        }
+    return 0;
+}
+
+const char *graft_lonely_name(graft_lonely_t lonely)
+{
+    size_t i = (size_t)lonely;
+    return i < sizeof lonely_names / sizeof lonely_names[0] ? lonely_names[i]
+                                                            : "?";
+}
+
+static const char *const rep_names[] = {"none", "jk1", "jkn", "brr", "fay",
+                                        "bootstrap", "sdr", "acs", "other"};
+
+int graft_reptype_parse(const char *name, graft_reptype_t *out)
+{
+    for (size_t i = 1; i < sizeof rep_names / sizeof rep_names[0]; i++)
+        if (strcmp(name, rep_names[i]) == 0) {
+            *out = (graft_reptype_t)i;
+            return 1;
+        }
+    return 0;
+}
+
+const char *graft_reptype_name(graft_reptype_t type)
+{
+    size_t i = (size_t)type;
+    return i < sizeof rep_names / sizeof rep_names[0] ? rep_names[i] : "?";
+}
+
+void graft_design_spec_init(graft_design_spec_t *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->lonely = GRAFT_LONELY_FAIL;
+    spec->rep.rho = NAN;
+    spec->rep.scale = NAN;
+}
+
+/* ---- allocation ------------------------------------------------------ */
+
+
+/* Copy SPEC's strings into D's own storage (freeing the previous ones).
+ * Returns 0 when out of memory. */
+static int own_spec(graft_design_t *d, const graft_design_spec_t *spec)
+{
+    for (size_t i = 0; i < sizeof d->owned / sizeof d->owned[0]; i++) {
+        free(d->owned[i]);
+        d->owned[i] = NULL;
+    }
+    d->spec = *spec;
+    size_t k = 0;
+#define OWN(field)                                                         \
+    do {                                                                   \
+        if (!(d->owned[k++] = graft_strdup(spec->field)))                       \
+            return 0;                                                      \
+        d->spec.field = d->owned[k - 1];                                   \
+    } while (0)
+    if (spec->weight)
+        OWN(weight);
+    if (spec->psu)
+        OWN(psu);
+    if (spec->fpc)
+        OWN(fpc);
+    if (spec->rep.columns)
+        OWN(rep.columns);
+    for (size_t i = 0; i < spec->n_strata && i < GRAFT_MAX_STRATA_COLUMNS; i++)
+        OWN(strata[i]);
+#undef OWN
+    return 1;
+}
+
+graft_design_t *graft_design_alloc(const graft_design_spec_t *spec)
+{
+    graft_design_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    if (!own_spec(d, spec)) {
+        graft_design_free(d);
+        return NULL;
+    }
+    d->strata_ids = graft_intern_alloc();
+    d->psu_ids = graft_intern_alloc();
+    if (!d->strata_ids || !d->psu_ids) {
+        graft_design_free(d);
+        return NULL;
+    }
+    d->weight_col = d->psu_col = d->fpc_col = -1;
+    d->min_w = INFINITY;
+    d->max_w = -INFINITY;
+    return d;
+}
+
+/* Drop what binding built for the previous file. */
+static void unbind(graft_design_t *d)
+{
+    for (size_t r = 0; d->rep_names && r < d->n_rep; r++)
+        free(d->rep_names[r]);
+    free(d->rep_names);
+    free(d->rep_cols);
+    free(d->repw);
+    free(d->rep_rscales);
+    free(d->gram);
+    free(d->group);
+    d->rep_names = NULL;
+    d->rep_cols = NULL;
+    d->repw = d->rep_rscales = d->gram = d->group = NULL;
+    d->n_rep = 0;
+    d->group_s = 0;
+    d->weight_col = d->psu_col = d->fpc_col = -1;
+}
+
+void graft_design_stream_psus(graft_design_t *d, int on)
+{
+    d->stream = on;
+}
+
+graft_error_t graft_design_next_round(graft_design_t *d,
+                                      const graft_design_spec_t *spec,
+                                      size_t round, int shared)
+{
+    unbind(d);
+    graft_lonely_t lonely = d->spec.lonely;
+    if (!own_spec(d, spec))
+        return GRAFT_ERR_NOMEM;
+    d->spec.lonely = lonely;
+    d->round = round;
+    d->prefix_round = !shared;
+    return GRAFT_OK;
+}
+
+void graft_design_free(graft_design_t *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < sizeof d->owned / sizeof d->owned[0]; i++)
+        free(d->owned[i]);
+    if (d->strata)
+        for (size_t h = 0; h < graft_intern_count(d->strata_ids); h++)
+            free(d->strata[h].name);
+    graft_intern_free(d->strata_ids);
+    graft_intern_free(d->psu_ids);
+    free(d->strata);
+    free(d->psus);
+    graft_key_free(&d->key);
+    free(d->last_h_key);
+    free(d->last_j_key);
+    for (size_t i = 0; i < d->bloom.n_levels; i++)
+        free(d->bloom.bits[i]);
+    unbind(d);
+    free(d);
+}
+
+/* ---- binding --------------------------------------------------------- */
+
+static graft_error_t find_column(const graft_design_t *d, const char *flag,
+                                 const char *name, int *out,
+                                 graft_diag_t *diag)
+{
+    for (size_t i = 0; i < d->ncols; i++)
+        if (strcmp(d->cols[i].name, name) == 0) {
+            *out = (int)i;
+            return GRAFT_OK;
+        }
+    const char *near = graft_closest_column(name, d->cols, d->ncols);
+    return graft_diag_set(diag, GRAFT_ERR_COLUMN, d->file, 0, 0,
+                          "unknown column '%s' in %s%s%s%s", name, flag,
+                          near ? " (did you mean '" : "", near ? near : "",
+                          near ? "'?)" : "");
+}
+
+/* The replicate pattern is a comma list of names, or an extended regular
+ * expression that must match whole names.  next_listed() walks the list:
+ * the next name at *P (spaces around it dropped), its length in *LEN, or
+ * NULL at the end. */
+static const char *next_listed(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',')
+        s++;
+    if (!*s)
+        return NULL;
+    size_t n = strcspn(s, ",");
+    size_t l = n;
+    while (l && s[l - 1] == ' ')
+        l--;
+    *p = s + n;
+    *len = l;
+    return s;
+}
+
+/* Compile the expression PAT anchored to whole names: regcomp()'s result
+ * (REG_ESPACE when out of memory). */
+static int compile_whole(regex_t *re, const char *pat)
+{
+    size_t n = strlen(pat);
+    char *anchored = malloc(n + 5);
+    if (!anchored)
+        return REG_ESPACE;
+    snprintf(anchored, n + 5, "^(%s)$", pat);
+    int err = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
+    free(anchored);
+    return err;
+}
+
+/* Resolve the replicate columns (in list order, or in file order for an
+ * expression). */
+static graft_error_t bind_replicates(graft_design_t *d, graft_diag_t *diag)
+{
+    const graft_rep_spec_t *rs = &d->spec.rep;
+    const char *pat = rs->columns;
+    graft_error_t rc;
+    d->rep_cols = calloc(d->ncols ? d->ncols : 1, sizeof *d->rep_cols);
+    if (!d->rep_cols)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                              "out of memory");
+    if (strchr(pat, ',')) {
+        char name[1024];
+        const char *p = pat, *s;
+        size_t len;
+        while ((s = next_listed(&p, &len)) && len < sizeof name) {
+            memcpy(name, s, len);
+            name[len] = '\0';
+            int col;
+            if ((rc = find_column(d, "--repweights", name, &col, diag)) !=
+                GRAFT_OK)
+                return rc;
+            d->rep_cols[d->n_rep++] = col;
+        }
+    } else {
+        regex_t re;
+        int err = compile_whole(&re, pat);
+        if (err == REG_ESPACE)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                                  "out of memory");
+        if (err) {
+            char buf[256];
+            regerror(err, &re, buf, sizeof buf);
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                                  "--repweights: '%s' is not a regular "
+                                  "expression (%s)",
+                                  pat, buf);
+        }
+        for (size_t i = 0; i < d->ncols; i++)
+            if (regexec(&re, d->cols[i].name, 0, NULL, 0) == 0)
+                d->rep_cols[d->n_rep++] = (int)i;
+        regfree(&re);
+    }
+    if (d->n_rep == 0)
+        return graft_diag_set(diag, GRAFT_ERR_COLUMN, d->file, 0, 0,
+                              "--repweights '%s' matches no column", pat);
+    for (size_t r = 0; r < d->n_rep; r++)
+        if (d->rep_cols[r] == d->weight_col)
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, d->file, 0, 0,
+                                  "--repweights '%s' matches the main weight "
+                                  "'%s'",
+                                  pat, d->spec.weight);
+    if (!(d->rep_names = calloc(d->n_rep, sizeof *d->rep_names)))
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                              "out of memory");
+    for (size_t r = 0; r < d->n_rep; r++)
+        if (!(d->rep_names[r] = graft_strdup(d->cols[d->rep_cols[r]].name)))
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                                  "out of memory");
+    return GRAFT_OK;
+}
+
+/* Does the replicate pattern PAT (as bind_replicates reads it) name NAME?
+ * A pattern that does not compile names every column: binding reports it. */
+static int rep_pattern_names(const char *pat, const char *name)
+{
+    if (strchr(pat, ',')) {
+        size_t want = strlen(name), len;
+        for (const char *p = pat, *s; (s = next_listed(&p, &len));)
+            if (len == want && memcmp(s, name, len) == 0)
+                return 1;
+        return 0;
+    }
+    regex_t re;
+    if (compile_whole(&re, pat) != 0)
+        return 1;
+    int hit = regexec(&re, name, 0, NULL, 0) == 0;
+    regfree(&re);
+    return hit;
+}
+
+int graft_design_spec_uses(const graft_design_spec_t *spec, const char *name)
+{
+    if ((spec->weight && strcmp(spec->weight, name) == 0) ||
+        (spec->psu && strcmp(spec->psu, name) == 0) ||
+        (spec->fpc && strcmp(spec->fpc, name) == 0))
+        return 1;
+    for (size_t i = 0; i < spec->n_strata; i++)
+        if (spec->strata[i] && strcmp(spec->strata[i], name) == 0)
+            return 1;
+    return spec->rep.columns && rep_pattern_names(spec->rep.columns, name);
+}
+
+/* The scale and rscales: given, or R's svrepdesign defaults per type. */
+static graft_error_t rep_factors(graft_design_t *d, graft_diag_t *diag)
+{
+    const graft_rep_spec_t *rs = &d->spec.rep;
+    double R = (double)d->n_rep;
+    if (rs->type == GRAFT_REP_NONE)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--repweights needs --reptype jk1, jkn, brr, "
+                              "fay, bootstrap, sdr, acs or other");
+    if (rs->n_rscales && rs->n_rscales != d->n_rep)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--rscales has %zu values but there are %zu "
+                              "replicate columns",
+                              rs->n_rscales, d->n_rep);
+    if (rs->type == GRAFT_REP_FAY &&
+        !(isfinite(rs->rho) && rs->rho >= 0 && rs->rho < 1))
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--reptype fay needs --rho between 0 and 1");
+    if (rs->type == GRAFT_REP_JKN && !rs->n_rscales)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--reptype jkn needs --rscales: (n_h - 1) / "
+                              "n_h for each replicate (graft replicate "
+                              "writes them)");
+    if (rs->type == GRAFT_REP_OTHER && !isfinite(rs->scale))
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "--reptype other needs --scale");
+    switch (rs->type) {
+    case GRAFT_REP_JK1: d->rep_scale = (R - 1) / R; break;
+    case GRAFT_REP_BRR: d->rep_scale = 1 / R; break;
+    case GRAFT_REP_FAY:
+        d->rep_scale = 1 / (R * (1 - rs->rho) * (1 - rs->rho));
+        break;
+    case GRAFT_REP_BOOTSTRAP: d->rep_scale = 1 / (R - 1); break;
+    case GRAFT_REP_SDR:
+    case GRAFT_REP_ACS: d->rep_scale = 4 / R; break;
+    default: d->rep_scale = 1; break;
+    }
+    if (isfinite(rs->scale))
+        d->rep_scale = rs->scale;
+    d->rep_rscales = malloc(d->n_rep * sizeof *d->rep_rscales);
+    d->repw = calloc(d->n_rep, sizeof *d->repw);
+    d->gram = calloc(d->n_rep * d->n_rep, sizeof *d->gram);
+    d->group = calloc(d->n_rep, sizeof *d->group);
+    if (!d->rep_rscales || !d->repw || !d->gram || !d->group)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                              "out of memory");
+    for (size_t r = 0; r < d->n_rep; r++)
+        d->rep_rscales[r] = rs->n_rscales ? rs->rscales[r] : 1.0;
+    return GRAFT_OK;
+}
+
+graft_error_t graft_design_bind(graft_design_t *d, const char *file,
+                                const graft_column_t *cols, size_t ncols,
+                                graft_diag_t *diag)
+{
+    graft_error_t rc;
+    d->file = file;
+    d->cols = cols;
+    d->last_h_ok = d->last_j_ok = 0; /* a new file, maybe a new round */
+    d->ncols = ncols;
+    if (d->spec.n_strata > GRAFT_MAX_STRATA_COLUMNS)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "at most %d strata columns",
+                              GRAFT_MAX_STRATA_COLUMNS);
+    if (!d->spec.unweighted &&
+        (rc = find_column(d, "--weight", d->spec.weight, &d->weight_col,
+                          diag)) != GRAFT_OK)
+        return rc;
+    for (size_t i = 0; i < d->spec.n_strata; i++)
+        if ((rc = find_column(d, "--strata", d->spec.strata[i],
+                              &d->strata_cols[i], diag)) != GRAFT_OK)
+            return rc;
+    if (d->spec.psu &&
+        (rc = find_column(d, "--psu", d->spec.psu, &d->psu_col, diag)) !=
+            GRAFT_OK)
+        return rc;
+    if (d->spec.fpc &&
+        (rc = find_column(d, "--fpc", d->spec.fpc, &d->fpc_col, diag)) !=
+            GRAFT_OK)
+        return rc;
+    if (d->spec.rep.columns &&
+        ((rc = bind_replicates(d, diag)) != GRAFT_OK ||
+         (rc = rep_factors(d, diag)) != GRAFT_OK))
+        return rc;
+    return GRAFT_OK;
+}
+
+/* ---- per row --------------------------------------------------------- */
+
+/* A cell as it is shown: its value label when it has one, else its text. */
+static void cell_display(const graft_column_t *col, const graft_cell_t *c,
+                         char *buf, size_t size)
+{
+    const char *label = NULL;
+    if (col->labels)
+        label = c->kind == GRAFT_CELL_NUMBER
+                    ? graft_labelset_num(col->labels, c->num)
+                    : graft_labelset_str(col->labels, c->str);
+    if (label)
+        snprintf(buf, size, "%s", label);
+    else
+        graft_cell_text(c, buf, size);
+}
+
+static char *stratum_name(const graft_design_t *d, const graft_cell_t *cells)
+{
+    char buf[1024] = "";
+    size_t used = 0;
+    if (d->spec.n_strata == 0)
+        return graft_strdup("(all)");
+    for (size_t i = 0; i < d->spec.n_strata; i++) {
+        char part[256];
+        int c = d->strata_cols[i];
+        cell_display(&d->cols[c], &cells[c], part, sizeof part);
+        int n = snprintf(buf + used, sizeof buf - used, "%s%s",
+                         i ? " / " : "", part);
+        if (n < 0 || (size_t)n >= sizeof buf - used)
+            break;
+        used += (size_t)n;
+    }
+    return graft_strdup(buf);
+}
+
+static graft_error_t missing_value(const graft_design_t *d, const char *what,
+                                   int col, unsigned long line,
+                                   graft_diag_t *diag)
+{
+    return graft_diag_set(diag, GRAFT_ERR_DESIGN_VALUE, d->file, line,
+                          (unsigned long)col + 1, "missing %s value in '%s'",
+                          what, d->cols[col].name);
+}
+
+static graft_error_t row_weight(graft_design_t *d, const graft_cell_t *cells,
+                                unsigned long line, double *w,
+                                graft_diag_t *diag)
+{
+    if (d->spec.unweighted) {
+        *w = 1.0;
+        return GRAFT_OK;
+    }
+    int col = d->weight_col;
+    const graft_cell_t *c = &cells[col];
+    const char *name = d->cols[col].name;
+    unsigned long cn = (unsigned long)col + 1;
+    if (c->kind == GRAFT_CELL_MISSING)
+        return missing_value(d, "weight", col, line, diag);
+    if (c->kind == GRAFT_CELL_STRING) {
+        /* CSV text "NaN" or "-Inf" is not a number to the reader, but the
+         * user meant one: name it. */
+        const char *t = c->str + (c->str[0] == '-' || c->str[0] == '+');
+        if (strcasecmp(t, "nan") == 0)
+            return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                                  "weight '%s' is NaN", name);
+        if (strcasecmp(t, "inf") == 0 || strcasecmp(t, "infinity") == 0)
+            return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                                  "weight '%s' is infinite", name);
+        return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                              "weight '%s' is not a number ('%s')", name,
+                              c->str);
+    }
+    if (isnan(c->num))
+        return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                              "weight '%s' is NaN", name);
+    if (isinf(c->num))
+        return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                              "weight '%s' is infinite", name);
+    if (c->num < 0)
+        return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                              "weight '%s' is negative (%.15g)", name, c->num);
+    *w = c->num;
+    return GRAFT_OK;
+}
+
+static graft_error_t grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return GRAFT_OK;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return GRAFT_ERR_NOMEM;
+    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
+    *arr = p;
+    *cap = n;
+    return GRAFT_OK;
+}
+
+/* Keep a copy of KEY (LEN bytes) in *BUF. */
+static graft_error_t remember(char **buf, size_t *cap, size_t *len,
+                              const char *key, size_t n)
+{
+    if (n > *cap || !*buf) {
+        char *b = realloc(*buf, n ? n : 1);
+        if (!b)
+            return GRAFT_ERR_NOMEM;
+        *buf = b;
+        *cap = n;
+    }
+    if (n)
+        memcpy(*buf, key, n);
+    *len = n;
+    return GRAFT_OK;
+}
+
+static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
+                                 unsigned long line, size_t *h,
+                                 graft_diag_t *diag)
+{
+    if (d->last_h_ok && cells[d->strata_cols[0]].kind == GRAFT_CELL_NUMBER &&
+        cells[d->strata_cols[0]].num == d->last_h_num) {
+        *h = d->last_h;
+        return GRAFT_OK;
+    }
+    graft_key_t *k = &d->key;
+    k->len = 0;
+    uint32_t round = (uint32_t)d->round;
+    if (d->prefix_round && graft_key_bytes(k, &round, sizeof round) != GRAFT_OK)
+        goto nomem;
+    for (size_t i = 0; i < d->spec.n_strata; i++) {
+        int col = d->strata_cols[i];
+        if (cells[col].kind == GRAFT_CELL_MISSING)
+            return missing_value(d, "stratum", col, line, diag);
+        if (graft_key_cell(k, &cells[col]) != GRAFT_OK)
+            goto nomem;
+    }
+    size_t len = k->len;
+    if (d->spec.n_strata == 1) {
+        const graft_cell_t *c = &cells[d->strata_cols[0]];
+        d->last_h_ok = c->kind == GRAFT_CELL_NUMBER;
+        d->last_h_num = c->num;
+    }
+    if (d->last_h_key && len == d->last_h_len &&
+        (len == 0 || memcmp(k->buf, d->last_h_key, len) == 0)) {
+        *h = d->last_h;
+        return GRAFT_OK;
+    }
+    int added;
+    if (graft_intern_put(d->strata_ids, k->buf ? k->buf : "", len, h,
+                         &added) != GRAFT_OK ||
+        remember(&d->last_h_key, &d->last_h_cap, &d->last_h_len, k->buf,
+                 len) != GRAFT_OK)
+        goto nomem;
+    d->last_h = *h;
+    if (added) {
+        if (grow((void **)&d->strata, &d->strata_cap, *h + 1,
+                 sizeof *d->strata) != GRAFT_OK ||
+            !(d->strata[*h].name = stratum_name(d, cells)))
+            goto nomem;
+    }
+    return GRAFT_OK;
+nomem:
+    return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, line, 0,
+                          "out of memory");
+}
+
+/* ---- streamed PSUs ---------------------------------------------------- */
+
+/* The bits of level I (a power of two). */
+static size_t level_bits(size_t i)
+{
+    return BLOOM_FIRST_BITS << i;
+}
+
+/* The key hash as level I sees it: salted per level and mixed (the
+ * finalizer of MurmurHash3), so that the levels' probes are independent
+ * and use well-mixed low bits. */
+static uint64_t level_hash(uint64_t hash, size_t i)
+{
+    uint64_t h = hash + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15u;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Is every probe of HASH (level_hash) set in the NBITS bits of BITS? */
+static int probes_set(const uint64_t *bits, size_t nbits, uint64_t hash)
+{
+    uint64_t a = hash & 0xffffffffu, b = (hash >> 32) | 1;
+    for (int i = 0; i < BLOOM_PROBES; i++) {
+        size_t bit = (size_t)((a + (uint64_t)i * b) & (nbits - 1));
+        if (!(bits[bit / 64] & ((uint64_t)1 << (bit % 64))))
+            return 0;
+    }
+    return 1;
+}
+
+/* A level, zeroed by writing every page first: a page of calloc's that is
+ * read before it is written maps the shared zero page, and the first
+ * write then replaces it, which with a second thread costs the other core
+ * a TLB flush (an interrupt) for each of its pages. */
+static uint64_t *level_alloc(size_t nbits)
+{
+    size_t n = nbits / 64;
+    uint64_t *bits = malloc(n * sizeof *bits);
+    if (!bits)
+        return NULL;
+    volatile uint64_t *v = bits; /* not folded into a calloc */
+    for (size_t i = 0; i < n; i++)
+        v[i] = 0;
+    return bits;
+}
+
+/* Has a key of HASH been added?  A level holds at most one key per 256
+ * bits, so with 6 probes a false "yes" has odds of about 1.6e-10 per level
+ * and lookup (at most 1.3e-9 for the 8 levels; a little more once the
+ * last level fills past that, beyond a million PSUs).  It costs only the
+ * fallback to a full PSU table. */
+static int bloom_seen(const bloom_t *b, uint64_t hash)
+{
+    for (size_t i = 0; i < b->n_levels; i++)
+        if (probes_set(b->bits[i], level_bits(i), level_hash(hash, i)))
+            return 1;
+    return 0;
+}
+
+/* Add a key of HASH; GRAFT_ERR_NOMEM when a new level cannot be had.
+ * Memory grows with the PSUs (not the rows) up to the last level. */
+static graft_error_t bloom_add(bloom_t *b, uint64_t hash)
+{
+    if (b->n_levels == 0 ||
+        (b->n_levels < BLOOM_LEVELS &&
+         b->last_keys >= level_bits(b->n_levels - 1) / BLOOM_BITS_PER_KEY)) {
+        uint64_t *bits = level_alloc(level_bits(b->n_levels));
+        if (!bits)
+            return GRAFT_ERR_NOMEM;
+        b->bits[b->n_levels++] = bits;
+        b->last_keys = 0;
+    }
+    size_t nbits = level_bits(b->n_levels - 1);
+    uint64_t *bits = b->bits[b->n_levels - 1];
+    uint64_t h = level_hash(hash, b->n_levels - 1);
+    uint64_t a = h & 0xffffffffu, s = (h >> 32) | 1;
+    for (int i = 0; i < BLOOM_PROBES; i++) {
+        size_t bit = (size_t)((a + (uint64_t)i * s) & (nbits - 1));
+        bits[bit / 64] |= (uint64_t)1 << (bit % 64);
+    }
+    b->last_keys++;
+    return GRAFT_OK;
+}
+
+/* Files grouped by PSU, for an estimator that streams PSU totals: a PSU is
+ * a run of rows with one key, numbered as it starts; no table of PSUs is
+ * kept.  A key that comes back (in the filter) or changes stratum within
+ * its run is reported as GRAFT_PSU_AGAIN, and the caller reads the file
+ * again with the full table. */
+static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
+                                size_t *j)
+{
+    graft_key_t *k = &d->key;
+    stratum_t *s = &d->strata[h];
+    int same = d->last_j_key && k->len == d->last_j_len &&
+               memcmp(k->buf, d->last_j_key, k->len) == 0;
+    if (same && h != d->cur_h) {
+        *j = GRAFT_PSU_AGAIN;
+        return GRAFT_OK;
+    }
+    if (!same) {
+        uint64_t hash = graft_key_hash(k->buf, k->len);
+        if (bloom_seen(&d->bloom, hash)) {
+            *j = GRAFT_PSU_AGAIN;
+            return GRAFT_OK;
+        }
+        if (bloom_add(&d->bloom, hash) != GRAFT_OK ||
+            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
+                     k->len) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
+        d->last_j = d->n_streamed++;
+        d->cur_h = h;
+        d->cur_nonzero = 0;
+        d->psu_added = 1;
+        s->n_psu++;
+    } else {
+        d->psu_added = 0;
+    }
+    *j = d->last_j;
+    if (nonzero && !d->cur_nonzero) {
+        d->cur_nonzero = 1;
+        s->n_psu_nz++;
+    }
+    return GRAFT_OK;
+}
+
+static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
+                             unsigned long line, size_t h, int nonzero,
+                             size_t *j, graft_diag_t *diag)
+{
+    stratum_t *s = &d->strata[h];
+    if (d->psu_col < 0) {
+        s->n_psu++;
+        s->n_psu_nz += (size_t)nonzero;
+        *j = GRAFT_ROW_PSU;
+        return GRAFT_OK;
+    }
+    int col = d->psu_col;
+    const graft_cell_t *c = &cells[col];
+    if (d->stream && d->last_j_ok && h == d->cur_h &&
+        c->kind == GRAFT_CELL_NUMBER && c->num == d->last_j_num) {
+        /* stream_psu()'s same PSU, without its key */
+        d->psu_added = 0;
+        *j = d->last_j;
+        if (nonzero && !d->cur_nonzero) {
+            d->cur_nonzero = 1;
+            s->n_psu_nz++;
+        }
+        return GRAFT_OK;
+    }
+    if (c->kind == GRAFT_CELL_MISSING)
+        return missing_value(d, "PSU", col, line, diag);
+    graft_key_t *k = &d->key;
+    k->len = 0;
+    if (d->spec.nest || d->prefix_round) {
+        /* Nested ids, and ids of independent rounds, are unique only
+         * within their stratum (whose key holds the round). */
+        uint32_t scope = (uint32_t)(d->spec.nest ? h : d->round);
+        if (graft_key_bytes(k, &scope, sizeof scope) != GRAFT_OK)
+            goto nomem;
+    }
+    int added = 0;
+    if (graft_key_cell(k, c) != GRAFT_OK)
+        goto nomem;
+    size_t len = k->len;
+    if (d->stream) {
+        graft_error_t rc = stream_psu(d, h, nonzero, j);
+        d->last_j_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
+                       c->kind == GRAFT_CELL_NUMBER;
+        d->last_j_num = c->num;
+        return rc;
+    }
+    if (d->last_j_key && len == d->last_j_len &&
+        memcmp(k->buf, d->last_j_key, len) == 0) {
+        *j = d->last_j;
+    } else {
+        if (graft_intern_put(d->psu_ids, k->buf, len, j, &added) !=
+                GRAFT_OK ||
+            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
+                     len) != GRAFT_OK)
+            goto nomem;
+        d->last_j = *j;
+    }
+    d->psu_added = added;
+    if (added) {
+        if (grow((void **)&d->psus, &d->psus_cap, *j + 1, sizeof *d->psus) !=
+            GRAFT_OK)
+            goto nomem;
+        d->psus[*j].stratum = (uint32_t)h;
+        s->n_psu++;
+    } else if (d->psus[*j].stratum != h) {
+        char v[256];
+        graft_cell_text(c, v, sizeof v);
+        return graft_diag_set(
+            diag, GRAFT_ERR_NEST, d->file, line, (unsigned long)col + 1,
+            "PSU '%s' = %s is in strata '%s' and '%s'; if PSU ids repeat "
+            "across strata, use --nest",
+            d->cols[col].name, v, d->strata[d->psus[*j].stratum].name,
+            s->name);
+    }
+    if (nonzero && !d->psus[*j].nonzero) {
+        d->psus[*j].nonzero = 1;
+        s->n_psu_nz++;
+    }
+    return GRAFT_OK;
+nomem:
+    return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, line, 0,
+                          "out of memory");
+}
+
+static graft_error_t row_fpc(graft_design_t *d, const graft_cell_t *cells,
+                             unsigned long line, size_t h, graft_diag_t *diag)
+{
+    if (d->fpc_col < 0)
+        return GRAFT_OK;
+    int col = d->fpc_col;
+    const graft_cell_t *c = &cells[col];
+    unsigned long cn = (unsigned long)col + 1;
+    if (c->kind == GRAFT_CELL_MISSING)
+        return missing_value(d, "fpc", col, line, diag);
+    if (c->kind != GRAFT_CELL_NUMBER || !isfinite(c->num) || c->num <= 0)
+        return graft_diag_set(diag, GRAFT_ERR_FPC, d->file, line, cn,
+                              "fpc '%s' must be a positive number, not '%s'",
+                              d->cols[col].name,
+                              c->kind == GRAFT_CELL_STRING ? c->str : "?");
+    stratum_t *s = &d->strata[h];
+    if (s->fpc == 0)
+        s->fpc = c->num;
+    else if (s->fpc != c->num)
+        return graft_diag_set(diag, GRAFT_ERR_FPC, d->file, line, cn,
+                              "fpc '%s' varies within stratum '%s' (%.15g, "
+                              "then %.15g)",
+                              d->cols[col].name, s->name, s->fpc, c->num);
+    return GRAFT_OK;
+}
+
+/* Add the group's rows to the Gram matrix: s v v'. */
+static void gram_flush(graft_design_t *d)
+{
+    size_t R = d->n_rep;
+    if (d->group_s == 0)
+        return;
+    for (size_t a = 0; a < R; a++) {
+        double va = d->group_s * d->group[a];
+        double *row = d->gram + a * R;
+        for (size_t b = a; b < R; b++)
+            row[b] += va * d->group[b];
+    }
+    d->group_s = 0;
+}
+
+/* Accumulate the row's replicate vector for the rank: rows whose vector is
+ * a multiple of the group's (the rows of one PSU, typically) only add their
+ * squared multiplier, so the R^2 update runs once per group. */
+static void gram_add(graft_design_t *d, const double *w)
+{
+    size_t R = d->n_rep;
+    d->row_zero = 0;
+    if (d->group_s > 0) {
+        size_t k = 0;
+        while (k < R && d->group[k] == 0)
+            k++;
+        double c = k < R ? w[k] / d->group[k] : 0;
+        int same = k < R && c != 0;
+        for (size_t r = 0; same && r < R; r++)
+            same = fabs(w[r] - c * d->group[r]) <= 1e-12 * fabs(w[r]);
+        if (same) {
+            d->group_s += c * c;
+            d->row_mult = c;
+            return;
+        }
+        gram_flush(d);
+    }
+    int any = 0;
+    for (size_t r = 0; r < R; r++)
+        any |= w[r] != 0;
+    if (!any) {
+        d->row_zero = 1;
+        return;
+    }
+    memcpy(d->group, w, R * sizeof *w);
+    d->group_s = 1;
+    d->group_id++;
+    d->row_mult = 1;
+}
+
+static graft_error_t row_replicates(graft_design_t *d,
+                                    const graft_cell_t *cells,
+                                    unsigned long line, graft_diag_t *diag)
+{
+    for (size_t r = 0; r < d->n_rep; r++) {
+        int col = d->rep_cols[r];
+        const graft_cell_t *c = &cells[col];
+        const char *name = d->cols[col].name;
+        unsigned long cn = (unsigned long)col + 1;
+        if (c->kind == GRAFT_CELL_MISSING)
+            return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                                  "replicate weight '%s' is missing", name);
+        if (c->kind != GRAFT_CELL_NUMBER || !isfinite(c->num))
+            return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                                  "replicate weight '%s' is not a finite "
+                                  "number ('%s')",
+                                  name, c->str ? c->str : "?");
+        if (c->num < 0)
+            return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, line, cn,
+                                  "replicate weight '%s' is negative (%.15g)",
+                                  name, c->num);
+        d->repw[r] = c->num;
+    }
+    gram_add(d, d->repw);
+    return GRAFT_OK;
+}
+
+graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
+                               unsigned long line, graft_design_obs_t *obs,
+                               graft_diag_t *diag)
+{
+    graft_error_t rc;
+    double w = 0;
+    size_t h = 0, j = 0;
+    if ((rc = row_weight(d, cells, line, &w, diag)) != GRAFT_OK ||
+        (rc = row_stratum(d, cells, line, &h, diag)) != GRAFT_OK ||
+        (rc = row_psu(d, cells, line, h, w != 0, &j, diag)) != GRAFT_OK ||
+        (rc = row_fpc(d, cells, line, h, diag)) != GRAFT_OK ||
+        (d->n_rep && (rc = row_replicates(d, cells, line, diag)) != GRAFT_OK))
+        return rc;
+    /* Welford's update for the weight's mean and variance. */
+    d->n_rows++;
+    d->n_zero += w == 0;
+    d->sum_w += w;
+    d->sum_w2 += w * w;
+    double delta = w - d->mean_w;
+    d->mean_w += delta / (double)d->n_rows;
+    d->m2_w += delta * (w - d->mean_w);
+    if (w < d->min_w)
+        d->min_w = w;
+    if (w > d->max_w)
+        d->max_w = w;
+    if (obs) {
+        obs->weight = w;
+        obs->repw = d->n_rep ? d->repw : NULL;
+        obs->psu_new = d->psu_col < 0 || d->psu_added;
+        obs->rep_group = d->n_rep && !d->row_zero ? d->group_id : 0;
+        obs->rep_mult = d->row_mult;
+        obs->rep_dir = d->group;
+        obs->stratum = h;
+        obs->psu = j;
+    }
+    return GRAFT_OK;
+}
+
+/* ---- closing --------------------------------------------------------- */
+
+/* The rank of W as R's qr(W, tol = 1e-5) (LINPACK dqrdc2) decides it:
+ * columns in order, a column is negligible when the norm of its part
+ * orthogonal to the kept columns is below 1e-5 times its own norm.
+ * Computed by a Cholesky factorisation of W'W in column order. */
+long graft_rep_rank(const double *gram, size_t R)
+{
+    size_t RR = R * R;
+    double *L = calloc(RR ? RR : 1, sizeof *L); /* L[j * R + k] */
+    size_t *kept = calloc(R ? R : 1, sizeof *kept);
+    if (!L || !kept) {
+        free(L);
+        free(kept);
+        return -1;
+    }
+    size_t nk = 0;
+    for (size_t j = 0; j < R; j++) {
+        double gjj = gram[j * R + j];
+        double rjj = gjj;
+        for (size_t i = 0; i < nk; i++) {
+            size_t k = kept[i];
+            double g = gram[k * R + j]; /* k < j: upper triangle */
+            for (size_t m = 0; m < i; m++)
+                g -= L[j * R + kept[m]] * L[k * R + kept[m]];
+            double l = g / L[k * R + k];
+            L[j * R + k] = l;
+            rjj -= l * l;
+        }
+        if (gjj > 0 && rjj > 0 && sqrt(rjj) >= 1e-5 * sqrt(gjj)) {
+            L[j * R + j] = sqrt(rjj);
+            kept[nk++] = j;
+        }
+    }
+    free(L);
+    free(kept);
+    return (long)nk;
+}
+
+static int rep_rank(graft_design_t *d)
+{
+    gram_flush(d);
+    d->rep_rank = graft_rep_rank(d->gram, d->n_rep);
+    return d->rep_rank >= 0;
+}
+
+graft_error_t graft_design_finish(graft_design_t *d, graft_diag_t *diag)
+{
+    size_t H = graft_intern_count(d->strata_ids);
+    int pop = 0, frac = 0;
+    for (size_t h = 0; h < H; h++) {
+        if (d->strata[h].fpc > 1)
+            pop = 1;
+        else if (d->strata[h].fpc > 0)
+            frac = 1;
+    }
+    if (pop && frac)
+        return graft_diag_set(diag, GRAFT_ERR_FPC, d->file, 0, 0,
+                              "fpc '%s' mixes population sizes (> 1) and "
+                              "sampling fractions (<= 1)",
+                              d->spec.fpc);
+    for (size_t h = 0; h < H; h++) {
+        stratum_t *s = &d->strata[h];
+        /* R survey as.fpc(): a value > 1 is the population number of PSUs,
+         * a value <= 1 the sampling fraction. */
+        if (s->fpc > 1) {
+            if ((double)s->n_psu > s->fpc)
+                return graft_diag_set(
+                    diag, GRAFT_ERR_FPC, d->file, 0, 0,
+                    "stratum '%s' has %zu sampled PSUs but fpc '%s' says "
+                    "its population has %.15g",
+                    s->name, s->n_psu, d->spec.fpc, s->fpc);
+            s->fraction = (double)s->n_psu / s->fpc;
+        } else {
+            s->fraction = s->fpc;
+        }
+    }
+    if (d->n_rep && !rep_rank(d))
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, 0, 0,
+                              "out of memory");
+    d->finished = 1;
+    return GRAFT_OK;
+}
+
+graft_error_t graft_design_check_lonely(const graft_design_t *d,
+                                        graft_diag_t *diag)
+{
+    if (d->spec.lonely != GRAFT_LONELY_FAIL)
+        return GRAFT_OK;
+    size_t H = graft_intern_count(d->strata_ids);
+    for (size_t h = 0; h < H; h++)
+        if (d->strata[h].n_psu == 1)
+            return graft_diag_set(
+                diag, GRAFT_ERR_LONELY_PSU, d->file, 0, 0,
+                "stratum '%s' has a single PSU; choose --lonely-psu "
+                "remove, certainty, adjust or average",
+                d->strata[h].name);
+    return GRAFT_OK;
+}
+
+/* ---- accessors ------------------------------------------------------- */
+
+size_t graft_design_n_rep(const graft_design_t *d)
+{
+    return d->n_rep;
+}
+
+double graft_design_rep_scale(const graft_design_t *d)
+{
+    return d->rep_scale;
+}
+
+const double *graft_design_rep_rscales(const graft_design_t *d)
+{
+    return d->rep_rscales;
+}
+
+const char *graft_design_rep_name(const graft_design_t *d, size_t r)
+{
+    return r < d->n_rep && d->rep_names ? d->rep_names[r] : NULL;
+}
+
+long graft_design_rep_df(const graft_design_t *d)
+{
+    return d->rep_rank - 1;
+}
+
+const graft_design_spec_t *graft_design_spec(const graft_design_t *d)
+{
+    return &d->spec;
+}
+
+size_t graft_design_n_strata(const graft_design_t *d)
+{
+    return graft_intern_count(d->strata_ids);
+}
+
+size_t graft_design_n_psu(const graft_design_t *d)
+{
+    size_t n = 0, H = graft_intern_count(d->strata_ids);
+    for (size_t h = 0; h < H; h++)
+        n += d->strata[h].n_psu;
+    return n;
+}
+
+const char *graft_design_stratum_name(const graft_design_t *d, size_t h)
+{
+    return h < graft_design_n_strata(d) ? d->strata[h].name : NULL;
+}
+
+size_t graft_design_stratum_psus(const graft_design_t *d, size_t h)
+{
+    return h < graft_design_n_strata(d) ? d->strata[h].n_psu : 0;
+}
+
+double graft_design_stratum_fraction(const graft_design_t *d, size_t h)
+{
+    return h < graft_design_n_strata(d) ? d->strata[h].fraction : 0.0;
+}
+
+size_t graft_design_psu_stratum(const graft_design_t *d, size_t j)
+{
+    return j < graft_intern_count(d->psu_ids) ? d->psus[j].stratum
+                                              : GRAFT_ROW_PSU;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+void graft_design_summarize(const graft_design_t *d,
+                            graft_design_summary_t *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t H = graft_intern_count(d->strata_ids);
+    out->n_rows = d->n_rows;
+    out->n_zero_weight = d->n_zero;
+    out->sum_w = d->sum_w;
+    out->min_w = d->n_rows ? d->min_w : NAN;
+    out->max_w = d->n_rows ? d->max_w : NAN;
+    out->mean_w = d->n_rows ? d->mean_w : NAN;
+    out->cv_w = d->n_rows > 1
+                    ? sqrt(d->m2_w / (double)(d->n_rows - 1)) / d->mean_w
+                    : NAN;
+    out->kish_n = d->sum_w2 > 0 ? d->sum_w * d->sum_w / d->sum_w2 : 0.0;
+    out->n_strata = H;
+    out->n_psu = graft_design_n_psu(d);
+    size_t *counts = malloc((H ? H : 1) * sizeof *counts);
+    size_t psu_nz = 0, strata_nz = 0;
+    for (size_t h = 0; h < H; h++) {
+        if (counts)
+            counts[h] = d->strata[h].n_psu;
+        out->n_lonely += d->strata[h].n_psu == 1;
+        psu_nz += d->strata[h].n_psu_nz;
+        strata_nz += d->strata[h].n_psu_nz > 0;
+    }
+    /* R survey degf.survey.design2: PSUs minus strata among rows with a
+     * non-zero sampling weight. */
+    out->df = (long)psu_nz - (long)strata_nz;
+    if (counts && H) {
+        qsort(counts, H, sizeof *counts, cmp_size);
+        out->psu_min = counts[0];
+        out->psu_max = counts[H - 1];
+        out->psu_median = H % 2 ? (double)counts[H / 2]
+                                : ((double)counts[H / 2 - 1] +
+                                   (double)counts[H / 2]) / 2.0;
+    }
+    free(counts);
+}

@@ -1,0 +1,1167 @@
+/*
+ * estimate.c - one streaming pass per round: every indicator in every
+ * domain, accumulated per (domain, round, indicator) cell; the variances
+ * (variance.c), intervals and flags at the end.
+ */
+#include "stats/estimate_internal.h"
+#include "base/str.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct domain {
+    size_t set;
+    char **values;         /* display text per by column */
+    char **code_text;      /* code text per by column */
+    graft_cell_t *codes;   /* sort keys (num or str copy) */
+} domain_t;
+
+typedef struct est_ctx {
+    const char *path;         /* the current round's file */
+    const graft_estimate_opts_t *opts;
+    const graft_round_t *rounds;
+    size_t n_rounds, round;   /* all, and the one being read */
+    graft_design_t *design;   /* one design across the rounds */
+    int clustered;            /* keep per-PSU arrays (unsorted, shared) */
+    int grouped;              /* PSU totals streamed, file grouped by PSU */
+    int unsorted;             /* a PSU came back: redo with arrays */
+    size_t prev_psu;
+    size_t n_rep;             /* replicate weights (0: linearization) */
+    int rep_domain_df;        /* keep per-domain Gram matrices */
+    double *rep_rscales;      /* the first round's (owned) */
+    size_t K;                 /* indicators */
+    graft_expr_t **expr, **among;
+    int *bare;                /* prop with a bare column */
+    /* per indicator, when expr / among is a column against a number: the
+     * filter, tested inline (*_simple[k] says so) */
+    graft_filter_t *fexpr, *famong;
+    unsigned char *fexpr_simple, *famong_simple;
+    graft_expr_t **derived;
+    size_t n_derived;         /* the current round's */
+    /* columns: the file's, then the derived variables */
+    graft_column_t *cols;
+    size_t n_file_cols, n_cols;
+    graft_cell_t *row;        /* file cells + derived cells */
+    const graft_cell_t *cur;  /* this row's cells: row, or the reader's
+                                 when there are no derived variables */
+    int (*by_col)[GRAFT_MAX_BY];
+    /* domains and their cells: cells[(d * n_rounds + round) * K + k] */
+    graft_intern_t *domain_ids;
+    domain_t *domains;
+    size_t n_domains, domains_cap;
+    cell_t *cells;
+    size_t *row_domain;       /* per by-set: this row's domain, or -1 */
+    struct last_domain {
+        int valid;
+        size_t d;
+        double num[GRAFT_MAX_BY];
+    } *last_dom;              /* per by-set: the previous row's */
+    graft_key_t key;
+    var_ctx_t var;
+} est_ctx_t;
+
+static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
+{
+    return &c->cells[(d * c->n_rounds + round) * c->K + k];
+}
+
+#define NO_DOMAIN ((size_t)-1)
+
+
+static graft_error_t grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return GRAFT_OK;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return GRAFT_ERR_NOMEM;
+    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
+    *arr = p;
+    *cap = n;
+    return GRAFT_OK;
+}
+
+/* ---- indicator names and types ------------------------------------- */
+
+static const char *const type_names[] = {"prop", "mean", "total"};
+
+const char *graft_ind_type_name(graft_ind_type_t type)
+{
+    return (size_t)type < 3 ? type_names[type] : "?";
+}
+
+int graft_ind_type_parse(const char *name, graft_ind_type_t *out)
+{
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(name, type_names[i]) == 0) {
+            *out = (graft_ind_type_t)i;
+            return 1;
+        }
+    return 0;
+}
+
+const char *graft_indicator_name(const graft_indicator_spec_t *ind)
+{
+    return ind->name ? ind->name : ind->expr;
+}
+
+/* ---- set-up ---------------------------------------------------------- */
+
+/* A syntax error in an option is a usage error; in a file it is a data
+ * error of that file. */
+static graft_error_t parse_expr(const char *text, const graft_source_t *src,
+                                graft_expr_t **out, graft_diag_t *diag)
+{
+    graft_error_t rc = graft_expr_parse(text, src->file, src->line, src->col,
+                                        out, diag);
+    if (rc == GRAFT_ERR_USAGE && src->file && strncmp(src->file, "--", 2))
+        rc = diag->code = GRAFT_ERR_SURVEY_FILE;
+    return rc;
+}
+
+/* Free the expressions and columns bound to the previous round's file. */
+static void round_free(est_ctx_t *c)
+{
+    for (size_t k = 0; c->expr && k < c->K; k++)
+        graft_expr_free(c->expr[k]);
+    for (size_t k = 0; c->among && k < c->K; k++)
+        graft_expr_free(c->among[k]);
+    for (size_t i = 0; c->derived && i < c->n_derived; i++)
+        graft_expr_free(c->derived[i]);
+    free(c->expr);
+    free(c->among);
+    free(c->bare);
+    free(c->fexpr);
+    free(c->famong);
+    free(c->fexpr_simple);
+    free(c->famong_simple);
+    c->fexpr = c->famong = NULL;
+    c->fexpr_simple = c->famong_simple = NULL;
+    free(c->derived);
+    free(c->cols);
+    free(c->row);
+    free(c->by_col);
+    c->expr = c->among = c->derived = NULL;
+    c->bare = NULL;
+    c->cols = NULL;
+    c->row = NULL;
+    c->by_col = NULL;
+}
+
+/* Parse the round's derived variables and every indicator: each round is
+ * bound to its own columns (harmonized names come from [derive]). */
+static graft_error_t parse_round(est_ctx_t *c, const graft_round_t *round,
+                                 graft_diag_t *diag)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    graft_error_t rc;
+    round_free(c);
+    c->n_derived = round->n_derived;
+    c->expr = calloc(c->K ? c->K : 1, sizeof *c->expr);
+    c->among = calloc(c->K ? c->K : 1, sizeof *c->among);
+    c->bare = calloc(c->K ? c->K : 1, sizeof *c->bare);
+    c->derived = calloc(c->n_derived ? c->n_derived : 1, sizeof *c->derived);
+    c->fexpr = calloc(c->K ? c->K : 1, sizeof *c->fexpr);
+    c->famong = calloc(c->K ? c->K : 1, sizeof *c->famong);
+    c->fexpr_simple = calloc(c->K ? c->K : 1, 1);
+    c->famong_simple = calloc(c->K ? c->K : 1, 1);
+    if (!c->expr || !c->among || !c->bare || !c->derived || !c->fexpr ||
+        !c->famong || !c->fexpr_simple || !c->famong_simple)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    for (size_t i = 0; i < c->n_derived; i++) {
+        const graft_derived_spec_t *d = &round->derived[i];
+        if ((rc = parse_expr(d->expr, &d->src, &c->derived[i], diag)) !=
+            GRAFT_OK)
+            return rc;
+    }
+    for (size_t k = 0; k < c->K; k++) {
+        const graft_indicator_spec_t *ind = &o->indicators[k];
+        if ((rc = parse_expr(ind->expr, &ind->expr_src, &c->expr[k],
+                             diag)) != GRAFT_OK)
+            return rc;
+        c->bare[k] = ind->type == GRAFT_IND_PROP &&
+                     graft_expr_is_bare_column(c->expr[k]);
+        if (ind->among && (rc = parse_expr(ind->among, &ind->among_src,
+                                           &c->among[k], diag)) != GRAFT_OK)
+            return rc;
+    }
+    return GRAFT_OK;
+}
+
+static graft_error_t bind_by(est_ctx_t *c, graft_diag_t *diag)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    c->by_col = calloc(o->n_by ? o->n_by : 1, sizeof *c->by_col);
+    if (!c->by_col)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    for (size_t s = 0; s < o->n_by; s++)
+        for (size_t i = 0; i < o->by[s].n_columns; i++) {
+            const char *name = o->by[s].columns[i];
+            int found = -1;
+            for (size_t j = 0; j < c->n_cols && found < 0; j++)
+                if (strcmp(c->cols[j].name, name) == 0)
+                    found = (int)j;
+            if (found < 0) {
+                const char *near =
+                    graft_closest_column(name, c->cols, c->n_cols);
+                return graft_diag_set(
+                    diag, GRAFT_ERR_COLUMN, c->path, 0, 0,
+                    "unknown column '%s' in --by%s%s%s", name,
+                    near ? " (did you mean '" : "", near ? near : "",
+                    near ? "'?)" : "");
+            }
+            c->by_col[s][i] = found;
+        }
+    return GRAFT_OK;
+}
+
+static graft_error_t on_header(void *vctx, const graft_column_t *cols,
+                               size_t ncols, graft_diag_t *diag)
+{
+    est_ctx_t *c = vctx;
+    const graft_estimate_opts_t *o = c->opts;
+    graft_error_t rc;
+    if ((rc = graft_design_bind(c->design, c->path, cols, ncols, diag)) !=
+        GRAFT_OK)
+        return rc;
+    size_t n_rep = graft_design_n_rep(c->design);
+    if (c->round > 0 && n_rep != c->n_rep)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, c->path, 0, 0,
+                              "this round has %zu replicate weights, the "
+                              "first round %zu: rounds must share one kind "
+                              "of design",
+                              n_rep, c->n_rep);
+    c->n_rep = n_rep;
+    c->rep_domain_df = c->n_rep && o->df_mode == GRAFT_DF_DOMAIN;
+    if (c->round == 0 && c->n_rep) {
+        c->var.n_rep = c->n_rep;
+        c->var.rep_scale = graft_design_rep_scale(c->design);
+        c->var.rep_mse = graft_design_spec(c->design)->rep.mse;
+        c->rep_rscales = malloc(c->n_rep * sizeof *c->rep_rscales);
+        if (!c->rep_rscales)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                                  "out of memory");
+        memcpy(c->rep_rscales, graft_design_rep_rscales(c->design),
+               c->n_rep * sizeof *c->rep_rscales);
+        c->var.rep_rscales = c->rep_rscales;
+    }
+    c->n_file_cols = ncols;
+    c->n_cols = ncols + c->n_derived;
+    c->cols = malloc(c->n_cols * sizeof *c->cols);
+    c->row = calloc(c->n_cols, sizeof *c->row);
+    if (!c->cols || !c->row)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    memcpy(c->cols, cols, ncols * sizeof *cols);
+    const graft_derived_spec_t *derived = c->rounds[c->round].derived;
+    for (size_t i = 0; i < c->n_derived; i++) {
+        /* Derived i sees the file's columns and derived 0 .. i-1. */
+        if ((rc = graft_expr_bind(c->derived[i], c->cols, ncols + i,
+                                  diag)) != GRAFT_OK)
+            return rc;
+        c->cols[ncols + i] = (graft_column_t){derived[i].name, NULL,
+                                              GRAFT_COL_UNKNOWN, NULL};
+    }
+    for (size_t k = 0; k < c->K; k++) {
+        if ((rc = graft_expr_bind(c->expr[k], c->cols, c->n_cols, diag)) !=
+                GRAFT_OK ||
+            (c->among[k] && (rc = graft_expr_bind(c->among[k], c->cols,
+                                                  c->n_cols, diag)) !=
+                                GRAFT_OK))
+            return rc;
+        c->fexpr_simple[k] =
+            (unsigned char)graft_expr_filter(c->expr[k], &c->fexpr[k]);
+        c->famong_simple[k] = c->among[k] && graft_expr_filter(
+                                                 c->among[k], &c->famong[k]);
+    }
+    return bind_by(c, diag);
+}
+
+/* ---- domains --------------------------------------------------------- */
+
+static void display(const graft_column_t *col, const graft_cell_t *cell,
+                    char *buf, size_t size)
+{
+    const char *label = NULL;
+    if (col->labels)
+        label = cell->kind == GRAFT_CELL_NUMBER
+                    ? graft_labelset_num(col->labels, cell->num)
+                    : graft_labelset_str(col->labels, cell->str);
+    if (label)
+        snprintf(buf, size, "%s", label);
+    else
+        graft_cell_text(cell, buf, size);
+}
+
+static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
+{
+    size_t K = c->K * c->n_rounds, old_cap = c->domains_cap;
+    if (grow((void **)&c->domains, &c->domains_cap, d + 1,
+             sizeof *c->domains) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    if (c->domains_cap != old_cap) {
+        cell_t *cells = realloc(c->cells, c->domains_cap * K * sizeof *cells);
+        if (!cells)
+            return GRAFT_ERR_NOMEM;
+        memset(cells + old_cap * K, 0,
+               (c->domains_cap - old_cap) * K * sizeof *cells);
+        c->cells = cells;
+    }
+    c->domains[d].set = set;
+    c->n_domains = d + 1;
+    if (set == NO_DOMAIN)
+        return GRAFT_OK;
+    size_t n = c->opts->by[set].n_columns;
+    domain_t *dom = &c->domains[d];
+    dom->values = calloc(n, sizeof *dom->values);
+    dom->code_text = calloc(n, sizeof *dom->code_text);
+    dom->codes = calloc(n, sizeof *dom->codes);
+    if (!dom->values || !dom->code_text || !dom->codes)
+        return GRAFT_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int col = c->by_col[set][i];
+        const graft_cell_t *cell = &c->cur[col];
+        char buf[512];
+        display(&c->cols[col], cell, buf, sizeof buf);
+        dom->codes[i] = *cell;
+        dom->codes[i].str = NULL;
+        if (!(dom->values[i] = graft_strdup(buf)))
+            return GRAFT_ERR_NOMEM;
+        graft_cell_text(cell, buf, sizeof buf);
+        if (!(dom->code_text[i] = graft_strdup(buf)) ||
+            (cell->kind == GRAFT_CELL_STRING &&
+             !(dom->codes[i].str = graft_strdup(cell->str))))
+            return GRAFT_ERR_NOMEM;
+    }
+    return GRAFT_OK;
+}
+
+/* Is every by value of set S a number equal to the previous row's?  Then
+ * the domain is the previous row's (rows come grouped, by stratum or PSU,
+ * so this skips most hash lookups). */
+static int same_domain(est_ctx_t *c, size_t s)
+{
+    const graft_by_spec_t *by = &c->opts->by[s];
+    if (!c->last_dom[s].valid)
+        return 0;
+    for (size_t i = 0; i < by->n_columns; i++) {
+        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
+        if (cell->kind != GRAFT_CELL_NUMBER ||
+            cell->num != c->last_dom[s].num[i])
+            return 0;
+    }
+    return 1;
+}
+
+static void remember_domain(est_ctx_t *c, size_t s, size_t d)
+{
+    const graft_by_spec_t *by = &c->opts->by[s];
+    c->last_dom[s].valid = 1;
+    c->last_dom[s].d = d;
+    for (size_t i = 0; i < by->n_columns; i++) {
+        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
+        if (cell->kind != GRAFT_CELL_NUMBER) {
+            c->last_dom[s].valid = 0;
+            return;
+        }
+        c->last_dom[s].num[i] = cell->num;
+    }
+}
+
+/* This row's domain in by-set S, or NO_DOMAIN when a by value is missing
+ * (R's svyby drops NA levels). */
+static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
+{
+    const graft_by_spec_t *by = &c->opts->by[s];
+    if (same_domain(c, s)) {
+        *out = c->last_dom[s].d;
+        return GRAFT_OK;
+    }
+    graft_key_t *k = &c->key;
+    k->len = 0;
+    if (graft_key_bytes(k, &s, sizeof s) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    for (size_t i = 0; i < by->n_columns; i++) {
+        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
+        if (cell->kind == GRAFT_CELL_MISSING) {
+            *out = NO_DOMAIN;
+            return GRAFT_OK;
+        }
+        if (graft_key_cell(k, cell) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
+    }
+    int added;
+    if (graft_intern_put(c->domain_ids, k->buf, k->len, out, &added) !=
+        GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    *out += 1; /* domain 0 is "All" */
+    if (added && new_domain(c, *out, s) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    remember_domain(c, s, *out);
+    return GRAFT_OK;
+}
+
+/* ---- per row --------------------------------------------------------- */
+
+/* The domain's df is the rank of its rows' replicate weights (R's
+ * `[.svyrep.design` recomputes degf on the subset): keep the Gram matrix,
+ * one R x R update per group of proportional rows. */
+static graft_error_t cell_gram_add(const est_ctx_t *c, cell_t *cell,
+                                   const graft_design_obs_t *o)
+{
+    size_t R = c->n_rep;
+    if (o->rep_group == 0)
+        return GRAFT_OK;
+    if (!cell->gram) {
+        cell->gram = calloc(R * R, sizeof *cell->gram);
+        cell->gdir = calloc(R, sizeof *cell->gdir);
+        if (!cell->gram || !cell->gdir)
+            return GRAFT_ERR_NOMEM;
+    }
+    if (cell->gid != o->rep_group) {
+        graft_cell_gram_flush(&c->var, cell);
+        memcpy(cell->gdir, o->rep_dir, R * sizeof *cell->gdir);
+        cell->gid = o->rep_group;
+    }
+    cell->gs += o->rep_mult * o->rep_mult;
+    return GRAFT_OK;
+}
+
+/* Add the open PSU's totals to its stratum's sums (grouped files). */
+static void cell_flush_psu(cell_t *cell)
+{
+    if (!cell->open)
+        return;
+    strat_acc_t *t = &cell->T[cell->open_h];
+    double y = cell->oy, x = cell->ox;
+    t->sy += y;
+    t->sx += x;
+    t->syy += y * y;
+    t->sxy += x * y;
+    t->sxx += x * x;
+    t->pos += x > 0;
+    cell->oy = cell->ox = 0;
+    cell->open = 0;
+}
+
+static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
+                              const graft_design_obs_t *o, double y)
+{
+    double w = o->weight;
+    size_t h = o->stratum;
+    if (!cell->shifted && ratio) {
+        cell->shift = y;
+        cell->shifted = 1;
+    }
+    double u = ratio ? y - cell->shift : y;
+    cell->n++;
+    cell->sw += w;
+    cell->swy += w * y;
+    cell->a1 += w * u;
+    cell->a2 += w * u * u;
+    if (c->n_rep) {
+        /* Replicate designs: the replicate estimates need only these. */
+        if (!cell->rsw) {
+            cell->rsw = calloc(c->n_rep, sizeof *cell->rsw);
+            cell->rswy = calloc(c->n_rep, sizeof *cell->rswy);
+            if (!cell->rsw || !cell->rswy)
+                return GRAFT_ERR_NOMEM;
+        }
+        const double *rw = o->repw;
+        for (size_t r = 0; r < c->n_rep; r++) {
+            cell->rsw[r] += rw[r];
+            cell->rswy[r] += rw[r] * y;
+        }
+        return c->rep_domain_df ? cell_gram_add(c, cell, o) : GRAFT_OK;
+    }
+    if (h >= cell->strat_cap &&
+        grow((void **)&cell->T, &cell->strat_cap, h + 1, sizeof *cell->T) !=
+            GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    strat_acc_t *t = &cell->T[h];
+    t->rows++;
+    if (c->clustered)
+        t->pos += w > 0; /* rows; the PSUs come from X */
+    if (c->clustered) {
+        size_t cap = cell->psu_cap;
+        if (grow((void **)&cell->Y, &cap, o->psu + 1, sizeof *cell->Y) !=
+                GRAFT_OK ||
+            grow((void **)&cell->X, &cell->psu_cap, o->psu + 1,
+                 sizeof *cell->X) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
+        cell->Y[o->psu] += w * u;
+        cell->X[o->psu] += w;
+    } else if (c->grouped) {
+        if (!cell->open || cell->open_psu != o->psu) {
+            cell_flush_psu(cell);
+            cell->open = 1;
+            cell->open_psu = o->psu;
+            cell->open_h = h;
+        }
+        cell->oy += w * u;
+        cell->ox += w;
+    } else {
+        /* each row is its own PSU */
+        double wu = w * u;
+        t->sy += wu;
+        t->sx += w;
+        t->syy += wu * wu;
+        t->sxy += w * wu;
+        t->sxx += w * w;
+        t->pos += w > 0;
+    }
+    return GRAFT_OK;
+}
+
+static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
+                            size_t ncols, unsigned long line,
+                            graft_diag_t *diag)
+{
+    est_ctx_t *c = vctx;
+    const graft_estimate_opts_t *o = c->opts;
+    graft_design_obs_t obs;
+    graft_error_t rc;
+    if ((rc = graft_design_row(c->design, cells, line, &obs, diag)) !=
+        GRAFT_OK)
+        return rc;
+    if (c->grouped) {
+        /* A PSU seen before that is not the previous row's: the file is
+         * not grouped by PSU, so its totals cannot be streamed. */
+        if (obs.psu == GRAFT_PSU_AGAIN ||
+            (!obs.psu_new && obs.psu != c->prev_psu)) {
+            c->unsorted = 1;
+            return GRAFT_ERR_INTERNAL;
+        }
+        c->prev_psu = obs.psu;
+    }
+    c->cur = cells;
+    if (c->n_derived) {
+        memcpy(c->row, cells, ncols * sizeof *cells);
+        for (size_t i = 0; i < c->n_derived; i++)
+            c->row[ncols + i] = graft_expr_eval(c->derived[i], c->row);
+        c->cur = c->row;
+    }
+    if (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK)
+        goto nomem;
+    for (size_t s = 0; s < o->n_by; s++)
+        if (row_domain(c, s, &c->row_domain[s]) != GRAFT_OK)
+            goto nomem;
+    for (size_t k = 0; k < c->K; k++) {
+        const graft_indicator_spec_t *ind = &o->indicators[k];
+        if (c->among[k] &&
+            (c->famong_simple[k]
+                 ? graft_filter_test(&c->famong[k], c->cur)
+                 : graft_expr_test(c->among[k], c->cur)) != 1)
+            continue;
+        double y = 0;
+        int missing = 0;
+        graft_cell_t v = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
+        if (ind->type == GRAFT_IND_PROP && !c->bare[k]) {
+            int t = c->fexpr_simple[k]
+                        ? graft_filter_test(&c->fexpr[k], c->cur)
+                        : graft_expr_test(c->expr[k], c->cur);
+            missing = t < 0;
+            y = t == 1;
+        } else if ((v = graft_expr_eval(c->expr[k], c->cur)),
+                   ind->type == GRAFT_IND_PROP) {
+            missing = v.kind == GRAFT_CELL_MISSING;
+            y = v.kind == GRAFT_CELL_NUMBER && v.num == 1;
+        } else if (v.kind == GRAFT_CELL_NUMBER && isfinite(v.num)) {
+            y = v.num;
+        } else if (v.kind == GRAFT_CELL_MISSING) {
+            missing = 1;
+        } else {
+            char buf[64];
+            graft_cell_text(&v, buf, sizeof buf);
+            return graft_diag_set(diag, GRAFT_ERR_VALUE, c->path, line, 0,
+                                  "%s of '%s' needs numbers, not '%s'",
+                                  graft_ind_type_name(ind->type),
+                                  graft_indicator_name(ind), buf);
+        }
+        int ratio = ind->type != GRAFT_IND_TOTAL;
+        for (size_t s = 0; s <= o->n_by; s++) {
+            size_t d = s == 0 ? 0 : c->row_domain[s - 1];
+            if (d == NO_DOMAIN)
+                continue;
+            cell_t *cell = cell_at(c, d, c->round, k);
+            if (missing)
+                cell->n_missing++;
+            else if (cell_add(c, cell, ratio, &obs, y) != GRAFT_OK)
+                goto nomem;
+        }
+    }
+    return GRAFT_OK;
+nomem:
+    return graft_diag_set(diag, GRAFT_ERR_NOMEM, c->path, line, 0,
+                          "out of memory");
+}
+
+/* ---- results --------------------------------------------------------- */
+
+/* Numbers before strings; numbers by value, strings by text. */
+static int cmp_code(const graft_cell_t *a, const graft_cell_t *b)
+{
+    if (a->kind != b->kind)
+        return a->kind == GRAFT_CELL_NUMBER ? -1 : 1;
+    if (a->kind == GRAFT_CELL_STRING)
+        return strcmp(a->str, b->str);
+    return (a->num > b->num) - (a->num < b->num);
+}
+
+static const est_ctx_t *sort_ctx; /* qsort has no context argument */
+
+/* Domain order: "All", then by-set order, then codes. */
+static int cmp_domain(const void *pa, const void *pb)
+{
+    const domain_t *a = &sort_ctx->domains[*(const size_t *)pa];
+    const domain_t *b = &sort_ctx->domains[*(const size_t *)pb];
+    if (a->set != b->set)
+        return a->set == NO_DOMAIN ? -1 : b->set == NO_DOMAIN ? 1
+               : a->set < b->set ? -1 : 1;
+    if (a->set == NO_DOMAIN)
+        return 0;
+    for (size_t i = 0; i < sort_ctx->opts->by[a->set].n_columns; i++) {
+        int r = cmp_code(&a->codes[i], &b->codes[i]);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+/* The interval at the requested method and level, and the NCHS flag (at
+ * the standards' 95 %); an undefined interval says why in the flag. */
+static void interval_and_flag(const graft_estimate_opts_t *o,
+                              graft_ind_type_t type, double est, double se,
+                              double df, size_t n, graft_estimate_row_t *r)
+{
+    graft_ci_t ci = {NAN, NAN, NULL};
+    graft_rel_t rel;
+    graft_diag_t diag;
+    graft_error_t rc;
+    memset(&rel, 0, sizeof rel);
+    if (type == GRAFT_IND_PROP)
+        rc = graft_ci_prop(est, se, df, n, o->level, o->ci, &ci, &diag);
+    else
+        rc = graft_ci_mean(est, se, df, o->level, &ci, &diag);
+    if (rc != GRAFT_OK) {
+        ci.lo = ci.hi = NAN;
+        ci.reason = "interval undefined";
+    }
+    if (type == GRAFT_IND_PROP)
+        rc = graft_rel_prop(est, se, df, n, 0.95, o->min_n, &rel, &diag);
+    else
+        rc = graft_rel_mean(est, se, df, n, 0.95, o->min_n, &rel, &diag);
+    r->ci_low = ci.lo;
+    r->ci_high = ci.hi;
+    if (rc != GRAFT_OK)
+        snprintf(r->flag, sizeof r->flag, "suppress: %.140s", diag.msg);
+    else
+        snprintf(r->flag, sizeof r->flag, "%s", rel.flag);
+    if (!graft_ci_defined(&ci)) {
+        size_t len = strlen(r->flag);
+        snprintf(r->flag + len, sizeof r->flag - len, "%s%s CI undefined (%s)",
+                 len ? "; " : "", graft_ci_method_name(o->ci),
+                 ci.reason ? ci.reason : "?");
+    }
+}
+
+static void set_flag(graft_estimate_row_t *r, const char *flag)
+{
+    snprintf(r->flag, sizeof r->flag, "%s", flag);
+}
+
+/* The estimate of a cell (NaN when empty or without weight). */
+static double cell_estimate(const cell_t *cell, int ratio)
+{
+    if (cell->n == 0 || (ratio && cell->sw == 0))
+        return NAN;
+    return ratio ? cell->swy / cell->sw : cell->swy;
+}
+
+/* Estimate, variance, df, interval and flag of one cell. */
+static void finish_cell(est_ctx_t *c, cell_t *cell, size_t k,
+                        graft_estimate_row_t *r, const graft_estimates_t *e)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    const graft_indicator_spec_t *ind = &o->indicators[k];
+    int ratio = ind->type != GRAFT_IND_TOTAL;
+    r->n = cell->n;
+    r->n_missing = cell->n_missing;
+    r->weighted_n = cell->sw;
+    r->estimate = r->se = r->ci_low = r->ci_high = r->deff = r->cv =
+        r->n_eff = r->df = NAN;
+    if (cell->n == 0) {
+        set_flag(r, "suppress: empty domain");
+        return;
+    }
+    if (ratio && cell->sw == 0) {
+        set_flag(r, "suppress: all weights in the domain are zero");
+        return;
+    }
+    double est = cell_estimate(cell, ratio);
+    term_t t = {cell, 1.0, ratio, est};
+    double var = c->n_rep ? graft_var_replicate(&c->var, &t, 1, 0)
+                          : graft_var_linear(&c->var, &t, 1);
+    r->estimate = est;
+    r->se = sqrt(var);
+    if (o->df_mode == GRAFT_DF_FIXED)
+        r->df = o->df_value;
+    else if (c->rep_domain_df)
+        r->df = graft_var_rep_df(&c->var, cell);
+    else if (c->n_rep)
+        r->df = (double)graft_design_rep_df(c->design);
+    else if (o->df_mode == GRAFT_DF_DOMAIN)
+        r->df = graft_var_df(&c->var, &t, 1);
+    else
+        r->df = (double)e->design.df;
+    r->cv = r->se / est;
+    /* deff against simple random sampling with replacement of n rows:
+     * p (1 - p) / n for a proportion, the weighted variance of y over n
+     * for a mean; not defined for a total. */
+    double n = (double)cell->n;
+    if (ind->type == GRAFT_IND_PROP) {
+        r->deff = var / (est * (1 - est) / n);
+    } else if (ind->type == GRAFT_IND_MEAN) {
+        double m = cell->a1 / cell->sw;
+        double s2 = cell->a2 / cell->sw - m * m;
+        r->deff = var / (s2 / n);
+    }
+    r->n_eff = n / r->deff;
+    /* On a replicate design R's logit interval uses the replicate variance
+     * of logit(theta_r); the interval module takes the delta-method scale,
+     * se = se_logit p (1 - p). */
+    double se_ci = r->se;
+    if (c->n_rep && ind->type == GRAFT_IND_PROP && o->ci == GRAFT_CI_LOGIT)
+        se_ci = sqrt(graft_var_replicate(&c->var, &t, 1, 1)) * est *
+                (1 - est);
+    interval_and_flag(o, ind->type, est, se_ci, r->df, cell->n, r);
+}
+
+/* Contrast S of the rounds for indicator K in domain D. */
+static void finish_contrast(est_ctx_t *c, size_t s, size_t d, size_t k,
+                            graft_contrast_row_t *r)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    const double *coef = o->contrasts[s].coef;
+    int ratio = o->indicators[k].type != GRAFT_IND_TOTAL;
+    term_t terms[64];
+    size_t m = 0;
+    double est = 0, df_sum = 0;
+    r->first_empty = (size_t)-1;
+    int all = o->contrasts[s].df_all_rounds;
+    for (size_t round = 0; round < c->n_rounds && m < 64; round++) {
+        if (coef[round] == 0 && !all)
+            continue;
+        cell_t *cell = cell_at(c, d, round, k);
+        double e = cell_estimate(cell, ratio);
+        if (coef[round] != 0 && !isfinite(e) &&
+            r->first_empty == (size_t)-1)
+            r->first_empty = round;
+        /* A zero coefficient adds nothing but its rows to the df. */
+        terms[m++] = (term_t){cell, coef[round], ratio,
+                              coef[round] != 0 ? e : 0};
+        if (coef[round] != 0)
+            est += coef[round] * e;
+        if (c->rep_domain_df)
+            df_sum += graft_var_rep_df(&c->var, cell);
+    }
+    r->estimate = r->se = r->df = NAN;
+    if (r->first_empty != (size_t)-1)
+        return;
+    r->estimate = est;
+    r->se = sqrt(c->n_rep ? graft_var_replicate(&c->var, terms, m, 0)
+                          : graft_var_linear(&c->var, terms, m));
+    if (o->df_mode == GRAFT_DF_FIXED)
+        r->df = o->df_value;
+    else if (c->rep_domain_df)
+        r->df = df_sum;
+    else if (c->n_rep)
+        r->df = (double)graft_design_rep_df(c->design) * (double)m;
+    else
+        r->df = graft_var_df(&c->var, terms, m);
+}
+
+static graft_error_t add_by_names(graft_estimates_t *e,
+                                  const graft_estimate_opts_t *o)
+{
+    size_t total = 0;
+    for (size_t s = 0; s < o->n_by; s++)
+        total += o->by[s].n_columns;
+    e->by_names = calloc(total ? total : 1, sizeof *e->by_names);
+    if (!e->by_names)
+        return GRAFT_ERR_NOMEM;
+    for (size_t s = 0; s < o->n_by; s++)
+        for (size_t i = 0; i < o->by[s].n_columns; i++) {
+            const char *name = o->by[s].columns[i];
+            size_t j = 0;
+            while (j < e->n_by_names && strcmp(e->by_names[j], name) != 0)
+                j++;
+            if (j == e->n_by_names &&
+                !(e->by_names[e->n_by_names++] = graft_strdup(name)))
+                return GRAFT_ERR_NOMEM;
+        }
+    return GRAFT_OK;
+}
+
+static char **copy_strings(char *const *src, size_t n)
+{
+    char **out = calloc(n ? n : 1, sizeof *out);
+    for (size_t i = 0; out && i < n; i++)
+        if (!(out[i] = graft_strdup(src[i]))) {
+            while (i > 0)
+                free(out[--i]);
+            free(out);
+            return NULL;
+        }
+    return out;
+}
+
+/* Give R its own copies of domain DOM's by-values and codes. */
+static int copy_by(const est_ctx_t *c, const domain_t *dom, char ***values,
+                   char ***codes)
+{
+    if (dom->set == NO_DOMAIN)
+        return 1;
+    size_t n = c->opts->by[dom->set].n_columns;
+    return (*values = copy_strings(dom->values, n)) &&
+           (*codes = copy_strings(dom->code_text, n));
+}
+
+static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
+{
+    size_t D = c->n_domains, K = c->K, R = c->n_rounds;
+    const graft_estimate_opts_t *o = c->opts;
+    size_t *order = malloc((D ? D : 1) * sizeof *order);
+    size_t n_rows = D * K * R, n_con = o->n_contrasts * D * K;
+    e->rows = calloc(n_rows ? n_rows : 1, sizeof *e->rows);
+    e->contrasts = calloc(n_con ? n_con : 1, sizeof *e->contrasts);
+    if (!order || !e->rows || !e->contrasts) {
+        free(order);
+        return GRAFT_ERR_NOMEM;
+    }
+    for (size_t d = 0; d < D; d++)
+        order[d] = d;
+    sort_ctx = c;
+    qsort(order, D, sizeof *order, cmp_domain);
+    sort_ctx = NULL;
+    graft_error_t rc = GRAFT_OK;
+    for (size_t k = 0; k < K && rc == GRAFT_OK; k++)
+        for (size_t i = 0; i < D && rc == GRAFT_OK; i++)
+            for (size_t round = 0; round < R; round++) {
+                const domain_t *dom = &c->domains[order[i]];
+                graft_estimate_row_t *r = &e->rows[e->n_rows++];
+                r->indicator = k;
+                r->round = round;
+                r->by_set = dom->set;
+                if (!copy_by(c, dom, &r->by_values, &r->by_codes)) {
+                    rc = GRAFT_ERR_NOMEM;
+                    break;
+                }
+                finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
+            }
+    for (size_t s = 0; s < o->n_contrasts && rc == GRAFT_OK; s++)
+        for (size_t k = 0; k < K && rc == GRAFT_OK; k++)
+            for (size_t i = 0; i < D; i++) {
+                const domain_t *dom = &c->domains[order[i]];
+                graft_contrast_row_t *r = &e->contrasts[e->n_contrasts++];
+                r->contrast = s;
+                r->indicator = k;
+                r->by_set = dom->set;
+                if (!copy_by(c, dom, &r->by_values, &r->by_codes)) {
+                    rc = GRAFT_ERR_NOMEM;
+                    break;
+                }
+                finish_contrast(c, s, order[i], k, r);
+            }
+    free(order);
+    return rc;
+}
+
+static void ctx_free(est_ctx_t *c)
+{
+    const graft_estimate_opts_t *o = c->opts;
+    round_free(c);
+    free(c->row_domain);
+    free(c->last_dom);
+    free(c->rep_rscales);
+    free(c->var.s1);
+    free(c->var.s2);
+    graft_key_free(&c->key);
+    for (size_t d = 0; d < c->n_domains; d++) {
+        domain_t *dom = &c->domains[d];
+        if (dom->set != NO_DOMAIN) {
+            size_t n = o->by[dom->set].n_columns;
+            for (size_t i = 0; i < n; i++) {
+                if (dom->values)
+                    free(dom->values[i]);
+                if (dom->code_text)
+                    free(dom->code_text[i]);
+                if (dom->codes)
+                    free((char *)dom->codes[i].str);
+            }
+        }
+        free(dom->values);
+        free(dom->code_text);
+        free(dom->codes);
+        for (size_t k = 0; k < c->K * c->n_rounds; k++) {
+            cell_t *cell = &c->cells[d * c->K * c->n_rounds + k];
+            free(cell->Y);
+            free(cell->X);
+            free(cell->T);
+            free(cell->rsw);
+            free(cell->rswy);
+            free(cell->gram);
+            free(cell->gdir);
+        }
+    }
+    free(c->domains);
+    free(c->cells);
+    graft_intern_free(c->domain_ids);
+    graft_design_free(c->design);
+}
+
+static int expr_names(const graft_expr_t *e, const char *name)
+{
+    size_t n = 0;
+    const char *const *names = e ? graft_expr_columns(e, &n) : NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* graft_read_opts_t.uses: the round's design columns, the by columns and
+ * every column an expression of the round names.  The reader skips the
+ * others. */
+static int uses_column(void *vctx, const char *name)
+{
+    const est_ctx_t *c = vctx;
+    const graft_estimate_opts_t *o = c->opts;
+    if (graft_design_spec_uses(c->rounds[c->round].spec, name))
+        return 1;
+    for (size_t s = 0; s < o->n_by; s++)
+        for (size_t i = 0; i < o->by[s].n_columns; i++)
+            if (strcmp(o->by[s].columns[i], name) == 0)
+                return 1;
+    for (size_t i = 0; i < c->n_derived; i++)
+        if (expr_names(c->derived[i], name))
+            return 1;
+    for (size_t k = 0; k < c->K; k++)
+        if (expr_names(c->expr[k], name) || expr_names(c->among[k], name))
+            return 1;
+    return 0;
+}
+
+/* Read round ROUND of the estimation. */
+static graft_error_t read_round(est_ctx_t *c, size_t round, int shared,
+                                graft_diag_t *diag)
+{
+    const graft_round_t *r = &c->rounds[round];
+    graft_error_t rc;
+    c->round = round;
+    c->path = r->path;
+    if (round > 0 && (rc = graft_design_next_round(c->design, r->spec, round,
+                                                   shared)) != GRAFT_OK)
+        return graft_diag_set(diag, rc, r->path, 0, 0, "out of memory");
+    if ((rc = parse_round(c, r, diag)) != GRAFT_OK)
+        return rc;
+    graft_read_opts_t read = {0};
+    if (r->read)
+        read = *r->read;
+    read.uses = uses_column;
+    read.uses_arg = c;
+    read.bare_values = 1; /* keys and expressions read num */
+    return graft_read(r->path, &read, on_header, on_row, c, diag);
+}
+
+/* Check that the rounds can share one design. */
+static graft_error_t check_rounds(const graft_round_t *rounds, size_t n,
+                                  int shared, graft_diag_t *diag)
+{
+    for (size_t i = 0; i < n; i++) {
+        const graft_design_spec_t *s = rounds[i].spec;
+        int rep = s->rep.columns != NULL, rep0 = rounds[0].spec->rep.columns
+                                                     != NULL;
+        if (rep != rep0)
+            return graft_diag_set(
+                diag, GRAFT_ERR_USAGE, rounds[i].path, 0, 0,
+                "this round's design uses %s, the first round's %s: rounds "
+                "must share one kind of design",
+                rep ? "replicate weights" : "strata and PSUs",
+                rep0 ? "replicate weights" : "strata and PSUs");
+        if (shared && !rep && !s->psu)
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, rounds[i].path, 0,
+                                  0,
+                                  "--shared-psus needs a PSU column in every "
+                                  "round");
+    }
+    return GRAFT_OK;
+}
+
+/* One pass over every round.  DENSE keeps per-PSU arrays; otherwise PSU
+ * totals are streamed into per-stratum sums, which needs each file grouped
+ * by PSU: *UNSORTED says when it was not. */
+static graft_error_t estimate_pass(const graft_round_t *rounds,
+                                   size_t n_rounds, int shared_psus,
+                                   int dense,
+                                   const graft_estimate_opts_t *opts,
+                                   graft_estimates_t **out,
+                                   graft_diag_t *diag, int *unsorted)
+{
+    graft_error_t rc;
+    est_ctx_t c = {0};
+    graft_estimates_t *e = calloc(1, sizeof *e);
+    *out = NULL;
+    c.opts = opts;
+    c.rounds = rounds;
+    c.n_rounds = n_rounds;
+    c.K = opts->n_indicators;
+    c.path = rounds[0].path;
+    c.design = graft_design_alloc(rounds[0].spec);
+    c.clustered = rounds[0].spec->psu != NULL && dense;
+    c.grouped = rounds[0].spec->psu != NULL && !dense;
+    graft_design_stream_psus(c.design, c.grouped);
+    c.row_domain = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.row_domain);
+    c.last_dom = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.last_dom);
+    c.domain_ids = graft_intern_alloc();
+    if (!e || !c.design || !c.row_domain || !c.last_dom || !c.domain_ids ||
+        !(e->file = graft_strdup(rounds[0].path)) ||
+        add_by_names(e, opts) != GRAFT_OK) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
+                            "out of memory");
+        goto cleanup;
+    }
+    e->opts = opts;
+    e->n_rounds = n_rounds;
+    if ((rc = check_rounds(rounds, n_rounds, shared_psus, diag)) != GRAFT_OK)
+        goto cleanup;
+    if (n_rounds > 1 && !rounds[0].spec->rep.columns &&
+        (rc = graft_design_next_round(c.design, rounds[0].spec, 0,
+                                      shared_psus)) != GRAFT_OK) {
+        graft_diag_set(diag, rc, rounds[0].path, 0, 0, "out of memory");
+        goto cleanup;
+    }
+    e->round_design = calloc(n_rounds, sizeof *e->round_design);
+    if (!e->round_design) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
+                            "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n_rounds; i++) {
+        c.prev_psu = (size_t)-1;
+        if ((rc = read_round(&c, i, shared_psus, diag)) != GRAFT_OK) {
+            *unsorted = c.unsorted;
+            goto cleanup;
+        }
+        /* Cumulative so far; made per round below. */
+        graft_design_summarize(c.design, &e->round_design[i]);
+    }
+    for (size_t i = n_rounds; i-- > 1;) {
+        graft_design_summary_t *a = &e->round_design[i],
+                               *b = &e->round_design[i - 1];
+        a->n_rows -= b->n_rows;
+        a->n_zero_weight -= b->n_zero_weight;
+        a->sum_w -= b->sum_w;
+        a->n_strata -= shared_psus ? 0 : b->n_strata;
+        a->n_psu -= shared_psus ? 0 : b->n_psu;
+        a->df -= shared_psus ? 0 : b->df;
+    }
+    for (size_t x = 0; x < c.n_domains * c.n_rounds * c.K; x++)
+        cell_flush_psu(&c.cells[x]);
+    c.path = rounds[0].path;
+    if ((rc = graft_design_finish(c.design, diag)) != GRAFT_OK ||
+        (!c.n_rep &&
+         (rc = graft_design_check_lonely(c.design, diag)) != GRAFT_OK))
+        goto cleanup;
+    graft_design_summarize(c.design, &e->design);
+    c.var.design = c.design;
+    c.var.clustered = c.clustered;
+    c.var.H = graft_design_n_strata(c.design);
+    c.var.s1 = calloc(c.var.H ? c.var.H : 1, sizeof *c.var.s1);
+    c.var.s2 = calloc(c.var.H ? c.var.H : 1, sizeof *c.var.s2);
+    if (!c.var.s1 || !c.var.s2 ||
+        (c.n_domains == 0 && new_domain(&c, 0, NO_DOMAIN) != GRAFT_OK) ||
+        build_rows(&c, e) != GRAFT_OK) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
+                            "out of memory");
+        goto cleanup;
+    }
+    *out = e;
+    e = NULL;
+cleanup:
+    ctx_free(&c);
+    graft_estimates_free(e);
+    return rc;
+}
+
+graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
+                                    size_t n_rounds, int shared_psus,
+                                    const graft_estimate_opts_t *opts,
+                                    graft_estimates_t **out,
+                                    graft_diag_t *diag)
+{
+    /* Shared PSUs combine PSU totals across rounds: arrays.  Otherwise
+     * stream, and fall back to arrays for a file not grouped by PSU. */
+    int unsorted = 0;
+    graft_error_t rc = estimate_pass(rounds, n_rounds, shared_psus,
+                                     shared_psus, opts, out, diag, &unsorted);
+    if (unsorted)
+        rc = estimate_pass(rounds, n_rounds, shared_psus, 1, opts, out, diag,
+                           &unsorted);
+    return rc;
+}
+
+graft_error_t graft_estimate_file(const char *path,
+                                  const graft_read_opts_t *read,
+                                  const graft_design_spec_t *spec,
+                                  const graft_estimate_opts_t *opts,
+                                  graft_estimates_t **out,
+                                  graft_diag_t *diag)
+{
+    graft_round_t round = {path, read, spec, NULL, 0};
+    return graft_estimate_rounds(&round, 1, 0, opts, out, diag);
+}
+
+/* Free a row's by-values and codes (N of each when the row has a set). */
+static void free_by(const graft_estimates_t *e, size_t set, char **values,
+                    char **codes)
+{
+    size_t n = e->opts && set != NO_DOMAIN ? e->opts->by[set].n_columns : 0;
+    for (size_t j = 0; j < n; j++) {
+        if (values)
+            free(values[j]);
+        if (codes)
+            free(codes[j]);
+    }
+    free(values);
+    free(codes);
+}
+
+void graft_estimates_free(graft_estimates_t *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n_rows; i++)
+        free_by(e, e->rows[i].by_set, e->rows[i].by_values,
+                e->rows[i].by_codes);
+    free(e->rows);
+    for (size_t i = 0; i < e->n_contrasts; i++)
+        free_by(e, e->contrasts[i].by_set, e->contrasts[i].by_values,
+                e->contrasts[i].by_codes);
+    free(e->contrasts);
+    free(e->owned_opts);
+    free(e->round_design);
+    for (size_t i = 0; i < e->n_by_names; i++)
+        free(e->by_names[i]);
+    free(e->by_names);
+    free(e->file);
+    free(e);
+}

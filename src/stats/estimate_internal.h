@@ -1,0 +1,89 @@
+/*
+ * estimate_internal.h - the estimator's accumulators, shared by the pass
+ * (estimate.c) and the variance formulas (variance.c).  Not installed.
+ */
+#ifndef GRAFT_ESTIMATE_INTERNAL_H
+#define GRAFT_ESTIMATE_INTERNAL_H
+
+#include "graft/estimate.h"
+#include "graft/expr.h"
+#include "base/intern.h"
+
+/* Per stratum of a cell: row counts, and the sums of the PSU totals
+ * Y = sum(w u) and X = sum(w) that the variance needs: sum Y, sum X,
+ * sum Y^2, sum X Y, sum X^2.  A PSU's totals are added once the PSU is
+ * complete: per row when each row is a PSU, when the next PSU starts in a
+ * file grouped by PSU.  (Otherwise the cell keeps per-PSU arrays.) */
+typedef struct strat_acc {
+    size_t rows;                  /* domain rows (any weight) */
+    size_t pos;                   /* PSUs with a positive weight */
+    double sy, sx, syy, sxy, sxx;
+} strat_acc_t;
+
+/* The sums of one indicator in one domain of one round. */
+typedef struct cell {
+    size_t n, n_missing;
+    double sw, swy;        /* sum w, sum w y (raw) */
+    double shift;          /* c: ratios accumulate u = y - c */
+    int shifted;
+    double a1, a2;         /* sum w u, sum w u^2 (for deff of means) */
+    double *Y, *X;         /* per PSU: sum w u, sum w (clustered designs
+                              whose rows are not grouped by PSU) */
+    size_t psu_cap;
+    size_t open_psu;       /* grouped files: the PSU being summed, whose */
+    size_t open_h;         /* totals are added to its stratum's sums */
+    double oy, ox;         /* when the next PSU starts */
+    int open;
+    strat_acc_t *T;        /* per stratum */
+    size_t strat_cap;
+    double *rsw, *rswy;    /* per replicate: sum w_r, sum w_r y */
+    double *gram;          /* the domain's replicate Gram matrix (df) */
+    double *gdir;          /* pending group direction, its multiplier sum */
+    double gs;
+    size_t gid;
+    long rank;             /* of gram, once computed (0: not yet) */
+} cell_t;
+
+/* A term of a linear contrast: COEF times the estimate of CELL. */
+typedef struct term {
+    cell_t *cell;
+    double coef;
+    int ratio;             /* proportion or mean (else total) */
+    double est;            /* the cell's estimate */
+} term_t;
+
+/* What the variance formulas need to know about the design. */
+typedef struct var_ctx {
+    const graft_design_t *design;
+    int clustered;         /* per-PSU arrays; else per-stratum sums */
+    size_t n_rep;
+    double rep_scale;
+    const double *rep_rscales;
+    int rep_mse;
+    double *s1, *s2;       /* scratch per stratum */
+    size_t H;
+} var_ctx_t;
+
+/* The linearized variance of sum_k coef_k theta_k (R survey svyrecvar /
+ * onestrat, lonely PSUs as survey 4.5).  Terms from different rounds have
+ * no row in common; row-as-PSU designs need that.  NaN when undefined. */
+double graft_var_linear(var_ctx_t *v, const term_t *terms, size_t m);
+
+/* R's degf() for the stacked domain: PSUs minus strata among the terms'
+ * rows with a positive weight. */
+double graft_var_df(const var_ctx_t *v, const term_t *terms, size_t m);
+
+/* The replicate variance of sum_k coef_k theta_k (R survey svrVar), with
+ * LOGIT the variance of logit(theta) of a single term.  NaN when no
+ * replicate is defined. */
+double graft_var_replicate(const var_ctx_t *v, const term_t *terms,
+                           size_t m, int logit);
+
+/* R's degf() of a replicate domain: the rank of its rows' replicate
+ * weights minus 1 (the Gram matrix is flushed first). */
+double graft_var_rep_df(const var_ctx_t *v, cell_t *cell);
+
+/* Add the cell's pending group of rows to its Gram matrix. */
+void graft_cell_gram_flush(const var_ctx_t *v, cell_t *cell);
+
+#endif

@@ -1,0 +1,521 @@
+/*
+ * report.c - report.md and report.html from the results of `graft run`.
+ *
+ * Both come from one walk over the results through a small document
+ * writer (headings, paragraphs, tables, figures) that emits Markdown or
+ * HTML, so the two reports always say the same thing.  Everything from
+ * the user's data is escaped for the format.
+ */
+#include "graft/report.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- the document writer -------------------------------------------- */
+
+typedef struct doc {
+    FILE *fp;
+    int html;
+} doc_t;
+
+static void text(doc_t *d, const char *s)
+{
+    for (; s && *s; s++) {
+        if (d->html) {
+            switch (*s) {
+            case '<': fputs("&lt;", d->fp); continue;
+            case '>': fputs("&gt;", d->fp); continue;
+            case '&': fputs("&amp;", d->fp); continue;
+            case '"': fputs("&quot;", d->fp); continue;
+            default: break;
+            }
+        } else if (strchr("|*_`[]<>\\#", *s)) {
+            fputc('\\', d->fp);
+        }
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, d->fp);
+    }
+}
+
+static void heading(doc_t *d, int level, const char *s)
+{
+    if (d->html) {
+        fprintf(d->fp, "<h%d>", level);
+        text(d, s);
+        fprintf(d->fp, "</h%d>\n", level);
+    } else {
+        fprintf(d->fp, "\n%.*s ", level, "######");
+        text(d, s);
+        fputs("\n\n", d->fp);
+    }
+}
+
+static void para_start(doc_t *d)
+{
+    fputs(d->html ? "<p>" : "", d->fp);
+}
+
+static void para_end(doc_t *d)
+{
+    fputs(d->html ? "</p>\n" : "\n\n", d->fp);
+}
+
+static void para(doc_t *d, const char *s)
+{
+    para_start(d);
+    text(d, s);
+    para_end(d);
+}
+
+static void emph(doc_t *d, const char *s)
+{
+    fputs(d->html ? "<em>" : "*", d->fp);
+    text(d, s);
+    fputs(d->html ? "</em>" : "*", d->fp);
+}
+
+static void table_start(doc_t *d, const char *const *head, size_t n)
+{
+    if (d->html) {
+        fputs("<table>\n<tr>", d->fp);
+        for (size_t i = 0; i < n; i++) {
+            fputs("<th>", d->fp);
+            text(d, head[i]);
+            fputs("</th>", d->fp);
+        }
+        fputs("</tr>\n", d->fp);
+        return;
+    }
+    fputs("|", d->fp);
+    for (size_t i = 0; i < n; i++) {
+        fputc(' ', d->fp);
+        text(d, head[i]);
+        fputs(" |", d->fp);
+    }
+    fputs("\n|", d->fp);
+    for (size_t i = 0; i < n; i++)
+        fputs(i ? "---:|" : "---|", d->fp);
+    fputc('\n', d->fp);
+}
+
+/* Numbers and intervals are right-aligned, words left-aligned. */
+static int is_text(const char *s)
+{
+    return *s && !strchr("0123456789[-+.", *s);
+}
+
+static void table_row(doc_t *d, const char *const *cells, size_t n, int strong)
+{
+    fputs(d->html ? "<tr>" : "|", d->fp);
+    for (size_t i = 0; i < n; i++) {
+        if (d->html) {
+            fputs(is_text(cells[i]) ? "<td class=\"t\">" : "<td>", d->fp);
+            fputs(strong ? "<strong>" : "", d->fp);
+            text(d, cells[i]);
+            fputs(strong ? "</strong></td>" : "</td>", d->fp);
+        } else {
+            fputs(strong && *cells[i] ? " **" : " ", d->fp);
+            text(d, cells[i]);
+            fputs(strong && *cells[i] ? "** |" : " |", d->fp);
+        }
+    }
+    fputs(d->html ? "</tr>\n" : "\n", d->fp);
+}
+
+static void table_end(doc_t *d)
+{
+    fputs(d->html ? "</table>\n" : "\n", d->fp);
+}
+
+/* A chart: inline SVG in HTML, an image link in Markdown. */
+static graft_error_t figure(doc_t *d, const graft_report_chart_t *c,
+                            graft_diag_t *diag)
+{
+    if (!d->html) {
+        fputs("![", d->fp);
+        text(d, c->title ? c->title : c->name);
+        fprintf(d->fp, "](%s)\n\n", c->png_file);
+        return GRAFT_OK;
+    }
+    FILE *in = fopen(c->svg_path, "r");
+    if (!in)
+        return graft_diag_set(diag, GRAFT_ERR_READ, c->svg_path, 0, 0,
+                              "cannot read the chart");
+    fputs("<figure>\n", d->fp);
+    char buf[8192];
+    int started = 0;
+    while (fgets(buf, sizeof buf, in)) {
+        /* drop the XML prolog and doctype: the SVG is inlined */
+        if (!started && !strstr(buf, "<svg"))
+            continue;
+        started = 1;
+        fputs(buf, d->fp);
+    }
+    int bad = ferror(in);
+    fclose(in);
+    fputs("</figure>\n", d->fp);
+    return bad ? graft_diag_set(diag, GRAFT_ERR_READ, c->svg_path, 0, 0,
+                                "cannot read the chart")
+               : GRAFT_OK;
+}
+
+/* ---- numbers ---------------------------------------------------------- */
+
+static void fmt_est(char *buf, size_t n, double v, int pct)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "-");
+    else if (pct)
+        snprintf(buf, n, "%.1f %%", 100 * v);
+    else
+        snprintf(buf, n, "%.4g", v);
+}
+
+static void fmt_ci(char *buf, size_t n, double lo, double hi, int pct)
+{
+    if (!isfinite(lo) || !isfinite(hi))
+        snprintf(buf, n, "-");
+    else if (pct)
+        snprintf(buf, n, "[%.1f, %.1f]", 100 * lo, 100 * hi);
+    else
+        snprintf(buf, n, "[%.4g, %.4g]", lo, hi);
+}
+
+/* ---- sections --------------------------------------------------------- */
+
+static const char *by_text(const graft_estimates_t *e,
+                           const graft_estimate_row_t *r, char *buf, size_t n)
+{
+    if (r->by_set == (size_t)-1)
+        return "All";
+    buf[0] = '\0';
+    for (size_t j = 0; j < e->opts->by[r->by_set].n_columns; j++) {
+        if (j)
+            strncat(buf, " / ", n - strlen(buf) - 1);
+        strncat(buf, r->by_values[j], n - strlen(buf) - 1);
+    }
+    return buf;
+}
+
+static void design_section(doc_t *d, const graft_report_t *r)
+{
+    const graft_estimates_t *e = r->est;
+    heading(d, 2, "Data and design");
+    static const char *const head[] = {"round", "survey (data file)", "rows",
+                                       "sum of weights", "strata", "PSUs",
+                                       "df"};
+    table_start(d, head, 7);
+    for (size_t q = 0; q < r->n_rounds; q++) {
+        const graft_design_summary_t *g = &e->round_design[q];
+        char rows[32], sw[48], st[32], ps[32], df[32];
+        snprintf(rows, sizeof rows, "%zu", g->n_rows);
+        snprintf(sw, sizeof sw, "%.0f", g->sum_w);
+        snprintf(st, sizeof st, "%zu", g->n_strata);
+        snprintf(ps, sizeof ps, "%zu", g->n_psu);
+        snprintf(df, sizeof df, "%ld", g->df);
+        const char *cells[] = {r->round_labels[q], r->round_sources[q], rows,
+                               sw, st, ps, df};
+        table_row(d, cells, 7, 0);
+    }
+    table_end(d);
+}
+
+/* One table per indicator: domains down, rounds across. */
+static graft_error_t estimates_section(doc_t *d, const graft_report_t *r,
+                                       graft_diag_t *diag)
+{
+    const graft_estimates_t *e = r->est;
+    const graft_estimate_opts_t *o = e->opts;
+    size_t K = o->n_indicators, R = e->n_rounds;
+    size_t D = e->n_rows / (K * R);
+    heading(d, 2, "Estimates");
+    char level[400];
+    snprintf(level, sizeof level,
+             "Estimates with %g %% confidence intervals (%s) and the "
+             "unweighted number of respondents in the domain; the last "
+             "column names the reliability rules that fired (NCHS); "
+             "suppressed estimates are not shown (estimates.csv has them).",
+             100 * o->level, graft_ci_method_name(o->ci));
+    para(d, level);
+    for (size_t k = 0; k < K; k++) {
+        const graft_indicator_spec_t *ind = &o->indicators[k];
+        int pct = ind->type == GRAFT_IND_PROP;
+        heading(d, 3, ind->label ? ind->label : graft_indicator_name(ind));
+        if (ind->question) {
+            para_start(d);
+            emph(d, ind->question);
+            para_end(d);
+        }
+        const char *head[2 + 3 * 16];
+        size_t nh = 0;
+        head[nh++] = "domain";
+        char hbuf[16][3][96];
+        for (size_t q = 0; q < R && q < 16; q++) {
+            snprintf(hbuf[q][0], sizeof hbuf[q][0], "%s", r->round_labels[q]);
+            snprintf(hbuf[q][1], sizeof hbuf[q][1], "%g %% CI",
+                     100 * o->level);
+            snprintf(hbuf[q][2], sizeof hbuf[q][2], "n");
+            for (int x = 0; x < 3; x++)
+                head[nh++] = hbuf[q][x];
+        }
+        head[nh++] = "reliability";
+        table_start(d, head, nh);
+        for (size_t i = 0; i < D; i++) {
+            const graft_estimate_row_t *rows = &e->rows[(k * D + i) * R];
+            char dom[256], cbuf[16][3][96], flags[1024] = "";
+            const char *cells[2 + 3 * 16];
+            size_t nc = 0;
+            cells[nc++] = by_text(e, &rows[0], dom, sizeof dom);
+            for (size_t q = 0; q < R && q < 16; q++) {
+                const graft_estimate_row_t *x = &rows[q];
+                /* NCHS: a suppressed estimate is not shown. */
+                int hide = strncmp(x->flag, "suppress", 8) == 0;
+                fmt_est(cbuf[q][0], sizeof cbuf[q][0],
+                        hide ? NAN : x->estimate, pct);
+                fmt_ci(cbuf[q][1], sizeof cbuf[q][1], hide ? NAN : x->ci_low,
+                       x->ci_high, pct);
+                if (hide)
+                    snprintf(cbuf[q][0], sizeof cbuf[q][0], "suppressed");
+                snprintf(cbuf[q][2], sizeof cbuf[q][2], "%zu", x->n);
+                for (int y = 0; y < 3; y++)
+                    cells[nc++] = cbuf[q][y];
+                if (*x->flag) {
+                    size_t used = strlen(flags);
+                    snprintf(flags + used, sizeof flags - used, "%s%s%s%s",
+                             used ? "; " : "", R > 1 ? r->round_labels[q] : "",
+                             R > 1 ? ": " : "", x->flag);
+                }
+            }
+            cells[nc++] = flags;
+            table_row(d, cells, nc, rows[0].by_set == (size_t)-1);
+        }
+        table_end(d);
+        for (size_t c = 0; c < r->n_charts; c++)
+            if (r->charts[c].indicator &&
+                strcmp(r->charts[c].indicator, graft_indicator_name(ind)) ==
+                    0) {
+                graft_error_t rc = figure(d, &r->charts[c], diag);
+                if (rc != GRAFT_OK)
+                    return rc;
+            }
+    }
+    return GRAFT_OK;
+}
+
+static void changes_table(doc_t *d, const graft_report_t *r, int trend)
+{
+    const graft_changes_t *ch = r->changes;
+    const graft_estimates_t *e = ch->est;
+    static const char *const head[] = {"indicator", "domain", "from", "to",
+                                       "change", "CI", "p adjusted",
+                                       "verdict"};
+    table_start(d, head, 8);
+    for (size_t i = 0; i < ch->n_rows; i++) {
+        const graft_change_row_t *x = &ch->rows[i];
+        if (x->table != trend || x->term == GRAFT_TERM_ESTIMATE)
+            continue;
+        const graft_indicator_spec_t *ind = &e->opts->indicators[x->indicator];
+        int pct = ind->type == GRAFT_IND_PROP;
+        char dom[256], from[128], to[128], est[48], ci[64], p[32], verdict[600];
+        const char *domain = by_text(e, x->where, dom, sizeof dom);
+        if (x->term == GRAFT_TERM_CHANGE) {
+            snprintf(from, sizeof from, "%s", r->round_labels[x->from]);
+            snprintf(to, sizeof to, "%s", r->round_labels[x->to]);
+        } else {
+            snprintf(from, sizeof from, "%s",
+                     x->term == GRAFT_TERM_LINEAR ? "linear trend"
+                                                  : "slope per year");
+            to[0] = '\0';
+        }
+        if (isfinite(x->estimate) && pct)
+            snprintf(est, sizeof est, "%+.1f pts", 100 * x->estimate);
+        else if (isfinite(x->estimate))
+            snprintf(est, sizeof est, "%+.4g", x->estimate);
+        else
+            snprintf(est, sizeof est, "-");
+        fmt_ci(ci, sizeof ci, x->ci_low, x->ci_high, pct);
+        if (isfinite(x->p_adjusted))
+            snprintf(p, sizeof p, "%.4f", x->p_adjusted);
+        else
+            snprintf(p, sizeof p, "-");
+        snprintf(verdict, sizeof verdict, "%s%s%s", x->change,
+                 *x->change && *x->flag ? "; " : "", x->flag);
+        const char *cells[] = {graft_indicator_name(ind), domain, from, to,
+                               est, ci, p, verdict};
+        table_row(d, cells, 8, x->where->by_set == (size_t)-1);
+    }
+    table_end(d);
+}
+
+static graft_error_t changes_section(doc_t *d, const graft_report_t *r,
+                                     graft_diag_t *diag)
+{
+    const graft_changes_t *ch = r->changes;
+    if (!ch)
+        return GRAFT_OK;
+    char buf[512];
+    if (ch->n_pairs) {
+        heading(d, 2, "Changes between rounds");
+        snprintf(buf, sizeof buf,
+                 "Differences in percentage points for proportions, with "
+                 "%g %% confidence intervals (not adjusted); p-values from t "
+                 "tests, adjusted with %s over every comparison of the run; "
+                 "a change is reported when the adjusted p is below %g.",
+                 100 * ch->opts.level, graft_adjust_name(ch->opts.adjust),
+                 1 - ch->opts.level);
+        para(d, buf);
+        changes_table(d, r, 0);
+        for (size_t c = 0; c < r->n_charts; c++)
+            if (strcmp(r->charts[c].kind, "dumbbell") == 0) {
+                graft_error_t rc = figure(d, &r->charts[c], diag);
+                if (rc != GRAFT_OK)
+                    return rc;
+            }
+    }
+    if (ch->trend) {
+        heading(d, 2, "Trend across rounds");
+        para(d, "Consecutive and first-to-last changes, the linear trend "
+                "(orthonormal polynomial contrast over the rounds' years) "
+                "and the same trend as a slope per year.");
+        changes_table(d, r, 1);
+        for (size_t c = 0; c < r->n_charts; c++)
+            if (strcmp(r->charts[c].kind, "trend") == 0) {
+                graft_error_t rc = figure(d, &r->charts[c], diag);
+                if (rc != GRAFT_OK)
+                    return rc;
+            }
+    }
+    return GRAFT_OK;
+}
+
+static graft_error_t other_charts(doc_t *d, const graft_report_t *r,
+                                  graft_diag_t *diag)
+{
+    int any = 0;
+    for (size_t c = 0; c < r->n_charts; c++) {
+        const graft_report_chart_t *x = &r->charts[c];
+        if (x->indicator || strcmp(x->kind, "dumbbell") == 0 ||
+            strcmp(x->kind, "trend") == 0)
+            continue;
+        if (!any)
+            heading(d, 2, "Overview");
+        any = 1;
+        graft_error_t rc = figure(d, x, diag);
+        if (rc != GRAFT_OK)
+            return rc;
+    }
+    return GRAFT_OK;
+}
+
+static void methods_section(doc_t *d, const graft_report_t *r)
+{
+    const graft_design_spec_t *s = r->spec;
+    const graft_estimate_opts_t *o = r->est->opts;
+    char buf[2048];
+    heading(d, 2, "Methods");
+    if (s->rep.columns)
+        snprintf(buf, sizeof buf,
+                 "Estimates are weighted ratios (proportions and means) and "
+                 "totals. Variances come from the %s replicate weights "
+                 "('%s'): v = scale x sum of rscale_r (theta_r - centre)^2, "
+                 "as R's svrepdesign; degrees of freedom are the rank of the "
+                 "domain's replicate weights minus 1.",
+                 graft_reptype_name(s->rep.type), s->rep.columns);
+    else
+        snprintf(buf, sizeof buf,
+                 "Estimates are weighted ratios (proportions and means) and "
+                 "totals. Standard errors are Taylor-linearized for a "
+                 "stratified design with %s and a with-replacement first "
+                 "stage%s (R survey's svyrecvar); domains keep every PSU of "
+                 "the design. Strata with a single PSU: %s. Degrees of "
+                 "freedom: %s.",
+                 s->psu ? "clustered PSUs" : "each respondent as its own PSU",
+                 s->fpc ? ", with the first-stage finite population "
+                          "correction"
+                        : "",
+                 graft_lonely_name(s->lonely),
+                 o->df_mode == GRAFT_DF_DOMAIN
+                     ? "PSUs minus strata among the domain's rows with a "
+                       "non-zero weight (R's degf on the domain)"
+                 : o->df_mode == GRAFT_DF_DESIGN ? "the whole design's"
+                                                 : "as given");
+    para(d, buf);
+    snprintf(buf, sizeof buf,
+             "Confidence intervals: %s at the %g %% level, with t quantiles "
+             "on those degrees of freedom. Reliability flags follow the NCHS "
+             "Data Presentation Standards for Proportions (Parker et al. "
+             "2017): an estimate is suppressed when its effective sample "
+             "size is below 30, its Korn-Graubard interval is 0.30 wide or "
+             "more, or wider than 0.05 and more than 130 %% of the estimate; "
+             "it is flagged for review when the degrees of freedom are below "
+             "8 or the estimate is 0 or 1.%s",
+             graft_ci_method_name(o->ci), 100 * o->level,
+             o->min_n ? " Cells with fewer rows than the minimum n are "
+                        "suppressed too."
+                      : "");
+    para(d, buf);
+    if (r->changes)
+        para(d, "Rounds are compared in one stacked design, each round "
+                "keeping its own strata (or sharing PSUs for a panel), the "
+                "difference being a linear contrast of the rounds' "
+                "estimates (R: svyby with covmat = TRUE and svycontrast).");
+    para(d, "Every number was computed by graft; its formulas are checked "
+            "against R's survey package in graft's test suite.");
+}
+
+static graft_error_t write_doc(doc_t *d, const graft_report_t *r,
+                               graft_diag_t *diag)
+{
+    const graft_analysis_t *a = r->analysis;
+    const char *title = a && a->title ? a->title : "graft report";
+    graft_error_t rc;
+    if (d->html) {
+        fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
+              "charset=\"utf-8\">\n<title>",
+              d->fp);
+        text(d, title);
+        fputs("</title>\n<style>\n"
+              "body{font-family:sans-serif;max-width:60em;margin:2em auto;"
+              "padding:0 1em;color:#222;line-height:1.45}\n"
+              "table{border-collapse:collapse;margin:1em 0;font-size:90%}\n"
+              "th,td{border-bottom:1px solid #ddd;padding:.25em .6em;"
+              "text-align:right}\n"
+              "th:first-child,td:first-child,td.t{text-align:left}\n"
+              "td{white-space:nowrap}td.t:last-child{white-space:normal;"
+              "min-width:14em}\n"
+              "th{background:#f3f3f3}\n"
+              "figure{margin:1.5em 0}\nfigure svg{max-width:100%;"
+              "height:auto}\n"
+              "</style>\n</head>\n<body>\n",
+              d->fp);
+        heading(d, 1, title);
+    } else {
+        fputs("# ", d->fp);
+        text(d, title);
+        fputs("\n\n", d->fp);
+    }
+    design_section(d, r);
+    if ((rc = estimates_section(d, r, diag)) != GRAFT_OK ||
+        (rc = changes_section(d, r, diag)) != GRAFT_OK ||
+        (rc = other_charts(d, r, diag)) != GRAFT_OK)
+        return rc;
+    methods_section(d, r);
+    if (d->html)
+        fputs("</body>\n</html>\n", d->fp);
+    return ferror(d->fp) ? graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
+                                          "write error")
+                         : GRAFT_OK;
+}
+
+graft_error_t graft_report_write_md(FILE *fp, const graft_report_t *r,
+                                    graft_diag_t *diag)
+{
+    doc_t d = {fp, 0};
+    return write_doc(&d, r, diag);
+}
+
+graft_error_t graft_report_write_html(FILE *fp, const graft_report_t *r,
+                                      graft_diag_t *diag)
+{
+    doc_t d = {fp, 1};
+    return write_doc(&d, r, diag);
+}

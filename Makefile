@@ -29,8 +29,9 @@ FUZZ_REPLAY := $(FUZZ_SRC:%.c=$(BUILD)/%_replay)
 
 .PHONY: all deps build check test demo asan ubsan memcheck lint fuzz clean check-report
 
-all: deps
-	@$(MAKE) --no-print-directory build
+# A plain `make` only builds; `make deps`, `make demo` and `make check`
+# install what is missing first (.ci/deps).
+all: build
 
 deps:
 	@sh .ci/deps

@@ -140,6 +140,12 @@ int graft_is_missing_text(const char *s, size_t len);
  * SIZE bytes and returns it ("" for missing). */
 char *graft_cell_text(const graft_cell_t *cell, char *buf, size_t size);
 
+/* A cell as tables show it: the value label of its code in COL when COL has
+ * one, else graft_cell_text().  Writes into BUF of SIZE bytes and returns
+ * it. */
+char *graft_cell_display(const graft_column_t *col, const graft_cell_t *cell,
+                         char *buf, size_t size);
+
 /* The shortest edit distance match for NAME among COLS, or NULL when none is
  * close (for "did you mean" suggestions). */
 const char *graft_closest_column(const char *name, const graft_column_t *cols,

@@ -340,6 +340,21 @@ char *graft_cell_text(const graft_cell_t *cell, char *buf, size_t size)
     return buf;
 }
 
+char *graft_cell_display(const graft_column_t *col, const graft_cell_t *cell,
+                         char *buf, size_t size)
+{
+    const char *label = NULL;
+    if (col->labels)
+        label = cell->kind == GRAFT_CELL_NUMBER
+                    ? graft_labelset_num(col->labels, cell->num)
+                    : graft_labelset_str(col->labels, cell->str);
+    if (!label)
+        return graft_cell_text(cell, buf, size);
+    if (size)
+        snprintf(buf, size, "%s", label);
+    return buf;
+}
+
 /* Case-insensitive optimal-string-alignment distance (Levenshtein plus
  * adjacent transpositions, so "fcp" is one edit from "fpc"); names longer
  * than 255 characters are never close. */

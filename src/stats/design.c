@@ -7,6 +7,7 @@
  * the rows are the PSUs, and then only a count per stratum is kept.
  */
 #include "graft/design.h"
+#include "base/names.h"
 #include "base/str.h"
 #include "base/intern.h"
 
@@ -109,19 +110,16 @@ static const char *const lonely_names[] = {"fail", "remove", "certainty",
 
 int graft_lonely_parse(const char *name, graft_lonely_t *out)
 {
-    for (size_t i = 0; i < sizeof lonely_names / sizeof lonely_names[0]; i++)
-        if (strcmp(name, lonely_names[i]) == 0) {
-            *out = (graft_lonely_t)i;
-            return 1;
-        }
-    return 0;
+    size_t i;
+    if (!GRAFT_NAMES_FIND(lonely_names, 0, name, &i))
+        return 0;
+    *out = (graft_lonely_t)i;
+    return 1;
 }
 
 const char *graft_lonely_name(graft_lonely_t lonely)
 {
-    size_t i = (size_t)lonely;
-    return i < sizeof lonely_names / sizeof lonely_names[0] ? lonely_names[i]
-                                                            : "?";
+    return GRAFT_NAMES_AT(lonely_names, lonely);
 }
 
 static const char *const rep_names[] = {"none", "jk1", "jkn", "brr", "fay",
@@ -129,18 +127,16 @@ static const char *const rep_names[] = {"none", "jk1", "jkn", "brr", "fay",
 
 int graft_reptype_parse(const char *name, graft_reptype_t *out)
 {
-    for (size_t i = 1; i < sizeof rep_names / sizeof rep_names[0]; i++)
-        if (strcmp(name, rep_names[i]) == 0) {
-            *out = (graft_reptype_t)i;
-            return 1;
-        }
-    return 0;
+    size_t i;
+    if (!GRAFT_NAMES_FIND(rep_names, 1, name, &i))
+        return 0;
+    *out = (graft_reptype_t)i;
+    return 1;
 }
 
 const char *graft_reptype_name(graft_reptype_t type)
 {
-    size_t i = (size_t)type;
-    return i < sizeof rep_names / sizeof rep_names[0] ? rep_names[i] : "?";
+    return GRAFT_NAMES_AT(rep_names, type);
 }
 
 void graft_design_spec_init(graft_design_spec_t *spec)

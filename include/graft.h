@@ -56,7 +56,7 @@
 #include "graft/describe.h" /* what a data file and its design hold */
 #include "graft/compare.h"  /* differences between rounds, trends */
 #include "graft/output.h"   /* output files that appear whole or not at all */
-#include "graft/estimate_write.h" /* tables as text, CSV, JSON, Markdown */
+#include "graft/table.h"    /* tables as text, CSV, JSON, Markdown */
 #include "graft/chart.h"    /* charts through gnuplot */
 #include "graft/report.h"   /* the report of an analysis */
 #include "graft/simulate.h" /* the demo survey */

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 #include "graft/estimate.h"
-#include "graft/estimate_write.h"
+#include "graft/table.h"
 
 typedef enum graft_test_df {
     GRAFT_TESTDF_SUM = 0,          /* the stacked design's df (R's) */
@@ -23,8 +23,14 @@ typedef enum graft_adjust {
     GRAFT_ADJUST_BH = 3
 } graft_adjust_t;
 
+/* Parse an option name ("sum", "min", "satterthwaite"; "none",
+ * "bonferroni", "holm", "bh") into *OUT.  Return 1 on success, 0 (leaving
+ * *OUT alone) for any other NAME. */
 int graft_test_df_parse(const char *name, graft_test_df_t *out);
 int graft_adjust_parse(const char *name, graft_adjust_t *out);
+
+/* The option name of a value, or "?" when out of range. */
+const char *graft_test_df_name(graft_test_df_t test_df);
 const char *graft_adjust_name(graft_adjust_t adjust);
 
 /* R's p.adjust(P, method) over the N values of P; NaN entries are left out

@@ -10,7 +10,7 @@
 #include "graft/reader.h"
 #include "graft/survey.h"
 #include "graft/estimate.h"
-#include "graft/estimate_write.h"
+#include "graft/table.h"
 
 struct graft_analysis;
 

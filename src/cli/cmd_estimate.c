@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "graft/analysis.h"
 #include "graft/estimate.h"
-#include "graft/estimate_write.h"
+#include "graft/table.h"
 #include "graft/output.h"
 
 #include <stdio.h>

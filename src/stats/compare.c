@@ -1,13 +1,13 @@
 /*
  * compare.c - round comparisons and trends: t tests, p.adjust, change
  * labels (METHODS.md "Comparing rounds"; R: a stacked svydesign, svyby
- * with covmat = TRUE, svycontrast, p.adjust).
+ * with covmat = TRUE, svycontrast, p.adjust).  The tables are written by
+ * src/write/compare_write.c.
  */
 #include "graft/compare.h"
-#include "write/csvout.h"
+#include "base/names.h"
 
 #include <gsl/gsl_cdf.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,27 +20,30 @@ static const char *const adjust_names[] = {"none", "bonferroni", "holm",
 
 int graft_test_df_parse(const char *name, graft_test_df_t *out)
 {
-    for (size_t i = 0; i < 3; i++)
-        if (strcmp(name, test_df_names[i]) == 0) {
-            *out = (graft_test_df_t)i;
-            return 1;
-        }
-    return 0;
+    size_t i;
+    if (!GRAFT_NAMES_FIND(test_df_names, 0, name, &i))
+        return 0;
+    *out = (graft_test_df_t)i;
+    return 1;
+}
+
+const char *graft_test_df_name(graft_test_df_t test_df)
+{
+    return GRAFT_NAMES_AT(test_df_names, test_df);
 }
 
 int graft_adjust_parse(const char *name, graft_adjust_t *out)
 {
-    for (size_t i = 0; i < 4; i++)
-        if (strcmp(name, adjust_names[i]) == 0) {
-            *out = (graft_adjust_t)i;
-            return 1;
-        }
-    return 0;
+    size_t i;
+    if (!GRAFT_NAMES_FIND(adjust_names, 0, name, &i))
+        return 0;
+    *out = (graft_adjust_t)i;
+    return 1;
 }
 
 const char *graft_adjust_name(graft_adjust_t adjust)
 {
-    return (size_t)adjust < 4 ? adjust_names[adjust] : "?";
+    return GRAFT_NAMES_AT(adjust_names, adjust);
 }
 
 /* ---- p-values --------------------------------------------------------- */
@@ -406,258 +409,4 @@ void graft_changes_free(graft_changes_t *ch)
     free(ch->coefs);
     free(ch->contrasts);
     free(ch);
-}
-
-/* ---- output ----------------------------------------------------------- */
-
-static const char *const term_names[] = {"estimate", "change", "linear",
-                                         "slope"};
-
-/* The row's value for by column NAME ("All" for the whole domain). */
-static const char *by_value(const graft_changes_t *ch,
-                            const graft_change_row_t *r, const char *name)
-{
-    const graft_estimate_row_t *w = r->where;
-    if (w->by_set == (size_t)-1)
-        return "All";
-    const graft_by_spec_t *by = &ch->est->opts->by[w->by_set];
-    for (size_t i = 0; i < by->n_columns; i++)
-        if (strcmp(by->columns[i], name) == 0)
-            return w->by_values[i];
-    return "";
-}
-
-static const char *round_label(const graft_changes_t *ch, size_t q,
-                               char *buf, size_t n)
-{
-    if (ch->opts.round_labels && ch->opts.round_labels[q])
-        return ch->opts.round_labels[q];
-    snprintf(buf, n, "%zu", q + 1);
-    return buf;
-}
-
-static void num(FILE *fp, double v)
-{
-    fputc(',', fp);
-    if (isfinite(v))
-        fprintf(fp, "%.17g", v);
-}
-
-static void write_csv(FILE *fp, const graft_changes_t *ch, int trend)
-{
-    int rounds = !trend && ch->n_pairs > 1;
-    const graft_estimates_t *e = ch->est;
-    fputs("indicator", fp);
-    for (size_t i = 0; i < e->n_by_names; i++)
-        graft_csv_field(fp, e->by_names[i], 1);
-    if (rounds)
-        fputs(",baseline_round,followup_round", fp);
-    fputs(trend ? ",term,from,to,estimate,se,ci_low,ci_high,df,p_value,"
-                      "p_adjusted,change,n_from,n_to,flag\n"
-                    : ",baseline,followup,diff,se_diff,ci_low,ci_high,df,"
-                      "p_value,p_adjusted,change,rel_change,n_baseline,"
-                      "n_followup,flag\n",
-          fp);
-    for (size_t i = 0; i < ch->n_rows; i++) {
-        const graft_change_row_t *r = &ch->rows[i];
-        char b1[32], b2[32];
-        if (r->table != trend)
-            continue;
-        graft_csv_field(fp,
-                        graft_indicator_name(&e->opts->indicators[r->indicator]),
-                        0);
-        for (size_t j = 0; j < e->n_by_names; j++)
-            graft_csv_field(fp, by_value(ch, r, e->by_names[j]), 1);
-        if (rounds) {
-            graft_csv_field(fp, round_label(ch, r->from, b1, sizeof b1), 1);
-            graft_csv_field(fp, round_label(ch, r->to, b2, sizeof b2), 1);
-        }
-        if (trend) {
-            graft_csv_field(fp, term_names[r->term], 1);
-            graft_csv_field(fp, round_label(ch, r->from, b1, sizeof b1), 1);
-            graft_csv_field(fp, round_label(ch, r->to, b2, sizeof b2), 1);
-        } else {
-            num(fp, r->baseline);
-            num(fp, r->followup);
-        }
-        num(fp, r->estimate);
-        num(fp, r->se);
-        num(fp, r->ci_low);
-        num(fp, r->ci_high);
-        num(fp, r->df);
-        num(fp, r->p_value);
-        num(fp, r->p_adjusted);
-        graft_csv_field(fp, r->change, 1);
-        if (!trend)
-            num(fp, r->rel_change);
-        fprintf(fp, ",%zu,%zu", r->n_from, r->n_to);
-        graft_csv_field(fp, r->flag, 1);
-        fputc('\n', fp);
-    }
-}
-
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *json_rows(const graft_changes_t *ch, int trend)
-{
-    const graft_estimates_t *e = ch->est;
-    json_t *rows = json_array();
-    for (size_t i = 0; i < ch->n_rows; i++) {
-        const graft_change_row_t *r = &ch->rows[i];
-        char b1[32], b2[32];
-        if (r->table != trend)
-            continue;
-        json_t *by = json_object();
-        for (size_t j = 0; j < e->n_by_names; j++)
-            json_object_set_new(by, e->by_names[j],
-                                json_string(by_value(ch, r, e->by_names[j])));
-        json_t *o = json_pack(
-            "{s:s, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-            "s:s, s:I, s:I, s:s}",
-            "indicator",
-            graft_indicator_name(&e->opts->indicators[r->indicator]), "by", by,
-            "term", term_names[r->term], "from",
-            round_label(ch, r->from, b1, sizeof b1), "to",
-            round_label(ch, r->to, b2, sizeof b2), "estimate",
-            jnum(r->estimate), "se", jnum(r->se), "ci_low", jnum(r->ci_low),
-            "ci_high", jnum(r->ci_high), "df", jnum(r->df), "p_value",
-            jnum(r->p_value), "p_adjusted", jnum(r->p_adjusted), "change",
-            r->change, "n_from", (json_int_t)r->n_from, "n_to",
-            (json_int_t)r->n_to, "flag", r->flag);
-        if (!trend) {
-            json_object_set_new(o, "baseline", jnum(r->baseline));
-            json_object_set_new(o, "followup", jnum(r->followup));
-            json_object_set_new(o, "rel_change", jnum(r->rel_change));
-        }
-        json_array_append_new(rows, o);
-    }
-    return rows;
-}
-
-/* Percentages for proportions in text and Markdown. */
-static void human(char *buf, size_t n, double v, int pct, int digits)
-{
-    if (!isfinite(v))
-        snprintf(buf, n, "-");
-    else
-        snprintf(buf, n, "%.*f", digits, pct ? 100 * v : v);
-}
-
-static void write_human(FILE *fp, const graft_changes_t *ch, int trend,
-                        int md)
-{
-    const graft_estimates_t *e = ch->est;
-    const char *sep = md ? " | " : "  ";
-    if (md)
-        fputs("| ", fp);
-    fprintf(fp, md ? "%s" : "%-18s", "indicator");
-    for (size_t j = 0; j < e->n_by_names; j++)
-        fprintf(fp, md ? "%s%s" : "%s%-16s", sep, e->by_names[j]);
-    fprintf(fp, "%s%s%s%s%s%s%s%s%s%s%s%s%s\n", sep,
-            trend ? "term                " : "baseline", sep,
-            trend ? "estimate" : "follow-up", sep, "change    ", sep,
-            "95% CI of the change  ", sep, "p adj.", sep, "verdict",
-            md ? " |" : "");
-    if (md) {
-        fputs("|---", fp);
-        for (size_t j = 0; j < e->n_by_names; j++)
-            fputs("|---", fp);
-        fputs("|---|---|---|---|---|---|\n", fp);
-    }
-    for (size_t i = 0; i < ch->n_rows; i++) {
-        const graft_change_row_t *r = &ch->rows[i];
-        if (r->table != trend)
-            continue;
-        const graft_indicator_spec_t *ind =
-            &e->opts->indicators[r->indicator];
-        int pct = ind->type == GRAFT_IND_PROP;
-        int slope = r->term == GRAFT_TERM_SLOPE;
-        char a[32], b[32], d[32], lo[32], hi[32], p[32], term[80];
-        char b1[32], b2[32];
-        human(a, sizeof a, trend ? NAN : r->baseline, pct, 1);
-        human(b, sizeof b,
-              !trend                        ? r->followup
-              : r->term == GRAFT_TERM_ESTIMATE ? r->estimate
-                                               : NAN,
-              pct, 1);
-        if (trend && r->term != GRAFT_TERM_ESTIMATE)
-            b[0] = '\0';
-        human(d, sizeof d, trend ? NAN : r->estimate, pct, slope ? 2 : 1);
-        if (trend && r->term != GRAFT_TERM_ESTIMATE)
-            human(d, sizeof d, r->estimate, pct, 2);
-        human(lo, sizeof lo, r->term == GRAFT_TERM_ESTIMATE ? NAN : r->ci_low,
-              pct, 1);
-        human(hi, sizeof hi, r->term == GRAFT_TERM_ESTIMATE ? NAN : r->ci_high,
-              pct, 1);
-        if (isfinite(r->p_adjusted))
-            snprintf(p, sizeof p, "%.4f", r->p_adjusted);
-        else
-            snprintf(p, sizeof p, "-");
-        if (r->term == GRAFT_TERM_ESTIMATE)
-            snprintf(term, sizeof term, "%s",
-                     round_label(ch, r->from, b1, sizeof b1));
-        else if (r->term == GRAFT_TERM_CHANGE)
-            snprintf(term, sizeof term, "%s -> %s",
-                     round_label(ch, r->from, b1, sizeof b1),
-                     round_label(ch, r->to, b2, sizeof b2));
-        else
-            snprintf(term, sizeof term, "%s", term_names[r->term]);
-        if (md)
-            fputs("| ", fp);
-        fprintf(fp, md ? "%s" : "%-18s", graft_indicator_name(ind));
-        for (size_t j = 0; j < e->n_by_names; j++)
-            fprintf(fp, md ? "%s%s" : "%s%-16s", sep,
-                    by_value(ch, r, e->by_names[j]));
-        char ci[80];
-        snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
-        fprintf(fp, md ? "%s%s%s%s%s%s%s%s%s%s%s%s%s\n"
-                : trend ? "%s%-20s%s%8s%s%-10s%s%-22s%s%6s%s%s%s%s\n"
-                            : "%s%8s%s%9s%s%-10s%s%-22s%s%6s%s%s%s%s\n",
-                sep, trend ? term : a, sep, b, sep,
-                r->term == GRAFT_TERM_ESTIMATE ? "" : d, sep,
-                r->term == GRAFT_TERM_ESTIMATE ? "" : ci, sep, p, sep,
-                *r->change ? r->change : "", *r->flag ? "  " : "", r->flag);
-    }
-    if (!md)
-        fprintf(fp, "\nchanges in %s; p adjusted with %s over %s; verdict at "
-                    "the %g%% level\n",
-                "percentage points for proportions",
-                graft_adjust_name(ch->opts.adjust),
-                "every comparison in this table",
-                100 * ch->opts.level);
-}
-
-graft_error_t graft_changes_write(FILE *fp, const graft_changes_t *ch,
-                                  int trend, graft_table_format_t format,
-                                  graft_diag_t *diag)
-{
-    if (format == GRAFT_TABLE_CSV) {
-        write_csv(fp, ch, trend);
-    } else if (format == GRAFT_TABLE_JSON) {
-        json_t *root = json_pack("{s:s, s:s, s:f, s:s, s:o}", "kind",
-                                 trend ? "trend" : "comparison", "adjust",
-                                 graft_adjust_name(ch->opts.adjust), "level",
-                                 ch->opts.level, "test_df",
-                                 test_df_names[ch->opts.test_df], "rows",
-                                 json_rows(ch, trend));
-        if (!root)
-            return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                                  "out of memory building JSON");
-        int rc = json_dumpf(root, fp,
-                            JSON_INDENT(2) | JSON_REAL_PRECISION(17) |
-                                JSON_PRESERVE_ORDER);
-        json_decref(root);
-        fputc('\n', fp);
-        if (rc)
-            return graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
-                                  "cannot write JSON");
-    } else {
-        write_human(fp, ch, trend, format == GRAFT_TABLE_MD);
-    }
-    return ferror(fp) ? graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
-                                       "write error")
-                      : GRAFT_OK;
 }

@@ -1,23 +1,21 @@
 /*
- * estimate_write.c - writers for estimate tables.
+ * estimate_write.c - the estimates table: its columns per format and its
+ * rows, written through the table writer (write/table_writer.h).
  */
-#include "graft/estimate_write.h"
-#include "write/csvout.h"
+#include "graft/table.h"
+#include "base/names.h"
+#include "write/table_writer.h"
 
-#include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-int graft_table_format_parse(const char *name, graft_table_format_t *out)
-{
-    static const char *const names[] = {"text", "csv", "json", "md"};
-    for (size_t i = 0; i < 4; i++)
-        if (strcmp(name, names[i]) == 0) {
-            *out = (graft_table_format_t)i;
-            return 1;
-        }
-    return 0;
-}
+/* The fields of a row; the by values follow F_BY. */
+enum {
+    F_ROUND, F_INDICATOR, F_ESTIMATE, F_SE, F_CI_LOW, F_CI_HIGH, F_DF,
+    F_DEFF, F_CV, F_N, F_N_MISSING, F_WEIGHTED_N, F_N_EFF, F_FLAG,
+    F_H_ESTIMATE, F_H_CI, F_H_SE, F_H_DF, F_H_DEFF, F_BY_GROUP, F_BY
+};
 
 /* The row's value for by column NAME: its domain value, "All", or "" when
  * the row's by-set does not use that column. */
@@ -39,95 +37,124 @@ static const graft_indicator_spec_t *row_ind(const graft_estimates_t *e,
     return &e->opts->indicators[r->indicator];
 }
 
-/* ---- CSV ------------------------------------------------------------- */
+/* ---- columns ----------------------------------------------------------- */
 
-static void csv_num(FILE *fp, double v)
+static void add_by(const graft_estimates_t *e, graft_tcol_t *c, size_t *n,
+                   const char *gap, int width)
 {
-    fputc(',', fp);
-    if (isfinite(v))
-        fprintf(fp, "%.17g", v);
+    for (size_t j = 0; j < e->n_by_names; j++)
+        c[(*n)++] = (graft_tcol_t){.name = e->by_names[j], .field = F_BY + j,
+                                   .gap = gap, .width = width, .grouped = 1};
 }
 
-/* The round of R, when the table has a round column. */
-static const char *round_of(const graft_estimates_t *e,
-                            const graft_estimate_row_t *r)
+/* CSV and JSON: every number in full; JSON nests the by values. */
+static size_t data_columns(const graft_estimates_t *e, int json,
+                           graft_tcol_t *c)
 {
-    return e->round_labels ? e->round_labels[r->round] : NULL;
+    static const char *const names[] = {
+        "estimate", "se", "ci_low", "ci_high", "df", "deff", "cv", "n",
+        "n_missing", "weighted_n", "n_eff", "flag"};
+    size_t n = 0;
+    if (e->round_labels && !json)
+        c[n++] = (graft_tcol_t){.name = "round", .field = F_ROUND};
+    c[n++] = (graft_tcol_t){.name = "indicator", .field = F_INDICATOR};
+    if (json)
+        c[n++] = (graft_tcol_t){.name = "by", .field = F_BY_GROUP,
+                                .kind = GRAFT_TCOL_GROUP};
+    add_by(e, c, &n, NULL, 0);
+    for (size_t i = 0; i < GRAFT_COUNTOF(names); i++)
+        c[n++] = (graft_tcol_t){
+            .name = names[i], .field = F_ESTIMATE + i,
+            .kind = F_ESTIMATE + i == F_FLAG ? GRAFT_TCOL_TEXT
+                    : F_ESTIMATE + i == F_N ||
+                            F_ESTIMATE + i == F_N_MISSING
+                        ? GRAFT_TCOL_COUNT
+                        : GRAFT_TCOL_REAL};
+    if (e->round_labels && json)
+        c[n++] = (graft_tcol_t){.name = "round", .field = F_ROUND};
+    return n;
 }
 
-static void write_csv(FILE *fp, const graft_estimates_t *e)
+/* Text and Markdown: percent for proportions, the interval in one cell. */
+static size_t human_columns(const graft_estimates_t *e, const char *lvl,
+                            graft_tcol_t *c)
 {
-    if (e->round_labels)
-        fputs("round,", fp);
-    fputs("indicator", fp);
-    for (size_t i = 0; i < e->n_by_names; i++)
-        graft_csv_field(fp, e->by_names[i], 1);
-    fputs(",estimate,se,ci_low,ci_high,df,deff,cv,n,n_missing,weighted_n,"
-          "n_eff,flag\n",
-          fp);
-    for (size_t i = 0; i < e->n_rows; i++) {
-        const graft_estimate_row_t *r = &e->rows[i];
-        if (e->round_labels) {
-            graft_csv_field(fp, round_of(e, r), 0);
-            fputc(',', fp);
-        }
-        graft_csv_field(fp, graft_indicator_name(row_ind(e, r)), 0);
-        for (size_t j = 0; j < e->n_by_names; j++)
-            graft_csv_field(fp, by_value(e, r, e->by_names[j]), 1);
-        csv_num(fp, r->estimate);
-        csv_num(fp, r->se);
-        csv_num(fp, r->ci_low);
-        csv_num(fp, r->ci_high);
-        csv_num(fp, r->df);
-        csv_num(fp, r->deff);
-        csv_num(fp, r->cv);
-        fprintf(fp, ",%zu,%zu", r->n, r->n_missing);
-        csv_num(fp, r->weighted_n);
-        csv_num(fp, r->n_eff);
-        graft_csv_field(fp, r->flag, 1);
-        fputc('\n', fp);
-    }
+    size_t n = 0;
+    c[n++] = (graft_tcol_t){.name = "indicator", .field = F_INDICATOR,
+                            .width = -24};
+    add_by(e, c, &n, " ", -18);
+    c[n++] = (graft_tcol_t){"estimate", F_H_ESTIMATE, 0, " ", 10, 1, 0, 0};
+    c[n++] = (graft_tcol_t){lvl, F_H_CI, 0, "  ", -20, 0, 0, 0};
+    c[n++] = (graft_tcol_t){"SE", F_H_SE, 0, " ", 8, 1, 0, 0};
+    c[n++] = (graft_tcol_t){"df", F_H_DF, 0, " ", 6, 1, 0, 0};
+    c[n++] = (graft_tcol_t){"deff", F_H_DEFF, 0, " ", 6, 1, 0, 0};
+    c[n++] = (graft_tcol_t){"n", F_N, GRAFT_TCOL_COUNT, " ", 7, 1, 0, 0};
+    c[n++] = (graft_tcol_t){"flag", F_FLAG, 0, "  ", 0, 0, 0, 0};
+    return n;
 }
 
-/* ---- JSON ------------------------------------------------------------ */
+/* ---- rows -------------------------------------------------------------- */
 
-static json_t *jnum(double v)
+typedef struct human_cells {
+    char est[32], se[32], df[32], deff[32], ci[80];
+} human_cells_t;
+
+static void human_row(const graft_estimates_t *e,
+                      const graft_estimate_row_t *r, human_cells_t *h,
+                      graft_tcell_t *cells)
 {
-    return isfinite(v) ? json_real(v) : json_null();
+    int pct = row_ind(e, r)->type == GRAFT_IND_PROP;
+    char lo[32], hi[32];
+    graft_fmt_human(h->est, sizeof h->est, r->estimate, pct, 1, 0);
+    graft_fmt_human(lo, sizeof lo, r->ci_low, pct, 1, 0);
+    graft_fmt_human(hi, sizeof hi, r->ci_high, pct, 1, 0);
+    graft_fmt_human(h->se, sizeof h->se, r->se, pct, 2, 0);
+    graft_fmt_human(h->deff, sizeof h->deff, r->deff, 0, 0, 0);
+    if (isfinite(r->deff))
+        snprintf(h->deff, sizeof h->deff, "%.2f", r->deff);
+    snprintf(h->df, sizeof h->df, "%.0f", r->df);
+    const char *unit = pct && isfinite(r->estimate) ? " %" : "";
+    snprintf(h->ci, sizeof h->ci, "[%s%s, %s%s]", lo,
+             isfinite(r->ci_low) ? unit : "", hi,
+             isfinite(r->ci_high) ? unit : "");
+    strncat(h->est, unit, sizeof h->est - strlen(h->est) - 1);
+    cells[F_H_ESTIMATE].s = h->est;
+    cells[F_H_CI].s = h->ci;
+    cells[F_H_SE].s = h->se;
+    cells[F_H_DF].s = h->df;
+    cells[F_H_DEFF].s = h->deff;
 }
 
-static json_t *jstr(const char *s)
+static void data_row(const graft_estimates_t *e, const graft_estimate_row_t *r,
+                     graft_tcell_t *cells)
+{
+    cells[F_ROUND].s = e->round_labels ? e->round_labels[r->round] : NULL;
+    cells[F_INDICATOR].s = graft_indicator_name(row_ind(e, r));
+    for (size_t j = 0; j < e->n_by_names; j++)
+        cells[F_BY + j].s = by_value(e, r, e->by_names[j]);
+    cells[F_ESTIMATE].x = r->estimate;
+    cells[F_SE].x = r->se;
+    cells[F_CI_LOW].x = r->ci_low;
+    cells[F_CI_HIGH].x = r->ci_high;
+    cells[F_DF].x = r->df;
+    cells[F_DEFF].x = r->deff;
+    cells[F_CV].x = r->cv;
+    cells[F_N].n = r->n;
+    cells[F_N_MISSING].n = r->n_missing;
+    cells[F_WEIGHTED_N].x = r->weighted_n;
+    cells[F_N_EFF].x = r->n_eff;
+    cells[F_FLAG].s = r->flag;
+}
+
+/* ---- JSON document ----------------------------------------------------- */
+
+static json_t *json_str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
 }
 
-static json_t *json_rows(const graft_estimates_t *e)
-{
-    json_t *rows = json_array();
-    for (size_t i = 0; i < e->n_rows; i++) {
-        const graft_estimate_row_t *r = &e->rows[i];
-        json_t *by = json_object();
-        for (size_t j = 0; j < e->n_by_names; j++)
-            json_object_set_new(by, e->by_names[j],
-                                json_string(by_value(e, r, e->by_names[j])));
-        json_t *obj =
-            json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, "
-                      "s:I, s:o, s:o, s:s}",
-                      "indicator", graft_indicator_name(row_ind(e, r)), "by",
-                      by, "estimate", jnum(r->estimate), "se", jnum(r->se),
-                      "ci_low", jnum(r->ci_low), "ci_high", jnum(r->ci_high),
-                      "df", jnum(r->df), "deff", jnum(r->deff), "cv",
-                      jnum(r->cv), "n", (json_int_t)r->n, "n_missing",
-                      (json_int_t)r->n_missing, "weighted_n",
-                      jnum(r->weighted_n), "n_eff", jnum(r->n_eff), "flag",
-                      r->flag);
-        if (e->round_labels)
-            json_object_set_new(obj, "round", json_string(round_of(e, r)));
-        json_array_append_new(rows, obj);
-    }
-    return rows;
-}
-
+/* The document around the rows: file, design, interval method, level and
+ * indicators; the rows go in as "estimates". */
 static json_t *json_root(const graft_estimates_t *e)
 {
     const graft_estimate_opts_t *o = e->opts;
@@ -138,8 +165,9 @@ static json_t *json_root(const graft_estimates_t *e)
             inds, json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "name",
                             graft_indicator_name(ind), "type",
                             graft_ind_type_name(ind->type), "label",
-                            jstr(ind->label), "question", jstr(ind->question),
-                            "expr", ind->expr, "among", jstr(ind->among)));
+                            json_str_or_null(ind->label), "question",
+                            json_str_or_null(ind->question), "expr",
+                            ind->expr, "among", json_str_or_null(ind->among)));
     }
     const graft_design_summary_t *g = &e->design;
     json_t *design = json_pack("{s:I, s:I, s:I, s:I, s:f}", "rows",
@@ -147,110 +175,40 @@ static json_t *json_root(const graft_estimates_t *e)
                                (json_int_t)g->n_strata, "psus",
                                (json_int_t)g->n_psu, "df", (json_int_t)g->df,
                                "sum_weights", g->sum_w);
-    return json_pack("{s:s, s:o, s:s, s:f, s:o, s:o}", "file", e->file,
-                     "design", design, "ci_method",
-                     graft_ci_method_name(o->ci), "level", o->level,
-                     "indicators", inds, "estimates", json_rows(e));
-}
-
-/* ---- text and Markdown ---------------------------------------------- */
-
-/* A number as shown to people: percent for proportions. */
-static void human(char *buf, size_t n, double v, int percent, int digits)
-{
-    if (!isfinite(v))
-        snprintf(buf, n, "-");
-    else if (percent)
-        snprintf(buf, n, "%.*f", digits, 100 * v);
-    else
-        snprintf(buf, n, "%.*g", digits + 4, v);
-}
-
-static void write_human(FILE *fp, const graft_estimates_t *e, int md)
-{
-    const graft_estimate_opts_t *o = e->opts;
-    char lvl[48];
-    snprintf(lvl, sizeof lvl, "%g%% CI", 100 * o->level);
-    if (md) {
-        fputs("| indicator", fp);
-        for (size_t j = 0; j < e->n_by_names; j++)
-            fprintf(fp, " | %s", e->by_names[j]);
-        fprintf(fp, " | estimate | %s | SE | df | deff | n | flag |\n",
-                lvl);
-        fputs("|---", fp);
-        for (size_t j = 0; j < e->n_by_names; j++)
-            fputs("|---", fp);
-        fputs("|---:|---|---:|---:|---:|---:|---|\n", fp);
-    } else {
-        fprintf(fp, "%-24s", "indicator");
-        for (size_t j = 0; j < e->n_by_names; j++)
-            fprintf(fp, " %-18s", e->by_names[j]);
-        fprintf(fp, " %10s  %-20s %8s %6s %6s %7s  %s\n", "estimate", lvl,
-                "SE", "df", "deff", "n", "flag");
-    }
-    for (size_t i = 0; i < e->n_rows; i++) {
-        const graft_estimate_row_t *r = &e->rows[i];
-        int pct = row_ind(e, r)->type == GRAFT_IND_PROP;
-        char est[32], lo[32], hi[32], se[32], deff[32], ci[80];
-        human(est, sizeof est, r->estimate, pct, 1);
-        human(lo, sizeof lo, r->ci_low, pct, 1);
-        human(hi, sizeof hi, r->ci_high, pct, 1);
-        human(se, sizeof se, r->se, pct, 2);
-        human(deff, sizeof deff, r->deff, 0, 0);
-        if (isfinite(r->deff))
-            snprintf(deff, sizeof deff, "%.2f", r->deff);
-        const char *unit = pct && isfinite(r->estimate) ? " %" : "";
-        snprintf(ci, sizeof ci, "[%s%s, %s%s]", lo,
-                 isfinite(r->ci_low) ? unit : "", hi,
-                 isfinite(r->ci_high) ? unit : "");
-        strncat(est, unit, sizeof est - strlen(est) - 1);
-        const char *name = graft_indicator_name(row_ind(e, r));
-        if (md) {
-            fprintf(fp, "| %s", name);
-            for (size_t j = 0; j < e->n_by_names; j++)
-                fprintf(fp, " | %s", by_value(e, r, e->by_names[j]));
-            fprintf(fp, " | %s | %s | %s | %.0f | %s | %zu | %s |\n", est, ci,
-                    se, r->df, deff, r->n, r->flag);
-        } else {
-            fprintf(fp, "%-24s", name);
-            for (size_t j = 0; j < e->n_by_names; j++)
-                fprintf(fp, " %-18s", by_value(e, r, e->by_names[j]));
-            fprintf(fp, " %10s  %-20s %8s %6.0f %6s %7zu  %s\n", est, ci, se,
-                    r->df, deff, r->n, r->flag);
-        }
-    }
+    return json_pack("{s:s, s:o, s:s, s:f, s:o}", "file", e->file, "design",
+                     design, "ci_method", graft_ci_method_name(o->ci),
+                     "level", o->level, "indicators", inds);
 }
 
 graft_error_t graft_estimates_write(FILE *fp, const graft_estimates_t *e,
                                     graft_table_format_t format,
                                     graft_diag_t *diag)
 {
-    switch (format) {
-    case GRAFT_TABLE_CSV:
-        write_csv(fp, e);
-        break;
-    case GRAFT_TABLE_JSON: {
-        json_t *root = json_root(e);
-        if (!root)
-            return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                                  "out of memory building JSON");
-        int rc = json_dumpf(root, fp,
-                            JSON_INDENT(2) | JSON_REAL_PRECISION(17) |
-                                JSON_PRESERVE_ORDER);
-        json_decref(root);
-        fputc('\n', fp);
-        if (rc)
-            return graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
-                                  "cannot write JSON");
-        break;
+    int human = format == GRAFT_TABLE_TEXT || format == GRAFT_TABLE_MD;
+    graft_tcol_t *cols = malloc((16 + e->n_by_names) * sizeof *cols);
+    graft_tcell_t *cells = calloc(F_BY + e->n_by_names, sizeof *cells);
+    char lvl[48];
+    if (!cols || !cells) {
+        free(cols);
+        free(cells);
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
     }
-    case GRAFT_TABLE_MD:
-        write_human(fp, e, 1);
-        break;
-    default:
-        write_human(fp, e, 0);
+    snprintf(lvl, sizeof lvl, "%g%% CI", 100 * e->opts->level);
+    size_t n_cols = human ? human_columns(e, lvl, cols)
+                          : data_columns(e, format == GRAFT_TABLE_JSON, cols);
+    graft_table_t t;
+    graft_table_begin(&t, fp, format, cols, n_cols, 0);
+    for (size_t i = 0; i < e->n_rows; i++) {
+        human_cells_t h;
+        data_row(e, &e->rows[i], cells);
+        if (human)
+            human_row(e, &e->rows[i], &h, cells);
+        graft_table_row(&t, cells);
     }
-    return ferror(fp) ? graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
-                                       "write error")
-                      : GRAFT_OK;
+    json_t *root = format == GRAFT_TABLE_JSON ? json_root(e) : NULL;
+    graft_error_t rc = graft_table_end(&t, root, "estimates", diag);
+    free(cols);
+    free(cells);
+    return rc;
 }

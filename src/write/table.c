@@ -1,0 +1,258 @@
+/*
+ * table.c - the table writer: one module per output format, chosen from a
+ * table by format (ReadStat src/bin/write/module.h), over the column
+ * schema and cell rows of write/table_writer.h.
+ */
+#include "write/table_writer.h"
+#include "base/names.h"
+#include "write/csvout.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- formats ----------------------------------------------------------- */
+
+static const char *const format_names[] = {"text", "csv", "json", "md"};
+
+int graft_table_format_parse(const char *name, graft_table_format_t *out)
+{
+    size_t i;
+    if (!GRAFT_NAMES_FIND(format_names, 0, name, &i))
+        return 0;
+    *out = (graft_table_format_t)i;
+    return 1;
+}
+
+const char *graft_table_format_name(graft_table_format_t format)
+{
+    return GRAFT_NAMES_AT(format_names, format);
+}
+
+/* ---- cells ------------------------------------------------------------- */
+
+void graft_fmt_human(char *buf, size_t n, double v, int pct, int digits,
+                     int fixed)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "-");
+    else if (pct)
+        snprintf(buf, n, "%.*f", digits, 100 * v);
+    else if (fixed)
+        snprintf(buf, n, "%.*f", digits, v);
+    else
+        snprintf(buf, n, "%.*g", digits + 4, v);
+}
+
+/* The cell as text: CSV (HUMAN 0) leaves undefined numbers empty, text and
+ * Markdown (HUMAN 1) show "-". */
+static const char *cell_text(const graft_tcol_t *c, const graft_tcell_t *x,
+                             char *buf, size_t n, int human)
+{
+    switch (c->kind) {
+    case GRAFT_TCOL_REAL:
+        if (isfinite(x->x))
+            snprintf(buf, n, "%.17g", x->x);
+        else
+            snprintf(buf, n, "%s", human ? "-" : "");
+        return buf;
+    case GRAFT_TCOL_COUNT:
+        snprintf(buf, n, "%zu", x->n);
+        return buf;
+    default:
+        return x->s ? x->s : "";
+    }
+}
+
+/* ---- the modules ------------------------------------------------------- */
+
+typedef struct table_module {
+    void (*header)(graft_table_t *t);
+    void (*row)(graft_table_t *t, const graft_tcell_t *cells);
+} table_module_t;
+
+/* text: each cell after its gap, padded to its width */
+static void text_cell(FILE *fp, const graft_tcol_t *c, const char *s)
+{
+    if (c->gap)
+        fputs(c->gap, fp);
+    fprintf(fp, "%*s", c->width, s);
+}
+
+static void text_header(graft_table_t *t)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        text_cell(t->fp, &t->cols[i], t->cols[i].name);
+    fputc('\n', t->fp);
+}
+
+static void text_row(graft_table_t *t, const graft_tcell_t *cells)
+{
+    char buf[64];
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const graft_tcol_t *c = &t->cols[i];
+        text_cell(t->fp, c, cell_text(c, &cells[c->field], buf, sizeof buf, 1));
+    }
+    fputc('\n', t->fp);
+}
+
+/* CSV: RFC 4180 fields, %.17g numbers */
+static void csv_header(graft_table_t *t)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        graft_csv_field(t->fp, t->cols[i].name, i > 0);
+    fputc('\n', t->fp);
+}
+
+static void csv_row(graft_table_t *t, const graft_tcell_t *cells)
+{
+    char buf[64];
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const graft_tcol_t *c = &t->cols[i];
+        graft_csv_field(t->fp,
+                        cell_text(c, &cells[c->field], buf, sizeof buf, 0),
+                        i > 0);
+    }
+    fputc('\n', t->fp);
+}
+
+/* JSON: an object per row, keys in column order */
+json_t *graft_json_real(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *json_cell(const graft_tcol_t *c, const graft_tcell_t *x)
+{
+    switch (c->kind) {
+    case GRAFT_TCOL_REAL: return graft_json_real(x->x);
+    case GRAFT_TCOL_COUNT: return json_integer((json_int_t)x->n);
+    case GRAFT_TCOL_GROUP: return json_object();
+    default: return x->s ? json_string(x->s) : json_null();
+    }
+}
+
+static void json_header(graft_table_t *t)
+{
+    t->rows = json_array();
+    t->nomem = !t->rows;
+}
+
+static void json_row(graft_table_t *t, const graft_tcell_t *cells)
+{
+    json_t *obj = json_object(), *group = NULL;
+    if (!obj || !t->rows) {
+        t->nomem = 1;
+        json_decref(obj);
+        return;
+    }
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const graft_tcol_t *c = &t->cols[i];
+        json_t *v = json_cell(c, &cells[c->field]);
+        json_object_set_new(c->grouped && group ? group : obj, c->name, v);
+        if (c->kind == GRAFT_TCOL_GROUP)
+            group = v;
+    }
+    json_array_append_new(t->rows, obj);
+}
+
+/* Markdown: pipes, an alignment row under the header */
+static void md_header(graft_table_t *t)
+{
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const graft_tcol_t *c = &t->cols[i];
+        fputs(i ? " | " : "| ", t->fp);
+        fprintf(t->fp, "%*s", c->md_pad_head ? c->width : 0, c->name);
+    }
+    fputs(" |\n", t->fp);
+    for (size_t i = 0; i < t->n_cols; i++)
+        fputs(t->cols[i].md_right ? "|---:" : "|---", t->fp);
+    fputs("|\n", t->fp);
+}
+
+static void md_row(graft_table_t *t, const graft_tcell_t *cells)
+{
+    char buf[64];
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const graft_tcol_t *c = &t->cols[i];
+        fputs(i ? " | " : "| ", t->fp);
+        fputs(cell_text(c, &cells[c->field], buf, sizeof buf, 1), t->fp);
+    }
+    fputs(t->flags & GRAFT_TABLE_MD_OPEN_ROWS ? "\n" : " |\n", t->fp);
+}
+
+/* Indexed by graft_table_format_t. */
+static const table_module_t modules[] = {
+    {text_header, text_row},
+    {csv_header, csv_row},
+    {json_header, json_row},
+    {md_header, md_row},
+};
+
+static const table_module_t *module_of(graft_table_format_t format)
+{
+    return (size_t)format < GRAFT_COUNTOF(modules) ? &modules[format]
+                                                   : &modules[0];
+}
+
+/* ---- the table --------------------------------------------------------- */
+
+void graft_table_begin(graft_table_t *t, FILE *fp, graft_table_format_t format,
+                       const graft_tcol_t *cols, size_t n_cols, unsigned flags)
+{
+    *t = (graft_table_t){fp, format, cols, n_cols, flags, NULL, 0};
+    module_of(format)->header(t);
+}
+
+void graft_table_row(graft_table_t *t, const graft_tcell_t *cells)
+{
+    module_of(t->format)->row(t, cells);
+}
+
+graft_error_t graft_table_check(FILE *fp, graft_diag_t *diag)
+{
+    return ferror(fp) ? graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
+                                       "write error")
+                      : GRAFT_OK;
+}
+
+graft_error_t graft_json_dump(FILE *fp, json_t *root, graft_diag_t *diag)
+{
+    if (!root)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory building JSON");
+    int rc = json_dumpf(root, fp,
+                        JSON_INDENT(2) | JSON_REAL_PRECISION(17) |
+                            JSON_PRESERVE_ORDER);
+    json_decref(root);
+    fputc('\n', fp);
+    if (rc)
+        return graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
+                              "cannot write JSON");
+    return graft_table_check(fp, diag);
+}
+
+graft_error_t graft_table_end(graft_table_t *t, json_t *root, const char *key,
+                              graft_diag_t *diag)
+{
+    if (t->format != GRAFT_TABLE_JSON) {
+        json_decref(root);
+        return graft_table_check(t->fp, diag);
+    }
+    json_t *rows = t->rows;
+    t->rows = NULL;
+    if (t->nomem || (key && !root)) {
+        json_decref(rows);
+        json_decref(root);
+        return graft_json_dump(t->fp, NULL, diag);
+    }
+    if (!key) {
+        json_decref(root);
+        return graft_json_dump(t->fp, rows, diag);
+    }
+    /* json_object_set_new takes ROWS even when it fails */
+    if (json_object_set_new(root, key, rows) != 0) {
+        json_decref(root);
+        return graft_json_dump(t->fp, NULL, diag);
+    }
+    return graft_json_dump(t->fp, root, diag);
+}

@@ -1,0 +1,106 @@
+/*
+ * write/table_writer.h - the one path every graft table is written
+ * through.  Internal.
+ *
+ * A writer declares its columns for the chosen format (name, kind, text
+ * width, Markdown alignment) and then hands over rows as arrays of cells;
+ * one module per format (text, CSV, JSON, Markdown, in table.c, chosen
+ * from a table by format as ReadStat's rs_module_t) turns them into bytes:
+ * RFC 4180 quoting and %.17g in CSV, jansson objects in JSON, aligned
+ * columns in text, pipes in Markdown.
+ *
+ *     graft_table_t t;
+ *     graft_table_begin(&t, fp, GRAFT_TABLE_CSV, cols, n_cols, 0);
+ *     for (each row) {
+ *         graft_tcell_t cells[N_FIELDS];
+ *         ... fill cells[F_ESTIMATE].x = r->estimate; ...
+ *         graft_table_row(&t, cells);
+ *     }
+ *     rc = graft_table_end(&t, NULL, diag);
+ */
+#ifndef GRAFT_WRITE_TABLE_WRITER_H
+#define GRAFT_WRITE_TABLE_WRITER_H
+
+#include <jansson.h>
+#include <stdio.h>
+#include "graft/error.h"
+#include "graft/table.h"
+
+typedef enum graft_tcol_kind {
+    GRAFT_TCOL_TEXT = 0,  /* a string; NULL is an empty field, JSON null */
+    GRAFT_TCOL_REAL = 1,  /* a double: %.17g in CSV, "-" in text when not
+                             finite, empty in CSV, null in JSON */
+    GRAFT_TCOL_COUNT = 2, /* a size_t: %zu, a JSON integer */
+    GRAFT_TCOL_GROUP = 3  /* JSON only: opens a nested object NAME that
+                             holds the following GROUPED columns */
+} graft_tcol_kind_t;
+
+/* One column of a table as one format shows it. */
+typedef struct graft_tcol {
+    const char *name;   /* header cell, CSV header, JSON key */
+    size_t field;       /* index of its cell in the row's cell array */
+    graft_tcol_kind_t kind;
+    const char *gap;    /* text: written before the cell (NULL: none) */
+    int width;          /* text: printf width, negative to left-align */
+    int md_right;       /* Markdown: right-aligned (---:) */
+    int md_pad_head;    /* Markdown: header cell padded to |width| */
+    int grouped;        /* JSON: inside the last GROUP column's object */
+} graft_tcol_t;
+
+/* A cell: the member its column's kind reads. */
+typedef struct graft_tcell {
+    const char *s;
+    double x;
+    size_t n;
+} graft_tcell_t;
+
+/* Markdown rows end after their last cell, without the closing pipe. */
+#define GRAFT_TABLE_MD_OPEN_ROWS 1u
+
+typedef struct graft_table {
+    FILE *fp;
+    graft_table_format_t format;
+    const graft_tcol_t *cols; /* borrowed until graft_table_end */
+    size_t n_cols;
+    unsigned flags;
+    json_t *rows;             /* JSON: the row objects so far */
+    int nomem;                /* JSON: a row could not be built */
+} graft_table_t;
+
+/* Start table T on FP: write the header (text, CSV, Markdown) or start
+ * the array of row objects (JSON).  COLS is borrowed until
+ * graft_table_end. */
+void graft_table_begin(graft_table_t *t, FILE *fp, graft_table_format_t format,
+                       const graft_tcol_t *cols, size_t n_cols,
+                       unsigned flags);
+
+/* Write one row; CELLS is indexed by the columns' field. */
+void graft_table_row(graft_table_t *t, const graft_tcell_t *cells);
+
+/* Finish T.  For JSON, the rows become the last member KEY of ROOT
+ * (stolen) and the document is dumped; with KEY NULL the rows array alone
+ * is dumped, and ROOT NULL with a KEY means ROOT could not be built (out
+ * of memory).  Other formats free ROOT and ignore KEY.  Fails with GRAFT_ERR_NOMEM or GRAFT_ERR_WRITE
+ * (checked with ferror on FP). */
+graft_error_t graft_table_end(graft_table_t *t, json_t *root, const char *key,
+                              graft_diag_t *diag);
+
+/* Dump ROOT (stolen; NULL means out of memory) to FP as graft writes
+ * every JSON document: indented by 2, %.17g reals, keys in insertion
+ * order, a final newline.  Fails with GRAFT_ERR_NOMEM or
+ * GRAFT_ERR_WRITE. */
+graft_error_t graft_json_dump(FILE *fp, json_t *root, graft_diag_t *diag);
+
+/* A finite V as a JSON real, anything else as null. */
+json_t *graft_json_real(double v);
+
+/* V as text and Markdown show it, into BUF: "-" when not finite; with
+ * PCT, 100 V with DIGITS decimals; else V with DIGITS decimals (FIXED) or
+ * DIGITS + 4 significant digits. */
+void graft_fmt_human(char *buf, size_t n, double v, int pct, int digits,
+                     int fixed);
+
+/* Write ferror's verdict on FP: GRAFT_OK or GRAFT_ERR_WRITE. */
+graft_error_t graft_table_check(FILE *fp, graft_diag_t *diag);
+
+#endif

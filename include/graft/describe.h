@@ -10,6 +10,7 @@
 #include "graft/design.h"
 #include "graft/error.h"
 #include "graft/reader.h"
+#include "graft/table.h"
 
 /* Columns with at most this many distinct values get a value table. */
 #define GRAFT_DESCRIBE_MAX_VALUES 50
@@ -47,15 +48,6 @@ typedef struct graft_describe {
     long rep_df;                     /* rank of the replicates - 1 */
 } graft_describe_t;
 
-typedef enum graft_format {
-    GRAFT_FORMAT_TEXT = 0,
-    GRAFT_FORMAT_CSV = 1,
-    GRAFT_FORMAT_JSON = 2
-} graft_format_t;
-
-/* Parse "text", "csv" or "json".  Returns 1 on success. */
-int graft_format_parse(const char *name, graft_format_t *out);
-
 /* Read PATH once and describe it under SPEC.  *OUT is the caller's, freed
  * with graft_describe_free.  Fails with any reader or design error.  Lonely
  * PSUs are reported, not an error: describing a design is how one finds
@@ -66,9 +58,11 @@ graft_error_t graft_describe_file(const char *path,
                                   graft_describe_t **out, graft_diag_t *diag);
 void graft_describe_free(graft_describe_t *desc);
 
-/* Write DESC to FP as text, CSV or JSON.  Fails with GRAFT_ERR_WRITE or
+/* Write DESC to FP as text, CSV (section,column,key,label,value) or JSON;
+ * GRAFT_TABLE_MD writes text.  Fails with GRAFT_ERR_WRITE or
  * GRAFT_ERR_NOMEM. */
 graft_error_t graft_describe_write(FILE *fp, const graft_describe_t *desc,
-                                   graft_format_t format, graft_diag_t *diag);
+                                   graft_table_format_t format,
+                                   graft_diag_t *diag);
 
 #endif

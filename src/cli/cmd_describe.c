@@ -53,11 +53,13 @@ int cmd_describe(int argc, char **argv)
     graft_diag_t diag;
     graft_describe_t *desc = NULL;
     graft_outfile_t out = {0};
-    graft_format_t format = GRAFT_FORMAT_TEXT;
+    graft_table_format_t format = GRAFT_TABLE_TEXT;
     int status = parse_flags(argc, argv, &flags);
     if (status >= 0)
         return status;
-    if (flags.format && !graft_format_parse(flags.format, &format))
+    /* describe writes no Markdown: its text is a report, not a table */
+    if (flags.format && (!graft_table_format_parse(flags.format, &format) ||
+                         format == GRAFT_TABLE_MD))
         return cli_usage_error("--format: '%s' must be text, csv or json",
                                flags.format);
     graft_diag_clear(&diag);

@@ -1,23 +1,15 @@
 /*
- * describe_write.c - `graft describe` output as text, CSV or JSON.
+ * describe_write.c - `graft describe` output: a text report, or the
+ * section,column,key,label,value table (CSV) and a JSON document through
+ * the table writer (write/table_writer.h).
  */
 #include "graft/describe.h"
-#include "write/csvout.h"
+#include "base/names.h"
+#include "write/table_writer.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
-
-int graft_format_parse(const char *name, graft_format_t *out)
-{
-    static const char *const names[] = {"text", "csv", "json"};
-    for (size_t i = 0; i < 3; i++)
-        if (strcmp(name, names[i]) == 0) {
-            *out = (graft_format_t)i;
-            return 1;
-        }
-    return 0;
-}
 
 static const char *type_name(graft_coltype_t t)
 {
@@ -120,78 +112,79 @@ static void write_text(FILE *fp, const graft_describe_t *d)
 
 /* ---- CSV: section,column,key,label,value ------------------------------ */
 
-static void csv_row(FILE *fp, const char *section, const char *column,
+static const graft_tcol_t csv_cols[] = {
+    {.name = "section", .field = 0}, {.name = "column", .field = 1},
+    {.name = "key", .field = 2},     {.name = "label", .field = 3},
+    {.name = "value", .field = 4}};
+
+static void csv_row(graft_table_t *t, const char *section, const char *column,
                     const char *key, const char *label, const char *value)
 {
-    graft_csv_field(fp, section, 0);
-    graft_csv_field(fp, column, 1);
-    graft_csv_field(fp, key, 1);
-    graft_csv_field(fp, label, 1);
-    graft_csv_field(fp, value, 1);
-    fputc('\n', fp);
+    const graft_tcell_t cells[] = {{.s = section}, {.s = column}, {.s = key},
+                                   {.s = label}, {.s = value}};
+    graft_table_row(t, cells);
 }
 
-static void csv_num(FILE *fp, const char *section, const char *column,
+/* A number in full (%.17g; "nan" stays "nan", unlike a REAL column). */
+static void csv_num(graft_table_t *t, const char *section, const char *column,
                     const char *key, double v)
 {
     char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", v);
-    csv_row(fp, section, column, key, "", buf);
+    graft_fmt_real(buf, sizeof buf, v);
+    csv_row(t, section, column, key, "", buf);
 }
 
-static void write_csv(FILE *fp, const graft_describe_t *d)
+static void csv_summary(graft_table_t *t, const graft_describe_t *d)
 {
     const graft_design_summary_t *g = &d->design;
-    fputs("section,column,key,label,value\n", fp);
-    csv_num(fp, "data", "", "rows", (double)d->n_rows);
-    csv_num(fp, "data", "", "columns", (double)d->n_cols);
-    csv_num(fp, "weights", "", "sum", g->sum_w);
-    csv_num(fp, "weights", "", "min", g->min_w);
-    csv_num(fp, "weights", "", "mean", g->mean_w);
-    csv_num(fp, "weights", "", "max", g->max_w);
-    csv_num(fp, "weights", "", "cv", g->cv_w);
-    csv_num(fp, "weights", "", "kish_n", g->kish_n);
-    csv_num(fp, "weights", "", "zero", (double)g->n_zero_weight);
-    csv_num(fp, "design", "", "strata", (double)g->n_strata);
-    csv_num(fp, "design", "", "psus", (double)g->n_psu);
-    csv_num(fp, "design", "", "psu_min", (double)g->psu_min);
-    csv_num(fp, "design", "", "psu_median", g->psu_median);
-    csv_num(fp, "design", "", "psu_max", (double)g->psu_max);
-    csv_num(fp, "design", "", "single_psu_strata", (double)g->n_lonely);
-    csv_num(fp, "design", "", "df", (double)g->df);
+    csv_num(t, "data", "", "rows", (double)d->n_rows);
+    csv_num(t, "data", "", "columns", (double)d->n_cols);
+    csv_num(t, "weights", "", "sum", g->sum_w);
+    csv_num(t, "weights", "", "min", g->min_w);
+    csv_num(t, "weights", "", "mean", g->mean_w);
+    csv_num(t, "weights", "", "max", g->max_w);
+    csv_num(t, "weights", "", "cv", g->cv_w);
+    csv_num(t, "weights", "", "kish_n", g->kish_n);
+    csv_num(t, "weights", "", "zero", (double)g->n_zero_weight);
+    csv_num(t, "design", "", "strata", (double)g->n_strata);
+    csv_num(t, "design", "", "psus", (double)g->n_psu);
+    csv_num(t, "design", "", "psu_min", (double)g->psu_min);
+    csv_num(t, "design", "", "psu_median", g->psu_median);
+    csv_num(t, "design", "", "psu_max", (double)g->psu_max);
+    csv_num(t, "design", "", "single_psu_strata", (double)g->n_lonely);
+    csv_num(t, "design", "", "df", (double)g->df);
     if (d->n_rep) {
-        csv_num(fp, "replicates", "", "columns", (double)d->n_rep);
-        csv_row(fp, "replicates", "", "type", "",
+        csv_num(t, "replicates", "", "columns", (double)d->n_rep);
+        csv_row(t, "replicates", "", "type", "",
                 graft_reptype_name(d->spec.rep.type));
-        csv_num(fp, "replicates", "", "scale", d->rep_scale);
-        csv_num(fp, "replicates", "", "df", (double)d->rep_df);
+        csv_num(t, "replicates", "", "scale", d->rep_scale);
+        csv_num(t, "replicates", "", "df", (double)d->rep_df);
     }
+}
+
+static void csv_columns(graft_table_t *t, const graft_describe_t *d)
+{
     for (size_t i = 0; i < d->n_lonely; i++)
-        csv_row(fp, "single_psu_stratum", "", d->lonely[i], "", "1");
+        csv_row(t, "single_psu_stratum", "", d->lonely[i], "", "1");
     for (size_t i = 0; i < d->n_cols; i++) {
         const graft_column_desc_t *c = &d->cols[i];
-        csv_row(fp, "column", c->name, "type", c->label ? c->label : "",
+        csv_row(t, "column", c->name, "type", c->label ? c->label : "",
                 type_name(c->type));
-        csv_num(fp, "column", c->name, "missing", (double)c->n_missing);
+        csv_num(t, "column", c->name, "missing", (double)c->n_missing);
         if (!c->overflow)
-            csv_num(fp, "column", c->name, "distinct",
+            csv_num(t, "column", c->name, "distinct",
                     (double)c->n_distinct);
         for (size_t k = 0; !c->overflow && k < c->n_distinct; k++) {
             char v[64], n[32];
             value_text(&c->values[k], v, sizeof v);
             snprintf(n, sizeof n, "%zu", c->values[k].count);
-            csv_row(fp, "value", c->name, v,
+            csv_row(t, "value", c->name, v,
                     c->values[k].label ? c->values[k].label : "", n);
         }
     }
 }
 
 /* ---- JSON (jansson) --------------------------------------------------- */
-
-static json_t *num_or_null(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
 
 static json_t *design_json(const graft_describe_t *d)
 {
@@ -228,8 +221,8 @@ static json_t *column_json(const graft_column_desc_t *c)
     if (!col)
         return NULL;
     if (c->type == GRAFT_COL_NUMERIC) {
-        json_object_set_new(col, "min", num_or_null(c->min));
-        json_object_set_new(col, "max", num_or_null(c->max));
+        json_object_set_new(col, "min", graft_json_real(c->min));
+        json_object_set_new(col, "max", graft_json_real(c->max));
     }
     if (c->overflow) {
         json_object_set_new(col, "distinct", json_null());
@@ -259,8 +252,8 @@ static json_t *describe_json(const graft_describe_t *d)
         json_array_append_new(cols, column_json(&d->cols[i]));
     json_t *weights = json_pack(
         "{s:f, s:o, s:o, s:o, s:o, s:f, s:I}", "sum", g->sum_w, "min",
-        num_or_null(g->min_w), "mean", num_or_null(g->mean_w), "max",
-        num_or_null(g->max_w), "cv", num_or_null(g->cv_w), "kish_n",
+        graft_json_real(g->min_w), "mean", graft_json_real(g->mean_w), "max",
+        graft_json_real(g->max_w), "cv", graft_json_real(g->cv_w), "kish_n",
         g->kish_n, "zero", (json_int_t)g->n_zero_weight);
     json_t *design = design_json(d);
     if (design && d->n_rep)
@@ -276,27 +269,19 @@ static json_t *describe_json(const graft_describe_t *d)
 }
 
 graft_error_t graft_describe_write(FILE *fp, const graft_describe_t *d,
-                                   graft_format_t format, graft_diag_t *diag)
+                                   graft_table_format_t format,
+                                   graft_diag_t *diag)
 {
-    if (format == GRAFT_FORMAT_TEXT) {
+    if (format == GRAFT_TABLE_JSON)
+        return graft_json_dump(fp, describe_json(d), diag);
+    if (format != GRAFT_TABLE_CSV) {
         write_text(fp, d);
-    } else if (format == GRAFT_FORMAT_CSV) {
-        write_csv(fp, d);
-    } else {
-        json_t *root = describe_json(d);
-        if (!root)
-            return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                                  "out of memory building JSON");
-        int rc = json_dumpf(root, fp,
-                            JSON_INDENT(2) | JSON_REAL_PRECISION(17) |
-                                JSON_PRESERVE_ORDER);
-        json_decref(root);
-        fputc('\n', fp);
-        if (rc != 0)
-            return graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
-                                  "cannot write JSON");
+        return graft_table_check(fp, diag);
     }
-    return ferror(fp) ? graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,
-                                       "write error")
-                      : GRAFT_OK;
+    graft_table_t t;
+    graft_table_begin(&t, fp, GRAFT_TABLE_CSV, csv_cols,
+                      GRAFT_COUNTOF(csv_cols), 0);
+    csv_summary(&t, d);
+    csv_columns(&t, d);
+    return graft_table_end(&t, NULL, NULL, diag);
 }

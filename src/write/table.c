@@ -43,6 +43,11 @@ void graft_fmt_human(char *buf, size_t n, double v, int pct, int digits,
         snprintf(buf, n, "%.*g", digits + 4, v);
 }
 
+void graft_fmt_real(char *buf, size_t n, double v)
+{
+    snprintf(buf, n, "%.17g", v);
+}
+
 /* The cell as text: CSV (HUMAN 0) leaves undefined numbers empty, text and
  * Markdown (HUMAN 1) show "-". */
 static const char *cell_text(const graft_tcol_t *c, const graft_tcell_t *x,
@@ -51,7 +56,7 @@ static const char *cell_text(const graft_tcol_t *c, const graft_tcell_t *x,
     switch (c->kind) {
     case GRAFT_TCOL_REAL:
         if (isfinite(x->x))
-            snprintf(buf, n, "%.17g", x->x);
+            graft_fmt_real(buf, n, x->x);
         else
             snprintf(buf, n, "%s", human ? "-" : "");
         return buf;

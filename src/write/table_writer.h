@@ -91,6 +91,9 @@ graft_error_t graft_table_end(graft_table_t *t, json_t *root, const char *key,
  * GRAFT_ERR_WRITE. */
 graft_error_t graft_json_dump(FILE *fp, json_t *root, graft_diag_t *diag);
 
+/* V with %.17g into BUF, as CSV carries every number. */
+void graft_fmt_real(char *buf, size_t n, double v);
+
 /* A finite V as a JSON real, anything else as null. */
 json_t *graft_json_real(double v);
 

@@ -117,6 +117,75 @@ static int same_wording(const graft_indicator_spec_t *ind,
     return 1;
 }
 
+/* The output format and the test options; returns -1 to go on, or an
+ * exit code. */
+static int parse_change_opts(const cli_analysis_t *e,
+                             graft_table_format_t *format,
+                             graft_change_opts_t *copts)
+{
+    *format = cli_table_format(e->flags.output);
+    if (e->flags.format && !graft_table_format_parse(e->flags.format, format))
+        return cli_usage_error("--format: '%s' must be text, csv, json or "
+                               "md",
+                               e->flags.format);
+    if (e->test_df && !graft_test_df_parse(e->test_df, &copts->test_df))
+        return cli_usage_error("--test-df: '%s' must be sum, min or "
+                               "satterthwaite",
+                               e->test_df);
+    if (e->adjust && !graft_adjust_parse(e->adjust, &copts->adjust))
+        return cli_usage_error("--adjust: '%s' must be none, bonferroni, "
+                               "holm or bh",
+                               e->adjust);
+    return -1;
+}
+
+/* Per indicator, 1 when its rounds are not comparable (the wordings
+ * differ and neither --harmonized nor the indicator says otherwise).
+ * The caller frees the array; NULL when out of memory. */
+static int *comparable_flags(const cli_analysis_t *e,
+                             const graft_estimate_opts_t *opts,
+                             const rounds_cli_t *r)
+{
+    int *not_comparable = calloc(opts->n_indicators ? opts->n_indicators : 1,
+                                 sizeof *not_comparable);
+    if (!not_comparable)
+        return NULL;
+    for (size_t k = 0; k < opts->n_indicators; k++)
+        not_comparable[k] = !e->harmonized &&
+                            !opts->indicators[k].harmonized &&
+                            !same_wording(&opts->indicators[k], r);
+    return not_comparable;
+}
+
+/* Compute the comparisons (or the trend) of the loaded rounds and write
+ * the table; returns the exit status. */
+static int compute_and_write(const cli_analysis_t *e, const rounds_cli_t *r,
+                             const graft_estimate_opts_t *opts,
+                             graft_change_opts_t *copts, int trend,
+                             graft_table_format_t format)
+{
+    static const size_t first_pair[2] = {0, 1};
+    graft_change_plan_t plan = {first_pair, trend ? 0 : 1, trend};
+    graft_changes_t *ch = NULL;
+    graft_outfile_t out = {0};
+    graft_diag_t diag;
+    int status = GRAFT_EXIT_OK;
+    graft_diag_clear(&diag);
+    copts->level = opts->level;
+    copts->years = r->have_years ? r->years : NULL;
+    copts->round_labels = r->labels;
+    if (graft_changes_run(r->rounds, r->n, e->shared_psus, &plan, opts,
+                          copts, &ch, &diag) != GRAFT_OK ||
+        graft_outfile_open(&out, e->flags.output, &diag) != GRAFT_OK ||
+        graft_changes_write(out.fp, ch, trend, format, &diag) != GRAFT_OK ||
+        graft_outfile_commit(&out, &diag) != GRAFT_OK) {
+        graft_outfile_abort(&out);
+        status = cli_fail(&diag);
+    }
+    graft_changes_free(ch);
+    return status;
+}
+
 static int run_changes(int argc, char **argv, int trend)
 {
     const char *cmd = trend ? "trend" : "compare";
@@ -127,8 +196,6 @@ static int run_changes(int argc, char **argv, int trend)
     graft_estimate_opts_t opts;
     graft_change_opts_t copts = {GRAFT_TESTDF_SUM, GRAFT_ADJUST_HOLM, 0.95,
                                  NULL, NULL, NULL};
-    graft_changes_t *ch = NULL;
-    graft_outfile_t out = {0};
     graft_diag_t diag;
     int *not_comparable = NULL;
     graft_table_format_t format;
@@ -145,25 +212,8 @@ static int run_changes(int argc, char **argv, int trend)
                                  e.n_files);
         goto done;
     }
-    format = cli_table_format(e.flags.output);
-    if (e.flags.format && !graft_table_format_parse(e.flags.format, &format)) {
-        status = cli_usage_error("--format: '%s' must be text, csv, json or "
-                                 "md",
-                                 e.flags.format);
+    if ((status = parse_change_opts(&e, &format, &copts)) >= 0)
         goto done;
-    }
-    if (e.test_df && !graft_test_df_parse(e.test_df, &copts.test_df)) {
-        status = cli_usage_error("--test-df: '%s' must be sum, min or "
-                                 "satterthwaite",
-                                 e.test_df);
-        goto done;
-    }
-    if (e.adjust && !graft_adjust_parse(e.adjust, &copts.adjust)) {
-        status = cli_usage_error("--adjust: '%s' must be none, bonferroni, "
-                                 "holm or bh",
-                                 e.adjust);
-        goto done;
-    }
     if (e.analysis &&
         graft_analysis_load(e.analysis, &analysis, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);
@@ -175,32 +225,13 @@ static int run_changes(int argc, char **argv, int trend)
         status = cli_fail(&diag);
         goto done;
     }
-    not_comparable = calloc(opts.n_indicators, sizeof *not_comparable);
-    if (!not_comparable) {
+    if (!(not_comparable = comparable_flags(&e, &opts, &r))) {
         status = cli_usage_error("out of memory");
         goto done;
     }
-    for (size_t k = 0; k < opts.n_indicators; k++)
-        not_comparable[k] = !e.harmonized && !opts.indicators[k].harmonized &&
-                            !same_wording(&opts.indicators[k], &r);
-    copts.level = opts.level;
     copts.not_comparable = not_comparable;
-    copts.years = r.have_years ? r.years : NULL;
-    copts.round_labels = r.labels;
-    static const size_t first_pair[2] = {0, 1};
-    graft_change_plan_t plan = {first_pair, trend ? 0 : 1, trend};
-    if (graft_changes_run(r.rounds, r.n, e.shared_psus, &plan, &opts, &copts,
-                          &ch, &diag) != GRAFT_OK ||
-        graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
-        graft_changes_write(out.fp, ch, trend, format, &diag) != GRAFT_OK ||
-        graft_outfile_commit(&out, &diag) != GRAFT_OK) {
-        graft_outfile_abort(&out);
-        status = cli_fail(&diag);
-        goto done;
-    }
-    status = GRAFT_EXIT_OK;
+    status = compute_and_write(&e, &r, &opts, &copts, trend, format);
 done:
-    graft_changes_free(ch);
     free(not_comparable);
     free_rounds(&r);
     graft_analysis_free(analysis);

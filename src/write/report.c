@@ -219,6 +219,72 @@ static void design_section(doc_t *d, const graft_report_t *r)
     table_end(d);
 }
 
+/* The header of an indicator's table: domain, then estimate, interval
+ * and n per round (at most 16 rounds), then the reliability flags. */
+static void estimates_head(doc_t *d, const graft_report_t *r)
+{
+    const graft_estimate_opts_t *o = r->est->opts;
+    const char *head[2 + 3 * 16];
+    char hbuf[16][3][96];
+    size_t nh = 0;
+    head[nh++] = "domain";
+    for (size_t q = 0; q < r->est->n_rounds && q < 16; q++) {
+        snprintf(hbuf[q][0], sizeof hbuf[q][0], "%s", r->round_labels[q]);
+        snprintf(hbuf[q][1], sizeof hbuf[q][1], "%g %% CI", 100 * o->level);
+        snprintf(hbuf[q][2], sizeof hbuf[q][2], "n");
+        for (int x = 0; x < 3; x++)
+            head[nh++] = hbuf[q][x];
+    }
+    head[nh++] = "reliability";
+    table_start(d, head, nh);
+}
+
+/* One domain's row: ROWS holds its estimate in each round. */
+static void estimates_row(doc_t *d, const graft_report_t *r,
+                          const graft_estimate_row_t *rows, int pct)
+{
+    size_t R = r->est->n_rounds;
+    char dom[256], cbuf[16][3][96], flags[1024] = "";
+    const char *cells[2 + 3 * 16];
+    size_t nc = 0;
+    cells[nc++] = by_text(r->est, &rows[0], dom, sizeof dom);
+    for (size_t q = 0; q < R && q < 16; q++) {
+        const graft_estimate_row_t *x = &rows[q];
+        /* NCHS: a suppressed estimate is not shown. */
+        int hide = strncmp(x->flag, "suppress", 8) == 0;
+        fmt_est(cbuf[q][0], sizeof cbuf[q][0], hide ? NAN : x->estimate, pct);
+        fmt_ci(cbuf[q][1], sizeof cbuf[q][1], hide ? NAN : x->ci_low,
+               x->ci_high, pct);
+        if (hide)
+            snprintf(cbuf[q][0], sizeof cbuf[q][0], "suppressed");
+        snprintf(cbuf[q][2], sizeof cbuf[q][2], "%zu", x->n);
+        for (int y = 0; y < 3; y++)
+            cells[nc++] = cbuf[q][y];
+        if (*x->flag) {
+            size_t used = strlen(flags);
+            snprintf(flags + used, sizeof flags - used, "%s%s%s%s",
+                     used ? "; " : "", R > 1 ? r->round_labels[q] : "",
+                     R > 1 ? ": " : "", x->flag);
+        }
+    }
+    cells[nc++] = flags;
+    table_row(d, cells, nc, rows[0].by_set == (size_t)-1);
+}
+
+/* The charts of indicator NAME, after its table. */
+static graft_error_t indicator_charts(doc_t *d, const graft_report_t *r,
+                                      const char *name, graft_diag_t *diag)
+{
+    for (size_t c = 0; c < r->n_charts; c++)
+        if (r->charts[c].indicator &&
+            strcmp(r->charts[c].indicator, name) == 0) {
+            graft_error_t rc = figure(d, &r->charts[c], diag);
+            if (rc != GRAFT_OK)
+                return rc;
+        }
+    return GRAFT_OK;
+}
+
 /* One table per indicator: domains down, rounds across. */
 static graft_error_t estimates_section(doc_t *d, const graft_report_t *r,
                                        graft_diag_t *diag)
@@ -238,65 +304,21 @@ static graft_error_t estimates_section(doc_t *d, const graft_report_t *r,
     para(d, level);
     for (size_t k = 0; k < K; k++) {
         const graft_indicator_spec_t *ind = &o->indicators[k];
-        int pct = ind->type == GRAFT_IND_PROP;
         heading(d, 3, ind->label ? ind->label : graft_indicator_name(ind));
         if (ind->question) {
             para_start(d);
             emph(d, ind->question);
             para_end(d);
         }
-        const char *head[2 + 3 * 16];
-        size_t nh = 0;
-        head[nh++] = "domain";
-        char hbuf[16][3][96];
-        for (size_t q = 0; q < R && q < 16; q++) {
-            snprintf(hbuf[q][0], sizeof hbuf[q][0], "%s", r->round_labels[q]);
-            snprintf(hbuf[q][1], sizeof hbuf[q][1], "%g %% CI",
-                     100 * o->level);
-            snprintf(hbuf[q][2], sizeof hbuf[q][2], "n");
-            for (int x = 0; x < 3; x++)
-                head[nh++] = hbuf[q][x];
-        }
-        head[nh++] = "reliability";
-        table_start(d, head, nh);
-        for (size_t i = 0; i < D; i++) {
-            const graft_estimate_row_t *rows = &e->rows[(k * D + i) * R];
-            char dom[256], cbuf[16][3][96], flags[1024] = "";
-            const char *cells[2 + 3 * 16];
-            size_t nc = 0;
-            cells[nc++] = by_text(e, &rows[0], dom, sizeof dom);
-            for (size_t q = 0; q < R && q < 16; q++) {
-                const graft_estimate_row_t *x = &rows[q];
-                /* NCHS: a suppressed estimate is not shown. */
-                int hide = strncmp(x->flag, "suppress", 8) == 0;
-                fmt_est(cbuf[q][0], sizeof cbuf[q][0],
-                        hide ? NAN : x->estimate, pct);
-                fmt_ci(cbuf[q][1], sizeof cbuf[q][1], hide ? NAN : x->ci_low,
-                       x->ci_high, pct);
-                if (hide)
-                    snprintf(cbuf[q][0], sizeof cbuf[q][0], "suppressed");
-                snprintf(cbuf[q][2], sizeof cbuf[q][2], "%zu", x->n);
-                for (int y = 0; y < 3; y++)
-                    cells[nc++] = cbuf[q][y];
-                if (*x->flag) {
-                    size_t used = strlen(flags);
-                    snprintf(flags + used, sizeof flags - used, "%s%s%s%s",
-                             used ? "; " : "", R > 1 ? r->round_labels[q] : "",
-                             R > 1 ? ": " : "", x->flag);
-                }
-            }
-            cells[nc++] = flags;
-            table_row(d, cells, nc, rows[0].by_set == (size_t)-1);
-        }
+        estimates_head(d, r);
+        for (size_t i = 0; i < D; i++)
+            estimates_row(d, r, &e->rows[(k * D + i) * R],
+                          ind->type == GRAFT_IND_PROP);
         table_end(d);
-        for (size_t c = 0; c < r->n_charts; c++)
-            if (r->charts[c].indicator &&
-                strcmp(r->charts[c].indicator, graft_indicator_name(ind)) ==
-                    0) {
-                graft_error_t rc = figure(d, &r->charts[c], diag);
-                if (rc != GRAFT_OK)
-                    return rc;
-            }
+        graft_error_t rc = indicator_charts(d, r, graft_indicator_name(ind),
+                                            diag);
+        if (rc != GRAFT_OK)
+            return rc;
     }
     return GRAFT_OK;
 }

@@ -22,20 +22,6 @@ enum {
     F_H_SECOND, F_H_CHANGE, F_H_CI, F_H_P, F_H_VERDICT, F_BY_GROUP, F_BY
 };
 
-/* The row's value for by column NAME ("All" for the whole domain). */
-static const char *by_value(const graft_changes_t *ch,
-                            const graft_change_row_t *r, const char *name)
-{
-    const graft_estimate_row_t *w = r->where;
-    if (w->by_set == (size_t)-1)
-        return "All";
-    const graft_by_spec_t *by = &ch->est->opts->by[w->by_set];
-    for (size_t i = 0; i < by->n_columns; i++)
-        if (strcmp(by->columns[i], name) == 0)
-            return w->by_values[i];
-    return "";
-}
-
 static const char *round_label(const graft_changes_t *ch, size_t q,
                                char *buf, size_t n)
 {
@@ -55,9 +41,7 @@ static graft_tcol_t col(const char *name, size_t field, graft_tcol_kind_t k)
 static void add_by(const graft_estimates_t *e, graft_tcol_t *c, size_t *n,
                    const char *gap, int width)
 {
-    for (size_t j = 0; j < e->n_by_names; j++)
-        c[(*n)++] = (graft_tcol_t){.name = e->by_names[j], .field = F_BY + j,
-                                   .gap = gap, .width = width, .grouped = 1};
+    graft_tcol_add_by(c, n, e->by_names, e->n_by_names, F_BY, gap, width);
 }
 
 /* The numbers every CSV and JSON row carries, from estimate to p_adjusted,
@@ -160,7 +144,7 @@ static void data_row(const graft_changes_t *ch, const graft_change_row_t *r,
     cells[F_INDICATOR].s =
         graft_indicator_name(&e->opts->indicators[r->indicator]);
     for (size_t j = 0; j < e->n_by_names; j++)
-        cells[F_BY + j].s = by_value(ch, r, e->by_names[j]);
+        cells[F_BY + j].s = graft_row_by_value(e, r->where, e->by_names[j]);
     cells[F_TERM].s = term_names[r->term];
     x->from = round_label(ch, r->from, x->from_buf, sizeof x->from_buf);
     x->to = round_label(ch, r->to, x->to_buf, sizeof x->to_buf);

@@ -17,10 +17,9 @@ enum {
     F_H_ESTIMATE, F_H_CI, F_H_SE, F_H_DF, F_H_DEFF, F_BY_GROUP, F_BY
 };
 
-/* The row's value for by column NAME: its domain value, "All", or "" when
- * the row's by-set does not use that column. */
-static const char *by_value(const graft_estimates_t *e,
-                            const graft_estimate_row_t *r, const char *name)
+const char *graft_row_by_value(const graft_estimates_t *e,
+                               const graft_estimate_row_t *r,
+                               const char *name)
 {
     if (r->by_set == (size_t)-1)
         return "All";
@@ -42,9 +41,7 @@ static const graft_indicator_spec_t *row_ind(const graft_estimates_t *e,
 static void add_by(const graft_estimates_t *e, graft_tcol_t *c, size_t *n,
                    const char *gap, int width)
 {
-    for (size_t j = 0; j < e->n_by_names; j++)
-        c[(*n)++] = (graft_tcol_t){.name = e->by_names[j], .field = F_BY + j,
-                                   .gap = gap, .width = width, .grouped = 1};
+    graft_tcol_add_by(c, n, e->by_names, e->n_by_names, F_BY, gap, width);
 }
 
 /* CSV and JSON: every number in full; JSON nests the by values. */
@@ -131,7 +128,7 @@ static void data_row(const graft_estimates_t *e, const graft_estimate_row_t *r,
     cells[F_ROUND].s = e->round_labels ? e->round_labels[r->round] : NULL;
     cells[F_INDICATOR].s = graft_indicator_name(row_ind(e, r));
     for (size_t j = 0; j < e->n_by_names; j++)
-        cells[F_BY + j].s = by_value(e, r, e->by_names[j]);
+        cells[F_BY + j].s = graft_row_by_value(e, r, e->by_names[j]);
     cells[F_ESTIMATE].x = r->estimate;
     cells[F_SE].x = r->se;
     cells[F_CI_LOW].x = r->ci_low;

@@ -68,6 +68,16 @@ static const char *cell_text(const graft_tcol_t *c, const graft_tcell_t *x,
     }
 }
 
+void graft_tcol_add_by(graft_tcol_t *cols, size_t *n, char *const *names,
+                       size_t n_names, size_t field, const char *gap,
+                       int width)
+{
+    for (size_t j = 0; j < n_names; j++)
+        cols[(*n)++] = (graft_tcol_t){.name = names[j], .field = field + j,
+                                      .gap = gap, .width = width,
+                                      .grouped = 1};
+}
+
 /* ---- the modules ------------------------------------------------------- */
 
 typedef struct table_module {

@@ -103,6 +103,20 @@ json_t *graft_json_real(double v);
 void graft_fmt_human(char *buf, size_t n, double v, int pct, int digits,
                      int fixed);
 
+/* Append to COLS at *N one column per by variable (NAMES[0..N_NAMES)),
+ * of fields FIELD, FIELD + 1, ..., grouped for JSON, with the text GAP
+ * and WIDTH. */
+void graft_tcol_add_by(graft_tcol_t *cols, size_t *n, char *const *names,
+                       size_t n_names, size_t field, const char *gap,
+                       int width);
+
+/* The value of estimate row R for by column NAME: its domain's value,
+ * "All" for the whole sample, "" when R's by-set does not use NAME.  The
+ * estimates, comparison and trend tables share it (estimate_write.c). */
+const char *graft_row_by_value(const graft_estimates_t *e,
+                               const graft_estimate_row_t *r,
+                               const char *name);
+
 /* Write ferror's verdict on FP: GRAFT_OK or GRAFT_ERR_WRITE. */
 graft_error_t graft_table_check(FILE *fp, graft_diag_t *diag);
 

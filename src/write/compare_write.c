@@ -4,7 +4,6 @@
  * (write/table_writer.h).
  */
 #include "graft/compare.h"
-#include "base/names.h"
 #include "write/table_writer.h"
 
 #include <math.h>

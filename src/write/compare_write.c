@@ -107,8 +107,17 @@ static size_t json_columns(const graft_changes_t *ch, int trend,
     return n;
 }
 
-/* Text and Markdown; LVL names the interval ("95% CI of the change"). */
-static size_t human_columns(const graft_changes_t *ch, int trend,
+/* A text and Markdown column after the first: two spaces, then WIDTH. */
+static graft_tcol_t human_col(const char *name, size_t field, int width)
+{
+    return (graft_tcol_t){.name = name, .field = field, .gap = "  ",
+                          .width = width};
+}
+
+/* Text and Markdown; LVL names the interval ("95% CI of the change").  Text
+ * ends each verdict with the row's flag; Markdown gives the flag a column
+ * of its own. */
+static size_t human_columns(const graft_changes_t *ch, int trend, int md,
                             const char *lvl, graft_tcol_t *c)
 {
     size_t n = 0;
@@ -116,15 +125,17 @@ static size_t human_columns(const graft_changes_t *ch, int trend,
                             .width = -18};
     add_by(ch->est, c, &n, "  ", -16);
     if (trend)
-        c[n++] = (graft_tcol_t){"term", F_H_TERM, 0, "  ", -20, 0, 1, 0};
+        c[n++] = human_col("term", F_H_TERM, -20);
     else
-        c[n++] = (graft_tcol_t){"baseline", F_H_BASELINE, 0, "  ", 8, 0, 1, 0};
-    c[n++] = (graft_tcol_t){trend ? "estimate" : "follow-up", F_H_SECOND, 0,
-                            "  ", trend ? 8 : 9, 0, 1, 0};
-    c[n++] = (graft_tcol_t){"change", F_H_CHANGE, 0, "  ", -10, 0, 1, 0};
-    c[n++] = (graft_tcol_t){lvl, F_H_CI, 0, "  ", -22, 0, 1, 0};
-    c[n++] = (graft_tcol_t){"p adj.", F_H_P, 0, "  ", 6, 0, 1, 0};
-    c[n++] = (graft_tcol_t){"verdict", F_H_VERDICT, 0, "  ", 0, 0, 1, 0};
+        c[n++] = human_col("baseline", F_H_BASELINE, 8);
+    c[n++] = trend ? human_col("estimate", F_H_SECOND, 8)
+                   : human_col("follow-up", F_H_SECOND, 9);
+    c[n++] = human_col("change", F_H_CHANGE, -10);
+    c[n++] = human_col(lvl, F_H_CI, -22);
+    c[n++] = human_col("p adj.", F_H_P, 6);
+    c[n++] = human_col("verdict", F_H_VERDICT, 0);
+    if (md)
+        c[n++] = human_col("flag", F_FLAG, 0);
     return n;
 }
 
@@ -166,7 +177,8 @@ static void data_row(const graft_changes_t *ch, const graft_change_row_t *r,
  * with 1 decimal (2 in trends and for slopes), a round's estimate alone on
  * its trend row. */
 static void human_row(const graft_changes_t *ch, const graft_change_row_t *r,
-                      int trend, change_text_t *x, graft_tcell_t *cells)
+                      int trend, int md, change_text_t *x,
+                      graft_tcell_t *cells)
 {
     int pct = ch->est->opts->indicators[r->indicator].type == GRAFT_IND_PROP;
     int est_row = r->term == GRAFT_TERM_ESTIMATE;
@@ -193,8 +205,11 @@ static void human_row(const graft_changes_t *ch, const graft_change_row_t *r,
     else
         snprintf(x->term, sizeof x->term, "%s",
                  est_row ? x->from : term_names[r->term]);
-    snprintf(x->verdict, sizeof x->verdict, "%s%s%s", r->change,
-             *r->flag ? "  " : "", r->flag);
+    if (md)
+        snprintf(x->verdict, sizeof x->verdict, "%s", r->change);
+    else
+        snprintf(x->verdict, sizeof x->verdict, "%s%s%s", r->change,
+                 *r->flag ? "  " : "", r->flag);
     cells[F_H_BASELINE].s = x->a;
     cells[F_H_TERM].s = x->term;
     cells[F_H_SECOND].s = x->b;
@@ -213,7 +228,8 @@ static size_t columns(const graft_changes_t *ch, int trend,
     switch (format) {
     case GRAFT_TABLE_CSV: return csv_columns(ch, trend, c);
     case GRAFT_TABLE_JSON: return json_columns(ch, trend, c);
-    default: return human_columns(ch, trend, lvl, c);
+    default:
+        return human_columns(ch, trend, format == GRAFT_TABLE_MD, lvl, c);
     }
 }
 
@@ -228,7 +244,7 @@ static void write_rows(graft_table_t *t, const graft_changes_t *ch,
             continue;
         data_row(ch, r, &x, cells);
         if (human)
-            human_row(ch, r, trend, &x, cells);
+            human_row(ch, r, trend, t->format == GRAFT_TABLE_MD, &x, cells);
         graft_table_row(t, cells);
     }
 }
@@ -259,8 +275,7 @@ graft_error_t graft_changes_write(FILE *fp, const graft_changes_t *ch,
     snprintf(lvl, sizeof lvl, "%g%% CI of the change", 100 * ch->opts.level);
     graft_table_t t;
     graft_table_begin(&t, fp, format, cols,
-                      columns(ch, trend, format, lvl, cols),
-                      GRAFT_TABLE_MD_OPEN_ROWS);
+                      columns(ch, trend, format, lvl, cols));
     write_rows(&t, ch, trend, cells);
     if (format == GRAFT_TABLE_TEXT)
         text_footer(fp, ch);

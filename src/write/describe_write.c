@@ -280,7 +280,7 @@ graft_error_t graft_describe_write(FILE *fp, const graft_describe_t *d,
     }
     graft_table_t t;
     graft_table_begin(&t, fp, GRAFT_TABLE_CSV, csv_cols,
-                      GRAFT_COUNTOF(csv_cols), 0);
+                      GRAFT_COUNTOF(csv_cols));
     csv_summary(&t, d);
     csv_columns(&t, d);
     return graft_table_end(&t, NULL, NULL, diag);

@@ -72,6 +72,15 @@ static size_t data_columns(const graft_estimates_t *e, int json,
     return n;
 }
 
+/* A text and Markdown column: GAP, then the cell in WIDTH (negative:
+ * left-aligned); numbers are right-aligned in Markdown too. */
+static graft_tcol_t human_col(const char *name, size_t field, const char *gap,
+                              int width, int right)
+{
+    return (graft_tcol_t){.name = name, .field = field, .gap = gap,
+                          .width = width, .md_right = right};
+}
+
 /* Text and Markdown: percent for proportions, the interval in one cell. */
 static size_t human_columns(const graft_estimates_t *e, const char *lvl,
                             graft_tcol_t *c)
@@ -80,13 +89,14 @@ static size_t human_columns(const graft_estimates_t *e, const char *lvl,
     c[n++] = (graft_tcol_t){.name = "indicator", .field = F_INDICATOR,
                             .width = -24};
     add_by(e, c, &n, " ", -18);
-    c[n++] = (graft_tcol_t){"estimate", F_H_ESTIMATE, 0, " ", 10, 1, 0, 0};
-    c[n++] = (graft_tcol_t){lvl, F_H_CI, 0, "  ", -20, 0, 0, 0};
-    c[n++] = (graft_tcol_t){"SE", F_H_SE, 0, " ", 8, 1, 0, 0};
-    c[n++] = (graft_tcol_t){"df", F_H_DF, 0, " ", 6, 1, 0, 0};
-    c[n++] = (graft_tcol_t){"deff", F_H_DEFF, 0, " ", 6, 1, 0, 0};
-    c[n++] = (graft_tcol_t){"n", F_N, GRAFT_TCOL_COUNT, " ", 7, 1, 0, 0};
-    c[n++] = (graft_tcol_t){"flag", F_FLAG, 0, "  ", 0, 0, 0, 0};
+    c[n++] = human_col("estimate", F_H_ESTIMATE, " ", 10, 1);
+    c[n++] = human_col(lvl, F_H_CI, "  ", -20, 0);
+    c[n++] = human_col("SE", F_H_SE, " ", 8, 1);
+    c[n++] = human_col("df", F_H_DF, " ", 6, 1);
+    c[n++] = human_col("deff", F_H_DEFF, " ", 6, 1);
+    c[n] = human_col("n", F_N, " ", 7, 1);
+    c[n++].kind = GRAFT_TCOL_COUNT;
+    c[n++] = human_col("flag", F_FLAG, "  ", 0, 0);
     return n;
 }
 
@@ -195,7 +205,7 @@ graft_error_t graft_estimates_write(FILE *fp, const graft_estimates_t *e,
     size_t n_cols = human ? human_columns(e, lvl, cols)
                           : data_columns(e, format == GRAFT_TABLE_JSON, cols);
     graft_table_t t;
-    graft_table_begin(&t, fp, format, cols, n_cols, 0);
+    graft_table_begin(&t, fp, format, cols, n_cols);
     for (size_t i = 0; i < e->n_rows; i++) {
         human_cells_t h;
         data_row(e, &e->rows[i], cells);

@@ -176,7 +176,7 @@ static void md_header(graft_table_t *t)
     for (size_t i = 0; i < t->n_cols; i++) {
         const graft_tcol_t *c = &t->cols[i];
         fputs(i ? " | " : "| ", t->fp);
-        fprintf(t->fp, "%*s", c->md_pad_head ? c->width : 0, c->name);
+        fputs(c->name, t->fp);
     }
     fputs(" |\n", t->fp);
     for (size_t i = 0; i < t->n_cols; i++)
@@ -192,7 +192,7 @@ static void md_row(graft_table_t *t, const graft_tcell_t *cells)
         fputs(i ? " | " : "| ", t->fp);
         fputs(cell_text(c, &cells[c->field], buf, sizeof buf, 1), t->fp);
     }
-    fputs(t->flags & GRAFT_TABLE_MD_OPEN_ROWS ? "\n" : " |\n", t->fp);
+    fputs(" |\n", t->fp);
 }
 
 /* Indexed by graft_table_format_t. */
@@ -212,9 +212,9 @@ static const table_module_t *module_of(graft_table_format_t format)
 /* ---- the table --------------------------------------------------------- */
 
 void graft_table_begin(graft_table_t *t, FILE *fp, graft_table_format_t format,
-                       const graft_tcol_t *cols, size_t n_cols, unsigned flags)
+                       const graft_tcol_t *cols, size_t n_cols)
 {
-    *t = (graft_table_t){fp, format, cols, n_cols, flags, NULL, 0};
+    *t = (graft_table_t){fp, format, cols, n_cols, NULL, 0};
     module_of(format)->header(t);
 }
 

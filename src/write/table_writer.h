@@ -43,7 +43,6 @@ typedef struct graft_tcol {
     const char *gap;    /* text: written before the cell (NULL: none) */
     int width;          /* text: printf width, negative to left-align */
     int md_right;       /* Markdown: right-aligned (---:) */
-    int md_pad_head;    /* Markdown: header cell padded to |width| */
     int grouped;        /* JSON: inside the last GROUP column's object */
 } graft_tcol_t;
 
@@ -54,15 +53,11 @@ typedef struct graft_tcell {
     size_t n;
 } graft_tcell_t;
 
-/* Markdown rows end after their last cell, without the closing pipe. */
-#define GRAFT_TABLE_MD_OPEN_ROWS 1u
-
 typedef struct graft_table {
     FILE *fp;
     graft_table_format_t format;
     const graft_tcol_t *cols; /* borrowed until graft_table_end */
     size_t n_cols;
-    unsigned flags;
     json_t *rows;             /* JSON: the row objects so far */
     int nomem;                /* JSON: a row could not be built */
 } graft_table_t;
@@ -71,8 +66,7 @@ typedef struct graft_table {
  * the array of row objects (JSON).  COLS is borrowed until
  * graft_table_end. */
 void graft_table_begin(graft_table_t *t, FILE *fp, graft_table_format_t format,
-                       const graft_tcol_t *cols, size_t n_cols,
-                       unsigned flags);
+                       const graft_tcol_t *cols, size_t n_cols);
 
 /* Write one row; CELLS is indexed by the columns' field. */
 void graft_table_row(graft_table_t *t, const graft_tcell_t *cells);

@@ -31,7 +31,8 @@ static void expect_error(int code, const char *msg)
 }
 
 #define D "tests/data/cli/"
-#define OUT "/tmp/graft_cli_test_out.txt"
+/* An output path in this process's temporary directory. */
+#define OUT test_tmp("out.txt")
 
 /* Describe FILE with the test design; -o OUT must not be left behind. */
 static void describe_bad(const char *file, int code, const char *msg)
@@ -159,7 +160,8 @@ static void test_truncated_sav(void **state)
 {
     (void)state;
     const char *src = "tests/data/stat/survey.sav";
-    const char *cut = "/tmp/graft_cli_truncated.sav";
+    char cut[600], want[700];
+    snprintf(cut, sizeof cut, "%s", test_tmp("truncated.sav"));
     FILE *in = fopen(src, "rb");
     assert_non_null(in);
     static char buf[1 << 20];
@@ -172,7 +174,8 @@ static void test_truncated_sav(void **state)
     unlink(OUT);
     run("describe", cut, "--weight", "1", "-o", OUT, NULL);
     assert_int_equal(R.status, 65);
-    assert_non_null(strstr(R.err, "graft: /tmp/graft_cli_truncated.sav:"));
+    snprintf(want, sizeof want, "graft: %s:", cut);
+    assert_non_null(strstr(R.err, want));
     assert_false(test_file_exists(OUT));
     unlink(cut);
 }
@@ -405,22 +408,25 @@ static void test_estimate_mean_of_text(void **state)
 static void test_estimate_analysis_errors(void **state)
 {
     (void)state;
-    const char *path = "/tmp/graft_cli_bad_analysis.ini";
+    char path[600], msg[1024];
+    snprintf(path, sizeof path, "%s", test_tmp("bad_analysis.ini"));
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("[analysis]\nby = zone\n[indicator.x]\nexpr = paid_police == (1\n",
           f);
     fclose(f);
     run("estimate", R1, "--analysis", path, NULL);
-    expect_error(65, "/tmp/graft_cli_bad_analysis.ini:4:25: expected ')' to "
-                     "close the '(' at column 23");
+    snprintf(msg, sizeof msg, "%s:4:25: expected ')' to close the '(' at "
+             "column 23", path);
+    expect_error(65, msg);
     f = fopen(path, "w");
     assert_non_null(f);
     fputs("[analysis]\nby = zone\nconfidence = 0.9\n", f);
     fclose(f);
     run("estimate", R1, "--analysis", path, NULL);
-    expect_error(65, "/tmp/graft_cli_bad_analysis.ini:3: unknown key "
-                     "'confidence' in [analysis]");
+    snprintf(msg, sizeof msg, "%s:3: unknown key 'confidence' in [analysis]",
+             path);
+    expect_error(65, msg);
     unlink(path);
 }
 

@@ -200,9 +200,8 @@ static void test_tunisia(void **s)
  * with fpc N_h = 4, 10, 5. */
 static const char *tiny(int lonely)
 {
-    static const char *path[2] = {"/tmp/graft_tiny.csv",
-                                  "/tmp/graft_tiny_lonely.csv"};
-    FILE *f = fopen(path[lonely], "w");
+    const char *path = test_tmp(lonely ? "tiny_lonely.csv" : "tiny.csv");
+    FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("h,psu,w,y,N\n1,a,1,1,4\n1,a,2,0,4\n1,b,1,1,4\n"
           "2,c,2,0,10\n2,d,1,1,10\n2,d,1,0,10\n",
@@ -210,7 +209,7 @@ static const char *tiny(int lonely)
     if (lonely)
         fputs("3,e,2,1,5\n", f);
     fclose(f);
-    return path[lonely];
+    return path;
 }
 
 /* Estimate TYPE of y on the tiny design; returns the "All" row. */

@@ -746,8 +746,9 @@ static void run(const char *arg, ...)
     va_end(ap);
 }
 
-#define OUT "/tmp/graft_rep_test.csv"
-#define OUT_INI "/tmp/graft_rep_test.ini"
+/* The output and its survey file, in this process's temporary directory. */
+#define OUT test_tmp("graft_rep_test.csv")
+#define OUT_INI test_tmp("graft_rep_test.ini")
 #define L FIX "lonely.csv"
 
 static void clean(void)
@@ -868,10 +869,12 @@ static void test_cli_output_errors(void **state)
 {
     (void)state;
     clean();
+    char msg[1024];
     run("replicate", L, DESIGN, "--type", "jkn", "--lonely-psu", "adjust",
-        "-o", "/tmp/graft_rep_test.ini", NULL);
-    expect_error(64, "-o '/tmp/graft_rep_test.ini': the output must be a "
-                     "data file (the survey file is written beside it)");
+        "-o", OUT_INI, NULL);
+    snprintf(msg, sizeof msg, "-o '%s': the output must be a data file (the "
+             "survey file is written beside it)", OUT_INI);
+    expect_error(64, msg);
     run("replicate", L, DESIGN, "--type", "jkn", "--lonely-psu", "adjust",
         "--prefix", "rep-w", "-o", OUT, NULL);
     expect_error(64, "--prefix 'rep-w': use letters, digits, '_' and '.'");
@@ -1011,13 +1014,14 @@ static void test_cli_survey_file(void **state)
     assert_int_equal(sv->n_missing, 18);
     graft_survey_free(sv);
     /* A replicate design cannot be replicated again. */
-    run("replicate", OUT_INI, "--type", "jkn", "-o", "/tmp/graft_rep2.csv",
+    run("replicate", OUT_INI, "--type", "jkn", "-o", test_tmp("rep2.csv"),
         NULL);
     assert_int_equal(RUN.status, 64);
-    assert_string_equal(RUN.err, "graft: /tmp/graft_rep_test.csv: the design "
-                                 "already has replicate weights (repweights "
-                                 "= repw[0-9]+)\n");
-    assert_false(test_file_exists("/tmp/graft_rep2.csv"));
+    char want[1024];
+    snprintf(want, sizeof want, "graft: %s: the design already has "
+             "replicate weights (repweights = repw[0-9]+)\n", OUT);
+    assert_string_equal(RUN.err, want);
+    assert_false(test_file_exists(test_tmp("rep2.csv")));
     clean();
 }
 

@@ -459,8 +459,8 @@ static void test_injection(void **state)
         if (test_file_exists(marker[i]))
             fail_msg("a label ran a command: %s exists", marker[i]);
     /* the labels are printed literally (XML-escaped, newline a space) */
-    char *svg = test_slurp(in_dir("inj.svg"), NULL), *hm = test_slurp(in_dir("injh.svg"),
-                                                            NULL);
+    char *svg = test_slurp(in_dir("inj.svg"), NULL);
+    char *hm = test_slurp(in_dir("injh.svg"), NULL);
     char want[700];
     assert_non_null(svg);
     snprintf(want, sizeof want, "`touch %s` $HOME @lab", marker[1]);

@@ -7,67 +7,23 @@
  * is described here through graft_describe_file and compared.
  */
 #include "test_util.h"
+#include "test_table.h"
 #include "graft/describe.h"
 #include "graft/design.h"
 
 #include <gsl/gsl_errno.h>
 
 #define REF "tests/ref/design_summary.csv"
-#define MAX_CASES 32
-#define MAX_FIELDS 24
 
-typedef struct ref_case {
-    char field[MAX_FIELDS][128];
-    size_t n;
-} ref_case_t;
+static table_t T;
 
-typedef struct ref_table {
-    char header[MAX_FIELDS][32];
-    size_t n_fields;
-    ref_case_t cases[MAX_CASES];
-    size_t n_cases;
-} ref_table_t;
-
-static ref_table_t T;
-
-static graft_error_t ref_header(void *ctx, const graft_column_t *cols,
-                                size_t ncols, graft_diag_t *diag)
+/* Column NAME of case row C. */
+static const char *get(size_t c, const char *name)
 {
-    (void)diag;
-    ref_table_t *t = ctx;
-    assert_true(ncols <= MAX_FIELDS);
-    for (size_t i = 0; i < ncols; i++)
-        snprintf(t->header[i], sizeof t->header[i], "%s", cols[i].name);
-    t->n_fields = ncols;
-    return GRAFT_OK;
+    return cell(&T, c, name);
 }
 
-static graft_error_t ref_row(void *ctx, const graft_cell_t *cells,
-                             size_t ncols, unsigned long line,
-                             graft_diag_t *diag)
-{
-    (void)line;
-    (void)diag;
-    ref_table_t *t = ctx;
-    assert_true(t->n_cases < MAX_CASES);
-    ref_case_t *c = &t->cases[t->n_cases++];
-    for (size_t i = 0; i < ncols; i++)
-        snprintf(c->field[i], sizeof c->field[i], "%s",
-                 cells[i].str ? cells[i].str : "");
-    c->n = ncols;
-    return GRAFT_OK;
-}
-
-static const char *get(const ref_case_t *c, const char *name)
-{
-    for (size_t i = 0; i < T.n_fields; i++)
-        if (strcmp(T.header[i], name) == 0)
-            return c->field[i];
-    fail_msg("reference column '%s' missing", name);
-    return NULL;
-}
-
-static double num(const ref_case_t *c, const char *name)
+static double num(size_t c, const char *name)
 {
     return strtod(get(c, name), NULL);
 }
@@ -75,25 +31,21 @@ static double num(const ref_case_t *c, const char *name)
 static int setup(void **state)
 {
     (void)state;
-    graft_diag_t diag;
-    memset(&T, 0, sizeof T);
-    graft_error_t rc = graft_read(REF, NULL, ref_header, ref_row, &T, &diag);
-    if (rc != GRAFT_OK) {
-        char buf[2200];
-        fprintf(stderr, "%s\n", graft_diag_format(&diag, buf, sizeof buf));
-        return -1;
-    }
-    return T.n_cases >= 9 ? 0 : -1;
+    table_load(&T, REF);
+    return T.nrows >= 9 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    table_free(&T);
+    return 0;
 }
 
 /* Describe the case's file under the case's design and compare with R. */
 static void check_case(const char *name)
 {
-    const ref_case_t *c = NULL;
-    for (size_t i = 0; i < T.n_cases; i++)
-        if (strcmp(T.cases[i].field[0], name) == 0)
-            c = &T.cases[i];
-    assert_non_null(c);
+    size_t c = table_find(&T, "case", name);
     const char *file = get(c, "file");
     if (strncmp(file, "../shared/", 10) == 0 && !test_file_exists(file)) {
         printf("SKIP %s: %s is absent in this clone\n", name, file);
@@ -313,5 +265,5 @@ int main(void)
         cmocka_unit_test(test_fpc),
         cmocka_unit_test(test_streamed_psus),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

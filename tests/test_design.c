@@ -112,9 +112,13 @@ static graft_cell_t num_cell(double v)
     return c;
 }
 
+/* The design of ROWS (w, s, p, f) under LONELY and FPC; its finish must
+ * return WANT_FINISH, and then, when it is an error, the message
+ * WANT_MSG. */
 static graft_design_t *design_with(graft_lonely_t lonely, const char *fpc,
                                    const double (*rows)[4], size_t n,
-                                   graft_error_t want_finish)
+                                   graft_error_t want_finish,
+                                   const char *want_msg)
 {
     graft_design_spec_t spec = {0};
     spec.weight = "w";
@@ -138,6 +142,11 @@ static graft_design_t *design_with(graft_lonely_t lonely, const char *fpc,
         assert_close(obs.weight, rows[i][0], 0, 0);
     }
     assert_int_equal(graft_design_finish(d, &diag), want_finish);
+    if (want_finish != GRAFT_OK) {
+        char buf[2200];
+        assert_string_equal(graft_diag_format(&diag, buf, sizeof buf),
+                            want_msg);
+    }
     return d;
 }
 
@@ -150,7 +159,7 @@ static void test_lonely_fail(void **state)
     (void)state;
     graft_diag_t diag;
     graft_design_t *d =
-        design_with(GRAFT_LONELY_FAIL, NULL, LONELY_ROWS, 4, GRAFT_OK);
+        design_with(GRAFT_LONELY_FAIL, NULL, LONELY_ROWS, 4, GRAFT_OK, NULL);
     assert_int_equal(graft_design_check_lonely(d, &diag),
                      GRAFT_ERR_LONELY_PSU);
     char buf[2200];
@@ -159,7 +168,7 @@ static void test_lonely_fail(void **state)
                         "--lonely-psu remove, certainty, adjust or average");
     assert_int_equal(graft_exit_code(diag.code), 65);
     graft_design_free(d);
-    d = design_with(GRAFT_LONELY_ADJUST, NULL, LONELY_ROWS, 4, GRAFT_OK);
+    d = design_with(GRAFT_LONELY_ADJUST, NULL, LONELY_ROWS, 4, GRAFT_OK, NULL);
     assert_int_equal(graft_design_check_lonely(d, &diag), GRAFT_OK);
     graft_design_free(d);
 }
@@ -170,18 +179,20 @@ static void test_fpc(void **state)
     graft_diag_t diag;
     /* Stratum 1: 2 of 10 PSUs; stratum 2: 1 of 4. */
     graft_design_t *d =
-        design_with(GRAFT_LONELY_ADJUST, "f", LONELY_ROWS, 4, GRAFT_OK);
+        design_with(GRAFT_LONELY_ADJUST, "f", LONELY_ROWS, 4, GRAFT_OK, NULL);
     assert_close(graft_design_stratum_fraction(d, 0), 0.2, 1e-15, 0);
     assert_close(graft_design_stratum_fraction(d, 1), 0.25, 1e-15, 0);
     graft_design_free(d);
     /* Fractions are taken as given. */
     static const double frac[][4] = {{1, 1, 1, 0.3}, {1, 1, 2, 0.3}};
-    d = design_with(GRAFT_LONELY_ADJUST, "f", frac, 2, GRAFT_OK);
+    d = design_with(GRAFT_LONELY_ADJUST, "f", frac, 2, GRAFT_OK, NULL);
     assert_close(graft_design_stratum_fraction(d, 0), 0.3, 0, 0);
     graft_design_free(d);
     /* More PSUs sampled than the population holds. */
     static const double over[][4] = {{1, 1, 1, 2}, {1, 1, 2, 2}, {1, 1, 3, 2}};
-    d = design_with(GRAFT_LONELY_ADJUST, "f", over, 3, GRAFT_ERR_FPC);
+    d = design_with(GRAFT_LONELY_ADJUST, "f", over, 3, GRAFT_ERR_FPC,
+                    "mem.csv: stratum '1' has 3 sampled PSUs but fpc 'f' "
+                    "says its population has 2");
     graft_design_free(d);
     (void)diag;
 }

@@ -1187,6 +1187,7 @@ static void test_abort_on_last_row(void **state)
     graft_diag_t d;
     assert_int_equal(read_into(STAT_DIR "survey.dta", &c, &d),
                      GRAFT_ERR_DESIGN_VALUE);
+    assert_string_equal(d.msg, "row says stop");
     assert_int_equal(c.nrows, 24);
     assert_int_equal(d.line, 24);
     collect_free(&c);

@@ -898,6 +898,8 @@ static void test_cli(void **state)
     const char *help[] = {"plot", "--help", NULL};
     run_graft(NULL, help);
     assert_int_equal(R.status, 0);
+    assert_true(strncmp(R.out, "usage: graft plot FILE --kind KIND -o ", 38)
+                == 0);
 }
 
 int main(void)

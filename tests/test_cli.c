@@ -229,8 +229,11 @@ static void test_shared_psu(void **state)
                  D "shared_psu.csv:4:4: PSU 'p' = 2 is in strata '1' and "
                    "'2'; if PSU ids repeat across strata, use --nest");
     run("describe", D "shared_psu.csv", "--weight", "w", "--strata", "s",
-        "--psu", "p", "--nest", NULL);
+        "--psu", "p", "--nest", "--format", "csv", NULL);
     assert_int_equal(R.status, 0);
+    /* nested: PSU 2 of stratum 1 and PSU 2 of stratum 2 are two PSUs */
+    assert_non_null(strstr(R.out, "design,,psus,,4\n"));
+    assert_non_null(strstr(R.out, "design,,df,,2\n"));
     /* estimate streams PSU totals; the PSU that changes stratum sends it
      * back to the full PSU table, which names the problem */
     run("estimate", D "shared_psu.csv", "--weight", "w", "--strata", "s",
@@ -399,6 +402,7 @@ static void test_estimate_mean_of_text(void **state)
     run("estimate", D "good.csv", "--weight", "w", "--mean", "s == 'x'",
         "--format", "csv", NULL);
     assert_int_equal(R.status, 0); /* a truth value is a number */
+    assert_non_null(strstr(R.out, "\ns == 'x',0,0,"));
     run("estimate", "tests/data/csv/basic.csv", "--weight", "1", "--mean",
         "region", NULL);
     expect_error(65, "tests/data/csv/basic.csv:2: mean of 'region' needs "
@@ -534,7 +538,11 @@ static void test_estimate_replicates(void **state)
     (void)state;
     rep_run("rep_good.csv", "repw[0-9]+", "jk1", NULL);
     assert_int_equal(R.status, 0);
-    assert_true(test_file_exists(OUT));
+    char *text = test_slurp(OUT, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\ny                            50.0 %  "
+                                 "[0.0 %, 100.0 %]        19.25      1"));
+    free(text);
     /* the same columns as a comma list, spaces around the names */
     run("estimate", D "rep_good.csv", "--weight", "w", "--prop", "y",
         "--repweights", "repw[0-9]+", "--reptype", "jk1", "--format", "csv",

@@ -811,11 +811,7 @@ static void run_graft(const char *env1, const char *const *args)
 
 static void expect_cli(int code, const char *msg)
 {
-    char want[1200];
-    snprintf(want, sizeof want, "graft: %s\n", msg);
-    if (strcmp(R.err, want) != 0)
-        fail_msg("stderr\n  got:  %s  want: %s", R.err, want);
-    assert_int_equal(R.status, code);
+    spawn_expect_error(&R, code, msg);
 }
 
 static void test_cli(void **state)

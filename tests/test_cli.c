@@ -23,11 +23,7 @@ static void run(const char *arg, ...)
 /* The run failed with exit code CODE and exactly the message MSG. */
 static void expect_error(int code, const char *msg)
 {
-    char want[4096];
-    snprintf(want, sizeof want, "graft: %s\n", msg);
-    if (strcmp(R.err, want) != 0)
-        fail_msg("stderr:\n  got:  %s  want: %s", R.err, want);
-    assert_int_equal(R.status, code);
+    spawn_expect_error(&R, code, msg);
 }
 
 #define D "tests/data/cli/"

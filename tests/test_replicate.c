@@ -680,11 +680,7 @@ static void clean(void)
 /* The run failed with CODE and exactly MSG, and left no output. */
 static void expect_error(int code, const char *msg)
 {
-    char want[4096];
-    snprintf(want, sizeof want, "graft: %s\n", msg);
-    if (strcmp(RUN.err, want) != 0)
-        fail_msg("stderr:\n  got:  %s  want: %s", RUN.err, want);
-    assert_int_equal(RUN.status, code);
+    spawn_expect_error(&RUN, code, msg);
     assert_false(test_file_exists(OUT));
     assert_false(test_file_exists(OUT_INI));
 }

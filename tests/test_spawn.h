@@ -120,6 +120,17 @@ static inline void spawn_graft(spawn_result_t *res, const char *arg, ...)
     va_end(ap);
 }
 
+/* RES failed with exit code CODE and a stderr of exactly "graft: MSG\n". */
+static inline void spawn_expect_error(const spawn_result_t *res, int code,
+                                      const char *msg)
+{
+    char want[4096];
+    snprintf(want, sizeof want, "graft: %s\n", msg);
+    if (strcmp(res->err, want) != 0)
+        fail_msg("stderr:\n  got:  %s  want: %s", res->err, want);
+    assert_int_equal(res->status, code);
+}
+
 /* RES ended with exit 0; otherwise fail with its stderr. */
 static inline void spawn_expect_ok(const spawn_result_t *res)
 {

@@ -54,8 +54,7 @@ static void test_directory(void **state)
     (void)state;
     unlink(OUT);
     run("describe", "tests/data/cli", "--weight", "w", "-o", OUT, NULL);
-    assert_int_equal(R.status, 74);
-    assert_non_null(strstr(R.err, "graft: tests/data/cli: "));
+    expect_error(74, "tests/data/cli: cannot read: Is a directory");
     assert_false(test_file_exists(OUT));
 }
 
@@ -136,8 +135,8 @@ static void test_fake_sav(void **state)
     (void)state;
     unlink(OUT);
     run("describe", D "fake.sav", "--weight", "w", "-o", OUT, NULL);
-    assert_int_equal(R.status, 65);
-    assert_non_null(strstr(R.err, "graft: " D "fake.sav: "));
+    expect_error(65, D "fake.sav: cannot read SPSS .sav file: Unable to read "
+                       "from file (it has no SPSS .sav signature)");
     assert_false(test_file_exists(OUT));
 }
 
@@ -146,8 +145,8 @@ static void test_fake_dta(void **state)
     (void)state;
     unlink(OUT);
     run("describe", D "fake.dta", "--weight", "w", "-o", OUT, NULL);
-    assert_int_equal(R.status, 65);
-    assert_non_null(strstr(R.err, "graft: " D "fake.dta: "));
+    expect_error(65, D "fake.dta: cannot read Stata .dta file: Unable to read "
+                       "from file (it has no Stata .dta signature)");
     assert_false(test_file_exists(OUT));
 }
 
@@ -156,7 +155,7 @@ static void test_truncated_sav(void **state)
 {
     (void)state;
     const char *src = "tests/data/stat/survey.sav";
-    char cut[600], want[700];
+    char cut[600], want[1024];
     snprintf(cut, sizeof cut, "%s", test_tmp("truncated.sav"));
     FILE *in = fopen(src, "rb");
     assert_non_null(in);
@@ -169,9 +168,9 @@ static void test_truncated_sav(void **state)
     fclose(out);
     unlink(OUT);
     run("describe", cut, "--weight", "1", "-o", OUT, NULL);
-    assert_int_equal(R.status, 65);
-    snprintf(want, sizeof want, "graft: %s:", cut);
-    assert_non_null(strstr(R.err, want));
+    snprintf(want, sizeof want, "%s: cannot read SPSS .sav file: File did "
+             "not contain the expected number of rows", cut);
+    expect_error(65, want);
     assert_false(test_file_exists(OUT));
     unlink(cut);
 }
@@ -327,8 +326,8 @@ static void test_estimate_bad_expressions(void **state)
                      "'paid_police'?)");
     run("estimate", R1, "--prop", "paid_police", "--among",
         "contact_police = 1", NULL);
-    assert_int_equal(R.status, 64);
-    assert_non_null(strstr(R.err, "graft: --among:1:16: "));
+    expect_error(64, "--among:1:16: unexpected '=' (compare with '==' or "
+                     "'!=')");
     run("estimate", R1, "--prop", "paid_police", "--by", "zonee", NULL);
     expect_error(65, "surveys/demo/round1.csv: unknown column 'zonee' in --by "
                      "(did you mean 'zone'?)");

@@ -8,16 +8,12 @@
  *
  * GRAFT_UPDATE_SNAPSHOTS=1 rewrites the snapshots instead of comparing.
  */
+#define _GNU_SOURCE
 #include "test_util.h"
+#include "test_spawn.h"
 #include "graft/chart.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <errno.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
-extern char **environ;
 
 #define FX "tests/data/charts/"
 #define REF "tests/ref/charts/"
@@ -36,17 +32,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[512];
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.') {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    if (d)
-        closedir(d);
-    rmdir(dir);
+    test_remove_tree(dir);
     return 0;
 }
 
@@ -58,35 +44,6 @@ static const char *in_dir(const char *name)
     k = (k + 1) % 64;
     snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
     return buf[k];
-}
-
-/* The whole file, NUL-terminated (caller frees), or NULL. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap + 1);
-    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap) {
-            char *grown = realloc(buf, 2 * cap + 1);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
 }
 
 static void write_file(const char *path, const char *text)
@@ -166,7 +123,7 @@ static void render_fails(const graft_chart_spec_t *s, graft_error_t code,
 static void check_png(const char *path)
 {
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = test_slurp(path, &len);
     assert_non_null(data);
     assert_true(len > 10000 && len < 2000000);
     assert_memory_equal(data, "\x89PNG\r\n\x1a\n", 8);
@@ -176,7 +133,7 @@ static void check_png(const char *path)
 static void check_svg(const char *path, const char *title)
 {
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = test_slurp(path, &len);
     assert_non_null(data);
     assert_true(strncmp(data, "<?xml", 5) == 0 ||
                 strncmp(data, "<svg", 4) == 0);
@@ -194,7 +151,7 @@ static void check_svg(const char *path, const char *title)
 static void check_pdf(const char *path)
 {
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = test_slurp(path, &len);
     assert_non_null(data);
     assert_true(len > 2000);
     assert_memory_equal(data, "%PDF-", 5);
@@ -228,7 +185,7 @@ static void render_three(graft_chart_spec_t s, const char *stem,
  * scripts should not hold, would read "OUT"). */
 static void snapshot(const char *name, const char *got_path)
 {
-    char *got = slurp(got_path, NULL), ref_path[256];
+    char *got = test_slurp(got_path, NULL), ref_path[256];
     assert_non_null(got);
     size_t dl = strlen(dir);
     for (char *p; (p = strstr(got, dir));) {
@@ -242,7 +199,7 @@ static void snapshot(const char *name, const char *got_path)
         free(got);
         return;
     }
-    char *want = slurp(ref_path, NULL);
+    char *want = test_slurp(ref_path, NULL);
     if (!want)
         fail_msg("no snapshot %s (GRAFT_UPDATE_SNAPSHOTS=1 writes it)",
                  ref_path);
@@ -377,7 +334,7 @@ static void test_snapshot_bar(void **state)
                "design-based.";
     script_snapshot(s, "bar", "png");
     /* the data file: numbers only, percent, sorted, suppressed as NaN */
-    char *dat = slurp(in_dir("bar.dat"), NULL);
+    char *dat = test_slurp(in_dir("bar.dat"), NULL);
     assert_non_null(dat);
     assert_non_null(strstr(dat, "1 7.60 33.148995 28.595211 38.041615 1 "
                                 "38.041615\n"));
@@ -405,7 +362,7 @@ static void test_snapshot_rounds(void **state)
     script_snapshot(s, "bar_last_round", "png"); /* Round 2 */
     s.round = "Round 1";
     script_snapshot(s, "bar_round1", "png");
-    char *gp = slurp(in_dir("bar_round1.gp"), NULL);
+    char *gp = test_slurp(in_dir("bar_round1.gp"), NULL);
     assert_non_null(strstr(gp, "Source: rounds.csv, Round 1, n = 652."));
     free(gp);
 }
@@ -502,8 +459,8 @@ static void test_injection(void **state)
         if (test_file_exists(marker[i]))
             fail_msg("a label ran a command: %s exists", marker[i]);
     /* the labels are printed literally (XML-escaped, newline a space) */
-    char *svg = slurp(in_dir("inj.svg"), NULL), *hm = slurp(in_dir("injh.svg"),
-                                                            NULL);
+    char *svg = test_slurp(in_dir("inj.svg"), NULL);
+    char *hm = test_slurp(in_dir("injh.svg"), NULL);
     char want[700];
     assert_non_null(svg);
     snprintf(want, sizeof want, "`touch %s` $HOME @lab", marker[1]);
@@ -823,7 +780,7 @@ static void test_gnuplot_fails(void **state)
     snprintf(want, sizeof want, "%s: gnuplot failed (exit status 1)",
              in_dir("x.png"));
     render_fails(&s, GRAFT_ERR_EXEC, want);
-    char *old = slurp(in_dir("x.png"), NULL);
+    char *old = test_slurp(in_dir("x.png"), NULL);
     assert_string_equal(old, "old chart");
     free(old);
     assert_false(test_file_exists(in_dir("x.gp")));
@@ -842,58 +799,19 @@ static void test_gnuplot_fails(void **state)
 
 /* ---- graft plot ------------------------------------------------------- */
 
-typedef struct run_result {
-    int status;
-    char err[4096];
-} run_result_t;
+static spawn_result_t R;
 
-static run_result_t R;
-
-/* Run graft with ARGV (NULL-terminated, after the program name); ENV1 an
- * extra NAME=VALUE or NULL. */
+/* Run graft with ARGS (NULL-terminated, after the program name) without
+ * any GRAFT_GNUPLOT of ours; ENV1 an extra NAME=VALUE or NULL. */
 static void run_graft(const char *env1, const char *const *args)
 {
-    const char *bin = getenv("GRAFT_BIN") ? getenv("GRAFT_BIN") : "./graft";
-    char *argv[32], *envp[512];
-    size_t argc = 0, envc = 0;
-    argv[argc++] = (char *)bin;
-    for (size_t i = 0; args[i] && argc < 31; i++)
-        argv[argc++] = (char *)args[i];
-    argv[argc] = NULL;
-    for (char **e = environ; *e && envc < 510; e++)
-        if (strncmp(*e, "GRAFT_GNUPLOT=", 14) != 0)
-            envp[envc++] = *e;
-    if (env1)
-        envp[envc++] = (char *)env1;
-    envp[envc] = NULL;
-    char err_path[600];
-    snprintf(err_path, sizeof err_path, "%s/stderr.txt", dir);
-    int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd, 2);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int st;
-    assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, envp), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    close(fd);
-    R.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    char *text = slurp(err_path, NULL);
-    snprintf(R.err, sizeof R.err, "%s", text ? text : "");
-    free(text);
-    unlink(err_path);
+    const char *env[] = {"GRAFT_GNUPLOT", env1, NULL};
+    spawn_graft_env(&R, env, args);
 }
 
 static void expect_cli(int code, const char *msg)
 {
-    char want[1200];
-    snprintf(want, sizeof want, "graft: %s\n", msg);
-    if (strcmp(R.err, want) != 0)
-        fail_msg("stderr\n  got:  %s  want: %s", R.err, want);
-    assert_int_equal(R.status, code);
+    spawn_expect_error(&R, code, msg);
 }
 
 static void test_cli(void **state)
@@ -908,7 +826,7 @@ static void test_cli(void **state)
     if (R.status != 0)
         fail_msg("graft plot failed: %s", R.err);
     check_svg(out, "Police: round 1 to round 2");
-    char *svg = slurp(out, NULL);
+    char *svg = test_slurp(out, NULL);
     assert_non_null(strstr(svg, "width=\"900\" height=\"600\""));
     free(svg);
     assert_true(test_file_exists(in_dir("p.gp")));
@@ -976,6 +894,8 @@ static void test_cli(void **state)
     const char *help[] = {"plot", "--help", NULL};
     run_graft(NULL, help);
     assert_int_equal(R.status, 0);
+    assert_true(strncmp(R.out, "usage: graft plot FILE --kind KIND -o ", 38)
+                == 0);
 }
 
 int main(void)

@@ -19,6 +19,7 @@
  * width = 130 %).
  */
 #include "test_util.h"
+#include "test_table.h"
 #include "graft/ci.h"
 
 #include <float.h>
@@ -28,82 +29,11 @@
 #define REF_FORMULA "tests/ref/ci_formula.csv"
 #define REF_MEAN "tests/ref/ci_mean_ref.csv"
 
-/* ---- A small reader for the reference CSV files (no quoted fields) ---- */
+/* ---- the reference CSV files (test_table.h) ---- */
 
-#define MAX_ROWS 512
-#define MAX_COLS 16
-#define MAX_LINE 1024
-
-typedef struct ref_file {
-    char header[MAX_COLS][32];
-    size_t n_cols;
-    char cell[MAX_ROWS][MAX_COLS][160];
-    size_t n_rows;
-} ref_file_t;
-
-/* Copy the field SRC into DST of SIZE bytes; it must fit. */
-static void copy_field(char *dst, size_t size, const char *src)
+static double ref_num(const table_t *r, size_t row, const char *name)
 {
-    size_t len = strlen(src);
-    if (len >= size)
-        fail_msg("reference field too long (%zu bytes): %.40s...", len, src);
-    memcpy(dst, src, len + 1);
-}
-
-static ref_file_t *ref_load(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    if (fp == NULL)
-        fail_msg("cannot open %s (run from the repository root)", path);
-    ref_file_t *r = calloc(1, sizeof *r);
-    assert_non_null(r);
-    char line[MAX_LINE];
-    int first = 1;
-    while (fgets(line, sizeof line, fp) != NULL) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '\0')
-            continue;
-        assert_true(first || r->n_rows < MAX_ROWS);
-        size_t col = 0;
-        char *s = line;
-        for (;;) {
-            char *comma = strchr(s, ',');
-            if (comma != NULL)
-                *comma = '\0';
-            assert_true(col < MAX_COLS);
-            if (first)
-                copy_field(r->header[col], sizeof r->header[col], s);
-            else
-                copy_field(r->cell[r->n_rows][col], sizeof r->cell[0][0], s);
-            col++;
-            if (comma == NULL)
-                break;
-            s = comma + 1;
-        }
-        if (first) {
-            r->n_cols = col;
-            first = 0;
-        } else {
-            assert_int_equal(col, r->n_cols);
-            r->n_rows++;
-        }
-    }
-    fclose(fp);
-    return r;
-}
-
-static const char *ref_str(const ref_file_t *r, size_t row, const char *name)
-{
-    for (size_t c = 0; c < r->n_cols; c++)
-        if (strcmp(r->header[c], name) == 0)
-            return r->cell[row][c];
-    fail_msg("no column %s", name);
-    return NULL;
-}
-
-static double ref_num(const ref_file_t *r, size_t row, const char *name)
-{
-    const char *s = ref_str(r, row, name);
+    const char *s = cell(r, row, name);
     char *end;
     double v = strtod(s, &end);
     if (end == s || *end != '\0')
@@ -138,15 +68,15 @@ static void check_against(const graft_ci_t *ci, double want_lo, double want_hi,
 static void test_ref_survey(void **state)
 {
     (void)state;
-    ref_file_t *r = ref_load(REF_R);
+    table_t *r = table_open(REF_R);
     size_t n_defined = 0, n_undefined = 0, n_deviate = 0, n_l90 = 0;
     size_t n_glm = 0;
-    assert_true(r->n_rows >= 200);
-    for (size_t i = 0; i < r->n_rows; i++) {
+    assert_true(r->nrows >= 200);
+    for (size_t i = 0; i < r->nrows; i++) {
         char what[256];
-        const char *mname = ref_str(r, i, "method");
+        const char *mname = cell(r, i, "method");
         snprintf(what, sizeof what, "%s line %zu (%s %s %s)", REF_R, i + 2,
-                 ref_str(r, i, "case"), ref_str(r, i, "domain"), mname);
+                 cell(r, i, "case"), cell(r, i, "domain"), mname);
         graft_ci_method_t m;
         assert_true(graft_ci_method_parse(mname, &m));
         double df = ref_num(r, i, "df");
@@ -192,20 +122,20 @@ static void test_ref_survey(void **state)
     assert_true(n_deviate >= 10);
     assert_true(n_l90 >= 30);
     assert_true(n_glm >= 25);
-    free(r);
+    table_close(r);
 }
 
 /* kg-nchs, jeffreys, wilson against their formulas evaluated in R. */
 static void test_ref_formula(void **state)
 {
     (void)state;
-    ref_file_t *r = ref_load(REF_FORMULA);
+    table_t *r = table_open(REF_FORMULA);
     size_t counts[GRAFT_CI_N_METHODS] = {0};
-    for (size_t i = 0; i < r->n_rows; i++) {
+    for (size_t i = 0; i < r->nrows; i++) {
         char what[256];
-        const char *mname = ref_str(r, i, "method");
+        const char *mname = cell(r, i, "method");
         snprintf(what, sizeof what, "%s line %zu (%s %s)", REF_FORMULA, i + 2,
-                 ref_str(r, i, "case"), mname);
+                 cell(r, i, "case"), mname);
         graft_ci_method_t m;
         assert_true(graft_ci_method_parse(mname, &m));
         graft_ci_t ci;
@@ -222,21 +152,21 @@ static void test_ref_formula(void **state)
     assert_true(counts[GRAFT_CI_KG_NCHS] >= 30);
     assert_true(counts[GRAFT_CI_JEFFREYS] >= 30);
     assert_true(counts[GRAFT_CI_WILSON] >= 30);
-    free(r);
+    table_close(r);
 }
 
 /* Means and totals: confint(svymean(...), df = degf(sub)). */
 static void test_ref_mean(void **state)
 {
     (void)state;
-    ref_file_t *r = ref_load(REF_MEAN);
+    table_t *r = table_open(REF_MEAN);
     size_t n_defined = 0;
-    assert_true(r->n_rows >= 30);
-    for (size_t i = 0; i < r->n_rows; i++) {
+    assert_true(r->nrows >= 30);
+    for (size_t i = 0; i < r->nrows; i++) {
         char what[256];
         snprintf(what, sizeof what, "%s line %zu (%s %s %s)", REF_MEAN, i + 2,
-                 ref_str(r, i, "case"), ref_str(r, i, "domain"),
-                 ref_str(r, i, "kind"));
+                 cell(r, i, "case"), cell(r, i, "domain"),
+                 cell(r, i, "kind"));
         graft_ci_t ci;
         double df = ref_num(r, i, "df");
         assert_int_equal(graft_ci_mean(ref_num(r, i, "est"),
@@ -251,7 +181,7 @@ static void test_ref_mean(void **state)
             n_defined++;
     }
     assert_true(n_defined >= 20);
-    free(r);
+    table_close(r);
 }
 
 /* ---- Names -------------------------------------------------------------- */

@@ -57,16 +57,6 @@ typedef struct run {
     size_t n_rounds, n_inds;
 } run_t;
 
-static size_t split(char *s, const char **out, size_t max, const char *sep)
-{
-    size_t n = 0;
-    if (!*s)
-        return 0;
-    for (char *tok = strtok(s, sep); tok && n < max; tok = strtok(NULL, sep))
-        out[n++] = tok;
-    return n;
-}
-
 /* Round Q: its file (a survey file brings [missing], labels, [derive]),
  * the case's design and the case's every-column missing codes. */
 static void set_round(run_t *r, size_t q, const char *file, const char *weight,
@@ -78,8 +68,8 @@ static void set_round(run_t *r, size_t q, const char *file, const char *weight,
     graft_design_spec_init(spec);
     spec->weight = weight;
     char *strata = r->strata;
-    spec->n_strata = split(strata, spec->strata, GRAFT_MAX_STRATA_COLUMNS,
-                           ":");
+    spec->n_strata = table_split(strata, spec->strata,
+                                 GRAFT_MAX_STRATA_COLUMNS, ":");
     spec->psu = *cell(C, i, "psu") ? cell(C, i, "psu") : NULL;
     spec->nest = strcmp(cell(C, i, "nest"), "true") == 0;
     assert_true(graft_lonely_parse(cell(C, i, "lonely"), &spec->lonely));
@@ -127,7 +117,8 @@ static void build_run(run_t *r, const table_t *C, const char *run, int trend)
     assert_true(r->n_inds > 0);
     size_t i = r->case_row[0];
     snprintf(r->by, sizeof r->by, "%s", cell(C, i, "by"));
-    r->by_spec.n_columns = split(r->by, r->by_spec.columns, GRAFT_MAX_BY, ":");
+    r->by_spec.n_columns = table_split(r->by, r->by_spec.columns,
+                                       GRAFT_MAX_BY, ":");
     size_t n_codes = 0;
     char missing[64];
     snprintf(missing, sizeof missing, "%s", cell(C, i, "missing"));
@@ -139,11 +130,11 @@ static void build_run(run_t *r, const table_t *C, const char *run, int trend)
         snprintf(r->files, sizeof r->files, "%s", cell(C, i, "files"));
         snprintf(r->weights, sizeof r->weights, "%s", cell(C, i, "weights"));
         snprintf(r->years, sizeof r->years, "%s", cell(C, i, "years"));
-        r->n_rounds = split(r->files, files, MAX_ROUNDS, ":");
-        assert_int_equal(split(r->weights, weights, MAX_ROUNDS, ":"),
+        r->n_rounds = table_split(r->files, files, MAX_ROUNDS, ":");
+        assert_int_equal(table_split(r->weights, weights, MAX_ROUNDS, ":"),
                          r->n_rounds);
         const char *years[MAX_ROUNDS];
-        assert_int_equal(split(r->years, years, MAX_ROUNDS, ":"),
+        assert_int_equal(table_split(r->years, years, MAX_ROUNDS, ":"),
                          r->n_rounds);
         for (size_t q = 0; q < r->n_rounds; q++)
             r->year[q] = strtod(years[q], NULL);
@@ -161,8 +152,8 @@ static void build_run(run_t *r, const table_t *C, const char *run, int trend)
         /* the strata names point into r->strata: copy per round */
         static char keep[MAX_ROUNDS][256];
         snprintf(keep[q], sizeof keep[q], "%s", cell(C, i, "strata"));
-        r->specs[q].n_strata = split(keep[q], r->specs[q].strata,
-                                     GRAFT_MAX_STRATA_COLUMNS, ":");
+        r->specs[q].n_strata = table_split(keep[q], r->specs[q].strata,
+                                           GRAFT_MAX_STRATA_COLUMNS, ":");
     }
     size_t ne = 0;
     r->exempt[ne++] = weights[0];

@@ -460,6 +460,9 @@ static void test_empty(void **state)
     assert_int_equal(graft_read_csv_buffer(NAME, NULL, 0, NULL, NULL, NULL,
                                            NULL, &diag),
                      GRAFT_ERR_EMPTY);
+    char buf[2200];
+    assert_string_equal(graft_diag_format(&diag, buf, sizeof buf),
+                        NAME ": file is empty");
 }
 
 static void test_header_only(void **state)
@@ -824,6 +827,10 @@ static void test_uses_asked_once(void **state)
                                            log_header, NULL, &dup, &diag),
                      GRAFT_ERR_HEADER);
     assert_string_equal(dup.asked, "");
+    char buf[2200];
+    assert_string_equal(graft_diag_format(&diag, buf, sizeof buf),
+                        NAME ":1:2: duplicate column name 'a' (columns 1 "
+                        "and 2)");
 }
 
 /* ---- files ------------------------------------------------------------ */
@@ -894,6 +901,9 @@ static void test_file_errors(void **state)
     assert_int_equal(graft_read_csv(DATA "basic.csv", &opts, NULL, NULL, NULL,
                                     &diag),
                      GRAFT_ERR_USAGE);
+    char buf[2200];
+    assert_string_equal(graft_diag_format(&diag, buf, sizeof buf),
+                        DATA "basic.csv: unsupported CSV delimiter 0x22");
 }
 
 /* opts.progress follows the reading in chunks of 1, 7 and 64 KiB bytes. */

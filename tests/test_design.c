@@ -7,67 +7,23 @@
  * is described here through graft_describe_file and compared.
  */
 #include "test_util.h"
+#include "test_table.h"
 #include "graft/describe.h"
 #include "graft/design.h"
 
 #include <gsl/gsl_errno.h>
 
 #define REF "tests/ref/design_summary.csv"
-#define MAX_CASES 32
-#define MAX_FIELDS 24
 
-typedef struct ref_case {
-    char field[MAX_FIELDS][128];
-    size_t n;
-} ref_case_t;
+static table_t T;
 
-typedef struct ref_table {
-    char header[MAX_FIELDS][32];
-    size_t n_fields;
-    ref_case_t cases[MAX_CASES];
-    size_t n_cases;
-} ref_table_t;
-
-static ref_table_t T;
-
-static graft_error_t ref_header(void *ctx, const graft_column_t *cols,
-                                size_t ncols, graft_diag_t *diag)
+/* Column NAME of case row C. */
+static const char *get(size_t c, const char *name)
 {
-    (void)diag;
-    ref_table_t *t = ctx;
-    assert_true(ncols <= MAX_FIELDS);
-    for (size_t i = 0; i < ncols; i++)
-        snprintf(t->header[i], sizeof t->header[i], "%s", cols[i].name);
-    t->n_fields = ncols;
-    return GRAFT_OK;
+    return cell(&T, c, name);
 }
 
-static graft_error_t ref_row(void *ctx, const graft_cell_t *cells,
-                             size_t ncols, unsigned long line,
-                             graft_diag_t *diag)
-{
-    (void)line;
-    (void)diag;
-    ref_table_t *t = ctx;
-    assert_true(t->n_cases < MAX_CASES);
-    ref_case_t *c = &t->cases[t->n_cases++];
-    for (size_t i = 0; i < ncols; i++)
-        snprintf(c->field[i], sizeof c->field[i], "%s",
-                 cells[i].str ? cells[i].str : "");
-    c->n = ncols;
-    return GRAFT_OK;
-}
-
-static const char *get(const ref_case_t *c, const char *name)
-{
-    for (size_t i = 0; i < T.n_fields; i++)
-        if (strcmp(T.header[i], name) == 0)
-            return c->field[i];
-    fail_msg("reference column '%s' missing", name);
-    return NULL;
-}
-
-static double num(const ref_case_t *c, const char *name)
+static double num(size_t c, const char *name)
 {
     return strtod(get(c, name), NULL);
 }
@@ -75,25 +31,21 @@ static double num(const ref_case_t *c, const char *name)
 static int setup(void **state)
 {
     (void)state;
-    graft_diag_t diag;
-    memset(&T, 0, sizeof T);
-    graft_error_t rc = graft_read(REF, NULL, ref_header, ref_row, &T, &diag);
-    if (rc != GRAFT_OK) {
-        char buf[2200];
-        fprintf(stderr, "%s\n", graft_diag_format(&diag, buf, sizeof buf));
-        return -1;
-    }
-    return T.n_cases >= 9 ? 0 : -1;
+    table_load(&T, REF);
+    return T.nrows >= 9 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    table_free(&T);
+    return 0;
 }
 
 /* Describe the case's file under the case's design and compare with R. */
 static void check_case(const char *name)
 {
-    const ref_case_t *c = NULL;
-    for (size_t i = 0; i < T.n_cases; i++)
-        if (strcmp(T.cases[i].field[0], name) == 0)
-            c = &T.cases[i];
-    assert_non_null(c);
+    size_t c = table_find(&T, "case", name);
     const char *file = get(c, "file");
     if (strncmp(file, "../shared/", 10) == 0 && !test_file_exists(file)) {
         printf("SKIP %s: %s is absent in this clone\n", name, file);
@@ -160,9 +112,13 @@ static graft_cell_t num_cell(double v)
     return c;
 }
 
+/* The design of ROWS (w, s, p, f) under LONELY and FPC; its finish must
+ * return WANT_FINISH, and then, when it is an error, the message
+ * WANT_MSG. */
 static graft_design_t *design_with(graft_lonely_t lonely, const char *fpc,
                                    const double (*rows)[4], size_t n,
-                                   graft_error_t want_finish)
+                                   graft_error_t want_finish,
+                                   const char *want_msg)
 {
     graft_design_spec_t spec = {0};
     spec.weight = "w";
@@ -186,6 +142,11 @@ static graft_design_t *design_with(graft_lonely_t lonely, const char *fpc,
         assert_close(obs.weight, rows[i][0], 0, 0);
     }
     assert_int_equal(graft_design_finish(d, &diag), want_finish);
+    if (want_finish != GRAFT_OK) {
+        char buf[2200];
+        assert_string_equal(graft_diag_format(&diag, buf, sizeof buf),
+                            want_msg);
+    }
     return d;
 }
 
@@ -198,7 +159,7 @@ static void test_lonely_fail(void **state)
     (void)state;
     graft_diag_t diag;
     graft_design_t *d =
-        design_with(GRAFT_LONELY_FAIL, NULL, LONELY_ROWS, 4, GRAFT_OK);
+        design_with(GRAFT_LONELY_FAIL, NULL, LONELY_ROWS, 4, GRAFT_OK, NULL);
     assert_int_equal(graft_design_check_lonely(d, &diag),
                      GRAFT_ERR_LONELY_PSU);
     char buf[2200];
@@ -207,7 +168,7 @@ static void test_lonely_fail(void **state)
                         "--lonely-psu remove, certainty, adjust or average");
     assert_int_equal(graft_exit_code(diag.code), 65);
     graft_design_free(d);
-    d = design_with(GRAFT_LONELY_ADJUST, NULL, LONELY_ROWS, 4, GRAFT_OK);
+    d = design_with(GRAFT_LONELY_ADJUST, NULL, LONELY_ROWS, 4, GRAFT_OK, NULL);
     assert_int_equal(graft_design_check_lonely(d, &diag), GRAFT_OK);
     graft_design_free(d);
 }
@@ -218,18 +179,20 @@ static void test_fpc(void **state)
     graft_diag_t diag;
     /* Stratum 1: 2 of 10 PSUs; stratum 2: 1 of 4. */
     graft_design_t *d =
-        design_with(GRAFT_LONELY_ADJUST, "f", LONELY_ROWS, 4, GRAFT_OK);
+        design_with(GRAFT_LONELY_ADJUST, "f", LONELY_ROWS, 4, GRAFT_OK, NULL);
     assert_close(graft_design_stratum_fraction(d, 0), 0.2, 1e-15, 0);
     assert_close(graft_design_stratum_fraction(d, 1), 0.25, 1e-15, 0);
     graft_design_free(d);
     /* Fractions are taken as given. */
     static const double frac[][4] = {{1, 1, 1, 0.3}, {1, 1, 2, 0.3}};
-    d = design_with(GRAFT_LONELY_ADJUST, "f", frac, 2, GRAFT_OK);
+    d = design_with(GRAFT_LONELY_ADJUST, "f", frac, 2, GRAFT_OK, NULL);
     assert_close(graft_design_stratum_fraction(d, 0), 0.3, 0, 0);
     graft_design_free(d);
     /* More PSUs sampled than the population holds. */
     static const double over[][4] = {{1, 1, 1, 2}, {1, 1, 2, 2}, {1, 1, 3, 2}};
-    d = design_with(GRAFT_LONELY_ADJUST, "f", over, 3, GRAFT_ERR_FPC);
+    d = design_with(GRAFT_LONELY_ADJUST, "f", over, 3, GRAFT_ERR_FPC,
+                    "mem.csv: stratum '1' has 3 sampled PSUs but fpc 'f' "
+                    "says its population has 2");
     graft_design_free(d);
     (void)diag;
 }
@@ -313,5 +276,5 @@ int main(void)
         cmocka_unit_test(test_fpc),
         cmocka_unit_test(test_streamed_psus),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

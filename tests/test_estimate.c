@@ -36,18 +36,6 @@ static int teardown(void **state)
 
 /* ---- running one case ------------------------------------------------ */
 
-/* Split S (modified) at ':' into OUT; returns the count. */
-static size_t split(char *s, const char **out, size_t max)
-{
-    size_t n = 0;
-    if (!*s)
-        return 0;
-    for (char *tok = strtok(s, ":"); tok && n < max; tok = strtok(NULL, ":"))
-        out[n++] = tok;
-    return n;
-}
-
-/* Run case row I; returns the number of mismatches (printed). */
 /* A and B give the same rows, bit for bit; 0 or 1 with a FAIL line. */
 static int same_rows(const char *name, const graft_estimates_t *a,
                      const graft_estimates_t *b)
@@ -74,23 +62,24 @@ static int same_rows(const char *name, const graft_estimates_t *a,
     return 0;
 }
 
-static int run_case(size_t i, size_t *n_compared)
+/* Run case row I of C twice (two threads, then one); returns the number
+ * of mismatches (printed). */
+static int run_case(const table_t *C, size_t i, size_t *n_compared)
 {
-    const table_t *C = &CASES_T;
     const char *name = cell(C, i, "case");
     const char *file = cell(C, i, "file");
     if (strncmp(file, "../shared/", 10) == 0 && !test_file_exists(file)) {
         printf("SKIP %s: %s is absent in this clone\n", name, file);
         return 0;
     }
-    char strata[256], by[256], missing[128];
+    char strata[256], missing[128];
     snprintf(strata, sizeof strata, "%s", cell(C, i, "strata"));
-    snprintf(by, sizeof by, "%s", cell(C, i, "by"));
     snprintf(missing, sizeof missing, "%s", cell(C, i, "missing"));
 
     graft_design_spec_t spec = {0};
     spec.weight = cell(C, i, "weight");
-    spec.n_strata = split(strata, spec.strata, GRAFT_MAX_STRATA_COLUMNS);
+    spec.n_strata = table_split(strata, spec.strata, GRAFT_MAX_STRATA_COLUMNS,
+                                ":");
     spec.psu = *cell(C, i, "psu") ? cell(C, i, "psu") : NULL;
     spec.fpc = *cell(C, i, "fpc") ? cell(C, i, "fpc") : NULL;
     spec.nest = strcmp(cell(C, i, "nest"), "true") == 0;
@@ -120,27 +109,15 @@ static int run_case(size_t i, size_t *n_compared)
         read.n_exempt = n_exempt;
     }
 
-    graft_indicator_spec_t ind = {0};
-    assert_true(graft_ind_type_parse(cell(C, i, "type"), &ind.type));
-    ind.expr = cell(C, i, "expr");
-    ind.among = *cell(C, i, "among") ? cell(C, i, "among") : NULL;
-    ind.expr_src = (graft_source_t){"expr", 1, 1};
-    ind.among_src = (graft_source_t){"among", 1, 1};
-    graft_by_spec_t by_spec = {{0}, 0};
-    by_spec.n_columns = split(by, by_spec.columns, GRAFT_MAX_BY);
-    graft_estimate_opts_t opts = {0};
-    opts.indicators = &ind;
-    opts.n_indicators = 1;
-    opts.by = &by_spec;
-    opts.n_by = by_spec.n_columns ? 1 : 0;
-    assert_true(graft_ci_method_parse(cell(C, i, "ci"), &opts.ci));
-    opts.level = strtod(cell(C, i, "level"), NULL);
-    opts.df_mode = strcmp(cell(C, i, "df"), "design") == 0 ? GRAFT_DF_DESIGN
-                                                            : GRAFT_DF_DOMAIN;
+    table_case_t tc;
+    table_case_read(C, i, &tc);
+    graft_estimate_opts_t *opts = &tc.opts;
+    opts->df_mode = strcmp(cell(C, i, "df"), "design") == 0 ? GRAFT_DF_DESIGN
+                                                             : GRAFT_DF_DOMAIN;
 
     graft_estimates_t *e = NULL;
     graft_diag_t diag;
-    if (graft_estimate_file(file, &read, &spec, &opts, &e, &diag) !=
+    if (graft_estimate_file(file, &read, &spec, opts, &e, &diag) !=
         GRAFT_OK) {
         char buf[2200];
         printf("FAIL %s: %s\n", name, graft_diag_format(&diag, buf, sizeof buf));
@@ -151,7 +128,7 @@ static int run_case(size_t i, size_t *n_compared)
      * same numbers to the last bit. */
     graft_estimates_t *e1 = NULL;
     assert_int_equal(setenv("GRAFT_THREADS", "1", 1), 0);
-    graft_error_t rc1 = graft_estimate_file(file, &read, &spec, &opts, &e1,
+    graft_error_t rc1 = graft_estimate_file(file, &read, &spec, opts, &e1,
                                             &diag);
     unsetenv("GRAFT_THREADS");
     assert_int_equal(rc1, GRAFT_OK);
@@ -162,33 +139,22 @@ static int run_case(size_t i, size_t *n_compared)
 }
 
 /* Every case whose name starts with PREFIX. */
-static void run_family(const char *prefix)
+static void family(const char *prefix)
 {
-    int bad = 0;
-    size_t compared = 0, cases = 0;
-    for (size_t i = 0; i < CASES_T.nrows; i++)
-        if (strncmp(cell(&CASES_T, i, "case"), prefix, strlen(prefix)) == 0) {
-            bad += run_case(i, &compared);
-            cases++;
-        }
-    printf("  %s: %zu cases, %zu numbers compared with R\n", prefix, cases,
-           compared);
-    assert_true(cases > 0);
-    if (bad)
-        fail_msg("%d mismatches with R in %s cases", bad, prefix);
+    run_family(&CASES_T, prefix, run_case);
 }
 
-static void test_apistrat(void **s) { (void)s; run_family("apistrat_"); }
-static void test_apiclus1(void **s) { (void)s; run_family("apiclus1_"); }
-static void test_apiclus2(void **s) { (void)s; run_family("apiclus2_"); }
-static void test_nhanes(void **s) { (void)s; run_family("nhanes_"); }
-static void test_demo(void **s) { (void)s; run_family("demo_"); }
+static void test_apistrat(void **s) { (void)s; family("apistrat_"); }
+static void test_apiclus1(void **s) { (void)s; family("apiclus1_"); }
+static void test_apiclus2(void **s) { (void)s; family("apiclus2_"); }
+static void test_nhanes(void **s) { (void)s; family("nhanes_"); }
+static void test_demo(void **s) { (void)s; family("demo_"); }
 
 static void test_tunisia(void **s)
 {
     (void)s;
     SKIP_WITHOUT_SHARED();
-    run_family("tun_");
+    family("tun_");
 }
 
 /* ---- hand-checked formulas on tiny inputs --------------------------- */
@@ -200,9 +166,8 @@ static void test_tunisia(void **s)
  * with fpc N_h = 4, 10, 5. */
 static const char *tiny(int lonely)
 {
-    static const char *path[2] = {"/tmp/graft_tiny.csv",
-                                  "/tmp/graft_tiny_lonely.csv"};
-    FILE *f = fopen(path[lonely], "w");
+    const char *path = test_tmp(lonely ? "tiny_lonely.csv" : "tiny.csv");
+    FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("h,psu,w,y,N\n1,a,1,1,4\n1,a,2,0,4\n1,b,1,1,4\n"
           "2,c,2,0,10\n2,d,1,1,10\n2,d,1,0,10\n",
@@ -210,7 +175,7 @@ static const char *tiny(int lonely)
     if (lonely)
         fputs("3,e,2,1,5\n", f);
     fclose(f);
-    return path[lonely];
+    return path;
 }
 
 /* Estimate TYPE of y on the tiny design; returns the "All" row. */

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "test_util.h"
 #include "test_spawn.h"
+#include "test_table.h"
 #include "graft/replicate.h"
 #include "graft/survey.h"
 
@@ -22,88 +23,6 @@
 #define REF "tests/ref/"
 #define FIX "tests/data/replicate/"
 #define REL 1e-12
-
-/* ---- tables ---------------------------------------------------------- */
-
-/* A CSV read whole: column names, cells as numbers (text: NaN) and text. */
-typedef struct table {
-    char **names;
-    size_t ncols, nrows, cap;
-    double *num;   /* nrows x ncols */
-    char **text;   /* nrows x ncols */
-} table_t;
-
-static graft_error_t tab_header(void *ctx, const graft_column_t *cols,
-                                size_t ncols, graft_diag_t *diag)
-{
-    table_t *t = ctx;
-    (void)diag;
-    t->ncols = ncols;
-    t->names = calloc(ncols, sizeof *t->names);
-    for (size_t i = 0; i < ncols; i++)
-        t->names[i] = strdup(cols[i].name);
-    return GRAFT_OK;
-}
-
-static graft_error_t tab_row(void *ctx, const graft_cell_t *cells,
-                             size_t ncols, unsigned long line,
-                             graft_diag_t *diag)
-{
-    table_t *t = ctx;
-    (void)line;
-    (void)diag;
-    if (t->nrows == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 64;
-        t->num = realloc(t->num, t->cap * ncols * sizeof *t->num);
-        t->text = realloc(t->text, t->cap * ncols * sizeof *t->text);
-    }
-    for (size_t i = 0; i < ncols; i++) {
-        t->num[t->nrows * ncols + i] =
-            cells[i].kind == GRAFT_CELL_NUMBER ? cells[i].num : NAN;
-        t->text[t->nrows * ncols + i] = strdup(cells[i].str ? cells[i].str
-                                                            : "");
-    }
-    t->nrows++;
-    return GRAFT_OK;
-}
-
-static table_t *table_load(const char *path)
-{
-    table_t *t = calloc(1, sizeof *t);
-    graft_diag_t diag;
-    graft_diag_clear(&diag);
-    if (graft_read(path, NULL, tab_header, tab_row, t, &diag) != GRAFT_OK)
-        fail_msg("%s: %s", path, diag.msg);
-    return t;
-}
-
-static void table_free(table_t *t)
-{
-    if (!t)
-        return;
-    for (size_t i = 0; i < t->ncols; i++)
-        free(t->names[i]);
-    for (size_t i = 0; i < t->nrows * t->ncols; i++)
-        free(t->text[i]);
-    free(t->names);
-    free(t->num);
-    free(t->text);
-    free(t);
-}
-
-static size_t table_col(const table_t *t, const char *name)
-{
-    for (size_t i = 0; i < t->ncols; i++)
-        if (strcmp(t->names[i], name) == 0)
-            return i;
-    fail_msg("no column '%s'", name);
-    return 0;
-}
-
-static double cell(const table_t *t, size_t row, size_t col)
-{
-    return t->num[row * t->ncols + col];
-}
 
 /* ---- graft's replicates through the library ------------------------------- */
 
@@ -206,15 +125,15 @@ static built_t *build(const char *path, const graft_design_spec_t *spec,
 /* The scale and rscales of CASE in replicate_scales.csv. */
 static void expect_scales(const built_t *b, const char *name, int scale_only)
 {
-    table_t *t = table_load(REF "replicate_scales.csv");
+    table_t *t = table_open(REF "replicate_scales.csv");
     size_t c_case = table_col(t, "case"), c_idx = table_col(t, "index"),
            c_val = table_col(t, "value"), seen = 0;
     const double *rs = graft_replicate_rscales(b->r);
     for (size_t i = 0; i < t->nrows; i++) {
-        if (strcmp(t->text[i * t->ncols + c_case], name) != 0)
+        if (strcmp(t->cells[i * t->ncols + c_case], name) != 0)
             continue;
-        size_t k = (size_t)cell(t, i, c_idx);
-        double want = cell(t, i, c_val);
+        size_t k = (size_t)table_num(t, i, c_idx);
+        double want = table_num(t, i, c_val);
         seen++;
         if (k == 0)
             assert_close(graft_replicate_scale(b->r), want, REL, 0);
@@ -224,7 +143,7 @@ static void expect_scales(const built_t *b, const char *name, int scale_only)
             assert_close(rs[k - 1], want, REL, 0);
     }
     assert_int_equal(seen, scale_only ? 1 : b->R + 1);
-    table_free(t);
+    table_close(t);
 }
 
 /* Every weight of B against tests/ref/replicate_CASE.csv. */
@@ -232,13 +151,13 @@ static void expect_weights(const built_t *b, const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, REF "replicate_%s.csv", name);
-    table_t *t = table_load(path);
+    table_t *t = table_open(path);
     assert_int_equal(t->ncols - 1, b->R);
     for (size_t i = 0; i < t->nrows; i++) {
-        size_t row = (size_t)cell(t, i, 0) - 1;
+        size_t row = (size_t)table_num(t, i, 0) - 1;
         assert_true(row < b->n_rows);
         for (size_t r = 0; r < b->R; r++) {
-            double got = b->repw[row * b->R + r], want = cell(t, i, r + 1);
+            double got = b->repw[row * b->R + r], want = table_num(t, i, r + 1);
             if (!test_close_ok(got, want, REL, 0))
                 fail_msg("%s: row %zu replicate %zu: %.17g, R %.17g", name,
                          row + 1, r + 1, got, want);
@@ -246,7 +165,7 @@ static void expect_weights(const built_t *b, const char *name)
     }
     if (strcmp(name, "jkn_nhanes") != 0)
         assert_int_equal(t->nrows, b->n_rows);
-    table_free(t);
+    table_close(t);
     expect_scales(b, name, 0);
 }
 
@@ -270,22 +189,22 @@ static void test_jkn_nhanes(void **state)
     built_t *b = build("tests/data/r/nhanes.csv", &s, GRAFT_REPMETHOD_JKN);
     assert_int_equal(b->R, 31);
     expect_weights(b, "jkn_nhanes");
-    table_t *fac = table_load(REF "replicate_jkn_nhanes_factors.csv");
-    table_t *idx = table_load(REF "replicate_jkn_nhanes_index.csv");
+    table_t *fac = table_open(REF "replicate_jkn_nhanes_factors.csv");
+    table_t *idx = table_open(REF "replicate_jkn_nhanes_index.csv");
     assert_int_equal(idx->nrows, b->n_rows);
     assert_int_equal(fac->ncols - 1, b->R);
     for (size_t i = 0; i < b->n_rows; i++) {
-        size_t u = (size_t)cell(idx, i, 1) - 1;
+        size_t u = (size_t)table_num(idx, i, 1) - 1;
         for (size_t r = 0; r < b->R; r++) {
-            double want = cell(fac, u, r + 1) * b->w[i];
+            double want = table_num(fac, u, r + 1) * b->w[i];
             double got = b->repw[i * b->R + r];
             if (!test_close_ok(got, want, REL, 0))
                 fail_msg("row %zu replicate %zu: %.17g, R %.17g", i + 1,
                          r + 1, got, want);
         }
     }
-    table_free(fac);
-    table_free(idx);
+    table_close(fac);
+    table_close(idx);
     built_free(b);
 }
 
@@ -382,9 +301,9 @@ static void brr_total_variance(const built_t *b, const table_t *d,
     size_t cy = table_col(d, "y");
     double full = 0, mean = 0, *t = calloc(b->R, sizeof *t);
     for (size_t i = 0; i < b->n_rows; i++) {
-        full += b->w[i] * cell(d, i, cy);
+        full += b->w[i] * table_num(d, i, cy);
         for (size_t r = 0; r < b->R; r++)
-            t[r] += b->repw[i * b->R + r] * cell(d, i, cy);
+            t[r] += b->repw[i * b->R + r] * table_num(d, i, cy);
     }
     for (size_t r = 0; r < b->R; r++)
         mean += t[r] / (double)b->R;
@@ -406,12 +325,12 @@ static double brr_textbook(const table_t *d)
     double z[20][4] = {{0}};
     int order[20][5] = {{0}}, n[20] = {0};
     for (size_t i = 0; i < d->nrows; i++) {
-        int s = (int)cell(d, i, cs), p = (int)cell(d, i, cp), k = 0;
+        int s = (int)table_num(d, i, cs), p = (int)table_num(d, i, cp), k = 0;
         while (k < n[s] && order[s][k] != p)
             k++;
         if (k == n[s])
             order[s][n[s]++] = p;
-        z[s][k] += cell(d, i, cw) * cell(d, i, cy);
+        z[s][k] += table_num(d, i, cw) * table_num(d, i, cy);
     }
     double v = 0;
     for (int s = 1; s < 20; s++)
@@ -424,7 +343,7 @@ static void test_brr_textbook_variance(void **state)
 {
     (void)state;
     graft_design_spec_t s = spec_of("wt", "stratum", "psu", NULL, 1);
-    table_t *d = table_load(FIX "brr.csv");
+    table_t *d = table_open(FIX "brr.csv");
     double want = brr_textbook(d), vm, vf;
     built_t *b = build(FIX "brr.csv", &s, GRAFT_REPMETHOD_BRR);
     brr_total_variance(b, d, 0, &vm, &vf);
@@ -440,7 +359,7 @@ static void test_brr_textbook_variance(void **state)
     assert_close(vm, want, 1e-10, 0);
     assert_close(vf, want, 1e-10, 0);
     built_free(b);
-    table_free(d);
+    table_close(d);
 }
 
 /* In every replicate each PSU's factor is 0 or 2, and the two halves of a
@@ -450,21 +369,21 @@ static void test_brr_halves(void **state)
     (void)state;
     graft_design_spec_t s = spec_of("wt", "stratum", "psu", NULL, 1);
     built_t *b = build(FIX "brr.csv", &s, GRAFT_REPMETHOD_BRR);
-    table_t *d = table_load(FIX "brr.csv");
+    table_t *d = table_open(FIX "brr.csv");
     size_t cs = table_col(d, "stratum");
     for (size_t r = 0; r < b->R; r++) {
         double kept[20] = {0}, all[20] = {0};
         for (size_t i = 0; i < b->n_rows; i++) {
             double f = b->repw[i * b->R + r] / b->w[i];
             assert_true(f == 0 || f == 2);
-            int st = (int)cell(d, i, cs);
+            int st = (int)table_num(d, i, cs);
             all[st] += 1;
             kept[st] += f / 2;
         }
         for (int st = 1; st < 20; st++)
             assert_close(kept[st], all[st] / 2, 0, 0);
     }
-    table_free(d);
+    table_close(d);
     built_free(b);
 }
 
@@ -483,20 +402,21 @@ static double had_checksum(const unsigned char *h, size_t k)
 static void test_hadamard_matches_r(void **state)
 {
     (void)state;
-    table_t *t = table_load(REF "replicate_hadamard.csv");
+    table_t *t = table_open(REF "replicate_hadamard.csv");
     assert_int_equal(t->nrows, 300);
     for (size_t i = 0; i < t->nrows; i++) {
-        size_t n = (size_t)cell(t, i, 0), k = 0;
+        size_t n = (size_t)table_num(t, i, 0), k = 0;
         unsigned char *h = graft_hadamard(n, &k);
         assert_non_null(h);
-        if (k != (size_t)cell(t, i, 1))
-            fail_msg("hadamard(%zu): order %zu, R %g", n, k, cell(t, i, 1));
-        if (had_checksum(h, k) != cell(t, i, 2))
+        if (k != (size_t)table_num(t, i, 1))
+            fail_msg("hadamard(%zu): order %zu, R %g", n, k,
+                     table_num(t, i, 1));
+        if (had_checksum(h, k) != table_num(t, i, 2))
             fail_msg("hadamard(%zu): checksum %.17g, R %.17g", n,
-                     had_checksum(h, k), cell(t, i, 2));
+                     had_checksum(h, k), table_num(t, i, 2));
         free(h);
     }
-    table_free(t);
+    table_close(t);
 }
 
 /* As +-1 matrices, any two rows agree in exactly half the columns. */
@@ -524,13 +444,13 @@ static void test_hadamard_orthogonal(void **state)
 static void test_r_number(void **state)
 {
     (void)state;
-    table_t *t = table_load(REF "replicate_rnumber.csv");
+    table_t *t = table_open(REF "replicate_rnumber.csv");
     char buf[64];
     for (size_t i = 0; i < t->nrows; i++) {
-        graft_r_number(cell(t, i, 0), buf, sizeof buf);
-        assert_string_equal(buf, t->text[i * t->ncols + 1]);
+        graft_r_number(table_num(t, i, 0), buf, sizeof buf);
+        assert_string_equal(buf, t->cells[i * t->ncols + 1]);
     }
-    table_free(t);
+    table_close(t);
 }
 
 /* ---- bootstraps -------------------------------------------------------------- */
@@ -585,13 +505,13 @@ static void test_bootstrap_deterministic(void **state)
  * (subbootstrap); all rows of a PSU share their factor. */
 static void check_draws(const built_t *b, int sub)
 {
-    table_t *d = table_load("tests/data/r/nhanes.csv");
+    table_t *d = table_open("tests/data/r/nhanes.csv");
     size_t cs = table_col(d, "SDMVSTRA"), cp = table_col(d, "SDMVPSU");
     for (size_t r = 0; r < b->R; r++) {
         double f_of[100][4], sum[100] = {0};
         int n_h[100] = {0}, seen[100][4] = {{0}};
         for (size_t i = 0; i < b->n_rows; i++) {
-            int s = (int)cell(d, i, cs) - 70, p = (int)cell(d, i, cp);
+            int s = (int)table_num(d, i, cs) - 70, p = (int)table_num(d, i, cp);
             double f = b->repw[i * b->R + r] / b->w[i];
             if (!seen[s][p]) {
                 seen[s][p] = 1;
@@ -608,7 +528,7 @@ static void check_draws(const built_t *b, int sub)
             assert_close(draws, sub ? n_h[s] - 1 : n_h[s], 1e-12, 1e-12);
         }
     }
-    table_free(d);
+    table_close(d);
 }
 
 static void test_bootstrap_draws(void **state)
@@ -653,12 +573,12 @@ static void test_bootstrap_fpc(void **state)
     o.method = GRAFT_REPMETHOD_BOOTSTRAP;
     o.replicates = 200;
     built_t *b = build_opts(FIX "fpc_rows.csv", &s, &o, 0);
-    table_t *d = table_load(FIX "fpc_rows.csv");
+    table_t *d = table_open(FIX "fpc_rows.csv");
     size_t ch = table_col(d, "h");
     for (size_t r = 0; r < b->R; r++) {
         double sum[3] = {0};
         for (size_t i = 0; i < b->n_rows; i++) {
-            int h = d->text[i * d->ncols + ch][0] - 'a';
+            int h = d->cells[i * d->ncols + ch][0] - 'a';
             double f = b->repw[i * b->R + r] / b->w[i];
             sum[h] += f;
             if (h == 2)
@@ -669,7 +589,7 @@ static void test_bootstrap_fpc(void **state)
         assert_close(sum[0], 4, 0, 0);
         assert_close(sum[1], 5, 0, 0);
     }
-    table_free(d);
+    table_close(d);
     built_free(b);
 }
 
@@ -746,8 +666,9 @@ static void run(const char *arg, ...)
     va_end(ap);
 }
 
-#define OUT "/tmp/graft_rep_test.csv"
-#define OUT_INI "/tmp/graft_rep_test.ini"
+/* The output and its survey file, in this process's temporary directory. */
+#define OUT test_tmp("graft_rep_test.csv")
+#define OUT_INI test_tmp("graft_rep_test.ini")
 #define L FIX "lonely.csv"
 
 static void clean(void)
@@ -759,11 +680,7 @@ static void clean(void)
 /* The run failed with CODE and exactly MSG, and left no output. */
 static void expect_error(int code, const char *msg)
 {
-    char want[4096];
-    snprintf(want, sizeof want, "graft: %s\n", msg);
-    if (strcmp(RUN.err, want) != 0)
-        fail_msg("stderr:\n  got:  %s  want: %s", RUN.err, want);
-    assert_int_equal(RUN.status, code);
+    spawn_expect_error(&RUN, code, msg);
     assert_false(test_file_exists(OUT));
     assert_false(test_file_exists(OUT_INI));
 }
@@ -868,10 +785,12 @@ static void test_cli_output_errors(void **state)
 {
     (void)state;
     clean();
+    char msg[1024];
     run("replicate", L, DESIGN, "--type", "jkn", "--lonely-psu", "adjust",
-        "-o", "/tmp/graft_rep_test.ini", NULL);
-    expect_error(64, "-o '/tmp/graft_rep_test.ini': the output must be a "
-                     "data file (the survey file is written beside it)");
+        "-o", OUT_INI, NULL);
+    snprintf(msg, sizeof msg, "-o '%s': the output must be a data file (the "
+             "survey file is written beside it)", OUT_INI);
+    expect_error(64, msg);
     run("replicate", L, DESIGN, "--type", "jkn", "--lonely-psu", "adjust",
         "--prefix", "rep-w", "-o", OUT, NULL);
     expect_error(64, "--prefix 'rep-w': use letters, digits, '_' and '.'");
@@ -928,7 +847,7 @@ static void test_cli_output(void **state)
     assert_string_equal(RUN.err, "");
     const char *ini = strchr(read_text(OUT_INI), '\n') + 1; /* the command */
     assert_string_equal(ini, lonely_ini);
-    table_t *in = table_load(L), *out = table_load(OUT);
+    table_t *in = table_open(L), *out = table_open(OUT);
     graft_design_spec_t s = spec_of("w", "s", "p", NULL, 1);
     s.lonely = GRAFT_LONELY_ADJUST;
     built_t *b = build(L, &s, GRAFT_REPMETHOD_JKN);
@@ -937,10 +856,11 @@ static void test_cli_output(void **state)
     assert_string_equal(out->names[in->ncols], "repw1");
     for (size_t i = 0; i < in->nrows; i++) {
         for (size_t c = 0; c < in->ncols; c++)
-            assert_string_equal(out->text[i * out->ncols + c],
-                                in->text[i * in->ncols + c]);
+            assert_string_equal(out->cells[i * out->ncols + c],
+                                in->cells[i * in->ncols + c]);
         for (size_t r = 0; r < b->R; r++)
-            assert_true(cell(out, i, in->ncols + r) == b->repw[i * b->R + r]);
+            assert_true(table_num(out, i, in->ncols + r) ==
+                        b->repw[i * b->R + r]);
     }
     graft_survey_t *sv = NULL;
     graft_diag_t diag;
@@ -957,8 +877,8 @@ static void test_cli_output(void **state)
                     graft_replicate_rscales(b->r)[r]);
     graft_survey_free(sv);
     built_free(b);
-    table_free(in);
-    table_free(out);
+    table_close(in);
+    table_close(out);
     clean();
 }
 
@@ -969,20 +889,20 @@ static void test_cli_only_weights(void **state)
     run("replicate", L, DESIGN, "--type", "jkn", "--lonely-psu", "remove",
         "--only-weights", "--prefix", "jk_", "-o", OUT, NULL);
     assert_int_equal(RUN.status, 0);
-    table_t *out = table_load(OUT);
+    table_t *out = table_open(OUT);
     assert_int_equal(out->ncols, 2 + 11);
     assert_string_equal(out->names[0], "s");
     assert_string_equal(out->names[1], "w");
     assert_string_equal(out->names[2], "jk_1");
     assert_non_null(strstr(read_text(OUT_INI), "repweights = jk_[0-9]+\n"));
-    table_free(out);
+    table_close(out);
     run("replicate", L, DESIGN, "--type", "jkn", "--lonely-psu", "remove",
         "--only-weights", "--id", "w", "-o", OUT, NULL);
     assert_int_equal(RUN.status, 0);
-    out = table_load(OUT);
+    out = table_open(OUT);
     assert_int_equal(out->ncols, 1 + 11);
     assert_string_equal(out->names[0], "w");
-    table_free(out);
+    table_close(out);
     clean();
 }
 
@@ -1011,13 +931,14 @@ static void test_cli_survey_file(void **state)
     assert_int_equal(sv->n_missing, 18);
     graft_survey_free(sv);
     /* A replicate design cannot be replicated again. */
-    run("replicate", OUT_INI, "--type", "jkn", "-o", "/tmp/graft_rep2.csv",
+    run("replicate", OUT_INI, "--type", "jkn", "-o", test_tmp("rep2.csv"),
         NULL);
     assert_int_equal(RUN.status, 64);
-    assert_string_equal(RUN.err, "graft: /tmp/graft_rep_test.csv: the design "
-                                 "already has replicate weights (repweights "
-                                 "= repw[0-9]+)\n");
-    assert_false(test_file_exists("/tmp/graft_rep2.csv"));
+    char want[1024];
+    snprintf(want, sizeof want, "graft: %s: the design already has "
+             "replicate weights (repweights = repw[0-9]+)\n", OUT);
+    assert_string_equal(RUN.err, want);
+    assert_false(test_file_exists(test_tmp("rep2.csv")));
     clean();
 }
 

@@ -6,70 +6,21 @@
 #define _GNU_SOURCE
 #include "test_util.h"
 
-#include <dirent.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include "test_spawn.h"
 
-extern char **environ;
-
-/* Per-process folders: two test runs at once must not share them. */
-static char RUN_A_BUF[64];
-#define RUN_A RUN_A_BUF
+/* The run's folder, inside this process's temporary directory. */
+#define RUN_A test_tmp("run")
 
 static const char *in_run(const char *name)
 {
-    static char buf[4][256];
+    static char buf[4][600];
     static int k;
     k = (k + 1) % 4;
     snprintf(buf[k], sizeof buf[k], "%s/%s", RUN_A, name);
     return buf[k];
 }
 
-static int run(char *const argv[], char *err, size_t err_size)
-{
-    char path[] = "/tmp/graft_run_err_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, fd, 2);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    close(fd);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(err, 1, err_size - 1, f) : 0;
-    err[n] = '\0';
-    if (f)
-        fclose(f);
-    unlink(path);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static const char *bin(void)
-{
-    return getenv("GRAFT_BIN") ? getenv("GRAFT_BIN") : "./graft";
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[got] = '\0';
-    if (len)
-        *len = got;
-    return buf;
-}
+static spawn_result_t R;
 
 static size_t count(const char *hay, const char *needle)
 {
@@ -81,12 +32,8 @@ static size_t count(const char *hay, const char *needle)
 
 static void run_demo(const char *dir)
 {
-    char err[4096];
-    char *argv[] = {(char *)bin(), "run", "analysis/demo.ini", "-o",
-                    (char *)dir, NULL};
-    int rc = run(argv, err, sizeof err);
-    if (rc != 0)
-        fail_msg("graft run failed (%d): %s", rc, err);
+    spawn_graft(&R, "run", "analysis/demo.ini", "-o", dir, NULL);
+    spawn_expect_ok(&R);
 }
 
 static const char *const FILES[] = {
@@ -109,8 +56,8 @@ static void test_demo_run(void **state)
             fail_msg("%s was not written", path);
     }
     /* Every chart inlined in the HTML and linked from the Markdown. */
-    char *html = slurp(in_run("report.html"), NULL);
-    char *md = slurp(in_run("report.md"), NULL);
+    char *html = test_slurp(in_run("report.html"), NULL);
+    char *md = test_slurp(in_run("report.md"), NULL);
     assert_non_null(html);
     assert_non_null(md);
     assert_int_equal(count(html, "<svg"), 5);
@@ -132,7 +79,7 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(html, "Taylor-linearized"));
     free(html);
     free(md);
-    char *est = slurp(in_run("estimates.csv"), NULL);
+    char *est = test_slurp(in_run("estimates.csv"), NULL);
     assert_non_null(strstr(est, "round,indicator,zone,estimate,"));
     assert_non_null(strstr(est, "\nRound 1,police,All,0.331489945689960"));
     free(est);
@@ -149,14 +96,14 @@ static void test_deterministic(void **state)
     char path[512];
     for (size_t i = 0; i < N; i++) {
         snprintf(path, sizeof path, "%s/%s", RUN_A, FILES[i]);
-        first[i] = slurp(path, &len[i]);
+        first[i] = test_slurp(path, &len[i]);
         assert_non_null(first[i]);
     }
     run_demo(RUN_A);
     for (size_t i = 0; i < N; i++) {
         size_t n;
         snprintf(path, sizeof path, "%s/%s", RUN_A, FILES[i]);
-        char *again = slurp(path, &n);
+        char *again = test_slurp(path, &n);
         assert_non_null(again);
         if (n != len[i] || memcmp(again, first[i], n) != 0)
             fail_msg("%s differs between two runs", FILES[i]);
@@ -173,14 +120,11 @@ static void expect_fail(const char *ini_text, int code, const char *msg)
     assert_non_null(f);
     fputs(ini_text, f);
     fclose(f);
-    char err[4096];
-    char *argv[] = {(char *)bin(), "run", (char *)ini, "-o",
-                    (char *)in_run("bad"), NULL};
-    int rc = run(argv, err, sizeof err);
+    spawn_graft(&R, "run", ini, "-o", in_run("bad"), NULL);
     unlink(ini);
-    if (!strstr(err, msg))
-        fail_msg("stderr '%s' lacks '%s'", err, msg);
-    assert_int_equal(rc, code);
+    if (!strstr(R.err, msg))
+        fail_msg("stderr '%s' lacks '%s'", R.err, msg);
+    assert_int_equal(R.status, code);
 }
 
 #define IND "[indicator.p]\nexpr = paid_police == 1\namong = contact_police == 1\n"
@@ -207,17 +151,15 @@ static void test_bad_analysis(void **state)
 static void test_unwritable(void **state)
 {
     (void)state;
-    char err[4096];
-    char *argv[] = {(char *)bin(), "run", "analysis/demo.ini", "-o",
-                    "/proc/graft_cannot_write_here", NULL};
-    int rc = run(argv, err, sizeof err);
-    assert_int_equal(rc, 74);
-    assert_non_null(strstr(err, "graft: /proc/graft_cannot_write_here"));
+    spawn_graft(&R, "run", "analysis/demo.ini", "-o",
+                "/proc/graft_cannot_write_here", NULL);
+    spawn_expect_error(&R, 74, "/proc/graft_cannot_write_here: cannot "
+                               "create the folder: No such file or "
+                               "directory");
 }
 
 int main(void)
 {
-    snprintf(RUN_A_BUF, sizeof RUN_A_BUF, "/tmp/graft_run_%ld", (long)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_run),
         cmocka_unit_test(test_deterministic),

@@ -145,37 +145,12 @@ static double num(const sim_table_t *t, size_t r, size_t c)
  * The committed files are the generator's output
  * ------------------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s (tests run from the repository root)", path);
-    char *buf = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (cap - *len < 65536) {
-            cap = cap ? 2 * cap : 262144;
-            buf = realloc(buf, cap + 1);
-            assert_non_null(buf);
-        }
-        size_t got = fread(buf + *len, 1, cap - *len, f);
-        *len += got;
-        if (got == 0)
-            break;
-    }
-    assert_int_equal(ferror(f), 0);
-    fclose(f);
-    buf[*len] = '\0';
-    return buf;
-}
-
 /* Compare the committed file with TABLE's text and point at the first
  * differing line. */
 static void check_committed(const sim_table_t *t, const char *path)
 {
     size_t len;
-    char *want = slurp(path, &len);
+    char *want = test_slurp_must(path, &len);
     size_t n = len < t->len ? len : t->len, line = 1, i = 0;
     while (i < n && want[i] == t->text[i])
         line += want[i++] == '\n';

@@ -21,49 +21,10 @@
 
 /* ---- temporary files ---------------------------------------------------- */
 
-static char tmp_dir[64];
-
-static int setup_tmp(void **state)
-{
-    (void)state;
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/graft_test_stat_XXXXXX");
-    return mkdtemp(tmp_dir) ? 0 : -1;
-}
-
-static int teardown_tmp(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
+/* NAME in this process's temporary directory (test_util.h). */
 static void tmp_path(char *buf, size_t size, const char *name)
 {
-    snprintf(buf, size, "%s/%s", tmp_dir, name);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    assert_int_equal(ferror(f), 0);
-    fclose(f);
-    buf[n] = '\0'; /* n < cap always holds here */
-    *len = n;
-    return buf;
+    snprintf(buf, size, "%s/%s", test_tmp_dir(), name);
 }
 
 static void write_file(const char *path, const char *data, size_t len)
@@ -78,7 +39,7 @@ static void write_file(const char *path, const char *data, size_t len)
 static void copy_part(const char *src, const char *dst, size_t num, size_t den)
 {
     size_t len;
-    char *buf = slurp(src, &len);
+    char *buf = test_slurp_must(src, &len);
     write_file(dst, buf, len * num / den);
     free(buf);
 }
@@ -105,7 +66,7 @@ typedef struct csv_table {
 static csv_table_t load_csv(const char *path)
 {
     size_t len, i = 0;
-    char *buf = slurp(path, &len);
+    char *buf = test_slurp_must(path, &len);
     csv_table_t t = {NULL, 0};
     while (i < len) {
         csv_row_t row = {NULL, 0};
@@ -1088,7 +1049,7 @@ static void test_truncated_por(void **state)
     tmp_path(path, sizeof path, "cut.por");
     write_por(full);
     size_t len;
-    char *buf = slurp(full, &len);
+    char *buf = test_slurp_must(full, &len);
     /* Cut inside the last case: strip the 'Z' end marker and its padding,
      * then "7/Bizerte", the last string with its length. */
     size_t end = len;
@@ -1118,7 +1079,7 @@ static void test_truncated_afrobarometer(void **state)
     char path[256];
     tmp_path(path, sizeof path, "r7_cut.sav");
     size_t len;
-    char *buf = slurp(SHARED_AFRO "/tun_r7_data.sav", &len);
+    char *buf = test_slurp_must(SHARED_AFRO "/tun_r7_data.sav", &len);
     assert_int_equal(len, 1001952);
     write_file(path, buf, 300000);
     free(buf);
@@ -1226,6 +1187,7 @@ static void test_abort_on_last_row(void **state)
     graft_diag_t d;
     assert_int_equal(read_into(STAT_DIR "survey.dta", &c, &d),
                      GRAFT_ERR_DESIGN_VALUE);
+    assert_string_equal(d.msg, "row says stop");
     assert_int_equal(c.nrows, 24);
     assert_int_equal(d.line, 24);
     collect_free(&c);
@@ -1418,5 +1380,5 @@ int main(void)
         cmocka_unit_test(test_afrobarometer_r8),
         cmocka_unit_test(test_afrobarometer_r9),
     };
-    return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,12 +153,12 @@ static void test_random_designs(void **state)
         int adjust = rep % 2;
         for (size_t i = 0; i < N; i++)
             order[i] = i;
-        write_csv("/tmp/graft_stream_grouped.csv", order);
+        write_csv(test_tmp("grouped.csv"), order);
         gsl_ran_shuffle(rng, order, N, sizeof *order);
-        write_csv("/tmp/graft_stream_shuffled.csv", order);
+        write_csv(test_tmp("shuffled.csv"), order);
         graft_estimates_t *a = NULL, *b = NULL;
-        run_graft("/tmp/graft_stream_grouped.csv", adjust, &a);
-        run_graft("/tmp/graft_stream_shuffled.csv", adjust, &b);
+        run_graft(test_tmp("grouped.csv"), adjust, &a);
+        run_graft(test_tmp("shuffled.csv"), adjust, &b);
         assert_int_equal(a->n_rows, b->n_rows);
         for (size_t r = 0; r < a->n_rows; r++) {
             const graft_estimate_row_t *x = &a->rows[r], *y = &b->rows[r];
@@ -176,8 +176,8 @@ static void test_random_designs(void **state)
         graft_estimates_free(b);
     }
     gsl_rng_free(rng);
-    unlink("/tmp/graft_stream_grouped.csv");
-    unlink("/tmp/graft_stream_shuffled.csv");
+    unlink(test_tmp("grouped.csv"));
+    unlink(test_tmp("shuffled.csv"));
     printf("  %zu domain estimates checked, grouped and shuffled\n", checked);
 }
 

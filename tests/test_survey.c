@@ -40,7 +40,7 @@ static void test_demo_round1(void **state)
 static void test_all_keys(void **state)
 {
     (void)state;
-    const char *path = "/tmp/graft_test_survey_keys.ini";
+    const char *path = test_tmp("survey_keys.ini");
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("[survey]\nname = N ; not a comment\nround = R2\nyear = 2020\n"
@@ -85,7 +85,7 @@ static void test_all_keys(void **state)
 static void test_long_line(void **state)
 {
     (void)state;
-    const char *path = "/tmp/graft_test_survey_long.ini";
+    const char *path = test_tmp("survey_long.ini");
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("[survey]\nname = ", f);

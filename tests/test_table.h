@@ -14,7 +14,8 @@
 typedef struct table {
     char **names;
     size_t ncols;
-    char **cells; /* row-major copies */
+    char **cells; /* row-major copies of each field's text */
+    double *num;  /* row-major: the number the reader saw, NaN for text */
     size_t nrows, cap;
 } table_t;
 
@@ -39,14 +40,20 @@ static inline graft_error_t t_row(void *ctx, const graft_cell_t *cells, size_t n
     if (t->nrows == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 64;
         t->cells = realloc(t->cells, t->cap * t->ncols * sizeof *t->cells);
+        t->num = realloc(t->num, t->cap * t->ncols * sizeof *t->num);
+        assert_true(t->cells && t->num);
     }
-    for (size_t i = 0; i < ncols; i++)
+    for (size_t i = 0; i < ncols; i++) {
         t->cells[t->nrows * t->ncols + i] =
             strdup(cells[i].str ? cells[i].str : "");
+        t->num[t->nrows * t->ncols + i] =
+            cells[i].kind == GRAFT_CELL_NUMBER ? cells[i].num : NAN;
+    }
     t->nrows++;
     return GRAFT_OK;
 }
 
+/* Load the CSV at PATH into T; a file graft cannot read fails the test. */
 static inline void table_load(table_t *t, const char *path)
 {
     graft_diag_t diag;
@@ -64,16 +71,71 @@ static inline void table_free(table_t *t)
     for (size_t i = 0; i < t->ncols; i++)
         free(t->names[i]);
     free(t->cells);
+    free(t->num);
     free(t->names);
 }
 
-static inline const char *cell(const table_t *t, size_t row, const char *name)
+/* table_load into a new table (freed with table_close). */
+static inline table_t *table_open(const char *path)
+{
+    table_t *t = malloc(sizeof *t);
+    assert_non_null(t);
+    table_load(t, path);
+    return t;
+}
+
+static inline void table_close(table_t *t)
+{
+    if (!t)
+        return;
+    table_free(t);
+    free(t);
+}
+
+/* The index of column NAME; a missing column fails the test. */
+static inline size_t table_col(const table_t *t, const char *name)
 {
     for (size_t i = 0; i < t->ncols; i++)
         if (strcmp(t->names[i], name) == 0)
-            return t->cells[row * t->ncols + i];
+            return i;
     fail_msg("no column '%s'", name);
-    return NULL;
+    return 0;
+}
+
+/* The text of column NAME in ROW. */
+static inline const char *cell(const table_t *t, size_t row, const char *name)
+{
+    return t->cells[row * t->ncols + table_col(t, name)];
+}
+
+/* The number in column COL of ROW as graft's reader saw it (NaN: text). */
+static inline double table_num(const table_t *t, size_t row, size_t col)
+{
+    return t->num[row * t->ncols + col];
+}
+
+/* The first row whose column COL holds VALUE; a missing row fails. */
+static inline size_t table_find(const table_t *t, const char *col,
+                                const char *value)
+{
+    for (size_t r = 0; r < t->nrows; r++)
+        if (strcmp(cell(t, r, col), value) == 0)
+            return r;
+    fail_msg("no row with %s = '%s'", col, value);
+    return 0;
+}
+
+/* Split S (modified) at the characters of SEP into OUT; returns the count
+ * (0 for an empty S). */
+static inline size_t table_split(char *s, const char **out, size_t max,
+                                 const char *sep)
+{
+    size_t n = 0;
+    if (!*s)
+        return 0;
+    for (char *tok = strtok(s, sep); tok && n < max; tok = strtok(NULL, sep))
+        out[n++] = tok;
+    return n;
 }
 
 /* The output row for DOMAIN ("All" or codes joined by ':'). */
@@ -143,6 +205,63 @@ static inline int compare_with_ref(const table_t *REFS, const char *name,
         bad++;
     }
     return bad;
+}
+
+/* ---- cases: one row of a *_cases.csv, run and compared with R -------- */
+
+/* The indicator, domain and interval of a case row, as the estimator
+ * takes them (opts points into the same struct: do not copy it). */
+typedef struct table_case {
+    graft_indicator_spec_t ind;
+    graft_by_spec_t by;
+    graft_estimate_opts_t opts;
+    char by_text[256];
+} table_case_t;
+
+/* Fill TC from row I of C: columns type, expr, among, by (columns joined
+ * by ':'), ci and level.  The strings stay C's; df is the caller's. */
+static inline void table_case_read(const table_t *C, size_t i,
+                                   table_case_t *tc)
+{
+    memset(tc, 0, sizeof *tc);
+    assert_true(graft_ind_type_parse(cell(C, i, "type"), &tc->ind.type));
+    tc->ind.expr = cell(C, i, "expr");
+    tc->ind.among = *cell(C, i, "among") ? cell(C, i, "among") : NULL;
+    tc->ind.expr_src = (graft_source_t){"expr", 1, 1};
+    tc->ind.among_src = (graft_source_t){"among", 1, 1};
+    snprintf(tc->by_text, sizeof tc->by_text, "%s", cell(C, i, "by"));
+    tc->by.n_columns = table_split(tc->by_text, tc->by.columns, GRAFT_MAX_BY,
+                                   ":");
+    tc->opts.indicators = &tc->ind;
+    tc->opts.n_indicators = 1;
+    tc->opts.by = &tc->by;
+    tc->opts.n_by = tc->by.n_columns ? 1 : 0;
+    assert_true(graft_ci_method_parse(cell(C, i, "ci"), &tc->opts.ci));
+    tc->opts.level = strtod(cell(C, i, "level"), NULL);
+}
+
+/* Runs case row I of C; returns its mismatches (each printed) and adds
+ * the numbers it compared to *N_COMPARED. */
+typedef int (*table_case_fn)(const table_t *C, size_t i, size_t *n_compared);
+
+/* Run every case of C whose name starts with PREFIX; print how many
+ * numbers were compared with R; fail on any mismatch or when no case has
+ * the prefix. */
+static inline void run_family(const table_t *C, const char *prefix,
+                              table_case_fn run_case)
+{
+    int bad = 0;
+    size_t compared = 0, cases = 0;
+    for (size_t i = 0; i < C->nrows; i++)
+        if (strncmp(cell(C, i, "case"), prefix, strlen(prefix)) == 0) {
+            bad += run_case(C, i, &compared);
+            cases++;
+        }
+    printf("  %s: %zu cases, %zu numbers compared with R\n", prefix, cases,
+           compared);
+    assert_true(cases > 0);
+    if (bad)
+        fail_msg("%d mismatches with R in %s cases", bad, prefix);
 }
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <cmocka.h>
 
 #define REL_TOL 1e-9
@@ -100,6 +101,117 @@ static inline void test_progress_check(const test_progress_t *p,
     assert_int_equal(p->total, (size_t)st.st_size);
     assert_int_equal(p->bytes, (size_t)st.st_size);
     assert_int_equal(p->rows, rows);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+/* The whole of PATH, NUL-terminated (the caller frees it), its length in
+ * *LEN when LEN is not NULL; NULL when PATH cannot be read. */
+static inline char *test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (len)
+        *len = 0;
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0, k;
+    char *buf = malloc(cap + 1);
+    assert_non_null(buf);
+    while ((k = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            assert_non_null(buf);
+        }
+    }
+    assert_int_equal(ferror(f), 0);
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+/* test_slurp, but a file that cannot be read fails the test. */
+static inline char *test_slurp_must(const char *path, size_t *len)
+{
+    char *buf = test_slurp(path, len);
+    if (!buf)
+        fail_msg("cannot read %s (tests run from the repository root)", path);
+    return buf;
+}
+
+/* Remove PATH and, when it is a directory, everything below it. */
+static inline void test_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        char sub[4096];
+        while (d && (e = readdir(d)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) <
+                    (int)sizeof sub)
+                test_remove_tree(sub);
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* This process's own temporary directory, /tmp/graft_test_XXXXXX, made on
+ * the first call and removed with all it holds when the process exits:
+ * two test runs at once never share a file. */
+static inline char *test_tmp_dir_buf(void)
+{
+    static char buf[64];
+    return buf;
+}
+
+static inline void test_tmp_dir_remove(void)
+{
+    if (test_tmp_dir_buf()[0])
+        test_remove_tree(test_tmp_dir_buf());
+}
+
+static inline const char *test_tmp_dir(void)
+{
+    char *dir = test_tmp_dir_buf();
+    if (!dir[0]) {
+        snprintf(dir, 64, "/tmp/graft_test_XXXXXX");
+        if (!mkdtemp(dir))
+            fail_msg("mkdtemp: cannot make a temporary directory");
+        atexit(test_tmp_dir_remove);
+    }
+    return dir;
+}
+
+/* NAME inside test_tmp_dir(), in a rotating static buffer (valid for the
+ * next 15 calls). */
+static inline const char *test_tmp(const char *name)
+{
+    static char buf[16][512];
+    static int k;
+    k = (k + 1) % 16;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", test_tmp_dir(), name);
+    return buf[k];
+}
+
+/* Write the NUL-terminated TEXT to PATH (replacing it). */
+static inline void test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        fail_msg("cannot write %s", path);
+    size_t n = strlen(text);
+    assert_int_equal(fwrite(text, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
 }
 
 /* Does PATH exist? */

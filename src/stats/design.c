@@ -10,6 +10,8 @@
 #include "base/names.h"
 #include "base/str.h"
 #include "base/intern.h"
+#include "stats/grow_zeroed.h"
+#include "stats/psu_filter.h"
 
 #include <math.h>
 #include <regex.h>
@@ -31,19 +33,6 @@ typedef struct psu {
     uint32_t stratum;  /* strata ids stay below 2^32 (the interning) */
     uint32_t nonzero;
 } psu_t;
-
-/* The filter of the PSU keys seen when they are streamed (bloom_seen):
- * levels of 2^20, 2^21, ... bits, a new one when the last holds one key
- * per 256 bits, 2^28 bits (32 MiB) at most in all. */
-#define BLOOM_LEVELS 8
-#define BLOOM_FIRST_BITS ((size_t)1 << 20)
-#define BLOOM_BITS_PER_KEY 256
-#define BLOOM_PROBES 6
-
-typedef struct bloom {
-    uint64_t *bits[BLOOM_LEVELS];
-    size_t n_levels, last_keys; /* keys in the last level */
-} bloom_t;
 
 struct graft_design {
     graft_design_spec_t spec;
@@ -88,9 +77,9 @@ struct graft_design {
     int psu_added;       /* this row's PSU is new */
     /* streamed PSUs (graft_design_stream_psus) */
     int stream;
-    bloom_t bloom;
+    graft_psu_filter_t seen; /* their keys */
     size_t n_streamed, cur_h;
-    int cur_nonzero;
+    uint32_t cur_nonzero; /* the open PSU has a non-zero weight row */
     long rep_rank;
 
     /* several rounds in one design (comparisons) */
@@ -255,8 +244,7 @@ void graft_design_free(graft_design_t *d)
     graft_key_free(&d->key);
     free(d->last_h_key);
     free(d->last_j_key);
-    for (size_t i = 0; i < d->bloom.n_levels; i++)
-        free(d->bloom.bits[i]);
+    graft_psu_filter_clear(&d->seen);
     unbind(d);
     free(d);
 }
@@ -495,21 +483,6 @@ graft_error_t graft_design_bind(graft_design_t *d, const char *file,
 
 /* ---- per row --------------------------------------------------------- */
 
-/* A cell as it is shown: its value label when it has one, else its text. */
-static void cell_display(const graft_column_t *col, const graft_cell_t *c,
-                         char *buf, size_t size)
-{
-    const char *label = NULL;
-    if (col->labels)
-        label = c->kind == GRAFT_CELL_NUMBER
-                    ? graft_labelset_num(col->labels, c->num)
-                    : graft_labelset_str(col->labels, c->str);
-    if (label)
-        snprintf(buf, size, "%s", label);
-    else
-        graft_cell_text(c, buf, size);
-}
-
 static char *stratum_name(const graft_design_t *d, const graft_cell_t *cells)
 {
     char buf[1024] = "";
@@ -519,7 +492,7 @@ static char *stratum_name(const graft_design_t *d, const graft_cell_t *cells)
     for (size_t i = 0; i < d->spec.n_strata; i++) {
         char part[256];
         int c = d->strata_cols[i];
-        cell_display(&d->cols[c], &cells[c], part, sizeof part);
+        graft_cell_display(&d->cols[c], &cells[c], part, sizeof part);
         int n = snprintf(buf + used, sizeof buf - used, "%s%s",
                          i ? " / " : "", part);
         if (n < 0 || (size_t)n >= sizeof buf - used)
@@ -579,35 +552,17 @@ static graft_error_t row_weight(graft_design_t *d, const graft_cell_t *cells,
     return GRAFT_OK;
 }
 
-static graft_error_t grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return GRAFT_OK;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return GRAFT_ERR_NOMEM;
-    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
-    *arr = p;
-    *cap = n;
-    return GRAFT_OK;
-}
-
-/* Keep a copy of KEY (LEN bytes) in *BUF. */
+/* Keep a copy of KEY (N bytes) in *BUF (capacity *CAP), its length in
+ * *LEN. */
 static graft_error_t remember(char **buf, size_t *cap, size_t *len,
                               const char *key, size_t n)
 {
-    if (n > *cap || !*buf) {
-        char *b = realloc(*buf, n ? n : 1);
-        if (!b)
-            return GRAFT_ERR_NOMEM;
-        *buf = b;
-        *cap = n;
-    }
+    char *b = graft_grow(*buf, cap, n ? n : 1, 1);
+    if (!b)
+        return GRAFT_ERR_NOMEM;
+    *buf = b;
     if (n)
-        memcpy(*buf, key, n);
+        memcpy(b, key, n);
     *len = n;
     return GRAFT_OK;
 }
@@ -652,9 +607,12 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
         goto nomem;
     d->last_h = *h;
     if (added) {
-        if (grow((void **)&d->strata, &d->strata_cap, *h + 1,
-                 sizeof *d->strata) != GRAFT_OK ||
-            !(d->strata[*h].name = stratum_name(d, cells)))
+        stratum_t *st = graft_grow_zeroed(d->strata, &d->strata_cap, *h + 1,
+                                          sizeof *d->strata);
+        if (!st)
+            goto nomem;
+        d->strata = st;
+        if (!(d->strata[*h].name = stratum_name(d, cells)))
             goto nomem;
     }
     return GRAFT_OK;
@@ -663,99 +621,57 @@ nomem:
                           "out of memory");
 }
 
-/* ---- streamed PSUs ---------------------------------------------------- */
+/* ---- the PSU of a row ------------------------------------------------- */
 
-/* The bits of level I (a power of two). */
-static size_t level_bits(size_t i)
+/* Count the first row with a non-zero weight of a PSU of stratum S: *SEEN
+ * is that PSU's flag (R's degf counts such PSUs). */
+static void count_nonzero(stratum_t *s, int nonzero, uint32_t *seen)
 {
-    return BLOOM_FIRST_BITS << i;
-}
-
-/* The key hash as level I sees it: salted per level and mixed (the
- * finalizer of MurmurHash3), so that the levels' probes are independent
- * and use well-mixed low bits. */
-static uint64_t level_hash(uint64_t hash, size_t i)
-{
-    uint64_t h = hash + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15u;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdu;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53u;
-    h ^= h >> 33;
-    return h;
-}
-
-/* Is every probe of HASH (level_hash) set in the NBITS bits of BITS? */
-static int probes_set(const uint64_t *bits, size_t nbits, uint64_t hash)
-{
-    uint64_t a = hash & 0xffffffffu, b = (hash >> 32) | 1;
-    for (int i = 0; i < BLOOM_PROBES; i++) {
-        size_t bit = (size_t)((a + (uint64_t)i * b) & (nbits - 1));
-        if (!(bits[bit / 64] & ((uint64_t)1 << (bit % 64))))
-            return 0;
+    if (nonzero && !*seen) {
+        *seen = 1;
+        s->n_psu_nz++;
     }
-    return 1;
 }
 
-/* A level, zeroed by writing every page first: a page of calloc's that is
- * read before it is written maps the shared zero page, and the first
- * write then replaces it, which with a second thread costs the other core
- * a TLB flush (an interrupt) for each of its pages. */
-static uint64_t *level_alloc(size_t nbits)
+/* Without a PSU column every row is a PSU of its stratum. */
+static void row_is_psu(stratum_t *s, int nonzero, size_t *j)
 {
-    size_t n = nbits / 64;
-    uint64_t *bits = malloc(n * sizeof *bits);
-    if (!bits)
-        return NULL;
-    volatile uint64_t *v = bits; /* not folded into a calloc */
-    for (size_t i = 0; i < n; i++)
-        v[i] = 0;
-    return bits;
+    s->n_psu++;
+    s->n_psu_nz += (size_t)nonzero;
+    *j = GRAFT_ROW_PSU;
 }
 
-/* Has a key of HASH been added?  A level holds at most one key per 256
- * bits, so with 6 probes a false "yes" has odds of about 1.6e-10 per level
- * and lookup (at most 1.3e-9 for the 8 levels; a little more once the
- * last level fills past that, beyond a million PSUs).  It costs only the
- * fallback to a full PSU table. */
-static int bloom_seen(const bloom_t *b, uint64_t hash)
+/* Streaming: is cell C the previous row's PSU number, in the same stratum
+ * H?  Then the PSU is the open one and its key need not be built. */
+static int same_streamed_number(const graft_design_t *d, size_t h,
+                                const graft_cell_t *c)
 {
-    for (size_t i = 0; i < b->n_levels; i++)
-        if (probes_set(b->bits[i], level_bits(i), level_hash(hash, i)))
-            return 1;
-    return 0;
+    return d->last_j_ok && h == d->cur_h && c->kind == GRAFT_CELL_NUMBER &&
+           c->num == d->last_j_num;
 }
 
-/* Add a key of HASH; GRAFT_ERR_NOMEM when a new level cannot be had.
- * Memory grows with the PSUs (not the rows) up to the last level. */
-static graft_error_t bloom_add(bloom_t *b, uint64_t hash)
+/* Build the PSU key of cell C in stratum H into d->key: the value, after
+ * the stratum id under --nest or the round for independent rounds (their
+ * ids are unique only within that scope). */
+static graft_error_t psu_key(graft_design_t *d, size_t h,
+                             const graft_cell_t *c)
 {
-    if (b->n_levels == 0 ||
-        (b->n_levels < BLOOM_LEVELS &&
-         b->last_keys >= level_bits(b->n_levels - 1) / BLOOM_BITS_PER_KEY)) {
-        uint64_t *bits = level_alloc(level_bits(b->n_levels));
-        if (!bits)
+    graft_key_t *k = &d->key;
+    k->len = 0;
+    if (d->spec.nest || d->prefix_round) {
+        uint32_t scope = (uint32_t)(d->spec.nest ? h : d->round);
+        if (graft_key_bytes(k, &scope, sizeof scope) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
-        b->bits[b->n_levels++] = bits;
-        b->last_keys = 0;
     }
-    size_t nbits = level_bits(b->n_levels - 1);
-    uint64_t *bits = b->bits[b->n_levels - 1];
-    uint64_t h = level_hash(hash, b->n_levels - 1);
-    uint64_t a = h & 0xffffffffu, s = (h >> 32) | 1;
-    for (int i = 0; i < BLOOM_PROBES; i++) {
-        size_t bit = (size_t)((a + (uint64_t)i * s) & (nbits - 1));
-        bits[bit / 64] |= (uint64_t)1 << (bit % 64);
-    }
-    b->last_keys++;
-    return GRAFT_OK;
+    return graft_key_cell(k, c);
 }
 
 /* Files grouped by PSU, for an estimator that streams PSU totals: a PSU is
- * a run of rows with one key, numbered as it starts; no table of PSUs is
- * kept.  A key that comes back (in the filter) or changes stratum within
- * its run is reported as GRAFT_PSU_AGAIN, and the caller reads the file
- * again with the full table. */
+ * a run of rows with one key (d->key), numbered as it starts; no table of
+ * PSUs is kept, only the filter of the keys seen.  A key that comes back
+ * (in the filter) or changes stratum within its run is reported as
+ * GRAFT_PSU_AGAIN, and the caller reads the file again with the full
+ * table.  GRAFT_ERR_NOMEM when the filter or the key copy cannot grow. */
 static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
                                 size_t *j)
 {
@@ -769,96 +685,59 @@ static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
     }
     if (!same) {
         uint64_t hash = graft_key_hash(k->buf, k->len);
-        if (bloom_seen(&d->bloom, hash)) {
+        if (graft_psu_filter_seen(&d->seen, hash)) {
             *j = GRAFT_PSU_AGAIN;
             return GRAFT_OK;
         }
-        if (bloom_add(&d->bloom, hash) != GRAFT_OK ||
+        if (graft_psu_filter_add(&d->seen, hash) != GRAFT_OK ||
             remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
                      k->len) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
         d->last_j = d->n_streamed++;
         d->cur_h = h;
         d->cur_nonzero = 0;
-        d->psu_added = 1;
         s->n_psu++;
-    } else {
-        d->psu_added = 0;
     }
+    d->psu_added = !same;
     *j = d->last_j;
-    if (nonzero && !d->cur_nonzero) {
-        d->cur_nonzero = 1;
-        s->n_psu_nz++;
-    }
+    count_nonzero(s, nonzero, &d->cur_nonzero);
     return GRAFT_OK;
 }
 
-static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
-                             unsigned long line, size_t h, int nonzero,
-                             size_t *j, graft_diag_t *diag)
+/* The table of PSUs: the dense id of the key in d->key (first appearance
+ * order), the previous row's when the key is the same.  A new PSU joins
+ * stratum H; a known one in another stratum is GRAFT_ERR_NEST (C is the
+ * PSU's cell, for the message). */
+static graft_error_t table_psu(graft_design_t *d, const graft_cell_t *c,
+                               unsigned long line, size_t h, int nonzero,
+                               size_t *j, graft_diag_t *diag)
 {
-    stratum_t *s = &d->strata[h];
-    if (d->psu_col < 0) {
-        s->n_psu++;
-        s->n_psu_nz += (size_t)nonzero;
-        *j = GRAFT_ROW_PSU;
-        return GRAFT_OK;
-    }
-    int col = d->psu_col;
-    const graft_cell_t *c = &cells[col];
-    if (d->stream && d->last_j_ok && h == d->cur_h &&
-        c->kind == GRAFT_CELL_NUMBER && c->num == d->last_j_num) {
-        /* stream_psu()'s same PSU, without its key */
-        d->psu_added = 0;
-        *j = d->last_j;
-        if (nonzero && !d->cur_nonzero) {
-            d->cur_nonzero = 1;
-            s->n_psu_nz++;
-        }
-        return GRAFT_OK;
-    }
-    if (c->kind == GRAFT_CELL_MISSING)
-        return missing_value(d, "PSU", col, line, diag);
     graft_key_t *k = &d->key;
-    k->len = 0;
-    if (d->spec.nest || d->prefix_round) {
-        /* Nested ids, and ids of independent rounds, are unique only
-         * within their stratum (whose key holds the round). */
-        uint32_t scope = (uint32_t)(d->spec.nest ? h : d->round);
-        if (graft_key_bytes(k, &scope, sizeof scope) != GRAFT_OK)
-            goto nomem;
-    }
+    stratum_t *s = &d->strata[h];
     int added = 0;
-    if (graft_key_cell(k, c) != GRAFT_OK)
-        goto nomem;
-    size_t len = k->len;
-    if (d->stream) {
-        graft_error_t rc = stream_psu(d, h, nonzero, j);
-        d->last_j_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
-                       c->kind == GRAFT_CELL_NUMBER;
-        d->last_j_num = c->num;
-        return rc;
-    }
-    if (d->last_j_key && len == d->last_j_len &&
-        memcmp(k->buf, d->last_j_key, len) == 0) {
+    if (d->last_j_key && k->len == d->last_j_len &&
+        memcmp(k->buf, d->last_j_key, k->len) == 0) {
         *j = d->last_j;
     } else {
-        if (graft_intern_put(d->psu_ids, k->buf, len, j, &added) !=
+        if (graft_intern_put(d->psu_ids, k->buf, k->len, j, &added) !=
                 GRAFT_OK ||
             remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
-                     len) != GRAFT_OK)
-            goto nomem;
+                     k->len) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
         d->last_j = *j;
     }
     d->psu_added = added;
     if (added) {
-        if (grow((void **)&d->psus, &d->psus_cap, *j + 1, sizeof *d->psus) !=
-            GRAFT_OK)
-            goto nomem;
+        psu_t *p = graft_grow_zeroed(d->psus, &d->psus_cap, *j + 1,
+                                     sizeof *d->psus);
+        if (!p)
+            return GRAFT_ERR_NOMEM;
+        d->psus = p;
         d->psus[*j].stratum = (uint32_t)h;
         s->n_psu++;
     } else if (d->psus[*j].stratum != h) {
         char v[256];
+        int col = d->psu_col;
         graft_cell_text(c, v, sizeof v);
         return graft_diag_set(
             diag, GRAFT_ERR_NEST, d->file, line, (unsigned long)col + 1,
@@ -867,14 +746,62 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
             d->cols[col].name, v, d->strata[d->psus[*j].stratum].name,
             s->name);
     }
-    if (nonzero && !d->psus[*j].nonzero) {
-        d->psus[*j].nonzero = 1;
-        s->n_psu_nz++;
-    }
+    count_nonzero(s, nonzero, &d->psus[*j].nonzero);
     return GRAFT_OK;
-nomem:
-    return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, line, 0,
-                          "out of memory");
+}
+
+/* The PSU of a row of stratum H (NONZERO: its weight is not 0), in *J, and
+ * the strata's PSU counts (n_psu, and n_psu_nz: PSUs with a non-zero
+ * weight row) kept up to date.  d->psu_added says whether the PSU is new.
+ *
+ *   - No PSU column: every row is a PSU; *J = GRAFT_ROW_PSU.
+ *   - Streaming (graft_design_stream_psus): *J numbers runs of rows with
+ *     one PSU key; GRAFT_PSU_AGAIN (with GRAFT_OK) when the file turns out
+ *     not to be grouped by PSU.
+ *   - Otherwise *J is the PSU's dense id in order of first appearance.
+ *
+ * Checks, in order: a missing PSU value is GRAFT_ERR_DESIGN_VALUE; a PSU id
+ * met before in another stratum (without streaming) is GRAFT_ERR_NEST;
+ * GRAFT_ERR_NOMEM when a table cannot grow.  Each error fills DIAG.
+ *
+ * Caches, so that most rows skip the key and the hash table: last_j_key
+ * and last_j are the previous keyed row's PSU key and PSU (valid when
+ * last_j_key is set; keys hold their round or stratum where ids are only
+ * unique within one).  Streaming also keeps the previous row's PSU as a
+ * number (last_j_num, valid while last_j_ok: the row was streamed and its
+ * PSU value a number; graft_design_bind clears it), whose run stays open
+ * while the stratum (cur_h) is the same. */
+static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
+                             unsigned long line, size_t h, int nonzero,
+                             size_t *j, graft_diag_t *diag)
+{
+    stratum_t *s = &d->strata[h];
+    if (d->psu_col < 0) {
+        row_is_psu(s, nonzero, j);
+        return GRAFT_OK;
+    }
+    const graft_cell_t *c = &cells[d->psu_col];
+    if (d->stream && same_streamed_number(d, h, c)) {
+        d->psu_added = 0;
+        *j = d->last_j;
+        count_nonzero(s, nonzero, &d->cur_nonzero);
+        return GRAFT_OK;
+    }
+    if (c->kind == GRAFT_CELL_MISSING)
+        return missing_value(d, "PSU", d->psu_col, line, diag);
+    graft_error_t rc = psu_key(d, h, c);
+    if (rc == GRAFT_OK && d->stream) {
+        rc = stream_psu(d, h, nonzero, j);
+        d->last_j_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
+                       c->kind == GRAFT_CELL_NUMBER;
+        d->last_j_num = c->num;
+    } else if (rc == GRAFT_OK) {
+        rc = table_psu(d, c, line, h, nonzero, j, diag);
+    }
+    if (rc == GRAFT_ERR_NOMEM)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, line, 0,
+                              "out of memory");
+    return rc;
 }
 
 static graft_error_t row_fpc(graft_design_t *d, const graft_cell_t *cells,

@@ -12,6 +12,7 @@
  * Replicates (R survey svrVar): v = scale sum_r rscale_r (t_r - centre)^2.
  */
 #include "stats/estimate_internal.h"
+#include "stats/gram.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -221,15 +222,7 @@ double graft_var_replicate(const var_ctx_t *v, const term_t *terms,
 
 void graft_cell_gram_flush(const var_ctx_t *v, cell_t *cell)
 {
-    size_t R = v->n_rep;
-    if (cell->gs == 0)
-        return;
-    for (size_t a = 0; a < R; a++) {
-        double va = cell->gs * cell->gdir[a];
-        double *row = cell->gram + a * R;
-        for (size_t b = a; b < R; b++)
-            row[b] += va * cell->gdir[b];
-    }
+    graft_gram_add(cell->gram, v->n_rep, cell->gs, cell->gdir);
     cell->gs = 0;
 }
 

@@ -12,6 +12,7 @@
 #include "base/intern.h"
 #include "stats/gram.h"
 #include "stats/grow_zeroed.h"
+#include "stats/lonely.h"
 #include "stats/psu_filter.h"
 
 #include <math.h>
@@ -94,23 +95,6 @@ struct graft_design {
 };
 
 /* ---- policies -------------------------------------------------------- */
-
-static const char *const lonely_names[] = {"fail", "remove", "certainty",
-                                           "adjust", "average"};
-
-int graft_lonely_parse(const char *name, graft_lonely_t *out)
-{
-    size_t i;
-    if (!GRAFT_NAMES_FIND(lonely_names, 0, name, &i))
-        return 0;
-    *out = (graft_lonely_t)i;
-    return 1;
-}
-
-const char *graft_lonely_name(graft_lonely_t lonely)
-{
-    return GRAFT_NAMES_AT(lonely_names, lonely);
-}
 
 static const char *const rep_names[] = {"none", "jk1", "jkn", "brr", "fay",
                                         "bootstrap", "sdr", "acs", "other"};
@@ -988,17 +972,13 @@ graft_error_t graft_design_finish(graft_design_t *d, graft_diag_t *diag)
 graft_error_t graft_design_check_lonely(const graft_design_t *d,
                                         graft_diag_t *diag)
 {
-    if (d->spec.lonely != GRAFT_LONELY_FAIL)
-        return GRAFT_OK;
     size_t H = graft_intern_count(d->strata_ids);
-    for (size_t h = 0; h < H; h++)
+    graft_error_t rc = GRAFT_OK;
+    for (size_t h = 0; h < H && rc == GRAFT_OK; h++)
         if (d->strata[h].n_psu == 1)
-            return graft_diag_set(
-                diag, GRAFT_ERR_LONELY_PSU, d->file, 0, 0,
-                "stratum '%s' has a single PSU; choose --lonely-psu "
-                "remove, certainty, adjust or average",
-                d->strata[h].name);
-    return GRAFT_OK;
+            rc = graft_lonely_check(d->spec.lonely, d->file,
+                                    d->strata[h].name, diag);
+    return rc;
 }
 
 /* ---- accessors ------------------------------------------------------- */

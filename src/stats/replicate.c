@@ -11,6 +11,7 @@
  * replicate weights are its weight times them.
  */
 #include "graft/replicate.h"
+#include "stats/lonely.h"
 #include "write/csvout.h"
 #include "graft/output.h"
 
@@ -596,19 +597,14 @@ static graft_error_t plan_jk_count(graft_replicate_t *r, size_t *R,
             return graft_diag_set(diag, GRAFT_ERR_DESIGN_VALUE, r->file, 0,
                                   0, "--type jk1 needs 2 or more PSUs; "
                                      "the design has 1");
-        switch (r->spec.lonely) {
-        case GRAFT_LONELY_FAIL:
-            return graft_diag_set(
-                diag, GRAFT_ERR_LONELY_PSU, r->file, 0, 0,
-                "stratum '%s' has a single PSU; choose --lonely-psu "
-                "remove, certainty, adjust or average",
-                graft_design_stratum_name(r->d1, h));
-        case GRAFT_LONELY_ADJUST:
+        graft_error_t rc = graft_lonely_check(
+            r->spec.lonely, r->file, graft_design_stratum_name(r->d1, h),
+            diag);
+        if (rc != GRAFT_OK)
+            return rc;
+        if (graft_lonely_jk_replicate(r->spec.lonely)) {
             r->adj_rep[r->n_adj] = (*R)++;
             r->adj_h[r->n_adj++] = h;
-            break;
-        default: /* remove, certainty, average: no replicate */
-            break;
         }
     }
     return GRAFT_OK;
@@ -646,10 +642,9 @@ static graft_error_t plan_jk(graft_replicate_t *r, graft_diag_t *diag)
         r->scale = r->rscales[0];
         for (size_t i = 0; i < R; i++)
             r->rscales[i] = 1.0;
-    } else if (r->spec.lonely == GRAFT_LONELY_AVERAGE &&
-               R < graft_design_n_psu(r->d1)) {
-        /* jknweights: scale * length(unique(psu)) / replicates. */
-        r->scale = (double)graft_design_n_psu(r->d1) / (double)R;
+    } else {
+        r->scale = graft_lonely_jk_scale(r->spec.lonely,
+                                         graft_design_n_psu(r->d1), R);
     }
     return GRAFT_OK;
 }

@@ -13,6 +13,7 @@
  */
 #include "stats/estimate_internal.h"
 #include "stats/gram.h"
+#include "stats/lonely.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -132,14 +133,11 @@ double graft_var_linear(var_ctx_t *v, const term_t *terms, size_t m)
         if (n_h > 1) {
             V += (1 - f) * (double)n_h / (double)(n_h - 1) * v->s2[h];
             H_ok++;
-        } else if (lonely == GRAFT_LONELY_ADJUST) {
-            double dz = v->s1[h] - zbar;
-            V += (1 - f) * dz * dz;
+        } else {
+            V += graft_lonely_var(lonely, f, v->s1[h], zbar);
         }
     }
-    if (lonely == GRAFT_LONELY_AVERAGE && H_ok < H_dom)
-        V = H_ok ? V * (double)H_dom / (double)H_ok : NAN;
-    return V;
+    return graft_lonely_total(lonely, V, H_dom, H_ok);
 }
 
 double graft_var_df(const var_ctx_t *v, const term_t *terms, size_t m)

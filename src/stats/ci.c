@@ -4,6 +4,7 @@
  * the deliberate differences from R are listed in include/graft/ci.h.
  */
 #include "graft/ci.h"
+#include "base/names.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -27,23 +28,17 @@ static const char *const method_names[GRAFT_CI_N_METHODS] = {
 
 int graft_ci_method_parse(const char *name, graft_ci_method_t *out)
 {
-    if (name == NULL)
+    size_t m;
+    if (!GRAFT_NAMES_FIND(method_names, 0, name, &m))
         return 0;
-    for (int m = 0; m < GRAFT_CI_N_METHODS; m++) {
-        if (strcmp(name, method_names[m]) == 0) {
-            if (out != NULL)
-                *out = (graft_ci_method_t)m;
-            return 1;
-        }
-    }
-    return 0;
+    if (out != NULL)
+        *out = (graft_ci_method_t)m;
+    return 1;
 }
 
 const char *graft_ci_method_name(graft_ci_method_t method)
 {
-    if ((int)method < 0 || (int)method >= GRAFT_CI_N_METHODS)
-        return "?";
-    return method_names[method];
+    return GRAFT_NAMES_AT(method_names, method);
 }
 
 int graft_ci_defined(const graft_ci_t *ci)

@@ -12,6 +12,8 @@
  */
 #include "graft/replicate.h"
 #include "stats/lonely.h"
+#include "base/grow.h"
+#include "base/names.h"
 #include "write/csvout.h"
 #include "graft/output.h"
 
@@ -32,22 +34,19 @@
 
 static const char *const method_names[] = {"jk1", "jkn", "brr", "fay",
                                            "bootstrap", "subbootstrap"};
-#define N_METHODS (sizeof method_names / sizeof method_names[0])
 
 int graft_repmethod_parse(const char *name, graft_repmethod_t *out)
 {
-    for (size_t i = 0; i < N_METHODS; i++)
-        if (strcmp(name, method_names[i]) == 0) {
-            *out = (graft_repmethod_t)i;
-            return 1;
-        }
-    return 0;
+    size_t i;
+    if (!GRAFT_NAMES_FIND(method_names, 0, name, &i))
+        return 0;
+    *out = (graft_repmethod_t)i;
+    return 1;
 }
 
 const char *graft_repmethod_name(graft_repmethod_t method)
 {
-    size_t i = (size_t)method;
-    return i < N_METHODS ? method_names[i] : "?";
+    return GRAFT_NAMES_AT(method_names, method);
 }
 
 void graft_replicate_opts_init(graft_replicate_opts_t *opts)
@@ -412,7 +411,7 @@ static graft_error_t check_fit(const graft_replicate_t *r,
 {
     const graft_replicate_opts_t *o = &r->opts;
     const char *m = graft_repmethod_name(o->method);
-    if ((size_t)o->method >= N_METHODS)
+    if ((size_t)o->method >= GRAFT_COUNTOF(method_names))
         return usage(diag, "unknown replicate method%s", "");
     if (r->spec.rep.columns)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, r->file, 0, 0,
@@ -506,14 +505,10 @@ graft_error_t graft_replicate_add(graft_replicate_t *r,
     r->n_rows++;
     if (obs.stratum < r->n_keys)
         return GRAFT_OK;
-    if (r->n_keys == r->keys_cap) {
-        size_t cap = r->keys_cap ? 2 * r->keys_cap : 16;
-        char **k = realloc(r->keys, cap * sizeof *k);
-        if (!k)
-            return nomem(diag, r->file);
-        r->keys = k;
-        r->keys_cap = cap;
-    }
+    char **k = graft_grow(r->keys, &r->keys_cap, r->n_keys + 1, sizeof *k);
+    if (!k)
+        return nomem(diag, r->file);
+    r->keys = k;
     if (!(r->keys[r->n_keys] = stratum_key(r, cells)))
         return nomem(diag, r->file);
     r->n_keys++;

@@ -36,6 +36,16 @@ typedef struct psu {
     uint32_t nonzero;
 } psu_t;
 
+/* What the previous row's stratum or PSU was, to recognise it again. */
+typedef struct row_cache {
+    char *key;   /* its key (NULL: none yet) */
+    size_t len, cap;
+    size_t id;   /* its stratum or PSU */
+    int num_ok;  /* 1: its value was one number, NUM, so the same number
+                    is the same key and the key need not be built */
+    double num;
+} row_cache_t;
+
 struct graft_design {
     graft_design_spec_t spec;
     char *owned[GRAFT_MAX_STRATA_COLUMNS + 4];
@@ -52,16 +62,9 @@ struct graft_design {
     size_t psus_cap;
 
     graft_key_t key;     /* key scratch buffer */
-    /* the previous row's stratum and PSU keys: rows of one PSU come
-     * together, so most rows skip the hash table */
-    char *last_h_key, *last_j_key;
-    /* The previous row's stratum and PSU as numbers, when they were one
-     * number each (1: valid): the same number is the same key, so the key
-     * need not be built. */
-    int last_h_ok, last_j_ok;
-    double last_h_num, last_j_num;
-    size_t last_h_len, last_j_len, last_h, last_j;
-    size_t last_h_cap, last_j_cap;
+    /* the previous row's stratum and PSU: rows of one PSU come together,
+     * so most rows skip the key or the hash table */
+    row_cache_t prev_h, prev_j;
 
     /* replicate weights */
     int *rep_cols;       /* column of each replicate */
@@ -227,8 +230,8 @@ void graft_design_free(graft_design_t *d)
     free(d->strata);
     free(d->psus);
     graft_key_free(&d->key);
-    free(d->last_h_key);
-    free(d->last_j_key);
+    free(d->prev_h.key);
+    free(d->prev_j.key);
     graft_psu_filter_clear(&d->seen);
     unbind(d);
     free(d);
@@ -437,7 +440,7 @@ graft_error_t graft_design_bind(graft_design_t *d, const char *file,
     graft_error_t rc;
     d->file = file;
     d->cols = cols;
-    d->last_h_ok = d->last_j_ok = 0; /* a new file, maybe a new round */
+    d->prev_h.num_ok = d->prev_j.num_ok = 0; /* a new file, maybe a new round */
     d->ncols = ncols;
     if (d->spec.n_strata > GRAFT_MAX_STRATA_COLUMNS)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
@@ -537,28 +540,58 @@ static graft_error_t row_weight(graft_design_t *d, const graft_cell_t *cells,
     return GRAFT_OK;
 }
 
-/* Keep a copy of KEY (N bytes) in *BUF (capacity *CAP), its length in
- * *LEN. */
-static graft_error_t remember(char **buf, size_t *cap, size_t *len,
-                              const char *key, size_t n)
+/* Is K the key of the previous row's, in PC? */
+static int cache_holds(const row_cache_t *pc, const graft_key_t *k)
 {
-    char *b = graft_grow(*buf, cap, n ? n : 1, 1);
+    return pc->key && k->len == pc->len &&
+           (k->len == 0 || memcmp(k->buf, pc->key, k->len) == 0);
+}
+
+/* Make K, whose id is ID, the previous row's key in PC.  GRAFT_ERR_NOMEM
+ * when the copy cannot be had. */
+static graft_error_t cache_set(row_cache_t *pc, const graft_key_t *k,
+                               size_t id)
+{
+    char *b = graft_grow(pc->key, &pc->cap, k->len ? k->len : 1, 1);
     if (!b)
         return GRAFT_ERR_NOMEM;
-    *buf = b;
-    if (n)
-        memcpy(b, key, n);
-    *len = n;
+    pc->key = b;
+    if (k->len)
+        memcpy(b, k->buf, k->len);
+    pc->len = k->len;
+    pc->id = id;
     return GRAFT_OK;
 }
 
+/* The dense id of K among IDS in *ID (*ADDED: it is new), the previous
+ * row's (PC) when K is its key.  GRAFT_ERR_NOMEM when out of memory. */
+static graft_error_t intern_cached(graft_intern_t *ids, row_cache_t *pc,
+                                   const graft_key_t *k, size_t *id,
+                                   int *added)
+{
+    *added = 0;
+    if (cache_holds(pc, k)) {
+        *id = pc->id;
+        return GRAFT_OK;
+    }
+    if (graft_intern_put(ids, k->buf ? k->buf : "", k->len, id, added) !=
+        GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    return cache_set(pc, k, *id);
+}
+
+/* The row's stratum in *H: the dense id of its strata columns' values (and
+ * the round, for independent rounds), a new stratum named after them.  A
+ * missing value is GRAFT_ERR_DESIGN_VALUE.  Through prev_h: the previous
+ * row's key, and with one strata column its number. */
 static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
                                  unsigned long line, size_t *h,
                                  graft_diag_t *diag)
 {
-    if (d->last_h_ok && cells[d->strata_cols[0]].kind == GRAFT_CELL_NUMBER &&
-        cells[d->strata_cols[0]].num == d->last_h_num) {
-        *h = d->last_h;
+    const graft_cell_t *first = &cells[d->strata_cols[0]];
+    if (d->prev_h.num_ok && first->kind == GRAFT_CELL_NUMBER &&
+        first->num == d->prev_h.num) {
+        *h = d->prev_h.id; /* the previous row's single stratum number */
         return GRAFT_OK;
     }
     graft_key_t *k = &d->key;
@@ -573,24 +606,13 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
         if (graft_key_cell(k, &cells[col]) != GRAFT_OK)
             goto nomem;
     }
-    size_t len = k->len;
     if (d->spec.n_strata == 1) {
-        const graft_cell_t *c = &cells[d->strata_cols[0]];
-        d->last_h_ok = c->kind == GRAFT_CELL_NUMBER;
-        d->last_h_num = c->num;
-    }
-    if (d->last_h_key && len == d->last_h_len &&
-        (len == 0 || memcmp(k->buf, d->last_h_key, len) == 0)) {
-        *h = d->last_h;
-        return GRAFT_OK;
+        d->prev_h.num_ok = first->kind == GRAFT_CELL_NUMBER;
+        d->prev_h.num = first->num;
     }
     int added;
-    if (graft_intern_put(d->strata_ids, k->buf ? k->buf : "", len, h,
-                         &added) != GRAFT_OK ||
-        remember(&d->last_h_key, &d->last_h_cap, &d->last_h_len, k->buf,
-                 len) != GRAFT_OK)
+    if (intern_cached(d->strata_ids, &d->prev_h, k, h, &added) != GRAFT_OK)
         goto nomem;
-    d->last_h = *h;
     if (added) {
         stratum_t *st = graft_grow_zeroed(d->strata, &d->strata_cap, *h + 1,
                                           sizeof *d->strata);
@@ -631,8 +653,8 @@ static void row_is_psu(stratum_t *s, int nonzero, size_t *j)
 static int same_streamed_number(const graft_design_t *d, size_t h,
                                 const graft_cell_t *c)
 {
-    return d->last_j_ok && h == d->cur_h && c->kind == GRAFT_CELL_NUMBER &&
-           c->num == d->last_j_num;
+    return d->prev_j.num_ok && h == d->cur_h && c->kind == GRAFT_CELL_NUMBER &&
+           c->num == d->prev_j.num;
 }
 
 /* Build the PSU key of cell C in stratum H into d->key: the value, after
@@ -662,8 +684,7 @@ static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
 {
     graft_key_t *k = &d->key;
     stratum_t *s = &d->strata[h];
-    int same = d->last_j_key && k->len == d->last_j_len &&
-               memcmp(k->buf, d->last_j_key, k->len) == 0;
+    int same = cache_holds(&d->prev_j, k);
     if (same && h != d->cur_h) {
         *j = GRAFT_PSU_AGAIN;
         return GRAFT_OK;
@@ -675,16 +696,15 @@ static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
             return GRAFT_OK;
         }
         if (graft_psu_filter_add(&d->seen, hash) != GRAFT_OK ||
-            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
-                     k->len) != GRAFT_OK)
+            cache_set(&d->prev_j, k, d->n_streamed) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
-        d->last_j = d->n_streamed++;
+        d->n_streamed++;
         d->cur_h = h;
         d->cur_nonzero = 0;
         s->n_psu++;
     }
     d->psu_added = !same;
-    *j = d->last_j;
+    *j = d->prev_j.id;
     count_nonzero(s, nonzero, &d->cur_nonzero);
     return GRAFT_OK;
 }
@@ -699,18 +719,9 @@ static graft_error_t table_psu(graft_design_t *d, const graft_cell_t *c,
 {
     graft_key_t *k = &d->key;
     stratum_t *s = &d->strata[h];
-    int added = 0;
-    if (d->last_j_key && k->len == d->last_j_len &&
-        memcmp(k->buf, d->last_j_key, k->len) == 0) {
-        *j = d->last_j;
-    } else {
-        if (graft_intern_put(d->psu_ids, k->buf, k->len, j, &added) !=
-                GRAFT_OK ||
-            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
-                     k->len) != GRAFT_OK)
-            return GRAFT_ERR_NOMEM;
-        d->last_j = *j;
-    }
+    int added;
+    if (intern_cached(d->psu_ids, &d->prev_j, k, j, &added) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
     d->psu_added = added;
     if (added) {
         psu_t *p = graft_grow_zeroed(d->psus, &d->psus_cap, *j + 1,
@@ -749,13 +760,13 @@ static graft_error_t table_psu(graft_design_t *d, const graft_cell_t *c,
  * met before in another stratum (without streaming) is GRAFT_ERR_NEST;
  * GRAFT_ERR_NOMEM when a table cannot grow.  Each error fills DIAG.
  *
- * Caches, so that most rows skip the key and the hash table: last_j_key
- * and last_j are the previous keyed row's PSU key and PSU (valid when
- * last_j_key is set; keys hold their round or stratum where ids are only
- * unique within one).  Streaming also keeps the previous row's PSU as a
- * number (last_j_num, valid while last_j_ok: the row was streamed and its
- * PSU value a number; graft_design_bind clears it), whose run stays open
- * while the stratum (cur_h) is the same. */
+ * Caches, so that most rows skip the key and the hash table: prev_j holds
+ * the previous keyed row's PSU key and PSU (valid once prev_j.key is set;
+ * keys hold their round or stratum where ids are only unique within one).
+ * Streaming also keeps the previous row's PSU as a number (prev_j.num,
+ * valid while prev_j.num_ok: the row was streamed and its PSU value a
+ * number; graft_design_bind clears it), whose run stays open while the
+ * stratum (cur_h) is the same. */
 static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
                              unsigned long line, size_t h, int nonzero,
                              size_t *j, graft_diag_t *diag)
@@ -768,7 +779,7 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     const graft_cell_t *c = &cells[d->psu_col];
     if (d->stream && same_streamed_number(d, h, c)) {
         d->psu_added = 0;
-        *j = d->last_j;
+        *j = d->prev_j.id;
         count_nonzero(s, nonzero, &d->cur_nonzero);
         return GRAFT_OK;
     }
@@ -777,9 +788,9 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     graft_error_t rc = psu_key(d, h, c);
     if (rc == GRAFT_OK && d->stream) {
         rc = stream_psu(d, h, nonzero, j);
-        d->last_j_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
+        d->prev_j.num_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
                        c->kind == GRAFT_CELL_NUMBER;
-        d->last_j_num = c->num;
+        d->prev_j.num = c->num;
     } else if (rc == GRAFT_OK) {
         rc = table_psu(d, c, line, h, nonzero, j, diag);
     }

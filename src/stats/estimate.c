@@ -884,12 +884,51 @@ static int copy_by(const est_ctx_t *c, const domain_t *dom, char ***values,
            (*codes = copy_strings(dom->code_text, n));
 }
 
+/* A row per (indicator, domain, round), domains in ORDER. */
+static graft_error_t estimate_rows(est_ctx_t *c, graft_estimates_t *e,
+                                   const size_t *order)
+{
+    for (size_t k = 0; k < c->K; k++)
+        for (size_t i = 0; i < c->n_domains; i++)
+            for (size_t round = 0; round < c->n_rounds; round++) {
+                const domain_t *dom = &c->domains[order[i]];
+                graft_estimate_row_t *r = &e->rows[e->n_rows++];
+                r->indicator = k;
+                r->round = round;
+                r->by_set = dom->set;
+                if (!copy_by(c, dom, &r->by_values, &r->by_codes))
+                    return GRAFT_ERR_NOMEM;
+                finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
+            }
+    return GRAFT_OK;
+}
+
+/* A row per (contrast, indicator, domain), domains in ORDER. */
+static graft_error_t contrast_rows(est_ctx_t *c, graft_estimates_t *e,
+                                   const size_t *order)
+{
+    for (size_t s = 0; s < c->opts->n_contrasts; s++)
+        for (size_t k = 0; k < c->K; k++)
+            for (size_t i = 0; i < c->n_domains; i++) {
+                const domain_t *dom = &c->domains[order[i]];
+                graft_contrast_row_t *r = &e->contrasts[e->n_contrasts++];
+                r->contrast = s;
+                r->indicator = k;
+                r->by_set = dom->set;
+                if (!copy_by(c, dom, &r->by_values, &r->by_codes))
+                    return GRAFT_ERR_NOMEM;
+                finish_contrast(c, s, order[i], k, r);
+            }
+    return GRAFT_OK;
+}
+
+/* The results: every cell's row, then every contrast's, domains sorted
+ * ("All", then by-set order, then codes). */
 static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
 {
     size_t D = c->n_domains, K = c->K, R = c->n_rounds;
-    const graft_estimate_opts_t *o = c->opts;
     size_t *order = malloc((D ? D : 1) * sizeof *order);
-    size_t n_rows = D * K * R, n_con = o->n_contrasts * D * K;
+    size_t n_rows = D * K * R, n_con = c->opts->n_contrasts * D * K;
     e->rows = calloc(n_rows ? n_rows : 1, sizeof *e->rows);
     e->contrasts = calloc(n_con ? n_con : 1, sizeof *e->contrasts);
     if (!order || !e->rows || !e->contrasts) {
@@ -901,35 +940,9 @@ static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
     sort_ctx = c;
     qsort(order, D, sizeof *order, cmp_domain);
     sort_ctx = NULL;
-    graft_error_t rc = GRAFT_OK;
-    for (size_t k = 0; k < K && rc == GRAFT_OK; k++)
-        for (size_t i = 0; i < D && rc == GRAFT_OK; i++)
-            for (size_t round = 0; round < R; round++) {
-                const domain_t *dom = &c->domains[order[i]];
-                graft_estimate_row_t *r = &e->rows[e->n_rows++];
-                r->indicator = k;
-                r->round = round;
-                r->by_set = dom->set;
-                if (!copy_by(c, dom, &r->by_values, &r->by_codes)) {
-                    rc = GRAFT_ERR_NOMEM;
-                    break;
-                }
-                finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
-            }
-    for (size_t s = 0; s < o->n_contrasts && rc == GRAFT_OK; s++)
-        for (size_t k = 0; k < K && rc == GRAFT_OK; k++)
-            for (size_t i = 0; i < D; i++) {
-                const domain_t *dom = &c->domains[order[i]];
-                graft_contrast_row_t *r = &e->contrasts[e->n_contrasts++];
-                r->contrast = s;
-                r->indicator = k;
-                r->by_set = dom->set;
-                if (!copy_by(c, dom, &r->by_values, &r->by_codes)) {
-                    rc = GRAFT_ERR_NOMEM;
-                    break;
-                }
-                finish_contrast(c, s, order[i], k, r);
-            }
+    graft_error_t rc = estimate_rows(c, e, order);
+    if (rc == GRAFT_OK)
+        rc = contrast_rows(c, e, order);
     free(order);
     return rc;
 }

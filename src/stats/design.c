@@ -653,8 +653,8 @@ static void row_is_psu(stratum_t *s, int nonzero, size_t *j)
 static int same_streamed_number(const graft_design_t *d, size_t h,
                                 const graft_cell_t *c)
 {
-    return d->prev_j.num_ok && h == d->cur_h && c->kind == GRAFT_CELL_NUMBER &&
-           c->num == d->prev_j.num;
+    return d->prev_j.num_ok && h == d->cur_h &&
+           c->kind == GRAFT_CELL_NUMBER && c->num == d->prev_j.num;
 }
 
 /* Build the PSU key of cell C in stratum H into d->key: the value, after
@@ -789,7 +789,7 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
     if (rc == GRAFT_OK && d->stream) {
         rc = stream_psu(d, h, nonzero, j);
         d->prev_j.num_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
-                       c->kind == GRAFT_CELL_NUMBER;
+                           c->kind == GRAFT_CELL_NUMBER;
         d->prev_j.num = c->num;
     } else if (rc == GRAFT_OK) {
         rc = table_psu(d, c, line, h, nonzero, j, diag);

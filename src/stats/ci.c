@@ -4,6 +4,7 @@
  * the deliberate differences from R are listed in include/graft/ci.h.
  */
 #include "graft/ci.h"
+#include "base/names.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -27,23 +28,17 @@ static const char *const method_names[GRAFT_CI_N_METHODS] = {
 
 int graft_ci_method_parse(const char *name, graft_ci_method_t *out)
 {
-    if (name == NULL)
+    size_t m;
+    if (!GRAFT_NAMES_FIND(method_names, 0, name, &m))
         return 0;
-    for (int m = 0; m < GRAFT_CI_N_METHODS; m++) {
-        if (strcmp(name, method_names[m]) == 0) {
-            if (out != NULL)
-                *out = (graft_ci_method_t)m;
-            return 1;
-        }
-    }
-    return 0;
+    if (out != NULL)
+        *out = (graft_ci_method_t)m;
+    return 1;
 }
 
 const char *graft_ci_method_name(graft_ci_method_t method)
 {
-    if ((int)method < 0 || (int)method >= GRAFT_CI_N_METHODS)
-        return "?";
-    return method_names[method];
+    return GRAFT_NAMES_AT(method_names, method);
 }
 
 int graft_ci_defined(const graft_ci_t *ci)
@@ -161,6 +156,14 @@ static double expit(double x)
     return e / (1.0 + e);
 }
 
+/* survey:::tconfint on some scale: CENTRE + S qt(c(A/2, 1 - A/2), DF). */
+static void t_bounds(double centre, double s, double a, double df,
+                     double *lo, double *hi)
+{
+    *lo = centre + s * q_t(a / 2, df);
+    *hi = centre + s * q_t(1 - a / 2, df);
+}
+
 /* ---- Intervals for a proportion --------------------------------------- */
 
 typedef struct prop_in {
@@ -176,8 +179,7 @@ static const char *ci_wald(const prop_in_t *x, double *lo, double *hi)
 {
     if (x->se == 0)
         return R_SE_0;
-    *lo = x->p + x->se * q_t(x->a / 2, x->df);
-    *hi = x->p + x->se * q_t(1 - x->a / 2, x->df);
+    t_bounds(x->p, x->se, x->a, x->df, lo, hi);
     return NULL;
 }
 
@@ -191,8 +193,10 @@ static const char *ci_logit(const prop_in_t *x, double *lo, double *hi)
         return R_SE_0;
     double eta = log(x->p / (1 - x->p));
     double s = x->se / (x->p * (1 - x->p));
-    *lo = expit(eta + s * q_t(x->a / 2, x->df));
-    *hi = expit(eta + s * q_t(1 - x->a / 2, x->df));
+    double e_lo, e_hi;
+    t_bounds(eta, s, x->a, x->df, &e_lo, &e_hi);
+    *lo = expit(e_lo);
+    *hi = expit(e_hi);
     return NULL;
 }
 
@@ -206,8 +210,8 @@ static const char *ci_asin(const prop_in_t *x, double *lo, double *hi)
         return R_SE_0;
     double theta = asin(sqrt(x->p));
     double s = x->se / (2 * sqrt(x->p * (1 - x->p)));
-    double t_lo = theta + s * q_t(x->a / 2, x->df);
-    double t_hi = theta + s * q_t(1 - x->a / 2, x->df);
+    double t_lo, t_hi;
+    t_bounds(theta, s, x->a, x->df, &t_lo, &t_hi);
     double s_lo = t_lo > 0 ? sin(t_lo) : 0.0;
     double s_hi = t_hi < M_PI_2 ? sin(t_hi) : 1.0;
     *lo = s_lo * s_lo;
@@ -393,8 +397,7 @@ graft_error_t graft_ci_mean(double est, double se, double df, double level,
                                       : NULL;
     if (why == NULL) {
         double a = 1 - level; /* survey:::tconfint */
-        out->lo = est + se * q_t(a / 2, df);
-        out->hi = est + se * q_t(1 - a / 2, df);
+        t_bounds(est, se, a, df, &out->lo, &out->hi);
         out->reason = NULL;
         if (!(isfinite(out->lo) && isfinite(out->hi)))
             why = R_QUANTILE;

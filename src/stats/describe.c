@@ -2,6 +2,7 @@
  * describe.c - the streaming pass behind `graft describe`.
  */
 #include "graft/describe.h"
+#include "base/grow.h"
 #include "base/str.h"
 #include "base/intern.h"
 
@@ -11,6 +12,7 @@
 
 typedef struct col_state {
     graft_intern_t *seen;  /* distinct values, NULL after overflow */
+    size_t values_cap;     /* room in the column's values */
 } col_state_t;
 
 typedef struct describe_ctx {
@@ -85,8 +87,8 @@ static graft_error_t add_value(describe_ctx_t *c, size_t i,
         return GRAFT_OK;
     }
     if (added) {
-        graft_value_count_t *v =
-            realloc(cd->values, (id + 1) * sizeof *cd->values);
+        graft_value_count_t *v = graft_grow(cd->values, &st->values_cap,
+                                            id + 1, sizeof *cd->values);
         if (!v)
             return GRAFT_ERR_NOMEM;
         cd->values = v;

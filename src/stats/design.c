@@ -10,6 +10,10 @@
 #include "base/names.h"
 #include "base/str.h"
 #include "base/intern.h"
+#include "stats/gram.h"
+#include "stats/grow_zeroed.h"
+#include "stats/lonely.h"
+#include "stats/psu_filter.h"
 
 #include <math.h>
 #include <regex.h>
@@ -32,18 +36,15 @@ typedef struct psu {
     uint32_t nonzero;
 } psu_t;
 
-/* The filter of the PSU keys seen when they are streamed (bloom_seen):
- * levels of 2^20, 2^21, ... bits, a new one when the last holds one key
- * per 256 bits, 2^28 bits (32 MiB) at most in all. */
-#define BLOOM_LEVELS 8
-#define BLOOM_FIRST_BITS ((size_t)1 << 20)
-#define BLOOM_BITS_PER_KEY 256
-#define BLOOM_PROBES 6
-
-typedef struct bloom {
-    uint64_t *bits[BLOOM_LEVELS];
-    size_t n_levels, last_keys; /* keys in the last level */
-} bloom_t;
+/* What the previous row's stratum or PSU was, to recognise it again. */
+typedef struct row_cache {
+    char *key;   /* its key (NULL: none yet) */
+    size_t len, cap;
+    size_t id;   /* its stratum or PSU */
+    int num_ok;  /* 1: its value was one number, NUM, so the same number
+                    is the same key and the key need not be built */
+    double num;
+} row_cache_t;
 
 struct graft_design {
     graft_design_spec_t spec;
@@ -61,16 +62,9 @@ struct graft_design {
     size_t psus_cap;
 
     graft_key_t key;     /* key scratch buffer */
-    /* the previous row's stratum and PSU keys: rows of one PSU come
-     * together, so most rows skip the hash table */
-    char *last_h_key, *last_j_key;
-    /* The previous row's stratum and PSU as numbers, when they were one
-     * number each (1: valid): the same number is the same key, so the key
-     * need not be built. */
-    int last_h_ok, last_j_ok;
-    double last_h_num, last_j_num;
-    size_t last_h_len, last_j_len, last_h, last_j;
-    size_t last_h_cap, last_j_cap;
+    /* the previous row's stratum and PSU: rows of one PSU come together,
+     * so most rows skip the key or the hash table */
+    row_cache_t prev_h, prev_j;
 
     /* replicate weights */
     int *rep_cols;       /* column of each replicate */
@@ -88,9 +82,9 @@ struct graft_design {
     int psu_added;       /* this row's PSU is new */
     /* streamed PSUs (graft_design_stream_psus) */
     int stream;
-    bloom_t bloom;
+    graft_psu_filter_t seen; /* their keys */
     size_t n_streamed, cur_h;
-    int cur_nonzero;
+    uint32_t cur_nonzero; /* the open PSU has a non-zero weight row */
     long rep_rank;
 
     /* several rounds in one design (comparisons) */
@@ -104,23 +98,6 @@ struct graft_design {
 };
 
 /* ---- policies -------------------------------------------------------- */
-
-static const char *const lonely_names[] = {"fail", "remove", "certainty",
-                                           "adjust", "average"};
-
-int graft_lonely_parse(const char *name, graft_lonely_t *out)
-{
-    size_t i;
-    if (!GRAFT_NAMES_FIND(lonely_names, 0, name, &i))
-        return 0;
-    *out = (graft_lonely_t)i;
-    return 1;
-}
-
-const char *graft_lonely_name(graft_lonely_t lonely)
-{
-    return GRAFT_NAMES_AT(lonely_names, lonely);
-}
 
 static const char *const rep_names[] = {"none", "jk1", "jkn", "brr", "fay",
                                         "bootstrap", "sdr", "acs", "other"};
@@ -253,10 +230,9 @@ void graft_design_free(graft_design_t *d)
     free(d->strata);
     free(d->psus);
     graft_key_free(&d->key);
-    free(d->last_h_key);
-    free(d->last_j_key);
-    for (size_t i = 0; i < d->bloom.n_levels; i++)
-        free(d->bloom.bits[i]);
+    free(d->prev_h.key);
+    free(d->prev_j.key);
+    graft_psu_filter_clear(&d->seen);
     unbind(d);
     free(d);
 }
@@ -464,7 +440,7 @@ graft_error_t graft_design_bind(graft_design_t *d, const char *file,
     graft_error_t rc;
     d->file = file;
     d->cols = cols;
-    d->last_h_ok = d->last_j_ok = 0; /* a new file, maybe a new round */
+    d->prev_h.num_ok = d->prev_j.num_ok = 0; /* a new file, maybe a new round */
     d->ncols = ncols;
     if (d->spec.n_strata > GRAFT_MAX_STRATA_COLUMNS)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
@@ -495,21 +471,6 @@ graft_error_t graft_design_bind(graft_design_t *d, const char *file,
 
 /* ---- per row --------------------------------------------------------- */
 
-/* A cell as it is shown: its value label when it has one, else its text. */
-static void cell_display(const graft_column_t *col, const graft_cell_t *c,
-                         char *buf, size_t size)
-{
-    const char *label = NULL;
-    if (col->labels)
-        label = c->kind == GRAFT_CELL_NUMBER
-                    ? graft_labelset_num(col->labels, c->num)
-                    : graft_labelset_str(col->labels, c->str);
-    if (label)
-        snprintf(buf, size, "%s", label);
-    else
-        graft_cell_text(c, buf, size);
-}
-
 static char *stratum_name(const graft_design_t *d, const graft_cell_t *cells)
 {
     char buf[1024] = "";
@@ -519,7 +480,7 @@ static char *stratum_name(const graft_design_t *d, const graft_cell_t *cells)
     for (size_t i = 0; i < d->spec.n_strata; i++) {
         char part[256];
         int c = d->strata_cols[i];
-        cell_display(&d->cols[c], &cells[c], part, sizeof part);
+        graft_cell_display(&d->cols[c], &cells[c], part, sizeof part);
         int n = snprintf(buf + used, sizeof buf - used, "%s%s",
                          i ? " / " : "", part);
         if (n < 0 || (size_t)n >= sizeof buf - used)
@@ -579,46 +540,58 @@ static graft_error_t row_weight(graft_design_t *d, const graft_cell_t *cells,
     return GRAFT_OK;
 }
 
-static graft_error_t grow(void **arr, size_t *cap, size_t need, size_t elem)
+/* Is K the key of the previous row's, in PC? */
+static int cache_holds(const row_cache_t *pc, const graft_key_t *k)
 {
-    if (need <= *cap)
-        return GRAFT_OK;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
+    return pc->key && k->len == pc->len &&
+           (k->len == 0 || memcmp(k->buf, pc->key, k->len) == 0);
+}
+
+/* Make K, whose id is ID, the previous row's key in PC.  GRAFT_ERR_NOMEM
+ * when the copy cannot be had. */
+static graft_error_t cache_set(row_cache_t *pc, const graft_key_t *k,
+                               size_t id)
+{
+    char *b = graft_grow(pc->key, &pc->cap, k->len ? k->len : 1, 1);
+    if (!b)
         return GRAFT_ERR_NOMEM;
-    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
-    *arr = p;
-    *cap = n;
+    pc->key = b;
+    if (k->len)
+        memcpy(b, k->buf, k->len);
+    pc->len = k->len;
+    pc->id = id;
     return GRAFT_OK;
 }
 
-/* Keep a copy of KEY (LEN bytes) in *BUF. */
-static graft_error_t remember(char **buf, size_t *cap, size_t *len,
-                              const char *key, size_t n)
+/* The dense id of K among IDS in *ID (*ADDED: it is new), the previous
+ * row's (PC) when K is its key.  GRAFT_ERR_NOMEM when out of memory. */
+static graft_error_t intern_cached(graft_intern_t *ids, row_cache_t *pc,
+                                   const graft_key_t *k, size_t *id,
+                                   int *added)
 {
-    if (n > *cap || !*buf) {
-        char *b = realloc(*buf, n ? n : 1);
-        if (!b)
-            return GRAFT_ERR_NOMEM;
-        *buf = b;
-        *cap = n;
+    *added = 0;
+    if (cache_holds(pc, k)) {
+        *id = pc->id;
+        return GRAFT_OK;
     }
-    if (n)
-        memcpy(*buf, key, n);
-    *len = n;
-    return GRAFT_OK;
+    if (graft_intern_put(ids, k->buf ? k->buf : "", k->len, id, added) !=
+        GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    return cache_set(pc, k, *id);
 }
 
+/* The row's stratum in *H: the dense id of its strata columns' values (and
+ * the round, for independent rounds), a new stratum named after them.  A
+ * missing value is GRAFT_ERR_DESIGN_VALUE.  Through prev_h: the previous
+ * row's key, and with one strata column its number. */
 static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
                                  unsigned long line, size_t *h,
                                  graft_diag_t *diag)
 {
-    if (d->last_h_ok && cells[d->strata_cols[0]].kind == GRAFT_CELL_NUMBER &&
-        cells[d->strata_cols[0]].num == d->last_h_num) {
-        *h = d->last_h;
+    const graft_cell_t *first = &cells[d->strata_cols[0]];
+    if (d->prev_h.num_ok && first->kind == GRAFT_CELL_NUMBER &&
+        first->num == d->prev_h.num) {
+        *h = d->prev_h.id; /* the previous row's single stratum number */
         return GRAFT_OK;
     }
     graft_key_t *k = &d->key;
@@ -633,28 +606,20 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
         if (graft_key_cell(k, &cells[col]) != GRAFT_OK)
             goto nomem;
     }
-    size_t len = k->len;
     if (d->spec.n_strata == 1) {
-        const graft_cell_t *c = &cells[d->strata_cols[0]];
-        d->last_h_ok = c->kind == GRAFT_CELL_NUMBER;
-        d->last_h_num = c->num;
-    }
-    if (d->last_h_key && len == d->last_h_len &&
-        (len == 0 || memcmp(k->buf, d->last_h_key, len) == 0)) {
-        *h = d->last_h;
-        return GRAFT_OK;
+        d->prev_h.num_ok = first->kind == GRAFT_CELL_NUMBER;
+        d->prev_h.num = first->num;
     }
     int added;
-    if (graft_intern_put(d->strata_ids, k->buf ? k->buf : "", len, h,
-                         &added) != GRAFT_OK ||
-        remember(&d->last_h_key, &d->last_h_cap, &d->last_h_len, k->buf,
-                 len) != GRAFT_OK)
+    if (intern_cached(d->strata_ids, &d->prev_h, k, h, &added) != GRAFT_OK)
         goto nomem;
-    d->last_h = *h;
     if (added) {
-        if (grow((void **)&d->strata, &d->strata_cap, *h + 1,
-                 sizeof *d->strata) != GRAFT_OK ||
-            !(d->strata[*h].name = stratum_name(d, cells)))
+        stratum_t *st = graft_grow_zeroed(d->strata, &d->strata_cap, *h + 1,
+                                          sizeof *d->strata);
+        if (!st)
+            goto nomem;
+        d->strata = st;
+        if (!(d->strata[*h].name = stratum_name(d, cells)))
             goto nomem;
     }
     return GRAFT_OK;
@@ -663,202 +628,112 @@ nomem:
                           "out of memory");
 }
 
-/* ---- streamed PSUs ---------------------------------------------------- */
+/* ---- the PSU of a row ------------------------------------------------- */
 
-/* The bits of level I (a power of two). */
-static size_t level_bits(size_t i)
+/* Count the first row with a non-zero weight of a PSU of stratum S: *SEEN
+ * is that PSU's flag (R's degf counts such PSUs). */
+static void count_nonzero(stratum_t *s, int nonzero, uint32_t *seen)
 {
-    return BLOOM_FIRST_BITS << i;
-}
-
-/* The key hash as level I sees it: salted per level and mixed (the
- * finalizer of MurmurHash3), so that the levels' probes are independent
- * and use well-mixed low bits. */
-static uint64_t level_hash(uint64_t hash, size_t i)
-{
-    uint64_t h = hash + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15u;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdu;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53u;
-    h ^= h >> 33;
-    return h;
-}
-
-/* Is every probe of HASH (level_hash) set in the NBITS bits of BITS? */
-static int probes_set(const uint64_t *bits, size_t nbits, uint64_t hash)
-{
-    uint64_t a = hash & 0xffffffffu, b = (hash >> 32) | 1;
-    for (int i = 0; i < BLOOM_PROBES; i++) {
-        size_t bit = (size_t)((a + (uint64_t)i * b) & (nbits - 1));
-        if (!(bits[bit / 64] & ((uint64_t)1 << (bit % 64))))
-            return 0;
+    if (nonzero && !*seen) {
+        *seen = 1;
+        s->n_psu_nz++;
     }
-    return 1;
 }
 
-/* A level, zeroed by writing every page first: a page of calloc's that is
- * read before it is written maps the shared zero page, and the first
- * write then replaces it, which with a second thread costs the other core
- * a TLB flush (an interrupt) for each of its pages. */
-static uint64_t *level_alloc(size_t nbits)
+/* Without a PSU column every row is a PSU of its stratum. */
+static void row_is_psu(stratum_t *s, int nonzero, size_t *j)
 {
-    size_t n = nbits / 64;
-    uint64_t *bits = malloc(n * sizeof *bits);
-    if (!bits)
-        return NULL;
-    volatile uint64_t *v = bits; /* not folded into a calloc */
-    for (size_t i = 0; i < n; i++)
-        v[i] = 0;
-    return bits;
+    s->n_psu++;
+    s->n_psu_nz += (size_t)nonzero;
+    *j = GRAFT_ROW_PSU;
 }
 
-/* Has a key of HASH been added?  A level holds at most one key per 256
- * bits, so with 6 probes a false "yes" has odds of about 1.6e-10 per level
- * and lookup (at most 1.3e-9 for the 8 levels; a little more once the
- * last level fills past that, beyond a million PSUs).  It costs only the
- * fallback to a full PSU table. */
-static int bloom_seen(const bloom_t *b, uint64_t hash)
+/* Streaming: is cell C the previous row's PSU number, in the same stratum
+ * H?  Then the PSU is the open one and its key need not be built. */
+static int same_streamed_number(const graft_design_t *d, size_t h,
+                                const graft_cell_t *c)
 {
-    for (size_t i = 0; i < b->n_levels; i++)
-        if (probes_set(b->bits[i], level_bits(i), level_hash(hash, i)))
-            return 1;
-    return 0;
+    return d->prev_j.num_ok && h == d->cur_h &&
+           c->kind == GRAFT_CELL_NUMBER && c->num == d->prev_j.num;
 }
 
-/* Add a key of HASH; GRAFT_ERR_NOMEM when a new level cannot be had.
- * Memory grows with the PSUs (not the rows) up to the last level. */
-static graft_error_t bloom_add(bloom_t *b, uint64_t hash)
+/* Build the PSU key of cell C in stratum H into d->key: the value, after
+ * the stratum id under --nest or the round for independent rounds (their
+ * ids are unique only within that scope). */
+static graft_error_t psu_key(graft_design_t *d, size_t h,
+                             const graft_cell_t *c)
 {
-    if (b->n_levels == 0 ||
-        (b->n_levels < BLOOM_LEVELS &&
-         b->last_keys >= level_bits(b->n_levels - 1) / BLOOM_BITS_PER_KEY)) {
-        uint64_t *bits = level_alloc(level_bits(b->n_levels));
-        if (!bits)
+    graft_key_t *k = &d->key;
+    k->len = 0;
+    if (d->spec.nest || d->prefix_round) {
+        uint32_t scope = (uint32_t)(d->spec.nest ? h : d->round);
+        if (graft_key_bytes(k, &scope, sizeof scope) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
-        b->bits[b->n_levels++] = bits;
-        b->last_keys = 0;
     }
-    size_t nbits = level_bits(b->n_levels - 1);
-    uint64_t *bits = b->bits[b->n_levels - 1];
-    uint64_t h = level_hash(hash, b->n_levels - 1);
-    uint64_t a = h & 0xffffffffu, s = (h >> 32) | 1;
-    for (int i = 0; i < BLOOM_PROBES; i++) {
-        size_t bit = (size_t)((a + (uint64_t)i * s) & (nbits - 1));
-        bits[bit / 64] |= (uint64_t)1 << (bit % 64);
-    }
-    b->last_keys++;
-    return GRAFT_OK;
+    return graft_key_cell(k, c);
 }
 
 /* Files grouped by PSU, for an estimator that streams PSU totals: a PSU is
- * a run of rows with one key, numbered as it starts; no table of PSUs is
- * kept.  A key that comes back (in the filter) or changes stratum within
- * its run is reported as GRAFT_PSU_AGAIN, and the caller reads the file
- * again with the full table. */
+ * a run of rows with one key (d->key), numbered as it starts; no table of
+ * PSUs is kept, only the filter of the keys seen.  A key that comes back
+ * (in the filter) or changes stratum within its run is reported as
+ * GRAFT_PSU_AGAIN, and the caller reads the file again with the full
+ * table.  GRAFT_ERR_NOMEM when the filter or the key copy cannot grow. */
 static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
                                 size_t *j)
 {
     graft_key_t *k = &d->key;
     stratum_t *s = &d->strata[h];
-    int same = d->last_j_key && k->len == d->last_j_len &&
-               memcmp(k->buf, d->last_j_key, k->len) == 0;
+    int same = cache_holds(&d->prev_j, k);
     if (same && h != d->cur_h) {
         *j = GRAFT_PSU_AGAIN;
         return GRAFT_OK;
     }
     if (!same) {
         uint64_t hash = graft_key_hash(k->buf, k->len);
-        if (bloom_seen(&d->bloom, hash)) {
+        if (graft_psu_filter_seen(&d->seen, hash)) {
             *j = GRAFT_PSU_AGAIN;
             return GRAFT_OK;
         }
-        if (bloom_add(&d->bloom, hash) != GRAFT_OK ||
-            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
-                     k->len) != GRAFT_OK)
+        if (graft_psu_filter_add(&d->seen, hash) != GRAFT_OK ||
+            cache_set(&d->prev_j, k, d->n_streamed) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
-        d->last_j = d->n_streamed++;
+        d->n_streamed++;
         d->cur_h = h;
         d->cur_nonzero = 0;
-        d->psu_added = 1;
         s->n_psu++;
-    } else {
-        d->psu_added = 0;
     }
-    *j = d->last_j;
-    if (nonzero && !d->cur_nonzero) {
-        d->cur_nonzero = 1;
-        s->n_psu_nz++;
-    }
+    d->psu_added = !same;
+    *j = d->prev_j.id;
+    count_nonzero(s, nonzero, &d->cur_nonzero);
     return GRAFT_OK;
 }
 
-static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
-                             unsigned long line, size_t h, int nonzero,
-                             size_t *j, graft_diag_t *diag)
+/* The table of PSUs: the dense id of the key in d->key (first appearance
+ * order), the previous row's when the key is the same.  A new PSU joins
+ * stratum H; a known one in another stratum is GRAFT_ERR_NEST (C is the
+ * PSU's cell, for the message). */
+static graft_error_t table_psu(graft_design_t *d, const graft_cell_t *c,
+                               unsigned long line, size_t h, int nonzero,
+                               size_t *j, graft_diag_t *diag)
 {
-    stratum_t *s = &d->strata[h];
-    if (d->psu_col < 0) {
-        s->n_psu++;
-        s->n_psu_nz += (size_t)nonzero;
-        *j = GRAFT_ROW_PSU;
-        return GRAFT_OK;
-    }
-    int col = d->psu_col;
-    const graft_cell_t *c = &cells[col];
-    if (d->stream && d->last_j_ok && h == d->cur_h &&
-        c->kind == GRAFT_CELL_NUMBER && c->num == d->last_j_num) {
-        /* stream_psu()'s same PSU, without its key */
-        d->psu_added = 0;
-        *j = d->last_j;
-        if (nonzero && !d->cur_nonzero) {
-            d->cur_nonzero = 1;
-            s->n_psu_nz++;
-        }
-        return GRAFT_OK;
-    }
-    if (c->kind == GRAFT_CELL_MISSING)
-        return missing_value(d, "PSU", col, line, diag);
     graft_key_t *k = &d->key;
-    k->len = 0;
-    if (d->spec.nest || d->prefix_round) {
-        /* Nested ids, and ids of independent rounds, are unique only
-         * within their stratum (whose key holds the round). */
-        uint32_t scope = (uint32_t)(d->spec.nest ? h : d->round);
-        if (graft_key_bytes(k, &scope, sizeof scope) != GRAFT_OK)
-            goto nomem;
-    }
-    int added = 0;
-    if (graft_key_cell(k, c) != GRAFT_OK)
-        goto nomem;
-    size_t len = k->len;
-    if (d->stream) {
-        graft_error_t rc = stream_psu(d, h, nonzero, j);
-        d->last_j_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
-                       c->kind == GRAFT_CELL_NUMBER;
-        d->last_j_num = c->num;
-        return rc;
-    }
-    if (d->last_j_key && len == d->last_j_len &&
-        memcmp(k->buf, d->last_j_key, len) == 0) {
-        *j = d->last_j;
-    } else {
-        if (graft_intern_put(d->psu_ids, k->buf, len, j, &added) !=
-                GRAFT_OK ||
-            remember(&d->last_j_key, &d->last_j_cap, &d->last_j_len, k->buf,
-                     len) != GRAFT_OK)
-            goto nomem;
-        d->last_j = *j;
-    }
+    stratum_t *s = &d->strata[h];
+    int added;
+    if (intern_cached(d->psu_ids, &d->prev_j, k, j, &added) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
     d->psu_added = added;
     if (added) {
-        if (grow((void **)&d->psus, &d->psus_cap, *j + 1, sizeof *d->psus) !=
-            GRAFT_OK)
-            goto nomem;
+        psu_t *p = graft_grow_zeroed(d->psus, &d->psus_cap, *j + 1,
+                                     sizeof *d->psus);
+        if (!p)
+            return GRAFT_ERR_NOMEM;
+        d->psus = p;
         d->psus[*j].stratum = (uint32_t)h;
         s->n_psu++;
     } else if (d->psus[*j].stratum != h) {
         char v[256];
+        int col = d->psu_col;
         graft_cell_text(c, v, sizeof v);
         return graft_diag_set(
             diag, GRAFT_ERR_NEST, d->file, line, (unsigned long)col + 1,
@@ -867,14 +742,62 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
             d->cols[col].name, v, d->strata[d->psus[*j].stratum].name,
             s->name);
     }
-    if (nonzero && !d->psus[*j].nonzero) {
-        d->psus[*j].nonzero = 1;
-        s->n_psu_nz++;
-    }
+    count_nonzero(s, nonzero, &d->psus[*j].nonzero);
     return GRAFT_OK;
-nomem:
-    return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, line, 0,
-                          "out of memory");
+}
+
+/* The PSU of a row of stratum H (NONZERO: its weight is not 0), in *J, and
+ * the strata's PSU counts (n_psu, and n_psu_nz: PSUs with a non-zero
+ * weight row) kept up to date.  d->psu_added says whether the PSU is new.
+ *
+ *   - No PSU column: every row is a PSU; *J = GRAFT_ROW_PSU.
+ *   - Streaming (graft_design_stream_psus): *J numbers runs of rows with
+ *     one PSU key; GRAFT_PSU_AGAIN (with GRAFT_OK) when the file turns out
+ *     not to be grouped by PSU.
+ *   - Otherwise *J is the PSU's dense id in order of first appearance.
+ *
+ * Checks, in order: a missing PSU value is GRAFT_ERR_DESIGN_VALUE; a PSU id
+ * met before in another stratum (without streaming) is GRAFT_ERR_NEST;
+ * GRAFT_ERR_NOMEM when a table cannot grow.  Each error fills DIAG.
+ *
+ * Caches, so that most rows skip the key and the hash table: prev_j holds
+ * the previous keyed row's PSU key and PSU (valid once prev_j.key is set;
+ * keys hold their round or stratum where ids are only unique within one).
+ * Streaming also keeps the previous row's PSU as a number (prev_j.num,
+ * valid while prev_j.num_ok: the row was streamed and its PSU value a
+ * number; graft_design_bind clears it), whose run stays open while the
+ * stratum (cur_h) is the same. */
+static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
+                             unsigned long line, size_t h, int nonzero,
+                             size_t *j, graft_diag_t *diag)
+{
+    stratum_t *s = &d->strata[h];
+    if (d->psu_col < 0) {
+        row_is_psu(s, nonzero, j);
+        return GRAFT_OK;
+    }
+    const graft_cell_t *c = &cells[d->psu_col];
+    if (d->stream && same_streamed_number(d, h, c)) {
+        d->psu_added = 0;
+        *j = d->prev_j.id;
+        count_nonzero(s, nonzero, &d->cur_nonzero);
+        return GRAFT_OK;
+    }
+    if (c->kind == GRAFT_CELL_MISSING)
+        return missing_value(d, "PSU", d->psu_col, line, diag);
+    graft_error_t rc = psu_key(d, h, c);
+    if (rc == GRAFT_OK && d->stream) {
+        rc = stream_psu(d, h, nonzero, j);
+        d->prev_j.num_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
+                           c->kind == GRAFT_CELL_NUMBER;
+        d->prev_j.num = c->num;
+    } else if (rc == GRAFT_OK) {
+        rc = table_psu(d, c, line, h, nonzero, j, diag);
+    }
+    if (rc == GRAFT_ERR_NOMEM)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, line, 0,
+                              "out of memory");
+    return rc;
 }
 
 static graft_error_t row_fpc(graft_design_t *d, const graft_cell_t *cells,
@@ -906,15 +829,7 @@ static graft_error_t row_fpc(graft_design_t *d, const graft_cell_t *cells,
 /* Add the group's rows to the Gram matrix: s v v'. */
 static void gram_flush(graft_design_t *d)
 {
-    size_t R = d->n_rep;
-    if (d->group_s == 0)
-        return;
-    for (size_t a = 0; a < R; a++) {
-        double va = d->group_s * d->group[a];
-        double *row = d->gram + a * R;
-        for (size_t b = a; b < R; b++)
-            row[b] += va * d->group[b];
-    }
+    graft_gram_add(d->gram, d->n_rep, d->group_s, d->group);
     d->group_s = 0;
 }
 
@@ -1020,43 +935,6 @@ graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
 
 /* ---- closing --------------------------------------------------------- */
 
-/* The rank of W as R's qr(W, tol = 1e-5) (LINPACK dqrdc2) decides it:
- * columns in order, a column is negligible when the norm of its part
- * orthogonal to the kept columns is below 1e-5 times its own norm.
- * Computed by a Cholesky factorisation of W'W in column order. */
-long graft_rep_rank(const double *gram, size_t R)
-{
-    size_t RR = R * R;
-    double *L = calloc(RR ? RR : 1, sizeof *L); /* L[j * R + k] */
-    size_t *kept = calloc(R ? R : 1, sizeof *kept);
-    if (!L || !kept) {
-        free(L);
-        free(kept);
-        return -1;
-    }
-    size_t nk = 0;
-    for (size_t j = 0; j < R; j++) {
-        double gjj = gram[j * R + j];
-        double rjj = gjj;
-        for (size_t i = 0; i < nk; i++) {
-            size_t k = kept[i];
-            double g = gram[k * R + j]; /* k < j: upper triangle */
-            for (size_t m = 0; m < i; m++)
-                g -= L[j * R + kept[m]] * L[k * R + kept[m]];
-            double l = g / L[k * R + k];
-            L[j * R + k] = l;
-            rjj -= l * l;
-        }
-        if (gjj > 0 && rjj > 0 && sqrt(rjj) >= 1e-5 * sqrt(gjj)) {
-            L[j * R + j] = sqrt(rjj);
-            kept[nk++] = j;
-        }
-    }
-    free(L);
-    free(kept);
-    return (long)nk;
-}
-
 static int rep_rank(graft_design_t *d)
 {
     gram_flush(d);
@@ -1105,17 +983,13 @@ graft_error_t graft_design_finish(graft_design_t *d, graft_diag_t *diag)
 graft_error_t graft_design_check_lonely(const graft_design_t *d,
                                         graft_diag_t *diag)
 {
-    if (d->spec.lonely != GRAFT_LONELY_FAIL)
-        return GRAFT_OK;
     size_t H = graft_intern_count(d->strata_ids);
-    for (size_t h = 0; h < H; h++)
+    graft_error_t rc = GRAFT_OK;
+    for (size_t h = 0; h < H && rc == GRAFT_OK; h++)
         if (d->strata[h].n_psu == 1)
-            return graft_diag_set(
-                diag, GRAFT_ERR_LONELY_PSU, d->file, 0, 0,
-                "stratum '%s' has a single PSU; choose --lonely-psu "
-                "remove, certainty, adjust or average",
-                d->strata[h].name);
-    return GRAFT_OK;
+            rc = graft_lonely_check(d->spec.lonely, d->file,
+                                    d->strata[h].name, diag);
+    return rc;
 }
 
 /* ---- accessors ------------------------------------------------------- */

@@ -4,7 +4,9 @@
  * (variance.c), intervals and flags at the end.
  */
 #include "stats/estimate_internal.h"
+#include "base/names.h"
 #include "base/str.h"
+#include "stats/grow_zeroed.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -27,7 +29,7 @@ typedef struct est_ctx {
     graft_design_t *design;   /* one design across the rounds */
     int clustered;            /* keep per-PSU arrays (unsorted, shared) */
     int grouped;              /* PSU totals streamed, file grouped by PSU */
-    int unsorted;             /* a PSU came back: redo with arrays */
+    int shared;               /* the rounds share their PSUs */
     size_t prev_psu;
     size_t n_rep;             /* replicate weights (0: linearization) */
     int rep_domain_df;        /* keep per-domain Gram matrices */
@@ -53,6 +55,7 @@ typedef struct est_ctx {
     domain_t *domains;
     size_t n_domains, domains_cap;
     cell_t *cells;
+    size_t cells_cap;
     size_t *row_domain;       /* per by-set: this row's domain, or -1 */
     struct last_domain {
         int valid;
@@ -71,39 +74,22 @@ static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
 #define NO_DOMAIN ((size_t)-1)
 
 
-static graft_error_t grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return GRAFT_OK;
-    size_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return GRAFT_ERR_NOMEM;
-    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
-    *arr = p;
-    *cap = n;
-    return GRAFT_OK;
-}
-
 /* ---- indicator names and types ------------------------------------- */
 
 static const char *const type_names[] = {"prop", "mean", "total"};
 
 const char *graft_ind_type_name(graft_ind_type_t type)
 {
-    return (size_t)type < 3 ? type_names[type] : "?";
+    return GRAFT_NAMES_AT(type_names, type);
 }
 
 int graft_ind_type_parse(const char *name, graft_ind_type_t *out)
 {
-    for (size_t i = 0; i < 3; i++)
-        if (strcmp(name, type_names[i]) == 0) {
-            *out = (graft_ind_type_t)i;
-            return 1;
-        }
-    return 0;
+    size_t i;
+    if (!GRAFT_NAMES_FIND(type_names, 0, name, &i))
+        return 0;
+    *out = (graft_ind_type_t)i;
+    return 1;
 }
 
 const char *graft_indicator_name(const graft_indicator_spec_t *ind)
@@ -287,34 +273,19 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
 
 /* ---- domains --------------------------------------------------------- */
 
-static void display(const graft_column_t *col, const graft_cell_t *cell,
-                    char *buf, size_t size)
-{
-    const char *label = NULL;
-    if (col->labels)
-        label = cell->kind == GRAFT_CELL_NUMBER
-                    ? graft_labelset_num(col->labels, cell->num)
-                    : graft_labelset_str(col->labels, cell->str);
-    if (label)
-        snprintf(buf, size, "%s", label);
-    else
-        graft_cell_text(cell, buf, size);
-}
-
 static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
 {
-    size_t K = c->K * c->n_rounds, old_cap = c->domains_cap;
-    if (grow((void **)&c->domains, &c->domains_cap, d + 1,
-             sizeof *c->domains) != GRAFT_OK)
+    size_t K = c->K * c->n_rounds;
+    domain_t *domains = graft_grow_zeroed(c->domains, &c->domains_cap, d + 1,
+                                          sizeof *c->domains);
+    if (!domains)
         return GRAFT_ERR_NOMEM;
-    if (c->domains_cap != old_cap) {
-        cell_t *cells = realloc(c->cells, c->domains_cap * K * sizeof *cells);
-        if (!cells)
-            return GRAFT_ERR_NOMEM;
-        memset(cells + old_cap * K, 0,
-               (c->domains_cap - old_cap) * K * sizeof *cells);
-        c->cells = cells;
-    }
+    c->domains = domains;
+    cell_t *cells = graft_grow_zeroed(c->cells, &c->cells_cap, (d + 1) * K,
+                                      sizeof *c->cells);
+    if (!cells && K)
+        return GRAFT_ERR_NOMEM;
+    c->cells = cells;
     c->domains[d].set = set;
     c->n_domains = d + 1;
     if (set == NO_DOMAIN)
@@ -330,7 +301,7 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
         int col = c->by_col[set][i];
         const graft_cell_t *cell = &c->cur[col];
         char buf[512];
-        display(&c->cols[col], cell, buf, sizeof buf);
+        graft_cell_display(&c->cols[col], cell, buf, sizeof buf);
         dom->codes[i] = *cell;
         dom->codes[i].str = NULL;
         if (!(dom->values[i] = graft_strdup(buf)))
@@ -452,50 +423,62 @@ static void cell_flush_psu(cell_t *cell)
     cell->open = 0;
 }
 
-static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
-                              const graft_design_obs_t *o, double y)
+/* Replicate designs: the replicate estimates need only the replicate sums
+ * sum w_r and sum w_r y (and the domain's Gram matrix for its df). */
+static graft_error_t cell_add_replicates(const est_ctx_t *c, cell_t *cell,
+                                         const graft_design_obs_t *o,
+                                         double y)
+{
+    if (!cell->rsw) {
+        cell->rsw = calloc(c->n_rep, sizeof *cell->rsw);
+        cell->rswy = calloc(c->n_rep, sizeof *cell->rswy);
+        if (!cell->rsw || !cell->rswy)
+            return GRAFT_ERR_NOMEM;
+    }
+    const double *rw = o->repw;
+    for (size_t r = 0; r < c->n_rep; r++) {
+        cell->rsw[r] += rw[r];
+        cell->rswy[r] += rw[r] * y;
+    }
+    return c->rep_domain_df ? cell_gram_add(c, cell, o) : GRAFT_OK;
+}
+
+/* Room in the per-PSU arrays Y and X (one capacity) for PSU J. */
+static graft_error_t cell_psu_room(cell_t *cell, size_t j)
+{
+    size_t cap = cell->psu_cap;
+    double *Y = graft_grow_zeroed(cell->Y, &cap, j + 1, sizeof *Y);
+    if (!Y)
+        return GRAFT_ERR_NOMEM;
+    cell->Y = Y;
+    double *X = graft_grow_zeroed(cell->X, &cell->psu_cap, j + 1, sizeof *X);
+    if (!X)
+        return GRAFT_ERR_NOMEM;
+    cell->X = X;
+    return GRAFT_OK;
+}
+
+/* Linearization: the row's w u and w go to its PSU's totals, kept as the
+ * design allows: per-PSU arrays (clustered), the open PSU of a file
+ * grouped by PSU, or straight into the stratum's sums when each row is
+ * its own PSU. */
+static graft_error_t cell_add_psu(const est_ctx_t *c, cell_t *cell,
+                                  const graft_design_obs_t *o, double u)
 {
     double w = o->weight;
     size_t h = o->stratum;
-    if (!cell->shifted && ratio) {
-        cell->shift = y;
-        cell->shifted = 1;
+    if (h >= cell->strat_cap) {
+        strat_acc_t *T = graft_grow_zeroed(cell->T, &cell->strat_cap, h + 1,
+                                           sizeof *cell->T);
+        if (!T)
+            return GRAFT_ERR_NOMEM;
+        cell->T = T;
     }
-    double u = ratio ? y - cell->shift : y;
-    cell->n++;
-    cell->sw += w;
-    cell->swy += w * y;
-    cell->a1 += w * u;
-    cell->a2 += w * u * u;
-    if (c->n_rep) {
-        /* Replicate designs: the replicate estimates need only these. */
-        if (!cell->rsw) {
-            cell->rsw = calloc(c->n_rep, sizeof *cell->rsw);
-            cell->rswy = calloc(c->n_rep, sizeof *cell->rswy);
-            if (!cell->rsw || !cell->rswy)
-                return GRAFT_ERR_NOMEM;
-        }
-        const double *rw = o->repw;
-        for (size_t r = 0; r < c->n_rep; r++) {
-            cell->rsw[r] += rw[r];
-            cell->rswy[r] += rw[r] * y;
-        }
-        return c->rep_domain_df ? cell_gram_add(c, cell, o) : GRAFT_OK;
-    }
-    if (h >= cell->strat_cap &&
-        grow((void **)&cell->T, &cell->strat_cap, h + 1, sizeof *cell->T) !=
-            GRAFT_OK)
-        return GRAFT_ERR_NOMEM;
     strat_acc_t *t = &cell->T[h];
     t->rows++;
-    if (c->clustered)
-        t->pos += w > 0; /* rows; the PSUs come from X */
     if (c->clustered) {
-        size_t cap = cell->psu_cap;
-        if (grow((void **)&cell->Y, &cap, o->psu + 1, sizeof *cell->Y) !=
-                GRAFT_OK ||
-            grow((void **)&cell->X, &cell->psu_cap, o->psu + 1,
-                 sizeof *cell->X) != GRAFT_OK)
+        t->pos += w > 0; /* rows; the PSUs come from X */
+        if (cell_psu_room(cell, o->psu) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
         cell->Y[o->psu] += w * u;
         cell->X[o->psu] += w;
@@ -509,8 +492,7 @@ static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
         cell->oy += w * u;
         cell->ox += w;
     } else {
-        /* each row is its own PSU */
-        double wu = w * u;
+        double wu = w * u; /* each row is its own PSU */
         t->sy += wu;
         t->sx += w;
         t->syy += wu * wu;
@@ -521,82 +503,149 @@ static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
     return GRAFT_OK;
 }
 
+/* Add a row of value Y to CELL: the raw sums, then what its variance
+ * needs.  Ratios (RATIO) accumulate u = y - c, c the cell's first y, for
+ * accuracy; totals u = y. */
+static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
+                              const graft_design_obs_t *o, double y)
+{
+    double w = o->weight;
+    if (!cell->shifted && ratio) {
+        cell->shift = y;
+        cell->shifted = 1;
+    }
+    double u = ratio ? y - cell->shift : y;
+    cell->n++;
+    cell->sw += w;
+    cell->swy += w * y;
+    cell->a1 += w * u;
+    cell->a2 += w * u * u;
+    if (c->n_rep)
+        return cell_add_replicates(c, cell, o, y);
+    return cell_add_psu(c, cell, o, u);
+}
+
+/* A file streamed by PSU must come grouped by PSU: a PSU seen before that
+ * is not the previous row's means it does not, and the pass must be
+ * redone with per-PSU arrays (GRAFT_EST_REREAD). */
+static graft_error_t check_grouped(est_ctx_t *c, const graft_design_obs_t *obs)
+{
+    if (!c->grouped)
+        return GRAFT_OK;
+    if (obs->psu == GRAFT_PSU_AGAIN ||
+        (!obs->psu_new && obs->psu != c->prev_psu))
+        return GRAFT_EST_REREAD;
+    c->prev_psu = obs->psu;
+    return GRAFT_OK;
+}
+
+/* This row's cells (c->cur): the reader's, or a copy with the derived
+ * variables evaluated after them. */
+static void row_cells(est_ctx_t *c, const graft_cell_t *cells, size_t ncols)
+{
+    c->cur = cells;
+    if (!c->n_derived)
+        return;
+    memcpy(c->row, cells, ncols * sizeof *cells);
+    for (size_t i = 0; i < c->n_derived; i++)
+        c->row[ncols + i] = graft_expr_eval(c->derived[i], c->row);
+    c->cur = c->row;
+}
+
+/* Is the row among indicator K's rows (no 'among', or it holds)? */
+static int row_among(const est_ctx_t *c, size_t k)
+{
+    if (!c->among[k])
+        return 1;
+    return (c->famong_simple[k] ? graft_filter_test(&c->famong[k], c->cur)
+                                : graft_expr_test(c->among[k], c->cur)) == 1;
+}
+
+/* Indicator K's value on the row, in *Y, or *MISSING.  A proportion is 1
+ * when its condition holds (or a bare column is 1); a mean or total of a
+ * value that is not a finite number is GRAFT_ERR_VALUE (in DIAG). */
+static graft_error_t row_value(const est_ctx_t *c, size_t k,
+                               unsigned long line, double *y, int *missing,
+                               graft_diag_t *diag)
+{
+    const graft_indicator_spec_t *ind = &c->opts->indicators[k];
+    *y = 0;
+    *missing = 0;
+    if (ind->type == GRAFT_IND_PROP && !c->bare[k]) {
+        int t = c->fexpr_simple[k] ? graft_filter_test(&c->fexpr[k], c->cur)
+                                   : graft_expr_test(c->expr[k], c->cur);
+        *missing = t < 0;
+        *y = t == 1;
+        return GRAFT_OK;
+    }
+    graft_cell_t v = graft_expr_eval(c->expr[k], c->cur);
+    if (ind->type == GRAFT_IND_PROP) {
+        *missing = v.kind == GRAFT_CELL_MISSING;
+        *y = v.kind == GRAFT_CELL_NUMBER && v.num == 1;
+    } else if (v.kind == GRAFT_CELL_NUMBER && isfinite(v.num)) {
+        *y = v.num;
+    } else if (v.kind == GRAFT_CELL_MISSING) {
+        *missing = 1;
+    } else {
+        char buf[64];
+        graft_cell_text(&v, buf, sizeof buf);
+        return graft_diag_set(diag, GRAFT_ERR_VALUE, c->path, line, 0,
+                              "%s of '%s' needs numbers, not '%s'",
+                              graft_ind_type_name(ind->type),
+                              graft_indicator_name(ind), buf);
+    }
+    return GRAFT_OK;
+}
+
+/* Add indicator K's value to its cell in "All" and in the row's domain of
+ * each by-set (none when a by value is missing). */
+static graft_error_t add_to_domains(est_ctx_t *c, size_t k,
+                                    const graft_design_obs_t *obs, double y,
+                                    int missing)
+{
+    int ratio = c->opts->indicators[k].type != GRAFT_IND_TOTAL;
+    for (size_t s = 0; s <= c->opts->n_by; s++) {
+        size_t d = s == 0 ? 0 : c->row_domain[s - 1];
+        if (d == NO_DOMAIN)
+            continue;
+        cell_t *cell = cell_at(c, d, c->round, k);
+        if (missing)
+            cell->n_missing++;
+        else if (cell_add(c, cell, ratio, obs, y) != GRAFT_OK)
+            return GRAFT_ERR_NOMEM;
+    }
+    return GRAFT_OK;
+}
+
+/* graft_row_fn: the row's design values, its domains, then every
+ * indicator into its cells.  GRAFT_EST_REREAD when a file streamed by PSU
+ * turns out not to be grouped by PSU. */
 static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
                             size_t ncols, unsigned long line,
                             graft_diag_t *diag)
 {
     est_ctx_t *c = vctx;
-    const graft_estimate_opts_t *o = c->opts;
     graft_design_obs_t obs;
     graft_error_t rc;
     if ((rc = graft_design_row(c->design, cells, line, &obs, diag)) !=
-        GRAFT_OK)
+            GRAFT_OK ||
+        (rc = check_grouped(c, &obs)) != GRAFT_OK)
         return rc;
-    if (c->grouped) {
-        /* A PSU seen before that is not the previous row's: the file is
-         * not grouped by PSU, so its totals cannot be streamed. */
-        if (obs.psu == GRAFT_PSU_AGAIN ||
-            (!obs.psu_new && obs.psu != c->prev_psu)) {
-            c->unsorted = 1;
-            return GRAFT_ERR_INTERNAL;
-        }
-        c->prev_psu = obs.psu;
-    }
-    c->cur = cells;
-    if (c->n_derived) {
-        memcpy(c->row, cells, ncols * sizeof *cells);
-        for (size_t i = 0; i < c->n_derived; i++)
-            c->row[ncols + i] = graft_expr_eval(c->derived[i], c->row);
-        c->cur = c->row;
-    }
+    row_cells(c, cells, ncols);
     if (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK)
         goto nomem;
-    for (size_t s = 0; s < o->n_by; s++)
+    for (size_t s = 0; s < c->opts->n_by; s++)
         if (row_domain(c, s, &c->row_domain[s]) != GRAFT_OK)
             goto nomem;
     for (size_t k = 0; k < c->K; k++) {
-        const graft_indicator_spec_t *ind = &o->indicators[k];
-        if (c->among[k] &&
-            (c->famong_simple[k]
-                 ? graft_filter_test(&c->famong[k], c->cur)
-                 : graft_expr_test(c->among[k], c->cur)) != 1)
+        double y;
+        int missing;
+        if (!row_among(c, k))
             continue;
-        double y = 0;
-        int missing = 0;
-        graft_cell_t v = {GRAFT_CELL_MISSING, 0.0, NULL, 0};
-        if (ind->type == GRAFT_IND_PROP && !c->bare[k]) {
-            int t = c->fexpr_simple[k]
-                        ? graft_filter_test(&c->fexpr[k], c->cur)
-                        : graft_expr_test(c->expr[k], c->cur);
-            missing = t < 0;
-            y = t == 1;
-        } else if ((v = graft_expr_eval(c->expr[k], c->cur)),
-                   ind->type == GRAFT_IND_PROP) {
-            missing = v.kind == GRAFT_CELL_MISSING;
-            y = v.kind == GRAFT_CELL_NUMBER && v.num == 1;
-        } else if (v.kind == GRAFT_CELL_NUMBER && isfinite(v.num)) {
-            y = v.num;
-        } else if (v.kind == GRAFT_CELL_MISSING) {
-            missing = 1;
-        } else {
-            char buf[64];
-            graft_cell_text(&v, buf, sizeof buf);
-            return graft_diag_set(diag, GRAFT_ERR_VALUE, c->path, line, 0,
-                                  "%s of '%s' needs numbers, not '%s'",
-                                  graft_ind_type_name(ind->type),
-                                  graft_indicator_name(ind), buf);
-        }
-        int ratio = ind->type != GRAFT_IND_TOTAL;
-        for (size_t s = 0; s <= o->n_by; s++) {
-            size_t d = s == 0 ? 0 : c->row_domain[s - 1];
-            if (d == NO_DOMAIN)
-                continue;
-            cell_t *cell = cell_at(c, d, c->round, k);
-            if (missing)
-                cell->n_missing++;
-            else if (cell_add(c, cell, ratio, &obs, y) != GRAFT_OK)
-                goto nomem;
-        }
+        if ((rc = row_value(c, k, line, &y, &missing, diag)) != GRAFT_OK)
+            return rc;
+        if (add_to_domains(c, k, &obs, y, missing) != GRAFT_OK)
+            goto nomem;
     }
     return GRAFT_OK;
 nomem:
@@ -835,12 +884,51 @@ static int copy_by(const est_ctx_t *c, const domain_t *dom, char ***values,
            (*codes = copy_strings(dom->code_text, n));
 }
 
+/* A row per (indicator, domain, round), domains in ORDER. */
+static graft_error_t estimate_rows(est_ctx_t *c, graft_estimates_t *e,
+                                   const size_t *order)
+{
+    for (size_t k = 0; k < c->K; k++)
+        for (size_t i = 0; i < c->n_domains; i++)
+            for (size_t round = 0; round < c->n_rounds; round++) {
+                const domain_t *dom = &c->domains[order[i]];
+                graft_estimate_row_t *r = &e->rows[e->n_rows++];
+                r->indicator = k;
+                r->round = round;
+                r->by_set = dom->set;
+                if (!copy_by(c, dom, &r->by_values, &r->by_codes))
+                    return GRAFT_ERR_NOMEM;
+                finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
+            }
+    return GRAFT_OK;
+}
+
+/* A row per (contrast, indicator, domain), domains in ORDER. */
+static graft_error_t contrast_rows(est_ctx_t *c, graft_estimates_t *e,
+                                   const size_t *order)
+{
+    for (size_t s = 0; s < c->opts->n_contrasts; s++)
+        for (size_t k = 0; k < c->K; k++)
+            for (size_t i = 0; i < c->n_domains; i++) {
+                const domain_t *dom = &c->domains[order[i]];
+                graft_contrast_row_t *r = &e->contrasts[e->n_contrasts++];
+                r->contrast = s;
+                r->indicator = k;
+                r->by_set = dom->set;
+                if (!copy_by(c, dom, &r->by_values, &r->by_codes))
+                    return GRAFT_ERR_NOMEM;
+                finish_contrast(c, s, order[i], k, r);
+            }
+    return GRAFT_OK;
+}
+
+/* The results: every cell's row, then every contrast's, domains sorted
+ * ("All", then by-set order, then codes). */
 static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
 {
     size_t D = c->n_domains, K = c->K, R = c->n_rounds;
-    const graft_estimate_opts_t *o = c->opts;
     size_t *order = malloc((D ? D : 1) * sizeof *order);
-    size_t n_rows = D * K * R, n_con = o->n_contrasts * D * K;
+    size_t n_rows = D * K * R, n_con = c->opts->n_contrasts * D * K;
     e->rows = calloc(n_rows ? n_rows : 1, sizeof *e->rows);
     e->contrasts = calloc(n_con ? n_con : 1, sizeof *e->contrasts);
     if (!order || !e->rows || !e->contrasts) {
@@ -852,35 +940,9 @@ static graft_error_t build_rows(est_ctx_t *c, graft_estimates_t *e)
     sort_ctx = c;
     qsort(order, D, sizeof *order, cmp_domain);
     sort_ctx = NULL;
-    graft_error_t rc = GRAFT_OK;
-    for (size_t k = 0; k < K && rc == GRAFT_OK; k++)
-        for (size_t i = 0; i < D && rc == GRAFT_OK; i++)
-            for (size_t round = 0; round < R; round++) {
-                const domain_t *dom = &c->domains[order[i]];
-                graft_estimate_row_t *r = &e->rows[e->n_rows++];
-                r->indicator = k;
-                r->round = round;
-                r->by_set = dom->set;
-                if (!copy_by(c, dom, &r->by_values, &r->by_codes)) {
-                    rc = GRAFT_ERR_NOMEM;
-                    break;
-                }
-                finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
-            }
-    for (size_t s = 0; s < o->n_contrasts && rc == GRAFT_OK; s++)
-        for (size_t k = 0; k < K && rc == GRAFT_OK; k++)
-            for (size_t i = 0; i < D; i++) {
-                const domain_t *dom = &c->domains[order[i]];
-                graft_contrast_row_t *r = &e->contrasts[e->n_contrasts++];
-                r->contrast = s;
-                r->indicator = k;
-                r->by_set = dom->set;
-                if (!copy_by(c, dom, &r->by_values, &r->by_codes)) {
-                    rc = GRAFT_ERR_NOMEM;
-                    break;
-                }
-                finish_contrast(c, s, order[i], k, r);
-            }
+    graft_error_t rc = estimate_rows(c, e, order);
+    if (rc == GRAFT_OK)
+        rc = contrast_rows(c, e, order);
     free(order);
     return rc;
 }
@@ -1006,15 +1068,125 @@ static graft_error_t check_rounds(const graft_round_t *rounds, size_t n,
     return GRAFT_OK;
 }
 
+/* ---- the pass ---------------------------------------------------------- */
+
+/* The pass's context (c->opts, rounds, n_rounds and shared set by the
+ * caller) and its empty results E (NULL when it could not be allocated):
+ * a design for every round, streaming PSU totals unless DENSE. */
+static graft_error_t pass_begin(est_ctx_t *c, graft_estimates_t *e,
+                                int dense, graft_diag_t *diag)
+{
+    const graft_round_t *first = &c->rounds[0];
+    const graft_estimate_opts_t *opts = c->opts;
+    graft_error_t rc;
+    size_t n_by = opts->n_by ? opts->n_by : 1;
+    c->K = opts->n_indicators;
+    c->path = first->path;
+    c->design = graft_design_alloc(first->spec);
+    c->clustered = first->spec->psu != NULL && dense;
+    c->grouped = first->spec->psu != NULL && !dense;
+    if (c->design)
+        graft_design_stream_psus(c->design, c->grouped);
+    c->row_domain = calloc(n_by, sizeof *c->row_domain);
+    c->last_dom = calloc(n_by, sizeof *c->last_dom);
+    c->domain_ids = graft_intern_alloc();
+    if (!e || !c->design || !c->row_domain || !c->last_dom ||
+        !c->domain_ids || !(e->file = graft_strdup(first->path)) ||
+        add_by_names(e, opts) != GRAFT_OK)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, first->path, 0, 0,
+                              "out of memory");
+    e->opts = opts;
+    e->n_rounds = c->n_rounds;
+    if ((rc = check_rounds(c->rounds, c->n_rounds, c->shared, diag)) !=
+        GRAFT_OK)
+        return rc;
+    if (c->n_rounds > 1 && !first->spec->rep.columns &&
+        (rc = graft_design_next_round(c->design, first->spec, 0,
+                                      c->shared)) != GRAFT_OK)
+        return graft_diag_set(diag, rc, first->path, 0, 0, "out of memory");
+    if (!(e->round_design = calloc(c->n_rounds, sizeof *e->round_design)))
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, first->path, 0, 0,
+                              "out of memory");
+    return GRAFT_OK;
+}
+
+/* Turn the cumulative design summaries S[0..N) (as graft_design_summarize
+ * gives them after each round) into each round's own; PSUs, strata and df
+ * stay cumulative when the rounds SHARE their PSUs. */
+static void per_round_summaries(graft_design_summary_t *s, size_t n,
+                                int shared)
+{
+    for (size_t i = n; i-- > 1;) {
+        graft_design_summary_t *a = &s[i], *b = &s[i - 1];
+        a->n_rows -= b->n_rows;
+        a->n_zero_weight -= b->n_zero_weight;
+        a->sum_w -= b->sum_w;
+        a->n_strata -= shared ? 0 : b->n_strata;
+        a->n_psu -= shared ? 0 : b->n_psu;
+        a->df -= shared ? 0 : b->df;
+    }
+}
+
+/* Read every round into the cells, and each round's design summary. */
+static graft_error_t read_rounds(est_ctx_t *c, graft_estimates_t *e,
+                                 graft_diag_t *diag)
+{
+    graft_error_t rc;
+    for (size_t i = 0; i < c->n_rounds; i++) {
+        c->prev_psu = (size_t)-1;
+        if ((rc = read_round(c, i, c->shared, diag)) != GRAFT_OK)
+            return rc;
+        graft_design_summarize(c->design, &e->round_design[i]);
+    }
+    per_round_summaries(e->round_design, c->n_rounds, c->shared);
+    return GRAFT_OK;
+}
+
+/* What the variance formulas need, once the design is finished.  Returns
+ * 0 when out of memory. */
+static int variance_begin(est_ctx_t *c)
+{
+    c->var.design = c->design;
+    c->var.clustered = c->clustered;
+    c->var.H = graft_design_n_strata(c->design);
+    c->var.s1 = calloc(c->var.H ? c->var.H : 1, sizeof *c->var.s1);
+    c->var.s2 = calloc(c->var.H ? c->var.H : 1, sizeof *c->var.s2);
+    return c->var.s1 && c->var.s2;
+}
+
+/* After the last row: close the open PSUs, finish the design (fpc, rank;
+ * the lonely-PSU check under linearization), then every cell's and
+ * contrast's estimate, variance and interval into E. */
+static graft_error_t pass_finish(est_ctx_t *c, graft_estimates_t *e,
+                                 graft_diag_t *diag)
+{
+    graft_error_t rc;
+    for (size_t x = 0; x < c->n_domains * c->n_rounds * c->K; x++)
+        cell_flush_psu(&c->cells[x]);
+    c->path = c->rounds[0].path;
+    if ((rc = graft_design_finish(c->design, diag)) != GRAFT_OK ||
+        (!c->n_rep &&
+         (rc = graft_design_check_lonely(c->design, diag)) != GRAFT_OK))
+        return rc;
+    graft_design_summarize(c->design, &e->design);
+    if (!variance_begin(c) ||
+        (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK) ||
+        build_rows(c, e) != GRAFT_OK)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, c->rounds[0].path, 0,
+                              0, "out of memory");
+    return GRAFT_OK;
+}
+
 /* One pass over every round.  DENSE keeps per-PSU arrays; otherwise PSU
  * totals are streamed into per-stratum sums, which needs each file grouped
- * by PSU: *UNSORTED says when it was not. */
+ * by PSU: GRAFT_EST_REREAD when one was not (*OUT is NULL then, as on any
+ * error). */
 static graft_error_t estimate_pass(const graft_round_t *rounds,
                                    size_t n_rounds, int shared_psus,
                                    int dense,
                                    const graft_estimate_opts_t *opts,
                                    graft_estimates_t **out,
-                                   graft_diag_t *diag, int *unsorted)
+                                   graft_diag_t *diag)
 {
     graft_error_t rc;
     est_ctx_t c = {0};
@@ -1023,77 +1195,11 @@ static graft_error_t estimate_pass(const graft_round_t *rounds,
     c.opts = opts;
     c.rounds = rounds;
     c.n_rounds = n_rounds;
-    c.K = opts->n_indicators;
-    c.path = rounds[0].path;
-    c.design = graft_design_alloc(rounds[0].spec);
-    c.clustered = rounds[0].spec->psu != NULL && dense;
-    c.grouped = rounds[0].spec->psu != NULL && !dense;
-    graft_design_stream_psus(c.design, c.grouped);
-    c.row_domain = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.row_domain);
-    c.last_dom = calloc(opts->n_by ? opts->n_by : 1, sizeof *c.last_dom);
-    c.domain_ids = graft_intern_alloc();
-    if (!e || !c.design || !c.row_domain || !c.last_dom || !c.domain_ids ||
-        !(e->file = graft_strdup(rounds[0].path)) ||
-        add_by_names(e, opts) != GRAFT_OK) {
-        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
-                            "out of memory");
+    c.shared = shared_psus;
+    if ((rc = pass_begin(&c, e, dense, diag)) != GRAFT_OK ||
+        (rc = read_rounds(&c, e, diag)) != GRAFT_OK ||
+        (rc = pass_finish(&c, e, diag)) != GRAFT_OK)
         goto cleanup;
-    }
-    e->opts = opts;
-    e->n_rounds = n_rounds;
-    if ((rc = check_rounds(rounds, n_rounds, shared_psus, diag)) != GRAFT_OK)
-        goto cleanup;
-    if (n_rounds > 1 && !rounds[0].spec->rep.columns &&
-        (rc = graft_design_next_round(c.design, rounds[0].spec, 0,
-                                      shared_psus)) != GRAFT_OK) {
-        graft_diag_set(diag, rc, rounds[0].path, 0, 0, "out of memory");
-        goto cleanup;
-    }
-    e->round_design = calloc(n_rounds, sizeof *e->round_design);
-    if (!e->round_design) {
-        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
-                            "out of memory");
-        goto cleanup;
-    }
-    for (size_t i = 0; i < n_rounds; i++) {
-        c.prev_psu = (size_t)-1;
-        if ((rc = read_round(&c, i, shared_psus, diag)) != GRAFT_OK) {
-            *unsorted = c.unsorted;
-            goto cleanup;
-        }
-        /* Cumulative so far; made per round below. */
-        graft_design_summarize(c.design, &e->round_design[i]);
-    }
-    for (size_t i = n_rounds; i-- > 1;) {
-        graft_design_summary_t *a = &e->round_design[i],
-                               *b = &e->round_design[i - 1];
-        a->n_rows -= b->n_rows;
-        a->n_zero_weight -= b->n_zero_weight;
-        a->sum_w -= b->sum_w;
-        a->n_strata -= shared_psus ? 0 : b->n_strata;
-        a->n_psu -= shared_psus ? 0 : b->n_psu;
-        a->df -= shared_psus ? 0 : b->df;
-    }
-    for (size_t x = 0; x < c.n_domains * c.n_rounds * c.K; x++)
-        cell_flush_psu(&c.cells[x]);
-    c.path = rounds[0].path;
-    if ((rc = graft_design_finish(c.design, diag)) != GRAFT_OK ||
-        (!c.n_rep &&
-         (rc = graft_design_check_lonely(c.design, diag)) != GRAFT_OK))
-        goto cleanup;
-    graft_design_summarize(c.design, &e->design);
-    c.var.design = c.design;
-    c.var.clustered = c.clustered;
-    c.var.H = graft_design_n_strata(c.design);
-    c.var.s1 = calloc(c.var.H ? c.var.H : 1, sizeof *c.var.s1);
-    c.var.s2 = calloc(c.var.H ? c.var.H : 1, sizeof *c.var.s2);
-    if (!c.var.s1 || !c.var.s2 ||
-        (c.n_domains == 0 && new_domain(&c, 0, NO_DOMAIN) != GRAFT_OK) ||
-        build_rows(&c, e) != GRAFT_OK) {
-        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, rounds[0].path, 0, 0,
-                            "out of memory");
-        goto cleanup;
-    }
     *out = e;
     e = NULL;
 cleanup:
@@ -1109,13 +1215,15 @@ graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
                                     graft_diag_t *diag)
 {
     /* Shared PSUs combine PSU totals across rounds: arrays.  Otherwise
-     * stream, and fall back to arrays for a file not grouped by PSU. */
-    int unsorted = 0;
+     * stream, and read again with arrays for a file not grouped by PSU. */
     graft_error_t rc = estimate_pass(rounds, n_rounds, shared_psus,
-                                     shared_psus, opts, out, diag, &unsorted);
-    if (unsorted)
-        rc = estimate_pass(rounds, n_rounds, shared_psus, 1, opts, out, diag,
-                           &unsorted);
+                                     shared_psus, opts, out, diag);
+    if (rc == GRAFT_EST_REREAD)
+        rc = estimate_pass(rounds, n_rounds, shared_psus, 1, opts, out,
+                           diag);
+    if (rc == GRAFT_EST_REREAD) /* only a streaming pass may ask */
+        rc = graft_diag_set(diag, GRAFT_ERR_INTERNAL, rounds[0].path, 0, 0,
+                            "a pass with per-PSU arrays asked for another");
     return rc;
 }
 

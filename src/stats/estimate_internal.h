@@ -9,6 +9,13 @@
 #include "graft/expr.h"
 #include "base/intern.h"
 
+/* The pass's answer, from its row callback, when a file whose PSU totals
+ * are streamed turns out not to be grouped by PSU: graft_estimate_rounds
+ * then reads the rounds again with per-PSU arrays.  Private: never
+ * returned by the library, and outside graft_error_t's public values
+ * (0 .. 22, graft/error.h), so a true GRAFT_ERR_INTERNAL stays one. */
+#define GRAFT_EST_REREAD ((graft_error_t)100)
+
 /* Per stratum of a cell: row counts, and the sums of the PSU totals
  * Y = sum(w u) and X = sum(w) that the variance needs: sum Y, sum X,
  * sum Y^2, sum X Y, sum X^2.  A PSU's totals are added once the PSU is

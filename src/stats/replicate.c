@@ -11,6 +11,9 @@
  * replicate weights are its weight times them.
  */
 #include "graft/replicate.h"
+#include "stats/lonely.h"
+#include "base/grow.h"
+#include "base/names.h"
 #include "write/csvout.h"
 #include "graft/output.h"
 
@@ -31,22 +34,19 @@
 
 static const char *const method_names[] = {"jk1", "jkn", "brr", "fay",
                                            "bootstrap", "subbootstrap"};
-#define N_METHODS (sizeof method_names / sizeof method_names[0])
 
 int graft_repmethod_parse(const char *name, graft_repmethod_t *out)
 {
-    for (size_t i = 0; i < N_METHODS; i++)
-        if (strcmp(name, method_names[i]) == 0) {
-            *out = (graft_repmethod_t)i;
-            return 1;
-        }
-    return 0;
+    size_t i;
+    if (!GRAFT_NAMES_FIND(method_names, 0, name, &i))
+        return 0;
+    *out = (graft_repmethod_t)i;
+    return 1;
 }
 
 const char *graft_repmethod_name(graft_repmethod_t method)
 {
-    size_t i = (size_t)method;
-    return i < N_METHODS ? method_names[i] : "?";
+    return GRAFT_NAMES_AT(method_names, method);
 }
 
 void graft_replicate_opts_init(graft_replicate_opts_t *opts)
@@ -411,7 +411,7 @@ static graft_error_t check_fit(const graft_replicate_t *r,
 {
     const graft_replicate_opts_t *o = &r->opts;
     const char *m = graft_repmethod_name(o->method);
-    if ((size_t)o->method >= N_METHODS)
+    if ((size_t)o->method >= GRAFT_COUNTOF(method_names))
         return usage(diag, "unknown replicate method%s", "");
     if (r->spec.rep.columns)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, r->file, 0, 0,
@@ -505,14 +505,10 @@ graft_error_t graft_replicate_add(graft_replicate_t *r,
     r->n_rows++;
     if (obs.stratum < r->n_keys)
         return GRAFT_OK;
-    if (r->n_keys == r->keys_cap) {
-        size_t cap = r->keys_cap ? 2 * r->keys_cap : 16;
-        char **k = realloc(r->keys, cap * sizeof *k);
-        if (!k)
-            return nomem(diag, r->file);
-        r->keys = k;
-        r->keys_cap = cap;
-    }
+    char **k = graft_grow(r->keys, &r->keys_cap, r->n_keys + 1, sizeof *k);
+    if (!k)
+        return nomem(diag, r->file);
+    r->keys = k;
     if (!(r->keys[r->n_keys] = stratum_key(r, cells)))
         return nomem(diag, r->file);
     r->n_keys++;
@@ -596,19 +592,14 @@ static graft_error_t plan_jk_count(graft_replicate_t *r, size_t *R,
             return graft_diag_set(diag, GRAFT_ERR_DESIGN_VALUE, r->file, 0,
                                   0, "--type jk1 needs 2 or more PSUs; "
                                      "the design has 1");
-        switch (r->spec.lonely) {
-        case GRAFT_LONELY_FAIL:
-            return graft_diag_set(
-                diag, GRAFT_ERR_LONELY_PSU, r->file, 0, 0,
-                "stratum '%s' has a single PSU; choose --lonely-psu "
-                "remove, certainty, adjust or average",
-                graft_design_stratum_name(r->d1, h));
-        case GRAFT_LONELY_ADJUST:
+        graft_error_t rc = graft_lonely_check(
+            r->spec.lonely, r->file, graft_design_stratum_name(r->d1, h),
+            diag);
+        if (rc != GRAFT_OK)
+            return rc;
+        if (graft_lonely_jk_replicate(r->spec.lonely)) {
             r->adj_rep[r->n_adj] = (*R)++;
             r->adj_h[r->n_adj++] = h;
-            break;
-        default: /* remove, certainty, average: no replicate */
-            break;
         }
     }
     return GRAFT_OK;
@@ -646,10 +637,9 @@ static graft_error_t plan_jk(graft_replicate_t *r, graft_diag_t *diag)
         r->scale = r->rscales[0];
         for (size_t i = 0; i < R; i++)
             r->rscales[i] = 1.0;
-    } else if (r->spec.lonely == GRAFT_LONELY_AVERAGE &&
-               R < graft_design_n_psu(r->d1)) {
-        /* jknweights: scale * length(unique(psu)) / replicates. */
-        r->scale = (double)graft_design_n_psu(r->d1) / (double)R;
+    } else {
+        r->scale = graft_lonely_jk_scale(r->spec.lonely,
+                                         graft_design_n_psu(r->d1), R);
     }
     return GRAFT_OK;
 }

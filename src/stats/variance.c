@@ -12,6 +12,8 @@
  * Replicates (R survey svrVar): v = scale sum_r rscale_r (t_r - centre)^2.
  */
 #include "stats/estimate_internal.h"
+#include "stats/gram.h"
+#include "stats/lonely.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -131,14 +133,11 @@ double graft_var_linear(var_ctx_t *v, const term_t *terms, size_t m)
         if (n_h > 1) {
             V += (1 - f) * (double)n_h / (double)(n_h - 1) * v->s2[h];
             H_ok++;
-        } else if (lonely == GRAFT_LONELY_ADJUST) {
-            double dz = v->s1[h] - zbar;
-            V += (1 - f) * dz * dz;
+        } else {
+            V += graft_lonely_var(lonely, f, v->s1[h], zbar);
         }
     }
-    if (lonely == GRAFT_LONELY_AVERAGE && H_ok < H_dom)
-        V = H_ok ? V * (double)H_dom / (double)H_ok : NAN;
-    return V;
+    return graft_lonely_total(lonely, V, H_dom, H_ok);
 }
 
 double graft_var_df(const var_ctx_t *v, const term_t *terms, size_t m)
@@ -221,15 +220,7 @@ double graft_var_replicate(const var_ctx_t *v, const term_t *terms,
 
 void graft_cell_gram_flush(const var_ctx_t *v, cell_t *cell)
 {
-    size_t R = v->n_rep;
-    if (cell->gs == 0)
-        return;
-    for (size_t a = 0; a < R; a++) {
-        double va = cell->gs * cell->gdir[a];
-        double *row = cell->gram + a * R;
-        for (size_t b = a; b < R; b++)
-            row[b] += va * cell->gdir[b];
-    }
+    graft_gram_add(cell->gram, v->n_rep, cell->gs, cell->gdir);
     cell->gs = 0;
 }
 

@@ -11,6 +11,7 @@
  * codes carrying that label, so evaluation does no label lookups.
  */
 #include "graft/expr.h"
+#include "base/grow.h"
 #include "base/str.h"
 
 #include <math.h>
@@ -385,17 +386,14 @@ static size_t new_node(parser_t *p, enum op op, size_t pos)
     graft_expr_t *e = p->e;
     if (p->rc != GRAFT_OK)
         return NONE;
-    if (e->n_nodes == e->cap_nodes) {
-        size_t cap = e->cap_nodes ? e->cap_nodes * 2 : 16;
-        node_t *nodes = realloc(e->nodes, cap * sizeof *nodes);
-        if (!nodes) {
-            p->rc = graft_diag_set(p->diag, GRAFT_ERR_NOMEM, e->source,
-                                   e->line, 0, "out of memory");
-            return NONE;
-        }
-        e->nodes = nodes;
-        e->cap_nodes = cap;
+    node_t *nodes =
+        graft_grow(e->nodes, &e->cap_nodes, e->n_nodes + 1, sizeof *nodes);
+    if (!nodes) {
+        p->rc = graft_diag_set(p->diag, GRAFT_ERR_NOMEM, e->source, e->line,
+                               0, "out of memory");
+        return NONE;
     }
+    e->nodes = nodes;
     node_t *n = &e->nodes[e->n_nodes];
     memset(n, 0, sizeof *n);
     n->op = (unsigned char)op;
@@ -412,11 +410,14 @@ static void add_name(parser_t *p, const char *name, size_t pos)
         if (strcmp(e->names[i], name) == 0)
             return;
     if (e->n_names == e->cap_names) {
-        size_t cap = e->cap_names ? e->cap_names * 2 : 8;
-        const char **names = realloc(e->names, cap * sizeof *names);
+        /* Two arrays share cap_names: each grown from it to the same size. */
+        size_t cap = e->cap_names;
+        const char **names =
+            graft_grow(e->names, &cap, e->n_names + 1, sizeof *names);
         if (names)
             e->names = names;
-        size_t *at = realloc(e->name_pos, cap * sizeof *at);
+        size_t *at = graft_grow(e->name_pos, &(size_t){e->cap_names},
+                                e->n_names + 1, sizeof *at);
         if (at)
             e->name_pos = at;
         if (!names || !at) {
@@ -889,28 +890,22 @@ const char *const *graft_expr_columns(const graft_expr_t *e, size_t *n)
 
 static int push_code(graft_expr_t *e, double code)
 {
-    if (e->n_codes_used == e->cap_codes) {
-        size_t cap = e->cap_codes ? e->cap_codes * 2 : 8;
-        double *codes = realloc(e->codes, cap * sizeof *codes);
-        if (!codes)
-            return 0;
-        e->codes = codes;
-        e->cap_codes = cap;
-    }
+    double *codes = graft_grow(e->codes, &e->cap_codes, e->n_codes_used + 1,
+                               sizeof *codes);
+    if (!codes)
+        return 0;
+    e->codes = codes;
     e->codes[e->n_codes_used++] = code;
     return 1;
 }
 
 static int push_scode(graft_expr_t *e, const char *code)
 {
-    if (e->n_scodes_used == e->cap_scodes) {
-        size_t cap = e->cap_scodes ? e->cap_scodes * 2 : 8;
-        const char **codes = realloc(e->scodes, cap * sizeof *codes);
-        if (!codes)
-            return 0;
-        e->scodes = codes;
-        e->cap_scodes = cap;
-    }
+    const char **codes = graft_grow(e->scodes, &e->cap_scodes,
+                                    e->n_scodes_used + 1, sizeof *codes);
+    if (!codes)
+        return 0;
+    e->scodes = codes;
     e->scodes[e->n_scodes_used++] = code;
     return 1;
 }

@@ -19,6 +19,12 @@ char *graft_strdup(const char *s)
     return d;
 }
 
+int graft_str_set(char **field, const char *value)
+{
+    free(*field);
+    return (*field = graft_strdup(value)) != NULL;
+}
+
 size_t graft_arena_put(graft_arena_t *a, const char *s, size_t len)
 {
     if (len + 1 > a->cap - a->len) {

@@ -10,6 +10,10 @@
  * memory. */
 char *graft_strdup(const char *s);
 
+/* Replace *FIELD (freed first; may be NULL) by a new copy of VALUE.
+ * Returns 1, or 0 when out of memory, *FIELD then being NULL. */
+int graft_str_set(char **field, const char *value);
+
 /* Texts kept one after the other, each NUL-terminated, for a row's string
  * values: zero-initialise, empty with len = 0, free buf when done. */
 typedef struct graft_arena {

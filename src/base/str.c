@@ -19,6 +19,36 @@ char *graft_strdup(const char *s)
     return d;
 }
 
+char *graft_strndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+const char *graft_list_item(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',')
+        s++;
+    if (!*s) {
+        *p = s;
+        return NULL;
+    }
+    const char *start = s;
+    while (*s && *s != ',')
+        s++;
+    const char *end = s;
+    while (end > start && end[-1] == ' ')
+        end--;
+    *p = s;
+    *len = (size_t)(end - start);
+    return start;
+}
+
 int graft_str_set(char **field, const char *value)
 {
     free(*field);

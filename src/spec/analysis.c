@@ -225,30 +225,17 @@ static graft_error_t indicator_key(load_ctx_t *c, const char *id,
 /* Split "a, b,c" into a new array of copies. */
 static int split_list(const char *value, char ***out, size_t *n)
 {
-    size_t cap = 0;
+    size_t cap = 0, len;
     *n = 0;
     *out = NULL;
-    const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && end[-1] == ' ')
-            end--;
+    for (const char *start; (start = graft_list_item(&value, &len));) {
         char **grown = graft_grow(*out, &cap, *n + 1, sizeof *grown);
         if (!grown)
             return 0;
         *out = grown;
-        char *item = malloc((size_t)(end - start) + 1);
+        char *item = graft_strndup(start, len);
         if (!item)
             return 0;
-        memcpy(item, start, (size_t)(end - start));
-        item[end - start] = '\0';
         (*out)[(*n)++] = item;
     }
     return 1;

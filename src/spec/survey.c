@@ -189,25 +189,14 @@ static int set_strata(load_ctx_t *c, const char *value)
         free((char *)d->strata[i]);
     d->n_strata = 0;
     const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && end[-1] == ' ')
-            end--;
-        if (end == start)
-            continue;
+    size_t len;
+    for (const char *start; (start = graft_list_item(&p, &len));) {
         if (d->n_strata == GRAFT_MAX_STRATA_COLUMNS)
             return fail(c, GRAFT_ERR_SURVEY_FILE,
                         "too many strata columns in '%s'%s", value, "");
-        char *col = malloc((size_t)(end - start) + 1);
+        char *col = graft_strndup(start, len);
         if (!col)
             return nomem(c);
-        memcpy(col, start, (size_t)(end - start));
-        col[end - start] = '\0';
         d->strata[d->n_strata++] = col;
     }
     return 1;

@@ -99,17 +99,17 @@ static graft_error_t grow_slots(graft_intern_t *t)
     return GRAFT_OK;
 }
 
-/* Room for one more id in the two arrays that share t->cap. */
+/* Room for one more id in the two arrays that share t->cap: each grown
+ * from it, so to the same new capacity. */
 static graft_error_t grow_ids(graft_intern_t *t)
 {
-    size_t cap = graft_grow_cap(t->cap, t->count + 1, sizeof *t->offsets);
-    if (!cap)
-        return GRAFT_ERR_NOMEM;
-    size_t *o = graft_grow(t->offsets, &(size_t){t->cap}, cap, sizeof *o);
+    size_t cap = t->cap, cap_lengths = t->cap;
+    size_t *o = graft_grow(t->offsets, &cap, t->count + 1, sizeof *o);
     if (!o)
         return GRAFT_ERR_NOMEM;
     t->offsets = o;
-    uint32_t *l = graft_grow(t->lengths, &(size_t){t->cap}, cap, sizeof *l);
+    uint32_t *l =
+        graft_grow(t->lengths, &cap_lengths, t->count + 1, sizeof *l);
     if (!l)
         return GRAFT_ERR_NOMEM;
     t->lengths = l;

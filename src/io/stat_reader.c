@@ -243,33 +243,30 @@ static graft_labelset_t *get_set(stat_ctx_t *c, const char *name)
     return e->set;
 }
 
-/* Room for one more column in the four arrays that share c->cap_cols: each
- * grown to the capacity graft_grow_cap() picks, from its old one. */
+/* Room for one more column in the four arrays that share c->cap_cols:
+ * each grown from it, so to the same new capacity. */
 static int grow_columns(stat_ctx_t *c)
 {
-    size_t cap = graft_grow_cap(c->cap_cols, c->ncols + 1, sizeof *c->cols);
-    if (!cap)
-        return -1;
-    graft_column_t *cols =
-        graft_grow(c->cols, &(size_t){c->cap_cols}, cap, sizeof *cols);
+    size_t need = c->ncols + 1, cap[4];
+    for (size_t i = 0; i < 4; i++)
+        cap[i] = c->cap_cols;
+    graft_column_t *cols = graft_grow(c->cols, &cap[0], need, sizeof *cols);
     if (!cols)
         return -1;
     c->cols = cols;
-    char **names =
-        graft_grow(c->set_names, &(size_t){c->cap_cols}, cap, sizeof *names);
+    char **names = graft_grow(c->set_names, &cap[1], need, sizeof *names);
     if (!names)
         return -1;
     c->set_names = names;
-    unsigned char *used = graft_grow(c->used, &(size_t){c->cap_cols}, cap, 1);
+    unsigned char *used = graft_grow(c->used, &cap[2], need, 1);
     if (!used)
         return -1;
     c->used = used;
-    unsigned char *ranges =
-        graft_grow(c->ranges, &(size_t){c->cap_cols}, cap, 1);
+    unsigned char *ranges = graft_grow(c->ranges, &cap[3], need, 1);
     if (!ranges)
         return -1;
     c->ranges = ranges;
-    c->cap_cols = cap;
+    c->cap_cols = cap[0];
     return 0;
 }
 

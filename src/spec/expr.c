@@ -411,13 +411,13 @@ static void add_name(parser_t *p, const char *name, size_t pos)
             return;
     if (e->n_names == e->cap_names) {
         /* Two arrays share cap_names: each grown from it to the same size. */
-        size_t cap = e->cap_names;
+        size_t cap = e->cap_names, cap_at = e->cap_names;
         const char **names =
             graft_grow(e->names, &cap, e->n_names + 1, sizeof *names);
         if (names)
             e->names = names;
-        size_t *at = graft_grow(e->name_pos, &(size_t){e->cap_names},
-                                e->n_names + 1, sizeof *at);
+        size_t *at =
+            graft_grow(e->name_pos, &cap_at, e->n_names + 1, sizeof *at);
         if (at)
             e->name_pos = at;
         if (!names || !at) {

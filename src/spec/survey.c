@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +26,25 @@ typedef struct load_ctx {
 } load_ctx_t;
 
 
-static int fail(load_ctx_t *c, graft_error_t rc, const char *fmt,
-                const char *a, const char *b)
+/* Keep the first message (later ones follow from it); returns 0. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int fail(load_ctx_t *c, graft_error_t rc, const char *fmt, ...)
 {
     if (c->rc == GRAFT_OK) {
+        va_list ap;
         c->rc = rc;
-        snprintf(c->msg, sizeof c->msg, fmt, a, b);
+        va_start(ap, fmt);
+        vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+        va_end(ap);
     }
     return 0;
 }
 
 static int nomem(load_ctx_t *c)
 {
-    return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    return fail(c, GRAFT_ERR_NOMEM, "out of memory");
 }
 
 size_t graft_parse_codes(const char *text, double **codes, size_t *n)
@@ -84,8 +91,7 @@ static int add_missing(load_ctx_t *c, const char *column, const char *value)
     size_t n;
     if (graft_parse_codes(value, &codes, &n) != 0)
         return fail(c, GRAFT_ERR_SURVEY_FILE,
-                    "missing codes '%s' are not a list of numbers%s", value,
-                    "");
+                    "missing codes '%s' are not a list of numbers", value);
     graft_missing_spec_t *m =
         graft_grow(s->missing, &c->cap_missing, s->n_missing + 1, sizeof *m);
     char *col = column ? graft_strdup(column) : NULL;
@@ -128,7 +134,7 @@ static int add_label(load_ctx_t *c, const char *column, const char *code,
                            ? graft_labelset_add_num(set, v, label)
                            : graft_labelset_add_str(set, code, label);
     if (rc != GRAFT_OK)
-        return fail(c, rc, "out of memory%s%s", "", "");
+        return fail(c, rc, "out of memory");
     return 1;
 }
 
@@ -141,7 +147,7 @@ static int set_year(load_ctx_t *c, const char *value)
     long y = strtol(value, &end, 10);
     if (errno || *end || end == value || y < 1000 || y > 9999)
         return fail(c, GRAFT_ERR_SURVEY_FILE,
-                    "year '%s' is not a four-digit year%s", value, "");
+                    "year '%s' is not a four-digit year", value);
     c->s->year = y;
     return 1;
 }
@@ -154,7 +160,7 @@ static int set_delim(load_ctx_t *c, const char *value)
         c->s->delim = '\t';
     else
         return fail(c, GRAFT_ERR_SURVEY_FILE,
-                    "delim '%s' must be ',', ';' or tab%s", value, "");
+                    "delim '%s' must be ',', ';' or tab", value);
     return 1;
 }
 
@@ -167,8 +173,8 @@ static int survey_key(load_ctx_t *c, const char *name, const char *value)
     graft_survey_t *s = c->s;
     size_t k;
     if (!GRAFT_NAMES_FIND(survey_keys, 0, name, &k))
-        return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [%s]",
-                    name, "survey");
+        return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [survey]",
+                    name);
     switch (k) {
     case SK_NAME: return set_str(c, &s->name, value);
     case SK_ROUND: return set_str(c, &s->round, value);
@@ -193,7 +199,7 @@ static int set_strata(load_ctx_t *c, const char *value)
     for (const char *start; (start = graft_list_item(&p, &len));) {
         if (d->n_strata == GRAFT_MAX_STRATA_COLUMNS)
             return fail(c, GRAFT_ERR_SURVEY_FILE,
-                        "too many strata columns in '%s'%s", value, "");
+                        "too many strata columns in '%s'", value);
         char *col = graft_strndup(start, len);
         if (!col)
             return nomem(c);
@@ -240,7 +246,7 @@ static int set_rscales(load_ctx_t *c, const char *value)
     size_t n;
     if (graft_parse_codes(value, &codes, &n) != 0)
         return fail(c, GRAFT_ERR_SURVEY_FILE,
-                    "rscales '%s' is not a list of numbers%s", value, "");
+                    "rscales '%s' is not a list of numbers", value);
     free((double *)rep->rscales);
     rep->rscales = codes;
     rep->n_rscales = n;
@@ -252,8 +258,8 @@ static int set_reptype(load_ctx_t *c, const char *value)
     if (!graft_reptype_parse(value, &c->s->design.rep.type))
         return fail(c, GRAFT_ERR_SURVEY_FILE,
                     "reptype '%s' must be jk1, jkn, brr, fay, bootstrap, "
-                    "sdr, acs or other%s",
-                    value, "");
+                    "sdr, acs or other",
+                    value);
     return 1;
 }
 
@@ -262,8 +268,8 @@ static int set_lonely(load_ctx_t *c, const char *value)
     if (!graft_lonely_parse(value, &c->s->design.lonely))
         return fail(c, GRAFT_ERR_SURVEY_FILE,
                     "lonely_psu '%s' must be fail, remove, certainty, "
-                    "adjust or average%s",
-                    value, "");
+                    "adjust or average",
+                    value);
     c->s->has_lonely = 1;
     return 1;
 }
@@ -280,8 +286,8 @@ static int design_key(load_ctx_t *c, const char *name, const char *value)
     graft_design_spec_t *d = &s->design;
     size_t k;
     if (!GRAFT_NAMES_FIND(design_keys, 0, name, &k))
-        return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [%s]",
-                    name, "design");
+        return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [design]",
+                    name);
     switch (k) {
     case DK_WEIGHT: return set_weight(c, value);
     case DK_STRATA: return set_strata(c, value);
@@ -371,8 +377,8 @@ static int dispatch(load_ctx_t *c, const char *section, const char *name,
         return add_label(c, section + 7, name, value);
     return fail(c, GRAFT_ERR_SURVEY_FILE,
                 "unknown section [%s] (expected survey, design, missing, "
-                "derive, questions or labels.COLUMN)%s",
-                section, "");
+                "derive, questions or labels.COLUMN)",
+                section);
 }
 
 static graft_error_t handler(void *user, const char *section,

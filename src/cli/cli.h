@@ -92,9 +92,12 @@ enum cli_common_opt {
     "  --rho R            Fay's rho;  --scale S, --rscales LIST|FILE,\n"      \
     "  --mse              centre replicates on the full-sample estimate\n"
 
+/* F with no flag given: every field NULL or 0, nest and mse unset (-1). */
+void cli_flags_init(cli_flags_t *f);
+
 /* Start parsing a command's options (opts.c): F (NULL for a command
- * without the common options) cleared with nest and mse unset, getopt_long
- * reset to argv[1] with its own messages off. */
+ * without the common options) set by cli_flags_init(), getopt_long reset to
+ * argv[1] with its own messages off. */
 void cli_parse_begin(cli_flags_t *f);
 
 /* The usage error for getopt_long's C that is no option of command CMD:

@@ -7,13 +7,17 @@
 #include <getopt.h>
 #include <string.h>
 
+void cli_flags_init(cli_flags_t *f)
+{
+    memset(f, 0, sizeof *f);
+    f->nest = -1;
+    f->mse = -1;
+}
+
 void cli_parse_begin(cli_flags_t *f)
 {
-    if (f) {
-        memset(f, 0, sizeof *f);
-        f->nest = -1;
-        f->mse = -1;
-    }
+    if (f)
+        cli_flags_init(f);
     opterr = 0;
     optind = 1;
 }

@@ -168,6 +168,9 @@ void cli_analysis_free(cli_analysis_t *e);
 /* The table format for OUTPUT when --format is not given: text on a
  * terminal, else from the output's extension, else CSV. */
 graft_table_format_t cli_table_format(const char *output);
+/* --level ARG into *LEVEL: a number strictly between 0 and 1.  Returns -1,
+ * or a usage exit code after the message. */
+int cli_level_flag(const char *arg, double *level);
 /* The table format of F: its --format, else cli_table_format() of its -o.
  * Returns -1, or a usage exit code when --format names no table format. */
 int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format);

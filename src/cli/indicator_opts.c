@@ -165,6 +165,17 @@ void cli_analysis_free(cli_analysis_t *e)
         free(e->by_bufs[i]);
 }
 
+int cli_level_flag(const char *arg, double *level)
+{
+    char *end;
+    *level = strtod(arg, &end);
+    if (*end || end == arg || !(*level > 0 && *level < 1))
+        return cli_usage_error("--level: '%s' must be between 0 and 1, "
+                               "e.g. 0.95",
+                               arg);
+    return -1;
+}
+
 /* O's defaults, then what the analysis file A (may be NULL) sets. */
 static void analysis_file_opts(const graft_analysis_t *a,
                                graft_estimate_opts_t *o)
@@ -196,14 +207,9 @@ static int value_flags(const cli_analysis_t *e, graft_estimate_opts_t *o)
         return cli_usage_error("--ci: '%s' must be logit, wald, beta, "
                                "kg-nchs, wilson, jeffreys, asin or xlogit",
                                e->ci);
-    if (e->level) {
-        char *end;
-        o->level = strtod(e->level, &end);
-        if (*end || end == e->level || !(o->level > 0 && o->level < 1))
-            return cli_usage_error("--level: '%s' must be between 0 and 1, "
-                                   "e.g. 0.95",
-                                   e->level);
-    }
+    int status;
+    if (e->level && (status = cli_level_flag(e->level, &o->level)) >= 0)
+        return status;
     if (e->df && !graft_df_parse(e->df, &o->df_mode, &o->df_value))
         return cli_usage_error("--df: '%s' must be domain, design or a "
                                "positive number",

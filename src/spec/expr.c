@@ -12,6 +12,7 @@
  */
 #include "graft/expr.h"
 #include "base/grow.h"
+#include "base/names.h"
 #include "base/str.h"
 
 #include <math.h>
@@ -553,6 +554,9 @@ static size_t parse_missing(parser_t *p, size_t pos)
     return n;
 }
 
+enum { FN_ANY, FN_ALL, FN_MISSING };
+static const char *const function_names[] = {"any", "all", "missing"};
+
 /* A name followed by '(' is a function call. */
 static size_t parse_function(parser_t *p, int depth)
 {
@@ -560,15 +564,15 @@ static size_t parse_function(parser_t *p, int depth)
     size_t pos = t->start;
     if (too_deep(p, depth))
         return NONE;
-    if (strcmp(t->str, "any") == 0)
-        return parse_call(p, OP_ANY, "any", pos, depth);
-    if (strcmp(t->str, "all") == 0)
-        return parse_call(p, OP_ALL, "all", pos, depth);
-    if (strcmp(t->str, "missing") == 0)
-        return parse_missing(p, pos);
-    int n = quote_len(p->s, t->start, t->end);
-    if (strcasecmp(t->str, "any") == 0 || strcasecmp(t->str, "all") == 0 ||
-        strcasecmp(t->str, "missing") == 0)
+    size_t f;
+    if (GRAFT_NAMES_FIND(function_names, 0, t->str, &f))
+        return f == FN_MISSING ? parse_missing(p, pos)
+                               : parse_call(p, f == FN_ANY ? OP_ANY : OP_ALL,
+                                            function_names[f], pos, depth);
+    int n = quote_len(p->s, t->start, t->end), upper = 0;
+    for (f = 0; f < GRAFT_COUNTOF(function_names); f++)
+        upper |= strcasecmp(t->str, function_names[f]) == 0;
+    if (upper)
         fail(p, pos, "unknown function '%.*s' (functions are lowercase)", n,
              p->s + pos);
     else

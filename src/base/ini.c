@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct ini_ctx {
     FILE *fp;
@@ -112,4 +113,18 @@ char *graft_ini_resolve(const char *file, const char *rel)
         memcpy(out + dir, rel, n + 1);
     }
     return out;
+}
+
+int graft_ini_bool(const char *value, int loose, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "1", "on"};
+    static const char *const no[] = {"false", "no", "0", "off"};
+    int (*same)(const char *, const char *) = loose ? strcasecmp : strcmp;
+    for (size_t i = 0; i < (loose ? 4u : 2u); i++) {
+        if (same(value, yes[i]) == 0)
+            return *out = 1, 1;
+        if (same(value, no[i]) == 0)
+            return *out = 0, 1;
+    }
+    return 0;
 }

@@ -25,6 +25,11 @@ typedef graft_error_t (*graft_ini_fn)(void *user, const char *section,
 graft_error_t graft_ini_parse(const char *path, graft_ini_fn handler,
                               void *user, graft_diag_t *diag);
 
+/* VALUE as a yes/no setting: "true" or "yes" store 1 in *OUT, "false" or
+ * "no" store 0; when LOOSE, also "1"/"on" and "0"/"off", in any case.
+ * Returns 1, or 0 (*OUT untouched) when VALUE is none of these. */
+int graft_ini_bool(const char *value, int loose, int *out);
+
 /* REL resolved against the folder of FILE (an INI file), unless REL is
  * absolute: a new string, or NULL when out of memory. */
 char *graft_ini_resolve(const char *file, const char *rel);

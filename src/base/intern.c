@@ -3,6 +3,7 @@
  * FNV-1a hashing.  Keys live in one growing arena; ids are dense.
  */
 #include "base/intern.h"
+#include "base/grow.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -98,14 +99,17 @@ static graft_error_t grow_slots(graft_intern_t *t)
     return GRAFT_OK;
 }
 
+/* Room for one more id in the two arrays that share t->cap: each grown
+ * from it, so to the same new capacity. */
 static graft_error_t grow_ids(graft_intern_t *t)
 {
-    size_t cap = t->cap ? t->cap * 2 : 64;
-    size_t *o = realloc(t->offsets, cap * sizeof *o);
+    size_t cap = t->cap, cap_lengths = t->cap;
+    size_t *o = graft_grow(t->offsets, &cap, t->count + 1, sizeof *o);
     if (!o)
         return GRAFT_ERR_NOMEM;
     t->offsets = o;
-    uint32_t *l = realloc(t->lengths, cap * sizeof *l);
+    uint32_t *l =
+        graft_grow(t->lengths, &cap_lengths, t->count + 1, sizeof *l);
     if (!l)
         return GRAFT_ERR_NOMEM;
     t->lengths = l;
@@ -128,16 +132,10 @@ graft_error_t graft_intern_put(graft_intern_t *t, const char *key, size_t len,
         return GRAFT_ERR_NOMEM;
     if (t->count == t->cap && grow_ids(t) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
-    if (t->arena_len + len + 1 > t->arena_cap) {
-        size_t cap = t->arena_cap ? t->arena_cap : 1024;
-        while (cap < t->arena_len + len + 1)
-            cap *= 2;
-        char *a = realloc(t->arena, cap);
-        if (!a)
-            return GRAFT_ERR_NOMEM;
-        t->arena = a;
-        t->arena_cap = cap;
-    }
+    char *a = graft_grow(t->arena, &t->arena_cap, t->arena_len + len + 1, 1);
+    if (!a)
+        return GRAFT_ERR_NOMEM;
+    t->arena = a;
     size_t nid = t->count++;
     t->offsets[nid] = t->arena_len;
     t->lengths[nid] = (uint32_t)len;
@@ -180,14 +178,12 @@ const char *graft_intern_key(const graft_intern_t *t, size_t id, size_t *len)
 graft_error_t graft_key_bytes(graft_key_t *k, const void *p, size_t n)
 {
     if (k->len + n > k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 256;
-        while (cap < k->len + n)
-            cap *= 2;
-        char *b = realloc(k->buf, cap);
+        char *b = n > SIZE_MAX - k->len
+                      ? NULL
+                      : graft_grow(k->buf, &k->cap, k->len + n, 1);
         if (!b)
             return GRAFT_ERR_NOMEM;
         k->buf = b;
-        k->cap = cap;
     }
     if (n)
         memcpy(k->buf + k->len, p, n);

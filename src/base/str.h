@@ -10,6 +10,19 @@
  * memory. */
 char *graft_strdup(const char *s);
 
+/* A new copy of the N bytes at S, NUL-terminated, or NULL when out of
+ * memory. */
+char *graft_strndup(const char *s, size_t n);
+
+/* The next item of the comma list at *P, skipping commas and the spaces
+ * around items: its start, with its length in *LEN and *P moved past it;
+ * NULL when no item is left. */
+const char *graft_list_item(const char **p, size_t *len);
+
+/* Replace *FIELD (freed first; may be NULL) by a new copy of VALUE.
+ * Returns 1, or 0 when out of memory, *FIELD then being NULL. */
+int graft_str_set(char **field, const char *value);
+
 /* Texts kept one after the other, each NUL-terminated, for a row's string
  * values: zero-initialise, empty with len = 0, free buf when done. */
 typedef struct graft_arena {

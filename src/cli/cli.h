@@ -92,6 +92,19 @@ enum cli_common_opt {
     "  --rho R            Fay's rho;  --scale S, --rscales LIST|FILE,\n"      \
     "  --mse              centre replicates on the full-sample estimate\n"
 
+/* F with no flag given: every field NULL or 0, nest and mse unset (-1). */
+void cli_flags_init(cli_flags_t *f);
+
+/* Start parsing a command's options (opts.c): F (NULL for a command
+ * without the common options) set by cli_flags_init(), getopt_long reset to
+ * argv[1] with its own messages off. */
+void cli_parse_begin(cli_flags_t *f);
+
+/* The usage error for getopt_long's C that is no option of command CMD:
+ * ':' (an option without its value) or any other (unknown option), naming
+ * argv[optind - 1].  Returns GRAFT_EXIT_USAGE. */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+
 /* Store a common option C (with OPTARG) in F.  Returns 1 if C was one. */
 int cli_common_option(int c, const char *optarg, cli_flags_t *f);
 
@@ -123,7 +136,7 @@ void cli_input_free(cli_input_t *in);
 typedef struct cli_analysis {
     cli_flags_t flags;
     graft_indicator_spec_t *inds;  /* --prop, --mean, --total */
-    size_t n_inds;
+    size_t n_inds, cap_inds;
     graft_by_spec_t by[16];
     char *by_bufs[16];
     size_t n_by;
@@ -143,10 +156,24 @@ int cli_analysis_parse(const char *cmd, const char *usage, int rounds,
  * usage exit code. */
 int cli_analysis_opts(cli_analysis_t *e, const struct graft_analysis *a,
                       graft_estimate_opts_t *o, graft_indicator_spec_t **all);
+/* cli_analysis_opts() after loading the analysis file of --analysis, if
+ * any, into *ANALYSIS (NULL on entry; the caller frees it with
+ * graft_analysis_free() whatever this returns).  Returns -1, or the exit
+ * code after a message (cli_fail() with DIAG when the file fails to
+ * load). */
+int cli_analysis_load(cli_analysis_t *e, struct graft_analysis **analysis,
+                      graft_estimate_opts_t *o, graft_indicator_spec_t **all,
+                      graft_diag_t *diag);
 void cli_analysis_free(cli_analysis_t *e);
-/* The table format: --format, else text on a terminal, else from the
- * output's extension, else CSV. */
+/* The table format for OUTPUT when --format is not given: text on a
+ * terminal, else from the output's extension, else CSV. */
 graft_table_format_t cli_table_format(const char *output);
+/* --level ARG into *LEVEL: a number strictly between 0 and 1.  Returns -1,
+ * or a usage exit code after the message. */
+int cli_level_flag(const char *arg, double *level);
+/* The table format of F: its --format, else cli_table_format() of its -o.
+ * Returns -1, or a usage exit code when --format names no table format. */
+int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format);
 
 #define CLI_ANALYSIS_USAGE                                                    \
     "  --prop EXPR        proportion where EXPR is true (COL means COL == 1)\n" \

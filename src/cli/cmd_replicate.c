@@ -66,10 +66,7 @@ static int parse_flags(int argc, char **argv, rep_cli_t *f)
 {
     int c;
     memset(f, 0, sizeof *f);
-    f->flags.nest = -1;
-    f->flags.mse = -1;
-    opterr = 0;
-    optind = 1;
+    cli_parse_begin(&f->flags);
     while ((c = getopt_long(argc, argv, ":o:", replicate_options, NULL)) !=
            -1) {
         if (cli_common_option(c, optarg, &f->flags))
@@ -82,13 +79,7 @@ static int parse_flags(int argc, char **argv, rep_cli_t *f)
         case OPT_ONLY_WEIGHTS: f->only_weights = 1; break;
         case OPT_ID: f->id = optarg; break;
         case OPT_HELP: fputs(replicate_usage, stdout); return 0;
-        case ':':
-            return cli_usage_error("replicate: option '%s' needs a value",
-                                   argv[optind - 1]);
-        default:
-            return cli_usage_error("replicate: unknown option '%s' (see "
-                                   "graft replicate --help)",
-                                   argv[optind - 1]);
+        default: return cli_getopt_error("replicate", c, argv);
         }
     }
     return cli_positional("replicate", argc, argv, optind, &f->flags);

@@ -51,8 +51,7 @@ int cmd_simulate(int argc, char **argv)
     const char *output = NULL;
     unsigned long v;
     int c;
-    opterr = 0;
-    optind = 1;
+    cli_parse_begin(NULL);
     while ((c = getopt_long(argc, argv, ":o:", options, NULL)) != -1) {
         switch (c) {
         case OPT_ROUND:
@@ -71,13 +70,7 @@ int cmd_simulate(int argc, char **argv)
             break;
         case 'o': output = optarg; break;
         case OPT_HELP: fputs(simulate_usage, stdout); return 0;
-        case ':':
-            return cli_usage_error("simulate: option '%s' needs a value",
-                                   argv[optind - 1]);
-        default:
-            return cli_usage_error("simulate: unknown option '%s' (see "
-                                   "graft simulate --help)",
-                                   argv[optind - 1]);
+        default: return cli_getopt_error("simulate", c, argv);
         }
     }
     if (optind < argc)

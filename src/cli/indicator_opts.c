@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "graft/analysis.h"
+#include "base/grow.h"
+#include "base/names.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -41,7 +43,7 @@ static int add_indicator(cli_analysis_t *e, graft_ind_type_t type,
                          const char *opt, const char *expr)
 {
     graft_indicator_spec_t *inds =
-        realloc(e->inds, (e->n_inds + 1) * sizeof *inds);
+        graft_grow(e->inds, &e->cap_inds, e->n_inds + 1, sizeof *inds);
     if (!inds)
         return cli_usage_error("out of memory");
     e->inds = inds;
@@ -82,53 +84,69 @@ static int indicator_option(cli_analysis_t *e, int c, const char *arg)
     }
 }
 
+/* One more --by table; returns -1 or a usage exit code. */
+static int add_by(cli_analysis_t *e, const char *arg)
+{
+    if (e->n_by == 16)
+        return cli_usage_error("--by: at most 16 tables");
+    if (!(e->by_bufs[e->n_by] = strdup(arg)))
+        return cli_usage_error("out of memory");
+    if (!graft_by_split(e->by_bufs[e->n_by], &e->by[e->n_by]))
+        return cli_usage_error("--by '%s' must list 1 to %d columns", arg,
+                               GRAFT_MAX_BY);
+    e->n_by++;
+    return -1;
+}
+
+/* An option of estimate, compare and trend other than the common ones and
+ * the indicators; returns -1 or an exit code (help printed: 0). */
+static int analysis_option(const char *cmd, const char *usage, int c,
+                           char **argv, cli_analysis_t *e)
+{
+    switch (c) {
+    case OPT_BY: return add_by(e, optarg);
+    case OPT_ANALYSIS: e->analysis = optarg; break;
+    case OPT_CI: e->ci = optarg; break;
+    case OPT_LEVEL: e->level = optarg; break;
+    case OPT_DF: e->df = optarg; break;
+    case OPT_MIN_N: e->min_n = optarg; break;
+    case OPT_SHARED: e->shared_psus = 1; break;
+    case OPT_TEST_DF: e->test_df = optarg; break;
+    case OPT_ADJUST: e->adjust = optarg; break;
+    case OPT_HARMONIZED: e->harmonized = 1; break;
+    case OPT_HELP: fputs(usage, stdout); return 0;
+    default: return cli_getopt_error(cmd, c, argv);
+    }
+    return -1;
+}
+
+/* compare and trend: ARGV[FIRST..ARGC) are the rounds. */
+static int take_rounds(const char *cmd, int argc, char **argv, int first,
+                       cli_analysis_t *e)
+{
+    for (int i = first; i < argc; i++) {
+        if (e->n_files == CLI_MAX_ROUNDS)
+            return cli_usage_error("%s: at most %d rounds", cmd,
+                                   CLI_MAX_ROUNDS);
+        e->files[e->n_files++] = argv[i];
+    }
+    return -1;
+}
+
 int cli_analysis_parse(const char *cmd, const char *usage, int rounds,
                        int argc, char **argv, cli_analysis_t *e)
 {
     int c, st;
     memset(e, 0, sizeof *e);
-    e->flags.nest = -1;
-    e->flags.mse = -1;
-    opterr = 0;
-    optind = 1;
+    cli_parse_begin(&e->flags);
     while ((c = getopt_long(argc, argv, ":o:", analysis_options, NULL)) !=
            -1) {
         if (cli_common_option(c, optarg, &e->flags))
             continue;
-        if ((st = indicator_option(e, c, optarg)) != 0) {
-            if (st > 0)
-                return st;
-            continue;
-        }
-        switch (c) {
-        case OPT_BY:
-            if (e->n_by == 16)
-                return cli_usage_error("--by: at most 16 tables");
-            if (!(e->by_bufs[e->n_by] = strdup(optarg)))
-                return cli_usage_error("out of memory");
-            if (!graft_by_split(e->by_bufs[e->n_by], &e->by[e->n_by]))
-                return cli_usage_error("--by '%s' must list 1 to %d columns",
-                                       optarg, GRAFT_MAX_BY);
-            e->n_by++;
-            break;
-        case OPT_ANALYSIS: e->analysis = optarg; break;
-        case OPT_CI: e->ci = optarg; break;
-        case OPT_LEVEL: e->level = optarg; break;
-        case OPT_DF: e->df = optarg; break;
-        case OPT_MIN_N: e->min_n = optarg; break;
-        case OPT_SHARED: e->shared_psus = 1; break;
-        case OPT_TEST_DF: e->test_df = optarg; break;
-        case OPT_ADJUST: e->adjust = optarg; break;
-        case OPT_HARMONIZED: e->harmonized = 1; break;
-        case OPT_HELP: fputs(usage, stdout); return 0;
-        case ':':
-            return cli_usage_error("%s: option '%s' needs a value", cmd,
-                                   argv[optind - 1]);
-        default:
-            return cli_usage_error("%s: unknown option '%s' (see graft %s "
-                                   "--help)",
-                                   cmd, argv[optind - 1], cmd);
-        }
+        if ((st = indicator_option(e, c, optarg)) == 0)
+            st = analysis_option(cmd, usage, c, argv, e);
+        if (st >= 0)
+            return st;
     }
     if (!rounds && (e->shared_psus || e->test_df || e->adjust ||
                     e->harmonized))
@@ -137,13 +155,7 @@ int cli_analysis_parse(const char *cmd, const char *usage, int rounds,
                                cmd);
     if (!rounds)
         return cli_positional(cmd, argc, argv, optind, &e->flags);
-    for (int i = optind; i < argc; i++) {
-        if (e->n_files == CLI_MAX_ROUNDS)
-            return cli_usage_error("%s: at most %d rounds", cmd,
-                                   CLI_MAX_ROUNDS);
-        e->files[e->n_files++] = argv[i];
-    }
-    return -1;
+    return take_rounds(cmd, argc, argv, optind, e);
 }
 
 void cli_analysis_free(cli_analysis_t *e)
@@ -153,56 +165,51 @@ void cli_analysis_free(cli_analysis_t *e)
         free(e->by_bufs[i]);
 }
 
-/* Options from the analysis file, then the flags on top. */
-int cli_analysis_opts(cli_analysis_t *e, const graft_analysis_t *a,
-                      graft_estimate_opts_t *o, graft_indicator_spec_t **all)
+int cli_level_flag(const char *arg, double *level)
 {
-    memset(o, 0, sizeof *o);
+    char *end;
+    *level = strtod(arg, &end);
+    if (*end || end == arg || !(*level > 0 && *level < 1))
+        return cli_usage_error("--level: '%s' must be between 0 and 1, "
+                               "e.g. 0.95",
+                               arg);
+    return -1;
+}
+
+/* O's defaults, then what the analysis file A (may be NULL) sets. */
+static void analysis_file_opts(const graft_analysis_t *a,
+                               graft_estimate_opts_t *o)
+{
     o->ci = GRAFT_CI_LOGIT;
     o->level = 0.95;
     o->df_mode = GRAFT_DF_DOMAIN;
-    size_t na = a ? a->n_indicators : 0, n = na + e->n_inds;
-    if (n == 0)
-        return cli_usage_error("estimate: nothing to estimate: give --prop, "
-                               "--mean, --total or --analysis");
-    if (!(*all = calloc(n, sizeof **all)))
-        return cli_usage_error("out of memory");
-    for (size_t i = 0; i < na; i++)
-        (*all)[i] = a->indicators[i];
-    for (size_t i = 0; i < e->n_inds; i++)
-        (*all)[na + i] = e->inds[i];
-    o->indicators = *all;
-    o->n_indicators = n;
-    if (a) {
-        o->by = a->by;
-        o->n_by = a->n_by;
-        if (a->has_ci)
-            o->ci = a->ci;
-        if (a->has_level)
-            o->level = a->level;
-        if (a->has_df) {
-            o->df_mode = a->df_mode;
-            o->df_value = a->df_value;
-        }
-        if (a->has_min_n)
-            o->min_n = a->min_n;
+    if (!a)
+        return;
+    o->by = a->by;
+    o->n_by = a->n_by;
+    if (a->has_ci)
+        o->ci = a->ci;
+    if (a->has_level)
+        o->level = a->level;
+    if (a->has_df) {
+        o->df_mode = a->df_mode;
+        o->df_value = a->df_value;
     }
-    if (e->n_by) {
-        o->by = e->by;
-        o->n_by = e->n_by;
-    }
+    if (a->has_min_n)
+        o->min_n = a->min_n;
+}
+
+/* --ci, --level, --df and --min-n over O; returns -1 or a usage exit
+ * code. */
+static int value_flags(const cli_analysis_t *e, graft_estimate_opts_t *o)
+{
     if (e->ci && !graft_ci_method_parse(e->ci, &o->ci))
         return cli_usage_error("--ci: '%s' must be logit, wald, beta, "
                                "kg-nchs, wilson, jeffreys, asin or xlogit",
                                e->ci);
-    if (e->level) {
-        char *end;
-        o->level = strtod(e->level, &end);
-        if (*end || end == e->level || !(o->level > 0 && o->level < 1))
-            return cli_usage_error("--level: '%s' must be between 0 and 1, "
-                                   "e.g. 0.95",
-                                   e->level);
-    }
+    int status;
+    if (e->level && (status = cli_level_flag(e->level, &o->level)) >= 0)
+        return status;
     if (e->df && !graft_df_parse(e->df, &o->df_mode, &o->df_value))
         return cli_usage_error("--df: '%s' must be domain, design or a "
                                "positive number",
@@ -220,18 +227,62 @@ int cli_analysis_opts(cli_analysis_t *e, const graft_analysis_t *a,
     return -1;
 }
 
+/* Options from the analysis file, then the flags on top. */
+int cli_analysis_opts(cli_analysis_t *e, const graft_analysis_t *a,
+                      graft_estimate_opts_t *o, graft_indicator_spec_t **all)
+{
+    memset(o, 0, sizeof *o);
+    analysis_file_opts(a, o);
+    size_t na = a ? a->n_indicators : 0, n = na + e->n_inds;
+    if (n == 0)
+        return cli_usage_error("estimate: nothing to estimate: give --prop, "
+                               "--mean, --total or --analysis");
+    if (!(*all = calloc(n, sizeof **all)))
+        return cli_usage_error("out of memory");
+    for (size_t i = 0; i < na; i++)
+        (*all)[i] = a->indicators[i];
+    for (size_t i = 0; i < e->n_inds; i++)
+        (*all)[na + i] = e->inds[i];
+    o->indicators = *all;
+    o->n_indicators = n;
+    if (e->n_by) {
+        o->by = e->by;
+        o->n_by = e->n_by;
+    }
+    return value_flags(e, o);
+}
+
+int cli_analysis_load(cli_analysis_t *e, graft_analysis_t **analysis,
+                      graft_estimate_opts_t *o, graft_indicator_spec_t **all,
+                      graft_diag_t *diag)
+{
+    if (e->analysis &&
+        graft_analysis_load(e->analysis, analysis, diag) != GRAFT_OK)
+        return cli_fail(diag);
+    return cli_analysis_opts(e, *analysis, o, all);
+}
+
+/* Output extensions that choose a table format other than CSV. */
+static const char *const format_exts[] = {".json", ".md", ".txt"};
+static const graft_table_format_t ext_formats[] = {
+    GRAFT_TABLE_JSON, GRAFT_TABLE_MD, GRAFT_TABLE_TEXT};
+
 graft_table_format_t cli_table_format(const char *output)
 {
-    graft_table_format_t f = GRAFT_TABLE_CSV;
     if (!output || strcmp(output, "-") == 0)
         return isatty(STDOUT_FILENO) ? GRAFT_TABLE_TEXT : GRAFT_TABLE_CSV;
     const char *dot = strrchr(output, '.');
-    if (dot && strcmp(dot, ".json") == 0)
-        f = GRAFT_TABLE_JSON;
-    else if (dot && strcmp(dot, ".md") == 0)
-        f = GRAFT_TABLE_MD;
-    else if (dot && strcmp(dot, ".txt") == 0)
-        f = GRAFT_TABLE_TEXT;
-    return f;
+    size_t i;
+    return GRAFT_NAMES_FIND(format_exts, 0, dot, &i) ? ext_formats[i]
+                                                     : GRAFT_TABLE_CSV;
 }
 
+int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format)
+{
+    *format = cli_table_format(f->output);
+    if (f->format && !graft_table_format_parse(f->format, format))
+        return cli_usage_error("--format: '%s' must be text, csv, json or "
+                               "md",
+                               f->format);
+    return -1;
+}

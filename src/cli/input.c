@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "base/grow.h"
 
 #include <getopt.h>
 
@@ -143,6 +144,27 @@ static graft_error_t merge_missing(cli_input_t *in, const cli_flags_t *f,
     return GRAFT_OK;
 }
 
+/* The whole of the open file FP as a new string, or NULL when out of
+ * memory; FP is closed. */
+static char *read_all(FILE *fp)
+{
+    size_t cap = 0, len = 0, n;
+    char *text = graft_grow(NULL, &cap, 4096, 1);
+    while (text && (n = fread(text + len, 1, cap - len - 1, fp)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *t = graft_grow(text, &cap, cap + 1, 1);
+            if (!t)
+                free(text);
+            text = t;
+        }
+    }
+    fclose(fp);
+    if (text)
+        text[len] = '\0';
+    return text;
+}
+
 /* --rscales: a comma list, or a file of numbers separated by commas,
  * spaces or newlines. */
 static graft_error_t parse_rscales(cli_input_t *in, const char *arg,
@@ -151,24 +173,9 @@ static graft_error_t parse_rscales(cli_input_t *in, const char *arg,
     char *text = NULL;
     FILE *fp = fopen(arg, "r");
     if (fp) {
-        size_t cap = 4096, len = 0, n;
-        text = malloc(cap);
-        while (text && (n = fread(text + len, 1, cap - len - 1, fp)) > 0) {
-            len += n;
-            if (len + 1 == cap) {
-                char *t = realloc(text, cap *= 2);
-                if (!t) {
-                    free(text);
-                    text = NULL;
-                }
-                text = t;
-            }
-        }
-        fclose(fp);
-        if (!text)
+        if (!(text = read_all(fp)))
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, arg, 0, 0,
                                   "out of memory");
-        text[len] = '\0';
         /* Separators to commas; drop a trailing one. */
         for (char *p = text; *p; p++)
             if (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t' ||

@@ -23,6 +23,7 @@
  */
 #include "graft/reader.h"
 #include "io/csv_internal.h"
+#include "base/grow.h"
 #include "io/number.h"
 
 #include <csv.h>
@@ -94,25 +95,6 @@ typedef struct csv_ctx {
 } csv_ctx_t;
 
 /* ---- small helpers -------------------------------------------------- */
-
-/* P (an array of *CAP elements of SIZE bytes) grown to hold at least NEED
- * >= 1 elements: P itself when it is large enough, or NULL when out of
- * memory (P is then still valid and still the caller's). */
-static void *grow(void *p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return p;
-    size_t n = *cap ? *cap : 16;
-    while (n < need) {
-        if (n > ((size_t)-1 / 2) / size)
-            return NULL;
-        n *= 2;
-    }
-    void *q = realloc(p, n * size);
-    if (q)
-        *cap = n;
-    return q;
-}
 
 static graft_error_t fail(csv_ctx_t *c, graft_error_t code, unsigned long line,
                           unsigned long col, const char *msg)
@@ -353,11 +335,11 @@ static void on_field(void *data, size_t len, void *vctx)
     csv_ctx_t *c = vctx;
     if (c->rc != GRAFT_OK)
         return;
-    csv_field_t *fields = grow(c->fields, &c->fields_cap, c->nfields + 1,
-                               sizeof *fields);
+    csv_field_t *fields =
+        graft_grow(c->fields, &c->fields_cap, c->nfields + 1, sizeof *fields);
     if (fields)
         c->fields = fields;
-    char *text = grow(c->text, &c->text_cap, c->text_len + len + 1, 1);
+    char *text = graft_grow(c->text, &c->text_cap, c->text_len + len + 1, 1);
     if (text)
         c->text = text;
     if (!fields || !text) {
@@ -455,7 +437,7 @@ static int trimmed(const csv_ctx_t *c, unsigned char b)
 /* Make room for NEED fields in the fast path. */
 static graft_error_t more_fields(csv_ctx_t *c, size_t need)
 {
-    csv_field_t *f = grow(c->fields, &c->fields_cap, need, sizeof *f);
+    csv_field_t *f = graft_grow(c->fields, &c->fields_cap, need, sizeof *f);
     if (!f)
         return nomem(c);
     c->fields = f;
@@ -569,7 +551,7 @@ static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n,
         len = (size_t)(cr - s);
     else if (to_lf == n)
         return 0; /* the line goes on in the next chunk */
-    char *t = grow(c->text, &c->text_cap, len + 8, 1);
+    char *t = graft_grow(c->text, &c->text_cap, len + 8, 1);
     if (!t) {
         nomem(c);
         return 0;
@@ -721,7 +703,7 @@ static graft_error_t feed(csv_ctx_t *c, const unsigned char *s, size_t n)
 {
     if (c->started)
         return parse_bytes(c, s, n);
-    unsigned char *pre = grow(c->pre, &c->pre_cap, c->pre_len + n, 1);
+    unsigned char *pre = graft_grow(c->pre, &c->pre_cap, c->pre_len + n, 1);
     if (!pre)
         return nomem(c);
     c->pre = pre;

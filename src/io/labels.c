@@ -4,6 +4,7 @@
  * happen when output is written or an expression is bound, never per row.
  */
 #include "graft/labels.h"
+#include "base/grow.h"
 #include "base/str.h"
 
 #include <stdlib.h>
@@ -64,16 +65,13 @@ static graft_error_t add(graft_labelset_t *set, int is_str, double num,
         e->label = copy;
         return GRAFT_OK;
     }
-    if (set->count == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 8;
-        label_entry_t *items = realloc(set->items, cap * sizeof *items);
-        if (!items) {
-            free(copy);
-            return GRAFT_ERR_NOMEM;
-        }
-        set->items = items;
-        set->cap = cap;
+    label_entry_t *items =
+        graft_grow(set->items, &set->cap, set->count + 1, sizeof *items);
+    if (!items) {
+        free(copy);
+        return GRAFT_ERR_NOMEM;
     }
+    set->items = items;
     e = &set->items[set->count];
     e->is_str = is_str;
     e->num = num;

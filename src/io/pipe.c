@@ -3,6 +3,7 @@
  * reading thread to a consuming thread through a small ring.
  */
 #include "io/pipe.h"
+#include "base/grow.h"
 #include "base/str.h"
 
 #include <pthread.h>
@@ -269,14 +270,11 @@ static void hand_over(graft_pipe_t *p)
 static graft_error_t keep_text(batch_t *b, size_t at, const char *str,
                                size_t len)
 {
-    if (b->n_texts == b->texts_cap) {
-        size_t cap = b->texts_cap ? 2 * b->texts_cap : 64;
-        text_ref_t *t = realloc(b->texts, cap * sizeof *t);
-        if (!t)
-            return GRAFT_ERR_NOMEM;
-        b->texts = t;
-        b->texts_cap = cap;
-    }
+    text_ref_t *t =
+        graft_grow(b->texts, &b->texts_cap, b->n_texts + 1, sizeof *t);
+    if (!t)
+        return GRAFT_ERR_NOMEM;
+    b->texts = t;
     size_t off = graft_arena_put(&b->arena, str, len);
     if (off == (size_t)-1)
         return GRAFT_ERR_NOMEM;

@@ -19,6 +19,7 @@
  */
 #include "io/pipe.h"
 #include "graft/reader.h"
+#include "base/grow.h"
 #include "base/str.h"
 
 #include <errno.h>
@@ -225,14 +226,11 @@ static graft_labelset_t *get_set(stat_ctx_t *c, const char *name)
     graft_labelset_t *set = find_set(c, name);
     if (set)
         return set;
-    if (c->nsets == c->cap_sets) {
-        size_t cap = c->cap_sets ? 2 * c->cap_sets : 16;
-        named_set_t *sets = realloc(c->sets, cap * sizeof *sets);
-        if (!sets)
-            return NULL;
-        c->sets = sets;
-        c->cap_sets = cap;
-    }
+    named_set_t *sets =
+        graft_grow(c->sets, &c->cap_sets, c->nsets + 1, sizeof *sets);
+    if (!sets)
+        return NULL;
+    c->sets = sets;
     named_set_t *e = &c->sets[c->nsets];
     e->name = graft_strdup(name);
     e->set = graft_labelset_alloc();
@@ -245,26 +243,30 @@ static graft_labelset_t *get_set(stat_ctx_t *c, const char *name)
     return e->set;
 }
 
+/* Room for one more column in the four arrays that share c->cap_cols:
+ * each grown from it, so to the same new capacity. */
 static int grow_columns(stat_ctx_t *c)
 {
-    size_t cap = c->cap_cols ? 2 * c->cap_cols : 64;
-    graft_column_t *cols = realloc(c->cols, cap * sizeof *cols);
+    size_t need = c->ncols + 1, cap[4];
+    for (size_t i = 0; i < 4; i++)
+        cap[i] = c->cap_cols;
+    graft_column_t *cols = graft_grow(c->cols, &cap[0], need, sizeof *cols);
     if (!cols)
         return -1;
     c->cols = cols;
-    char **names = realloc(c->set_names, cap * sizeof *names);
+    char **names = graft_grow(c->set_names, &cap[1], need, sizeof *names);
     if (!names)
         return -1;
     c->set_names = names;
-    unsigned char *used = realloc(c->used, cap);
+    unsigned char *used = graft_grow(c->used, &cap[2], need, 1);
     if (!used)
         return -1;
     c->used = used;
-    unsigned char *ranges = realloc(c->ranges, cap);
+    unsigned char *ranges = graft_grow(c->ranges, &cap[3], need, 1);
     if (!ranges)
         return -1;
     c->ranges = ranges;
-    c->cap_cols = cap;
+    c->cap_cols = cap[0];
     return 0;
 }
 

@@ -3,7 +3,9 @@
  */
 #include "graft/analysis.h"
 #include "base/str.h"
+#include "base/grow.h"
 #include "base/ini.h"
+#include "base/names.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,17 +14,18 @@
 
 typedef struct load_ctx {
     graft_analysis_t *a;
+    /* Capacities of the analysis's arrays while it is loaded. */
+    size_t cap_by, cap_indicators, cap_rounds, cap_charts;
 } load_ctx_t;
 
+/* Named df modes, indexed by graft_df_mode_t (GRAFT_DF_FIXED has none). */
+static const char *const df_names[] = {"domain", "design"};
 
 int graft_df_parse(const char *text, graft_df_mode_t *mode, double *value)
 {
-    if (strcmp(text, "domain") == 0) {
-        *mode = GRAFT_DF_DOMAIN;
-        return 1;
-    }
-    if (strcmp(text, "design") == 0) {
-        *mode = GRAFT_DF_DESIGN;
+    size_t i;
+    if (GRAFT_NAMES_FIND(df_names, 0, text, &i)) {
+        *mode = (graft_df_mode_t)i;
         return 1;
     }
     char *end;
@@ -63,251 +66,281 @@ int graft_by_split(char *buf, graft_by_spec_t *by)
 #define FAIL(...) (snprintf(msg, msg_size, __VA_ARGS__), GRAFT_ERR_SURVEY_FILE)
 #define NOMEM() (snprintf(msg, msg_size, "out of memory"), GRAFT_ERR_NOMEM)
 
+/* *FIELD replaced by a copy of VALUE. */
+static graft_error_t set_str(char **field, const char *value, char *msg,
+                             size_t msg_size)
+{
+    return graft_str_set(field, value) ? GRAFT_OK : NOMEM();
+}
+
+/* ---- [analysis] ------------------------------------------------------ */
+
+/* One more domain table: "by = a, b". */
+static graft_error_t add_by(load_ctx_t *c, const char *value, char *msg,
+                            size_t msg_size)
+{
+    graft_analysis_t *a = c->a;
+    graft_by_spec_t *by =
+        graft_grow(a->by, &c->cap_by, a->n_by + 1, sizeof *by);
+    if (!by)
+        return NOMEM();
+    a->by = by;
+    by = &a->by[a->n_by];
+    char *buf = graft_strdup(value);
+    if (!buf)
+        return NOMEM();
+    if (!graft_by_split(buf, by)) {
+        free(buf);
+        return FAIL("by '%s' must list 1 to %d columns", value, GRAFT_MAX_BY);
+    }
+    /* Own each name; the set counts once all are copied. */
+    size_t n = by->n_columns, i = 0;
+    for (; i < n; i++)
+        if (!(by->columns[i] = graft_strdup(by->columns[i])))
+            break;
+    free(buf);
+    if (i < n) {
+        while (i > 0)
+            free((char *)by->columns[--i]);
+        return NOMEM();
+    }
+    a->n_by++;
+    return GRAFT_OK;
+}
+
+static graft_error_t set_level(graft_analysis_t *a, const char *value,
+                               char *msg, size_t msg_size)
+{
+    char *end;
+    a->level = strtod(value, &end);
+    a->has_level = 1;
+    return *end == '\0' && end != value && a->level > 0 && a->level < 1
+               ? GRAFT_OK
+               : FAIL("level '%s' must be between 0 and 1, e.g. 0.95", value);
+}
+
+static graft_error_t set_min_n(graft_analysis_t *a, const char *value,
+                               char *msg, size_t msg_size)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(value, &end, 10);
+    a->min_n = v;
+    a->has_min_n = 1;
+    return !errno && *end == '\0' && end != value && value[0] != '-'
+               ? GRAFT_OK
+               : FAIL("min_n '%s' must be a non-negative integer", value);
+}
+
+enum { AK_TITLE, AK_BY, AK_CI, AK_LEVEL, AK_DF, AK_MIN_N };
+static const char *const analysis_keys[] = {"title", "by", "ci",
+                                            "level", "df", "min_n"};
+
 static graft_error_t analysis_key(load_ctx_t *c, const char *name,
                                   const char *value, char *msg,
                                   size_t msg_size)
 {
     graft_analysis_t *a = c->a;
-    if (strcmp(name, "title") == 0) {
-        free(a->title);
-        return (a->title = graft_strdup(value)) ? GRAFT_OK : NOMEM();
-    }
-    if (strcmp(name, "by") == 0) {
-        graft_by_spec_t *by = realloc(a->by, (a->n_by + 1) * sizeof *by);
-        if (!by)
-            return NOMEM();
-        a->by = by;
-        by = &a->by[a->n_by];
-        char *buf = graft_strdup(value);
-        if (!buf)
-            return NOMEM();
-        if (!graft_by_split(buf, by)) {
-            free(buf);
-            return FAIL("by '%s' must list 1 to %d columns", value,
-                        GRAFT_MAX_BY);
-        }
-        /* Own each name; the set counts once all are copied. */
-        size_t n = by->n_columns, i = 0;
-        for (; i < n; i++)
-            if (!(by->columns[i] = graft_strdup(by->columns[i])))
-                break;
-        free(buf);
-        if (i < n) {
-            while (i > 0)
-                free((char *)by->columns[--i]);
-            return NOMEM();
-        }
-        a->n_by++;
-        return GRAFT_OK;
-    }
-    if (strcmp(name, "ci") == 0) {
+    size_t k;
+    if (!GRAFT_NAMES_FIND(analysis_keys, 0, name, &k))
+        return FAIL("unknown key '%s' in [analysis]", name);
+    switch (k) {
+    case AK_TITLE: return set_str(&a->title, value, msg, msg_size);
+    case AK_BY: return add_by(c, value, msg, msg_size);
+    case AK_CI:
         a->has_ci = 1;
         return graft_ci_method_parse(value, &a->ci)
                    ? GRAFT_OK
                    : FAIL("ci '%s' must be logit, wald, beta, kg-nchs, "
                           "wilson, jeffreys, asin or xlogit",
                           value);
-    }
-    if (strcmp(name, "level") == 0) {
-        char *end;
-        a->level = strtod(value, &end);
-        a->has_level = 1;
-        return *end == '\0' && end != value && a->level > 0 && a->level < 1
-                   ? GRAFT_OK
-                   : FAIL("level '%s' must be between 0 and 1, e.g. 0.95",
-                          value);
-    }
-    if (strcmp(name, "df") == 0) {
+    case AK_LEVEL: return set_level(a, value, msg, msg_size);
+    case AK_DF:
         a->has_df = 1;
         return graft_df_parse(value, &a->df_mode, &a->df_value)
                    ? GRAFT_OK
                    : FAIL("df '%s' must be domain, design or a positive "
                           "number",
                           value);
+    default: return set_min_n(a, value, msg, msg_size); /* AK_MIN_N */
     }
-    if (strcmp(name, "min_n") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(value, &end, 10);
-        a->min_n = v;
-        a->has_min_n = 1;
-        return !errno && *end == '\0' && end != value && value[0] != '-'
-                   ? GRAFT_OK
-                   : FAIL("min_n '%s' must be a non-negative integer", value);
-    }
-    return FAIL("unknown key '%s' in [analysis]", name);
 }
+
+/* ---- [indicator.NAME] ------------------------------------------------ */
+
+/* The indicator called ID, added (zeroed but for its name) when new. */
+static graft_indicator_spec_t *get_indicator(load_ctx_t *c, const char *id)
+{
+    graft_analysis_t *a = c->a;
+    for (size_t i = 0; i < a->n_indicators; i++)
+        if (strcmp(a->indicators[i].name, id) == 0)
+            return &a->indicators[i];
+    graft_indicator_spec_t *inds = graft_grow(
+        a->indicators, &c->cap_indicators, a->n_indicators + 1, sizeof *inds);
+    if (!inds)
+        return NULL;
+    a->indicators = inds;
+    graft_indicator_spec_t *ind = &inds[a->n_indicators++];
+    memset(ind, 0, sizeof *ind);
+    return (ind->name = graft_strdup(id)) ? ind : NULL;
+}
+
+enum { IK_LABEL, IK_QUESTION, IK_EXPR, IK_AMONG, IK_HARMONIZED, IK_TYPE };
+static const char *const indicator_keys[] = {
+    "label", "question", "expr", "among", "harmonized", "type"};
 
 static graft_error_t indicator_key(load_ctx_t *c, const char *id,
                                    const char *name, const char *value,
                                    unsigned long line, unsigned long col,
                                    char *msg, size_t msg_size)
 {
-    graft_analysis_t *a = c->a;
-    graft_indicator_spec_t *ind = NULL;
-    for (size_t i = 0; i < a->n_indicators; i++)
-        if (strcmp(a->indicators[i].name, id) == 0)
-            ind = &a->indicators[i];
-    if (!ind) {
-        graft_indicator_spec_t *inds =
-            realloc(a->indicators, (a->n_indicators + 1) * sizeof *inds);
-        if (!inds)
-            return NOMEM();
-        a->indicators = inds;
-        ind = &inds[a->n_indicators++];
-        memset(ind, 0, sizeof *ind);
-        if (!(ind->name = graft_strdup(id)))
-            return NOMEM();
-    }
-    const char **field = NULL;
-    graft_source_t *src = NULL;
-    if (strcmp(name, "label") == 0)
-        field = &ind->label;
-    else if (strcmp(name, "question") == 0)
-        field = &ind->question;
-    else if (strcmp(name, "expr") == 0)
-        field = &ind->expr, src = &ind->expr_src;
-    else if (strcmp(name, "among") == 0)
-        field = &ind->among, src = &ind->among_src;
-    else if (strcmp(name, "harmonized") == 0) {
-        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
-            ind->harmonized = 1;
-        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0)
-            ind->harmonized = 0;
-        else
-            return FAIL("harmonized '%s' must be true or false", value);
-        return GRAFT_OK;
-    } else if (strcmp(name, "type") == 0)
+    graft_indicator_spec_t *ind = get_indicator(c, id);
+    if (!ind)
+        return NOMEM();
+    size_t k;
+    if (!GRAFT_NAMES_FIND(indicator_keys, 0, name, &k))
+        return FAIL("unknown key '%s' in [indicator.%s]", name, id);
+    if (k == IK_HARMONIZED)
+        return graft_ini_bool(value, 0, &ind->harmonized)
+                   ? GRAFT_OK
+                   : FAIL("harmonized '%s' must be true or false", value);
+    if (k == IK_TYPE)
         return graft_ind_type_parse(value, &ind->type)
                    ? GRAFT_OK
                    : FAIL("type '%s' must be prop, mean or total", value);
-    else
-        return FAIL("unknown key '%s' in [indicator.%s]", name, id);
-    free((char *)*field);
-    if (!(*field = graft_strdup(value)))
+    const char **fields[] = {&ind->label, &ind->question, &ind->expr,
+                             &ind->among};
+    graft_source_t *src = k == IK_EXPR    ? &ind->expr_src
+                          : k == IK_AMONG ? &ind->among_src
+                                          : NULL;
+    if (!graft_str_set((char **)fields[k], value))
         return NOMEM();
     if (src)
-        *src = (graft_source_t){a->path, line, col};
+        *src = (graft_source_t){c->a->path, line, col};
     return GRAFT_OK;
 }
+
+/* ---- [rounds], [compare], [trend] ------------------------------------ */
 
 /* Split "a, b,c" into a new array of copies. */
 static int split_list(const char *value, char ***out, size_t *n)
 {
+    size_t cap = 0, len;
     *n = 0;
     *out = NULL;
-    const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && end[-1] == ' ')
-            end--;
-        char **grown = realloc(*out, (*n + 1) * sizeof *grown);
+    for (const char *start; (start = graft_list_item(&value, &len));) {
+        char **grown = graft_grow(*out, &cap, *n + 1, sizeof *grown);
         if (!grown)
             return 0;
         *out = grown;
-        char *item = malloc((size_t)(end - start) + 1);
+        char *item = graft_strndup(start, len);
         if (!item)
             return 0;
-        memcpy(item, start, (size_t)(end - start));
-        item[end - start] = '\0';
         (*out)[(*n)++] = item;
     }
     return 1;
 }
 
-static int parse_flag(const char *v, int *out)
-{
-    if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
-        return *out = 1, 1;
-    if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
-        return *out = 0, 1;
-    return 0;
-}
-
-static graft_error_t run_key(load_ctx_t *c, const char *section,
-                             const char *name, const char *value,
-                             unsigned long line, char *msg, size_t msg_size)
+static graft_error_t rounds_key(load_ctx_t *c, const char *name,
+                                const char *value, char *msg, size_t msg_size)
 {
     graft_analysis_t *a = c->a;
-    if (strcmp(section, "rounds") == 0) {
-        graft_analysis_round_t *r =
-            realloc(a->rounds, (a->n_rounds + 1) * sizeof *r);
-        if (!r)
-            return NOMEM();
-        a->rounds = r;
-        r = &r[a->n_rounds++];
-        r->name = graft_strdup(name);
-        r->survey = graft_ini_resolve(a->path, value);
-        return r->name && r->survey ? GRAFT_OK : NOMEM();
-    }
-    if (strcmp(section, "compare") == 0) {
-        if (strcmp(name, "baseline") == 0) {
-            free(a->baseline);
-            return (a->baseline = graft_strdup(value)) ? GRAFT_OK : NOMEM();
-        }
-        if (strcmp(name, "followups") == 0 || strcmp(name, "followup") == 0)
-            return split_list(value, &a->followups, &a->n_followups)
-                       ? GRAFT_OK
-                       : NOMEM();
-        if (strcmp(name, "adjust") == 0 || strcmp(name, "test_df") == 0) {
-            char **f = name[0] == 'a' ? &a->adjust : &a->test_df;
-            free(*f);
-            return (*f = graft_strdup(value)) ? GRAFT_OK : NOMEM();
-        }
-        if (strcmp(name, "shared_psus") == 0 || strcmp(name, "harmonized") == 0)
-            return parse_flag(value, name[0] == 's' ? &a->shared_psus
-                                                    : &a->harmonized)
-                       ? GRAFT_OK
-                       : FAIL("%s '%s' must be true or false", name, value);
+    graft_analysis_round_t *r =
+        graft_grow(a->rounds, &c->cap_rounds, a->n_rounds + 1, sizeof *r);
+    if (!r)
+        return NOMEM();
+    a->rounds = r;
+    r = &r[a->n_rounds++];
+    r->name = graft_strdup(name);
+    r->survey = graft_ini_resolve(a->path, value);
+    return r->name && r->survey ? GRAFT_OK : NOMEM();
+}
+
+enum { CK_BASELINE, CK_FOLLOWUPS, CK_FOLLOWUP, CK_ADJUST, CK_TEST_DF,
+       CK_SHARED_PSUS, CK_HARMONIZED };
+static const char *const compare_keys[] = {
+    "baseline", "followups",   "followup",  "adjust",
+    "test_df",  "shared_psus", "harmonized"};
+
+static graft_error_t compare_key(load_ctx_t *c, const char *name,
+                                 const char *value, char *msg, size_t msg_size)
+{
+    graft_analysis_t *a = c->a;
+    size_t k;
+    if (!GRAFT_NAMES_FIND(compare_keys, 0, name, &k))
         return FAIL("unknown key '%s' in [compare]", name);
-    }
-    if (strcmp(section, "trend") == 0) {
-        if (strcmp(name, "rounds") != 0)
-            return FAIL("unknown key '%s' in [trend]", name);
-        if (strcmp(value, "all") == 0) {
-            a->trend_all = 1;
-            return GRAFT_OK;
-        }
-        return split_list(value, &a->trend_rounds, &a->n_trend_rounds)
+    switch (k) {
+    case CK_BASELINE: return set_str(&a->baseline, value, msg, msg_size);
+    case CK_FOLLOWUPS:
+    case CK_FOLLOWUP:
+        return split_list(value, &a->followups, &a->n_followups) ? GRAFT_OK
+                                                                 : NOMEM();
+    case CK_ADJUST: return set_str(&a->adjust, value, msg, msg_size);
+    case CK_TEST_DF: return set_str(&a->test_df, value, msg, msg_size);
+    default: /* CK_SHARED_PSUS, CK_HARMONIZED */
+        return graft_ini_bool(value, 0,
+                              k == CK_SHARED_PSUS ? &a->shared_psus
+                                                  : &a->harmonized)
                    ? GRAFT_OK
-                   : NOMEM();
+                   : FAIL("%s '%s' must be true or false", name, value);
     }
-    /* [chart.NAME] */
-    const char *id = section + 6;
-    graft_analysis_chart_t *ch = NULL;
+}
+
+static graft_error_t trend_key(load_ctx_t *c, const char *name,
+                               const char *value, char *msg, size_t msg_size)
+{
+    graft_analysis_t *a = c->a;
+    if (strcmp(name, "rounds") != 0)
+        return FAIL("unknown key '%s' in [trend]", name);
+    if (strcmp(value, "all") == 0) {
+        a->trend_all = 1;
+        return GRAFT_OK;
+    }
+    return split_list(value, &a->trend_rounds, &a->n_trend_rounds)
+               ? GRAFT_OK
+               : NOMEM();
+}
+
+/* ---- [chart.NAME] ---------------------------------------------------- */
+
+/* The chart called ID (its section starting at LINE), added when new. */
+static graft_analysis_chart_t *get_chart(load_ctx_t *c, const char *id,
+                                         unsigned long line)
+{
+    graft_analysis_t *a = c->a;
     for (size_t i = 0; i < a->n_charts; i++)
         if (strcmp(a->charts[i].name, id) == 0)
-            ch = &a->charts[i];
-    if (!ch) {
-        graft_analysis_chart_t *charts =
-            realloc(a->charts, (a->n_charts + 1) * sizeof *charts);
-        if (!charts)
-            return NOMEM();
-        a->charts = charts;
-        ch = &charts[a->n_charts++];
-        memset(ch, 0, sizeof *ch);
-        ch->line = line;
-        if (!(ch->name = graft_strdup(id)))
-            return NOMEM();
-    }
-    char **field = strcmp(name, "kind") == 0        ? &ch->kind
-                   : strcmp(name, "indicator") == 0 ? &ch->indicator
-                   : strcmp(name, "by") == 0        ? &ch->by
-                   : strcmp(name, "round") == 0     ? &ch->round
-                   : strcmp(name, "title") == 0     ? &ch->title
-                                                    : NULL;
-    if (!field)
-        return FAIL("unknown key '%s' in [chart.%s]", name, id);
-    free(*field);
-    return (*field = graft_strdup(value)) ? GRAFT_OK : NOMEM();
+            return &a->charts[i];
+    graft_analysis_chart_t *charts =
+        graft_grow(a->charts, &c->cap_charts, a->n_charts + 1, sizeof *charts);
+    if (!charts)
+        return NULL;
+    a->charts = charts;
+    graft_analysis_chart_t *ch = &charts[a->n_charts++];
+    memset(ch, 0, sizeof *ch);
+    ch->line = line;
+    return (ch->name = graft_strdup(id)) ? ch : NULL;
 }
+
+static const char *const chart_keys[] = {"kind", "indicator", "by", "round",
+                                         "title"};
+
+static graft_error_t chart_key(load_ctx_t *c, const char *id,
+                               const char *name, const char *value,
+                               unsigned long line, char *msg, size_t msg_size)
+{
+    graft_analysis_chart_t *ch = get_chart(c, id, line);
+    if (!ch)
+        return NOMEM();
+    char **fields[] = {&ch->kind, &ch->indicator, &ch->by, &ch->round,
+                       &ch->title};
+    size_t k;
+    if (!GRAFT_NAMES_FIND(chart_keys, 0, name, &k))
+        return FAIL("unknown key '%s' in [chart.%s]", name, id);
+    return set_str(fields[k], value, msg, msg_size);
+}
+
+/* ---- sections -------------------------------------------------------- */
 
 static graft_error_t handler(void *user, const char *section,
                              const char *name, const char *value,
@@ -315,10 +348,14 @@ static graft_error_t handler(void *user, const char *section,
                              size_t msg_size)
 {
     load_ctx_t *c = user;
-    if (strcmp(section, "rounds") == 0 || strcmp(section, "compare") == 0 ||
-        strcmp(section, "trend") == 0 ||
-        (strncmp(section, "chart.", 6) == 0 && section[6]))
-        return run_key(c, section, name, value, line, msg, msg_size);
+    if (strcmp(section, "rounds") == 0)
+        return rounds_key(c, name, value, msg, msg_size);
+    if (strcmp(section, "compare") == 0)
+        return compare_key(c, name, value, msg, msg_size);
+    if (strcmp(section, "trend") == 0)
+        return trend_key(c, name, value, msg, msg_size);
+    if (strncmp(section, "chart.", 6) == 0 && section[6])
+        return chart_key(c, section + 6, name, value, line, msg, msg_size);
     if (strcmp(section, "analysis") == 0)
         return analysis_key(c, name, value, msg, msg_size);
     if (strncmp(section, "indicator.", 10) == 0 && section[10])
@@ -334,7 +371,7 @@ graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
 {
     *out = NULL;
     graft_analysis_t *a = calloc(1, sizeof *a);
-    load_ctx_t c = {a};
+    load_ctx_t c = {.a = a};
     if (!a || !(a->path = graft_strdup(path))) {
         free(a);
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,

@@ -11,6 +11,8 @@
  * codes carrying that label, so evaluation does no label lookups.
  */
 #include "graft/expr.h"
+#include "base/grow.h"
+#include "base/names.h"
 #include "base/str.h"
 
 #include <math.h>
@@ -385,17 +387,14 @@ static size_t new_node(parser_t *p, enum op op, size_t pos)
     graft_expr_t *e = p->e;
     if (p->rc != GRAFT_OK)
         return NONE;
-    if (e->n_nodes == e->cap_nodes) {
-        size_t cap = e->cap_nodes ? e->cap_nodes * 2 : 16;
-        node_t *nodes = realloc(e->nodes, cap * sizeof *nodes);
-        if (!nodes) {
-            p->rc = graft_diag_set(p->diag, GRAFT_ERR_NOMEM, e->source,
-                                   e->line, 0, "out of memory");
-            return NONE;
-        }
-        e->nodes = nodes;
-        e->cap_nodes = cap;
+    node_t *nodes =
+        graft_grow(e->nodes, &e->cap_nodes, e->n_nodes + 1, sizeof *nodes);
+    if (!nodes) {
+        p->rc = graft_diag_set(p->diag, GRAFT_ERR_NOMEM, e->source, e->line,
+                               0, "out of memory");
+        return NONE;
     }
+    e->nodes = nodes;
     node_t *n = &e->nodes[e->n_nodes];
     memset(n, 0, sizeof *n);
     n->op = (unsigned char)op;
@@ -412,11 +411,14 @@ static void add_name(parser_t *p, const char *name, size_t pos)
         if (strcmp(e->names[i], name) == 0)
             return;
     if (e->n_names == e->cap_names) {
-        size_t cap = e->cap_names ? e->cap_names * 2 : 8;
-        const char **names = realloc(e->names, cap * sizeof *names);
+        /* Two arrays share cap_names: each grown from it to the same size. */
+        size_t cap = e->cap_names, cap_at = e->cap_names;
+        const char **names =
+            graft_grow(e->names, &cap, e->n_names + 1, sizeof *names);
         if (names)
             e->names = names;
-        size_t *at = realloc(e->name_pos, cap * sizeof *at);
+        size_t *at =
+            graft_grow(e->name_pos, &cap_at, e->n_names + 1, sizeof *at);
         if (at)
             e->name_pos = at;
         if (!names || !at) {
@@ -552,6 +554,9 @@ static size_t parse_missing(parser_t *p, size_t pos)
     return n;
 }
 
+enum { FN_ANY, FN_ALL, FN_MISSING };
+static const char *const function_names[] = {"any", "all", "missing"};
+
 /* A name followed by '(' is a function call. */
 static size_t parse_function(parser_t *p, int depth)
 {
@@ -559,15 +564,15 @@ static size_t parse_function(parser_t *p, int depth)
     size_t pos = t->start;
     if (too_deep(p, depth))
         return NONE;
-    if (strcmp(t->str, "any") == 0)
-        return parse_call(p, OP_ANY, "any", pos, depth);
-    if (strcmp(t->str, "all") == 0)
-        return parse_call(p, OP_ALL, "all", pos, depth);
-    if (strcmp(t->str, "missing") == 0)
-        return parse_missing(p, pos);
-    int n = quote_len(p->s, t->start, t->end);
-    if (strcasecmp(t->str, "any") == 0 || strcasecmp(t->str, "all") == 0 ||
-        strcasecmp(t->str, "missing") == 0)
+    size_t f;
+    if (GRAFT_NAMES_FIND(function_names, 0, t->str, &f))
+        return f == FN_MISSING ? parse_missing(p, pos)
+                               : parse_call(p, f == FN_ANY ? OP_ANY : OP_ALL,
+                                            function_names[f], pos, depth);
+    int n = quote_len(p->s, t->start, t->end), upper = 0;
+    for (f = 0; f < GRAFT_COUNTOF(function_names); f++)
+        upper |= strcasecmp(t->str, function_names[f]) == 0;
+    if (upper)
         fail(p, pos, "unknown function '%.*s' (functions are lowercase)", n,
              p->s + pos);
     else
@@ -889,28 +894,22 @@ const char *const *graft_expr_columns(const graft_expr_t *e, size_t *n)
 
 static int push_code(graft_expr_t *e, double code)
 {
-    if (e->n_codes_used == e->cap_codes) {
-        size_t cap = e->cap_codes ? e->cap_codes * 2 : 8;
-        double *codes = realloc(e->codes, cap * sizeof *codes);
-        if (!codes)
-            return 0;
-        e->codes = codes;
-        e->cap_codes = cap;
-    }
+    double *codes = graft_grow(e->codes, &e->cap_codes, e->n_codes_used + 1,
+                               sizeof *codes);
+    if (!codes)
+        return 0;
+    e->codes = codes;
     e->codes[e->n_codes_used++] = code;
     return 1;
 }
 
 static int push_scode(graft_expr_t *e, const char *code)
 {
-    if (e->n_scodes_used == e->cap_scodes) {
-        size_t cap = e->cap_scodes ? e->cap_scodes * 2 : 8;
-        const char **codes = realloc(e->scodes, cap * sizeof *codes);
-        if (!codes)
-            return 0;
-        e->scodes = codes;
-        e->cap_scodes = cap;
-    }
+    const char **codes = graft_grow(e->scodes, &e->cap_scodes,
+                                    e->n_scodes_used + 1, sizeof *codes);
+    if (!codes)
+        return 0;
+    e->scodes = codes;
     e->scodes[e->n_scodes_used++] = code;
     return 1;
 }

@@ -6,39 +6,52 @@
  */
 #include "graft/survey.h"
 #include "base/str.h"
+#include "base/grow.h"
 #include "base/ini.h"
+#include "base/names.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 typedef struct load_ctx {
     graft_survey_t *s;
     graft_error_t rc;
     char msg[1024];
+    /* Capacities of the survey's arrays while it is loaded. */
+    size_t cap_missing, cap_labels, cap_derived, cap_qnames, cap_qtexts;
 } load_ctx_t;
 
 
-static int fail(load_ctx_t *c, graft_error_t rc, const char *fmt,
-                const char *a, const char *b)
+/* Keep the first message (later ones follow from it); returns 0. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int fail(load_ctx_t *c, graft_error_t rc, const char *fmt, ...)
 {
     if (c->rc == GRAFT_OK) {
+        va_list ap;
         c->rc = rc;
-        snprintf(c->msg, sizeof c->msg, fmt, a, b);
+        va_start(ap, fmt);
+        vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+        va_end(ap);
     }
     return 0;
 }
 
+static int nomem(load_ctx_t *c)
+{
+    return fail(c, GRAFT_ERR_NOMEM, "out of memory");
+}
+
 size_t graft_parse_codes(const char *text, double **codes, size_t *n)
 {
-    size_t cap = 4, count = 0;
-    double *out = malloc(cap * sizeof *out);
+    size_t cap = 0, count = 0;
+    double *out = NULL;
     const char *p = text;
-    if (!out)
-        return 1;
     for (;;) {
         while (*p == ' ' || *p == '\t')
             p++;
@@ -50,14 +63,12 @@ size_t graft_parse_codes(const char *text, double **codes, size_t *n)
             free(out);
             return (size_t)(start - text) + 1;
         }
-        if (count == cap) {
-            double *bigger = realloc(out, (cap *= 2) * sizeof *out);
-            if (!bigger) {
-                free(out);
-                return 1;
-            }
-            out = bigger;
+        double *bigger = graft_grow(out, &cap, count + 1, sizeof *out);
+        if (!bigger) {
+            free(out);
+            return 1;
         }
+        out = bigger;
         out[count++] = v;
         if (*p == '\0')
             break;
@@ -70,23 +81,7 @@ size_t graft_parse_codes(const char *text, double **codes, size_t *n)
 
 static int set_str(load_ctx_t *c, char **field, const char *value)
 {
-    free(*field);
-    if (!(*field = graft_strdup(value)))
-        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
-    return 1;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-    static const char *const yes[] = {"true", "yes", "1", "on"};
-    static const char *const no[] = {"false", "no", "0", "off"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return *out = 1, 1;
-        if (strcasecmp(v, no[i]) == 0)
-            return *out = 0, 1;
-    }
-    return 0;
+    return graft_str_set(field, value) ? 1 : nomem(c);
 }
 
 static int add_missing(load_ctx_t *c, const char *column, const char *value)
@@ -96,17 +91,16 @@ static int add_missing(load_ctx_t *c, const char *column, const char *value)
     size_t n;
     if (graft_parse_codes(value, &codes, &n) != 0)
         return fail(c, GRAFT_ERR_SURVEY_FILE,
-                    "missing codes '%s' are not a list of numbers%s", value,
-                    "");
+                    "missing codes '%s' are not a list of numbers", value);
     graft_missing_spec_t *m =
-        realloc(s->missing, (s->n_missing + 1) * sizeof *m);
+        graft_grow(s->missing, &c->cap_missing, s->n_missing + 1, sizeof *m);
     char *col = column ? graft_strdup(column) : NULL;
     if (!m || (column && !col)) {
         free(codes);
         free(col);
         if (m)
             s->missing = m;
-        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+        return nomem(c);
     }
     s->missing = m;
     m[s->n_missing++] = (graft_missing_spec_t){col, codes, n};
@@ -123,16 +117,16 @@ static int add_label(load_ctx_t *c, const char *column, const char *code,
             spec = &s->labels[i];
     if (!spec) {
         graft_label_spec_t *l =
-            realloc(s->labels, (s->n_labels + 1) * sizeof *l);
+            graft_grow(s->labels, &c->cap_labels, s->n_labels + 1, sizeof *l);
         if (!l)
-            return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+            return nomem(c);
         s->labels = l;
         spec = &l[s->n_labels];
         spec->column = graft_strdup(column);
         spec->labels = graft_labelset_alloc();
         s->n_labels++;
         if (!spec->column || !spec->labels)
-            return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+            return nomem(c);
     }
     graft_labelset_t *set = (graft_labelset_t *)spec->labels;
     double v;
@@ -140,44 +134,58 @@ static int add_label(load_ctx_t *c, const char *column, const char *code,
                            ? graft_labelset_add_num(set, v, label)
                            : graft_labelset_add_str(set, code, label);
     if (rc != GRAFT_OK)
-        return fail(c, rc, "out of memory%s%s", "", "");
+        return fail(c, rc, "out of memory");
     return 1;
 }
+
+/* ---- [survey] -------------------------------------------------------- */
+
+static int set_year(load_ctx_t *c, const char *value)
+{
+    char *end;
+    errno = 0;
+    long y = strtol(value, &end, 10);
+    if (errno || *end || end == value || y < 1000 || y > 9999)
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "year '%s' is not a four-digit year", value);
+    c->s->year = y;
+    return 1;
+}
+
+static int set_delim(load_ctx_t *c, const char *value)
+{
+    if (strcmp(value, ",") == 0 || strcmp(value, ";") == 0)
+        c->s->delim = value[0];
+    else if (strcmp(value, "tab") == 0)
+        c->s->delim = '\t';
+    else
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "delim '%s' must be ',', ';' or tab", value);
+    return 1;
+}
+
+enum { SK_NAME, SK_ROUND, SK_DATA, SK_YEAR, SK_DELIM, SK_MISSING };
+static const char *const survey_keys[] = {"name",  "round", "data",
+                                          "year",  "delim", "missing"};
 
 static int survey_key(load_ctx_t *c, const char *name, const char *value)
 {
     graft_survey_t *s = c->s;
-    if (strcmp(name, "name") == 0)
-        return set_str(c, &s->name, value);
-    if (strcmp(name, "round") == 0)
-        return set_str(c, &s->round, value);
-    if (strcmp(name, "data") == 0)
-        return set_str(c, &s->data, value);
-    if (strcmp(name, "year") == 0) {
-        char *end;
-        errno = 0;
-        long y = strtol(value, &end, 10);
-        if (errno || *end || end == value || y < 1000 || y > 9999)
-            return fail(c, GRAFT_ERR_SURVEY_FILE,
-                        "year '%s' is not a four-digit year%s", value, "");
-        s->year = y;
-        return 1;
+    size_t k;
+    if (!GRAFT_NAMES_FIND(survey_keys, 0, name, &k))
+        return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [survey]",
+                    name);
+    switch (k) {
+    case SK_NAME: return set_str(c, &s->name, value);
+    case SK_ROUND: return set_str(c, &s->round, value);
+    case SK_DATA: return set_str(c, &s->data, value);
+    case SK_YEAR: return set_year(c, value);
+    case SK_DELIM: return set_delim(c, value);
+    default: return add_missing(c, NULL, value); /* SK_MISSING */
     }
-    if (strcmp(name, "delim") == 0) {
-        if (strcmp(value, ",") == 0 || strcmp(value, ";") == 0)
-            s->delim = value[0];
-        else if (strcmp(value, "tab") == 0)
-            s->delim = '\t';
-        else
-            return fail(c, GRAFT_ERR_SURVEY_FILE,
-                        "delim '%s' must be ',', ';' or tab%s", value, "");
-        return 1;
-    }
-    if (strcmp(name, "missing") == 0)
-        return add_missing(c, NULL, value);
-    return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [%s]", name,
-                "survey");
 }
+
+/* ---- [design] -------------------------------------------------------- */
 
 /* Split "a, b,c" into the design's strata columns. */
 static int set_strata(load_ctx_t *c, const char *value)
@@ -187,108 +195,129 @@ static int set_strata(load_ctx_t *c, const char *value)
         free((char *)d->strata[i]);
     d->n_strata = 0;
     const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && end[-1] == ' ')
-            end--;
-        if (end == start)
-            continue;
+    size_t len;
+    for (const char *start; (start = graft_list_item(&p, &len));) {
         if (d->n_strata == GRAFT_MAX_STRATA_COLUMNS)
             return fail(c, GRAFT_ERR_SURVEY_FILE,
-                        "too many strata columns in '%s'%s", value, "");
-        char *col = malloc((size_t)(end - start) + 1);
+                        "too many strata columns in '%s'", value);
+        char *col = graft_strndup(start, len);
         if (!col)
-            return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
-        memcpy(col, start, (size_t)(end - start));
-        col[end - start] = '\0';
+            return nomem(c);
         d->strata[d->n_strata++] = col;
     }
     return 1;
 }
 
+static int set_weight(load_ctx_t *c, const char *value)
+{
+    graft_design_spec_t *d = &c->s->design;
+    c->s->has_weight = 1;
+    d->unweighted = strcmp(value, "1") == 0;
+    return d->unweighted ? 1 : set_str(c, (char **)&d->weight, value);
+}
+
+/* "nest" or "mse": true or false (graft_ini_bool's loose spellings). */
+static int set_bool(load_ctx_t *c, const char *name, const char *value,
+                    int *out)
+{
+    if (!graft_ini_bool(value, 1, out))
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "%s '%s' must be true or false", name, value);
+    return 1;
+}
+
+/* "scale" or "rho": a finite number. */
+static int set_number(load_ctx_t *c, const char *name, const char *value,
+                      double *out)
+{
+    char *end;
+    double v = strtod(value, &end);
+    if (end == value || *end || !isfinite(v))
+        return fail(c, GRAFT_ERR_SURVEY_FILE, "%s '%s' is not a number",
+                    name, value);
+    *out = v;
+    return 1;
+}
+
+static int set_rscales(load_ctx_t *c, const char *value)
+{
+    graft_rep_spec_t *rep = &c->s->design.rep;
+    double *codes;
+    size_t n;
+    if (graft_parse_codes(value, &codes, &n) != 0)
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "rscales '%s' is not a list of numbers", value);
+    free((double *)rep->rscales);
+    rep->rscales = codes;
+    rep->n_rscales = n;
+    return 1;
+}
+
+static int set_reptype(load_ctx_t *c, const char *value)
+{
+    if (!graft_reptype_parse(value, &c->s->design.rep.type))
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "reptype '%s' must be jk1, jkn, brr, fay, bootstrap, "
+                    "sdr, acs or other",
+                    value);
+    return 1;
+}
+
+static int set_lonely(load_ctx_t *c, const char *value)
+{
+    if (!graft_lonely_parse(value, &c->s->design.lonely))
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "lonely_psu '%s' must be fail, remove, certainty, "
+                    "adjust or average",
+                    value);
+    c->s->has_lonely = 1;
+    return 1;
+}
+
+enum { DK_WEIGHT, DK_STRATA, DK_PSU, DK_FPC, DK_NEST, DK_REPWEIGHTS,
+       DK_REPTYPE, DK_SCALE, DK_RHO, DK_RSCALES, DK_MSE, DK_LONELY };
+static const char *const design_keys[] = {
+    "weight",  "strata", "psu", "fpc",     "nest", "repweights",
+    "reptype", "scale",  "rho", "rscales", "mse",  "lonely_psu"};
+
 static int design_key(load_ctx_t *c, const char *name, const char *value)
 {
     graft_survey_t *s = c->s;
     graft_design_spec_t *d = &s->design;
-    if (strcmp(name, "weight") == 0) {
-        s->has_weight = 1;
-        d->unweighted = strcmp(value, "1") == 0;
-        return d->unweighted ? 1 : set_str(c, (char **)&d->weight, value);
-    }
-    if (strcmp(name, "strata") == 0)
-        return set_strata(c, value);
-    if (strcmp(name, "psu") == 0)
-        return set_str(c, (char **)&d->psu, value);
-    if (strcmp(name, "fpc") == 0)
-        return set_str(c, (char **)&d->fpc, value);
-    if (strcmp(name, "nest") == 0) {
-        if (!parse_bool(value, &d->nest))
-            return fail(c, GRAFT_ERR_SURVEY_FILE,
-                        "nest '%s' must be true or false%s", value, "");
+    size_t k;
+    if (!GRAFT_NAMES_FIND(design_keys, 0, name, &k))
+        return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [design]",
+                    name);
+    switch (k) {
+    case DK_WEIGHT: return set_weight(c, value);
+    case DK_STRATA: return set_strata(c, value);
+    case DK_PSU: return set_str(c, (char **)&d->psu, value);
+    case DK_FPC: return set_str(c, (char **)&d->fpc, value);
+    case DK_NEST:
+        if (!set_bool(c, name, value, &d->nest))
+            return 0;
         s->has_nest = 1;
         return 1;
+    case DK_REPWEIGHTS: return set_str(c, (char **)&d->rep.columns, value);
+    case DK_REPTYPE: return set_reptype(c, value);
+    case DK_SCALE: return set_number(c, name, value, &d->rep.scale);
+    case DK_RHO: return set_number(c, name, value, &d->rep.rho);
+    case DK_RSCALES: return set_rscales(c, value);
+    case DK_MSE: return set_bool(c, name, value, &d->rep.mse);
+    default: return set_lonely(c, value); /* DK_LONELY */
     }
-    if (strcmp(name, "repweights") == 0)
-        return set_str(c, (char **)&d->rep.columns, value);
-    if (strcmp(name, "reptype") == 0)
-        return graft_reptype_parse(value, &d->rep.type)
-                   ? 1
-                   : fail(c, GRAFT_ERR_SURVEY_FILE,
-                          "reptype '%s' must be jk1, jkn, brr, fay, "
-                          "bootstrap, sdr, acs or other%s",
-                          value, "");
-    if (strcmp(name, "scale") == 0 || strcmp(name, "rho") == 0) {
-        char *end;
-        double v = strtod(value, &end);
-        if (end == value || *end || !isfinite(v))
-            return fail(c, GRAFT_ERR_SURVEY_FILE, "%s '%s' is not a number",
-                        name, value);
-        *(name[0] == 's' ? &d->rep.scale : &d->rep.rho) = v;
-        return 1;
-    }
-    if (strcmp(name, "rscales") == 0) {
-        double *codes;
-        size_t n;
-        if (graft_parse_codes(value, &codes, &n) != 0)
-            return fail(c, GRAFT_ERR_SURVEY_FILE,
-                        "rscales '%s' is not a list of numbers%s", value, "");
-        free((double *)d->rep.rscales);
-        d->rep.rscales = codes;
-        d->rep.n_rscales = n;
-        return 1;
-    }
-    if (strcmp(name, "mse") == 0) {
-        if (!parse_bool(value, &d->rep.mse))
-            return fail(c, GRAFT_ERR_SURVEY_FILE,
-                        "mse '%s' must be true or false%s", value, "");
-        return 1;
-    }
-    if (strcmp(name, "lonely_psu") == 0) {
-        if (!graft_lonely_parse(value, &d->lonely))
-            return fail(c, GRAFT_ERR_SURVEY_FILE,
-                        "lonely_psu '%s' must be fail, remove, certainty, "
-                        "adjust or average%s",
-                        value, "");
-        s->has_lonely = 1;
-        return 1;
-    }
-    return fail(c, GRAFT_ERR_SURVEY_FILE, "unknown key '%s' in [%s]", name,
-                "design");
 }
+
+/* ---- [derive] and [questions] ---------------------------------------- */
 
 static int add_derived(load_ctx_t *c, const char *name, const char *value,
                        unsigned long line, unsigned long col)
 {
     graft_survey_t *s = c->s;
     graft_derived_spec_t *d =
-        realloc(s->derived, (s->n_derived + 1) * sizeof *d);
+        graft_grow(s->derived, &c->cap_derived, s->n_derived + 1, sizeof *d);
     if (!d)
-        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+        return nomem(c);
     s->derived = d;
     d = &d[s->n_derived];
     memset(d, 0, sizeof *d);
@@ -297,27 +326,29 @@ static int add_derived(load_ctx_t *c, const char *name, const char *value,
     d->src = (graft_source_t){s->path, line, col};
     s->n_derived++;
     if (!d->name || !d->expr)
-        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+        return nomem(c);
     return 1;
 }
 
 static int add_question(load_ctx_t *c, const char *name, const char *value)
 {
     graft_survey_t *s = c->s;
-    char **names = realloc(s->question_names,
-                           (s->n_questions + 1) * sizeof *names);
+    size_t n = s->n_questions;
+    char **names =
+        graft_grow(s->question_names, &c->cap_qnames, n + 1, sizeof *names);
     if (names)
         s->question_names = names;
-    char **texts = realloc(s->questions, (s->n_questions + 1) * sizeof *texts);
+    char **texts = graft_grow(s->questions, &c->cap_qtexts, n + 1,
+                              sizeof *texts);
     if (texts)
         s->questions = texts;
     if (!names || !texts)
-        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
-    names[s->n_questions] = graft_strdup(name);
-    texts[s->n_questions] = graft_strdup(value);
+        return nomem(c);
+    names[n] = graft_strdup(name);
+    texts[n] = graft_strdup(value);
     s->n_questions++;
-    if (!names[s->n_questions - 1] || !texts[s->n_questions - 1])
-        return fail(c, GRAFT_ERR_NOMEM, "out of memory%s%s", "", "");
+    if (!names[n] || !texts[n])
+        return nomem(c);
     return 1;
 }
 
@@ -346,8 +377,8 @@ static int dispatch(load_ctx_t *c, const char *section, const char *name,
         return add_label(c, section + 7, name, value);
     return fail(c, GRAFT_ERR_SURVEY_FILE,
                 "unknown section [%s] (expected survey, design, missing, "
-                "derive, questions or labels.COLUMN)%s",
-                section, "");
+                "derive, questions or labels.COLUMN)",
+                section);
 }
 
 static graft_error_t handler(void *user, const char *section,
@@ -373,7 +404,7 @@ graft_error_t graft_survey_load(const char *path, graft_survey_t **out,
                               "out of memory");
     }
     graft_design_spec_init(&s->design);
-    load_ctx_t c = {s, GRAFT_OK, ""};
+    load_ctx_t c = {.s = s, .rc = GRAFT_OK};
     graft_error_t rc = graft_ini_parse(path, handler, &c, diag);
     if (rc != GRAFT_OK) {
         graft_survey_free(s);

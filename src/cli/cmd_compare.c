@@ -123,11 +123,9 @@ static int parse_change_opts(const cli_analysis_t *e,
                              graft_table_format_t *format,
                              graft_change_opts_t *copts)
 {
-    *format = cli_table_format(e->flags.output);
-    if (e->flags.format && !graft_table_format_parse(e->flags.format, format))
-        return cli_usage_error("--format: '%s' must be text, csv, json or "
-                               "md",
-                               e->flags.format);
+    int status = cli_table_format_flag(&e->flags, format);
+    if (status >= 0)
+        return status;
     if (e->test_df && !graft_test_df_parse(e->test_df, &copts->test_df))
         return cli_usage_error("--test-df: '%s' must be sum, min or "
                                "satterthwaite",
@@ -212,14 +210,8 @@ static int run_changes(int argc, char **argv, int trend)
                                  e.n_files);
         goto done;
     }
-    if ((status = parse_change_opts(&e, &format, &copts)) >= 0)
-        goto done;
-    if (e.analysis &&
-        graft_analysis_load(e.analysis, &analysis, &diag) != GRAFT_OK) {
-        status = cli_fail(&diag);
-        goto done;
-    }
-    if ((status = cli_analysis_opts(&e, analysis, &opts, &all)) >= 0)
+    if ((status = parse_change_opts(&e, &format, &copts)) >= 0 ||
+        (status = cli_analysis_load(&e, &analysis, &opts, &all, &diag)) >= 0)
         goto done;
     if (load_rounds(&e, &r, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);

@@ -23,24 +23,14 @@ static const struct option describe_options[] = {CLI_COMMON_OPTIONS,
 static int parse_flags(int argc, char **argv, cli_flags_t *f)
 {
     int c;
-    memset(f, 0, sizeof *f);
-    f->nest = -1;
-    f->mse = -1;
-    opterr = 0;
-    optind = 1;
+    cli_parse_begin(f);
     while ((c = getopt_long(argc, argv, ":o:", describe_options, NULL)) !=
            -1) {
         if (cli_common_option(c, optarg, f))
             continue;
         switch (c) {
         case OPT_HELP: fputs(describe_usage, stdout); return 0;
-        case ':':
-            return cli_usage_error("describe: option '%s' needs a value",
-                                   argv[optind - 1]);
-        default:
-            return cli_usage_error("describe: unknown option '%s' (see "
-                                   "graft describe --help)",
-                                   argv[optind - 1]);
+        default: return cli_getopt_error("describe", c, argv);
         }
     }
     return cli_positional("describe", argc, argv, optind, f);

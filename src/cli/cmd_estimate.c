@@ -34,19 +34,8 @@ int cmd_estimate(int argc, char **argv)
     graft_diag_clear(&diag);
     if (status >= 0)
         goto done;
-    format = cli_table_format(e.flags.output);
-    if (e.flags.format && !graft_table_format_parse(e.flags.format, &format)) {
-        status = cli_usage_error("--format: '%s' must be text, csv, json or "
-                                 "md",
-                                 e.flags.format);
-        goto done;
-    }
-    if (e.analysis &&
-        graft_analysis_load(e.analysis, &analysis, &diag) != GRAFT_OK) {
-        status = cli_fail(&diag);
-        goto done;
-    }
-    if ((status = cli_analysis_opts(&e, analysis, &opts, &all)) >= 0)
+    if ((status = cli_table_format_flag(&e.flags, &format)) >= 0 ||
+        (status = cli_analysis_load(&e, &analysis, &opts, &all, &diag)) >= 0)
         goto done;
     if (cli_input_init(&in, &e.flags, 1, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);

@@ -70,6 +70,8 @@ check: deps
 
 run-tests: $(BUILD)/graft $(TESTS) $(FUZZ_REPLAY)
 	@failed=0; \
+	echo "== tests/symbols.sh $(BUILD)/libgraft.a"; \
+	sh tests/symbols.sh $(BUILD)/libgraft.a || failed=$$((failed + 1)); \
 	for t in $(TESTS); do \
 	    echo "== $$t"; \
 	    GRAFT_BIN=$(BUILD)/graft ./$$t || failed=$$((failed + 1)); \

@@ -6,8 +6,8 @@
  * (trend).  The library reads it with graft_read(), lays the chart out
  * (margins from the longest label, wrapped subtitle, footnotes for flagged
  * estimates), writes a gnuplot script and its data, and runs gnuplot as an
- * external program: looked up on PATH and started with posix_spawn() (never
- * a shell), the script fed on a pipe to its standard input, its standard
+ * external program: a bare name looked up on PATH and started with
+ * posix_spawnp() (never a shell), the script fed on a pipe to its standard input, its standard
  * error captured.
  *
  * Files: for OUT.png (or .svg, .pdf) the chart goes to OUT.png, the script
@@ -115,7 +115,8 @@ typedef struct graft_chart_spec {
     graft_chart_scale_t scale;
     /* indicator labels and questions (optional, borrowed) */
     const struct graft_analysis *analysis;
-    /* the gnuplot program; NULL: $GRAFT_GNUPLOT, else "gnuplot" on PATH */
+    /* the gnuplot program: a path, or a name looked up on PATH (as
+     * execvp() does); NULL: "gnuplot" */
     const char *gnuplot;
 } graft_chart_spec_t;
 

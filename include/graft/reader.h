@@ -91,6 +91,11 @@ typedef struct graft_read_opts {
      * len 0), as ReadStat's numbers always do: only string cells need it.
      * Saves copying text between threads. */
     int bare_values;
+    /* Threads to read with: 1 parses and consumes on the caller's thread
+     * alone; 0 (the default) or more adds a second parsing thread when the
+     * machine has more than one core.  (The command line sets 1 for
+     * GRAFT_THREADS=1; the library reads no environment.) */
+    unsigned threads;
 } graft_read_opts_t;
 
 /* Called once with the columns, before any row.  Returns GRAFT_OK to go on,

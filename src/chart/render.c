@@ -478,8 +478,7 @@ static graft_error_t outputs_commit(outputs_t *o, graft_diag_t *diag)
 
 static const char *gnuplot_program(const graft_chart_spec_t *spec)
 {
-    const char *env = getenv("GRAFT_GNUPLOT");
-    return spec->gnuplot ? spec->gnuplot : env && *env ? env : "gnuplot";
+    return spec->gnuplot ? spec->gnuplot : "gnuplot";
 }
 
 graft_error_t graft_chart_render(const graft_chart_spec_t *spec,

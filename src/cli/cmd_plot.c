@@ -210,6 +210,7 @@ int cmd_plot(int argc, char **argv)
         graft_analysis_load(a.analysis, &analysis, &diag) != GRAFT_OK)
         return cli_fail(&diag);
     a.spec.analysis = analysis;
+    a.spec.gnuplot = cli_env_gnuplot();
     status = graft_chart_render(&a.spec, &diag) == GRAFT_OK ? GRAFT_EXIT_OK
                                                             : cli_fail(&diag);
     graft_analysis_free(analysis);

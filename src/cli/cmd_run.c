@@ -243,6 +243,7 @@ static graft_error_t draw(run_t *r, const graft_analysis_chart_t *c,
                           : NULL;
     spec.title = c->title;
     spec.analysis = r->a;
+    spec.gnuplot = cli_env_gnuplot();
     spec.level = r->opts.level;
     if (r->have_years) {
         spec.years = r->years;

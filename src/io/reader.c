@@ -82,7 +82,7 @@ static graft_error_t unknown_column(const wrap_t *w, const char *what,
 static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
                                  size_t ncols, unsigned long line,
                                  graft_diag_t *diag);
-static int want_pipe(void);
+static int want_pipe(const graft_read_opts_t *opts);
 static graft_error_t screen_codes(wrap_t *w);
 
 
@@ -204,7 +204,7 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
     /* With a second thread, rows are consumed after the format reader has
      * moved on (or freed its header): the consumer gets its own copy of
      * the columns' names, labels and label sets. */
-    if (want_pipe() && own_columns(w) != GRAFT_OK)
+    if (want_pipe(o) && own_columns(w) != GRAFT_OK)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
                               "out of memory");
     graft_error_t rc = w->header(w->ctx, w->cols, ncols, diag);
@@ -289,11 +289,10 @@ static graft_error_t wrap_row(void *vctx, const graft_cell_t *cells,
     return consume_row(w, cells, ncols, line, diag);
 }
 
-/* Two threads pay when there are two cores, unless GRAFT_THREADS=1. */
-static int want_pipe(void)
+/* Two threads pay when there are two cores, unless OPTS asks for one. */
+static int want_pipe(const graft_read_opts_t *opts)
 {
-    const char *env = getenv("GRAFT_THREADS");
-    if (env && strcmp(env, "1") == 0)
+    if (opts->threads == 1)
         return 0;
     return sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }

@@ -399,7 +399,7 @@ static void data_free_parts(chart_data_t *d)
     free(d->round);
 }
 
-void chart_data_free(chart_data_t *d)
+void graft_chart_data_free(chart_data_t *d)
 {
     if (!d)
         return;
@@ -407,11 +407,11 @@ void chart_data_free(chart_data_t *d)
     free(d);
 }
 
-void chart_dat_title(FILE *dat, const char *kind, const chart_data_t *d,
-                     const char *percent)
+void graft_chart_dat_title(FILE *dat, const char *kind, const chart_data_t *d,
+                           const char *percent)
 {
     fprintf(dat, "# graft %s chart data: indicator ", kind);
-    chart_comment(dat, d->indicator);
+    graft_chart_comment(dat, d->indicator);
     fprintf(dat, ", values in %s\n",
             d->percent ? percent : "the file's units");
 }
@@ -743,8 +743,8 @@ static graft_error_t finish(const select_t *s, const graft_chart_spec_t *spec,
     return GRAFT_OK;
 }
 
-graft_error_t chart_data_load(const graft_chart_spec_t *spec,
-                              chart_data_t **out, graft_diag_t *diag)
+graft_error_t graft_chart_data_load(const graft_chart_spec_t *spec,
+                                    chart_data_t **out, graft_diag_t *diag)
 {
     table_t t = {spec->input, NULL, 0, NULL, NULL, 0, 0};
     select_t s;
@@ -764,7 +764,7 @@ graft_error_t chart_data_load(const graft_chart_spec_t *spec,
         (rc = choose_indicators(&s, spec, diag)) ||
         (rc = collect(&s, spec->kind, d, diag)) ||
         (rc = finish(&s, spec, d, diag))) {
-        chart_data_free(d);
+        graft_chart_data_free(d);
         d = NULL;
     }
     free(s.inds);

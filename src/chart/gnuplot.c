@@ -197,9 +197,9 @@ static int mentions_error(const char *text)
     return 0;
 }
 
-graft_error_t chart_gnuplot_run(const char *program, const char *script,
-                                size_t len, const char *output,
-                                graft_diag_t *diag)
+graft_error_t graft_chart_gnuplot_run(const char *program, const char *script,
+                                      size_t len, const char *output,
+                                      graft_diag_t *diag)
 {
     child_t c;
     memset(&c, 0, sizeof c);

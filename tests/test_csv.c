@@ -11,6 +11,7 @@
 
 #include "graft/error.h"
 #include "graft/reader.h"
+#include "io/reader_internal.h"
 
 #define NAME "t.csv"
 #define DATA "tests/data/csv/"

@@ -9,6 +9,7 @@
 #include "chart/chart_internal.h"
 #include "base/str.h"
 #include "graft/reader.h"
+#include "io/reader_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,12 +5,7 @@
 #ifndef GRAFT_CLI_H
 #define GRAFT_CLI_H
 
-#include "graft/design.h"
-#include "graft/error.h"
-#include "graft/reader.h"
-#include "graft/survey.h"
-#include "graft/estimate.h"
-#include "graft/estimate_write.h"
+#include "graft.h"
 
 struct graft_analysis;
 

@@ -4,8 +4,6 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft/analysis.h"
-#include "graft/chart.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -4,11 +4,6 @@
  * report (report.md, report.html) in one output folder.
  */
 #include "cli.h"
-#include "graft/analysis.h"
-#include "graft/chart.h"
-#include "graft/compare.h"
-#include "graft/output.h"
-#include "graft/report.h"
 
 #include <errno.h>
 #include <math.h>

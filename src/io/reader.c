@@ -3,6 +3,7 @@
  * the caller's missing codes and value labels on top of what the file says.
  */
 #include "graft/reader.h"
+#include "io/reader_internal.h"
 #include "io/pipe.h"
 #include "base/str.h"
 

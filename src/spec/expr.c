@@ -11,6 +11,8 @@
  * codes carrying that label, so evaluation does no label lookups.
  */
 #include "graft/expr.h"
+#include "spec/expr_internal.h"
+#include "io/reader_internal.h"
 #include "base/str.h"
 
 #include <math.h>

@@ -4,6 +4,8 @@
  * (variance.c), intervals and flags at the end.
  */
 #include "stats/estimate_internal.h"
+#include "spec/expr_internal.h"
+#include "io/reader_internal.h"
 #include "base/str.h"
 
 #include <math.h>

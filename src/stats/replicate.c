@@ -11,6 +11,7 @@
  * replicate weights are its weight times them.
  */
 #include "graft/replicate.h"
+#include "io/reader_internal.h"
 #include "write/csvout.h"
 #include "graft/output.h"
 

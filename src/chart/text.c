@@ -3,6 +3,7 @@
  * gnuplot, measuring and wrapping it, formatting numbers.
  */
 #include "chart/chart_internal.h"
+#include "base/grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -164,13 +165,10 @@ size_t graft_chart_wrap(const char *s, double max_px, double pt, int bold,
         size_t end = cut;
         while (end > 0 && s[i + end - 1] == ' ')
             end--;
-        if (n == cap) {
-            char **grown = realloc(out, 2 * cap * sizeof *out);
-            if (!grown)
-                goto oom;
-            out = grown;
-            cap *= 2;
-        }
+        char **grown = graft_grow(out, &cap, n + 1, sizeof *out);
+        if (!grown)
+            goto oom;
+        out = grown;
         if (!(out[n] = malloc(end + 1)))
             goto oom;
         memcpy(out[n], s + i, end);

@@ -38,12 +38,8 @@ typedef struct bar_row {
 static int by_estimate(const void *a, const void *b)
 {
     const bar_row_t *x = a, *y = b;
-    int dx = x->kind >= BAR_SUPPRESSED, dy = y->kind >= BAR_SUPPRESSED;
-    if (dx != dy)
-        return dx - dy;
-    if (!dx && x->est != y->est)
-        return x->est < y->est ? 1 : -1;
-    return x->domain < y->domain ? -1 : x->domain > y->domain;
+    return chart_row_order(x->kind >= BAR_SUPPRESSED, x->est, x->domain,
+                           y->kind >= BAR_SUPPRESSED, y->est, y->domain);
 }
 
 static enum bar_kind kind_of(const chart_cell_t *c, int all)
@@ -84,10 +80,9 @@ static bar_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
         }
     size_t first = d->all != CHART_NONE ? 1 : 0;
     qsort(rows + first, n - first, sizeof *rows, by_estimate);
-    size_t n_dom = n - first;
     for (size_t i = first; i < n; i++)
         rows[i].y = (double)(n - i);
-    *y_top = (double)n_dom + (first ? 1.6 : 0);
+    *y_top = chart_top_y(n, first);
     if (first)
         rows[0].y = *y_top;
     *n_rows = n;
@@ -300,15 +295,11 @@ static void write_body(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
 static graft_error_t notes_for(const chart_data_t *d, char notes[2][2300],
                                size_t *n_notes, graft_diag_t *diag)
 {
-    char *review = graft_chart_flag_rules(d, CHART_FLAG_REVIEW);
-    char *suppress = graft_chart_flag_rules(d, CHART_FLAG_SUPPRESS);
+    char *review, *suppress;
     *n_notes = 0;
-    if (!review || !suppress) {
-        free(review);
-        free(suppress);
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                              "out of memory");
-    }
+    graft_error_t rc = graft_chart_flag_notes(d, &review, &suppress, diag);
+    if (rc != GRAFT_OK)
+        return rc;
     if (*review)
         snprintf(notes[(*n_notes)++], 2300,
                  "* Hatched bar: estimate unreliable: %s.", review);

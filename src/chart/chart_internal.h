@@ -193,6 +193,26 @@ static inline double chart_sy(const chart_frame_t *f, double px_from_top)
 
 /* ---- the kinds ------------------------------------------------------- */
 
+/* The order of a bar or dumbbell chart's domain rows (for qsort): rows
+ * with a value to sort by (MISS 0) first, by value VA, VB descending, then
+ * the others; ties in file order (DOMAIN). */
+static inline int chart_row_order(int miss_a, double va, size_t dom_a,
+                                  int miss_b, double vb, size_t dom_b)
+{
+    if (miss_a != miss_b)
+        return miss_a - miss_b;
+    if (!miss_a && va != vb)
+        return va < vb ? 1 : -1;
+    return dom_a < dom_b ? -1 : dom_a > dom_b;
+}
+
+/* The rows of a bar or dumbbell chart are drawn at y = N - i (1 at the
+ * bottom); with an All row (FIRST 1) it goes on top, set apart: this y. */
+static inline double chart_top_y(size_t n, size_t first)
+{
+    return (double)(n - first) + (first ? 1.6 : 0);
+}
+
 /* What a kind writer produces: the script body (everything after the
  * terminal, output and datafile lines) and the data file. */
 typedef struct chart_doc {
@@ -268,6 +288,11 @@ char *graft_chart_fmt_level(char *buf, size_t size,
  * the flag text after "review: " or "suppress: ", split at "; ",
  * deduplicated, joined by "; " into a malloc'd string ("" when none). */
 char *graft_chart_flag_rules(const chart_data_t *d, chart_flag_t which);
+/* Both: the REVIEW rules into *REVIEW and the SUPPRESS rules into
+ * *SUPPRESS (the caller frees both).  Fails with GRAFT_ERR_NOMEM, nothing
+ * left allocated. */
+graft_error_t graft_chart_flag_notes(const chart_data_t *d, char **review,
+                                     char **suppress, graft_diag_t *diag);
 
 /* ---- gnuplot (chart/gnuplot.c) ---------------------------------------- */
 

@@ -36,12 +36,8 @@ typedef struct db_row {
 static int by_followup(const void *a, const void *b)
 {
     const db_row_t *x = a, *y = b;
-    int mx = x->kind >= DB_NO_BASELINE, my = y->kind >= DB_NO_BASELINE;
-    if (mx != my)
-        return mx - my;
-    if (!mx && x->follow != y->follow)
-        return x->follow < y->follow ? 1 : -1;
-    return x->domain < y->domain ? -1 : x->domain > y->domain;
+    return chart_row_order(x->kind >= DB_NO_BASELINE, x->follow, x->domain,
+                           y->kind >= DB_NO_BASELINE, y->follow, y->domain);
 }
 
 static db_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
@@ -74,7 +70,7 @@ static db_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
     qsort(rows + first, n - first, sizeof *rows, by_followup);
     for (size_t i = first; i < n; i++)
         rows[i].y = (double)(n - i);
-    *y_top = (double)(n - first) + (first ? 1.6 : 0);
+    *y_top = chart_top_y(n, first);
     if (first)
         rows[0].y = *y_top;
     *n_rows = n;

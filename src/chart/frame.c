@@ -351,6 +351,19 @@ static void add_rules(char *out, size_t size, const char *text)
     }
 }
 
+graft_error_t graft_chart_flag_notes(const chart_data_t *d, char **review,
+                                     char **suppress, graft_diag_t *diag)
+{
+    *review = graft_chart_flag_rules(d, CHART_FLAG_REVIEW);
+    *suppress = graft_chart_flag_rules(d, CHART_FLAG_SUPPRESS);
+    if (*review && *suppress)
+        return GRAFT_OK;
+    free(*review);
+    free(*suppress);
+    *review = *suppress = NULL;
+    return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0, "out of memory");
+}
+
 char *graft_chart_flag_rules(const chart_data_t *d, chart_flag_t which)
 {
     char buf[2048] = "";

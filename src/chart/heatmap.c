@@ -235,14 +235,10 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
     const char *atitle = spec->analysis ? spec->analysis->title : NULL;
     snprintf(title, sizeof title, "%s%s%s", atitle ? atitle : "Estimates",
              *d->by ? ", by " : "", d->by);
-    char *review = graft_chart_flag_rules(d, CHART_FLAG_REVIEW);
-    char *suppress = graft_chart_flag_rules(d, CHART_FLAG_SUPPRESS);
-    if (!review || !suppress) {
-        free(review);
-        free(suppress);
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                              "out of memory");
-    }
+    char *review, *suppress;
+    graft_error_t rc = graft_chart_flag_notes(d, &review, &suppress, diag);
+    if (rc != GRAFT_OK)
+        return rc;
     snprintf(notes[n_notes++], sizeof notes[0],
              "Each cell: the estimate%s and its %s %% confidence interval.",
              d->percent ? " in percent" : "",

@@ -129,9 +129,9 @@ void graft_chart_spec_init(graft_chart_spec_t *spec);
  * the file cannot make), GRAFT_ERR_OPEN and the reader's errors (the
  * input), GRAFT_ERR_COLUMN (the input lacks a column the kind needs),
  * GRAFT_ERR_VALUE (a number column holds text, a duplicate row, no rows to
- * draw), GRAFT_ERR_WRITE (an output cannot be written; gnuplot missing, not
- * startable, failing or writing nothing: DIAG shows gnuplot's message) or
- * GRAFT_ERR_NOMEM. */
+ * draw), GRAFT_ERR_WRITE (an output cannot be written), GRAFT_ERR_EXEC
+ * (gnuplot missing, not startable, failing or writing nothing: DIAG shows
+ * gnuplot's message) or GRAFT_ERR_NOMEM. */
 graft_error_t graft_chart_render(const graft_chart_spec_t *spec,
                                  graft_diag_t *diag);
 

@@ -296,10 +296,11 @@ graft_error_t graft_chart_flag_notes(const chart_data_t *d, char **review,
 
 /* ---- gnuplot (chart/gnuplot.c) ---------------------------------------- */
 
-/* Run PROGRAM (a path, or a name looked up on PATH) with SCRIPT on its
- * standard input.  Fails with GRAFT_ERR_WRITE naming OUTPUT: gnuplot not
- * found (naming the Debian package), not startable, killed, exiting
- * non-zero or printing an error; DIAG carries its first error line. */
+/* Run PROGRAM (a path, or a name posix_spawnp() looks up on PATH) with
+ * SCRIPT on its standard input.  Fails with GRAFT_ERR_EXEC naming OUTPUT:
+ * gnuplot not found (naming the Debian package), not startable, killed,
+ * exiting non-zero or printing an error; DIAG carries its first error
+ * line. */
 graft_error_t graft_chart_gnuplot_run(const char *program, const char *script,
                                       size_t len, const char *output,
                                       graft_diag_t *diag);

@@ -1,9 +1,10 @@
 /*
- * chart/gnuplot.c - running gnuplot: posix_spawn() without a shell, the
- * script written to its standard input through a pipe while its standard
- * error is read through another (poll() on both, so neither side can block
- * the other), its standard output sent to /dev/null (gnuplot writes a
- * chart there when `set output` fails).
+ * chart/gnuplot.c - running gnuplot: posix_spawn() of a path, or
+ * posix_spawnp() of a bare name (PATH looked up by the C library, not
+ * read here), never a shell; the script written to its standard input
+ * through a pipe while its standard error is read through another (poll()
+ * on both, so neither side can block the other), its standard output sent
+ * to /dev/null (gnuplot writes a chart there when `set output` fails).
  */
 #include "chart/chart_internal.h"
 

@@ -144,6 +144,9 @@ graft_error_t graft_chart_write_script(const graft_chart_spec_t *spec,
 /* Parse "bar", "dumbbell", "trend" or "heatmap".  Returns 1 on success. */
 int graft_chart_kind_parse(const char *name, graft_chart_kind_t *out);
 
+/* Parse "auto", "percent" or "raw".  Returns 1 on success. */
+int graft_chart_scale_parse(const char *name, graft_chart_scale_t *out);
+
 /* The format of PATH from its extension (.png, .svg, .pdf; any case).
  * Returns 1 on success, 0 for any other extension. */
 int graft_chart_format_of(const char *path, graft_chart_format_t *out);

@@ -6,6 +6,7 @@
  */
 #include "chart/chart_internal.h"
 #include "graft/analysis.h"
+#include "base/str.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -315,11 +316,7 @@ char *graft_chart_source(const graft_chart_spec_t *spec, const char *round,
                  round ? round : "", n ? ", n = " : "", n ? n : "",
                  graft_chart_fmt_level(level, sizeof level, spec));
     }
-    size_t len = strlen(buf) + 1;
-    char *out = malloc(len);
-    if (out)
-        memcpy(out, buf, len);
-    return out;
+    return graft_strdup(buf);
 }
 
 /* Add the "; "-separated rules of TEXT (after its "word: " prefix) to
@@ -374,9 +371,5 @@ char *graft_chart_flag_rules(const chart_data_t *d, chart_flag_t which)
             (which == CHART_FLAG_SUPPRESS || isfinite(c->est)))
             add_rules(buf, sizeof buf, c->flag_text);
     }
-    size_t len = strlen(buf) + 1;
-    char *out = malloc(len);
-    if (out)
-        memcpy(out, buf, len);
-    return out;
+    return graft_strdup(buf);
 }

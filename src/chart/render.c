@@ -5,6 +5,7 @@
  * rename all three into place only when everything worked.
  */
 #include "chart/chart_internal.h"
+#include "base/names.h"
 #include "graft/output.h"
 
 #include <fcntl.h>
@@ -25,15 +26,24 @@ void graft_chart_spec_init(graft_chart_spec_t *spec)
 static const char *const kind_names[] = {"bar", "dumbbell", "trend",
                                          "heatmap"};
 
+static const char *const scale_names[] = {"auto", "percent", "raw"};
+
 int graft_chart_kind_parse(const char *name, graft_chart_kind_t *out)
 {
-    for (size_t i = 0; name && i < sizeof kind_names / sizeof *kind_names;
-         i++)
-        if (strcmp(name, kind_names[i]) == 0) {
-            *out = (graft_chart_kind_t)i;
-            return 1;
-        }
-    return 0;
+    size_t i;
+    if (!GRAFT_NAMES_FIND(kind_names, 0, name, &i))
+        return 0;
+    *out = (graft_chart_kind_t)i;
+    return 1;
+}
+
+int graft_chart_scale_parse(const char *name, graft_chart_scale_t *out)
+{
+    size_t i;
+    if (!GRAFT_NAMES_FIND(scale_names, 0, name, &i))
+        return 0;
+    *out = (graft_chart_scale_t)i;
+    return 1;
 }
 
 int graft_chart_format_of(const char *path, graft_chart_format_t *out)
@@ -296,7 +306,8 @@ static void write_script(FILE *fp, const graft_chart_spec_t *spec,
                          const chart_doc_t *doc, const char *output,
                          const char *datafile, int run)
 {
-    fprintf(fp, "# graft plot --kind %s, from ", kind_names[spec->kind]);
+    fprintf(fp, "# graft plot --kind %s, from ",
+            GRAFT_NAMES_AT(kind_names, spec->kind));
     graft_chart_comment(fp, base_name(spec->input));
     char *gp = sibling(base_name(spec->output), ".gp");
     fputs("\n# Redraw with: gnuplot PATH/", fp);

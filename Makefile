@@ -42,9 +42,11 @@ build: graft libgraft.a
 graft: $(BUILD)/graft
 	rm -f $@ && cp $< $@
 
+# Made anew each time: `ar r` into an old archive would keep the members of
+# sources that were renamed or removed.
 $(BUILD)/libgraft.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/graft: $(CLI_OBJ) $(BUILD)/libgraft.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libgraft.a $(LIBS)
@@ -70,6 +72,8 @@ check: deps
 
 run-tests: $(BUILD)/graft $(TESTS) $(FUZZ_REPLAY)
 	@failed=0; \
+	echo "== tests/symbols.sh $(BUILD)/libgraft.a"; \
+	sh tests/symbols.sh $(BUILD)/libgraft.a || failed=$$((failed + 1)); \
 	for t in $(TESTS); do \
 	    echo "== $$t"; \
 	    GRAFT_BIN=$(BUILD)/graft ./$$t || failed=$$((failed + 1)); \

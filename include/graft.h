@@ -7,8 +7,11 @@
  * The conventions, stated once for every function of the library:
  *
  * Names.  Every exported symbol starts with graft_ (functions, types
- * graft_<thing>_t) or GRAFT_ (macros, enum values).  Constructors are
- * graft_<thing>_alloc/_new/_read, destructors graft_<thing>_free.
+ * graft_<thing>_t) or GRAFT_ (macros, enum values); tests/symbols.sh checks
+ * the library archive for it.  Objects come from graft_<thing>_alloc(),
+ * from a _load() of a file (survey, analysis), a _parse() of text
+ * (expressions) or a function that computes them into **OUT (estimates,
+ * comparisons, descriptions); each is freed with graft_<thing>_free().
  *
  * Ownership.  Functions never take ownership of pointer arguments unless
  * their comment says so.  Returned pointers are the caller's, freed with the
@@ -23,17 +26,23 @@
  * message.  graft_diag_format() gives "FILE:LINE:COL: message";
  * graft_exit_code() maps a code to the command line's exit status.
  *
- * Output.  The library never prints, never exits and never reads the
+ * Output.  The library never prints (it writes to stdout only when a
+ * caller's graft_outfile_t asks for it), never exits and never reads the
  * environment: what a command line takes from GRAFT_THREADS, GRAFT_GNUPLOT
- * or the terminal comes in through option structs.  Files are written
+ * or the terminal comes in through option structs
+ * (graft_read_opts_t.threads and .progress, graft_chart_spec_t.gnuplot);
+ * tests/symbols.sh checks that the archive calls no getenv().  Files are written
  * atomically (graft/output.h): a table or chart appears whole or not at
  * all, and no input file is ever opened for writing.
  *
  * Threads.  Functions are reentrant: no global state is written, so
  * different objects may be used from different threads at once.  One
  * object is not to be used from two threads at the same time.  graft_read()
- * may parse on a second thread of its own (graft/reader.h) and joins it
- * before returning; callbacks always run on the caller's thread.
+ * may run its ROW callback on a second thread of its own while the caller's
+ * thread parses (graft_read_opts_t.threads; graft/reader.h): rows still
+ * arrive one at a time and in file order, the HEADER and progress
+ * callbacks run on the caller's thread, and the thread is joined before
+ * graft_read() returns.
  *
  * Numbers.  Statistics are doubles; counts are size_t.  Undefined results
  * (a variance with one PSU, an interval of an empty domain) are NaN, and

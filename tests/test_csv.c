@@ -11,6 +11,9 @@
 
 #include "graft/error.h"
 #include "graft/reader.h"
+#include "io/reader_internal.h"
+
+#include <pthread.h>
 
 #define NAME "t.csv"
 #define DATA "tests/data/csv/"
@@ -928,6 +931,58 @@ static void test_progress(void **state)
     }
 }
 
+/* ---- threads ---------------------------------------------------------- */
+
+typedef struct thread_seen {
+    pthread_t caller;
+    size_t rows, elsewhere;
+} thread_seen_t;
+
+static graft_error_t seen_header(void *ctx, const graft_column_t *cols,
+                                 size_t ncols, graft_diag_t *diag)
+{
+    (void)ctx, (void)cols, (void)ncols, (void)diag;
+    return GRAFT_OK;
+}
+
+static graft_error_t seen_row(void *ctx, const graft_cell_t *cells,
+                              size_t ncols, unsigned long line,
+                              graft_diag_t *diag)
+{
+    (void)cells, (void)ncols, (void)line, (void)diag;
+    thread_seen_t *t = ctx;
+    t->rows++;
+    t->elsewhere += !pthread_equal(pthread_self(), t->caller);
+    return GRAFT_OK;
+}
+
+/* opts.threads, not the environment, decides where ROW runs: 1 on the
+ * caller's thread; the default on graft_read's second thread when there
+ * are two cores. */
+static void test_threads(void **state)
+{
+    (void)state;
+    graft_diag_t diag;
+    graft_read_opts_t opts = {0};
+    thread_seen_t one = {pthread_self(), 0, 0}, two = one;
+    setenv("GRAFT_THREADS", "2", 1);
+    opts.threads = 1;
+    assert_int_equal(graft_read(DATA "basic.csv", &opts, seen_header, seen_row,
+                                &one, &diag),
+                     GRAFT_OK);
+    assert_int_equal(one.rows, 4);
+    assert_int_equal(one.elsewhere, 0);
+    setenv("GRAFT_THREADS", "1", 1);
+    opts.threads = 0;
+    assert_int_equal(graft_read(DATA "basic.csv", &opts, seen_header, seen_row,
+                                &two, &diag),
+                     GRAFT_OK);
+    unsetenv("GRAFT_THREADS");
+    assert_int_equal(two.rows, 4);
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+        assert_int_equal(two.elsewhere, 4);
+}
+
 /* ---- numbers and missing markers -------------------------------------- */
 
 static void test_parse_number(void **state)
@@ -1046,6 +1101,7 @@ int main(void)
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_parse_number),
         cmocka_unit_test(test_parse_number_length),
         cmocka_unit_test(test_missing_text),

@@ -8,6 +8,7 @@
 #include <malloc.h>
 
 #include "graft/expr.h"
+#include "spec/expr_internal.h"
 #include "graft/labels.h"
 #include "graft/reader.h"
 

@@ -6,8 +6,8 @@
  * (trend).  The library reads it with graft_read(), lays the chart out
  * (margins from the longest label, wrapped subtitle, footnotes for flagged
  * estimates), writes a gnuplot script and its data, and runs gnuplot as an
- * external program: looked up on PATH and started with posix_spawn() (never
- * a shell), the script fed on a pipe to its standard input, its standard
+ * external program: a bare name looked up on PATH and started with
+ * posix_spawnp() (never a shell), the script fed on a pipe to its standard input, its standard
  * error captured.
  *
  * Files: for OUT.png (or .svg, .pdf) the chart goes to OUT.png, the script
@@ -115,7 +115,8 @@ typedef struct graft_chart_spec {
     graft_chart_scale_t scale;
     /* indicator labels and questions (optional, borrowed) */
     const struct graft_analysis *analysis;
-    /* the gnuplot program; NULL: $GRAFT_GNUPLOT, else "gnuplot" on PATH */
+    /* the gnuplot program: a path, or a name looked up on PATH (as
+     * execvp() does); NULL: "gnuplot" */
     const char *gnuplot;
 } graft_chart_spec_t;
 
@@ -128,9 +129,9 @@ void graft_chart_spec_init(graft_chart_spec_t *spec);
  * the file cannot make), GRAFT_ERR_OPEN and the reader's errors (the
  * input), GRAFT_ERR_COLUMN (the input lacks a column the kind needs),
  * GRAFT_ERR_VALUE (a number column holds text, a duplicate row, no rows to
- * draw), GRAFT_ERR_WRITE (an output cannot be written; gnuplot missing, not
- * startable, failing or writing nothing: DIAG shows gnuplot's message) or
- * GRAFT_ERR_NOMEM. */
+ * draw), GRAFT_ERR_WRITE (an output cannot be written), GRAFT_ERR_EXEC
+ * (gnuplot missing, not startable, failing or writing nothing: DIAG shows
+ * gnuplot's message) or GRAFT_ERR_NOMEM. */
 graft_error_t graft_chart_render(const graft_chart_spec_t *spec,
                                  graft_diag_t *diag);
 
@@ -142,6 +143,9 @@ graft_error_t graft_chart_write_script(const graft_chart_spec_t *spec,
 
 /* Parse "bar", "dumbbell", "trend" or "heatmap".  Returns 1 on success. */
 int graft_chart_kind_parse(const char *name, graft_chart_kind_t *out);
+
+/* Parse "auto", "percent" or "raw".  Returns 1 on success. */
+int graft_chart_scale_parse(const char *name, graft_chart_scale_t *out);
 
 /* The format of PATH from its extension (.png, .svg, .pdf; any case).
  * Returns 1 on success, 0 for any other extension. */

@@ -91,6 +91,13 @@ typedef struct graft_read_opts {
      * len 0), as ReadStat's numbers always do: only string cells need it.
      * Saves copying text between threads. */
     int bare_values;
+    /* Threads to read with: 1 runs everything on the caller's thread; 0
+     * (the default) or more, when the machine has more than one core,
+     * parses on the caller's thread and runs ROW on a second thread, one
+     * row at a time in file order (HEADER and progress stay on the
+     * caller's).  The results are the same.  (The command line sets 1 for
+     * GRAFT_THREADS=1; the library reads no environment.) */
+    unsigned threads;
 } graft_read_opts_t;
 
 /* Called once with the columns, before any row.  Returns GRAFT_OK to go on,
@@ -113,21 +120,6 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
                          graft_header_fn header, graft_row_fn row, void *ctx,
                          graft_diag_t *diag);
 
-/* The format readers behind graft_read(), for tests and fuzzing.  They use
- * only opts->delim, opts->chunk_size and opts->uses and deliver the
- * file's own values and labels; graft_read() applies opts->missing and
- * opts->labels on top. */
-graft_error_t graft_read_csv(const char *path, const graft_read_opts_t *opts,
-                             graft_header_fn header, graft_row_fn row,
-                             void *ctx, graft_diag_t *diag);
-graft_error_t graft_read_csv_buffer(const char *name, const char *buf,
-                                    size_t len, const graft_read_opts_t *opts,
-                                    graft_header_fn header, graft_row_fn row,
-                                    void *ctx, graft_diag_t *diag);
-graft_error_t graft_read_stat(const char *path, const graft_read_opts_t *opts,
-                              graft_header_fn header, graft_row_fn row,
-                              void *ctx, graft_diag_t *diag);
-
 /* Parse S (of length LEN) as a finite decimal number, as CSV cells are.
  * Returns 1 and stores it in *OUT, or 0 when S is not a number. */
 int graft_parse_number(const char *s, size_t len, double *out);
@@ -145,10 +137,5 @@ char *graft_cell_text(const graft_cell_t *cell, char *buf, size_t size);
  * it. */
 char *graft_cell_display(const graft_column_t *col, const graft_cell_t *cell,
                          char *buf, size_t size);
-
-/* The shortest edit distance match for NAME among COLS, or NULL when none is
- * close (for "did you mean" suggestions). */
-const char *graft_closest_column(const char *name, const graft_column_t *cols,
-                                 size_t ncols);
 
 #endif

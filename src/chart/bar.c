@@ -38,12 +38,8 @@ typedef struct bar_row {
 static int by_estimate(const void *a, const void *b)
 {
     const bar_row_t *x = a, *y = b;
-    int dx = x->kind >= BAR_SUPPRESSED, dy = y->kind >= BAR_SUPPRESSED;
-    if (dx != dy)
-        return dx - dy;
-    if (!dx && x->est != y->est)
-        return x->est < y->est ? 1 : -1;
-    return x->domain < y->domain ? -1 : x->domain > y->domain;
+    return chart_row_order(x->kind >= BAR_SUPPRESSED, x->est, x->domain,
+                           y->kind >= BAR_SUPPRESSED, y->est, y->domain);
 }
 
 static enum bar_kind kind_of(const chart_cell_t *c, int all)
@@ -84,10 +80,9 @@ static bar_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
         }
     size_t first = d->all != CHART_NONE ? 1 : 0;
     qsort(rows + first, n - first, sizeof *rows, by_estimate);
-    size_t n_dom = n - first;
     for (size_t i = first; i < n; i++)
         rows[i].y = (double)(n - i);
-    *y_top = (double)n_dom + (first ? 1.6 : 0);
+    *y_top = chart_top_y(n, first);
     if (first)
         rows[0].y = *y_top;
     *n_rows = n;
@@ -97,7 +92,7 @@ static bar_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
 static void free_rows(bar_row_t *rows, size_t n)
 {
     for (size_t i = 0; rows && i < n; i++)
-        chart_lines_free(rows[i].lines, rows[i].n_lines);
+        graft_chart_lines_free(rows[i].lines, rows[i].n_lines);
     free(rows);
 }
 
@@ -112,11 +107,11 @@ static int label_rows(const chart_data_t *d, bar_row_t *rows, size_t n,
         char text[1200], count[32];
         if (isfinite(rows[i].n))
             snprintf(text, sizeof text, "%s (n=%s)", d->domains[rows[i].domain],
-                     chart_fmt_count(count, sizeof count, rows[i].n));
+                     graft_chart_fmt_count(count, sizeof count, rows[i].n));
         else
             snprintf(text, sizeof text, "%s", d->domains[rows[i].domain]);
-        rows[i].lines = chart_label_lines(text, max_px, pt, &rows[i].n_lines,
-                                          &rows[i].label_px);
+        rows[i].lines = graft_chart_label_lines(
+            text, max_px, pt, &rows[i].n_lines, &rows[i].label_px);
         if (!rows[i].lines)
             return 0;
         if (rows[i].label_px > *widest)
@@ -132,14 +127,14 @@ static double value_px(const bar_row_t *r, int percent, double pt)
 {
     char buf[64];
     if (r->kind == BAR_SUPPRESSED)
-        return chart_text_px("suppressed", pt, 0);
+        return graft_chart_text_px("suppressed", pt, 0);
     if (r->kind == BAR_NONE)
-        return chart_text_px("no estimate", pt, 0);
+        return graft_chart_text_px("no estimate", pt, 0);
     if (percent)
         snprintf(buf, sizeof buf, "%.1f %%*", r->est);
     else
-        chart_fmt_value(buf, sizeof buf, r->est, 0);
-    return chart_text_px(buf, pt, 0) + chart_text_px("*", pt, 0);
+        graft_chart_fmt_value(buf, sizeof buf, r->est, 0);
+    return graft_chart_text_px(buf, pt, 0) + graft_chart_text_px("*", pt, 0);
 }
 
 /* x range: from 0 (or the lowest bound) to room for every value text. */
@@ -176,7 +171,7 @@ static void x_range(const bar_row_t *rows, size_t n, int percent, double pt,
 static void write_dat(FILE *dat, const bar_row_t *rows, size_t n,
                       const chart_data_t *d)
 {
-    chart_dat_title(dat, "bar", d, "percent");
+    graft_chart_dat_title(dat, "bar", d, "percent");
     fputs("# row y estimate ci_low ci_high kind text_x\n"
           "# kind: 0 domain, 1 All, 2 domain flagged for review, 3 All "
           "flagged,\n#       4 suppressed, 5 no estimate\n",
@@ -187,11 +182,11 @@ static void write_dat(FILE *dat, const bar_row_t *rows, size_t n,
                     : isfinite(r->hi)         ? fmax(r->hi, r->est)
                                               : r->est;
         fprintf(dat, "%zu %.2f", i + 1, r->y);
-        chart_dat_num(dat, r->kind >= BAR_SUPPRESSED ? NAN : r->est);
-        chart_dat_num(dat, r->kind >= BAR_SUPPRESSED ? NAN : r->lo);
-        chart_dat_num(dat, r->kind >= BAR_SUPPRESSED ? NAN : r->hi);
+        graft_chart_dat_num(dat, r->kind >= BAR_SUPPRESSED ? NAN : r->est);
+        graft_chart_dat_num(dat, r->kind >= BAR_SUPPRESSED ? NAN : r->lo);
+        graft_chart_dat_num(dat, r->kind >= BAR_SUPPRESSED ? NAN : r->hi);
         fprintf(dat, " %d", (int)r->kind);
-        chart_dat_num(dat, tx);
+        graft_chart_dat_num(dat, tx);
         fputc('\n', dat);
     }
 }
@@ -246,7 +241,7 @@ static void write_plot(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
                 "datafile using ($6 < 4 ? $7 : NaN):2:(sprintf('%s%%s', $3, "
                 "$6 == 2 || $6 == 3 ? '*' : '')) with labels left offset "
                 "char 0.6,0 tc rgb '%s' notitle",
-                chart_value_format(percent, xmax), CHART_TEXT);
+                graft_chart_value_format(percent, xmax), CHART_TEXT);
     }
     for (int k = BAR_SUPPRESSED; k <= BAR_NONE; k++) {
         if (!any_kind(rows, n, (enum bar_kind)k, (enum bar_kind)k))
@@ -256,7 +251,7 @@ static void write_plot(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
                 "datafile using ($6 == %d ? $7 : NaN):2:('%s') with labels "
                 "left offset char 0.6,0 font ",
                 k, k == BAR_SUPPRESSED ? "suppressed" : "no estimate");
-        chart_font(fp, f, f->pt, 0, 1);
+        graft_chart_font(fp, f, f->pt, 0, 1);
         fprintf(fp, " tc rgb '%s' notitle", CHART_SOFT);
     }
     fputc('\n', fp);
@@ -266,25 +261,24 @@ static void write_body(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
                        size_t n, const chart_data_t *d, double y_top,
                        double xmin, double xmax)
 {
-    chart_frame_labels(fp, f);
+    graft_chart_frame_labels(fp, f);
     fputs("unset key\nset border 1 lc rgb '#555555'\n", fp);
     fprintf(fp, "set xrange [%.4f:%.4f]\nset yrange [0.4:%.2f]\n", xmin,
             xmax, y_top + 0.6);
-    double step = chart_nice_step(xmax - xmin, 6);
+    double step = graft_chart_nice_step(xmax - xmin, 6);
     double end = d->percent && xmax > 100 ? 100 : xmax;
     fprintf(fp,
             "set xtics %.4g, %.4g, %.4g nomirror out scale 0.5 format '%s' "
             "tc rgb '%s'\n",
             ceil(xmin / step) * step, step, end,
-            chart_tic_format(d->percent, xmax),
-            CHART_TEXT);
+            graft_chart_tic_format(d->percent, xmax), CHART_TEXT);
     fprintf(fp, "set grid xtics lt 1 lc rgb '#e5e5e5'\n");
     fputs("# the domains: labels are single-quoted strings\nset ytics nomirror "
           "scale 0 tc rgb '#333333' (",
           fp);
     for (size_t i = 0; i < n; i++) {
         fputs(i ? ", \\\n    " : "\\\n    ", fp);
-        chart_quote_lines(fp, rows[i].lines, rows[i].n_lines);
+        graft_chart_quote_lines(fp, rows[i].lines, rows[i].n_lines);
         fprintf(fp, " %.2f", rows[i].y);
     }
     fputs(")\n", fp);
@@ -301,15 +295,11 @@ static void write_body(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
 static graft_error_t notes_for(const chart_data_t *d, char notes[2][2300],
                                size_t *n_notes, graft_diag_t *diag)
 {
-    char *review = chart_flag_rules(d, CHART_FLAG_REVIEW);
-    char *suppress = chart_flag_rules(d, CHART_FLAG_SUPPRESS);
+    char *review, *suppress;
     *n_notes = 0;
-    if (!review || !suppress) {
-        free(review);
-        free(suppress);
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                              "out of memory");
-    }
+    graft_error_t rc = graft_chart_flag_notes(d, &review, &suppress, diag);
+    if (rc != GRAFT_OK)
+        return rc;
     if (*review)
         snprintf(notes[(*n_notes)++], 2300,
                  "* Hatched bar: estimate unreliable: %s.", review);
@@ -333,24 +323,24 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
     graft_error_t rc = notes_for(d, notes, &n_notes, diag);
     if (rc)
         return rc;
-    const char *label = chart_indicator_label(spec, d->indicator);
+    const char *label = graft_chart_indicator_label(spec, d->indicator);
     snprintf(title, sizeof title, "%s%s%s", label ? label : d->indicator,
              *d->by ? ", by " : "", d->by);
     const chart_cell_t *all = d->all != CHART_NONE ? chart_cell(d, d->all, 0)
                                                    : NULL;
-    char *source = chart_source(spec, d->round,
-                                all && isfinite(all->n)
-                                    ? chart_fmt_count(count, sizeof count,
-                                                      all->n)
-                                    : NULL);
-    return chart_frame_text(f, spec, title,
-                            chart_indicator_question(spec, d->indicator),
-                            note_ptr, n_notes, source, diag);
+    char *source = graft_chart_source(
+        spec, d->round,
+        all && isfinite(all->n)
+            ? graft_chart_fmt_count(count, sizeof count, all->n)
+            : NULL);
+    return graft_chart_frame_text(
+        f, spec, title, graft_chart_indicator_question(spec, d->indicator),
+        note_ptr, n_notes, source, diag);
 }
 
-graft_error_t chart_bar_write(const graft_chart_spec_t *spec,
-                              const chart_data_t *d, chart_doc_t *doc,
-                              graft_diag_t *diag)
+graft_error_t graft_chart_bar_write(const graft_chart_spec_t *spec,
+                                    const chart_data_t *d, chart_doc_t *doc,
+                                    graft_diag_t *diag)
 {
     chart_frame_t *f = &doc->frame;
     size_t n = 0, most_lines;
@@ -362,7 +352,7 @@ graft_error_t chart_bar_write(const graft_chart_spec_t *spec,
     if (!rows)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
-    if ((rc = chart_frame_init(f, spec, 1000, diag)) ||
+    if ((rc = graft_chart_frame_init(f, spec, 1000, diag)) ||
         (rc = frame_text(spec, d, f, diag)))
         goto done;
     if (!label_rows(d, rows, n, 0.4 * f->W, f->pt, &widest, &most_lines)) {
@@ -373,11 +363,11 @@ graft_error_t chart_bar_write(const graft_chart_spec_t *spec,
     double em = f->pt * 4.0 / 3.0;
     double left = em + widest + 0.8 * em, right = 1.2 * em, axis = 3.9 * em;
     double row_px = fmax(2.3 * em, (most_lines + 0.9) * chart_line_px(f->pt));
-    chart_frame_set_height(f, spec, (y_top + 0.2) * row_px + axis);
-    if ((rc = chart_frame_check(f, left, right, f->top_px,
-                                f->bottom_px + axis, diag)))
+    graft_chart_frame_set_height(f, spec, (y_top + 0.2) * row_px + axis);
+    if ((rc = graft_chart_frame_check(f, left, right, f->top_px,
+                                      f->bottom_px + axis, diag)))
         goto done;
-    if (!chart_doc_open(doc, &body, &dat)) {
+    if (!graft_chart_doc_open(doc, &body, &dat)) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                             "out of memory");
         goto done;
@@ -385,14 +375,15 @@ graft_error_t chart_bar_write(const graft_chart_spec_t *spec,
     x_range(rows, n, d->percent, f->pt, f->W - left - right, &xmin, &xmax);
     snprintf(xlabel, sizeof xlabel, "%s; whiskers: %s %% confidence intervals",
              d->percent ? "Percent" : "Estimate",
-             chart_fmt_level(level, sizeof level, spec));
-    chart_frame_margins(body, f, left, right, f->top_px, f->bottom_px + axis);
-    chart_screen_text(body, f, xlabel, left + (f->W - left - right) / 2,
-                      f->H - f->bottom_px - axis + 3.1 * em, f->pt, "center",
-                      0, CHART_TEXT);
+             graft_chart_fmt_level(level, sizeof level, spec));
+    graft_chart_frame_margins(body, f, left, right, f->top_px,
+                              f->bottom_px + axis);
+    graft_chart_screen_text(body, f, xlabel, left + (f->W - left - right) / 2,
+                            f->H - f->bottom_px - axis + 3.1 * em, f->pt,
+                            "center", 0, CHART_TEXT);
     write_body(body, f, rows, n, d, y_top, xmin, xmax);
     write_dat(dat, rows, n, d);
-    rc = chart_doc_close(body, dat, diag);
+    rc = graft_chart_doc_close(body, dat, diag);
 done:
     free_rows(rows, n);
     return rc;

@@ -5,7 +5,9 @@
  * script writer per kind (chart/bar.c, chart/dumbbell.c, chart/trend.c,
  * chart/heatmap.c) and the gnuplot runner (chart/gnuplot.c).
  *
- * Nothing here is public: graft/chart.h is the module's interface.
+ * Nothing here is public: graft/chart.h is the module's interface.  The
+ * functions are global symbols of libgraft.a and so carry graft_chart_;
+ * the types and inline helpers, never linked, keep a short chart_.
  */
 #ifndef GRAFT_CHART_INTERNAL_H
 #define GRAFT_CHART_INTERNAL_H
@@ -53,15 +55,15 @@ typedef struct chart_data {
 
 /* Read SPEC->input and select what SPEC->kind draws.  Errors as
  * graft_chart_render() documents them. */
-graft_error_t chart_data_load(const graft_chart_spec_t *spec,
-                              chart_data_t **out, graft_diag_t *diag);
-void chart_data_free(chart_data_t *d);
+graft_error_t graft_chart_data_load(const graft_chart_spec_t *spec,
+                                    chart_data_t **out, graft_diag_t *diag);
+void graft_chart_data_free(chart_data_t *d);
 
 /* The first line of a chart's .dat file: "# graft KIND chart data:
  * indicator NAME, values in PERCENT" (or "the file's units" when D's
  * values are not percentages). */
-void chart_dat_title(FILE *dat, const char *kind, const chart_data_t *d,
-                     const char *percent);
+void graft_chart_dat_title(FILE *dat, const char *kind, const chart_data_t *d,
+                           const char *percent);
 
 static inline chart_cell_t *chart_cell(const chart_data_t *d, size_t domain,
                                        size_t series)
@@ -74,35 +76,35 @@ static inline chart_cell_t *chart_cell(const chart_data_t *d, size_t domain,
 /* A copy of S fit for one line of a chart: control characters become
  * spaces, invalid UTF-8 bytes '?', surrounding spaces trimmed.  NULL when
  * out of memory (or S is NULL). */
-char *chart_clean(const char *s);
+char *graft_chart_clean(const char *s);
 
 /* Write S as a gnuplot single-quoted string literal ('' for '). */
-void chart_quote(FILE *fp, const char *s);
+void graft_chart_quote(FILE *fp, const char *s);
 
 /* Write S after "# " on a comment line: control characters as spaces and
  * no trailing backslash (which would continue the comment). */
-void chart_comment(FILE *fp, const char *s);
+void graft_chart_comment(FILE *fp, const char *s);
 
 /* Width in pixels of S in a sans-serif font of PT points (DejaVu Sans
  * advance widths, the widest common sans; bold adds 8 %). */
-double chart_text_px(const char *s, double pt, int bold);
+double graft_chart_text_px(const char *s, double pt, int bold);
 
 /* Split S into lines no wider than MAX_PX at PT points, at spaces (a word
  * longer than a line is cut).  Returns the number of lines and stores a
  * malloc'd array of malloc'd lines in *LINES, or 0 (out of memory) with
  * *LINES NULL.  An empty S gives no lines. */
-size_t chart_wrap(const char *s, double max_px, double pt, int bold,
-                  char ***lines);
-void chart_lines_free(char **lines, size_t n);
+size_t graft_chart_wrap(const char *s, double max_px, double pt, int bold,
+                        char ***lines);
+void graft_chart_lines_free(char **lines, size_t n);
 
 /* "33.1 %" (PERCENT: V is a fraction) or "1.84" into BUF. */
-char *chart_fmt_value(char *buf, size_t size, double v, int percent);
+char *graft_chart_fmt_value(char *buf, size_t size, double v, int percent);
 /* V with thousands separators, "1,906". */
-char *chart_fmt_count(char *buf, size_t size, double v);
+char *graft_chart_fmt_count(char *buf, size_t size, double v);
 
 /* A tick step of 1, 2, 2.5 or 5 times a power of ten giving about
  * TARGET ticks over SPAN. */
-double chart_nice_step(double span, int target);
+double graft_chart_nice_step(double span, int target);
 
 /* ---- the page frame (chart/frame.c) ---------------------------------- */
 
@@ -126,45 +128,46 @@ static inline double chart_line_px(double pt) { return pt * 4.0 / 3.0 * 1.3; }
 
 /* Set up F for SPEC (format, size, font): the width is SPEC's or
  * DEFAULT_W; the height SPEC's, else fixed later by
- * chart_frame_set_height().  Fails with GRAFT_ERR_USAGE (bad font). */
-graft_error_t chart_frame_init(chart_frame_t *f,
-                               const graft_chart_spec_t *spec,
-                               double default_w, graft_diag_t *diag);
+ * graft_chart_frame_set_height().  Fails with GRAFT_ERR_USAGE (bad font). */
+graft_error_t graft_chart_frame_init(chart_frame_t *f,
+                                     const graft_chart_spec_t *spec,
+                                     double default_w, graft_diag_t *diag);
 /* Wrap and keep the title (SPEC's, else TITLE), the subtitle (SPEC's,
  * else SUBTITLE; may be NULL or ""), footnotes (may be none) and the
  * source line SOURCE, which it frees (NULL: allocating it failed).  Fails
  * with GRAFT_ERR_NOMEM. */
-graft_error_t chart_frame_text(chart_frame_t *f,
-                               const graft_chart_spec_t *spec,
-                               const char *title, const char *subtitle,
-                               const char *const *notes, size_t n_notes,
-                               char *source, graft_diag_t *diag);
-void chart_frame_free(chart_frame_t *f);
+graft_error_t graft_chart_frame_text(chart_frame_t *f,
+                                     const graft_chart_spec_t *spec,
+                                     const char *title, const char *subtitle,
+                                     const char *const *notes, size_t n_notes,
+                                     char *source, graft_diag_t *diag);
+void graft_chart_frame_free(chart_frame_t *f);
 /* Fix the height (when SPEC gave none): the title block, EXTRA_PX of
  * the kind's own (plot area, axes, legend), the footnote block. */
-void chart_frame_set_height(chart_frame_t *f, const graft_chart_spec_t *spec,
-                            double extra_px);
+void graft_chart_frame_set_height(chart_frame_t *f,
+                                  const graft_chart_spec_t *spec,
+                                  double extra_px);
 /* Is the plot area left by the margins (pixels) big enough?  Fails with
  * GRAFT_ERR_USAGE suggesting a size that is. */
-graft_error_t chart_frame_check(const chart_frame_t *f, double left,
-                                double right, double top, double bottom,
-                                graft_diag_t *diag);
+graft_error_t graft_chart_frame_check(const chart_frame_t *f, double left,
+                                      double right, double top, double bottom,
+                                      graft_diag_t *diag);
 /* "family,size" for PT points (BOLD/ITALIC styles), SVG sizes scaled. */
-void chart_font(FILE *fp, const chart_frame_t *f, double pt, int bold,
-                int italic);
+void graft_chart_font(FILE *fp, const chart_frame_t *f, double pt, int bold,
+                      int italic);
 /* The terminal line. */
-void chart_frame_terminal(FILE *fp, const chart_frame_t *f);
+void graft_chart_frame_terminal(FILE *fp, const chart_frame_t *f);
 /* Title, subtitle, footnotes and source as screen labels; the plot area
  * margins (pixels from each edge) as `set ?margin at screen`. */
-void chart_frame_labels(FILE *fp, const chart_frame_t *f);
-void chart_frame_margins(FILE *fp, const chart_frame_t *f, double left,
-                         double right, double top, double bottom);
+void graft_chart_frame_labels(FILE *fp, const chart_frame_t *f);
+void graft_chart_frame_margins(FILE *fp, const chart_frame_t *f, double left,
+                               double right, double top, double bottom);
 /* A text label at pixel X_PX and Y_PX (from the top; the text is centred
  * vertically there), ALIGN "left", "center" or "right", STYLE 0 regular,
  * 1 bold, 2 italic. */
-void chart_screen_text(FILE *fp, const chart_frame_t *f, const char *text,
-                       double x_px, double y_px, double pt, const char *align,
-                       int style, const char *color);
+void graft_chart_screen_text(FILE *fp, const chart_frame_t *f, const char *text,
+                             double x_px, double y_px, double pt,
+                             const char *align, int style, const char *color);
 /* Screen coordinates of pixel positions. */
 static inline double chart_sx(const chart_frame_t *f, double px)
 {
@@ -190,6 +193,26 @@ static inline double chart_sy(const chart_frame_t *f, double px_from_top)
 
 /* ---- the kinds ------------------------------------------------------- */
 
+/* The order of a bar or dumbbell chart's domain rows (for qsort): rows
+ * with a value to sort by (MISS 0) first, by value VA, VB descending, then
+ * the others; ties in file order (DOMAIN). */
+static inline int chart_row_order(int miss_a, double va, size_t dom_a,
+                                  int miss_b, double vb, size_t dom_b)
+{
+    if (miss_a != miss_b)
+        return miss_a - miss_b;
+    if (!miss_a && va != vb)
+        return va < vb ? 1 : -1;
+    return dom_a < dom_b ? -1 : dom_a > dom_b;
+}
+
+/* The rows of a bar or dumbbell chart are drawn at y = N - i (1 at the
+ * bottom); with an All row (FIRST 1) it goes on top, set apart: this y. */
+static inline double chart_top_y(size_t n, size_t first)
+{
+    return (double)(n - first) + (first ? 1.6 : 0);
+}
+
 /* What a kind writer produces: the script body (everything after the
  * terminal, output and datafile lines) and the data file. */
 typedef struct chart_doc {
@@ -205,35 +228,35 @@ typedef graft_error_t (*chart_writer_fn)(const graft_chart_spec_t *spec,
                                          chart_doc_t *doc,
                                          graft_diag_t *diag);
 
-graft_error_t chart_bar_write(const graft_chart_spec_t *spec,
-                              const chart_data_t *d, chart_doc_t *doc,
-                              graft_diag_t *diag);
-graft_error_t chart_dumbbell_write(const graft_chart_spec_t *spec,
-                                   const chart_data_t *d, chart_doc_t *doc,
-                                   graft_diag_t *diag);
-graft_error_t chart_trend_write(const graft_chart_spec_t *spec,
-                                const chart_data_t *d, chart_doc_t *doc,
-                                graft_diag_t *diag);
-graft_error_t chart_heatmap_write(const graft_chart_spec_t *spec,
-                                  const chart_data_t *d, chart_doc_t *doc,
-                                  graft_diag_t *diag);
+graft_error_t graft_chart_bar_write(const graft_chart_spec_t *spec,
+                                    const chart_data_t *d, chart_doc_t *doc,
+                                    graft_diag_t *diag);
+graft_error_t graft_chart_dumbbell_write(const graft_chart_spec_t *spec,
+                                         const chart_data_t *d,
+                                         chart_doc_t *doc, graft_diag_t *diag);
+graft_error_t graft_chart_trend_write(const graft_chart_spec_t *spec,
+                                      const chart_data_t *d, chart_doc_t *doc,
+                                      graft_diag_t *diag);
+graft_error_t graft_chart_heatmap_write(const graft_chart_spec_t *spec,
+                                        const chart_data_t *d, chart_doc_t *doc,
+                                        graft_diag_t *diag);
 
 /* ---- helpers the kinds share (chart/render.c, chart/frame.c) ----------------- */
 
 /* Open memory streams for DOC's body and data.  Returns 1, or 0 when out
  * of memory (nothing left open). */
-int chart_doc_open(chart_doc_t *doc, FILE **body, FILE **dat);
+int graft_chart_doc_open(chart_doc_t *doc, FILE **body, FILE **dat);
 /* Close both streams; GRAFT_ERR_NOMEM when either failed. */
-graft_error_t chart_doc_close(FILE *body, FILE *dat, graft_diag_t *diag);
+graft_error_t graft_chart_doc_close(FILE *body, FILE *dat, graft_diag_t *diag);
 
 /* Write the lines as one gnuplot string expression, 'a' . "\n" . 'b'. */
-void chart_quote_lines(FILE *fp, char *const *lines, size_t n);
+void graft_chart_quote_lines(FILE *fp, char *const *lines, size_t n);
 
 /* The label lines of TEXT wrapped to MAX_PX (at least one line, "" for an
  * empty TEXT); the widest line's width in *WIDTH.  NULL when out of
  * memory. */
-char **chart_label_lines(const char *text, double max_px, double pt,
-                         size_t *n, double *width);
+char **graft_chart_label_lines(const char *text, double max_px, double pt,
+                               size_t *n, double *width);
 
 /* Values as drawn: times 100 for proportions. */
 static inline double chart_scaled(const chart_data_t *d, double v)
@@ -243,36 +266,43 @@ static inline double chart_scaled(const chart_data_t *d, double v)
 /* gnuplot formats for axis tics and for printed values of magnitude up
  * to MAX: "%g %%" and "%.1f %%" for percent, else "%g" / "%.0f" (large
  * numbers, never "5e+06"), and 2, 1 or 0 decimals. */
-const char *chart_tic_format(int percent, double max);
-const char *chart_value_format(int percent, double max);
+const char *graft_chart_tic_format(int percent, double max);
+const char *graft_chart_value_format(int percent, double max);
 /* Write V to the data file: %.6f, or NaN. */
-void chart_dat_num(FILE *fp, double v);
+void graft_chart_dat_num(FILE *fp, double v);
 
 /* The indicator's label and question from SPEC->analysis, or NULL. */
-const char *chart_indicator_label(const graft_chart_spec_t *spec,
-                                  const char *name);
-const char *chart_indicator_question(const graft_chart_spec_t *spec,
-                                     const char *name);
+const char *graft_chart_indicator_label(const graft_chart_spec_t *spec,
+                                        const char *name);
+const char *graft_chart_indicator_question(const graft_chart_spec_t *spec,
+                                           const char *name);
 /* The source line: SPEC->source, else "Source: FILE[, ROUND][, n = N].
  * 95 % CI, design-based." (ROUND and N may be NULL).  Malloc'd; NULL when
  * out of memory. */
-char *chart_source(const graft_chart_spec_t *spec, const char *round,
-                   const char *n);
+char *graft_chart_source(const graft_chart_spec_t *spec, const char *round,
+                         const char *n);
 /* The level in percent, "95". */
-char *chart_fmt_level(char *buf, size_t size, const graft_chart_spec_t *spec);
+char *graft_chart_fmt_level(char *buf, size_t size,
+                            const graft_chart_spec_t *spec);
 /* Distinct unreliability rules of the flagged cells (REVIEW or SUPPRESS):
  * the flag text after "review: " or "suppress: ", split at "; ",
  * deduplicated, joined by "; " into a malloc'd string ("" when none). */
-char *chart_flag_rules(const chart_data_t *d, chart_flag_t which);
+char *graft_chart_flag_rules(const chart_data_t *d, chart_flag_t which);
+/* Both: the REVIEW rules into *REVIEW and the SUPPRESS rules into
+ * *SUPPRESS (the caller frees both).  Fails with GRAFT_ERR_NOMEM, nothing
+ * left allocated. */
+graft_error_t graft_chart_flag_notes(const chart_data_t *d, char **review,
+                                     char **suppress, graft_diag_t *diag);
 
 /* ---- gnuplot (chart/gnuplot.c) ---------------------------------------- */
 
-/* Run PROGRAM (a path, or a name looked up on PATH) with SCRIPT on its
- * standard input.  Fails with GRAFT_ERR_WRITE naming OUTPUT: gnuplot not
- * found (naming the Debian package), not startable, killed, exiting
- * non-zero or printing an error; DIAG carries its first error line. */
-graft_error_t chart_gnuplot_run(const char *program, const char *script,
-                                size_t len, const char *output,
-                                graft_diag_t *diag);
+/* Run PROGRAM (a path, or a name posix_spawnp() looks up on PATH) with
+ * SCRIPT on its standard input.  Fails with GRAFT_ERR_EXEC naming OUTPUT:
+ * gnuplot not found (naming the Debian package), not startable, killed,
+ * exiting non-zero or printing an error; DIAG carries its first error
+ * line. */
+graft_error_t graft_chart_gnuplot_run(const char *program, const char *script,
+                                      size_t len, const char *output,
+                                      graft_diag_t *diag);
 
 #endif

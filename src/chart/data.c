@@ -7,8 +7,10 @@
  * table is held whole; the survey microdata never come here.
  */
 #include "chart/chart_internal.h"
+#include "base/grow.h"
 #include "base/str.h"
 #include "graft/reader.h"
+#include "io/reader_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -46,9 +48,10 @@ static graft_error_t on_row(void *ctx, const graft_cell_t *cells,
                             graft_diag_t *diag)
 {
     table_t *t = ctx;
-    if (t->nrows == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 64;
-        char **c = realloc(t->cells, cap * t->ncols * sizeof *c);
+    if (t->nrows == t->cap) { /* cells and lines share one capacity */
+        size_t cap = graft_grow_cap(t->cap, t->nrows + 1,
+                                    t->ncols * sizeof *t->cells);
+        char **c = cap ? realloc(t->cells, cap * t->ncols * sizeof *c) : NULL;
         if (c)
             t->cells = c;
         unsigned long *l = c ? realloc(t->lines, cap * sizeof *l) : NULL;
@@ -304,13 +307,13 @@ static graft_error_t choose_round(select_t *s, const graft_chart_spec_t *spec,
     return GRAFT_OK;
 }
 
-/* Add NAME to the indicator list unless there. */
-static int add_name(char ***list, size_t *n, char *name)
+/* Add NAME to the indicator list (*N of *CAP used) unless there. */
+static int add_name(char ***list, size_t *n, size_t *cap, char *name)
 {
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*list)[i], name) == 0)
             return 1;
-    char **grown = realloc(*list, (*n + 1) * sizeof **list);
+    char **grown = graft_grow(*list, cap, *n + 1, sizeof **list);
     if (!grown)
         return 0;
     *list = grown;
@@ -325,10 +328,10 @@ static graft_error_t choose_indicators(select_t *s,
     const table_t *t = s->t;
     size_t ind_col = s->cols[1];
     char **all = NULL;
-    size_t n_all = 0;
+    size_t n_all = 0, cap_all = 0, cap_inds = 0;
     graft_error_t rc = GRAFT_OK;
     for (size_t r = 0; r < t->nrows; r++)
-        if (!add_name(&all, &n_all, t->cells[r * t->ncols + ind_col])) {
+        if (!add_name(&all, &n_all, &cap_all, t->cells[r * t->ncols + ind_col])) {
             free(all);
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                                   "out of memory");
@@ -366,7 +369,7 @@ static graft_error_t choose_indicators(select_t *s,
                       : graft_diag_set(diag, GRAFT_ERR_USAGE, t->path, 0, 0,
                                        "no indicator '%s' (the file has: %s)",
                                        name, list);
-        } else if (!add_name(&s->inds, &s->n_inds, all[i])) {
+        } else if (!add_name(&s->inds, &s->n_inds, &cap_inds, all[i])) {
             rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                                 "out of memory");
         }
@@ -399,7 +402,7 @@ static void data_free_parts(chart_data_t *d)
     free(d->round);
 }
 
-void chart_data_free(chart_data_t *d)
+void graft_chart_data_free(chart_data_t *d)
 {
     if (!d)
         return;
@@ -407,22 +410,23 @@ void chart_data_free(chart_data_t *d)
     free(d);
 }
 
-void chart_dat_title(FILE *dat, const char *kind, const chart_data_t *d,
-                     const char *percent)
+void graft_chart_dat_title(FILE *dat, const char *kind, const chart_data_t *d,
+                           const char *percent)
 {
     fprintf(dat, "# graft %s chart data: indicator ", kind);
-    chart_comment(dat, d->indicator);
+    graft_chart_comment(dat, d->indicator);
     fprintf(dat, ", values in %s\n",
             d->percent ? percent : "the file's units");
 }
 
-/* Index of S in LIST (adding a copy when absent), or CHART_NONE on OOM. */
-static size_t intern(char ***list, size_t *n, const char *s)
+/* Index of S in LIST (*N of *CAP used; adding a copy when absent), or
+ * CHART_NONE on OOM. */
+static size_t intern(char ***list, size_t *n, size_t *cap, const char *s)
 {
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*list)[i], s) == 0)
             return i;
-    char **grown = realloc(*list, (*n + 1) * sizeof **list);
+    char **grown = graft_grow(*list, cap, *n + 1, sizeof **list);
     if (!grown)
         return CHART_NONE;
     *list = grown;
@@ -536,12 +540,9 @@ static graft_error_t fill_cell(const select_t *s, graft_chart_kind_t kind,
 /* Grow D's cell array to N_DOMAINS x N_SERIES (series fixed). */
 static int ensure_cells(chart_data_t *d, size_t n_domains, size_t *cap)
 {
-    if (n_domains <= *cap)
-        return 1;
-    size_t cap2 = *cap ? 2 * *cap : 16;
-    while (cap2 < n_domains)
-        cap2 *= 2;
-    chart_cell_t *c = realloc(d->cells, cap2 * d->n_series * sizeof *c);
+    size_t cap2 = *cap;
+    chart_cell_t *c = graft_grow(d->cells, &cap2, n_domains,
+                                 d->n_series * sizeof *c);
     if (!c)
         return 0;
     memset(c + *cap * d->n_series, 0,
@@ -590,7 +591,7 @@ static graft_error_t collect(const select_t *s, graft_chart_kind_t kind,
                              chart_data_t *d, graft_diag_t *diag)
 {
     const table_t *t = s->t;
-    size_t cap = 0;
+    size_t cap = 0, cap_series = 0, cap_domains = 0;
     /* series first: they fix the row width of the cell array */
     for (size_t r = 0; r < t->nrows; r++) {
         if (!row_wanted(s, kind, r))
@@ -600,12 +601,12 @@ static graft_error_t collect(const select_t *s, graft_chart_kind_t kind,
                                : cell_at(t, r, s->cols[1]);
         if (kind == GRAFT_CHART_HEATMAP)
             continue;
-        if (intern(&d->series, &d->n_series, name) == CHART_NONE)
+        if (intern(&d->series, &d->n_series, &cap_series, name) == CHART_NONE)
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                                   "out of memory");
     }
     for (size_t i = 0; kind == GRAFT_CHART_HEATMAP && i < s->n_inds; i++)
-        if (intern(&d->series, &d->n_series, s->inds[i]) == CHART_NONE)
+        if (intern(&d->series, &d->n_series, &cap_series, s->inds[i]) == CHART_NONE)
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                                   "out of memory");
     for (size_t r = 0; r < t->nrows; r++) {
@@ -616,7 +617,7 @@ static graft_error_t collect(const select_t *s, graft_chart_kind_t kind,
         domain_label(s, r, label, sizeof label, &is_all);
         if (!*label)
             continue;
-        size_t dom = intern(&d->domains, &d->n_domains, label);
+        size_t dom = intern(&d->domains, &d->n_domains, &cap_domains, label);
         size_t ser = series_of(s, d, kind, r);
         if (dom == CHART_NONE || !ensure_cells(d, d->n_domains, &cap))
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
@@ -743,8 +744,8 @@ static graft_error_t finish(const select_t *s, const graft_chart_spec_t *spec,
     return GRAFT_OK;
 }
 
-graft_error_t chart_data_load(const graft_chart_spec_t *spec,
-                              chart_data_t **out, graft_diag_t *diag)
+graft_error_t graft_chart_data_load(const graft_chart_spec_t *spec,
+                                    chart_data_t **out, graft_diag_t *diag)
 {
     table_t t = {spec->input, NULL, 0, NULL, NULL, 0, 0};
     select_t s;
@@ -764,7 +765,7 @@ graft_error_t chart_data_load(const graft_chart_spec_t *spec,
         (rc = choose_indicators(&s, spec, diag)) ||
         (rc = collect(&s, spec->kind, d, diag)) ||
         (rc = finish(&s, spec, d, diag))) {
-        chart_data_free(d);
+        graft_chart_data_free(d);
         d = NULL;
     }
     free(s.inds);

@@ -36,12 +36,8 @@ typedef struct db_row {
 static int by_followup(const void *a, const void *b)
 {
     const db_row_t *x = a, *y = b;
-    int mx = x->kind >= DB_NO_BASELINE, my = y->kind >= DB_NO_BASELINE;
-    if (mx != my)
-        return mx - my;
-    if (!mx && x->follow != y->follow)
-        return x->follow < y->follow ? 1 : -1;
-    return x->domain < y->domain ? -1 : x->domain > y->domain;
+    return chart_row_order(x->kind >= DB_NO_BASELINE, x->follow, x->domain,
+                           y->kind >= DB_NO_BASELINE, y->follow, y->domain);
 }
 
 static db_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
@@ -74,7 +70,7 @@ static db_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
     qsort(rows + first, n - first, sizeof *rows, by_followup);
     for (size_t i = first; i < n; i++)
         rows[i].y = (double)(n - i);
-    *y_top = (double)(n - first) + (first ? 1.6 : 0);
+    *y_top = chart_top_y(n, first);
     if (first)
         rows[0].y = *y_top;
     *n_rows = n;
@@ -84,7 +80,7 @@ static db_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
 static void free_rows(db_row_t *rows, size_t n)
 {
     for (size_t i = 0; rows && i < n; i++)
-        chart_lines_free(rows[i].lines, rows[i].n_lines);
+        graft_chart_lines_free(rows[i].lines, rows[i].n_lines);
     free(rows);
 }
 
@@ -128,7 +124,7 @@ static int legend_rows(const chart_frame_t *f, const legend_item_t *items,
     double em = f->pt * 4.0 / 3.0, x = x0;
     int rows = 1;
     for (size_t i = 0; i < n; i++) {
-        double w = 2.2 * em + chart_text_px(items[i].text, f->pt, 0);
+        double w = 2.2 * em + graft_chart_text_px(items[i].text, f->pt, 0);
         if (x > x0 && x + w > x1) {
             rows++;
             x = x0;
@@ -145,7 +141,7 @@ static void write_legend(FILE *fp, const chart_frame_t *f,
     double em = f->pt * 4.0 / 3.0, x = x0, y = y0, r = 0.3 * em;
     fputs("# legend\n", fp);
     for (size_t i = 0; i < n; i++) {
-        double w = 2.2 * em + chart_text_px(items[i].text, f->pt, 0);
+        double w = 2.2 * em + graft_chart_text_px(items[i].text, f->pt, 0);
         if (x > x0 && x + w > x1) {
             x = x0;
             y += chart_line_px(f->pt);
@@ -164,8 +160,8 @@ static void write_legend(FILE *fp, const chart_frame_t *f,
                     chart_sx(f, cx), chart_sy(f, y), chart_sx(f, r),
                     items[i].marker ? CHART_BLUE : CHART_TEXT,
                     items[i].marker ? "solid 1.0 noborder" : "empty border");
-        chart_screen_text(fp, f, items[i].text, x + 2.0 * em, y, f->pt,
-                          "left", 0, CHART_TEXT);
+        graft_chart_screen_text(fp, f, items[i].text, x + 2.0 * em, y, f->pt,
+                                "left", 0, CHART_TEXT);
         x += w + 1.2 * em;
     }
 }
@@ -175,8 +171,8 @@ static void write_legend(FILE *fp, const chart_frame_t *f,
 static void write_dat(FILE *dat, const db_row_t *rows, size_t n,
                       const chart_data_t *d)
 {
-    chart_dat_title(dat, "dumbbell", d,
-                    "percent (changes in percentage points)");
+    graft_chart_dat_title(dat, "dumbbell", d,
+                          "percent (changes in percentage points)");
     fputs("# row y baseline followup change ci_low ci_high kind\n"
           "# kind: 0 no significant change, 1 significant, 2 not "
           "comparable,\n#       3 no baseline estimate, 4 no follow-up "
@@ -185,11 +181,11 @@ static void write_dat(FILE *dat, const db_row_t *rows, size_t n,
     for (size_t i = 0; i < n; i++) {
         const db_row_t *r = &rows[i];
         fprintf(dat, "%zu %.2f", i + 1, r->y);
-        chart_dat_num(dat, r->base);
-        chart_dat_num(dat, r->follow);
-        chart_dat_num(dat, r->diff);
-        chart_dat_num(dat, r->lo);
-        chart_dat_num(dat, r->hi);
+        graft_chart_dat_num(dat, r->base);
+        graft_chart_dat_num(dat, r->follow);
+        graft_chart_dat_num(dat, r->diff);
+        graft_chart_dat_num(dat, r->lo);
+        graft_chart_dat_num(dat, r->hi);
         fprintf(dat, " %d\n", (int)r->kind);
     }
 }
@@ -221,7 +217,7 @@ static void range_of(const db_row_t *rows, size_t n, int change, double *lo,
 static void axis_setup(FILE *fp, double lo, double hi, int percent,
                        const char *unit, int grid_arrows)
 {
-    double step = chart_nice_step(hi - lo, 5);
+    double step = graft_chart_nice_step(hi - lo, 5);
     lo = floor(lo / step + 1e-9) * step;
     hi = ceil(hi / step - 1e-9) * step;
     for (double t = lo + step; grid_arrows && t < hi - step / 2; t += step)
@@ -235,7 +231,8 @@ static void axis_setup(FILE *fp, double lo, double hi, int percent,
             "set xtics %.4g, %.4g, %.4g nomirror out scale 0.5 format '%s' "
             "tc rgb '%s'\n",
             ceil(lo / step - 1e-9) * step, step, hi,
-            percent ? unit : chart_tic_format(0, fmax(fabs(lo), fabs(hi))),
+            percent ? unit
+                    : graft_chart_tic_format(0, fmax(fabs(lo), fabs(hi))),
             CHART_TEXT);
 }
 
@@ -244,7 +241,7 @@ static void write_rows_tics(FILE *fp, const db_row_t *rows, size_t n)
     fputs("set ytics nomirror scale 0 tc rgb '#333333' (", fp);
     for (size_t i = 0; i < n; i++) {
         fputs(i ? ", \\\n    " : "\\\n    ", fp);
-        chart_quote_lines(fp, rows[i].lines, rows[i].n_lines);
+        graft_chart_quote_lines(fp, rows[i].lines, rows[i].n_lines);
         fprintf(fp, " %.2f", rows[i].y);
     }
     fputs(")\n", fp);
@@ -263,7 +260,8 @@ static void write_left_panel(FILE *fp, const chart_frame_t *f,
     double pad = (hi - lo) * 0.04;
     lo = d->percent && lo - pad < 0 ? 0 : lo - pad;
     hi += pad;
-    chart_frame_margins(fp, f, L->left, f->W - L->split, L->top, L->bottom);
+    graft_chart_frame_margins(fp, f, L->left, f->W - L->split, L->top,
+                              L->bottom);
     axis_setup(fp, lo, hi, d->percent, "%g %%", 0);
     fprintf(fp, "set yrange [0.4:%.2f]\n", y_top + 0.6);
     write_rows_tics(fp, rows, n);
@@ -297,8 +295,8 @@ static void write_right_panel(FILE *fp, const chart_frame_t *f,
           "unset label\nunset arrow\nunset object\nunset ytics\n"
           "unset grid\nset style textbox opaque noborder\n",
           fp);
-    chart_frame_margins(fp, f, L->split + L->gap, L->right, L->top,
-                        L->bottom);
+    graft_chart_frame_margins(fp, f, L->split + L->gap, L->right, L->top,
+                              L->bottom);
     axis_setup(fp, lo - pad, hi + pad, d->percent, "%g", 1);
     fprintf(fp, "set yrange [0.4:%.2f]\n", y_top + 0.6);
     fprintf(fp,
@@ -319,7 +317,7 @@ static void write_right_panel(FILE *fp, const chart_frame_t *f,
               "'not comparable' : $8 == 3 ? 'no baseline estimate' : "
               "'no follow-up estimate') with labels boxed center font ",
               fp);
-        chart_font(fp, f, f->pt_small, 0, 1);
+        graft_chart_font(fp, f, f->pt_small, 0, 1);
         fprintf(fp, " tc rgb '%s' notitle", CHART_SOFT);
     }
     fputc('\n', fp);
@@ -329,7 +327,7 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
                                 const chart_data_t *d, chart_frame_t *f,
                                 graft_diag_t *diag)
 {
-    const char *label = chart_indicator_label(spec, d->indicator);
+    const char *label = graft_chart_indicator_label(spec, d->indicator);
     const char *b = spec->baseline_label ? spec->baseline_label : "baseline";
     const char *a = spec->followup_label ? spec->followup_label : "follow-up";
     char title[1400], n_text[96] = "", nb[32], nf[32], note[2][400];
@@ -341,8 +339,8 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
                                                    : NULL;
     if (all && isfinite(all->n) && isfinite(all->n2))
         snprintf(n_text, sizeof n_text, "%s and %s",
-                 chart_fmt_count(nb, sizeof nb, all->n),
-                 chart_fmt_count(nf, sizeof nf, all->n2));
+                 graft_chart_fmt_count(nb, sizeof nb, all->n),
+                 graft_chart_fmt_count(nf, sizeof nf, all->n2));
     int not_comparable = 0;
     for (size_t i = 0; i < d->n_domains; i++)
         not_comparable |= chart_cell(d, i, 0)->not_comparable;
@@ -350,11 +348,10 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
         snprintf(note[n_notes++], sizeof note[0],
                  "Not comparable (dashed): the question wording differs "
                  "between the rounds, so the change is not tested.");
-    return chart_frame_text(f, spec, title,
-                            chart_indicator_question(spec, d->indicator),
-                            notes, n_notes,
-                            chart_source(spec, NULL, *n_text ? n_text : NULL),
-                            diag);
+    return graft_chart_frame_text(
+        f, spec, title, graft_chart_indicator_question(spec, d->indicator),
+        notes, n_notes, graft_chart_source(spec, NULL, *n_text ? n_text : NULL),
+        diag);
 }
 
 /* Wrap the row labels; the widest line and the most lines per label. */
@@ -365,9 +362,9 @@ static int label_rows(const chart_data_t *d, const chart_frame_t *f,
     *most = 1;
     for (size_t i = 0; i < n; i++) {
         double w;
-        rows[i].lines = chart_label_lines(d->domains[rows[i].domain],
-                                          0.3 * f->W, f->pt, &rows[i].n_lines,
-                                          &w);
+        rows[i].lines =
+            graft_chart_label_lines(d->domains[rows[i].domain], 0.3 * f->W,
+                                    f->pt, &rows[i].n_lines, &w);
         if (!rows[i].lines)
             return 0;
         *widest = fmax(*widest, w);
@@ -383,30 +380,30 @@ static void write_body(FILE *fp, const graft_chart_spec_t *spec,
                        size_t n, const chart_data_t *d, double y_top)
 {
     char level[32], xl[2][200];
-    chart_fmt_level(level, sizeof level, spec);
+    graft_chart_fmt_level(level, sizeof level, spec);
     snprintf(xl[0], sizeof xl[0], "%s", d->percent ? "Percent" : "Estimate");
     snprintf(xl[1], sizeof xl[1], "%s (%s %% CI)",
              d->percent ? "Change, % points" : "Change", level);
     fputs("set multiplot\nunset key\nset border 1 lc rgb '#555555'\n"
           "set grid xtics lt 1 lc rgb '#e5e5e5'\n",
           fp);
-    chart_frame_labels(fp, f);
+    graft_chart_frame_labels(fp, f);
     write_legend(fp, f, items, 3, L->left, f->W - L->right,
                  f->top_px + 0.5 * chart_line_px(f->pt));
     double label_y = f->H - L->bottom + 3.1 * L->em;
-    chart_screen_text(fp, f, xl[0], (L->left + L->split) / 2, label_y, f->pt,
-                      "center", 0, CHART_TEXT);
-    chart_screen_text(fp, f, xl[1],
-                      (L->split + L->gap + f->W - L->right) / 2, label_y,
-                      f->pt, "center", 0, CHART_TEXT);
+    graft_chart_screen_text(fp, f, xl[0], (L->left + L->split) / 2, label_y,
+                            f->pt, "center", 0, CHART_TEXT);
+    graft_chart_screen_text(fp, f, xl[1],
+                            (L->split + L->gap + f->W - L->right) / 2, label_y,
+                            f->pt, "center", 0, CHART_TEXT);
     write_left_panel(fp, f, L, rows, n, d, y_top);
     write_right_panel(fp, f, L, rows, n, d, y_top);
     fputs("unset multiplot\n", fp);
 }
 
-graft_error_t chart_dumbbell_write(const graft_chart_spec_t *spec,
-                                   const chart_data_t *d, chart_doc_t *doc,
-                                   graft_diag_t *diag)
+graft_error_t graft_chart_dumbbell_write(const graft_chart_spec_t *spec,
+                                         const chart_data_t *d,
+                                         chart_doc_t *doc, graft_diag_t *diag)
 {
     chart_frame_t *f = &doc->frame;
     size_t n = 0, most = 1;
@@ -418,7 +415,7 @@ graft_error_t chart_dumbbell_write(const graft_chart_spec_t *spec,
     if (!rows)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
-    if ((rc = chart_frame_init(f, spec, 1000, diag)) ||
+    if ((rc = graft_chart_frame_init(f, spec, 1000, diag)) ||
         (rc = frame_text(spec, d, f, diag)))
         goto done;
     if (!label_rows(d, f, rows, n, &widest, &most)) {
@@ -441,20 +438,21 @@ graft_error_t chart_dumbbell_write(const graft_chart_spec_t *spec,
     int legend = legend_rows(f, items, 3, L.left, f->W - L.right);
     double legend_px = legend * chart_line_px(f->pt) + 0.4 * L.em;
     double row_px = fmax(2.2 * L.em, (most + 0.9) * chart_line_px(f->pt));
-    chart_frame_set_height(f, spec,
-                           legend_px + (y_top + 0.2) * row_px + L.axis);
+    graft_chart_frame_set_height(f, spec,
+                                 legend_px + (y_top + 0.2) * row_px + L.axis);
     L.top = f->top_px + legend_px;
     L.bottom = f->bottom_px + L.axis;
-    if ((rc = chart_frame_check(f, L.left, L.right, L.top, L.bottom, diag)))
+    if ((rc = graft_chart_frame_check(f, L.left, L.right, L.top, L.bottom,
+                                      diag)))
         goto done;
-    if (!chart_doc_open(doc, &body, &dat)) {
+    if (!graft_chart_doc_open(doc, &body, &dat)) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                             "out of memory");
         goto done;
     }
     write_body(body, spec, f, &L, items, rows, n, d, y_top);
     write_dat(dat, rows, n, d);
-    rc = chart_doc_close(body, dat, diag);
+    rc = graft_chart_doc_close(body, dat, diag);
 done:
     free_rows(rows, n);
     return rc;

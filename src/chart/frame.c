@@ -6,6 +6,7 @@
  */
 #include "chart/chart_internal.h"
 #include "graft/analysis.h"
+#include "base/str.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -46,9 +47,9 @@ static int parse_font(const char *text, chart_frame_t *f)
     return 1;
 }
 
-graft_error_t chart_frame_init(chart_frame_t *f,
-                               const graft_chart_spec_t *spec,
-                               double default_w, graft_diag_t *diag)
+graft_error_t graft_chart_frame_init(chart_frame_t *f,
+                                     const graft_chart_spec_t *spec,
+                                     double default_w, graft_diag_t *diag)
 {
     memset(f, 0, sizeof *f);
     if (!graft_chart_format_of(spec->output, &f->format))
@@ -68,12 +69,12 @@ graft_error_t chart_frame_init(chart_frame_t *f,
     return GRAFT_OK;
 }
 
-void chart_frame_free(chart_frame_t *f)
+void graft_chart_frame_free(chart_frame_t *f)
 {
-    chart_lines_free(f->title, f->n_title);
-    chart_lines_free(f->sub, f->n_sub);
-    chart_lines_free(f->notes, f->n_notes);
-    chart_lines_free(f->src, f->n_src);
+    graft_chart_lines_free(f->title, f->n_title);
+    graft_chart_lines_free(f->sub, f->n_sub);
+    graft_chart_lines_free(f->notes, f->n_notes);
+    graft_chart_lines_free(f->src, f->n_src);
     memset(f, 0, sizeof *f);
 }
 
@@ -81,13 +82,13 @@ void chart_frame_free(chart_frame_t *f)
 static int wrap_more(const char *text, double width, double pt, int bold,
                      char ***lines, size_t *n)
 {
-    char *clean = chart_clean(text);
+    char *clean = graft_chart_clean(text);
     char **more = NULL;
     size_t k = 0;
     if (!clean)
         return 0;
     if (*clean) {
-        k = chart_wrap(clean, width, pt, bold, &more);
+        k = graft_chart_wrap(clean, width, pt, bold, &more);
         if (!more) {
             free(clean);
             return 0;
@@ -100,7 +101,7 @@ static int wrap_more(const char *text, double width, double pt, int bold,
     }
     char **grown = realloc(*lines, (*n + k) * sizeof **lines);
     if (!grown) {
-        chart_lines_free(more, k);
+        graft_chart_lines_free(more, k);
         return 0;
     }
     memcpy(grown + *n, more, k * sizeof *more);
@@ -115,11 +116,11 @@ static double pad_px(const chart_frame_t *f)
     return f->pt * 4.0 / 3.0;
 }
 
-graft_error_t chart_frame_text(chart_frame_t *f,
-                               const graft_chart_spec_t *spec,
-                               const char *title, const char *subtitle,
-                               const char *const *notes, size_t n_notes,
-                               char *source, graft_diag_t *diag)
+graft_error_t graft_chart_frame_text(chart_frame_t *f,
+                                     const graft_chart_spec_t *spec,
+                                     const char *title, const char *subtitle,
+                                     const char *const *notes, size_t n_notes,
+                                     char *source, graft_diag_t *diag)
 {
     if (spec->title)
         title = spec->title;
@@ -148,17 +149,18 @@ graft_error_t chart_frame_text(chart_frame_t *f,
     return GRAFT_OK;
 }
 
-void chart_frame_set_height(chart_frame_t *f, const graft_chart_spec_t *spec,
-                            double extra_px)
+void graft_chart_frame_set_height(chart_frame_t *f,
+                                  const graft_chart_spec_t *spec,
+                                  double extra_px)
 {
     f->natural_h = ceil(f->top_px + extra_px + f->bottom_px);
     if (!spec->height)
         f->H = f->natural_h;
 }
 
-graft_error_t chart_frame_check(const chart_frame_t *f, double left,
-                                double right, double top, double bottom,
-                                graft_diag_t *diag)
+graft_error_t graft_chart_frame_check(const chart_frame_t *f, double left,
+                                      double right, double top, double bottom,
+                                      graft_diag_t *diag)
 {
     double min_w = 8 * f->pt * 4.0 / 3.0, min_h = 4 * f->pt * 4.0 / 3.0;
     if (f->W - left - right >= min_w && f->H - top - bottom >= min_h)
@@ -171,8 +173,8 @@ graft_error_t chart_frame_check(const chart_frame_t *f, double left,
                           fmax(f->H, f->natural_h));
 }
 
-void chart_font(FILE *fp, const chart_frame_t *f, double pt, int bold,
-                int italic)
+void graft_chart_font(FILE *fp, const chart_frame_t *f, double pt, int bold,
+                      int italic)
 {
     char font[192];
     /* the svg terminal writes sizes in pixels; the cairo ones render
@@ -180,10 +182,10 @@ void chart_font(FILE *fp, const chart_frame_t *f, double pt, int bold,
     double size = f->format == GRAFT_CHART_SVG ? pt * 4.0 / 3.0 : pt;
     snprintf(font, sizeof font, "%s%s,%.4g", f->family,
              bold ? ":Bold" : italic ? ":Italic" : "", size);
-    chart_quote(fp, font);
+    graft_chart_quote(fp, font);
 }
 
-void chart_frame_terminal(FILE *fp, const chart_frame_t *f)
+void graft_chart_frame_terminal(FILE *fp, const chart_frame_t *f)
 {
     static const char *const term[] = {"pngcairo", "svg", "pdfcairo"};
     fprintf(fp, "set terminal %s size ", term[f->format]);
@@ -192,7 +194,7 @@ void chart_frame_terminal(FILE *fp, const chart_frame_t *f)
     else
         fprintf(fp, "%.0f,%.0f", f->W, f->H);
     fputs(" font ", fp);
-    chart_font(fp, f, f->pt, 0, 0);
+    graft_chart_font(fp, f, f->pt, 0, 0);
     fputs(" noenhanced", fp);
     /* pdfcairo's default fontscale (0.5) draws text smaller than
      * pngcairo does; 0.75 makes the PDF look like the PNG at 96 dpi */
@@ -205,15 +207,15 @@ void chart_frame_terminal(FILE *fp, const chart_frame_t *f)
 
 /* ---- the text around the plot ----------------------------------------- */
 
-void chart_screen_text(FILE *fp, const chart_frame_t *f, const char *text,
-                       double x_px, double y_px, double pt, const char *align,
-                       int style, const char *color)
+void graft_chart_screen_text(FILE *fp, const chart_frame_t *f, const char *text,
+                             double x_px, double y_px, double pt,
+                             const char *align, int style, const char *color)
 {
     fputs("set label ", fp);
-    chart_quote(fp, text);
+    graft_chart_quote(fp, text);
     fprintf(fp, " at screen %.4f, screen %.4f %s font ", chart_sx(f, x_px),
             chart_sy(f, y_px), align);
-    chart_font(fp, f, pt, style == 1, style == 2);
+    graft_chart_font(fp, f, pt, style == 1, style == 2);
     fprintf(fp, " textcolor rgb '%s' front\n", color);
 }
 
@@ -221,10 +223,10 @@ static void screen_label(FILE *fp, const chart_frame_t *f, const char *text,
                          double x_px, double y_px, double pt, int bold,
                          const char *color)
 {
-    chart_screen_text(fp, f, text, x_px, y_px, pt, "left", bold, color);
+    graft_chart_screen_text(fp, f, text, x_px, y_px, pt, "left", bold, color);
 }
 
-void chart_frame_labels(FILE *fp, const chart_frame_t *f)
+void graft_chart_frame_labels(FILE *fp, const chart_frame_t *f)
 {
     double pad = pad_px(f), y = 0.8 * pad;
     fputs("# title and subtitle\n", fp);
@@ -253,8 +255,8 @@ void chart_frame_labels(FILE *fp, const chart_frame_t *f)
                      CHART_SOFT);
 }
 
-void chart_frame_margins(FILE *fp, const chart_frame_t *f, double left,
-                         double right, double top, double bottom)
+void graft_chart_frame_margins(FILE *fp, const chart_frame_t *f, double left,
+                               double right, double top, double bottom)
 {
     fprintf(fp,
             "set lmargin at screen %.4f\n"
@@ -277,46 +279,44 @@ static const graft_indicator_spec_t *find_indicator(
     return NULL;
 }
 
-const char *chart_indicator_label(const graft_chart_spec_t *spec,
-                                  const char *name)
+const char *graft_chart_indicator_label(const graft_chart_spec_t *spec,
+                                        const char *name)
 {
     const graft_indicator_spec_t *ind = find_indicator(spec, name);
     return ind && ind->label ? ind->label : NULL;
 }
 
-const char *chart_indicator_question(const graft_chart_spec_t *spec,
-                                     const char *name)
+const char *graft_chart_indicator_question(const graft_chart_spec_t *spec,
+                                           const char *name)
 {
     const graft_indicator_spec_t *ind = find_indicator(spec, name);
     return ind && ind->question ? ind->question : NULL;
 }
 
-char *chart_fmt_level(char *buf, size_t size, const graft_chart_spec_t *spec)
+char *graft_chart_fmt_level(char *buf, size_t size,
+                            const graft_chart_spec_t *spec)
 {
     double level = spec->level > 0 && spec->level < 1 ? spec->level : 0.95;
     snprintf(buf, size, "%.10g", 100 * level);
     return buf;
 }
 
-char *chart_source(const graft_chart_spec_t *spec, const char *round,
-                   const char *n)
+char *graft_chart_source(const graft_chart_spec_t *spec, const char *round,
+                         const char *n)
 {
     char buf[2048], level[32];
     if (spec->source) {
         snprintf(buf, sizeof buf, "%s", spec->source);
     } else {
         const char *slash = strrchr(spec->input, '/');
-        snprintf(buf, sizeof buf, "Source: %s%s%s%s%s. %s %% CI, "
+        snprintf(buf, sizeof buf,
+                 "Source: %s%s%s%s%s. %s %% CI, "
                  "design-based.",
                  slash ? slash + 1 : spec->input, round ? ", " : "",
                  round ? round : "", n ? ", n = " : "", n ? n : "",
-                 chart_fmt_level(level, sizeof level, spec));
+                 graft_chart_fmt_level(level, sizeof level, spec));
     }
-    size_t len = strlen(buf) + 1;
-    char *out = malloc(len);
-    if (out)
-        memcpy(out, buf, len);
-    return out;
+    return graft_strdup(buf);
 }
 
 /* Add the "; "-separated rules of TEXT (after its "word: " prefix) to
@@ -348,7 +348,20 @@ static void add_rules(char *out, size_t size, const char *text)
     }
 }
 
-char *chart_flag_rules(const chart_data_t *d, chart_flag_t which)
+graft_error_t graft_chart_flag_notes(const chart_data_t *d, char **review,
+                                     char **suppress, graft_diag_t *diag)
+{
+    *review = graft_chart_flag_rules(d, CHART_FLAG_REVIEW);
+    *suppress = graft_chart_flag_rules(d, CHART_FLAG_SUPPRESS);
+    if (*review && *suppress)
+        return GRAFT_OK;
+    free(*review);
+    free(*suppress);
+    *review = *suppress = NULL;
+    return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0, "out of memory");
+}
+
+char *graft_chart_flag_rules(const chart_data_t *d, chart_flag_t which)
 {
     char buf[2048] = "";
     for (size_t i = 0; i < d->n_domains * d->n_series; i++) {
@@ -358,9 +371,5 @@ char *chart_flag_rules(const chart_data_t *d, chart_flag_t which)
             (which == CHART_FLAG_SUPPRESS || isfinite(c->est)))
             add_rules(buf, sizeof buf, c->flag_text);
     }
-    size_t len = strlen(buf) + 1;
-    char *out = malloc(len);
-    if (out)
-        memcpy(out, buf, len);
-    return out;
+    return graft_strdup(buf);
 }

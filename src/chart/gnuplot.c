@@ -1,9 +1,10 @@
 /*
- * chart/gnuplot.c - running gnuplot: posix_spawn() without a shell, the
- * script written to its standard input through a pipe while its standard
- * error is read through another (poll() on both, so neither side can block
- * the other), its standard output sent to /dev/null (gnuplot writes a
- * chart there when `set output` fails).
+ * chart/gnuplot.c - running gnuplot: posix_spawn() of a path, or
+ * posix_spawnp() of a bare name (PATH looked up by the C library, not
+ * read here), never a shell; the script written to its standard input
+ * through a pipe while its standard error is read through another (poll()
+ * on both, so neither side can block the other), its standard output sent
+ * to /dev/null (gnuplot writes a chart there when `set output` fails).
  */
 #include "chart/chart_internal.h"
 
@@ -38,34 +39,18 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* The executable PROGRAM names: itself when it holds a '/', else the
- * first executable regular file of that name on PATH (as execvp looks).
- * Looked up here rather than left to posix_spawnp() so that "not found"
- * is reported the same everywhere (where posix_spawn() is fork + exec, a
- * failed exec is only an exit status 127).  Returns 0 or an errno value. */
-static int find_program(const char *program, char *buf, size_t size)
+/* Can PROGRAM, a path (it holds a '/'), be started?  Checked here so
+ * that a missing program is reported the same everywhere (where
+ * posix_spawn() is fork + exec, a failed exec is only an exit status
+ * 127).  Returns 0 or an errno value. */
+static int check_path(const char *program)
 {
     struct stat st;
-    if (strchr(program, '/')) {
-        if (stat(program, &st) != 0)
-            return errno;
-        if (!S_ISREG(st.st_mode) || access(program, X_OK) != 0)
-            return EACCES;
-        snprintf(buf, size, "%s", program);
-        return 0;
-    }
-    const char *path = getenv("PATH");
-    for (const char *p = path ? path : "/usr/bin:/bin";; p++) {
-        size_t len = strcspn(p, ":");
-        int n = snprintf(buf, size, "%.*s%s%s", (int)len, len ? p : ".", "/",
-                         program);
-        if (n > 0 && (size_t)n < size && stat(buf, &st) == 0 &&
-            S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
-            return 0;
-        p += len;
-        if (!*p)
-            return ENOENT;
-    }
+    if (stat(program, &st) != 0)
+        return errno;
+    if (!S_ISREG(st.st_mode) || access(program, X_OK) != 0)
+        return EACCES;
+    return 0;
 }
 
 /* Start PROGRAM with stdin and stderr piped; 0 or an errno value. */
@@ -74,8 +59,8 @@ static int start(child_t *c, const char *program)
     int in[2] = {-1, -1}, err[2] = {-1, -1}, e;
     posix_spawn_file_actions_t fa;
     char *argv[] = {(char *)program, (char *)"--default-settings", NULL};
-    char exe[4096];
-    if ((e = find_program(program, exe, sizeof exe)) != 0)
+    int on_path = strchr(program, '/') == NULL;
+    if (!on_path && (e = check_path(program)) != 0)
         return e;
     if (pipe(in) != 0 || pipe(err) != 0) {
         e = errno;
@@ -96,8 +81,12 @@ static int start(child_t *c, const char *program)
             e = posix_spawn_file_actions_addclose(&fa, in[0]);
         if (!e && err[1] > 2)
             e = posix_spawn_file_actions_addclose(&fa, err[1]);
+        /* a bare name: posix_spawnp() looks it up on PATH as execvp()
+         * does (glibc reports ENOENT when no file of that name is there);
+         * the library itself reads no environment */
         if (!e)
-            e = posix_spawn(&c->pid, exe, &fa, NULL, argv, environ);
+            e = (on_path ? posix_spawnp : posix_spawn)(&c->pid, program, &fa,
+                                                       NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
     }
     close_fd(&in[0]);
@@ -209,9 +198,9 @@ static int mentions_error(const char *text)
     return 0;
 }
 
-graft_error_t chart_gnuplot_run(const char *program, const char *script,
-                                size_t len, const char *output,
-                                graft_diag_t *diag)
+graft_error_t graft_chart_gnuplot_run(const char *program, const char *script,
+                                      size_t len, const char *output,
+                                      graft_diag_t *diag)
 {
     child_t c;
     memset(&c, 0, sizeof c);

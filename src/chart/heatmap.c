@@ -57,9 +57,9 @@ static double row_y(const hm_layout_t *L, size_t i, const chart_data_t *d)
 static void layout_free(hm_layout_t *L, const chart_data_t *d)
 {
     for (size_t j = 0; L->headers && j < d->n_series; j++)
-        chart_lines_free(L->headers[j], L->n_header[j]);
+        graft_chart_lines_free(L->headers[j], L->n_header[j]);
     for (size_t i = 0; L->rows && i < L->n_rows; i++)
-        chart_lines_free(L->rows[i], L->n_row[i]);
+        graft_chart_lines_free(L->rows[i], L->n_row[i]);
     free(L->headers);
     free(L->n_header);
     free(L->rows);
@@ -89,8 +89,8 @@ static int layout_text(const graft_chart_spec_t *spec, const chart_data_t *d,
         if (i != d->all)
             L->order[k++] = i;
     for (size_t i = 0; i < L->n_rows; i++) {
-        L->rows[i] = chart_label_lines(d->domains[L->order[i]], 0.3 * f->W,
-                                       f->pt, &L->n_row[i], &w);
+        L->rows[i] = graft_chart_label_lines(
+            d->domains[L->order[i]], 0.3 * f->W, f->pt, &L->n_row[i], &w);
         if (!L->rows[i])
             return 0;
         widest = fmax(widest, w);
@@ -100,10 +100,10 @@ static int layout_text(const graft_chart_spec_t *spec, const chart_data_t *d,
     L->cell_w = spec->width ? (f->W - L->left - L->right) / (double)C
                             : 6.6 * L->em;
     for (size_t j = 0; j < C; j++) {
-        const char *label = chart_indicator_label(spec, d->series[j]);
-        L->headers[j] = chart_label_lines(label ? label : d->series[j],
-                                          L->cell_w - 0.5 * L->em, f->pt_small,
-                                          &L->n_header[j], &w);
+        const char *label = graft_chart_indicator_label(spec, d->series[j]);
+        L->headers[j] = graft_chart_label_lines(
+            label ? label : d->series[j], L->cell_w - 0.5 * L->em, f->pt_small,
+            &L->n_header[j], &w);
         if (!L->headers[j])
             return 0;
         most = L->n_header[j] > most ? L->n_header[j] : most;
@@ -126,9 +126,9 @@ static void write_dat(FILE *dat, const chart_data_t *d, const hm_layout_t *L)
             enum hm_kind k = kind_of(c);
             int shown = k == HM_OK || k == HM_REVIEW;
             fprintf(dat, "%zu %.2f", j + 1, row_y(L, i, d));
-            chart_dat_num(dat, shown ? chart_scaled(d, c->est) : NAN);
-            chart_dat_num(dat, shown ? chart_scaled(d, c->lo) : NAN);
-            chart_dat_num(dat, shown ? chart_scaled(d, c->hi) : NAN);
+            graft_chart_dat_num(dat, shown ? chart_scaled(d, c->est) : NAN);
+            graft_chart_dat_num(dat, shown ? chart_scaled(d, c->lo) : NAN);
+            graft_chart_dat_num(dat, shown ? chart_scaled(d, c->hi) : NAN);
             fprintf(dat, " %d\n", (int)k);
         }
 }
@@ -157,7 +157,7 @@ static void write_axes(FILE *fp, const chart_frame_t *f, const hm_layout_t *L,
           fp);
     for (size_t i = 0; i < L->n_rows; i++) {
         fputs(i ? ", \\\n    " : "\\\n    ", fp);
-        chart_quote_lines(fp, L->rows[i], L->n_row[i]);
+        graft_chart_quote_lines(fp, L->rows[i], L->n_row[i]);
         fprintf(fp, " %.2f", row_y(L, i, d));
     }
     fputs(")\n# column headers\n", fp);
@@ -167,10 +167,10 @@ static void write_axes(FILE *fp, const chart_frame_t *f, const hm_layout_t *L,
             double y = L->top - L->header_px + 0.2 * L->em +
                        (double)k * lh + lh / 2;
             fputs("set label ", fp);
-            chart_quote(fp, L->headers[j][k]);
+            graft_chart_quote(fp, L->headers[j][k]);
             fprintf(fp, " at first %zu, screen %.4f center font ", j + 1,
                     chart_sy(f, y));
-            chart_font(fp, f, f->pt_small, 0, 0);
+            graft_chart_font(fp, f, f->pt_small, 0, 0);
             fprintf(fp, " tc rgb '%s' front\n", CHART_TEXT);
         }
     fprintf(fp,
@@ -180,7 +180,7 @@ static void write_axes(FILE *fp, const chart_frame_t *f, const hm_layout_t *L,
             "set colorbox user origin screen %.4f, screen %.4f size screen "
             "%.4f, screen %.4f noborder\n",
             CHART_SKY, CHART_BLUE, cb_max,
-            chart_tic_format(d->percent, cb_max),
+            graft_chart_tic_format(d->percent, cb_max),
             chart_sx(f, f->W - L->right + 1.2 * L->em),
             chart_sy(f, f->H - L->bottom), chart_sx(f, 0.9 * L->em),
             (f->H - L->bottom - L->top) / f->H);
@@ -192,7 +192,7 @@ static void write_plot(FILE *fp, const chart_frame_t *f, const chart_data_t *d,
     const char *box = "with boxxyerror fs solid 1.0 border lc rgb '#ffffff' "
                       "lw 3";
     double dark = 0.6 * cb_max;
-    const char *fmt = d->percent ? "%.1f" : chart_value_format(0, cb_max);
+    const char *fmt = d->percent ? "%.1f" : graft_chart_value_format(0, cb_max);
     fprintf(fp,
             "plot datafile using 1:2:(0.5):(0.5):($6 < 2 ? $3 : NaN) %s fc "
             "palette notitle, \\\n"
@@ -209,14 +209,14 @@ static void write_plot(FILE *fp, const chart_frame_t *f, const chart_data_t *d,
                 "($2 + 0.14):(sprintf('%s%%s', $3, $6 == 1 ? '*' : '')) "
                 "with labels center font ",
                 test, dark, fmt);
-        chart_font(fp, f, f->pt, 1, 0);
+        graft_chart_font(fp, f, f->pt, 1, 0);
         fprintf(fp, " tc rgb '%s' notitle", color);
         fprintf(fp,
                 ", \\\n     datafile using ($6 < 2 && $3 %s %.4g && $4 == $4 ? "
                 "$1 : NaN):($2 - 0.2):(sprintf('%s–%s', $4, $5)) with labels "
                 "center font ",
                 test, dark, fmt, fmt);
-        chart_font(fp, f, f->pt_small, 0, 0);
+        graft_chart_font(fp, f, f->pt_small, 0, 0);
         fprintf(fp, " tc rgb '%s' notitle", color);
     }
     fprintf(fp,
@@ -235,18 +235,14 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
     const char *atitle = spec->analysis ? spec->analysis->title : NULL;
     snprintf(title, sizeof title, "%s%s%s", atitle ? atitle : "Estimates",
              *d->by ? ", by " : "", d->by);
-    char *review = chart_flag_rules(d, CHART_FLAG_REVIEW);
-    char *suppress = chart_flag_rules(d, CHART_FLAG_SUPPRESS);
-    if (!review || !suppress) {
-        free(review);
-        free(suppress);
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                              "out of memory");
-    }
+    char *review, *suppress;
+    graft_error_t rc = graft_chart_flag_notes(d, &review, &suppress, diag);
+    if (rc != GRAFT_OK)
+        return rc;
     snprintf(notes[n_notes++], sizeof notes[0],
              "Each cell: the estimate%s and its %s %% confidence interval.",
              d->percent ? " in percent" : "",
-             chart_fmt_level(level, sizeof level, spec));
+             graft_chart_fmt_level(level, sizeof level, spec));
     if (*suppress)
         snprintf(notes[n_notes++], sizeof notes[0],
                  "Grey cells: suppressed as too unreliable to show: %s.",
@@ -268,20 +264,21 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
             strcat(notes[n_notes], ".");
         n_notes++;
     }
-    return chart_frame_text(f, spec, title, NULL, note_ptr, n_notes,
-                            chart_source(spec, d->round, NULL), diag);
+    return graft_chart_frame_text(f, spec, title, NULL, note_ptr, n_notes,
+                                  graft_chart_source(spec, d->round, NULL),
+                                  diag);
 }
 
-graft_error_t chart_heatmap_write(const graft_chart_spec_t *spec,
-                                  const chart_data_t *d, chart_doc_t *doc,
-                                  graft_diag_t *diag)
+graft_error_t graft_chart_heatmap_write(const graft_chart_spec_t *spec,
+                                        const chart_data_t *d, chart_doc_t *doc,
+                                        graft_diag_t *diag)
 {
     chart_frame_t *f = &doc->frame;
     hm_layout_t L;
     FILE *body = NULL, *dat = NULL;
     graft_error_t rc;
     memset(&L, 0, sizeof L);
-    if ((rc = chart_frame_init(f, spec, 1000, diag)))
+    if ((rc = graft_chart_frame_init(f, spec, 1000, diag)))
         return rc;
     L.em = f->pt * 4.0 / 3.0;
     if (!layout_text(spec, d, f, &L)) {
@@ -300,25 +297,26 @@ graft_error_t chart_heatmap_write(const graft_chart_spec_t *spec,
     L.row_px = fmax(2.7 * L.em, (most + 0.8) * chart_line_px(f->pt));
     int all = d->all != CHART_NONE;
     L.y_top = all ? (double)L.n_rows + 0.25 : (double)L.n_rows;
-    chart_frame_set_height(f, spec, L.header_px +
-                                        (L.y_top) * L.row_px + 0.8 * L.em);
+    graft_chart_frame_set_height(
+        f, spec, L.header_px + (L.y_top) * L.row_px + 0.8 * L.em);
     L.top = f->top_px + L.header_px;
     L.bottom = f->bottom_px + 0.8 * L.em;
-    if ((rc = chart_frame_check(f, L.left, L.right, L.top, L.bottom, diag)))
+    if ((rc = graft_chart_frame_check(f, L.left, L.right, L.top, L.bottom,
+                                      diag)))
         goto done;
-    double cb_max = chart_nice_step(max_value(d), 1);
+    double cb_max = graft_chart_nice_step(max_value(d), 1);
     cb_max = ceil(max_value(d) / (cb_max / 5)) * (cb_max / 5);
-    if (!chart_doc_open(doc, &body, &dat)) {
+    if (!graft_chart_doc_open(doc, &body, &dat)) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                             "out of memory");
         goto done;
     }
-    chart_frame_margins(body, f, L.left, L.right, L.top, L.bottom);
-    chart_frame_labels(body, f);
+    graft_chart_frame_margins(body, f, L.left, L.right, L.top, L.bottom);
+    graft_chart_frame_labels(body, f);
     write_axes(body, f, &L, d, cb_max);
     write_plot(body, f, d, cb_max);
     write_dat(dat, d, &L);
-    rc = chart_doc_close(body, dat, diag);
+    rc = graft_chart_doc_close(body, dat, diag);
 done:
     layout_free(&L, d);
     return rc;

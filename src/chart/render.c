@@ -5,6 +5,7 @@
  * rename all three into place only when everything worked.
  */
 #include "chart/chart_internal.h"
+#include "base/names.h"
 #include "graft/output.h"
 
 #include <fcntl.h>
@@ -25,15 +26,24 @@ void graft_chart_spec_init(graft_chart_spec_t *spec)
 static const char *const kind_names[] = {"bar", "dumbbell", "trend",
                                          "heatmap"};
 
+static const char *const scale_names[] = {"auto", "percent", "raw"};
+
 int graft_chart_kind_parse(const char *name, graft_chart_kind_t *out)
 {
-    for (size_t i = 0; name && i < sizeof kind_names / sizeof *kind_names;
-         i++)
-        if (strcmp(name, kind_names[i]) == 0) {
-            *out = (graft_chart_kind_t)i;
-            return 1;
-        }
-    return 0;
+    size_t i;
+    if (!GRAFT_NAMES_FIND(kind_names, 0, name, &i))
+        return 0;
+    *out = (graft_chart_kind_t)i;
+    return 1;
+}
+
+int graft_chart_scale_parse(const char *name, graft_chart_scale_t *out)
+{
+    size_t i;
+    if (!GRAFT_NAMES_FIND(scale_names, 0, name, &i))
+        return 0;
+    *out = (graft_chart_scale_t)i;
+    return 1;
 }
 
 int graft_chart_format_of(const char *path, graft_chart_format_t *out)
@@ -92,7 +102,7 @@ size_t graft_chart_years_parse(const char *text, double *years, size_t max)
 
 /* ---- helpers for the kind writers ------------------------------------- */
 
-int chart_doc_open(chart_doc_t *doc, FILE **body, FILE **dat)
+int graft_chart_doc_open(chart_doc_t *doc, FILE **body, FILE **dat)
 {
     *body = open_memstream(&doc->body, &doc->body_len);
     *dat = *body ? open_memstream(&doc->dat, &doc->dat_len) : NULL;
@@ -106,7 +116,7 @@ int chart_doc_open(chart_doc_t *doc, FILE **body, FILE **dat)
     return 0;
 }
 
-graft_error_t chart_doc_close(FILE *body, FILE *dat, graft_diag_t *diag)
+graft_error_t graft_chart_doc_close(FILE *body, FILE *dat, graft_diag_t *diag)
 {
     int bad = ferror(body) | ferror(dat);
     bad |= fclose(body) != 0;
@@ -116,28 +126,28 @@ graft_error_t chart_doc_close(FILE *body, FILE *dat, graft_diag_t *diag)
                : GRAFT_OK;
 }
 
-void chart_quote_lines(FILE *fp, char *const *lines, size_t n)
+void graft_chart_quote_lines(FILE *fp, char *const *lines, size_t n)
 {
     if (n == 0)
-        chart_quote(fp, "");
+        graft_chart_quote(fp, "");
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             fputs(" . \"\\n\" . ", fp);
-        chart_quote(fp, lines[i]);
+        graft_chart_quote(fp, lines[i]);
     }
 }
 
-char **chart_label_lines(const char *text, double max_px, double pt,
-                         size_t *n, double *width)
+char **graft_chart_label_lines(const char *text, double max_px, double pt,
+                               size_t *n, double *width)
 {
-    char *clean = chart_clean(text);
+    char *clean = graft_chart_clean(text);
     char **lines = NULL;
     *n = 0;
     *width = 0;
     if (!clean)
         return NULL;
     if (*clean)
-        *n = chart_wrap(clean, max_px, pt, 0, &lines);
+        *n = graft_chart_wrap(clean, max_px, pt, 0, &lines);
     if (*n == 0) {
         free(lines);
         lines = malloc(sizeof *lines);
@@ -151,19 +161,19 @@ char **chart_label_lines(const char *text, double max_px, double pt,
     }
     free(clean);
     for (size_t i = 0; lines && i < *n; i++) {
-        double w = chart_text_px(lines[i], pt, 0);
+        double w = graft_chart_text_px(lines[i], pt, 0);
         if (w > *width)
             *width = w;
     }
     return lines;
 }
 
-const char *chart_tic_format(int percent, double max)
+const char *graft_chart_tic_format(int percent, double max)
 {
     return percent ? "%g %%" : fabs(max) >= 1e5 ? "%.0f" : "%g";
 }
 
-const char *chart_value_format(int percent, double max)
+const char *graft_chart_value_format(int percent, double max)
 {
     if (percent)
         return "%.1f %%";
@@ -171,7 +181,7 @@ const char *chart_value_format(int percent, double max)
     return max >= 1000 ? "%.0f" : max >= 100 ? "%.1f" : "%.2f";
 }
 
-void chart_dat_num(FILE *fp, double v)
+void graft_chart_dat_num(FILE *fp, double v)
 {
     if (isfinite(v))
         fprintf(fp, " %.6f", v + 0.0);
@@ -182,12 +192,12 @@ void chart_dat_num(FILE *fp, double v)
 /* ---- building a chart ------------------------------------------------- */
 
 static const chart_writer_fn writers[] = {
-    chart_bar_write, chart_dumbbell_write, chart_trend_write,
-    chart_heatmap_write};
+    graft_chart_bar_write, graft_chart_dumbbell_write, graft_chart_trend_write,
+    graft_chart_heatmap_write};
 
 static void doc_free(chart_doc_t *doc)
 {
-    chart_frame_free(&doc->frame);
+    graft_chart_frame_free(&doc->frame);
     free(doc->body);
     free(doc->dat);
     memset(doc, 0, sizeof *doc);
@@ -272,9 +282,10 @@ static graft_error_t build(const graft_chart_spec_t *spec, chart_doc_t *doc,
     chart_data_t *d = NULL;
     graft_error_t rc = check_spec(spec, diag);
     memset(doc, 0, sizeof *doc);
-    if (rc == GRAFT_OK && (rc = chart_data_load(spec, &d, diag)) == GRAFT_OK)
+    if (rc == GRAFT_OK &&
+        (rc = graft_chart_data_load(spec, &d, diag)) == GRAFT_OK)
         rc = writers[spec->kind](spec, d, doc, diag);
-    chart_data_free(d);
+    graft_chart_data_free(d);
     if (rc != GRAFT_OK)
         doc_free(doc);
     return rc;
@@ -295,31 +306,32 @@ static void write_script(FILE *fp, const graft_chart_spec_t *spec,
                          const chart_doc_t *doc, const char *output,
                          const char *datafile, int run)
 {
-    fprintf(fp, "# graft plot --kind %s, from ", kind_names[spec->kind]);
-    chart_comment(fp, base_name(spec->input));
+    fprintf(fp, "# graft plot --kind %s, from ",
+            GRAFT_NAMES_AT(kind_names, spec->kind));
+    graft_chart_comment(fp, base_name(spec->input));
     char *gp = sibling(base_name(spec->output), ".gp");
     fputs("\n# Redraw with: gnuplot PATH/", fp);
-    chart_comment(fp, gp ? gp : "");
+    graft_chart_comment(fp, gp ? gp : "");
     free(gp);
     fputs(" (from any folder: the chart\n# and its data are beside this "
           "script).  Every text is a single-quoted\n# string drawn "
           "noenhanced: labels print literally.\n",
           fp);
-    chart_frame_terminal(fp, &doc->frame);
+    graft_chart_frame_terminal(fp, &doc->frame);
     if (run) {
         fputs("set output ", fp);
-        chart_quote(fp, output);
+        graft_chart_quote(fp, output);
         fputs("\ndatafile = ", fp);
-        chart_quote(fp, datafile);
+        graft_chart_quote(fp, datafile);
     } else {
         fputs("graft_dir(s) = (graft_i = strstrt(s, '/'), graft_i == 0 ? '' "
               ": s[1:graft_i] . graft_dir(s[graft_i + 1:]))\n"
               "here = exists('ARG0') ? graft_dir(ARG0) : ''\n"
               "set output here . ",
               fp);
-        chart_quote(fp, base_name(output));
+        graft_chart_quote(fp, base_name(output));
         fputs("\ndatafile = here . ", fp);
-        chart_quote(fp, base_name(datafile));
+        graft_chart_quote(fp, base_name(datafile));
     }
     fputs("\nset encoding utf8\n", fp);
     fwrite(doc->body, 1, doc->body_len, fp);
@@ -478,8 +490,7 @@ static graft_error_t outputs_commit(outputs_t *o, graft_diag_t *diag)
 
 static const char *gnuplot_program(const graft_chart_spec_t *spec)
 {
-    const char *env = getenv("GRAFT_GNUPLOT");
-    return spec->gnuplot ? spec->gnuplot : env && *env ? env : "gnuplot";
+    return spec->gnuplot ? spec->gnuplot : "gnuplot";
 }
 
 graft_error_t graft_chart_render(const graft_chart_spec_t *spec,
@@ -494,10 +505,10 @@ graft_error_t graft_chart_render(const graft_chart_spec_t *spec,
     if (rc != GRAFT_OK)
         return rc;
     if ((rc = outputs_open(&o, spec, &doc, 1, diag)) ||
-        (rc = script_for_run(spec, &doc, o.chart.tmp, o.dat.tmp, &script,
-                             &len, diag)) ||
-        (rc = chart_gnuplot_run(gnuplot_program(spec), script, len,
-                                spec->output, diag)))
+        (rc = script_for_run(spec, &doc, o.chart.tmp, o.dat.tmp, &script, &len,
+                             diag)) ||
+        (rc = graft_chart_gnuplot_run(gnuplot_program(spec), script, len,
+                                      spec->output, diag)))
         goto done;
     if (!non_empty(o.chart.tmp)) {
         rc = graft_diag_set(diag, GRAFT_ERR_EXEC, spec->output, 0, 0,

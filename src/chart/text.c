@@ -3,6 +3,7 @@
  * gnuplot, measuring and wrapping it, formatting numbers.
  */
 #include "chart/chart_internal.h"
+#include "base/grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
-char *chart_clean(const char *s)
+char *graft_chart_clean(const char *s)
 {
     if (!s)
         return NULL;
@@ -58,7 +59,7 @@ char *chart_clean(const char *s)
 /* In a gnuplot single-quoted string only the quote is special ('' is one
  * quote); gnuplot 5.4 expands neither `backquotes` nor @macros inside it.
  * Control characters (a newline would end the command) become spaces. */
-void chart_quote(FILE *fp, const char *s)
+void graft_chart_quote(FILE *fp, const char *s)
 {
     fputc('\'', fp);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
@@ -71,7 +72,7 @@ void chart_quote(FILE *fp, const char *s)
     fputc('\'', fp);
 }
 
-void chart_comment(FILE *fp, const char *s)
+void graft_chart_comment(FILE *fp, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     size_t n = strlen((const char *)p);
@@ -106,7 +107,7 @@ static unsigned char_width(const unsigned char *s, size_t *n)
     return 700;      /* accented Latin, Arabic, Cyrillic...: a wide guess */
 }
 
-double chart_text_px(const char *s, double pt, int bold)
+double graft_chart_text_px(const char *s, double pt, int bold)
 {
     double em = 0;
     size_t n;
@@ -117,7 +118,7 @@ double chart_text_px(const char *s, double pt, int bold)
 
 /* ---- wrapping -------------------------------------------------------- */
 
-void chart_lines_free(char **lines, size_t n)
+void graft_chart_lines_free(char **lines, size_t n)
 {
     for (size_t i = 0; lines && i < n; i++)
         free(lines[i]);
@@ -139,8 +140,8 @@ static size_t fit_bytes(const char *s, size_t len, double max_px, double pt,
     return i;
 }
 
-size_t chart_wrap(const char *s, double max_px, double pt, int bold,
-                  char ***lines)
+size_t graft_chart_wrap(const char *s, double max_px, double pt, int bold,
+                        char ***lines)
 {
     size_t cap = 4, n = 0, len = strlen(s);
     char **out = malloc(cap * sizeof *out);
@@ -164,13 +165,10 @@ size_t chart_wrap(const char *s, double max_px, double pt, int bold,
         size_t end = cut;
         while (end > 0 && s[i + end - 1] == ' ')
             end--;
-        if (n == cap) {
-            char **grown = realloc(out, 2 * cap * sizeof *out);
-            if (!grown)
-                goto oom;
-            out = grown;
-            cap *= 2;
-        }
+        char **grown = graft_grow(out, &cap, n + 1, sizeof *out);
+        if (!grown)
+            goto oom;
+        out = grown;
         if (!(out[n] = malloc(end + 1)))
             goto oom;
         memcpy(out[n], s + i, end);
@@ -180,26 +178,26 @@ size_t chart_wrap(const char *s, double max_px, double pt, int bold,
     *lines = out;
     return n;
 oom:
-    chart_lines_free(out, n);
+    graft_chart_lines_free(out, n);
     return 0;
 }
 
 /* ---- numbers --------------------------------------------------------- */
 
-char *chart_fmt_value(char *buf, size_t size, double v, int percent)
+char *graft_chart_fmt_value(char *buf, size_t size, double v, int percent)
 {
     if (!isfinite(v))
         snprintf(buf, size, "-");
     else if (percent)
         snprintf(buf, size, "%.1f %%", 100 * v + 0.0);
     else if (fabs(v) >= 1000)
-        chart_fmt_count(buf, size, v);
+        graft_chart_fmt_count(buf, size, v);
     else
         snprintf(buf, size, "%.*f", fabs(v) >= 100 ? 1 : 2, v + 0.0);
     return buf;
 }
 
-char *chart_fmt_count(char *buf, size_t size, double v)
+char *graft_chart_fmt_count(char *buf, size_t size, double v)
 {
     char digits[64];
     snprintf(digits, sizeof digits, "%.0f", fabs(v));
@@ -215,7 +213,7 @@ char *chart_fmt_count(char *buf, size_t size, double v)
     return buf;
 }
 
-double chart_nice_step(double span, int target)
+double graft_chart_nice_step(double span, int target)
 {
     if (!(span > 0))
         return 1;

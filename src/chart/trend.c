@@ -75,7 +75,7 @@ static trend_line_t *make_lines(const chart_data_t *d, size_t *n_out)
         }
         if (!isfinite(l->last))
             continue;
-        if (!(l->label = chart_clean(d->domains[dom]))) {
+        if (!(l->label = graft_chart_clean(d->domains[dom]))) {
             for (size_t i = 0; i < n; i++)
                 free(lines[i].label);
             free(lines);
@@ -171,7 +171,7 @@ static void write_dat(FILE *dat, const graft_chart_spec_t *spec,
                       const chart_data_t *d, const trend_line_t *lines,
                       size_t n)
 {
-    chart_dat_title(dat, "trend", d, "percent");
+    graft_chart_dat_title(dat, "trend", d, "percent");
     fputs("# one block per line (gnuplot index 0, 1, ...), in legend "
           "order\n# x estimate ci_low ci_high kind (0 reliable, 1 flagged "
           "for review)\n# suppressed estimates are NaN: not drawn\n",
@@ -182,9 +182,11 @@ static void write_dat(FILE *dat, const graft_chart_spec_t *spec,
             const chart_cell_t *c = chart_cell(d, lines[i].domain, r);
             double v = drawn(d, c);
             fprintf(dat, "%.4f", round_x(spec, r));
-            chart_dat_num(dat, v);
-            chart_dat_num(dat, isfinite(v) ? chart_scaled(d, c->lo) : NAN);
-            chart_dat_num(dat, isfinite(v) ? chart_scaled(d, c->hi) : NAN);
+            graft_chart_dat_num(dat, v);
+            graft_chart_dat_num(dat,
+                                isfinite(v) ? chart_scaled(d, c->lo) : NAN);
+            graft_chart_dat_num(dat,
+                                isfinite(v) ? chart_scaled(d, c->hi) : NAN);
             fprintf(dat, " %d\n", c->flag == CHART_FLAG_REVIEW);
         }
     }
@@ -211,7 +213,7 @@ static void y_range(const chart_data_t *d, double *lo, double *hi)
         *lo = 0;
         *hi = d->percent ? 100 : 1;
     }
-    double step = chart_nice_step(*hi - *lo, 5);
+    double step = graft_chart_nice_step(*hi - *lo, 5);
     *lo = floor(*lo / step + 1e-9) * step;
     *hi = ceil(*hi / step - 1e-9) * step;
     if (d->percent && *hi > 100)
@@ -223,9 +225,9 @@ static void write_xtics(FILE *fp, const graft_chart_spec_t *spec,
 {
     fputs("set xtics nomirror out scale 0.5 tc rgb '#222222' (", fp);
     for (size_t r = 0; r < d->n_series; r++) {
-        char *label = chart_clean(d->series[r]);
+        char *label = graft_chart_clean(d->series[r]);
         fputs(r ? ", " : "", fp);
-        chart_quote(fp, label ? label : "");
+        graft_chart_quote(fp, label ? label : "");
         if (spec->years)
             fprintf(fp, " . \"\\n\" . '%.10g'", spec->years[r]);
         fprintf(fp, " %.4f", round_x(spec, r));
@@ -272,7 +274,7 @@ static void write_line(FILE *fp, const chart_data_t *d,
             i, off, lines[i].domain == d->all ? 3 : 2, dt, pt, color);
     if (titled) {
         fputs("title ", fp);
-        chart_quote(fp, lines[i].label);
+        graft_chart_quote(fp, lines[i].label);
     } else {
         fputs("notitle", fp);
     }
@@ -316,7 +318,7 @@ static void write_plot(FILE *fp, const chart_data_t *d,
                     "'%s' title ",
                 sep, CHART_BLACK);
     if (all)
-        chart_quote(fp, lines[0].label);
+        graft_chart_quote(fp, lines[0].label);
     for (size_t k = 0; k < n; k++) {
         size_t i = all ? (k + 1) % n : k; /* the All line last */
         fputs(sep, fp);
@@ -337,7 +339,7 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
                                 const chart_data_t *d, chart_frame_t *f,
                                 graft_diag_t *diag)
 {
-    const char *label = chart_indicator_label(spec, d->indicator);
+    const char *label = graft_chart_indicator_label(spec, d->indicator);
     char title[1400], supp[1800], notes[2][2000], level[32];
     const char *note_ptr[2] = {notes[0], notes[1]};
     size_t n_notes = 0;
@@ -348,7 +350,7 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
         snprintf(notes[n_notes++], sizeof notes[0],
                  "Not drawn, too unreliable (suppressed): %s.", supp);
     if (any_review(d)) {
-        char *rules = chart_flag_rules(d, CHART_FLAG_REVIEW);
+        char *rules = graft_chart_flag_rules(d, CHART_FLAG_REVIEW);
         if (!rules)
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                                   "out of memory");
@@ -356,7 +358,7 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
                  "Open markers: estimate unreliable: %s.", rules);
         free(rules);
     }
-    char *source = spec->source ? chart_source(spec, NULL, NULL) : NULL;
+    char *source = spec->source ? graft_chart_source(spec, NULL, NULL) : NULL;
     if (!spec->source) {
         char buf[600];
         const char *slash = strrchr(spec->input, '/');
@@ -364,12 +366,12 @@ static graft_error_t frame_text(const graft_chart_spec_t *spec,
                  "Source: %s. Whiskers: %s %% confidence intervals, "
                  "design-based.",
                  slash ? slash + 1 : spec->input,
-                 chart_fmt_level(level, sizeof level, spec));
-        source = chart_clean(buf);
+                 graft_chart_fmt_level(level, sizeof level, spec));
+        source = graft_chart_clean(buf);
     }
-    return chart_frame_text(f, spec, title,
-                            chart_indicator_question(spec, d->indicator),
-                            note_ptr, n_notes, source, diag);
+    return graft_chart_frame_text(
+        f, spec, title, graft_chart_indicator_question(spec, d->indicator),
+        note_ptr, n_notes, source, diag);
 }
 
 typedef struct trend_layout {
@@ -386,7 +388,7 @@ static void layout(const graft_chart_spec_t *spec, const chart_data_t *d,
     char tick[64];
     L->em = f->pt * 4.0 / 3.0;
     for (size_t i = 0; i < n; i++)
-        widest = fmax(widest, chart_text_px(lines[i].label, f->pt, 0));
+        widest = fmax(widest, graft_chart_text_px(lines[i].label, f->pt, 0));
     widest = fmin(widest, 0.35 * f->W);
     L->x0 = round_x(spec, 0);
     L->x1 = round_x(spec, d->n_series - 1);
@@ -397,8 +399,8 @@ static void layout(const graft_chart_spec_t *spec, const chart_data_t *d,
         L->gap = fmin(L->gap, round_x(spec, r) - round_x(spec, r - 1));
     L->dodge = n > 1 ? 0.3 * L->gap / (double)(n - 1) : 0;
     double big = fabs(L->lo) > fabs(L->hi) ? L->lo : L->hi;
-    snprintf(tick, sizeof tick, chart_tic_format(d->percent, big), big);
-    L->left = L->em + chart_text_px(tick, f->pt, 0) + 0.8 * L->em;
+    snprintf(tick, sizeof tick, graft_chart_tic_format(d->percent, big), big);
+    L->left = L->em + graft_chart_text_px(tick, f->pt, 0) + 0.8 * L->em;
     L->right = 2.2 * L->em + 4 * L->em + widest;
     L->caption = 1.3 * chart_line_px(f->pt);
     L->axis = (spec->years ? 3.4 : 2.4) * L->em;
@@ -411,12 +413,12 @@ static void write_axes(FILE *fp, const graft_chart_spec_t *spec,
     char level[32], cap[200];
     snprintf(cap, sizeof cap, "%s; whiskers: %s %% confidence intervals",
              d->percent ? "Percent" : "Estimate",
-             chart_fmt_level(level, sizeof level, spec));
-    chart_frame_margins(fp, f, L->left, L->right, f->top_px + L->caption,
-                        f->bottom_px + L->axis);
-    chart_frame_labels(fp, f);
-    chart_screen_text(fp, f, cap, L->left, f->top_px + 0.5 * L->caption,
-                      f->pt, "left", 0, CHART_SOFT);
+             graft_chart_fmt_level(level, sizeof level, spec));
+    graft_chart_frame_margins(fp, f, L->left, L->right, f->top_px + L->caption,
+                              f->bottom_px + L->axis);
+    graft_chart_frame_labels(fp, f);
+    graft_chart_screen_text(fp, f, cap, L->left, f->top_px + 0.5 * L->caption,
+                            f->pt, "left", 0, CHART_SOFT);
     fprintf(fp,
             "set border 3 lc rgb '#555555'\n"
             "set grid ytics lt 1 lc rgb '#e5e5e5'\n"
@@ -424,7 +426,7 @@ static void write_axes(FILE *fp, const graft_chart_spec_t *spec,
             L->x0 - 0.35 * L->gap, L->x1 + 0.35 * L->gap, L->lo, L->hi);
     fprintf(fp,
             "set ytics nomirror out scale 0.5 format '%s' tc rgb '#222222'\n",
-            chart_tic_format(d->percent, fmax(fabs(L->lo), fabs(L->hi))));
+            graft_chart_tic_format(d->percent, fmax(fabs(L->lo), fabs(L->hi))));
     write_xtics(fp, spec, d);
     fprintf(fp,
             "set key at screen %.4f, screen %.4f left top Left reverse "
@@ -448,9 +450,9 @@ static graft_error_t check_years(const graft_chart_spec_t *spec,
     return GRAFT_OK;
 }
 
-graft_error_t chart_trend_write(const graft_chart_spec_t *spec,
-                                const chart_data_t *d, chart_doc_t *doc,
-                                graft_diag_t *diag)
+graft_error_t graft_chart_trend_write(const graft_chart_spec_t *spec,
+                                      const chart_data_t *d, chart_doc_t *doc,
+                                      graft_diag_t *diag)
 {
     chart_frame_t *f = &doc->frame;
     size_t n = 0;
@@ -463,15 +465,15 @@ graft_error_t chart_trend_write(const graft_chart_spec_t *spec,
     if (!lines)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
-    if ((rc = chart_frame_init(f, spec, 1000, diag)) ||
+    if ((rc = graft_chart_frame_init(f, spec, 1000, diag)) ||
         (rc = frame_text(spec, d, f, diag)))
         goto done;
     layout(spec, d, f, lines, n, &L);
-    chart_frame_set_height(f, spec, L.caption + 24 * L.em + L.axis);
-    if ((rc = chart_frame_check(f, L.left, L.right, f->top_px + L.caption,
-                                f->bottom_px + L.axis, diag)))
+    graft_chart_frame_set_height(f, spec, L.caption + 24 * L.em + L.axis);
+    if ((rc = graft_chart_frame_check(f, L.left, L.right, f->top_px + L.caption,
+                                      f->bottom_px + L.axis, diag)))
         goto done;
-    if (!chart_doc_open(doc, &body, &dat)) {
+    if (!graft_chart_doc_open(doc, &body, &dat)) {
         rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                             "out of memory");
         goto done;
@@ -479,7 +481,7 @@ graft_error_t chart_trend_write(const graft_chart_spec_t *spec,
     write_axes(body, spec, d, f, &L);
     write_plot(body, d, lines, n, L.dodge);
     write_dat(dat, spec, d, lines, n);
-    rc = chart_doc_close(body, dat, diag);
+    rc = graft_chart_doc_close(body, dat, diag);
 done:
     free_lines(lines, n);
     return rc;

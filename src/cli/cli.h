@@ -5,14 +5,17 @@
 #ifndef GRAFT_CLI_H
 #define GRAFT_CLI_H
 
-#include "graft/design.h"
-#include "graft/error.h"
-#include "graft/reader.h"
-#include "graft/survey.h"
-#include "graft/estimate.h"
-#include "graft/table.h"
+#include "graft.h"
 
 struct graft_analysis;
+
+/* The environment (main.c): the library reads none, the commands pass
+ * what it says in option structs. */
+/* graft_read_opts_t.threads: 1 when GRAFT_THREADS is "1", else 0. */
+unsigned cli_env_threads(void);
+/* graft_chart_spec_t.gnuplot: $GRAFT_GNUPLOT when set and not empty, else
+ * NULL (the library runs "gnuplot" from PATH). */
+const char *cli_env_gnuplot(void);
 
 /* The progress line (progress.c). */
 typedef struct cli_progress {

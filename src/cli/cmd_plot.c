@@ -4,8 +4,6 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft/analysis.h"
-#include "graft/chart.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -152,17 +150,9 @@ static int parse_values(plot_args_t *a)
                                    "e.g. 0.95",
                                    a->level);
     }
-    if (a->scale) {
-        static const char *const names[] = {"auto", "percent", "raw"};
-        size_t i = 0;
-        while (i < 3 && strcmp(a->scale, names[i]) != 0)
-            i++;
-        if (i == 3)
-            return cli_usage_error("--scale: '%s' must be auto, percent or "
-                                   "raw",
-                                   a->scale);
-        s->scale = (graft_chart_scale_t)i;
-    }
+    if (a->scale && !graft_chart_scale_parse(a->scale, &s->scale))
+        return cli_usage_error("--scale: '%s' must be auto, percent or raw",
+                               a->scale);
     if (a->round_names) {
         snprintf(a->names_buf, sizeof a->names_buf, "%s", a->round_names);
         char *comma = strchr(a->names_buf, ',');
@@ -210,6 +200,7 @@ int cmd_plot(int argc, char **argv)
         graft_analysis_load(a.analysis, &analysis, &diag) != GRAFT_OK)
         return cli_fail(&diag);
     a.spec.analysis = analysis;
+    a.spec.gnuplot = cli_env_gnuplot();
     status = graft_chart_render(&a.spec, &diag) == GRAFT_OK ? GRAFT_EXIT_OK
                                                             : cli_fail(&diag);
     graft_analysis_free(analysis);

@@ -4,11 +4,6 @@
  * report (report.md, report.html) in one output folder.
  */
 #include "cli.h"
-#include "graft/analysis.h"
-#include "graft/chart.h"
-#include "graft/compare.h"
-#include "graft/output.h"
-#include "graft/report.h"
 
 #include <errno.h>
 #include <math.h>
@@ -76,8 +71,9 @@ static size_t round_index(const run_t *r, const char *name)
     return (size_t)-1;
 }
 
-/* Rounds, comparisons and trend from the analysis file. */
-static graft_error_t load(run_t *r, graft_diag_t *diag)
+/* The rounds of the analysis file: each survey file loaded, its label,
+ * source line and year. */
+static graft_error_t load_rounds(run_t *r, graft_diag_t *diag)
 {
     graft_error_t rc;
     graft_analysis_t *a = r->a;
@@ -110,6 +106,16 @@ static graft_error_t load(run_t *r, graft_diag_t *diag)
         r->years[q] = s->year ? (double)s->year : NAN;
         r->have_years &= s->year != 0;
     }
+    return GRAFT_OK;
+}
+
+/* Rounds, comparisons and trend from the analysis file. */
+static graft_error_t load(run_t *r, graft_diag_t *diag)
+{
+    graft_error_t rc;
+    graft_analysis_t *a = r->a;
+    if ((rc = load_rounds(r, diag)) != GRAFT_OK)
+        return rc;
     if (a->baseline) {
         size_t b = round_index(r, a->baseline);
         if (b == (size_t)-1)
@@ -204,11 +210,40 @@ typedef struct chart_out {
     graft_report_chart_t rc;
 } chart_out_t;
 
+/* SPEC for chart C of kind KIND drawn from INPUT. */
+static void chart_spec(const run_t *r, const graft_analysis_chart_t *c,
+                       graft_chart_kind_t kind, const char *input,
+                       graft_chart_spec_t *spec)
+{
+    graft_chart_spec_init(spec);
+    spec->kind = kind;
+    spec->input = input;
+    spec->indicator = c->indicator;
+    spec->by = c->by;
+    spec->round = c->round ? r->labels[round_index(r, c->round) < r->n
+                                           ? round_index(r, c->round)
+                                           : 0]
+                           : NULL;
+    spec->title = c->title;
+    spec->analysis = r->a;
+    spec->gnuplot = cli_env_gnuplot();
+    spec->level = r->opts.level;
+    if (r->have_years) {
+        spec->years = r->years;
+        spec->n_years = r->n;
+    }
+    if (r->n_pairs) {
+        spec->baseline_label = r->labels[r->pairs[0]];
+        spec->followup_label = r->labels[r->pairs[1]];
+        spec->adjustment =
+            r->ch ? graft_adjust_name(r->ch->opts.adjust) : NULL;
+    }
+}
+
 static graft_error_t draw(run_t *r, const graft_analysis_chart_t *c,
                           chart_out_t *o, graft_diag_t *diag)
 {
     graft_chart_spec_t spec;
-    graft_chart_spec_init(&spec);
     graft_chart_kind_t kind;
     if (!c->kind || !graft_chart_kind_parse(c->kind, &kind))
         return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, r->a->path,
@@ -232,27 +267,7 @@ static graft_error_t draw(run_t *r, const graft_analysis_chart_t *c,
     snprintf(o->svg, sizeof o->svg, "%s/charts/%s.svg", r->dir, c->name);
     snprintf(o->png, sizeof o->png, "%s/charts/%s.png", r->dir, c->name);
     snprintf(o->png_rel, sizeof o->png_rel, "charts/%s.png", c->name);
-    spec.kind = kind;
-    spec.input = input;
-    spec.indicator = c->indicator;
-    spec.by = c->by;
-    spec.round = c->round ? r->labels[round_index(r, c->round) <
-                                              r->n
-                                          ? round_index(r, c->round)
-                                          : 0]
-                          : NULL;
-    spec.title = c->title;
-    spec.analysis = r->a;
-    spec.level = r->opts.level;
-    if (r->have_years) {
-        spec.years = r->years;
-        spec.n_years = r->n;
-    }
-    if (r->n_pairs) {
-        spec.baseline_label = r->labels[r->pairs[0]];
-        spec.followup_label = r->labels[r->pairs[1]];
-        spec.adjustment = r->ch ? graft_adjust_name(r->ch->opts.adjust) : NULL;
-    }
+    chart_spec(r, c, kind, input, &spec);
     graft_error_t rc;
     spec.output = o->svg;
     if ((rc = graft_chart_render(&spec, diag)) != GRAFT_OK)
@@ -341,6 +356,42 @@ static graft_error_t write_all(run_t *r, graft_diag_t *diag)
     return rc;
 }
 
+/* The analysis file and -o DIR (default out/NAME for NAME.ini) into R.
+ * Returns -1 to go on, else an exit code (help printed: 0). */
+static int parse_args(int argc, char **argv, run_t *r)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(run_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+            r->dir = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error("run: unknown option '%s' (see graft run "
+                                   "--help)",
+                                   argv[i]);
+        } else if (!r->analysis_path) {
+            r->analysis_path = argv[i];
+        } else {
+            return cli_usage_error("run: one analysis file, not '%s' too",
+                                   argv[i]);
+        }
+    }
+    if (!r->analysis_path)
+        return cli_usage_error("run: no analysis file (see graft run "
+                               "--help)");
+    if (!r->dir) {
+        const char *base = strrchr(r->analysis_path, '/');
+        base = base ? base + 1 : r->analysis_path;
+        size_t n = strlen(base);
+        if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
+            n -= 4;
+        snprintf(r->dir_buf, sizeof r->dir_buf, "out/%.*s", (int)n, base);
+        r->dir = r->dir_buf;
+    }
+    return -1;
+}
+
 int cmd_run(int argc, char **argv)
 {
     run_t r;
@@ -350,35 +401,8 @@ int cmd_run(int argc, char **argv)
     memset(&r, 0, sizeof r);
     memset(&e, 0, sizeof e);
     graft_diag_clear(&diag);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(run_usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            r.dir = argv[++i];
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error("run: unknown option '%s' (see graft run "
-                                   "--help)",
-                                   argv[i]);
-        } else if (!r.analysis_path) {
-            r.analysis_path = argv[i];
-        } else {
-            return cli_usage_error("run: one analysis file, not '%s' too",
-                                   argv[i]);
-        }
-    }
-    if (!r.analysis_path)
-        return cli_usage_error("run: no analysis file (see graft run "
-                               "--help)");
-    if (!r.dir) {
-        const char *base = strrchr(r.analysis_path, '/');
-        base = base ? base + 1 : r.analysis_path;
-        size_t n = strlen(base);
-        if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
-            n -= 4;
-        snprintf(r.dir_buf, sizeof r.dir_buf, "out/%.*s", (int)n, base);
-        r.dir = r.dir_buf;
-    }
+    if ((status = parse_args(argc, argv, &r)) >= 0)
+        return status;
     r.progress = isatty(STDERR_FILENO);
     if (graft_analysis_load(r.analysis_path, &r.a, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);

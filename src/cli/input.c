@@ -310,6 +310,7 @@ graft_error_t cli_input_init(cli_input_t *in, const cli_flags_t *f,
         in->exempt[n++] = d->fpc;
     in->read.exempt = in->exempt;
     in->read.n_exempt = n;
+    in->read.threads = cli_env_threads();
     cli_progress_attach(&in->progress, &in->read);
     return GRAFT_OK;
 }

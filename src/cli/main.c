@@ -5,6 +5,7 @@
 
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define GRAFT_VERSION "0.1.0"
@@ -42,6 +43,20 @@ static const command_t commands[] = {
     {"replicate", cmd_replicate},
     {"plot", cmd_plot},
 };
+
+/* ---- the environment (the library reads none) ------------------------ */
+
+unsigned cli_env_threads(void)
+{
+    const char *env = getenv("GRAFT_THREADS");
+    return env && strcmp(env, "1") == 0 ? 1 : 0;
+}
+
+const char *cli_env_gnuplot(void)
+{
+    const char *env = getenv("GRAFT_GNUPLOT");
+    return env && *env ? env : NULL;
+}
 
 int main(int argc, char **argv)
 {

@@ -8,7 +8,7 @@
 #ifndef GRAFT_CSV_INTERNAL_H
 #define GRAFT_CSV_INTERNAL_H
 
-#include "graft/reader.h"
+#include "io/reader_internal.h"
 
 /* graft_read_csv_buffer() without the fast path: same arguments, same
  * results, every line parsed by libcsv. */

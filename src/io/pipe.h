@@ -7,7 +7,7 @@
 #ifndef GRAFT_PIPE_H
 #define GRAFT_PIPE_H
 
-#include "graft/reader.h"
+#include "io/reader_internal.h"
 
 #include <math.h>
 

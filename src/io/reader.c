@@ -3,6 +3,7 @@
  * the caller's missing codes and value labels on top of what the file says.
  */
 #include "graft/reader.h"
+#include "io/reader_internal.h"
 #include "io/pipe.h"
 #include "base/str.h"
 
@@ -82,7 +83,7 @@ static graft_error_t unknown_column(const wrap_t *w, const char *what,
 static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
                                  size_t ncols, unsigned long line,
                                  graft_diag_t *diag);
-static int want_pipe(void);
+static int want_pipe(const graft_read_opts_t *opts);
 static graft_error_t screen_codes(wrap_t *w);
 
 
@@ -137,16 +138,20 @@ static graft_error_t own_columns(wrap_t *w)
     return rc;
 }
 
-static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
-                                 size_t ncols, graft_diag_t *diag)
+static graft_error_t out_of_memory(const wrap_t *w, graft_diag_t *diag)
 {
-    wrap_t *w = vctx;
+    return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
+                          "out of memory");
+}
+
+/* w->cols: the file's COLS with the caller's label sets put in. */
+static graft_error_t place_labels(wrap_t *w, const graft_column_t *cols,
+                                  size_t ncols, graft_diag_t *diag)
+{
     const graft_read_opts_t *o = w->opts;
-    w->ncols = ncols;
     w->cols = malloc((ncols ? ncols : 1) * sizeof *w->cols);
     if (!w->cols)
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
-                              "out of memory");
+        return out_of_memory(w, diag);
     memcpy(w->cols, cols, ncols * sizeof *cols);
     for (size_t i = 0; i < o->n_labels; i++) {
         int c = column_index(cols, ncols, o->labels[i].column);
@@ -155,38 +160,54 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
                                   cols, ncols, diag);
         w->cols[c].labels = o->labels[i].labels;
     }
-    if (o->n_missing) {
-        w->miss = calloc(ncols ? ncols : 1, sizeof *w->miss);
-        if (!w->miss)
-            return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
-                                  "out of memory");
-        for (size_t i = 0; i < o->n_missing; i++) {
-            const graft_missing_spec_t *m = &o->missing[i];
-            if (!m->column) {
-                for (size_t c = 0; c < ncols; c++) {
-                    w->miss[c].codes[1] = m->codes;
-                    w->miss[c].n[1] = m->n_codes;
-                }
-                for (size_t k = 0; k < o->n_exempt; k++) {
-                    int c = column_index(cols, ncols, o->exempt[k]);
-                    if (c >= 0)
-                        w->miss[c].n[1] = 0;
-                }
-                continue;
+    return GRAFT_OK;
+}
+
+/* w->miss: per column, its own codes and the every-column codes (which
+ * leave the exempt columns alone); NULL when the caller gave none. */
+static graft_error_t place_missing(wrap_t *w, const graft_column_t *cols,
+                                   size_t ncols, graft_diag_t *diag)
+{
+    const graft_read_opts_t *o = w->opts;
+    if (!o->n_missing)
+        return GRAFT_OK;
+    w->miss = calloc(ncols ? ncols : 1, sizeof *w->miss);
+    if (!w->miss)
+        return out_of_memory(w, diag);
+    for (size_t i = 0; i < o->n_missing; i++) {
+        const graft_missing_spec_t *m = &o->missing[i];
+        if (!m->column) {
+            for (size_t c = 0; c < ncols; c++) {
+                w->miss[c].codes[1] = m->codes;
+                w->miss[c].n[1] = m->n_codes;
             }
-            int c = column_index(cols, ncols, m->column);
-            if (c < 0)
-                return unknown_column(w, "missing codes", m->column, cols,
-                                      ncols, diag);
-            w->miss[c].codes[0] = m->codes;
-            w->miss[c].n[0] = m->n_codes;
+            for (size_t k = 0; k < o->n_exempt; k++) {
+                int c = column_index(cols, ncols, o->exempt[k]);
+                if (c >= 0)
+                    w->miss[c].n[1] = 0;
+            }
+            continue;
         }
+        int c = column_index(cols, ncols, m->column);
+        if (c < 0)
+            return unknown_column(w, "missing codes", m->column, cols, ncols,
+                                  diag);
+        w->miss[c].codes[0] = m->codes;
+        w->miss[c].n[0] = m->n_codes;
     }
+    return GRAFT_OK;
+}
+
+/* w->used (opts->uses) and w->coded: the columns read that have codes,
+ * with the range of their codes. */
+static graft_error_t mark_columns(wrap_t *w, const graft_column_t *cols,
+                                  size_t ncols, graft_diag_t *diag)
+{
+    const graft_read_opts_t *o = w->opts;
     w->used = malloc(ncols ? ncols : 1);
     w->coded = malloc((ncols ? ncols : 1) * sizeof *w->coded);
     if (!w->used || !w->coded)
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
-                              "out of memory");
+        return out_of_memory(w, diag);
     for (size_t c = 0; c < ncols; c++) {
         w->used[c] = !o->uses || o->uses(o->uses_arg, cols[c].name);
         if (!w->miss || !w->used[c] || (!w->miss[c].n[0] && !w->miss[c].n[1]))
@@ -201,19 +222,30 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
             }
         w->coded[w->n_coded++] = c;
     }
+    return GRAFT_OK;
+}
+
+static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
+                                 size_t ncols, graft_diag_t *diag)
+{
+    wrap_t *w = vctx;
+    graft_error_t rc;
+    w->ncols = ncols;
+    if ((rc = place_labels(w, cols, ncols, diag)) != GRAFT_OK ||
+        (rc = place_missing(w, cols, ncols, diag)) != GRAFT_OK ||
+        (rc = mark_columns(w, cols, ncols, diag)) != GRAFT_OK)
+        return rc;
     /* With a second thread, rows are consumed after the format reader has
      * moved on (or freed its header): the consumer gets its own copy of
      * the columns' names, labels and label sets. */
-    if (want_pipe() && own_columns(w) != GRAFT_OK)
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
-                              "out of memory");
-    graft_error_t rc = w->header(w->ctx, w->cols, ncols, diag);
+    if (want_pipe(w->opts) && own_columns(w) != GRAFT_OK)
+        return out_of_memory(w, diag);
+    rc = w->header(w->ctx, w->cols, ncols, diag);
     if (rc == GRAFT_OK && w->owned) {
-        w->pipe = graft_pipe_start(ncols, w->used, o->bare_values,
+        w->pipe = graft_pipe_start(ncols, w->used, w->opts->bare_values,
                                    consume_row, w); /* NULL: 1 thread */
         if (w->pipe && w->n_coded && screen_codes(w) != GRAFT_OK)
-            return graft_diag_set(diag, GRAFT_ERR_NOMEM, w->path, 0, 0,
-                                  "out of memory");
+            return out_of_memory(w, diag);
     }
     return rc;
 }
@@ -289,11 +321,10 @@ static graft_error_t wrap_row(void *vctx, const graft_cell_t *cells,
     return consume_row(w, cells, ncols, line, diag);
 }
 
-/* Two threads pay when there are two cores, unless GRAFT_THREADS=1. */
-static int want_pipe(void)
+/* Two threads pay when there are two cores, unless OPTS asks for one. */
+static int want_pipe(const graft_read_opts_t *opts)
 {
-    const char *env = getenv("GRAFT_THREADS");
-    if (env && strcmp(env, "1") == 0)
+    if (opts->threads == 1)
         return 0;
     return sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }

@@ -13,6 +13,8 @@
 #include "graft/expr.h"
 #include "base/grow.h"
 #include "base/names.h"
+#include "spec/expr_internal.h"
+#include "io/reader_internal.h"
 #include "base/str.h"
 
 #include <math.h>

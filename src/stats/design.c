@@ -7,6 +7,7 @@
  * the rows are the PSUs, and then only a count per stratum is kept.
  */
 #include "graft/design.h"
+#include "io/reader_internal.h"
 #include "base/names.h"
 #include "base/str.h"
 #include "base/intern.h"

@@ -5,6 +5,8 @@
  */
 #include "stats/estimate_internal.h"
 #include "base/names.h"
+#include "spec/expr_internal.h"
+#include "io/reader_internal.h"
 #include "base/str.h"
 #include "stats/grow_zeroed.h"
 

@@ -14,6 +14,7 @@
 #include "stats/lonely.h"
 #include "base/grow.h"
 #include "base/names.h"
+#include "io/reader_internal.h"
 #include "write/csvout.h"
 #include "graft/output.h"
 

@@ -4,10 +4,6 @@
  * stacked into one design, differences tested and adjusted.
  */
 #include "cli.h"
-#include "graft/analysis.h"
-#include "graft/compare.h"
-#include "graft/expr.h"
-#include "graft/output.h"
 
 #include <math.h>
 #include <stdio.h>

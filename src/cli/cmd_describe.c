@@ -3,8 +3,6 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft/describe.h"
-#include "graft/output.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -3,10 +3,6 @@
  * design-based standard errors, intervals and reliability flags.
  */
 #include "cli.h"
-#include "graft/analysis.h"
-#include "graft/estimate.h"
-#include "graft/table.h"
-#include "graft/output.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -101,13 +101,7 @@ static int take_option(int c, char **argv, plot_args_t *a)
     case P_ANALYSIS: a->analysis = optarg; break;
     case 'o': s->output = optarg; break;
     case P_HELP: fputs(plot_usage, stdout); return 0;
-    case ':':
-        return cli_usage_error("plot: option '%s' needs a value",
-                               argv[optind - 1]);
-    default:
-        return cli_usage_error("plot: unknown option '%s' (see graft plot "
-                               "--help)",
-                               argv[optind - 1]);
+    default: return cli_getopt_error("plot", c, argv);
     }
     return -1;
 }
@@ -142,14 +136,9 @@ static int parse_values(plot_args_t *a)
                                    a->years);
         s->years = a->year_values;
     }
-    if (a->level) {
-        char *end;
-        s->level = strtod(a->level, &end);
-        if (*end || end == a->level || !(s->level > 0 && s->level < 1))
-            return cli_usage_error("--level: '%s' must be between 0 and 1, "
-                                   "e.g. 0.95",
-                                   a->level);
-    }
+    int status;
+    if (a->level && (status = cli_level_flag(a->level, &s->level)) >= 0)
+        return status;
     if (a->scale && !graft_chart_scale_parse(a->scale, &s->scale))
         return cli_usage_error("--scale: '%s' must be auto, percent or raw",
                                a->scale);
@@ -172,8 +161,7 @@ static int parse_args(int argc, char **argv, plot_args_t *a)
     int c, status;
     memset(a, 0, sizeof *a);
     graft_chart_spec_init(&a->spec);
-    opterr = 0;
-    optind = 1;
+    cli_parse_begin(NULL);
     while ((c = getopt_long(argc, argv, ":o:", plot_options, NULL)) != -1)
         if ((status = take_option(c, argv, a)) >= 0)
             return status;

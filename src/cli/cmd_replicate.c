@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft/replicate.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -87,8 +87,7 @@ static graft_error_t load_rounds(run_t *r, graft_diag_t *diag)
     r->have_years = 1;
     for (size_t q = 0; q < a->n_rounds; q++) {
         cli_flags_t f;
-        memset(&f, 0, sizeof f);
-        f.nest = f.mse = -1;
+        cli_flags_init(&f);
         f.survey = a->rounds[q].survey;
         if ((rc = cli_input_init(&r->in[q], &f, 1, diag)) != GRAFT_OK)
             return rc;

@@ -4,8 +4,6 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft/output.h"
-#include "graft/simulate.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,7 +4,6 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "graft/analysis.h"
 #include "base/grow.h"
 #include "base/names.h"
 

@@ -191,11 +191,30 @@ static void test_level_in_headers(void **state)
     expect_in("| 99.9% CI of the change |");
 }
 
+/* An undefined number (the weights' cv of a one-row file) is an empty CSV
+ * value and "-" in text in describe as in every other table (both used to
+ * be "nan"), and null in JSON. */
+static void test_describe_undefined(void **state)
+{
+    (void)state;
+    const char *csv = test_tmp("one_row.csv");
+    test_write_file(csv, "id,w\n1,2.5\n");
+    run("describe", csv, "--weight", "w", "--format", "csv", NULL);
+    expect_in("\nweights,,cv,,\n");
+    expect_not_in("nan");
+    run("describe", csv, "--weight", "w", "--format", "json", NULL);
+    expect_in("\"cv\": null");
+    run("describe", csv, "--weight", "w", "--format", "text", NULL);
+    expect_in("\n  coefficient of var.  -\n");
+    expect_not_in("nan");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_names),
         cmocka_unit_test(test_modules),
+        cmocka_unit_test(test_describe_undefined),
         cmocka_unit_test(test_compare_md_flag),
         cmocka_unit_test(test_flag_in_every_format),
         cmocka_unit_test(test_level_in_headers),

@@ -60,7 +60,10 @@ static void write_text(FILE *fp, const graft_describe_t *d)
     fprintf(fp, "  sum                  %.10g\n", g->sum_w);
     fprintf(fp, "  min / mean / max     %.6g / %.6g / %.6g\n", g->min_w,
             g->mean_w, g->max_w);
-    fprintf(fp, "  coefficient of var.  %.4f\n", g->cv_w);
+    if (isfinite(g->cv_w))
+        fprintf(fp, "  coefficient of var.  %.4f\n", g->cv_w);
+    else
+        fprintf(fp, "  coefficient of var.  -\n");
     fprintf(fp, "  Kish effective n     %.1f\n", g->kish_n);
     fprintf(fp, "  zero weights         %zu\n", g->n_zero_weight);
 
@@ -125,12 +128,14 @@ static void csv_row(graft_table_t *t, const char *section, const char *column,
     graft_table_row(t, cells);
 }
 
-/* A number in full (%.17g; "nan" stays "nan", unlike a REAL column). */
+/* A number in full (%.17g), or an empty value when it is undefined, as
+ * every CSV graft writes. */
 static void csv_num(graft_table_t *t, const char *section, const char *column,
                     const char *key, double v)
 {
-    char buf[64];
-    graft_fmt_real(buf, sizeof buf, v);
+    char buf[64] = "";
+    if (isfinite(v))
+        graft_fmt_real(buf, sizeof buf, v);
     csv_row(t, section, column, key, "", buf);
 }
 

@@ -202,7 +202,7 @@ static void empty_round(graft_changes_t *ch, graft_change_row_t *r,
 {
     if (r->table == 0)
         snprintf(r->flag, sizeof r->flag, "missing in %s",
-                 round == 0 ? "baseline" : "follow-up");
+                 round == r->from ? "baseline" : "follow-up");
     else
         snprintf(r->flag, sizeof r->flag, "missing in %s",
                  ch->opts.round_labels ? ch->opts.round_labels[round]
@@ -237,13 +237,20 @@ static void add_contrast_row(graft_changes_t *ch, size_t s, size_t n_con,
     r->term = !linear ? GRAFT_TERM_CHANGE
               : s + 2 == n_con ? GRAFT_TERM_LINEAR
                                : GRAFT_TERM_SLOPE;
-    r->from = R;
-    for (size_t q = 0; q < R; q++)
-        if (coef[q] != 0) {
-            if (r->from == R)
-                r->from = q;
-            r->to = q;
-        }
+    if (s < ch->n_pairs) {
+        /* A comparison carries its own baseline and follow-up, whatever
+         * their order among the rounds. */
+        r->from = ch->pairs[2 * s];
+        r->to = ch->pairs[2 * s + 1];
+    } else {
+        r->from = R;
+        for (size_t q = 0; q < R; q++)
+            if (coef[q] != 0) {
+                if (r->from == R)
+                    r->from = q;
+                r->to = q;
+            }
+    }
     const graft_estimate_row_t *a = &rows[r->from], *b = &rows[r->to];
     r->n_from = a->n;
     r->n_to = b->n;

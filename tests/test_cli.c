@@ -625,13 +625,13 @@ static void test_compare_cli(void **state)
     assert_null(strstr(R.out, "not comparable"));
     assert_non_null(strstr(R.out, "no significant change"));
     unlink(OUT);
-    run("compare", D "cmp_rep.ini", D "cmp_lin.ini", "--prop", "y", "-o", OUT,
+    run("compare", D "cmp_rep.ini", D "cmp_qa.ini", "--prop", "y", "-o", OUT,
         NULL);
-    expect_error(64, D "rep_good.csv: this round's design uses strata and "
+    expect_error(64, D "cmp_a.csv: this round's design uses strata and "
                        "PSUs, the first round's replicate weights: rounds "
                        "must share one kind of design");
     assert_false(test_file_exists(OUT));
-    run("compare", D "cmp_lin.ini", D "cmp_lin.ini", "--prop", "y",
+    run("compare", D "cmp_lin.ini", D "cmp_qa.ini", "--prop", "y",
         "--shared-psus", NULL);
     expect_error(64, D "rep_good.csv: --shared-psus needs a PSU column in "
                        "every round");

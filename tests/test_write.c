@@ -161,7 +161,7 @@ static void test_flag_in_every_format(void **state)
             formats[f], NULL);
         expect_in("missing in follow-up");
         expect_in("missing in baseline");
-        run("trend", QA, QB, QA, "--prop", "y", "--by", "g", "--format",
+        run("trend", QA, QB, "--prop", "y", "--by", "g", "--format",
             formats[f], NULL);
         expect_in("suppress: empty domain");
     }
@@ -177,7 +177,7 @@ static void test_level_in_headers(void **state)
             "--format", formats[f], NULL);
         expect_in("90% CI of the change");
         expect_not_in("95%");
-        run("trend", R1, R2, R1, "--analysis", DEMO, "--level", "0.9",
+        run("trend", R1, R2, "--analysis", DEMO, "--level", "0.9",
             "--format", formats[f], NULL);
         expect_in("90% CI of the change");
         expect_not_in("95%");

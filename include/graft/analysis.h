@@ -8,8 +8,9 @@
  *                     harmonized
  *   [rounds]          NAME = survey file (relative to the analysis file),
  *                     in time order (graft run)
- *   [compare]         baseline = NAME, followups = NAME[, NAME...],
- *                     adjust, test_df, shared_psus, harmonized
+ *   [compare]         baseline = NAME, followups = NAME[, NAME...]
+ *                     (repeatable; each follow-up once, never the
+ *                     baseline), adjust, test_df, shared_psus, harmonized
  *   [trend]           rounds = all | NAME, NAME, ... (three or more)
  *   [chart.NAME]      kind (bar|dumbbell|trend|heatmap), indicator, by,
  *                     round, title
@@ -23,12 +24,14 @@
 typedef struct graft_analysis_round {
     char *name;
     char *survey;   /* path, resolved against the analysis file's folder */
+    unsigned long line; /* of its entry in [rounds] */
 } graft_analysis_round_t;
 
 typedef struct graft_analysis_chart {
     char *name;
     char *kind, *indicator, *by, *round, *title;
-    unsigned long line;
+    unsigned long line;       /* of the section's first key */
+    unsigned long round_line; /* of its round key */
 } graft_analysis_chart_t;
 
 typedef struct graft_analysis {
@@ -60,7 +63,10 @@ typedef struct graft_analysis {
 
 /* Load PATH into *OUT (the caller's, freed with graft_analysis_free).
  * Fails with GRAFT_ERR_OPEN, GRAFT_ERR_SURVEY_FILE (line of the bad entry:
- * unknown key or section, bad value, an indicator without expr) or
+ * unknown key or section, bad value, an indicator without expr, a round
+ * named twice in [rounds], a follow-up that is the baseline or is listed
+ * twice, a chart name that is not a plain file name (letters, digits,
+ * '_', '-', '.'; not "." or ".."), a chart round not in [rounds]) or
  * GRAFT_ERR_NOMEM.  Expressions are parsed later, by the estimator, with
  * their file, line and column. */
 graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,

@@ -99,7 +99,15 @@ typedef struct graft_changes {
  * linear trend and slope per year.  Reads every round once
  * (graft_estimate_rounds with every contrast needed) and owns the
  * estimates.  All comparisons and trend tests of the run form one
- * adjustment family.  OPTS is copied (its arrays borrowed). */
+ * adjustment family.  OPTS is copied (its arrays borrowed).
+ * A comparison's baseline is pairs[2k] and its follow-up pairs[2k + 1],
+ * whatever their order among the rounds: diff = follow-up - baseline,
+ * rel_change = diff / baseline.  Before any data is read, fails with
+ * GRAFT_ERR_USAGE for a round compared with itself, a pair asked twice,
+ * compared rounds (or, with a trend, any two rounds) that read the same
+ * data file, or a trend whose years (opts->years) decrease.  Rounds whose
+ * replicate designs differ (type, scale, rscales, mse, rho, count) are
+ * refused by graft_estimate_rounds. */
 graft_error_t graft_changes_run(const graft_round_t *rounds, size_t n_rounds,
                                 int shared_psus,
                                 const graft_change_plan_t *plan,

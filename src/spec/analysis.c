@@ -222,12 +222,10 @@ static graft_error_t indicator_key(load_ctx_t *c, const char *id,
 
 /* ---- [rounds], [compare], [trend] ------------------------------------ */
 
-/* Split "a, b,c" into a new array of copies. */
+/* Split "a, b,c" into copies appended to *OUT (of *N). */
 static int split_list(const char *value, char ***out, size_t *n)
 {
-    size_t cap = 0, len;
-    *n = 0;
-    *out = NULL;
+    size_t cap = *n, len;
     for (const char *start; (start = graft_list_item(&value, &len));) {
         char **grown = graft_grow(*out, &cap, *n + 1, sizeof *grown);
         if (!grown)
@@ -241,19 +239,66 @@ static int split_list(const char *value, char ***out, size_t *n)
     return 1;
 }
 
+/* The round called NAME in [rounds] so far, or NULL. */
+static const graft_analysis_round_t *find_round(const graft_analysis_t *a,
+                                                const char *name)
+{
+    for (size_t i = 0; i < a->n_rounds; i++)
+        if (strcmp(a->rounds[i].name, name) == 0)
+            return &a->rounds[i];
+    return NULL;
+}
+
 static graft_error_t rounds_key(load_ctx_t *c, const char *name,
-                                const char *value, char *msg, size_t msg_size)
+                                const char *value, unsigned long line,
+                                char *msg, size_t msg_size)
 {
     graft_analysis_t *a = c->a;
+    if (find_round(a, name))
+        return FAIL("round '%s' is listed twice in [rounds]", name);
     graft_analysis_round_t *r =
         graft_grow(a->rounds, &c->cap_rounds, a->n_rounds + 1, sizeof *r);
     if (!r)
         return NOMEM();
     a->rounds = r;
     r = &r[a->n_rounds++];
+    r->line = line;
     r->name = graft_strdup(name);
     r->survey = graft_ini_resolve(a->path, value);
     return r->name && r->survey ? GRAFT_OK : NOMEM();
+}
+
+/* A round compared with itself: "baseline = r1" with "followups = r1". */
+static graft_error_t set_baseline(graft_analysis_t *a, const char *value,
+                                  char *msg, size_t msg_size)
+{
+    for (size_t i = 0; i < a->n_followups; i++)
+        if (strcmp(a->followups[i], value) == 0)
+            return FAIL("[compare] baseline '%s' is also a follow-up: a "
+                        "round cannot be compared with itself",
+                        value);
+    return set_str(&a->baseline, value, msg, msg_size);
+}
+
+/* "followups = r2, r3" (repeatable): each follow-up once (a repeated one
+ * would enter the adjustment family twice), never the baseline. */
+static graft_error_t add_followups(graft_analysis_t *a, const char *value,
+                                   char *msg, size_t msg_size)
+{
+    size_t first = a->n_followups;
+    if (!split_list(value, &a->followups, &a->n_followups))
+        return NOMEM();
+    for (size_t i = first; i < a->n_followups; i++) {
+        const char *f = a->followups[i];
+        if (a->baseline && strcmp(a->baseline, f) == 0)
+            return FAIL("[compare] follow-up '%s' is the baseline: a round "
+                        "cannot be compared with itself",
+                        f);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(a->followups[j], f) == 0)
+                return FAIL("[compare] follow-up '%s' is listed twice", f);
+    }
+    return GRAFT_OK;
 }
 
 enum { CK_BASELINE, CK_FOLLOWUPS, CK_FOLLOWUP, CK_ADJUST, CK_TEST_DF,
@@ -270,11 +315,9 @@ static graft_error_t compare_key(load_ctx_t *c, const char *name,
     if (!GRAFT_NAMES_FIND(compare_keys, 0, name, &k))
         return FAIL("unknown key '%s' in [compare]", name);
     switch (k) {
-    case CK_BASELINE: return set_str(&a->baseline, value, msg, msg_size);
+    case CK_BASELINE: return set_baseline(a, value, msg, msg_size);
     case CK_FOLLOWUPS:
-    case CK_FOLLOWUP:
-        return split_list(value, &a->followups, &a->n_followups) ? GRAFT_OK
-                                                                 : NOMEM();
+    case CK_FOLLOWUP: return add_followups(a, value, msg, msg_size);
     case CK_ADJUST: return set_str(&a->adjust, value, msg, msg_size);
     case CK_TEST_DF: return set_str(&a->test_df, value, msg, msg_size);
     default: /* CK_SHARED_PSUS, CK_HARMONIZED */
@@ -322,6 +365,20 @@ static graft_analysis_chart_t *get_chart(load_ctx_t *c, const char *id,
     return (ch->name = graft_strdup(id)) ? ch : NULL;
 }
 
+/* A chart's name becomes DIR/charts/NAME.svg: letters, digits, '_', '-'
+ * and '.' only (no '/', so never outside the folder), not "." or "..". */
+static int plain_name(const char *name)
+{
+    if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+              *p == '.'))
+            return 0;
+    return 1;
+}
+
 static const char *const chart_keys[] = {"kind", "indicator", "by", "round",
                                          "title"};
 
@@ -329,6 +386,10 @@ static graft_error_t chart_key(load_ctx_t *c, const char *id,
                                const char *name, const char *value,
                                unsigned long line, char *msg, size_t msg_size)
 {
+    if (!plain_name(id))
+        return FAIL("chart name '%s' must be a plain file name: letters, "
+                    "digits, '_', '-' and '.', not '.' or '..'",
+                    id);
     graft_analysis_chart_t *ch = get_chart(c, id, line);
     if (!ch)
         return NOMEM();
@@ -337,6 +398,8 @@ static graft_error_t chart_key(load_ctx_t *c, const char *id,
     size_t k;
     if (!GRAFT_NAMES_FIND(chart_keys, 0, name, &k))
         return FAIL("unknown key '%s' in [chart.%s]", name, id);
+    if (fields[k] == &ch->round)
+        ch->round_line = line;
     return set_str(fields[k], value, msg, msg_size);
 }
 
@@ -349,12 +412,12 @@ static graft_error_t handler(void *user, const char *section,
 {
     load_ctx_t *c = user;
     if (strcmp(section, "rounds") == 0)
-        return rounds_key(c, name, value, msg, msg_size);
+        return rounds_key(c, name, value, line, msg, msg_size);
     if (strcmp(section, "compare") == 0)
         return compare_key(c, name, value, msg, msg_size);
     if (strcmp(section, "trend") == 0)
         return trend_key(c, name, value, msg, msg_size);
-    if (strncmp(section, "chart.", 6) == 0 && section[6])
+    if (strncmp(section, "chart.", 6) == 0)
         return chart_key(c, section + 6, name, value, line, msg, msg_size);
     if (strcmp(section, "analysis") == 0)
         return analysis_key(c, name, value, msg, msg_size);
@@ -364,6 +427,22 @@ static graft_error_t handler(void *user, const char *section,
     return FAIL("unknown section [%s] (expected analysis, indicator.NAME, "
                 "rounds, compare, trend or chart.NAME)",
                 section);
+}
+
+/* A chart's round must be one of [rounds] (when the file has them; graft
+ * run refuses a file without). */
+static graft_error_t check_chart_rounds(const graft_analysis_t *a,
+                                        graft_diag_t *diag)
+{
+    for (size_t i = 0; a->n_rounds && i < a->n_charts; i++) {
+        const graft_analysis_chart_t *ch = &a->charts[i];
+        if (ch->round && !find_round(a, ch->round))
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path,
+                                  ch->round_line, 0,
+                                  "[chart.%s] round '%s' is not in [rounds]",
+                                  ch->name, ch->round);
+    }
+    return GRAFT_OK;
 }
 
 graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
@@ -387,6 +466,8 @@ graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
             rc = graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, 0, 0,
                                 "[indicator.%s] has no expr",
                                 a->indicators[i].name);
+    if (rc == GRAFT_OK)
+        rc = check_chart_rounds(a, diag);
     if (rc != GRAFT_OK) {
         graft_analysis_free(a);
         return rc;

@@ -9,8 +9,10 @@
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -202,7 +204,7 @@ static void empty_round(graft_changes_t *ch, graft_change_row_t *r,
 {
     if (r->table == 0)
         snprintf(r->flag, sizeof r->flag, "missing in %s",
-                 round == 0 ? "baseline" : "follow-up");
+                 round == r->from ? "baseline" : "follow-up");
     else
         snprintf(r->flag, sizeof r->flag, "missing in %s",
                  ch->opts.round_labels ? ch->opts.round_labels[round]
@@ -237,13 +239,20 @@ static void add_contrast_row(graft_changes_t *ch, size_t s, size_t n_con,
     r->term = !linear ? GRAFT_TERM_CHANGE
               : s + 2 == n_con ? GRAFT_TERM_LINEAR
                                : GRAFT_TERM_SLOPE;
-    r->from = R;
-    for (size_t q = 0; q < R; q++)
-        if (coef[q] != 0) {
-            if (r->from == R)
-                r->from = q;
-            r->to = q;
-        }
+    if (s < ch->n_pairs) {
+        /* A comparison carries its own baseline and follow-up, whatever
+         * their order among the rounds. */
+        r->from = ch->pairs[2 * s];
+        r->to = ch->pairs[2 * s + 1];
+    } else {
+        r->from = R;
+        for (size_t q = 0; q < R; q++)
+            if (coef[q] != 0) {
+                if (r->from == R)
+                    r->from = q;
+                r->to = q;
+            }
+    }
     const graft_estimate_row_t *a = &rows[r->from], *b = &rows[r->to];
     r->n_from = a->n;
     r->n_to = b->n;
@@ -338,6 +347,85 @@ static graft_error_t build(graft_changes_t *ch, size_t n_con)
     return adjust_and_label(ch);
 }
 
+/* ---- checks ----------------------------------------------------------- */
+
+/* Round Q's name in messages: its label, else its number. */
+static const char *round_name(const graft_change_opts_t *opts, size_t q,
+                              char *buf, size_t size)
+{
+    if (opts->round_labels && opts->round_labels[q])
+        return opts->round_labels[q];
+    snprintf(buf, size, "%zu", q + 1);
+    return buf;
+}
+
+/* Do rounds I and J read the same data file (same device and inode, so
+ * through links and different spellings of the path)? */
+static int same_file(const graft_round_t *rounds, size_t i, size_t j)
+{
+    struct stat a, b;
+    if (!rounds[i].path || !rounds[j].path)
+        return 0;
+    if (stat(rounds[i].path, &a) != 0 || stat(rounds[j].path, &b) != 0)
+        return strcmp(rounds[i].path, rounds[j].path) == 0;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Refuse a plan that would be silently wrong: a round compared with
+ * itself, a comparison asked twice (it would enter the adjustment family
+ * twice), two compared rounds reading one data file (they are not
+ * independent samples), a trend whose rounds are not in time order. */
+static graft_error_t check_plan(const graft_round_t *rounds, size_t n_rounds,
+                                const graft_change_plan_t *plan,
+                                const graft_change_opts_t *opts,
+                                graft_diag_t *diag)
+{
+    char ba[32], bb[32];
+    for (size_t k = 0; k < plan->n_pairs; k++) {
+        size_t b = plan->pairs[2 * k], f = plan->pairs[2 * k + 1];
+        if (b == f)
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                                  "round '%s' is compared with itself",
+                                  round_name(opts, b, ba, sizeof ba));
+        for (size_t j = 0; j < k; j++)
+            if (plan->pairs[2 * j] == b && plan->pairs[2 * j + 1] == f)
+                return graft_diag_set(
+                    diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                    "the comparison of '%s' with '%s' is asked twice",
+                    round_name(opts, b, ba, sizeof ba),
+                    round_name(opts, f, bb, sizeof bb));
+        if (same_file(rounds, b, f))
+            return graft_diag_set(
+                diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                "the baseline '%s' and the follow-up '%s' read the same "
+                "data file '%s': a round cannot be compared with itself",
+                round_name(opts, b, ba, sizeof ba),
+                round_name(opts, f, bb, sizeof bb), rounds[f].path);
+    }
+    if (!plan->trend)
+        return GRAFT_OK;
+    for (size_t i = 0; i < n_rounds; i++)
+        for (size_t j = i + 1; j < n_rounds; j++)
+            if (same_file(rounds, i, j))
+                return graft_diag_set(
+                    diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                    "trend: rounds '%s' and '%s' read the same data file "
+                    "'%s'",
+                    round_name(opts, i, ba, sizeof ba),
+                    round_name(opts, j, bb, sizeof bb), rounds[j].path);
+    for (size_t q = 1; opts->years && q < n_rounds; q++)
+        if (opts->years[q] < opts->years[q - 1])
+            return graft_diag_set(
+                diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                "trend: the rounds must be in time order, but '%s' (%g) "
+                "comes before '%s' (%g)",
+                round_name(opts, q - 1, ba, sizeof ba), opts->years[q - 1],
+                round_name(opts, q, bb, sizeof bb), opts->years[q]);
+    return GRAFT_OK;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
 graft_error_t graft_changes_run(const graft_round_t *rounds, size_t n_rounds,
                                 int shared_psus,
                                 const graft_change_plan_t *plan,
@@ -357,6 +445,8 @@ graft_error_t graft_changes_run(const graft_round_t *rounds, size_t n_rounds,
             return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
                                   "comparison of round %zu, but there are %zu",
                                   plan->pairs[k] + 1, n_rounds);
+    if ((rc = check_plan(rounds, n_rounds, plan, opts, diag)) != GRAFT_OK)
+        return rc;
     graft_changes_t *ch = calloc(1, sizeof *ch);
     graft_estimate_opts_t *eo = malloc(sizeof *eo);
     size_t *pairs = malloc((2 * plan->n_pairs + 1) * sizeof *pairs);

@@ -211,6 +211,35 @@ static graft_error_t bind_by(est_ctx_t *c, graft_diag_t *diag)
     return GRAFT_OK;
 }
 
+/* Do X and Y agree to 1e-12 relative (the same setting written twice)? */
+static int same_setting(double x, double y)
+{
+    return fabs(x - y) <= 1e-12 * fmax(fabs(x), fabs(y));
+}
+
+/* Round C->round > 0 of a replicate design, after bind: its scale and
+ * rscales must be the first round's, which the stacked variance uses. */
+static graft_error_t check_rep_scales(const est_ctx_t *c, graft_diag_t *diag)
+{
+    const char *p0 = c->rounds[0].path;
+    double scale = graft_design_rep_scale(c->design);
+    if (!same_setting(scale, c->var.rep_scale))
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "rounds '%s' and '%s' have different replicate "
+                              "scales: %.15g and %.15g",
+                              p0, c->path, c->var.rep_scale, scale);
+    const double *rs = graft_design_rep_rscales(c->design);
+    for (size_t r = 0; r < c->n_rep; r++)
+        if (!same_setting(rs[r], c->rep_rscales[r]))
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                                  "rounds '%s' and '%s' have different "
+                                  "replicate rscales: replicate %zu has "
+                                  "%.15g and %.15g",
+                                  p0, c->path, r + 1, c->rep_rscales[r],
+                                  rs[r]);
+    return GRAFT_OK;
+}
+
 static graft_error_t on_header(void *vctx, const graft_column_t *cols,
                                size_t ncols, graft_diag_t *diag)
 {
@@ -227,6 +256,8 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
                               "first round %zu: rounds must share one kind "
                               "of design",
                               n_rep, c->n_rep);
+    if (c->round > 0 && n_rep && (rc = check_rep_scales(c, diag)) != GRAFT_OK)
+        return rc;
     c->n_rep = n_rep;
     c->rep_domain_df = c->n_rep && o->df_mode == GRAFT_DF_DOMAIN;
     if (c->round == 0 && c->n_rep) {
@@ -1046,10 +1077,40 @@ static graft_error_t read_round(est_ctx_t *c, size_t round, int shared,
     return graft_read(r->path, &read, on_header, on_row, c, diag);
 }
 
+/* Rounds I > 0 and 0 of replicate designs: the same type, mse and (Fay)
+ * rho, or the stacked variance would apply round 0's to both.  Scale and
+ * rscales are checked once the replicate columns are known (on_header). */
+static graft_error_t check_rep_kind(const graft_round_t *rounds, size_t i,
+                                    graft_diag_t *diag)
+{
+    const graft_rep_spec_t *a = &rounds[0].spec->rep, *b = &rounds[i].spec->rep;
+    const char *p0 = rounds[0].path, *p1 = rounds[i].path;
+    if (a->type != b->type)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "rounds '%s' and '%s' have different replicate "
+                              "types: %s and %s",
+                              p0, p1, graft_reptype_name(a->type),
+                              graft_reptype_name(b->type));
+    if (!a->mse != !b->mse)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "rounds '%s' and '%s' have different replicate "
+                              "mse settings: %s and %s",
+                              p0, p1, a->mse ? "true" : "false",
+                              b->mse ? "true" : "false");
+    if (a->type == GRAFT_REP_FAY && !(a->rho == b->rho) &&
+        !(isnan(a->rho) && isnan(b->rho)))
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "rounds '%s' and '%s' have different Fay rho: "
+                              "%g and %g",
+                              p0, p1, a->rho, b->rho);
+    return GRAFT_OK;
+}
+
 /* Check that the rounds can share one design. */
 static graft_error_t check_rounds(const graft_round_t *rounds, size_t n,
                                   int shared, graft_diag_t *diag)
 {
+    graft_error_t rc;
     for (size_t i = 0; i < n; i++) {
         const graft_design_spec_t *s = rounds[i].spec;
         int rep = s->rep.columns != NULL, rep0 = rounds[0].spec->rep.columns
@@ -1061,6 +1122,8 @@ static graft_error_t check_rounds(const graft_round_t *rounds, size_t n,
                 "must share one kind of design",
                 rep ? "replicate weights" : "strata and PSUs",
                 rep0 ? "replicate weights" : "strata and PSUs");
+        if (rep && i > 0 && (rc = check_rep_kind(rounds, i, diag)) != GRAFT_OK)
+            return rc;
         if (shared && !rep && !s->psu)
             return graft_diag_set(diag, GRAFT_ERR_USAGE, rounds[i].path, 0,
                                   0,

@@ -126,15 +126,16 @@ graft_error_t graft_chart_doc_close(FILE *body, FILE *dat, graft_diag_t *diag)
                : GRAFT_OK;
 }
 
-void graft_chart_quote_lines(FILE *fp, char *const *lines, size_t n)
+graft_error_t graft_chart_label_check(char *const *lines, size_t n,
+                                      const graft_chart_spec_t *spec,
+                                      graft_diag_t *diag)
 {
-    if (n == 0)
-        graft_chart_quote(fp, "");
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            fputs(" . \"\\n\" . ", fp);
-        graft_chart_quote(fp, lines[i]);
-    }
+    if (graft_chart_dat_text_fits(lines, n))
+        return GRAFT_OK;
+    return graft_diag_set(diag, GRAFT_ERR_USAGE, spec->input, 0, 0,
+                          "the label '%.40s...' is too long to draw "
+                          "(at most about %d bytes)",
+                          n ? lines[0] : "", CHART_DAT_TEXT_MAX - 20);
 }
 
 char **graft_chart_label_lines(const char *text, double max_px, double pt,
@@ -314,8 +315,9 @@ static void write_script(FILE *fp, const graft_chart_spec_t *spec,
     graft_chart_comment(fp, gp ? gp : "");
     free(gp);
     fputs(" (from any folder: the chart\n# and its data are beside this "
-          "script).  Every text is a single-quoted\n# string drawn "
-          "noenhanced: labels print literally.\n",
+          "script).  Every text is drawn noenhanced, as it\n# is: strings "
+          "in single quotes (a quote in them as \"\\047\"), tic labels "
+          "read\n# from the data file.\n",
           fp);
     graft_chart_frame_terminal(fp, &doc->frame);
     if (run) {

@@ -400,8 +400,8 @@ static void test_too_long(void **state)
     spawn_graft(res, "plot", in, "--kind", "bar", "-o", out, NULL);
     char msg[800];
     snprintf(msg, sizeof msg,
-             "%s: the label '%.40s...' is too long to draw (at most about "
-             "980 bytes)",
+             "%s: the label '%.40s...' is too long to draw (3036 bytes in "
+             "the chart's data file, at most 1000)",
              in, long_label[0]);
     spawn_expect_error(res, 64, msg);
     free(res);

@@ -90,10 +90,10 @@ void graft_chart_quote(FILE *fp, const char *s);
  * file (ytic(), xtic()): gnuplot uses a label given in the script as a
  * printf format when it holds a %, one read from data never. */
 void graft_chart_dat_text(FILE *fp, char *const *lines, size_t n);
-/* gnuplot cuts a data-file string field past 1024 bytes (MAX_LINE_LEN):
- * is the field of the N lines at most CHART_DAT_TEXT_MAX bytes? */
+/* The bytes of that field.  gnuplot cuts a data-file string field past
+ * 1024 bytes (MAX_LINE_LEN): graft refuses one over CHART_DAT_TEXT_MAX. */
 #define CHART_DAT_TEXT_MAX 1000
-int graft_chart_dat_text_fits(char *const *lines, size_t n);
+size_t graft_chart_dat_text_len(char *const *lines, size_t n);
 
 /* Write S after "# " on a comment line: control characters as spaces and
  * no trailing backslash (which would continue the comment). */
@@ -263,8 +263,9 @@ int graft_chart_doc_open(chart_doc_t *doc, FILE **body, FILE **dat);
 /* Close both streams; GRAFT_ERR_NOMEM when either failed. */
 graft_error_t graft_chart_doc_close(FILE *body, FILE *dat, graft_diag_t *diag);
 
-/* GRAFT_OK when the label LINES fit a data-file field, else
- * GRAFT_ERR_USAGE naming the label (gnuplot would cut it). */
+/* GRAFT_OK when the N label LINES fit a data-file field, else
+ * GRAFT_ERR_USAGE naming SPEC->input and the label's start (gnuplot
+ * would cut it). */
 graft_error_t graft_chart_label_check(char *const *lines, size_t n,
                                       const graft_chart_spec_t *spec,
                                       graft_diag_t *diag);

@@ -130,12 +130,18 @@ graft_error_t graft_chart_label_check(char *const *lines, size_t n,
                                       const graft_chart_spec_t *spec,
                                       graft_diag_t *diag)
 {
-    if (graft_chart_dat_text_fits(lines, n))
+    size_t len = graft_chart_dat_text_len(lines, n), cut = 40;
+    if (len <= CHART_DAT_TEXT_MAX)
         return GRAFT_OK;
+    const char *first = n ? lines[0] : "";
+    if (strlen(first) <= cut)
+        cut = strlen(first);
+    while (cut > 0 && (first[cut] & 0xC0) == 0x80)
+        cut--; /* not inside a UTF-8 character */
     return graft_diag_set(diag, GRAFT_ERR_USAGE, spec->input, 0, 0,
-                          "the label '%.40s...' is too long to draw "
-                          "(at most about %d bytes)",
-                          n ? lines[0] : "", CHART_DAT_TEXT_MAX - 20);
+                          "the label '%.*s...' is too long to draw (%zu "
+                          "bytes in the chart's data file, at most %d)",
+                          (int)cut, first, len, CHART_DAT_TEXT_MAX);
 }
 
 char **graft_chart_label_lines(const char *text, double max_px, double pt,

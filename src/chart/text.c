@@ -120,9 +120,9 @@ void graft_chart_dat_text(FILE *fp, char *const *lines, size_t n)
     dat_text_write(fp, lines, n);
 }
 
-int graft_chart_dat_text_fits(char *const *lines, size_t n)
+size_t graft_chart_dat_text_len(char *const *lines, size_t n)
 {
-    return dat_text_write(NULL, lines, n) <= CHART_DAT_TEXT_MAX;
+    return dat_text_write(NULL, lines, n);
 }
 
 void graft_chart_comment(FILE *fp, const char *s)

@@ -333,13 +333,14 @@ static void test_snapshot_bar(void **state)
     s.source = "Source: Demo survey, Round 1, n = 652. 95 % CI, "
                "design-based.";
     script_snapshot(s, "bar", "png");
-    /* the data file: numbers only, percent, sorted, suppressed as NaN */
+    /* the data file: numbers, percent, sorted, suppressed as NaN; the
+     * tic label last */
     char *dat = test_slurp(in_dir("bar.dat"), NULL);
     assert_non_null(dat);
     assert_non_null(strstr(dat, "1 7.60 33.148995 28.595211 38.041615 1 "
-                                "38.041615\n"));
-    assert_non_null(strstr(dat, " NaN NaN NaN 4 0.000000\n"));
-    assert_null(strstr(dat, "North"));
+                                "38.041615 \"All (n=652)\"\n"));
+    assert_non_null(
+        strstr(dat, " NaN NaN NaN 4 0.000000 \"South (n=89)\"\n"));
     free(dat);
 }
 

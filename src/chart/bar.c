@@ -172,9 +172,10 @@ static void write_dat(FILE *dat, const bar_row_t *rows, size_t n,
                       const chart_data_t *d)
 {
     graft_chart_dat_title(dat, "bar", d, "percent");
-    fputs("# row y estimate ci_low ci_high kind text_x\n"
+    fputs("# row y estimate ci_low ci_high kind text_x label\n"
           "# kind: 0 domain, 1 All, 2 domain flagged for review, 3 All "
-          "flagged,\n#       4 suppressed, 5 no estimate\n",
+          "flagged,\n#       4 suppressed, 5 no estimate\n"
+          "# label: the row's tic label, \\n between its lines\n",
           dat);
     for (size_t i = 0; i < n; i++) {
         const bar_row_t *r = &rows[i];
@@ -187,6 +188,7 @@ static void write_dat(FILE *dat, const bar_row_t *rows, size_t n,
         graft_chart_dat_num(dat, r->kind >= BAR_SUPPRESSED ? NAN : r->hi);
         fprintf(dat, " %d", (int)r->kind);
         graft_chart_dat_num(dat, tx);
+        graft_chart_dat_text(dat, r->lines, r->n_lines);
         fputc('\n', dat);
     }
 }
@@ -200,18 +202,17 @@ static int any_kind(const bar_row_t *rows, size_t n, enum bar_kind a,
     return 0;
 }
 
-/* One `plot` clause per kind present, "plot" then ", \" between. */
-static void clause(FILE *fp, int *first)
+/* The next `plot` clause (the first, the tic labels, is written by
+ * write_body()). */
+static void clause(FILE *fp)
 {
-    fputs(*first ? "plot " : ", \\\n     ", fp);
-    *first = 0;
+    fputs(", \\\n     ", fp);
 }
 
 static void write_plot(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
                        size_t n, int percent, double xmax)
 {
     const double h = 0.34;
-    int first = 1;
     static const struct {
         enum bar_kind kind;
         const char *color, *style;
@@ -224,7 +225,7 @@ static void write_plot(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
     for (size_t b = 0; b < sizeof bars / sizeof *bars; b++) {
         if (!any_kind(rows, n, bars[b].kind, bars[b].kind))
             continue;
-        clause(fp, &first);
+        clause(fp);
         fprintf(fp,
                 "datafile using (0):2:(0):($6 == %d ? $3 : NaN):($2 - %.2f):"
                 "($2 + %.2f) with boxxyerror fc rgb '%s' %s notitle",
@@ -232,11 +233,11 @@ static void write_plot(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
     }
     if (any_kind(rows, n, BAR_DOMAIN, BAR_ALL) ||
         any_kind(rows, n, BAR_DOMAIN_REVIEW, BAR_ALL_REVIEW)) {
-        clause(fp, &first);
+        clause(fp);
         fprintf(fp, "datafile using 3:2:4:5 with xerrorbars pt -1 lw 1.5 "
                     "lc rgb '%s' notitle",
                 CHART_TEXT);
-        clause(fp, &first);
+        clause(fp);
         fprintf(fp,
                 "datafile using ($6 < 4 ? $7 : NaN):2:(sprintf('%s%%s', $3, "
                 "$6 == 2 || $6 == 3 ? '*' : '')) with labels left offset "
@@ -246,7 +247,7 @@ static void write_plot(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
     for (int k = BAR_SUPPRESSED; k <= BAR_NONE; k++) {
         if (!any_kind(rows, n, (enum bar_kind)k, (enum bar_kind)k))
             continue;
-        clause(fp, &first);
+        clause(fp);
         fprintf(fp,
                 "datafile using ($6 == %d ? $7 : NaN):2:('%s') with labels "
                 "left offset char 0.6,0 font ",
@@ -273,21 +274,16 @@ static void write_body(FILE *fp, const chart_frame_t *f, const bar_row_t *rows,
             ceil(xmin / step) * step, step, end,
             graft_chart_tic_format(d->percent, xmax), CHART_TEXT);
     fprintf(fp, "set grid xtics lt 1 lc rgb '#e5e5e5'\n");
-    fputs("# the domains: labels are single-quoted strings\nset ytics nomirror "
-          "scale 0 tc rgb '#333333' (",
-          fp);
-    for (size_t i = 0; i < n; i++) {
-        fputs(i ? ", \\\n    " : "\\\n    ", fp);
-        graft_chart_quote_lines(fp, rows[i].lines, rows[i].n_lines);
-        fprintf(fp, " %.2f", rows[i].y);
-    }
-    fputs(")\n", fp);
+    fputs("set ytics nomirror scale 0 tc rgb '#333333'\n", fp);
     if (d->all != CHART_NONE && n > 1)
         fprintf(fp,
                 "set arrow from graph 0, first %.2f to graph 1, first %.2f "
                 "nohead dt 3 lc rgb '%s'\n",
                 y_top - 0.8, y_top - 0.8, CHART_GREY);
-    fputs("set bars 1.5\n", fp);
+    fputs("set bars 1.5\n"
+          "# the domains: tic labels read from the data (column 8)\n"
+          "plot datafile using (0):2:ytic(8) with points pt -1 notitle",
+          fp);
     write_plot(fp, f, rows, n, d->percent, xmax);
 }
 
@@ -360,6 +356,10 @@ graft_error_t graft_chart_bar_write(const graft_chart_spec_t *spec,
                             "out of memory");
         goto done;
     }
+    for (size_t i = 0; i < n; i++)
+        if ((rc = graft_chart_label_check(rows[i].lines, rows[i].n_lines, spec,
+                                          diag)))
+            goto done;
     double em = f->pt * 4.0 / 3.0;
     double left = em + widest + 0.8 * em, right = 1.2 * em, axis = 3.9 * em;
     double row_px = fmax(2.3 * em, (most_lines + 0.9) * chart_line_px(f->pt));

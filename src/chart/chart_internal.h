@@ -78,8 +78,22 @@ static inline chart_cell_t *chart_cell(const chart_data_t *d, size_t domain,
  * out of memory (or S is NULL). */
 char *graft_chart_clean(const char *s);
 
-/* Write S as a gnuplot single-quoted string literal ('' for '). */
+/* Write S as a gnuplot string expression whose value is S for every byte
+ * sequence: single-quoted runs, each quote as . "\047" . between them
+ * (never ''); control characters as spaces.  Never to be used where
+ * gnuplot reads a format (tic labels: see graft_chart_dat_text()). */
 void graft_chart_quote(FILE *fp, const char *s);
+
+/* Write " " and the N lines as one double-quoted data-file field that
+ * gnuplot reads back as the lines joined by newlines, for every byte
+ * sequence (\0042 for ", \\ for \).  Tic labels go through the data
+ * file (ytic(), xtic()): gnuplot uses a label given in the script as a
+ * printf format when it holds a %, one read from data never. */
+void graft_chart_dat_text(FILE *fp, char *const *lines, size_t n);
+/* The bytes of that field.  gnuplot cuts a data-file string field past
+ * 1024 bytes (MAX_LINE_LEN): graft refuses one over CHART_DAT_TEXT_MAX. */
+#define CHART_DAT_TEXT_MAX 1000
+size_t graft_chart_dat_text_len(char *const *lines, size_t n);
 
 /* Write S after "# " on a comment line: control characters as spaces and
  * no trailing backslash (which would continue the comment). */
@@ -249,8 +263,12 @@ int graft_chart_doc_open(chart_doc_t *doc, FILE **body, FILE **dat);
 /* Close both streams; GRAFT_ERR_NOMEM when either failed. */
 graft_error_t graft_chart_doc_close(FILE *body, FILE *dat, graft_diag_t *diag);
 
-/* Write the lines as one gnuplot string expression, 'a' . "\n" . 'b'. */
-void graft_chart_quote_lines(FILE *fp, char *const *lines, size_t n);
+/* GRAFT_OK when the N label LINES fit a data-file field, else
+ * GRAFT_ERR_USAGE naming SPEC->input and the label's start (gnuplot
+ * would cut it). */
+graft_error_t graft_chart_label_check(char *const *lines, size_t n,
+                                      const graft_chart_spec_t *spec,
+                                      graft_diag_t *diag);
 
 /* The label lines of TEXT wrapped to MAX_PX (at least one line, "" for an
  * empty TEXT); the widest line's width in *WIDTH.  NULL when out of

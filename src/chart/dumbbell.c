@@ -173,10 +173,11 @@ static void write_dat(FILE *dat, const db_row_t *rows, size_t n,
 {
     graft_chart_dat_title(dat, "dumbbell", d,
                           "percent (changes in percentage points)");
-    fputs("# row y baseline followup change ci_low ci_high kind\n"
+    fputs("# row y baseline followup change ci_low ci_high kind label\n"
           "# kind: 0 no significant change, 1 significant, 2 not "
           "comparable,\n#       3 no baseline estimate, 4 no follow-up "
-          "estimate\n",
+          "estimate\n"
+          "# label: the row's tic label, \\n between its lines\n",
           dat);
     for (size_t i = 0; i < n; i++) {
         const db_row_t *r = &rows[i];
@@ -186,7 +187,9 @@ static void write_dat(FILE *dat, const db_row_t *rows, size_t n,
         graft_chart_dat_num(dat, r->diff);
         graft_chart_dat_num(dat, r->lo);
         graft_chart_dat_num(dat, r->hi);
-        fprintf(dat, " %d\n", (int)r->kind);
+        fprintf(dat, " %d", (int)r->kind);
+        graft_chart_dat_text(dat, r->lines, r->n_lines);
+        fputc('\n', dat);
     }
 }
 
@@ -236,17 +239,6 @@ static void axis_setup(FILE *fp, double lo, double hi, int percent,
             CHART_TEXT);
 }
 
-static void write_rows_tics(FILE *fp, const db_row_t *rows, size_t n)
-{
-    fputs("set ytics nomirror scale 0 tc rgb '#333333' (", fp);
-    for (size_t i = 0; i < n; i++) {
-        fputs(i ? ", \\\n    " : "\\\n    ", fp);
-        graft_chart_quote_lines(fp, rows[i].lines, rows[i].n_lines);
-        fprintf(fp, " %.2f", rows[i].y);
-    }
-    fputs(")\n", fp);
-}
-
 typedef struct db_layout {
     double left, split, gap, right, top, bottom, axis, em;
 } db_layout_t;
@@ -264,14 +256,16 @@ static void write_left_panel(FILE *fp, const chart_frame_t *f,
                               L->bottom);
     axis_setup(fp, lo, hi, d->percent, "%g %%", 0);
     fprintf(fp, "set yrange [0.4:%.2f]\n", y_top + 0.6);
-    write_rows_tics(fp, rows, n);
+    fputs("set ytics nomirror scale 0 tc rgb '#333333'\n", fp);
     if (d->all != CHART_NONE && n > 1)
         fprintf(fp,
                 "set arrow from graph 0, first %.2f to graph 1, first %.2f "
                 "nohead dt 3 lc rgb '%s'\n",
                 y_top - 0.8, y_top - 0.8, CHART_GREY);
     fprintf(fp,
-            "plot datafile using ($8 == 0 ? $3 : NaN):2:($4 - $3):(0) with "
+            "# the domains: tic labels read from the data (column 9)\n"
+            "plot datafile using (0):2:ytic(9) with points pt -1 notitle, \\\n"
+            "     datafile using ($8 == 0 ? $3 : NaN):2:($4 - $3):(0) with "
             "vectors nohead lw 2 lc rgb '#b0b0b0' notitle, \\\n"
             "     datafile using ($8 == 2 ? $3 : NaN):2:($4 - $3):(0) with "
             "vectors nohead lw 2 dt 2 lc rgb '#b0b0b0' notitle, \\\n"
@@ -423,6 +417,10 @@ graft_error_t graft_chart_dumbbell_write(const graft_chart_spec_t *spec,
                             "out of memory");
         goto done;
     }
+    for (size_t i = 0; i < n; i++)
+        if ((rc = graft_chart_label_check(rows[i].lines, rows[i].n_lines, spec,
+                                          diag)))
+            goto done;
     db_layout_t L;
     L.em = f->pt * 4.0 / 3.0;
     L.left = L.em + widest + 0.8 * L.em;

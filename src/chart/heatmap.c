@@ -116,9 +116,10 @@ static void write_dat(FILE *dat, const chart_data_t *d, const hm_layout_t *L)
 {
     fprintf(dat, "# graft heatmap data, values in %s\n",
             d->percent ? "percent" : "the file's units");
-    fputs("# column row estimate ci_low ci_high kind\n"
+    fputs("# column row estimate ci_low ci_high kind label\n"
           "# kind: 0 reliable, 1 flagged for review, 2 suppressed (not "
-          "shown), 3 no estimate\n",
+          "shown), 3 no estimate\n"
+          "# label: the row's tic label, \\n between its lines\n",
           dat);
     for (size_t i = 0; i < L->n_rows; i++)
         for (size_t j = 0; j < d->n_series; j++) {
@@ -129,7 +130,9 @@ static void write_dat(FILE *dat, const chart_data_t *d, const hm_layout_t *L)
             graft_chart_dat_num(dat, shown ? chart_scaled(d, c->est) : NAN);
             graft_chart_dat_num(dat, shown ? chart_scaled(d, c->lo) : NAN);
             graft_chart_dat_num(dat, shown ? chart_scaled(d, c->hi) : NAN);
-            fprintf(dat, " %d\n", (int)k);
+            fprintf(dat, " %d", (int)k);
+            graft_chart_dat_text(dat, L->rows[i], L->n_row[i]);
+            fputc('\n', dat);
         }
 }
 
@@ -152,15 +155,9 @@ static void write_axes(FILE *fp, const chart_frame_t *f, const hm_layout_t *L,
             "unset key\nunset border\nunset xtics\n"
             "set xrange [0.5:%.1f]\nset yrange [0.5:%.2f]\n",
             (double)C + 0.5, L->y_top + 0.5);
-    fputs("# row labels: single-quoted strings\n"
-          "set ytics nomirror scale 0 tc rgb '#333333' (",
+    fputs("set ytics nomirror scale 0 tc rgb '#333333'\n"
+          "# column headers\n",
           fp);
-    for (size_t i = 0; i < L->n_rows; i++) {
-        fputs(i ? ", \\\n    " : "\\\n    ", fp);
-        graft_chart_quote_lines(fp, L->rows[i], L->n_row[i]);
-        fprintf(fp, " %.2f", row_y(L, i, d));
-    }
-    fputs(")\n# column headers\n", fp);
     double lh = chart_line_px(f->pt_small);
     for (size_t j = 0; j < C; j++)
         for (size_t k = 0; k < L->n_header[j]; k++) {
@@ -194,13 +191,18 @@ static void write_plot(FILE *fp, const chart_frame_t *f, const chart_data_t *d,
     double dark = 0.6 * cb_max;
     const char *fmt = d->percent ? "%.1f" : graft_chart_value_format(0, cb_max);
     fprintf(fp,
-            "plot datafile using 1:2:(0.5):(0.5):($6 < 2 ? $3 : NaN) %s fc "
+            "# the rows: tic labels read from the data (column 7, of each "
+            "row's first cell)\n"
+            "plot datafile every %zu using (0):2:ytic(7) with points pt -1 "
+            "notitle, \\\n"
+            "     datafile using 1:2:(0.5):(0.5):($6 < 2 ? $3 : NaN) %s fc "
             "palette notitle, \\\n"
             "     datafile using 1:2:(0.5):($6 == 2 ? 0.5 : NaN) %s fc rgb "
             "'%s' notitle, \\\n"
             "     datafile using 1:2:(0.5):($6 == 3 ? 0.5 : NaN) %s fc rgb "
             "'%s' notitle",
-            box, box, HM_SUPPRESSED_FILL, box, HM_MISSING_FILL);
+            d->n_series, box, box, HM_SUPPRESSED_FILL, box,
+            HM_MISSING_FILL);
     for (int white = 0; white < 2; white++) {
         const char *color = white ? "#ffffff" : CHART_TEXT;
         const char *test = white ? ">=" : "<";
@@ -286,6 +288,9 @@ graft_error_t graft_chart_heatmap_write(const graft_chart_spec_t *spec,
                             "out of memory");
         goto done;
     }
+    for (size_t i = 0; i < L.n_rows; i++)
+        if ((rc = graft_chart_label_check(L.rows[i], L.n_row[i], spec, diag)))
+            goto done;
     if (!spec->width)
         f->W = fmax(640, ceil(L.left + L.cell_w * (double)d->n_series +
                               L.right));

@@ -126,15 +126,22 @@ graft_error_t graft_chart_doc_close(FILE *body, FILE *dat, graft_diag_t *diag)
                : GRAFT_OK;
 }
 
-void graft_chart_quote_lines(FILE *fp, char *const *lines, size_t n)
+graft_error_t graft_chart_label_check(char *const *lines, size_t n,
+                                      const graft_chart_spec_t *spec,
+                                      graft_diag_t *diag)
 {
-    if (n == 0)
-        graft_chart_quote(fp, "");
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            fputs(" . \"\\n\" . ", fp);
-        graft_chart_quote(fp, lines[i]);
-    }
+    size_t len = graft_chart_dat_text_len(lines, n), cut = 40;
+    if (len <= CHART_DAT_TEXT_MAX)
+        return GRAFT_OK;
+    const char *first = n ? lines[0] : "";
+    if (strlen(first) <= cut)
+        cut = strlen(first);
+    while (cut > 0 && (first[cut] & 0xC0) == 0x80)
+        cut--; /* not inside a UTF-8 character */
+    return graft_diag_set(diag, GRAFT_ERR_USAGE, spec->input, 0, 0,
+                          "the label '%.*s...' is too long to draw (%zu "
+                          "bytes in the chart's data file, at most %d)",
+                          (int)cut, first, len, CHART_DAT_TEXT_MAX);
 }
 
 char **graft_chart_label_lines(const char *text, double max_px, double pt,
@@ -314,8 +321,9 @@ static void write_script(FILE *fp, const graft_chart_spec_t *spec,
     graft_chart_comment(fp, gp ? gp : "");
     free(gp);
     fputs(" (from any folder: the chart\n# and its data are beside this "
-          "script).  Every text is a single-quoted\n# string drawn "
-          "noenhanced: labels print literally.\n",
+          "script).  Every text is drawn noenhanced, as it\n# is: strings "
+          "in single quotes (a quote in them as \"\\047\"), tic labels "
+          "read\n# from the data file.\n",
           fp);
     graft_chart_frame_terminal(fp, &doc->frame);
     if (run) {

@@ -56,20 +56,73 @@ char *graft_chart_clean(const char *s)
     return out;
 }
 
-/* In a gnuplot single-quoted string only the quote is special ('' is one
- * quote); gnuplot 5.4 expands neither `backquotes` nor @macros inside it.
- * Control characters (a newline would end the command) become spaces. */
+/* gnuplot 5.4 reads a single-quoted string up to the next quote and
+ * expands neither `backquotes` nor @macros inside it.  Its one escape, a
+ * doubled quote, is not safe: the scanner looks for it one character
+ * ahead, so a string that starts with a doubled quote, or holds two,
+ * ends early (scanner.c); and the @macro expander flips "inside quotes"
+ * at every quote, even one inside "..." (command.c).  So no quote is
+ * ever written inside a string: S is written as its runs between quotes,
+ * each single-quoted, joined by . "\047" . (the quote as an octal escape,
+ * util.c parse_esc()).  What we write after a string never starts with a
+ * quote, so the look-ahead never sees two.  Control characters (a
+ * newline would end the command) become spaces. */
 void graft_chart_quote(FILE *fp, const char *s)
 {
     fputc('\'', fp);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
          p++) {
         if (*p == '\'')
-            fputs("''", fp);
+            fputs("' . \"\\047\" . '", fp);
         else
             fputc(*p < 0x20 || *p == 0x7F ? ' ' : *p, fp);
     }
     fputc('\'', fp);
+}
+
+/* In a data file gnuplot 5.4 reads a "quoted" field up to the next double
+ * quote, whatever precedes it, then applies parse_esc(): \\, \n, \r, \t,
+ * \" and octal escapes are replaced, a backslash before anything else is
+ * dropped (datafile.c df_parse_string_field(), util.c).  So the double
+ * quote is written \0042 (with a leading 0 four octal digits are read,
+ * whatever follows), the backslash \\, every other byte as itself
+ * (control characters as spaces), and the lines are joined by \n.
+ * Returns the field's length in bytes (FP NULL: only counts them). */
+static size_t dat_text_write(FILE *fp, char *const *lines, size_t n)
+{
+    size_t len = 2;
+    if (fp)
+        fputc('"', fp);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0) {
+            len += 2;
+            if (fp)
+                fputs("\\n", fp);
+        }
+        for (const unsigned char *p = (const unsigned char *)lines[i]; *p;
+             p++) {
+            const char *esc = *p == '"' ? "\\0042" : *p == '\\' ? "\\\\" : NULL;
+            len += esc ? strlen(esc) : 1;
+            if (fp && esc)
+                fputs(esc, fp);
+            else if (fp)
+                fputc(*p < 0x20 || *p == 0x7F ? ' ' : *p, fp);
+        }
+    }
+    if (fp)
+        fputc('"', fp);
+    return len;
+}
+
+void graft_chart_dat_text(FILE *fp, char *const *lines, size_t n)
+{
+    fputc(' ', fp);
+    dat_text_write(fp, lines, n);
+}
+
+size_t graft_chart_dat_text_len(char *const *lines, size_t n)
+{
+    return dat_text_write(NULL, lines, n);
 }
 
 void graft_chart_comment(FILE *fp, const char *s)

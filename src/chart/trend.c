@@ -167,9 +167,23 @@ static double round_x(const graft_chart_spec_t *spec, size_t r)
     return spec->years ? spec->years[r] : (double)(r + 1);
 }
 
+/* The tic label of round R: its label (cleaned, ROUNDS), and its year
+ * under it. */
+static size_t round_label(const graft_chart_spec_t *spec,
+                          char *const *rounds, size_t r, char *year,
+                          size_t size, char *parts[2])
+{
+    parts[0] = rounds[r];
+    if (!spec->years)
+        return 1;
+    snprintf(year, size, "%.10g", spec->years[r]);
+    parts[1] = year;
+    return 2;
+}
+
 static void write_dat(FILE *dat, const graft_chart_spec_t *spec,
                       const chart_data_t *d, const trend_line_t *lines,
-                      size_t n)
+                      size_t n, char *const *rounds)
 {
     graft_chart_dat_title(dat, "trend", d, "percent");
     fputs("# one block per line (gnuplot index 0, 1, ...), in legend "
@@ -189,6 +203,16 @@ static void write_dat(FILE *dat, const graft_chart_spec_t *spec,
                                 isfinite(v) ? chart_scaled(d, c->hi) : NAN);
             fprintf(dat, " %d\n", c->flag == CHART_FLAG_REVIEW);
         }
+    }
+    fprintf(dat, "%s# the rounds' tic labels (index %zu): x label, \\n "
+                 "between its lines\n",
+            n ? "\n\n" : "", n);
+    for (size_t r = 0; r < d->n_series; r++) {
+        char year[32], *parts[2];
+        size_t k = round_label(spec, rounds, r, year, sizeof year, parts);
+        fprintf(dat, "%.4f", round_x(spec, r));
+        graft_chart_dat_text(dat, parts, k);
+        fputc('\n', dat);
     }
 }
 
@@ -220,20 +244,9 @@ static void y_range(const chart_data_t *d, double *lo, double *hi)
         *hi = 100;
 }
 
-static void write_xtics(FILE *fp, const graft_chart_spec_t *spec,
-                        const chart_data_t *d)
+static void write_xtics(FILE *fp)
 {
-    fputs("set xtics nomirror out scale 0.5 tc rgb '#222222' (", fp);
-    for (size_t r = 0; r < d->n_series; r++) {
-        char *label = graft_chart_clean(d->series[r]);
-        fputs(r ? ", " : "", fp);
-        graft_chart_quote(fp, label ? label : "");
-        if (spec->years)
-            fprintf(fp, " . \"\\n\" . '%.10g'", spec->years[r]);
-        fprintf(fp, " %.4f", round_x(spec, r));
-        free(label);
-    }
-    fputs(")\n", fp);
+    fputs("set xtics nomirror out scale 0.5 tc rgb '#222222'\n", fp);
 }
 
 /* Colour, marker and dash type of legend line I (past seven domains the
@@ -299,17 +312,19 @@ static void write_open_markers(FILE *fp, const chart_data_t *d,
  * at), then the lines, the All line last (on top) but first in the legend
  * (a keyentry), then open markers for the estimates flagged for review. */
 static void write_plot(FILE *fp, const chart_data_t *d,
-                       const trend_line_t *lines, size_t n, double dodge)
+                       const trend_line_t *lines, size_t n, double dodge,
+                       double y)
 {
     const char *sep = ", \\\n     ";
     int all = n > 0 && lines[0].domain == d->all;
-    fputs("# whiskers, then lines (titles are single-quoted strings), then "
-          "open markers\nplot ",
-          fp);
-    if (n == 0)
-        fputs("NaN notitle", fp);
+    fprintf(fp,
+            "# the rounds (tic labels read from the data), whiskers, lines "
+            "(titles are\n# quoted strings), open markers\n"
+            "plot datafile index %zu using 1:(%.4f):xtic(2) with points pt -1 "
+            "notitle",
+            n, y);
     for (size_t i = 0; i < n; i++) {
-        fputs(i ? sep : "", fp);
+        fputs(sep, fp);
         write_whiskers(fp, d, lines, i,
                        ((double)i - (double)(n - 1) / 2) * dodge);
     }
@@ -427,7 +442,7 @@ static void write_axes(FILE *fp, const graft_chart_spec_t *spec,
     fprintf(fp,
             "set ytics nomirror out scale 0.5 format '%s' tc rgb '#222222'\n",
             graft_chart_tic_format(d->percent, fmax(fabs(L->lo), fabs(L->hi))));
-    write_xtics(fp, spec, d);
+    write_xtics(fp);
     fprintf(fp,
             "set key at screen %.4f, screen %.4f left top Left reverse "
             "samplen 2.5 spacing 1.3 width 1 tc rgb '#222222'\n"
@@ -457,6 +472,7 @@ graft_error_t graft_chart_trend_write(const graft_chart_spec_t *spec,
     chart_frame_t *f = &doc->frame;
     size_t n = 0;
     FILE *body = NULL, *dat = NULL;
+    char **rounds = NULL; /* the round labels, cleaned */
     trend_layout_t L;
     graft_error_t rc = check_years(spec, d, diag);
     if (rc)
@@ -468,6 +484,23 @@ graft_error_t graft_chart_trend_write(const graft_chart_spec_t *spec,
     if ((rc = graft_chart_frame_init(f, spec, 1000, diag)) ||
         (rc = frame_text(spec, d, f, diag)))
         goto done;
+    rounds = calloc(d->n_series ? d->n_series : 1, sizeof *rounds);
+    for (size_t r = 0; rounds && r < d->n_series; r++)
+        if (!(rounds[r] = graft_chart_clean(d->series[r]))) {
+            graft_chart_lines_free(rounds, r);
+            rounds = NULL;
+        }
+    if (!rounds) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                            "out of memory");
+        goto done;
+    }
+    for (size_t r = 0; r < d->n_series; r++) {
+        char year[32], *parts[2];
+        size_t k = round_label(spec, rounds, r, year, sizeof year, parts);
+        if ((rc = graft_chart_label_check(parts, k, spec, diag)))
+            goto done;
+    }
     layout(spec, d, f, lines, n, &L);
     graft_chart_frame_set_height(f, spec, L.caption + 24 * L.em + L.axis);
     if ((rc = graft_chart_frame_check(f, L.left, L.right, f->top_px + L.caption,
@@ -479,10 +512,11 @@ graft_error_t graft_chart_trend_write(const graft_chart_spec_t *spec,
         goto done;
     }
     write_axes(body, spec, d, f, &L);
-    write_plot(body, d, lines, n, L.dodge);
-    write_dat(dat, spec, d, lines, n);
+    write_plot(body, d, lines, n, L.dodge, L.lo);
+    write_dat(dat, spec, d, lines, n, rounds);
     rc = graft_chart_doc_close(body, dat, diag);
 done:
+    graft_chart_lines_free(rounds, rounds ? d->n_series : 0);
     free_lines(lines, n);
     return rc;
 }

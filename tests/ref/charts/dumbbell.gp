@@ -1,7 +1,8 @@
 # graft plot --kind dumbbell, from comparison.csv
 # Redraw with: gnuplot PATH/dumbbell.gp (from any folder: the chart
-# and its data are beside this script).  Every text is a single-quoted
-# string drawn noenhanced: labels print literally.
+# and its data are beside this script).  Every text is drawn noenhanced, as it
+# is: strings in single quotes (a quote in them as "\047"), tic labels read
+# from the data file.
 set terminal pngcairo size 1000,612 font 'sans-serif,14' noenhanced background '#ffffff'
 graft_dir(s) = (graft_i = strstrt(s, '/'), graft_i == 0 ? '' : s[1:graft_i] . graft_dir(s[graft_i + 1:]))
 here = exists('ARG0') ? graft_dir(ARG0) : ''
@@ -33,16 +34,11 @@ set bmargin at screen 0.2169
 set xrange [10.0000:60.0000]
 set xtics 10, 10, 60 nomirror out scale 0.5 format '%g %%' tc rgb '#222222'
 set yrange [0.4:8.20]
-set ytics nomirror scale 0 tc rgb '#333333' (\
-    'All' 7.60, \
-    'South' 6.00, \
-    'North East' 5.00, \
-    'North' 4.00, \
-    'Central' 3.00, \
-    'Capital' 2.00, \
-    'West' 1.00)
+set ytics nomirror scale 0 tc rgb '#333333'
 set arrow from graph 0, first 6.80 to graph 1, first 6.80 nohead dt 3 lc rgb '#999999'
-plot datafile using ($8 == 0 ? $3 : NaN):2:($4 - $3):(0) with vectors nohead lw 2 lc rgb '#b0b0b0' notitle, \
+# the domains: tic labels read from the data (column 9)
+plot datafile using (0):2:ytic(9) with points pt -1 notitle, \
+     datafile using ($8 == 0 ? $3 : NaN):2:($4 - $3):(0) with vectors nohead lw 2 lc rgb '#b0b0b0' notitle, \
      datafile using ($8 == 2 ? $3 : NaN):2:($4 - $3):(0) with vectors nohead lw 2 dt 2 lc rgb '#b0b0b0' notitle, \
      datafile using ($8 == 1 ? $3 : NaN):2:($4 - $3):(0) with vectors nohead lw 5 lc rgb '#D55E00' notitle, \
      datafile using 3:2 with points pt 6 ps 1.6 lw 2 lc rgb '#222222' notitle, \

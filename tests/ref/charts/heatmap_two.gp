@@ -1,7 +1,8 @@
 # graft plot --kind heatmap, from estimates.csv
 # Redraw with: gnuplot PATH/heatmap_two.gp (from any folder: the chart
-# and its data are beside this script).  Every text is a single-quoted
-# string drawn noenhanced: labels print literally.
+# and its data are beside this script).  Every text is drawn noenhanced, as it
+# is: strings in single quotes (a quote in them as "\047"), tic labels read
+# from the data file.
 set terminal pngcairo size 640,596 font 'sans-serif,14' noenhanced background '#ffffff'
 graft_dir(s) = (graft_i = strstrt(s, '/'), graft_i == 0 ? '' : s[1:graft_i] . graft_dir(s[graft_i + 1:]))
 here = exists('ARG0') ? graft_dir(ARG0) : ''
@@ -25,15 +26,7 @@ unset border
 unset xtics
 set xrange [0.5:2.5]
 set yrange [0.5:7.75]
-# row labels: single-quoted strings
-set ytics nomirror scale 0 tc rgb '#333333' (\
-    'All' 7.25, \
-    'North' 6.00, \
-    'North East' 5.00, \
-    'Central' 4.00, \
-    'South' 3.00, \
-    'Capital' 2.00, \
-    'West' 1.00)
+set ytics nomirror scale 0 tc rgb '#333333'
 # column headers
 set label 'courts' at first 1, screen 0.8703 center font 'sans-serif,11.9' tc rgb '#222222' front
 set label 'police' at first 2, screen 0.8703 center font 'sans-serif,11.9' tc rgb '#222222' front
@@ -41,7 +34,9 @@ set palette defined (0 '#F4F9FD', 0.45 '#56B4E9', 1 '#0072B2')
 set cbrange [0:40]
 set cbtics out scale 0.5 format '%g %%' tc rgb '#222222'
 set colorbox user origin screen 0.8308, screen 0.2294 size screen 0.0263, screen 0.6141 noborder
-plot datafile using 1:2:(0.5):(0.5):($6 < 2 ? $3 : NaN) with boxxyerror fs solid 1.0 border lc rgb '#ffffff' lw 3 fc palette notitle, \
+# the rows: tic labels read from the data (column 7, of each row's first cell)
+plot datafile every 2 using (0):2:ytic(7) with points pt -1 notitle, \
+     datafile using 1:2:(0.5):(0.5):($6 < 2 ? $3 : NaN) with boxxyerror fs solid 1.0 border lc rgb '#ffffff' lw 3 fc palette notitle, \
      datafile using 1:2:(0.5):($6 == 2 ? 0.5 : NaN) with boxxyerror fs solid 1.0 border lc rgb '#ffffff' lw 3 fc rgb '#D4D4D4' notitle, \
      datafile using 1:2:(0.5):($6 == 3 ? 0.5 : NaN) with boxxyerror fs solid 1.0 border lc rgb '#ffffff' lw 3 fc rgb '#F2F2F2' notitle, \
      datafile using ($6 < 2 && $3 < 24 ? $1 : NaN):($2 + 0.14):(sprintf('%.1f%s', $3, $6 == 1 ? '*' : '')) with labels center font 'sans-serif:Bold,14' tc rgb '#222222' notitle, \

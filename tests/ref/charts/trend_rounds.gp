@@ -1,7 +1,8 @@
 # graft plot --kind trend, from trend.csv
 # Redraw with: gnuplot PATH/trend_rounds.gp (from any folder: the chart
-# and its data are beside this script).  Every text is a single-quoted
-# string drawn noenhanced: labels print literally.
+# and its data are beside this script).  Every text is drawn noenhanced, as it
+# is: strings in single quotes (a quote in them as "\047"), tic labels read
+# from the data file.
 set terminal pngcairo size 1000,669 font 'sans-serif,14' noenhanced background '#ffffff'
 graft_dir(s) = (graft_i = strstrt(s, '/'), graft_i == 0 ? '' : s[1:graft_i] . graft_dir(s[graft_i + 1:]))
 here = exists('ARG0') ? graft_dir(ARG0) : ''
@@ -24,11 +25,13 @@ set grid ytics lt 1 lc rgb '#e5e5e5'
 set xrange [0.6500:3.3500]
 set yrange [0.0000:50.0000]
 set ytics nomirror out scale 0.5 format '%g %%' tc rgb '#222222'
-set xtics nomirror out scale 0.5 tc rgb '#222222' ('Round 7' 1.0000, 'Round 8' 2.0000, 'Round 9' 3.0000)
+set xtics nomirror out scale 0.5 tc rgb '#222222'
 set key at screen 0.7993, screen 0.8583 left top Left reverse samplen 2.5 spacing 1.3 width 1 tc rgb '#222222'
 set bars 0.6
-# whiskers, then lines (titles are single-quoted strings), then open markers
-plot datafile index 0 using ($1 -0.1500):2:3:4 with yerrorbars pt -1 lw 1.2 lc rgb '#000000' notitle, \
+# the rounds (tic labels read from the data), whiskers, lines (titles are
+# quoted strings), open markers
+plot datafile index 3 using 1:(0.0000):xtic(2) with points pt -1 notitle, \
+     datafile index 0 using ($1 -0.1500):2:3:4 with yerrorbars pt -1 lw 1.2 lc rgb '#000000' notitle, \
      datafile index 1 using ($1 +0.0000):2:3:4 with yerrorbars pt -1 lw 1.2 lc rgb '#0072B2' notitle, \
      datafile index 2 using ($1 +0.1500):2:3:4 with yerrorbars pt -1 lw 1.2 lc rgb '#E69F00' notitle, \
      keyentry with linespoints lw 3 dt 1 pt 7 ps 1.3 lc rgb '#000000' title 'All', \

@@ -133,6 +133,13 @@ typedef struct graft_estimates {
     const char *const *round_labels;  /* set by the caller for output with a
                                          round column (borrowed), or NULL */
     char *file;
+    char **warnings;      /* what the caller should tell the user, e.g.
+                             "--prop:1:11: value 'x' of COL never occurs in
+                             FILE" (a string literal compared with a column
+                             that holds it on no row; the rows of the
+                             indicators it affects say so in their flag);
+                             owned by the estimates */
+    size_t n_warnings;
 } graft_estimates_t;
 
 /* Read PATH once under the design SPEC and compute every indicator of OPTS

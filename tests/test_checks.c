@@ -342,14 +342,21 @@ static void test_duplicate_names(void **state)
 
 /* cv is se / estimate, negative for a negative estimate, as R's
  * cv.default (survey R/survey.R: SE(object)/coef(object), with a warning
- * "CV may not be useful for negative statistics"). */
+ * "CV may not be useful for negative statistics"): the means and totals of
+ * tests/ref/checks_cv_ref.csv (tests/R/checks_ref.R), in all rows and in
+ * the rows with y < 0. */
 static void test_negative_cv(void **state)
 {
     (void)state;
-    graft_indicator_spec_t ind[1] = {
-        {.type = GRAFT_IND_MEAN, .expr = "y", .among = "y < 0",
-         .expr_src = {"--mean", 1, 1}, .among_src = {"--among", 1, 1}}};
-    graft_estimate_opts_t o = {.indicators = ind, .n_indicators = 1,
+    graft_indicator_spec_t ind[4];
+    static const char *const names[4] = {"mean,all", "total,all",
+                                         "mean,neg", "total,neg"};
+    for (size_t k = 0; k < 4; k++)
+        ind[k] = (graft_indicator_spec_t){
+            .type = k % 2 ? GRAFT_IND_TOTAL : GRAFT_IND_MEAN,
+            .name = names[k], .expr = "y", .among = k < 2 ? NULL : "y < 0",
+            .expr_src = {"--mean", 1, 1}, .among_src = {"--among", 1, 1}};
+    graft_estimate_opts_t o = {.indicators = ind, .n_indicators = 4,
                                .level = 0.95};
     graft_design_spec_t spec;
     graft_design_spec_init(&spec);
@@ -359,10 +366,34 @@ static void test_negative_cv(void **state)
     assert_int_equal(graft_estimate_file(D "labelled.csv", NULL, &spec, &o,
                                          &e, &diag),
                      GRAFT_OK);
-    const graft_estimate_row_t *r = &e->rows[0];
-    assert_true(r->estimate < 0);
-    assert_true(r->cv < 0);
-    assert_close(r->cv, r->se / r->estimate, 1e-15, 0);
+    assert_int_equal(e->n_rows, 4);
+    FILE *f = fopen("tests/ref/checks_cv_ref.csv", "r");
+    assert_non_null(f);
+    char line[512];
+    size_t seen = 0;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) {
+        char stat[16], dom[16];
+        double est, se, cv;
+        assert_int_equal(sscanf(line, "%15[^,],%15[^,],%lf,%lf,%lf", stat,
+                                dom, &est, &se, &cv),
+                         5);
+        char name[40];
+        snprintf(name, sizeof name, "%s,%s", stat, dom);
+        for (size_t k = 0; k < 4; k++) {
+            if (strcmp(names[k], name) != 0)
+                continue;
+            const graft_estimate_row_t *r = &e->rows[k];
+            assert_close(r->estimate, est, REL_TOL, 0);
+            assert_close(r->se, se, REL_TOL, 0);
+            assert_close(r->cv, cv, REL_TOL, 0);
+            assert_close(graft_ci_cv(r->estimate, r->se), cv, REL_TOL, 0);
+            assert_true(strcmp(dom, "neg") != 0 || r->cv < 0);
+            seen++;
+        }
+    }
+    fclose(f);
+    assert_int_equal(seen, 4);
     graft_estimates_free(e);
 }
 

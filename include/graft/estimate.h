@@ -98,6 +98,12 @@ typedef struct graft_estimate_row {
                              text; NULL for "All" */
     char **by_codes;      /* the same values as codes ("1580", "E") */
     double estimate, se, ci_low, ci_high, df, deff, cv, n_eff, weighted_n;
+                          /* NaN when undefined.  cv = se / estimate,
+                             negative for a negative estimate (R's cv()).
+                             When a weighted sum overflows, everything but
+                             a finite estimate is NaN and the flag says
+                             "suppress: total|mean|prop overflows" or
+                             "suppress: variance overflows" */
     size_t n, n_missing;
     char flag[GRAFT_REL_FLAG_SIZE + 96]; /* "" when reliable, else the
                                            rules that fired */

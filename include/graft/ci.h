@@ -160,8 +160,9 @@ double graft_ci_deff(double p, double se, size_t n);
  * or an argument is not finite. */
 double graft_ci_neff(double p, double se);
 
-/* Coefficient of variation se / |est|.  NaN when EST = 0 or an argument is
- * not finite. */
+/* Coefficient of variation se / est, as R's cv() (negative when EST is;
+ * R warns that it "may not be useful for negative statistics").  NaN when
+ * EST = 0 or an argument is not finite. */
 double graft_ci_cv(double est, double se);
 
 /* ---- NCHS reliability ------------------------------------------------- */

@@ -98,6 +98,12 @@ typedef struct graft_estimate_row {
                              text; NULL for "All" */
     char **by_codes;      /* the same values as codes ("1580", "E") */
     double estimate, se, ci_low, ci_high, df, deff, cv, n_eff, weighted_n;
+                          /* NaN when undefined.  cv = se / estimate,
+                             negative for a negative estimate (R's cv()).
+                             When a weighted sum overflows, everything but
+                             a finite estimate is NaN and the flag says
+                             "suppress: total|mean|prop overflows" or
+                             "suppress: variance overflows" */
     size_t n, n_missing;
     char flag[GRAFT_REL_FLAG_SIZE + 96]; /* "" when reliable, else the
                                            rules that fired */
@@ -133,6 +139,13 @@ typedef struct graft_estimates {
     const char *const *round_labels;  /* set by the caller for output with a
                                          round column (borrowed), or NULL */
     char *file;
+    char **warnings;      /* what the caller should tell the user, e.g.
+                             "--prop:1:11: value 'x' of COL never occurs in
+                             FILE" (a string literal compared with a column
+                             that holds it on no row; the rows of the
+                             indicators it affects say so in their flag);
+                             owned by the estimates */
+    size_t n_warnings;
 } graft_estimates_t;
 
 /* Read PATH once under the design SPEC and compute every indicator of OPTS

@@ -104,8 +104,12 @@ graft_error_t graft_expr_parse(const char *text, const char *source,
  * graft_expr_eval() must then follow COLS's order, and COLS's label sets
  * (not its names) must stay valid while the expression is evaluated.
  * Returns GRAFT_OK, GRAFT_ERR_COLUMN for an unknown name (at the position of
- * its first use, with the closest existing name suggested) or
- * GRAFT_ERR_NOMEM.  After a failure the expression is unbound. */
+ * its first use, with the closest existing name suggested) or for a string
+ * literal compared (==, !=, in {...}) with a column whose value labels all
+ * have numeric codes when the literal is neither one of those labels nor a
+ * number ("'great tunis' is not a value label of REGION (did you mean
+ * 'Great Tunis'?)", at the literal's position), or GRAFT_ERR_NOMEM.  After
+ * a failure the expression is unbound. */
 graft_error_t graft_expr_bind(graft_expr_t *e, const graft_column_t *cols,
                               size_t ncols, graft_diag_t *diag);
 
@@ -134,6 +138,32 @@ const char *graft_expr_text(const graft_expr_t *e);
  * receives their count (N may be NULL).  The array and names are owned by
  * E.  Available before binding, so a reader can skip the other columns. */
 const char *const *graft_expr_columns(const graft_expr_t *e, size_t *n);
+
+/* A string literal that bound expression E compares for equality (==,
+ * !=, or listed after 'in') with a column, and that is none of the
+ * column's value labels: a value the data must hold for the comparison to
+ * mean anything.  A caller that reads every row checks each with
+ * graft_expr_value_occurs() and warns about those that never occur (in a
+ * plain string column, 'x' == COL is false on every row when no cell is
+ * 'x', which is almost always a typing mistake). */
+typedef struct graft_expr_value {
+    const char *text;      /* the literal's text (owned by E) */
+    const char *column;    /* the column's name (owned by E) */
+    size_t cell;           /* the column's index in the binding */
+    const char *source;    /* where the literal is, as graft_expr_parse */
+    unsigned long line, col;
+} graft_expr_value_t;
+
+/* How many such literals bound E has (0 when unbound). */
+size_t graft_expr_n_values(const graft_expr_t *e);
+
+/* Literal I of E into *OUT; returns 1, or 0 when I is out of range. */
+int graft_expr_value(const graft_expr_t *e, size_t i, graft_expr_value_t *out);
+
+/* Does the row CELLS (as for graft_expr_eval) hold literal I in its
+ * column, as the comparison would match it?  Returns 1 or 0. */
+int graft_expr_value_occurs(const graft_expr_t *e, size_t i,
+                            const graft_cell_t *cells);
 
 void graft_expr_free(graft_expr_t *e);
 

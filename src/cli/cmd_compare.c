@@ -168,8 +168,11 @@ static int compute_and_write(const cli_analysis_t *e, const rounds_cli_t *r,
     copts->level = opts->level;
     copts->years = r->have_years ? r->years : NULL;
     copts->round_labels = r->labels;
-    if (graft_changes_run(r->rounds, r->n, e->shared_psus, &plan, opts,
-                          copts, &ch, &diag) != GRAFT_OK ||
+    graft_error_t rc = graft_changes_run(r->rounds, r->n, e->shared_psus,
+                                         &plan, opts, copts, &ch, &diag);
+    for (size_t i = 0; rc == GRAFT_OK && i < ch->est->n_warnings; i++)
+        fprintf(stderr, "graft: warning: %s\n", ch->est->warnings[i]);
+    if (rc != GRAFT_OK ||
         graft_outfile_open(&out, e->flags.output, &diag) != GRAFT_OK ||
         graft_changes_write(out.fp, ch, trend, format, &diag) != GRAFT_OK ||
         graft_outfile_commit(&out, &diag) != GRAFT_OK) {

@@ -40,7 +40,11 @@ int cmd_estimate(int argc, char **argv)
     graft_round_t round = {in.data, &in.read, &in.design,
                            in.survey ? in.survey->derived : NULL,
                            in.survey ? in.survey->n_derived : 0};
-    if (graft_estimate_rounds(&round, 1, 0, &opts, &est, &diag) != GRAFT_OK ||
+    graft_error_t rc = graft_estimate_rounds(&round, 1, 0, &opts, &est,
+                                             &diag);
+    for (size_t i = 0; rc == GRAFT_OK && i < est->n_warnings; i++)
+        fprintf(stderr, "graft: warning: %s\n", est->warnings[i]);
+    if (rc != GRAFT_OK ||
         graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
         graft_estimates_write(out.fp, est, format, &diag) != GRAFT_OK ||
         graft_outfile_commit(&out, &diag) != GRAFT_OK) {

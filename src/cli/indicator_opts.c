@@ -226,22 +226,52 @@ static int value_flags(const cli_analysis_t *e, graft_estimate_opts_t *o)
     return -1;
 }
 
+/* Must indicator I of the flags be named by its type, "mean(y)"?  When
+ * another indicator of the flags has the same expression, another type and
+ * neither has a --name (`--mean y --total y`): two rows both named y could
+ * not be told apart.  Returns the bytes the name needs, or 0. */
+static size_t typed_name_size(const cli_analysis_t *e, size_t i)
+{
+    const graft_indicator_spec_t *ind = &e->inds[i];
+    if (ind->name)
+        return 0;
+    for (size_t j = 0; j < e->n_inds; j++)
+        if (!e->inds[j].name && e->inds[j].type != ind->type &&
+            strcmp(e->inds[j].expr, ind->expr) == 0)
+            return strlen(graft_ind_type_name(ind->type)) +
+                   strlen(ind->expr) + 3;
+    return 0;
+}
+
 /* Options from the analysis file, then the flags on top. */
 int cli_analysis_opts(cli_analysis_t *e, const graft_analysis_t *a,
                       graft_estimate_opts_t *o, graft_indicator_spec_t **all)
 {
     memset(o, 0, sizeof *o);
     analysis_file_opts(a, o);
-    size_t na = a ? a->n_indicators : 0, n = na + e->n_inds;
+    size_t na = a ? a->n_indicators : 0, n = na + e->n_inds, names = 0;
     if (n == 0)
         return cli_usage_error("estimate: nothing to estimate: give --prop, "
                                "--mean, --total or --analysis");
-    if (!(*all = calloc(n, sizeof **all)))
+    for (size_t i = 0; i < e->n_inds; i++)
+        names += typed_name_size(e, i);
+    /* One block, freed by the caller's free(): the specs, then the names
+     * given by type. */
+    if (!(*all = calloc(1, n * sizeof **all + names)))
         return cli_usage_error("out of memory");
+    char *name = (char *)(*all + n);
     for (size_t i = 0; i < na; i++)
         (*all)[i] = a->indicators[i];
-    for (size_t i = 0; i < e->n_inds; i++)
+    for (size_t i = 0; i < e->n_inds; i++) {
+        size_t size = typed_name_size(e, i);
         (*all)[na + i] = e->inds[i];
+        if (size) {
+            snprintf(name, size, "%s(%s)",
+                     graft_ind_type_name(e->inds[i].type), e->inds[i].expr);
+            (*all)[na + i].name = name;
+            name += size;
+        }
+    }
     o->indicators = *all;
     o->n_indicators = n;
     if (e->n_by) {

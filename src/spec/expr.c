@@ -56,10 +56,12 @@ typedef struct node {
     const char *str;     /* OP_STR: text; OP_COL/OP_MISSING: name */
     size_t len;
     size_t ctx;          /* OP_STR: the node it is compared with, or NONE */
+    int eq;              /* OP_STR: compared with ==, != or listed after in */
     /* set by bind */
     size_t col;          /* OP_COL/OP_MISSING: cell index */
     size_t codes, n_codes;   /* OP_STR: matching numeric codes in e->codes */
     size_t scodes, n_scodes; /* OP_STR: matching string codes in e->scodes */
+    int labelled;        /* OP_STR: some value label of its column is it */
 } node_t;
 
 struct graft_expr {
@@ -80,6 +82,9 @@ struct graft_expr {
     size_t n_codes_used, cap_codes;
     const char **scodes;       /* bind: string codes (borrowed) */
     size_t n_scodes_used, cap_scodes;
+    size_t *values;            /* bind: OP_STR nodes whose occurrence the
+                                  caller may check (graft_expr_value) */
+    size_t n_values, cap_values;
 };
 
 /* ===================================================================== */
@@ -665,8 +670,10 @@ static size_t parse_in_list(parser_t *p, size_t lhs, size_t pos)
         chain(p, list, &tail, item);
         if (p->rc != GRAFT_OK)
             return NONE;
-        if (p->e->nodes[item].op == OP_STR)
+        if (p->e->nodes[item].op == OP_STR) {
             p->e->nodes[item].ctx = lhs;
+            p->e->nodes[item].eq = 1;
+        }
         if (p->tok.kind == T_RB)
             break;
         if (p->tok.kind != T_COMMA) {
@@ -756,8 +763,10 @@ static size_t parse_compare(parser_t *p, int depth)
         nodes[i].cmp = (unsigned char)cmp;
         nodes[i].a = lhs;
         nodes[i].b = rhs;
-        if (nodes[rhs].op == OP_STR)
+        if (nodes[rhs].op == OP_STR) {
             nodes[rhs].ctx = lhs;
+            nodes[rhs].eq = cmp == CMP_EQ || cmp == CMP_NE;
+        }
     } else if (p->tok.kind == T_IN) {
         advance(p);
         if (p->tok.kind == T_LB)
@@ -862,6 +871,7 @@ void graft_expr_free(graft_expr_t *e)
 {
     if (!e)
         return;
+    free(e->values);
     free(e->scodes);
     free(e->codes);
     free(e->name_pos);
@@ -923,6 +933,7 @@ static int bind_literal(graft_expr_t *e, node_t *n,
 {
     n->codes = e->n_codes_used;
     n->scodes = e->n_scodes_used;
+    n->labelled = 0;
     if (n->has_num && !push_code(e, n->num))
         return 0;
     size_t count = graft_labelset_count(labels);
@@ -934,12 +945,73 @@ static int bind_literal(graft_expr_t *e, node_t *n,
                                                  &str);
         if (!label || strcmp(label, n->str) != 0)
             continue;
+        n->labelled = 1;
         if (is_str ? !push_scode(e, str) : !push_code(e, num))
             return 0;
     }
     n->n_codes = e->n_codes_used - n->codes;
     n->n_scodes = e->n_scodes_used - n->scodes;
     return 1;
+}
+
+static int push_value(graft_expr_t *e, size_t node)
+{
+    size_t *v = graft_grow(e->values, &e->cap_values, e->n_values + 1,
+                           sizeof *v);
+    if (!v)
+        return 0;
+    e->values = v;
+    e->values[e->n_values++] = node;
+    return 1;
+}
+
+/* Does LABELS label some codes, all of them numbers?  A text literal can
+ * then match a cell only through a label: a literal that is no label of
+ * the column is a mistake, not a value that happens to be absent. */
+static int numeric_labels(const graft_labelset_t *labels)
+{
+    size_t count = graft_labelset_count(labels);
+    for (size_t i = 0; i < count; i++) {
+        int is_str = 0;
+        if (graft_labelset_entry(labels, i, &is_str, NULL, NULL) && is_str)
+            return 0;
+    }
+    return count > 0;
+}
+
+/* "'great tunis' is not a value label of REGION (did you mean 'Great
+ * Tunis'?)": the nearest label (case-insensitive edit distance, as for
+ * column names), else the first few labels. */
+static graft_error_t not_a_label(const graft_expr_t *e, const node_t *n,
+                                 const char *column,
+                                 const graft_labelset_t *labels,
+                                 graft_diag_t *diag)
+{
+    size_t count = graft_labelset_count(labels), shown = 0;
+    graft_column_t *names = calloc(count, sizeof *names);
+    char hint[400] = "";
+    if (!names)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, e->source, e->line, 0,
+                              "out of memory");
+    for (size_t i = 0; i < count; i++)
+        names[i].name = graft_labelset_entry(labels, i, NULL, NULL, NULL);
+    const char *near = graft_closest_column(n->str, names, count);
+    if (near) {
+        snprintf(hint, sizeof hint, " (did you mean '%.200s'?)", near);
+    } else {
+        size_t len = (size_t)snprintf(hint, sizeof hint, " (its labels:");
+        for (size_t i = 0; i < count && shown < 4 && len < 300; i++, shown++)
+            len += (size_t)snprintf(hint + len, sizeof hint - len,
+                                    "%s '%.60s'", i ? "," : "",
+                                    names[i].name);
+        snprintf(hint + len, sizeof hint - len, "%s)",
+                 count > shown ? ", ..." : "");
+    }
+    free(names);
+    return graft_diag_set(diag, GRAFT_ERR_COLUMN, e->source, e->line,
+                          text_col(e, n->pos),
+                          "'%s' is not a value label of %s%s", n->str, column,
+                          hint);
 }
 
 static size_t find_column(const char *name, const graft_column_t *cols,
@@ -955,7 +1027,7 @@ graft_error_t graft_expr_bind(graft_expr_t *e, const graft_column_t *cols,
                               size_t ncols, graft_diag_t *diag)
 {
     e->bound = 0;
-    e->n_codes_used = e->n_scodes_used = 0;
+    e->n_codes_used = e->n_scodes_used = e->n_values = 0;
     for (size_t k = 0; k < e->n_names; k++) {
         if (find_column(e->names[k], cols, ncols) != NONE)
             continue;
@@ -979,6 +1051,13 @@ graft_error_t graft_expr_bind(graft_expr_t *e, const graft_column_t *cols,
         const graft_labelset_t *labels =
             ctx && ctx->op == OP_COL ? cols[ctx->col].labels : NULL;
         if (!bind_literal(e, n, labels))
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, e->source, e->line,
+                                  0, "out of memory");
+        if (!n->eq || !ctx || ctx->op != OP_COL || n->labelled)
+            continue;
+        if (numeric_labels(labels) && !n->has_num)
+            return not_a_label(e, n, cols[ctx->col].name, labels, diag);
+        if (!push_value(e, i))
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, e->source, e->line,
                                   0, "out of memory");
     }
@@ -1168,4 +1247,38 @@ graft_cell_t graft_expr_eval(const graft_expr_t *e, const graft_cell_t *cells)
     if (!e->bound)
         return missing_cell;
     return eval(e, e->root, cells);
+}
+
+/* ===================================================================== */
+/* Values compared with a column                                         */
+/* ===================================================================== */
+
+size_t graft_expr_n_values(const graft_expr_t *e)
+{
+    return e->bound ? e->n_values : 0;
+}
+
+int graft_expr_value(const graft_expr_t *e, size_t i, graft_expr_value_t *out)
+{
+    if (!e->bound || i >= e->n_values)
+        return 0;
+    const node_t *n = &e->nodes[e->values[i]];
+    const node_t *col = &e->nodes[n->ctx];
+    out->text = n->str;
+    out->column = col->str;
+    out->cell = col->col;
+    out->source = e->source;
+    out->line = e->line;
+    out->col = text_col(e, n->pos);
+    return 1;
+}
+
+int graft_expr_value_occurs(const graft_expr_t *e, size_t i,
+                            const graft_cell_t *cells)
+{
+    if (!e->bound || i >= e->n_values)
+        return 0;
+    const node_t *n = &e->nodes[e->values[i]];
+    graft_cell_t v = cells[e->nodes[n->ctx].col];
+    return v.kind != GRAFT_CELL_MISSING && matches_literal(e, v, n);
 }

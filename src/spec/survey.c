@@ -314,6 +314,12 @@ static int add_derived(load_ctx_t *c, const char *name, const char *value,
                        unsigned long line, unsigned long col)
 {
     graft_survey_t *s = c->s;
+    for (size_t i = 0; i < s->n_derived; i++)
+        if (strcmp(s->derived[i].name, name) == 0)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "derived variable '%s' is defined twice (first on "
+                        "line %lu)",
+                        name, s->derived[i].src.line);
     graft_derived_spec_t *d =
         graft_grow(s->derived, &c->cap_derived, s->n_derived + 1, sizeof *d);
     if (!d)

@@ -423,11 +423,13 @@ double graft_ci_neff(double p, double se)
     return p * (1 - p) / (se * se); /* 0/0 = NaN at p = 0 or 1 */
 }
 
+/* R survey's cv.default (R/survey.R): SE(object) / coef(object), negative
+ * for a negative statistic, as graft_estimate_row_t.cv. */
 double graft_ci_cv(double est, double se)
 {
     if (!isfinite(est) || !isfinite(se) || est == 0)
         return NAN;
-    return se / fabs(est);
+    return se / est;
 }
 
 /* ---- NCHS reliability ------------------------------------------------- */

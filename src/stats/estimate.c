@@ -66,6 +66,20 @@ typedef struct est_ctx {
     } *last_dom;              /* per by-set: the previous row's */
     graft_key_t key;
     var_ctx_t var;
+    /* string literals compared with a column (graft_expr_value), checked
+     * on every row until seen; probes[0 .. n_unseen) are not seen yet */
+    struct probe {
+        const graft_expr_t *e;
+        size_t i;
+        size_t derived;       /* the derived variable it is in, or -1 */
+        size_t k;             /* else the indicator */
+        size_t order;         /* its place in the round's list */
+    } *probes;
+    size_t n_probes, n_unseen, cap_probes;
+    char **never;             /* per (round, indicator): the values that
+                                 never occur, for the rows' flag, or NULL */
+    char **warnings;          /* for graft_estimates_t.warnings */
+    size_t n_warnings, cap_warnings;
 } est_ctx_t;
 
 static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
@@ -74,6 +88,7 @@ static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
 }
 
 #define NO_DOMAIN ((size_t)-1)
+#define NO_INDICATOR ((size_t)-1)
 
 
 /* ---- indicator names and types ------------------------------------- */
@@ -135,6 +150,9 @@ static void round_free(est_ctx_t *c)
     free(c->cols);
     free(c->row);
     free(c->by_col);
+    free(c->probes);
+    c->probes = NULL;
+    c->n_probes = c->n_unseen = c->cap_probes = 0;
     c->expr = c->among = c->derived = NULL;
     c->bare = NULL;
     c->cols = NULL;
@@ -240,6 +258,143 @@ static graft_error_t check_rep_scales(const est_ctx_t *c, graft_diag_t *diag)
     return GRAFT_OK;
 }
 
+/* ---- values that never occur ------------------------------------------ */
+
+static int expr_names(const graft_expr_t *e, const char *name);
+
+static int add_probe(est_ctx_t *c, const graft_expr_t *e, size_t derived,
+                     size_t k)
+{
+    size_t n = e ? graft_expr_n_values(e) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct probe *p = graft_grow(c->probes, &c->cap_probes,
+                                     c->n_probes + 1, sizeof *p);
+        if (!p)
+            return 0;
+        c->probes = p;
+        c->probes[c->n_probes] = (struct probe){e, i, derived, k,
+                                                c->n_probes};
+        c->n_probes++;
+    }
+    c->n_unseen = c->n_probes;
+    return 1;
+}
+
+/* The round's literals to look for: in derived variables and indicators. */
+static int add_probes(est_ctx_t *c)
+{
+    for (size_t i = 0; i < c->n_derived; i++)
+        if (!add_probe(c, c->derived[i], i, NO_INDICATOR))
+            return 0;
+    for (size_t k = 0; k < c->K; k++)
+        if (!add_probe(c, c->expr[k], NO_INDICATOR, k) ||
+            !add_probe(c, c->among[k], NO_INDICATOR, k))
+            return 0;
+    return 1;
+}
+
+/* Per row: drop the literals this row holds from the unseen ones. */
+static void check_probes(est_ctx_t *c)
+{
+    for (size_t j = 0; j < c->n_unseen;) {
+        const struct probe *p = &c->probes[j];
+        if (graft_expr_value_occurs(p->e, p->i, c->cur)) {
+            struct probe t = c->probes[j];
+            c->probes[j] = c->probes[--c->n_unseen];
+            c->probes[c->n_unseen] = t;
+        } else {
+            j++;
+        }
+    }
+}
+
+/* Append TEXT to *DST ("; " between), unless it is there already. */
+static int append_text(char **dst, const char *text)
+{
+    size_t old = *dst ? strlen(*dst) : 0, add = strlen(text);
+    if (*dst && strstr(*dst, text))
+        return 1;
+    char *s = realloc(*dst, old + add + 3);
+    if (!s)
+        return 0;
+    if (old) {
+        memcpy(s + old, "; ", 2);
+        old += 2;
+    }
+    memcpy(s + old, text, add + 1);
+    *dst = s;
+    return 1;
+}
+
+/* Does indicator K of the round use derived variable D, directly or
+ * through later derived variables? */
+static int uses_derived(const est_ctx_t *c, size_t k, size_t d)
+{
+    const graft_derived_spec_t *spec = c->rounds[c->round].derived;
+    unsigned char via[64] = {0};
+    size_t n = c->n_derived;
+    if (n > 64)
+        return 1; /* too many to follow: flag every indicator */
+    via[d] = 1;
+    for (size_t j = d + 1; j < n; j++)
+        for (size_t t = d; t < j && !via[j]; t++)
+            via[j] = via[t] && expr_names(c->derived[j], spec[t].name);
+    for (size_t t = d; t < n; t++)
+        if (via[t] && (expr_names(c->expr[k], spec[t].name) ||
+                       expr_names(c->among[k], spec[t].name)))
+            return 1;
+    return 0;
+}
+
+/* After the round's last row: a warning per literal never seen, and a
+ * flag on the rows of the indicators it affects. */
+static int cmp_probe(const void *pa, const void *pb)
+{
+    const struct probe *a = pa, *b = pb;
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+static graft_error_t report_probes(est_ctx_t *c)
+{
+    if (c->n_unseen)
+        qsort(c->probes, c->n_unseen, sizeof *c->probes, cmp_probe);
+    for (size_t j = 0; j < c->n_unseen; j++) {
+        const struct probe *p = &c->probes[j];
+        graft_expr_value_t v;
+        char flag[200], msg[600], where[300] = "";
+        graft_expr_value(p->e, p->i, &v);
+        snprintf(flag, sizeof flag, "value '%.80s' of %.80s never occurs",
+                 v.text, v.column);
+        if (v.source && v.line)
+            snprintf(where, sizeof where, "%.200s:%lu:%lu: ", v.source,
+                     v.line, v.col);
+        else if (v.source)
+            snprintf(where, sizeof where, "%.200s: ", v.source);
+        snprintf(msg, sizeof msg, "%s%s in %.200s", where, flag, c->path);
+        int dup = 0;
+        for (size_t w = 0; w < c->n_warnings && !dup; w++)
+            dup = strcmp(c->warnings[w], msg) == 0;
+        if (!dup) {
+            char **ws = graft_grow(c->warnings, &c->cap_warnings,
+                                   c->n_warnings + 1, sizeof *ws);
+            if (!ws)
+                return GRAFT_ERR_NOMEM;
+            c->warnings = ws;
+            if (!(ws[c->n_warnings] = graft_strdup(msg)))
+                return GRAFT_ERR_NOMEM;
+            c->n_warnings++;
+        }
+        for (size_t k = 0; k < c->K; k++) {
+            if (p->derived == NO_INDICATOR ? p->k != k
+                                           : !uses_derived(c, k, p->derived))
+                continue;
+            if (!append_text(&c->never[c->round * c->K + k], flag))
+                return GRAFT_ERR_NOMEM;
+        }
+    }
+    return GRAFT_OK;
+}
+
 static graft_error_t on_header(void *vctx, const graft_column_t *cols,
                                size_t ncols, graft_diag_t *diag)
 {
@@ -282,6 +437,16 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
     memcpy(c->cols, cols, ncols * sizeof *cols);
     const graft_derived_spec_t *derived = c->rounds[c->round].derived;
     for (size_t i = 0; i < c->n_derived; i++) {
+        const graft_derived_spec_t *d = &derived[i];
+        /* A derived name that is also the file's would never be read:
+         * expressions find the file's column first. */
+        for (size_t j = 0; j < ncols; j++)
+            if (cols[j].name && strcmp(cols[j].name, d->name) == 0)
+                return graft_diag_set(
+                    diag, GRAFT_ERR_SURVEY_FILE, d->src.file, d->src.line, 0,
+                    "derived variable '%s' has the name of a column of %s: "
+                    "give it another name",
+                    d->name, c->path);
         /* Derived i sees the file's columns and derived 0 .. i-1. */
         if ((rc = graft_expr_bind(c->derived[i], c->cols, ncols + i,
                                   diag)) != GRAFT_OK)
@@ -301,6 +466,9 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
         c->famong_simple[k] = c->among[k] && graft_expr_filter(
                                                  c->among[k], &c->famong[k]);
     }
+    if (!add_probes(c))
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
     return bind_by(c, diag);
 }
 
@@ -665,6 +833,8 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
         (rc = check_grouped(c, &obs)) != GRAFT_OK)
         return rc;
     row_cells(c, cells, ncols);
+    if (c->n_unseen)
+        check_probes(c);
     if (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK)
         goto nomem;
     for (size_t s = 0; s < c->opts->n_by; s++)
@@ -768,6 +938,35 @@ static double cell_estimate(const cell_t *cell, int ratio)
     return ratio ? cell->swy / cell->sw : cell->swy;
 }
 
+/* Append TEXT (may be NULL) to the row's flag. */
+static void add_flag(graft_estimate_row_t *r, const char *text)
+{
+    size_t len = strlen(r->flag);
+    if (text)
+        snprintf(r->flag + len, sizeof r->flag - len, "%s%s",
+                 len ? "; " : "", text);
+}
+
+/* Did a sum of the cell overflow?  Values and weights are finite, so a
+ * sum that is not finite overflowed: the estimate or its variance would be
+ * infinite or NaN (or 0, where the variance drops a negative rounding
+ * error), never a number to print. */
+static int cell_overflows(const est_ctx_t *c, const cell_t *cell)
+{
+    int ok = isfinite(cell->sw) && isfinite(cell->swy) &&
+             isfinite(cell->a1) && isfinite(cell->a2);
+    for (size_t h = 0; ok && cell->T && h < cell->strat_cap; h++) {
+        const strat_acc_t *t = &cell->T[h];
+        ok = isfinite(t->sy) && isfinite(t->sx) && isfinite(t->syy) &&
+             isfinite(t->sxy) && isfinite(t->sxx);
+    }
+    for (size_t j = 0; ok && cell->Y && j < cell->psu_cap; j++)
+        ok = isfinite(cell->Y[j]) && isfinite(cell->X[j]);
+    for (size_t r = 0; ok && cell->rsw && r < c->n_rep; r++)
+        ok = isfinite(cell->rsw[r]) && isfinite(cell->rswy[r]);
+    return !ok;
+}
+
 /* Estimate, variance, df, interval and flag of one cell. */
 static void finish_cell(est_ctx_t *c, cell_t *cell, size_t k,
                         graft_estimate_row_t *r, const graft_estimates_t *e)
@@ -789,6 +988,15 @@ static void finish_cell(est_ctx_t *c, cell_t *cell, size_t k,
         return;
     }
     double est = cell_estimate(cell, ratio);
+    if (cell_overflows(c, cell)) {
+        /* An estimate whose own sums are finite stands; nothing else. */
+        r->estimate = isfinite(est) ? est : NAN;
+        snprintf(r->flag, sizeof r->flag,
+                 "suppress: %s overflows (a weighted sum is beyond the "
+                 "largest double)",
+                 isfinite(est) ? "variance" : graft_ind_type_name(ind->type));
+        return;
+    }
     term_t t = {cell, 1.0, ratio, est};
     double var = c->n_rep ? graft_var_replicate(&c->var, &t, 1, 0)
                           : graft_var_linear(&c->var, &t, 1);
@@ -932,6 +1140,7 @@ static graft_error_t estimate_rows(est_ctx_t *c, graft_estimates_t *e,
                 if (!copy_by(c, dom, &r->by_values, &r->by_codes))
                     return GRAFT_ERR_NOMEM;
                 finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
+                add_flag(r, c->never[round * c->K + k]);
             }
     return GRAFT_OK;
 }
@@ -1019,6 +1228,12 @@ static void ctx_free(est_ctx_t *c)
     }
     free(c->domains);
     free(c->cells);
+    for (size_t i = 0; c->never && i < c->K * c->n_rounds; i++)
+        free(c->never[i]);
+    free(c->never);
+    for (size_t i = 0; i < c->n_warnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
     graft_intern_free(c->domain_ids);
     graft_design_free(c->design);
 }
@@ -1074,7 +1289,13 @@ static graft_error_t read_round(est_ctx_t *c, size_t round, int shared,
     read.uses = uses_column;
     read.uses_arg = c;
     read.bare_values = 1; /* keys and expressions read num */
-    return graft_read(r->path, &read, on_header, on_row, c, diag);
+    if ((rc = graft_read(r->path, &read, on_header, on_row, c, diag)) !=
+        GRAFT_OK)
+        return rc;
+    if (report_probes(c) != GRAFT_OK)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, r->path, 0, 0,
+                              "out of memory");
+    return GRAFT_OK;
 }
 
 /* Rounds I > 0 and 0 of replicate designs: the same type, mse and (Fay)
@@ -1135,6 +1356,32 @@ static graft_error_t check_rounds(const graft_round_t *rounds, size_t n,
 
 /* ---- the pass ---------------------------------------------------------- */
 
+/* Two indicators with one output name would give rows no reader could
+ * tell apart: refused, at the second one's expression. */
+static graft_error_t check_names(const graft_estimate_opts_t *o,
+                                 graft_diag_t *diag)
+{
+    for (size_t k = 1; k < o->n_indicators; k++) {
+        const graft_indicator_spec_t *b = &o->indicators[k];
+        const char *name = graft_indicator_name(b);
+        for (size_t j = 0; j < k; j++) {
+            if (strcmp(graft_indicator_name(&o->indicators[j]), name) != 0)
+                continue;
+            const graft_source_t *src = &b->expr_src;
+            graft_error_t code = src->file && strncmp(src->file, "--", 2)
+                                     ? GRAFT_ERR_SURVEY_FILE
+                                     : GRAFT_ERR_USAGE;
+            return graft_diag_set(diag, code, src->file, src->line,
+                                  src->col,
+                                  "two indicators are named '%s': give "
+                                  "each its own name (--name)",
+                                  name);
+        }
+    }
+    return GRAFT_OK;
+}
+
+
 /* The pass's context (c->opts, rounds, n_rounds and shared set by the
  * caller) and its empty results E (NULL when it could not be allocated):
  * a design for every round, streaming PSU totals unless DENSE. */
@@ -1155,15 +1402,17 @@ static graft_error_t pass_begin(est_ctx_t *c, graft_estimates_t *e,
     c->row_domain = calloc(n_by, sizeof *c->row_domain);
     c->last_dom = calloc(n_by, sizeof *c->last_dom);
     c->domain_ids = graft_intern_alloc();
-    if (!e || !c->design || !c->row_domain || !c->last_dom ||
+    c->never = calloc(c->K * c->n_rounds + 1, sizeof *c->never);
+    if (!e || !c->never || !c->design || !c->row_domain || !c->last_dom ||
         !c->domain_ids || !(e->file = graft_strdup(first->path)) ||
         add_by_names(e, opts) != GRAFT_OK)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, first->path, 0, 0,
                               "out of memory");
     e->opts = opts;
     e->n_rounds = c->n_rounds;
-    if ((rc = check_rounds(c->rounds, c->n_rounds, c->shared, diag)) !=
-        GRAFT_OK)
+    if ((rc = check_names(opts, diag)) != GRAFT_OK ||
+        (rc = check_rounds(c->rounds, c->n_rounds, c->shared, diag)) !=
+            GRAFT_OK)
         return rc;
     if (c->n_rounds > 1 && !first->spec->rep.columns &&
         (rc = graft_design_next_round(c->design, first->spec, 0,
@@ -1239,6 +1488,10 @@ static graft_error_t pass_finish(est_ctx_t *c, graft_estimates_t *e,
         build_rows(c, e) != GRAFT_OK)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, c->rounds[0].path, 0,
                               0, "out of memory");
+    e->warnings = c->warnings;
+    e->n_warnings = c->n_warnings;
+    c->warnings = NULL;
+    c->n_warnings = 0;
     return GRAFT_OK;
 }
 
@@ -1335,6 +1588,9 @@ void graft_estimates_free(graft_estimates_t *e)
     for (size_t i = 0; i < e->n_by_names; i++)
         free(e->by_names[i]);
     free(e->by_names);
+    for (size_t i = 0; i < e->n_warnings; i++)
+        free(e->warnings[i]);
+    free(e->warnings);
     free(e->file);
     free(e);
 }

@@ -88,7 +88,7 @@ static void strata_rows(var_ctx_t *v, const term_t *terms, size_t m)
     for (size_t h = 0; h < v->H; h++) {
         double n_h = (double)graft_design_stratum_psus(v->design, h);
         double ss = szz[h] - v->s1[h] * v->s1[h] / n_h;
-        szz[h] = ss > 0 ? ss : 0;
+        szz[h] = ss > 0 || isnan(ss) ? ss : 0; /* NaN: a sum overflowed */
     }
 }
 

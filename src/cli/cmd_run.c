@@ -514,6 +514,7 @@ int cmd_run(int argc, char **argv)
         compute(&r, &diag) != GRAFT_OK || write_all(&r, &diag) != GRAFT_OK) {
         if (r.progress)
             fputc('\n', stderr);
+        run_dir_diag(&r.out, &diag);
         status = cli_fail(&diag);
         goto done;
     }

@@ -465,6 +465,21 @@ char *run_dir_path(const run_dir_t *d, const char *name)
     return join(d->tmp, name);
 }
 
+void run_dir_diag(const run_dir_t *d, graft_diag_t *diag)
+{
+    size_t n = d->tmp ? strlen(d->tmp) : 0;
+    if (!n || strncmp(diag->file, d->tmp, n) != 0 ||
+        (diag->file[n] != '/' && diag->file[n] != '\0'))
+        return;
+    char *name = malloc(strlen(d->dir) + strlen(diag->file + n) + 1);
+    if (!name)
+        return;
+    strcpy(name, d->dir);
+    strcat(name, diag->file + n);
+    snprintf(diag->file, sizeof diag->file, "%s", name);
+    free(name);
+}
+
 /* ---- the swap ----------------------------------------------------------- */
 
 /* Without RENAME_EXCHANGE: DIR moves aside to DIR.old.XXXXXX (replacing

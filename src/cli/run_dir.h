@@ -52,6 +52,10 @@ graft_error_t run_dir_begin(run_dir_t *d, const char *const *names, size_t n,
 /* NAME inside the private folder, malloc'd (NULL when out of memory). */
 char *run_dir_path(const run_dir_t *d, const char *name);
 
+/* A diagnostic naming a file of the private folder names it in DIR
+ * instead (the user never sees the private folder's name). */
+void run_dir_diag(const run_dir_t *d, graft_diag_t *diag);
+
 /* Put the private folder in DIR's place and remove what DIR held.  DIR
  * is checked again under the lock (GRAFT_ERR_USAGE when it now holds
  * other files); GRAFT_ERR_WRITE when it cannot be replaced (DIR is then

@@ -552,9 +552,12 @@ graft_error_t run_dir_commit(run_dir_t *d, graft_diag_t *diag)
     graft_error_t rc = GRAFT_OK;
     struct stat st;
     /* one run at a time puts its folder in place (flock: released by the
-     * kernel however the process ends) */
+     * kernel however the process ends).  Where a folder cannot be locked
+     * (some network filesystems) the exchange itself is still atomic. */
     int lock = open(d->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+    int locked = lock >= 0 && flock(lock, LOCK_EX) == 0;
+    if (!locked && (lock < 0 || (errno != ENOLCK && errno != EOPNOTSUPP &&
+                                 errno != EBADF && errno != EINVAL))) {
         rc = graft_diag_set(diag, GRAFT_ERR_WRITE, d->parent, 0, 0,
                             "cannot lock the folder: %s", strerror(errno));
     } else if (lstat(d->dir, &st) == 0) {

@@ -21,7 +21,10 @@ static const char run_usage[] =
     "  -o DIR   output folder (default out/NAME for analysis/NAME.ini)\n"
     "writes DIR/estimates.csv, DIR/comparisons.csv and .json (with\n"
     "[compare]), DIR/trend.csv (with [trend]), DIR/charts/*.svg|.png (with\n"
-    "[chart.NAME]), DIR/report.md and DIR/report.html\n";
+    "[chart.NAME]), DIR/report.md and DIR/report.html\n"
+    "DIR is replaced as a whole when the run succeeds, and left as it was\n"
+    "when it fails; graft refuses a DIR that holds anything but an earlier\n"
+    "run's outputs (marked by DIR/.graft-run)\n";
 
 #define MAX_ROUNDS CLI_MAX_ROUNDS
 
@@ -433,8 +436,18 @@ static graft_error_t preflight(run_t *r, graft_diag_t *diag)
 {
     graft_error_t rc;
     for (size_t i = 0; i < r->a->n_charts; i++) {
+        const graft_analysis_chart_t *c = &r->a->charts[i];
         graft_chart_kind_t kind;
-        if ((rc = chart_kind(r, &r->a->charts[i], &kind, diag)) != GRAFT_OK)
+        /* the chart's files stay in DIR/charts (the analysis reader checks
+         * names too; this keeps the folder's contract on its own) */
+        if (strchr(c->name, '/') || strcmp(c->name, ".") == 0 ||
+            strcmp(c->name, "..") == 0)
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, r->a->path,
+                                  c->line, 0,
+                                  "[chart.%s] a chart name is a file name: "
+                                  "no '/', not '.' or '..'",
+                                  c->name);
+        if ((rc = chart_kind(r, c, &kind, diag)) != GRAFT_OK)
             return rc;
     }
     if (output_names(r) != 0)

@@ -35,8 +35,12 @@
  * atomically (graft/output.h): a table or chart appears whole or not at
  * all, and no input file is ever opened for writing.
  *
- * Threads.  Functions are reentrant: no global state is written, so
- * different objects may be used from different threads at once.  One
+ * Threads.  Functions are reentrant: no global state is written but one,
+ * so different objects may be used from different threads at once.  The
+ * one is the registry of temporary files (graft/output.h): every output
+ * file being written is tracked, under a lock, so that
+ * graft_tmp_remove_all() (async-signal-safe) can remove them from a signal
+ * handler; the graft command calls it on SIGINT, SIGTERM and SIGHUP.  One
  * object is not to be used from two threads at the same time.  graft_read()
  * may run its ROW callback on a second thread of its own while the caller's
  * thread parses (graft_read_opts_t.threads; graft/reader.h): rows still

@@ -1,64 +1,237 @@
 /*
- * output.c - atomic output files: temporary + rename.
+ * output.c - atomic output files: temporary + rename, and the registry of
+ * this process's temporaries that a signal handler removes.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "graft/output.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* ---- the registry of temporaries ------------------------------------- */
+
+/* Nodes are never freed (a signal handler on another thread may be reading
+ * one): a forgotten node is reused for a later path that fits.  Track and
+ * forget take the lock; graft_tmp_remove_all() takes none and reads only
+ * lock-free atomics and the path of a live node. */
+typedef struct tmp_node {
+    struct tmp_node *next; /* set before the node is published */
+    atomic_int live;
+    atomic_ulong seq;      /* order of tracking: newest is removed first */
+    size_t cap;
+    char *path;
+} tmp_node_t;
+
+static _Atomic(tmp_node_t *) tmp_head;
+static pthread_mutex_t tmp_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long tmp_count;
+
+graft_error_t graft_tmp_track(const char *path)
+{
+    size_t n = strlen(path) + 1;
+    graft_error_t rc = GRAFT_OK;
+    tmp_node_t *node;
+    pthread_mutex_lock(&tmp_lock);
+    for (node = atomic_load(&tmp_head); node; node = node->next)
+        if (!atomic_load(&node->live) && node->cap >= n)
+            break;
+    if (!node && (node = calloc(1, sizeof *node)) != NULL) {
+        if (!(node->path = malloc(n))) {
+            free(node);
+            node = NULL;
+        } else {
+            node->cap = n;
+            node->next = atomic_load(&tmp_head);
+            atomic_store(&tmp_head, node);
+        }
+    }
+    if (node) {
+        memcpy(node->path, path, n);
+        atomic_store(&node->seq, ++tmp_count);
+        atomic_store(&node->live, 1);
+    } else {
+        rc = GRAFT_ERR_NOMEM;
+    }
+    pthread_mutex_unlock(&tmp_lock);
+    return rc;
+}
+
+void graft_tmp_forget(const char *path)
+{
+    pthread_mutex_lock(&tmp_lock);
+    for (tmp_node_t *node = atomic_load(&tmp_head); node; node = node->next)
+        if (atomic_load(&node->live) && strcmp(node->path, path) == 0) {
+            atomic_store(&node->live, 0);
+            break;
+        }
+    pthread_mutex_unlock(&tmp_lock);
+}
+
+void graft_tmp_remove_all(void)
+{
+    unsigned long below = ULONG_MAX;
+    for (;;) {
+        tmp_node_t *best = NULL;
+        unsigned long best_seq = 0;
+        for (tmp_node_t *node = atomic_load(&tmp_head); node;
+             node = node->next) {
+            unsigned long seq = atomic_load(&node->seq);
+            if (atomic_load(&node->live) && seq < below && seq > best_seq) {
+                best = node;
+                best_seq = seq;
+            }
+        }
+        if (!best)
+            return;
+        if (unlink(best->path) != 0)
+            (void)rmdir(best->path);
+        atomic_store(&best->live, 0);
+        below = best_seq;
+    }
+}
+
+/* ---- output files ---------------------------------------------------- */
+
+static graft_error_t open_fail(graft_outfile_t *of, const char *path,
+                               graft_diag_t *diag, int e)
+{
+    graft_outfile_abort(of);
+    if (e == ENOMEM)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                              "out of memory");
+    return graft_diag_set(diag, GRAFT_ERR_WRITE, path, 0, 0,
+                          "cannot write: %s", strerror(e));
+}
+
+/* A character device or a FIFO (/dev/null, /dev/stdout, a pipe) is written
+ * directly: there is nothing to rename, and replacing it would be wrong. */
+static graft_error_t open_direct(graft_outfile_t *of, const char *path,
+                                 graft_diag_t *diag)
+{
+    int fd;
+    if (!(of->path = strdup(path)))
+        return open_fail(of, path, diag, ENOMEM);
+    if ((fd = open(path, O_WRONLY | O_APPEND)) < 0)
+        return open_fail(of, path, diag, errno);
+    if (!(of->fp = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        return open_fail(of, path, diag, e);
+    }
+    return GRAFT_OK;
+}
+
+/* mkstemp() the temporary beside OF->path and track it, with the signals
+ * that remove temporaries blocked so that none is left between the two. */
+static int make_temporary(graft_outfile_t *of)
+{
+    sigset_t block, old;
+    int fd, e = 0;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    fd = mkstemp(of->tmp);
+    if (fd < 0) {
+        e = errno;
+    } else if (graft_tmp_track(of->tmp) != GRAFT_OK) {
+        unlink(of->tmp);
+        close(fd);
+        fd = -1;
+        e = ENOMEM;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return fd;
+}
+
 graft_error_t graft_outfile_open(graft_outfile_t *of, const char *path,
                                  graft_diag_t *diag)
 {
+    struct stat st;
+    char *resolved = NULL;
+    const char *target = path;
+    mode_t mode, mask = umask(0);
+    umask(mask);
+    mode = 0666 & ~mask; /* a new file gets the mode fopen would give it */
     memset(of, 0, sizeof *of);
     if (!path || strcmp(path, "-") == 0) {
         of->fp = stdout;
         return GRAFT_OK;
     }
-    size_t n = strlen(path);
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            /* write through the link: the temporary goes beside its target */
+            if (!(resolved = realpath(path, NULL)) || stat(resolved, &st) != 0) {
+                int e = errno;
+                free(resolved);
+                return graft_diag_set(
+                    diag, GRAFT_ERR_WRITE, path, 0, 0,
+                    "cannot write through this symbolic link: %s",
+                    strerror(e));
+            }
+            target = resolved;
+        }
+        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+            graft_error_t rc = open_direct(of, target, diag);
+            free(resolved);
+            return rc;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            free(resolved);
+            return graft_diag_set(diag, GRAFT_ERR_WRITE, path, 0, 0,
+                                  S_ISDIR(st.st_mode)
+                                      ? "cannot write: is a directory"
+                                      : "cannot write: not a regular file");
+        }
+        mode = st.st_mode & 07777; /* replacing a file keeps its mode */
+    } else if (errno != ENOENT) {
+        return open_fail(of, path, diag, errno);
+    }
+    size_t n = strlen(target);
     of->path = malloc(n + 1);
     of->tmp = malloc(n + 16);
     if (!of->path || !of->tmp) {
-        graft_outfile_abort(of);
-        return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
-                              "out of memory");
+        free(resolved);
+        return open_fail(of, path, diag, ENOMEM);
     }
-    memcpy(of->path, path, n + 1);
-    snprintf(of->tmp, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(of->tmp);
+    memcpy(of->path, target, n + 1);
+    free(resolved);
+    snprintf(of->tmp, n + 16, "%s.tmp.XXXXXX", of->path);
+    int fd = make_temporary(of);
     if (fd < 0) {
         int e = errno;
         free(of->tmp);
         of->tmp = NULL;
-        graft_outfile_abort(of);
-        return graft_diag_set(diag, GRAFT_ERR_WRITE, path, 0, 0,
-                              "cannot write: %s", strerror(e));
+        return open_fail(of, path, diag, e);
     }
-    /* mkstemp makes 0600; give the file the mode fopen would. */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
+    (void)fchmod(fd, mode);
     if (!(of->fp = fdopen(fd, "w"))) {
         int e = errno;
         close(fd);
-        graft_outfile_abort(of);
-        return graft_diag_set(diag, GRAFT_ERR_WRITE, path, 0, 0,
-                              "cannot write: %s", strerror(e));
+        return open_fail(of, path, diag, e);
     }
     return GRAFT_OK;
 }
 
 graft_error_t graft_outfile_commit(graft_outfile_t *of, graft_diag_t *diag)
 {
-    const char *name = of->path ? of->path : "<stdout>";
     int bad = fflush(of->fp) != 0 || ferror(of->fp);
     int e = errno;
+    const char *what = "write error";
     if (!of->path) {
         of->fp = NULL;
         if (bad)
-            return graft_diag_set(diag, GRAFT_ERR_WRITE, name, 0, 0,
+            return graft_diag_set(diag, GRAFT_ERR_WRITE, "<stdout>", 0, 0,
                                   "write error: %s", strerror(e));
         return GRAFT_OK;
     }
@@ -67,15 +240,20 @@ graft_error_t graft_outfile_commit(graft_outfile_t *of, graft_diag_t *diag)
         e = errno;
     }
     of->fp = NULL;
-    if (!bad && rename(of->tmp, of->path) != 0) {
+    if (!bad && of->tmp && rename(of->tmp, of->path) != 0) {
         bad = 1;
         e = errno;
+        what = "cannot move the finished file into place";
     }
     if (bad) {
+        /* the message names of->path: set it before abort frees it */
+        graft_error_t rc = graft_diag_set(diag, GRAFT_ERR_WRITE, of->path, 0,
+                                          0, "%s: %s", what, strerror(e));
         graft_outfile_abort(of);
-        return graft_diag_set(diag, GRAFT_ERR_WRITE, name, 0, 0,
-                              "write error: %s", strerror(e));
+        return rc;
     }
+    if (of->tmp)
+        graft_tmp_forget(of->tmp);
     free(of->tmp);
     free(of->path);
     memset(of, 0, sizeof *of);
@@ -86,8 +264,10 @@ void graft_outfile_abort(graft_outfile_t *of)
 {
     if (of->fp && of->fp != stdout)
         fclose(of->fp);
-    if (of->tmp)
+    if (of->tmp) {
         unlink(of->tmp);
+        graft_tmp_forget(of->tmp);
+    }
     free(of->tmp);
     free(of->path);
     memset(of, 0, sizeof *of);

@@ -464,6 +464,11 @@ static graft_error_t outputs_open(outputs_t *o, const graft_chart_spec_t *spec,
         (rc = graft_outfile_open(&o->dat, o->dat_path, diag)) ||
         (rc = graft_outfile_open(&o->gp, o->gp_path, diag)))
         return rc;
+    /* gnuplot draws into a temporary; a device or FIFO output has none */
+    if (chart && !o->chart.tmp)
+        return graft_diag_set(diag, GRAFT_ERR_WRITE, spec->output, 0, 0,
+                              "a chart is written to a regular file, not "
+                              "to a device or a FIFO");
     /* gnuplot need not inherit our descriptors of the temporaries */
     graft_outfile_t *all[3] = {&o->chart, &o->dat, &o->gp};
     for (int i = 0; i < 3; i++)

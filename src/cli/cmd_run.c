@@ -1,16 +1,19 @@
 /*
  * cmd_run.c - `graft run ANALYSIS.ini`: every round read once, every
  * estimate, comparison and trend of the analysis file, its charts, and a
- * report (report.md, report.html) in one output folder.
+ * report (report.md, report.html) in one output folder, which is
+ * replaced whole or not at all (run_dir.h).  What can be checked is
+ * checked before any data is read: the charts, gnuplot, the folder.
  */
 #include "cli.h"
+#include "chart/chart_internal.h"
+#include "run_dir.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char run_usage[] =
@@ -18,13 +21,19 @@ static const char run_usage[] =
     "  -o DIR   output folder (default out/NAME for analysis/NAME.ini)\n"
     "writes DIR/estimates.csv, DIR/comparisons.csv and .json (with\n"
     "[compare]), DIR/trend.csv (with [trend]), DIR/charts/*.svg|.png (with\n"
-    "[chart.NAME]), DIR/report.md and DIR/report.html\n";
+    "[chart.NAME]), DIR/report.md and DIR/report.html\n"
+    "DIR is replaced as a whole when the run succeeds, and left as it was\n"
+    "when it fails; graft refuses a DIR that holds anything but an earlier\n"
+    "run's outputs (marked by DIR/.graft-run)\n";
 
 #define MAX_ROUNDS CLI_MAX_ROUNDS
 
 typedef struct run {
     const char *analysis_path, *dir;
-    char dir_buf[1024];
+    char *dir_buf;
+    run_dir_t out;             /* DIR, written through a private folder */
+    char **names;              /* the relative paths the run writes */
+    size_t n_names;
     graft_analysis_t *a;
     cli_input_t in[MAX_ROUNDS];
     graft_round_t rounds[MAX_ROUNDS];
@@ -47,20 +56,6 @@ static void progress(const run_t *r, const char *what)
 {
     if (r->progress)
         fprintf(stderr, "\rgraft run: %-60s", what);
-}
-
-static int mkdirs(const char *path)
-{
-    char buf[1300];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static size_t round_index(const run_t *r, const char *name)
@@ -187,11 +182,15 @@ static graft_error_t write_table(run_t *r, const char *name, int kind,
                                  graft_table_format_t format,
                                  graft_diag_t *diag)
 {
-    char path[1200];
     graft_outfile_t out;
     graft_error_t rc;
-    snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    if ((rc = graft_outfile_open(&out, path, diag)) != GRAFT_OK)
+    char *path = run_dir_path(&r->out, name);
+    if (!path)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    rc = graft_outfile_open(&out, path, diag);
+    free(path);
+    if (rc != GRAFT_OK)
         return rc;
     if (kind < 0)
         rc = graft_estimates_write(out.fp, r->est, format, diag);
@@ -205,9 +204,17 @@ static graft_error_t write_table(run_t *r, const char *name, int kind,
 }
 
 typedef struct chart_out {
-    char svg[1200], png[1200], png_rel[256];
+    char *svg, *png, *png_rel, *input; /* malloc'd */
     graft_report_chart_t rc;
 } chart_out_t;
+
+static void chart_out_free(chart_out_t *o)
+{
+    free(o->svg);
+    free(o->png);
+    free(o->png_rel);
+    free(o->input);
+}
 
 /* SPEC for chart C of kind KIND drawn from INPUT. */
 static void chart_spec(const run_t *r, const graft_analysis_chart_t *c,
@@ -239,10 +246,11 @@ static void chart_spec(const run_t *r, const graft_analysis_chart_t *c,
     }
 }
 
-static graft_error_t draw(run_t *r, const graft_analysis_chart_t *c,
-                          chart_out_t *o, graft_diag_t *diag)
+/* Chart C's kind, checked against the analysis (before any data is
+ * read). */
+static graft_error_t chart_kind(const run_t *r, const graft_analysis_chart_t *c,
+                                graft_chart_kind_t *out, graft_diag_t *diag)
 {
-    graft_chart_spec_t spec;
     graft_chart_kind_t kind;
     if (!c->kind || !graft_chart_kind_parse(c->kind, &kind))
         return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, r->a->path,
@@ -258,16 +266,43 @@ static graft_error_t draw(run_t *r, const graft_analysis_chart_t *c,
                               c->name, c->kind,
                               kind == GRAFT_CHART_TREND ? "[trend]"
                                                         : "[compare]");
-    char input[1200];
-    snprintf(input, sizeof input, "%s/%s", r->dir,
-             kind == GRAFT_CHART_DUMBBELL ? "comparisons.csv"
-             : kind == GRAFT_CHART_TREND  ? "trend.csv"
-                                          : "estimates.csv");
-    snprintf(o->svg, sizeof o->svg, "%s/charts/%s.svg", r->dir, c->name);
-    snprintf(o->png, sizeof o->png, "%s/charts/%s.png", r->dir, c->name);
-    snprintf(o->png_rel, sizeof o->png_rel, "charts/%s.png", c->name);
-    chart_spec(r, c, kind, input, &spec);
-    graft_error_t rc;
+    *out = kind;
+    return GRAFT_OK;
+}
+
+/* "charts/NAME.EXT", malloc'd. */
+static char *chart_file(const char *name, const char *ext)
+{
+    size_t n = strlen("charts/") + strlen(name) + strlen(ext) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "charts/%s%s", name, ext);
+    return s;
+}
+
+/* Draw chart C from the tables in the private folder, into it. */
+static graft_error_t draw(run_t *r, const graft_analysis_chart_t *c,
+                          chart_out_t *o, graft_diag_t *diag)
+{
+    graft_chart_spec_t spec;
+    graft_chart_kind_t kind;
+    graft_error_t rc = chart_kind(r, c, &kind, diag);
+    if (rc != GRAFT_OK)
+        return rc;
+    o->png_rel = chart_file(c->name, ".png");
+    char *svg_rel = chart_file(c->name, ".svg");
+    o->input = run_dir_path(&r->out, kind == GRAFT_CHART_DUMBBELL
+                                         ? "comparisons.csv"
+                                     : kind == GRAFT_CHART_TREND
+                                         ? "trend.csv"
+                                         : "estimates.csv");
+    o->svg = svg_rel ? run_dir_path(&r->out, svg_rel) : NULL;
+    o->png = o->png_rel ? run_dir_path(&r->out, o->png_rel) : NULL;
+    free(svg_rel);
+    if (!o->png_rel || !o->input || !o->svg || !o->png)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    chart_spec(r, c, kind, o->input, &spec);
     spec.output = o->svg;
     if ((rc = graft_chart_render(&spec, diag)) != GRAFT_OK)
         return rc;
@@ -294,11 +329,15 @@ static graft_error_t write_report(run_t *r, chart_out_t *charts,
                           &r->in[0].design, r->est, r->ch, rc, n};
     static const char *const names[] = {"report.md", "report.html"};
     for (int h = 0; h < 2; h++) {
-        char path[1200];
         graft_outfile_t out;
         graft_error_t e;
-        snprintf(path, sizeof path, "%s/%s", r->dir, names[h]);
-        if ((e = graft_outfile_open(&out, path, diag)) != GRAFT_OK)
+        char *path = run_dir_path(&r->out, names[h]);
+        if (!path)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                                  "out of memory");
+        e = graft_outfile_open(&out, path, diag);
+        free(path);
+        if (e != GRAFT_OK)
             return e;
         e = h ? graft_report_write_html(out.fp, &rep, diag)
               : graft_report_write_md(out.fp, &rep, diag);
@@ -315,12 +354,9 @@ static graft_error_t write_report(run_t *r, chart_out_t *charts,
 static graft_error_t write_all(run_t *r, graft_diag_t *diag)
 {
     graft_error_t rc;
-    char charts_dir[1200];
-    snprintf(charts_dir, sizeof charts_dir, "%s/charts", r->dir);
-    if (mkdirs(charts_dir) != 0)
-        return graft_diag_set(diag, GRAFT_ERR_WRITE, r->dir, 0, 0,
-                              "cannot create the folder: %s",
-                              strerror(errno));
+    if ((rc = run_dir_begin(&r->out, (const char *const *)r->names,
+                            r->n_names, diag)) != GRAFT_OK)
+        return rc;
     r->est->round_labels = r->labels;
     progress(r, "writing tables");
     if ((rc = write_table(r, "estimates.csv", -1, GRAFT_TABLE_CSV, diag)) !=
@@ -351,8 +387,82 @@ static graft_error_t write_all(run_t *r, graft_diag_t *diag)
         progress(r, "writing the report");
         rc = write_report(r, charts, diag);
     }
+    for (size_t i = 0; i < r->a->n_charts; i++)
+        chart_out_free(&charts[i]);
     free(charts);
+    if (rc == GRAFT_OK)
+        rc = run_dir_commit(&r->out, diag);
     return rc;
+}
+
+/* ---- before any data is read ------------------------------------------ */
+
+/* Add a malloc'd NAME (NULL: out of memory) to the run's output names. */
+static int add_name(run_t *r, char *name)
+{
+    char **t = name ? realloc(r->names, (r->n_names + 1) * sizeof *t) : NULL;
+    if (!t) {
+        free(name);
+        return -1;
+    }
+    r->names = t;
+    r->names[r->n_names++] = name;
+    return 0;
+}
+
+/* The relative paths the run writes, in the order it writes them. */
+static int output_names(run_t *r)
+{
+    static const char *const tables[] = {"estimates.csv", "comparisons.csv",
+                                         "comparisons.json", "trend.csv"};
+    static const char *const ext[] = {".dat", ".gp", ".svg", ".png"};
+    for (size_t i = 0; i < 4; i++)
+        if ((i == 0 || (i < 3 ? r->n_pairs != 0 : r->trend != 0)) &&
+            add_name(r, strdup(tables[i])) != 0)
+            return -1;
+    for (size_t i = 0; i < r->a->n_charts; i++)
+        for (size_t x = 0; x < 4; x++)
+            if (add_name(r, chart_file(r->a->charts[i].name, ext[x])) != 0)
+                return -1;
+    if (add_name(r, strdup("report.md")) != 0 ||
+        add_name(r, strdup("report.html")) != 0)
+        return -1;
+    return 0;
+}
+
+/* Every chart's kind, gnuplot (when there are charts) and the output
+ * folder, checked before the rounds are read. */
+static graft_error_t preflight(run_t *r, graft_diag_t *diag)
+{
+    graft_error_t rc;
+    for (size_t i = 0; i < r->a->n_charts; i++) {
+        const graft_analysis_chart_t *c = &r->a->charts[i];
+        graft_chart_kind_t kind;
+        /* the chart's files stay in DIR/charts (the analysis reader checks
+         * names too; this keeps the folder's contract on its own) */
+        if (strchr(c->name, '/') || strcmp(c->name, ".") == 0 ||
+            strcmp(c->name, "..") == 0)
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, r->a->path,
+                                  c->line, 0,
+                                  "[chart.%s] a chart name is a file name: "
+                                  "no '/', not '.' or '..'",
+                                  c->name);
+        if ((rc = chart_kind(r, c, &kind, diag)) != GRAFT_OK)
+            return rc;
+    }
+    if (output_names(r) != 0)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    if ((rc = run_dir_check(&r->out, r->dir, (const char *const *)r->names,
+                            r->n_names, diag)) != GRAFT_OK)
+        return rc;
+    /* an empty script: gnuplot found, started, and exits 0 */
+    if (r->a->n_charts) {
+        const char *gnuplot = cli_env_gnuplot();
+        return graft_chart_gnuplot_run(gnuplot ? gnuplot : "gnuplot", "", 0,
+                                       r->dir, diag);
+    }
+    return GRAFT_OK;
 }
 
 /* The analysis file and -o DIR (default out/NAME for NAME.ini) into R.
@@ -385,7 +495,11 @@ static int parse_args(int argc, char **argv, run_t *r)
         size_t n = strlen(base);
         if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
             n -= 4;
-        snprintf(r->dir_buf, sizeof r->dir_buf, "out/%.*s", (int)n, base);
+        if (!(r->dir_buf = malloc(n + 5))) {
+            fputs("graft: out of memory\n", stderr);
+            return GRAFT_EXIT_OSERR;
+        }
+        snprintf(r->dir_buf, n + 5, "out/%.*s", (int)n, base);
         r->dir = r->dir_buf;
     }
     return -1;
@@ -409,10 +523,11 @@ int cmd_run(int argc, char **argv)
     }
     if ((status = cli_analysis_opts(&e, r.a, &r.opts, &r.all)) >= 0)
         goto done;
-    if (load(&r, &diag) != GRAFT_OK || compute(&r, &diag) != GRAFT_OK ||
-        write_all(&r, &diag) != GRAFT_OK) {
+    if (load(&r, &diag) != GRAFT_OK || preflight(&r, &diag) != GRAFT_OK ||
+        compute(&r, &diag) != GRAFT_OK || write_all(&r, &diag) != GRAFT_OK) {
         if (r.progress)
             fputc('\n', stderr);
+        run_dir_diag(&r.out, &diag);
         status = cli_fail(&diag);
         goto done;
     }
@@ -428,6 +543,11 @@ done:
         graft_estimates_free(r.est);
     for (size_t q = 0; q < r.n; q++)
         cli_input_free(&r.in[q]);
+    run_dir_free(&r.out);
+    for (size_t i = 0; i < r.n_names; i++)
+        free(r.names[i]);
+    free(r.names);
+    free(r.dir_buf);
     free(r.all);
     graft_analysis_free(r.a);
     cli_analysis_free(&e);

@@ -4,9 +4,11 @@
 #include "cli.h"
 
 #include <gsl/gsl_errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GRAFT_VERSION "0.1.0"
 
@@ -58,9 +60,43 @@ const char *cli_env_gnuplot(void)
     return env && *env ? env : NULL;
 }
 
+/* ---- signals: a killed command leaves no temporary file ------------- */
+
+static pid_t main_pid;
+
+/* Remove every temporary, then die of SIG (the default action: the shell
+ * sees 128 + SIG).  A child between fork and exec removes nothing. */
+static void on_signal(int sig)
+{
+    if (getpid() == main_pid)
+        graft_tmp_remove_all();
+    signal(sig, SIG_DFL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
+static void install_signal_handlers(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_NODEFER | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    main_pid = getpid();
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        /* a signal ignored by our parent (nohup) stays ignored */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
+    install_signal_handlers();
     if (argc < 2)
         return cli_usage_error("no command given\n%s", main_usage);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

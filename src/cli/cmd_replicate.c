@@ -225,27 +225,19 @@ static int written_by_graft(const char *path)
     return n == sizeof mark - 1 && memcmp(head, mark, n) == 0;
 }
 
-/* The outputs, OUT.csv and OUT.ini: neither may be a file the command
- * reads, and an existing OUT.ini that graft did not write is kept unless
- * --force.  Returns -1 to go on, or an exit code after the message. */
+/* An existing OUT.ini that graft did not write is kept unless --force.
+ * Returns -1 to go on, or an exit code after the message. */
 static int check_outputs(const rep_cli_t *f, const cli_input_t *in)
 {
     char ini[4200];
     struct stat st;
-    int status;
     const char *out = f->flags.output;
-    /* graft_replicate_file() refuses the data and survey files itself */
-    if ((status = cli_output_not_file(out, in->rscales_file,
-                                      "--rscales file")) >= 0)
-        return status;
-    if (!graft_replicate_ini_path(out, ini, sizeof ini))
-        return -1; /* the library says what is wrong with -o */
-    if ((status = cli_output_not_file(ini, in->rscales_file,
-                                      "--rscales file")) >= 0)
-        return status;
-    if (cli_same_file(ini, in->data) ||
+    /* graft_replicate_file() refuses the data and survey files itself, and
+     * an -o it cannot derive OUT.ini from */
+    if (!graft_replicate_ini_path(out, ini, sizeof ini) ||
+        cli_same_file(ini, in->data) ||
         (in->survey && cli_same_file(ini, in->survey->path)))
-        return -1; /* an input: graft_replicate_file() refuses it */
+        return -1;
     if (!f->force && lstat(ini, &st) == 0 && !written_by_graft(ini))
         return cli_usage_error("replicate: %s exists and was not written by "
                                "graft replicate: refusing to replace it "

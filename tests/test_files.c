@@ -379,6 +379,48 @@ static void test_signals_remove_temporaries(void **state)
     }
 }
 
+/* A chart: gnuplot (started late by a wrapper) must not write its
+ * temporary after graft was killed and removed it. */
+static void test_signal_stops_gnuplot(void **state)
+{
+    (void)state;
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+        printf("SKIP: no gnuplot\n");
+        return;
+    }
+    char fake[600], out[600], env_gp[700];
+    snprintf(fake, sizeof fake, "%s", test_tmp("slow-gnuplot.sh"));
+    snprintf(out, sizeof out, "%s", test_tmp("chart.png"));
+    snprintf(env_gp, sizeof env_gp, "GRAFT_GNUPLOT=%s", fake);
+    test_write_file(fake, "#!/bin/sh\nsleep 1\nexec gnuplot \"$@\"\n");
+    assert_int_equal(chmod(fake, 0700), 0);
+    const char *env[] = {env_gp, NULL};
+    const char *argv[] = {spawn_bin(), "plot", "tests/data/charts/estimates.csv",
+                          "--kind", "bar", "--indicator", "police", "-o", out,
+                          NULL};
+    char *envp[1024];
+    spawn_env(env, envp, sizeof envp / sizeof envp[0]);
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int st;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv,
+                                 envp),
+                     0);
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; i < 1000 && count_temporaries() < 3; i++)
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    assert_int_equal(count_temporaries(), 3);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGTERM);
+    sleep(2); /* past the wrapper's sleep: gnuplot would have drawn now */
+    assert_int_equal(count_temporaries(), 0);
+    assert_false(test_file_exists(out));
+}
+
 /* ---- the registry itself ------------------------------------------------ */
 
 static void test_tmp_registry(void **state)
@@ -415,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_commit_rename_fails),
         cmocka_unit_test(test_replicate_keeps_user_ini),
         cmocka_unit_test(test_signals_remove_temporaries),
+        cmocka_unit_test(test_signal_stops_gnuplot),
         cmocka_unit_test(test_tmp_registry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,6 +135,8 @@ memcheck: deps
 	@for t in $(TESTS); do \
 	    GRAFT_BIN=build/release/graft valgrind -q --error-exitcode=1 --leak-check=full ./$$t || exit 1; \
 	done
+	@$(MAKE) --no-print-directory build/release/graft BUILD=build/release
+	@sh tests/errors/catalogue.sh build/release/graft
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -25,6 +25,7 @@
 #define GRAFT_OUTPUT_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include "graft/error.h"
 
 typedef struct graft_outfile {
@@ -50,7 +51,14 @@ void graft_outfile_abort(graft_outfile_t *of);
 graft_error_t graft_tmp_track(const char *path);
 /* Forget PATH (one tracking of it); a path not tracked is ignored. */
 void graft_tmp_forget(const char *path);
-/* Remove every tracked temporary, newest first (unlink; rmdir for a folder).
+/* Remember PID, a child process that writes into a temporary (gnuplot
+ * drawing a chart), until graft_tmp_forget_child(PID): left running, it
+ * would write its file after the temporaries were removed.  Up to 16 at
+ * once; fails only with GRAFT_ERR_NOMEM when that many are tracked. */
+graft_error_t graft_tmp_track_child(pid_t pid);
+void graft_tmp_forget_child(pid_t pid);
+/* Send every tracked child SIGTERM and wait for it, then remove every
+ * tracked temporary, newest first (unlink; rmdir for a folder).
  * Async-signal-safe: meant for a signal handler. */
 void graft_tmp_remove_all(void);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- the registry of temporaries ------------------------------------- */
@@ -75,9 +76,42 @@ void graft_tmp_forget(const char *path)
     pthread_mutex_unlock(&tmp_lock);
 }
 
+/* Children writing into temporaries (gnuplot): 0 is a free slot. */
+#define TMP_MAX_CHILDREN 16
+static atomic_int tmp_children[TMP_MAX_CHILDREN];
+
+graft_error_t graft_tmp_track_child(pid_t pid)
+{
+    for (size_t i = 0; i < TMP_MAX_CHILDREN; i++) {
+        int free_slot = 0;
+        if (atomic_compare_exchange_strong(&tmp_children[i], &free_slot,
+                                           (int)pid))
+            return GRAFT_OK;
+    }
+    return GRAFT_ERR_NOMEM;
+}
+
+void graft_tmp_forget_child(pid_t pid)
+{
+    for (size_t i = 0; i < TMP_MAX_CHILDREN; i++) {
+        int p = (int)pid;
+        if (atomic_compare_exchange_strong(&tmp_children[i], &p, 0))
+            return;
+    }
+}
+
 void graft_tmp_remove_all(void)
 {
     unsigned long below = ULONG_MAX;
+    /* first the children, or gnuplot would write its chart afterwards */
+    for (size_t i = 0; i < TMP_MAX_CHILDREN; i++) {
+        int pid = atomic_exchange(&tmp_children[i], 0);
+        if (pid > 0) {
+            kill((pid_t)pid, SIGTERM);
+            while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
+    }
     for (;;) {
         tmp_node_t *best = NULL;
         unsigned long best_seq = 0;

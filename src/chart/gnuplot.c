@@ -7,6 +7,7 @@
  * to /dev/null (gnuplot writes a chart there when `set output` fails).
  */
 #include "chart/chart_internal.h"
+#include "graft/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -220,12 +221,16 @@ graft_error_t graft_chart_gnuplot_run(const char *program, const char *script,
         return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                               "cannot start gnuplot ('%s'): %s", program,
                               strerror(e));
+    /* a signal that removes the temporaries stops gnuplot first */
+    (void)graft_tmp_track_child(c.pid);
     exchange(&c, script, len);
-    int status;
-    while (waitpid(c.pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
-                                  "gnuplot: %s", strerror(errno));
+    int status, w;
+    while ((w = waitpid(c.pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    graft_tmp_forget_child(c.pid);
+    if (w < 0)
+        return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
+                              "gnuplot: %s", strerror(errno));
     char line[512];
     error_line(c.text, line, sizeof line);
     if (WIFSIGNALED(status))

@@ -38,6 +38,7 @@ typedef struct cli_input {
     graft_missing_spec_t *missing; /* survey's codes + --missing */
     double *cli_codes;          /* --missing codes */
     double *rscales;            /* --rscales values */
+    const char *rscales_file;   /* --rscales when it named a file, or NULL */
     char *strata_buf;           /* --strata, split in place */
     const char *exempt[GRAFT_MAX_STRATA_COLUMNS + 3]; /* design columns */
     cli_progress_t progress;
@@ -129,6 +130,23 @@ int cli_usage_error(const char *fmt, ...)
 graft_error_t cli_input_init(cli_input_t *in, const cli_flags_t *flags,
                              int need_design, graft_diag_t *diag);
 void cli_input_free(cli_input_t *in);
+
+/* 1 when OUTPUT (NULL or "-": stdout) is a regular file that is INPUT or
+ * resolves to it: same device and inode, through symbolic links, "..",
+ * hard links.  Devices and FIFOs are never the same file as an input. */
+int cli_same_file(const char *output, const char *input);
+/* Refuse to write OUTPUT (-o; NULL or "-" is stdout) over INPUT, a file the
+ * command reads, described by WHAT ("input data file"): when OUTPUT is a
+ * regular file that is INPUT or resolves to it (same device and inode:
+ * through symbolic links, "..", hard links).  Returns -1 to go on, or
+ * GRAFT_EXIT_USAGE after "graft: -o OUTPUT is the WHAT INPUT: refusing to
+ * overwrite it". */
+int cli_output_not_file(const char *output, const char *input,
+                        const char *what);
+/* cli_output_not_file() for every file IN reads (the data file, the survey
+ * file, a --rscales file) and ANALYSIS (the analysis file, or NULL). */
+int cli_output_not_input(const char *output, const cli_input_t *in,
+                         const char *analysis);
 
 
 /* ---- indicators, domains and tests from options (indicator_opts.c) -- */

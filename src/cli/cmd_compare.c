@@ -216,6 +216,10 @@ static int run_changes(int argc, char **argv, int trend)
         status = cli_fail(&diag);
         goto done;
     }
+    for (size_t q = 0; q < r.n; q++)
+        if ((status = cli_output_not_input(e.flags.output, &r.in[q],
+                                           e.analysis)) >= 0)
+            goto done;
     if (!(not_comparable = comparable_flags(&e, &opts, &r))) {
         status = cli_usage_error("out of memory");
         goto done;

@@ -51,8 +51,13 @@ int cmd_describe(int argc, char **argv)
         return cli_usage_error("--format: '%s' must be text, csv or json",
                                flags.format);
     graft_diag_clear(&diag);
-    if (cli_input_init(&in, &flags, 1, &diag) != GRAFT_OK ||
-        graft_describe_file(in.data, &in.read, &in.design, &desc, &diag) !=
+    if (cli_input_init(&in, &flags, 1, &diag) != GRAFT_OK) {
+        status = cli_fail(&diag);
+        goto done;
+    }
+    if ((status = cli_output_not_input(flags.output, &in, NULL)) >= 0)
+        goto done;
+    if (graft_describe_file(in.data, &in.read, &in.design, &desc, &diag) !=
             GRAFT_OK ||
         graft_outfile_open(&out, flags.output, &diag) != GRAFT_OK ||
         graft_describe_write(out.fp, desc, format, &diag) != GRAFT_OK ||
@@ -62,6 +67,7 @@ int cmd_describe(int argc, char **argv)
     } else {
         status = GRAFT_EXIT_OK;
     }
+done:
     graft_describe_free(desc);
     cli_input_free(&in);
     return status;

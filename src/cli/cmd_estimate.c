@@ -37,6 +37,8 @@ int cmd_estimate(int argc, char **argv)
         status = cli_fail(&diag);
         goto done;
     }
+    if ((status = cli_output_not_input(e.flags.output, &in, e.analysis)) >= 0)
+        goto done;
     graft_round_t round = {in.data, &in.read, &in.design,
                            in.survey ? in.survey->derived : NULL,
                            in.survey ? in.survey->n_derived : 0};

@@ -175,13 +175,48 @@ static int parse_args(int argc, char **argv, plot_args_t *a)
     return parse_values(a);
 }
 
+/* The chart and the .gp and .dat files written beside it (the chart's
+ * name with its extension replaced) may not be a file plot reads: its
+ * input CSV or the analysis file.  Returns -1, or the exit code. */
+static int check_outputs(const plot_args_t *a)
+{
+    static const char *const exts[] = {".gp", ".dat"};
+    const char *out = a->spec.output;
+    const char *slash = strrchr(out, '/');
+    const char *dot = strrchr(slash ? slash + 1 : out, '.');
+    int stem = (int)(dot ? (size_t)(dot - out) : strlen(out));
+    int status;
+    if ((status = cli_output_not_file(out, a->spec.input, "input CSV")) >= 0 ||
+        (status = cli_output_not_file(out, a->analysis, "analysis file")) >=
+            0)
+        return status;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        size_t size = strlen(out) + 8;
+        char *path = malloc(size);
+        if (!path)
+            return cli_usage_error("out of memory");
+        snprintf(path, size, "%.*s%s", stem, out, exts[i]);
+        const char *input = cli_same_file(path, a->spec.input) ? a->spec.input
+                            : cli_same_file(path, a->analysis) ? a->analysis
+                                                               : NULL;
+        if (input)
+            status = cli_usage_error("-o %s writes %s beside it, which is "
+                                     "the input %s: refusing to overwrite it",
+                                     out, path, input);
+        free(path);
+        if (input)
+            return status;
+    }
+    return -1;
+}
+
 int cmd_plot(int argc, char **argv)
 {
     plot_args_t a;
     graft_analysis_t *analysis = NULL;
     graft_diag_t diag;
     int status = parse_args(argc, argv, &a);
-    if (status >= 0)
+    if (status >= 0 || (status = check_outputs(&a)) >= 0)
         return status;
     graft_diag_clear(&diag);
     if (a.analysis &&

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The common options without those that describe existing replicates. */
 static const char replicate_usage[] =
@@ -38,12 +39,14 @@ static const char replicate_usage[] =
     "  --id COL           the id column for --only-weights (default: the\n"
     "                     first column)\n"
     "  -o OUT.csv         the output (required); the survey file OUT.ini\n"
-    "                     is written beside it\n";
+    "                     is written beside it\n"
+    "  --force            replace an OUT.ini that graft replicate did not\n"
+    "                     write\n";
 
 /* --rho is a common option (Fay's rho of existing replicates); here it is
  * the rho to build with. */
 enum { OPT_TYPE = OPT_COMMON_END, OPT_REPLICATES, OPT_SEED, OPT_PREFIX,
-       OPT_ONLY_WEIGHTS, OPT_ID };
+       OPT_ONLY_WEIGHTS, OPT_ID, OPT_FORCE };
 
 static const struct option replicate_options[] = {
     CLI_COMMON_OPTIONS,
@@ -53,12 +56,13 @@ static const struct option replicate_options[] = {
     {"prefix", required_argument, NULL, OPT_PREFIX},
     {"only-weights", no_argument, NULL, OPT_ONLY_WEIGHTS},
     {"id", required_argument, NULL, OPT_ID},
+    {"force", no_argument, NULL, OPT_FORCE},
     {NULL, 0, NULL, 0}};
 
 typedef struct rep_cli {
     cli_flags_t flags;
     const char *type, *replicates, *seed, *prefix, *id;
-    int only_weights;
+    int only_weights, force;
 } rep_cli_t;
 
 static int parse_flags(int argc, char **argv, rep_cli_t *f)
@@ -77,6 +81,7 @@ static int parse_flags(int argc, char **argv, rep_cli_t *f)
         case OPT_PREFIX: f->prefix = optarg; break;
         case OPT_ONLY_WEIGHTS: f->only_weights = 1; break;
         case OPT_ID: f->id = optarg; break;
+        case OPT_FORCE: f->force = 1; break;
         case OPT_HELP: fputs(replicate_usage, stdout); return 0;
         default: return cli_getopt_error("replicate", c, argv);
         }
@@ -208,6 +213,39 @@ static void warn_fpc(const graft_replicate_summary_t *sum,
                 graft_repmethod_name(m), in->design.fpc);
 }
 
+/* 1 when PATH begins with the comment graft replicate writes first. */
+static int written_by_graft(const char *path)
+{
+    static const char mark[] = "; made by: graft replicate";
+    char head[sizeof mark];
+    FILE *fp = fopen(path, "r");
+    size_t n = fp ? fread(head, 1, sizeof mark - 1, fp) : 0;
+    if (fp)
+        fclose(fp);
+    return n == sizeof mark - 1 && memcmp(head, mark, n) == 0;
+}
+
+/* An existing OUT.ini that graft did not write is kept unless --force.
+ * Returns -1 to go on, or an exit code after the message. */
+static int check_outputs(const rep_cli_t *f, const cli_input_t *in)
+{
+    char ini[4200];
+    struct stat st;
+    const char *out = f->flags.output;
+    /* graft_replicate_file() refuses the data and survey files itself, and
+     * an -o it cannot derive OUT.ini from */
+    if (!graft_replicate_ini_path(out, ini, sizeof ini) ||
+        cli_same_file(ini, in->data) ||
+        (in->survey && cli_same_file(ini, in->survey->path)))
+        return -1;
+    if (!f->force && lstat(ini, &st) == 0 && !written_by_graft(ini))
+        return cli_usage_error("replicate: %s exists and was not written by "
+                               "graft replicate: refusing to replace it "
+                               "(--force replaces it)",
+                               ini);
+    return -1;
+}
+
 int cmd_replicate(int argc, char **argv)
 {
     rep_cli_t f;
@@ -231,7 +269,8 @@ int cmd_replicate(int argc, char **argv)
     out.id = f.id;
     out.command = cmd;
     out.survey = f.flags.survey;
-    if (cli_input_init(&in, &f.flags, 1, &diag) == GRAFT_OK) {
+    if (cli_input_init(&in, &f.flags, 1, &diag) == GRAFT_OK &&
+        (status = check_outputs(&f, &in)) < 0) {
         if (in.survey) {
             out.name = in.survey->name;
             out.round = in.survey->round;
@@ -245,7 +284,7 @@ int cmd_replicate(int argc, char **argv)
             status = GRAFT_EXIT_OK;
         }
     }
-    if (status != GRAFT_EXIT_OK)
+    if (status < 0)
         status = cli_fail(&diag);
     cli_input_free(&in);
     free(cmd);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_fail(const graft_diag_t *diag)
 {
@@ -173,6 +174,7 @@ static graft_error_t parse_rscales(cli_input_t *in, const char *arg,
     char *text = NULL;
     FILE *fp = fopen(arg, "r");
     if (fp) {
+        in->rscales_file = arg;
         if (!(text = read_all(fp)))
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, arg, 0, 0,
                                   "out of memory");
@@ -324,4 +326,40 @@ void cli_input_free(cli_input_t *in)
     free(in->rscales);
     free(in->strata_buf);
     memset(in, 0, sizeof *in);
+}
+
+/* ---- outputs that would overwrite an input ---------------------------- */
+
+int cli_same_file(const char *output, const char *input)
+{
+    struct stat out, in;
+    if (!output || !input || strcmp(output, "-") == 0 ||
+        stat(output, &out) != 0 || !S_ISREG(out.st_mode) ||
+        stat(input, &in) != 0)
+        return 0;
+    return out.st_dev == in.st_dev && out.st_ino == in.st_ino;
+}
+
+int cli_output_not_file(const char *output, const char *input,
+                        const char *what)
+{
+    if (!cli_same_file(output, input))
+        return -1;
+    return cli_usage_error("-o %s is the %s %s: refusing to overwrite it",
+                           output, what, input);
+}
+
+int cli_output_not_input(const char *output, const cli_input_t *in,
+                         const char *analysis)
+{
+    int status;
+    if ((status = cli_output_not_file(output, in->data,
+                                      "input data file")) >= 0 ||
+        (status = cli_output_not_file(
+             output, in->survey ? in->survey->path : NULL, "survey file")) >=
+            0 ||
+        (status = cli_output_not_file(output, in->rscales_file,
+                                      "--rscales file")) >= 0)
+        return status;
+    return cli_output_not_file(output, analysis, "analysis file");
 }

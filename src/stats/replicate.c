@@ -1273,11 +1273,12 @@ static graft_error_t check_names(write_ctx_t *w, const graft_column_t *cols,
 static void write_ini(write_ctx_t *w, const graft_column_t *cols)
 {
     FILE *fp = w->ini.fp;
-    if (w->out->command) {
-        fputs("; ", fp);
-        ini_text(fp, w->out->command);
-        fputc('\n', fp);
-    }
+    /* The first line marks the file as graft's: `graft replicate` replaces
+     * an OUT.ini without it only when given --force. */
+    fputs("; ", fp);
+    ini_text(fp, w->out->command ? w->out->command
+                                 : "made by: graft replicate");
+    fputc('\n', fp);
     write_survey_section(fp, w->out);
     write_design_section(fp, w->r, w->prefix);
     int header = 0;

@@ -32,6 +32,7 @@ for f in text csv json md; do
     run compare $demo1 $demo2 --analysis analysis/demo.ini --format $f --adjust bh --test-df satterthwaite
     run compare tests/data/cli/cmp_qa.ini tests/data/cli/cmp_qb.ini --prop y --by g --format $f
     run trend $demo1 $demo2 $demo1 --analysis analysis/demo.ini --format $f
+    run trend $demo1 $demo2 --analysis analysis/demo.ini --format $f --level 0.9
 done
 for ci in wald beta kg-nchs wilson jeffreys asin xlogit; do
     run estimate --survey $demo2 --analysis analysis/demo.ini --ci $ci --level 0.9 --format csv

@@ -160,6 +160,20 @@ static void test_string_never_occurs(void **state)
 
 /* A value in a derived variable flags every indicator that uses it,
  * directly or through another derived variable. */
+/* graft run prints the warnings of every round, as estimate does. */
+static void test_run_never_occurs(void **state)
+{
+    (void)state;
+    run("run", D "run_never.ini", "-o", test_tmp("run_never"), NULL);
+    spawn_expect_ok(&R);
+    assert_non_null(strstr(R.err, "graft: warning: " D "run_never.ini:9:16: "
+                                  "value 'nort' of town never occurs in " D
+                                  "labelled.csv\n"));
+    assert_non_null(strstr(R.err, "graft: warning: " D "run_never.ini:9:16: "
+                                  "value 'nort' of town never occurs in " D
+                                  "labelled_b.csv\n"));
+}
+
 static void test_derived_never_occurs(void **state)
 {
     (void)state;
@@ -406,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_label_typo_survey_labels),
         cmocka_unit_test(test_string_never_occurs),
         cmocka_unit_test(test_derived_never_occurs),
+        cmocka_unit_test(test_run_never_occurs),
         cmocka_unit_test(test_library_warnings),
         cmocka_unit_test(test_derive_defined_twice),
         cmocka_unit_test(test_derive_shadows_column),

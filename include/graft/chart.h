@@ -135,6 +135,14 @@ void graft_chart_spec_init(graft_chart_spec_t *spec);
 graft_error_t graft_chart_render(const graft_chart_spec_t *spec,
                                  graft_diag_t *diag);
 
+/* Check that gnuplot PROGRAM (NULL: "gnuplot", found on PATH) starts and
+ * runs an empty script, before any chart is drawn.  WHERE names the
+ * output in a message.  Fails with GRAFT_ERR_EXEC as graft_chart_render()
+ * would (DIAG names the Debian package when gnuplot is missing) or
+ * GRAFT_ERR_NOMEM. */
+graft_error_t graft_chart_gnuplot_check(const char *program, const char *where,
+                                        graft_diag_t *diag);
+
 /* Write only OUT.gp and OUT.dat, as graft_chart_render() would, without
  * running gnuplot (snapshot tests, or to edit the script by hand).  Same
  * errors, except gnuplot's. */

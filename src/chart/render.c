@@ -554,3 +554,10 @@ graft_error_t graft_chart_write_script(const graft_chart_spec_t *spec,
     doc_free(&doc);
     return rc;
 }
+
+graft_error_t graft_chart_gnuplot_check(const char *program, const char *where,
+                                        graft_diag_t *diag)
+{
+    return graft_chart_gnuplot_run(program ? program : "gnuplot", "", 0,
+                                   where, diag);
+}

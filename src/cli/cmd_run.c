@@ -6,7 +6,6 @@
  * checked before any data is read: the charts, gnuplot, the folder.
  */
 #include "cli.h"
-#include "chart/chart_internal.h"
 #include "run_dir.h"
 
 #include <errno.h>
@@ -148,13 +147,24 @@ static graft_error_t load(run_t *r, graft_diag_t *diag)
     return GRAFT_OK;
 }
 
+/* The estimates' warnings (values that never occur) on stderr. */
+static void warn(const run_t *r)
+{
+    for (size_t i = 0; r->est && i < r->est->n_warnings; i++)
+        fprintf(stderr, "graft: warning: %s\n", r->est->warnings[i]);
+}
+
 static graft_error_t compute(run_t *r, graft_diag_t *diag)
 {
     graft_analysis_t *a = r->a;
     progress(r, "reading the rounds");
-    if (!r->n_pairs && !r->trend)
-        return graft_estimate_rounds(r->rounds, r->n, 0, &r->opts, &r->est,
-                                     diag);
+    if (!r->n_pairs && !r->trend) {
+        graft_error_t rc = graft_estimate_rounds(r->rounds, r->n, 0, &r->opts,
+                                                 &r->est, diag);
+        if (rc == GRAFT_OK)
+            warn(r);
+        return rc;
+    }
     graft_change_opts_t copts = {GRAFT_TESTDF_SUM, GRAFT_ADJUST_HOLM,
                                  r->opts.level, NULL, NULL, r->labels};
     if (a->adjust && !graft_adjust_parse(a->adjust, &copts.adjust))
@@ -172,10 +182,13 @@ static graft_error_t compute(run_t *r, graft_diag_t *diag)
     graft_error_t rc = graft_changes_run(r->rounds, r->n, a->shared_psus,
                                          &plan, &r->opts, &copts, &r->ch,
                                          diag);
-    if (rc == GRAFT_OK)
+    if (rc == GRAFT_OK) {
         r->est = r->ch->est;
+        warn(r);
+    }
     return rc;
 }
+
 
 /* Write one table file atomically. */
 static graft_error_t write_table(run_t *r, const char *name, int kind,
@@ -457,11 +470,8 @@ static graft_error_t preflight(run_t *r, graft_diag_t *diag)
                             r->n_names, diag)) != GRAFT_OK)
         return rc;
     /* an empty script: gnuplot found, started, and exits 0 */
-    if (r->a->n_charts) {
-        const char *gnuplot = cli_env_gnuplot();
-        return graft_chart_gnuplot_run(gnuplot ? gnuplot : "gnuplot", "", 0,
-                                       r->dir, diag);
-    }
+    if (r->a->n_charts)
+        return graft_chart_gnuplot_check(cli_env_gnuplot(), r->dir, diag);
     return GRAFT_OK;
 }
 

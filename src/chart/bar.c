@@ -11,6 +11,7 @@
 #include "chart/chart_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,13 +79,8 @@ static bar_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
             memmove(rows + 1, rows, i * sizeof *rows);
             rows[0] = all;
         }
-    size_t first = d->all != CHART_NONE ? 1 : 0;
-    qsort(rows + first, n - first, sizeof *rows, by_estimate);
-    for (size_t i = first; i < n; i++)
-        rows[i].y = (double)(n - i);
-    *y_top = chart_top_y(n, first);
-    if (first)
-        rows[0].y = *y_top;
+    *y_top = chart_place_rows(rows, n, sizeof *rows, offsetof(bar_row_t, y),
+                              d->all != CHART_NONE, by_estimate);
     *n_rows = n;
     return rows;
 }

@@ -13,6 +13,8 @@
 #define GRAFT_CHART_INTERNAL_H
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "graft/chart.h"
 
 #define CHART_NONE ((size_t)-1)
@@ -225,6 +227,26 @@ static inline int chart_row_order(int miss_a, double va, size_t dom_a,
 static inline double chart_top_y(size_t n, size_t first)
 {
     return (double)(n - first) + (first ? 1.6 : 0);
+}
+
+/* Place the N rows of a bar or dumbbell chart (each SIZE bytes, its y a
+ * double at Y_OFF): with an All row (FIRST 1, already at ROWS[0]) it stays
+ * on top, set apart; the others are sorted with CMP and drawn at y = N - i.
+ * Returns the top y (chart_top_y). */
+static inline double chart_place_rows(void *rows, size_t n, size_t size,
+                                      size_t y_off, size_t first,
+                                      int (*cmp)(const void *, const void *))
+{
+    char *base = rows;
+    qsort(base + first * size, n - first, size, cmp);
+    for (size_t i = first; i < n; i++) {
+        double y = (double)(n - i);
+        memcpy(base + i * size + y_off, &y, sizeof y);
+    }
+    double top = chart_top_y(n, first);
+    if (first)
+        memcpy(base + y_off, &top, sizeof top);
+    return top;
 }
 
 /* What a kind writer produces: the script body (everything after the

@@ -12,6 +12,7 @@
 #include "chart/chart_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,13 +67,8 @@ static db_row_t *make_rows(const chart_data_t *d, size_t *n_rows,
                   : c->significant    ? DB_SIGNIFICANT
                                       : DB_SAME;
     }
-    size_t first = d->all != CHART_NONE ? 1 : 0;
-    qsort(rows + first, n - first, sizeof *rows, by_followup);
-    for (size_t i = first; i < n; i++)
-        rows[i].y = (double)(n - i);
-    *y_top = chart_top_y(n, first);
-    if (first)
-        rows[0].y = *y_top;
+    *y_top = chart_place_rows(rows, n, sizeof *rows, offsetof(db_row_t, y),
+                              d->all != CHART_NONE, by_followup);
     *n_rows = n;
     return rows;
 }

@@ -199,6 +199,20 @@ static int mentions_error(const char *text)
     return 0;
 }
 
+/* PROGRAM could not be found. */
+static graft_error_t not_found(const char *program, const char *output,
+                               graft_diag_t *diag)
+{
+    if (strcmp(program, "gnuplot") == 0)
+        return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
+                              "gnuplot not found: install the Debian "
+                              "package gnuplot-nox");
+    return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
+                          "gnuplot not found at '%s': install the "
+                          "Debian package gnuplot-nox",
+                          program);
+}
+
 graft_error_t graft_chart_gnuplot_run(const char *program, const char *script,
                                       size_t len, const char *output,
                                       graft_diag_t *diag)
@@ -207,16 +221,8 @@ graft_error_t graft_chart_gnuplot_run(const char *program, const char *script,
     memset(&c, 0, sizeof c);
     c.in = c.err = -1;
     int e = start(&c, program);
-    if (e == ENOENT) {
-        if (strcmp(program, "gnuplot") == 0)
-            return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
-                                  "gnuplot not found: install the Debian "
-                                  "package gnuplot-nox");
-        return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
-                              "gnuplot not found at '%s': install the "
-                              "Debian package gnuplot-nox",
-                              program);
-    }
+    if (e == ENOENT)
+        return not_found(program, output, diag);
     if (e)
         return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                               "cannot start gnuplot ('%s'): %s", program,
@@ -237,6 +243,11 @@ graft_error_t graft_chart_gnuplot_run(const char *program, const char *script,
         return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                               "gnuplot was killed by signal %d%s%s",
                               WTERMSIG(status), *line ? ": " : "", line);
+    /* Where posix_spawnp() cannot report a failed exec (without vfork
+     * semantics, as under valgrind), the child exits 127 having printed
+     * nothing: the name was not found on PATH. */
+    if (WEXITSTATUS(status) == 127 && !*c.text && !strchr(program, '/'))
+        return not_found(program, output, diag);
     if (WEXITSTATUS(status) != 0 || mentions_error(c.text))
         return graft_diag_set(diag, GRAFT_ERR_EXEC, output, 0, 0,
                               "gnuplot failed (exit status %d)%s%s",

@@ -627,7 +627,7 @@ static void test_compare_cli(void **state)
     unlink(OUT);
     run("compare", D "cmp_rep.ini", D "cmp_qa.ini", "--prop", "y", "-o", OUT,
         NULL);
-    expect_error(64, D "cmp_a.csv: this round's design uses strata and "
+    expect_error(65, D "cmp_a.csv: this round's design uses strata and "
                        "PSUs, the first round's replicate weights: rounds "
                        "must share one kind of design");
     assert_false(test_file_exists(OUT));

@@ -201,7 +201,7 @@ static void test_trend_order(void **state)
 {
     (void)state;
     spawn_graft(&R, "trend", R2, R1, "--prop", "paid_police == 1", NULL);
-    spawn_expect_error(&R, 64, "trend: the rounds must be in time order, "
+    spawn_expect_error(&R, 65, "trend: the rounds must be in time order, "
                                "but 'Round 2' (2024) comes before 'Round 1' "
                                "(2023)");
     /* graft run: [trend] follows [rounds], here r2 (2024) before r1. */
@@ -213,7 +213,7 @@ static void test_trend_order(void **state)
     test_write_file(test_tmp("trend21.ini"), text);
     spawn_graft(&R, "run", test_tmp("trend21.ini"), "-o", test_tmp("ot21"),
                 NULL);
-    spawn_expect_error(&R, 64, "trend: the rounds must be in time order, "
+    spawn_expect_error(&R, 65, "trend: the rounds must be in time order, "
                                "but 'Round 2' (2024) comes before 'Round 1' "
                                "(2023)");
     assert_false(test_file_exists(test_tmp("ot21/trend.csv")));
@@ -280,7 +280,7 @@ static void test_self_comparison(void **state)
              "the baseline 'Round 1' and the follow-up 'Round 1' read the "
              "same data file '%s': a round cannot be compared with itself",
              repo_path("surveys/demo/round1.csv"));
-    expect_run_error(analysis("s7.ini", tail), 64, 0, msg);
+    expect_run_error(analysis("s7.ini", tail), 65, 0, msg);
     /* graft compare X X, also spelt differently, and a trend that repeats
      * a round. */
     static const char same[] =
@@ -288,15 +288,15 @@ static void test_self_comparison(void **state)
         "data file 'surveys/demo/round1.csv': a round cannot be compared "
         "with itself";
     spawn_graft(&R, "compare", R1, R1, "--prop", "paid_police == 1", NULL);
-    spawn_expect_error(&R, 64, same);
+    spawn_expect_error(&R, 65, same);
     spawn_graft(&R, "compare", "surveys/demo/../demo/round1.ini", R1,
                 "--prop", "paid_police == 1", NULL);
-    spawn_expect_error(&R, 64,
+    spawn_expect_error(&R, 65,
                        "the baseline 'Round 1' and the follow-up 'Round 1' "
                        "read the same data file 'surveys/demo/round1.csv': a "
                        "round cannot be compared with itself");
     spawn_graft(&R, "trend", R1, R2, R1, "--prop", "paid_police == 1", NULL);
-    spawn_expect_error(&R, 64, "trend: rounds 'Round 1' and 'Round 1' read "
+    spawn_expect_error(&R, 65, "trend: rounds 'Round 1' and 'Round 1' read "
                                "the same data file "
                                "'surveys/demo/round1.csv'");
 }
@@ -343,7 +343,7 @@ static void expect_compare_error(const char *a, const char *b,
     snprintf(want, sizeof want, msg_fmt, p1, p2);
     spawn_graft(&R, "compare", test_tmp(a), test_tmp(b), "--prop",
                 "paid_police == 1", "--among", "contact_police == 1", NULL);
-    spawn_expect_error(&R, 64, want);
+    spawn_expect_error(&R, 65, want);
 }
 
 static void test_replicate_kinds(void **state)
@@ -388,7 +388,7 @@ static void test_replicate_kinds(void **state)
              "rounds '%s' and '%s' have different replicate types: jkn and "
              "bootstrap",
              p1, pb);
-    spawn_expect_error(&R, 64, want);
+    spawn_expect_error(&R, 65, want);
     /* scale, rscales, mse */
     edit_ini("rj2.ini", "rj2_scale.ini", "\nscale = 1\n", "\nscale = 2\n");
     expect_compare_error("rj1.ini", "rj2_scale.ini",
@@ -409,7 +409,7 @@ static void test_replicate_kinds(void **state)
     /* Replicate weights against strata and PSUs: refused already. */
     spawn_graft(&R, "compare", test_tmp("rj1.ini"), R2, "--prop",
                 "paid_police == 1", NULL);
-    spawn_expect_error(&R, 64,
+    spawn_expect_error(&R, 65,
                        "surveys/demo/round2.csv: this round's design uses "
                        "strata and PSUs, the first round's replicate "
                        "weights: rounds must share one kind of design");
@@ -437,7 +437,7 @@ static void test_replicate_fay_rho(void **state)
              p5);
     spawn_graft(&R, "compare", test_tmp("f3.ini"), test_tmp("f5.ini"),
                 "--mean", "y", NULL);
-    spawn_expect_error(&R, 64, want);
+    spawn_expect_error(&R, 65, want);
 }
 
 /* ---- items 6 and 12: chart sections ----------------------------------- */

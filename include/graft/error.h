@@ -39,8 +39,11 @@ typedef enum graft_error {
     GRAFT_ERR_FPC = 19,          /* invalid finite population correction */
     GRAFT_ERR_INTERNAL = 20,     /* a bug in graft */
     GRAFT_ERR_VALUE = 21,        /* a value that must be a number is not */
-    GRAFT_ERR_EXEC = 22          /* an external program (gnuplot) is missing,
+    GRAFT_ERR_EXEC = 22,         /* an external program (gnuplot) is missing,
                                     cannot start or failed */
+    GRAFT_ERR_ROUNDS = 23        /* rounds that cannot be compared: one data
+                                    file twice, designs that differ, years
+                                    out of order */
 } graft_error_t;
 
 /* A diagnostic: where in the user's input, and what is wrong. */

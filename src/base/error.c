@@ -31,6 +31,7 @@ static const char *const error_text[] = {
     [GRAFT_ERR_INTERNAL] = "internal error",
     [GRAFT_ERR_VALUE] = "non-numeric value",
     [GRAFT_ERR_EXEC] = "external program failed",
+    [GRAFT_ERR_ROUNDS] = "rounds that cannot be compared",
 };
 
 const char *graft_strerror(graft_error_t code)

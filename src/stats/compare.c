@@ -396,7 +396,7 @@ static graft_error_t check_plan(const graft_round_t *rounds, size_t n_rounds,
                     round_name(opts, f, bb, sizeof bb));
         if (same_file(rounds, b, f))
             return graft_diag_set(
-                diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                diag, GRAFT_ERR_ROUNDS, NULL, 0, 0,
                 "the baseline '%s' and the follow-up '%s' read the same "
                 "data file '%s': a round cannot be compared with itself",
                 round_name(opts, b, ba, sizeof ba),
@@ -408,7 +408,7 @@ static graft_error_t check_plan(const graft_round_t *rounds, size_t n_rounds,
         for (size_t j = i + 1; j < n_rounds; j++)
             if (same_file(rounds, i, j))
                 return graft_diag_set(
-                    diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                    diag, GRAFT_ERR_ROUNDS, NULL, 0, 0,
                     "trend: rounds '%s' and '%s' read the same data file "
                     "'%s'",
                     round_name(opts, i, ba, sizeof ba),
@@ -416,7 +416,7 @@ static graft_error_t check_plan(const graft_round_t *rounds, size_t n_rounds,
     for (size_t q = 1; opts->years && q < n_rounds; q++)
         if (opts->years[q] < opts->years[q - 1])
             return graft_diag_set(
-                diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                diag, GRAFT_ERR_ROUNDS, NULL, 0, 0,
                 "trend: the rounds must be in time order, but '%s' (%g) "
                 "comes before '%s' (%g)",
                 round_name(opts, q - 1, ba, sizeof ba), opts->years[q - 1],

@@ -242,14 +242,14 @@ static graft_error_t check_rep_scales(const est_ctx_t *c, graft_diag_t *diag)
     const char *p0 = c->rounds[0].path;
     double scale = graft_design_rep_scale(c->design);
     if (!same_setting(scale, c->var.rep_scale))
-        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+        return graft_diag_set(diag, GRAFT_ERR_ROUNDS, NULL, 0, 0,
                               "rounds '%s' and '%s' have different replicate "
                               "scales: %.15g and %.15g",
                               p0, c->path, c->var.rep_scale, scale);
     const double *rs = graft_design_rep_rscales(c->design);
     for (size_t r = 0; r < c->n_rep; r++)
         if (!same_setting(rs[r], c->rep_rscales[r]))
-            return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+            return graft_diag_set(diag, GRAFT_ERR_ROUNDS, NULL, 0, 0,
                                   "rounds '%s' and '%s' have different "
                                   "replicate rscales: replicate %zu has "
                                   "%.15g and %.15g",
@@ -406,7 +406,7 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
         return rc;
     size_t n_rep = graft_design_n_rep(c->design);
     if (c->round > 0 && n_rep != c->n_rep)
-        return graft_diag_set(diag, GRAFT_ERR_USAGE, c->path, 0, 0,
+        return graft_diag_set(diag, GRAFT_ERR_ROUNDS, c->path, 0, 0,
                               "this round has %zu replicate weights, the "
                               "first round %zu: rounds must share one kind "
                               "of design",
@@ -1307,20 +1307,20 @@ static graft_error_t check_rep_kind(const graft_round_t *rounds, size_t i,
     const graft_rep_spec_t *a = &rounds[0].spec->rep, *b = &rounds[i].spec->rep;
     const char *p0 = rounds[0].path, *p1 = rounds[i].path;
     if (a->type != b->type)
-        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+        return graft_diag_set(diag, GRAFT_ERR_ROUNDS, NULL, 0, 0,
                               "rounds '%s' and '%s' have different replicate "
                               "types: %s and %s",
                               p0, p1, graft_reptype_name(a->type),
                               graft_reptype_name(b->type));
     if (!a->mse != !b->mse)
-        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+        return graft_diag_set(diag, GRAFT_ERR_ROUNDS, NULL, 0, 0,
                               "rounds '%s' and '%s' have different replicate "
                               "mse settings: %s and %s",
                               p0, p1, a->mse ? "true" : "false",
                               b->mse ? "true" : "false");
     if (a->type == GRAFT_REP_FAY && !(a->rho == b->rho) &&
         !(isnan(a->rho) && isnan(b->rho)))
-        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+        return graft_diag_set(diag, GRAFT_ERR_ROUNDS, NULL, 0, 0,
                               "rounds '%s' and '%s' have different Fay rho: "
                               "%g and %g",
                               p0, p1, a->rho, b->rho);
@@ -1338,7 +1338,7 @@ static graft_error_t check_rounds(const graft_round_t *rounds, size_t n,
                                                      != NULL;
         if (rep != rep0)
             return graft_diag_set(
-                diag, GRAFT_ERR_USAGE, rounds[i].path, 0, 0,
+                diag, GRAFT_ERR_ROUNDS, rounds[i].path, 0, 0,
                 "this round's design uses %s, the first round's %s: rounds "
                 "must share one kind of design",
                 rep ? "replicate weights" : "strata and PSUs",

@@ -347,7 +347,8 @@ static void test_estimate_usage(void **state)
     expect_error(64, "--ci: 'exact' must be logit, wald, beta, kg-nchs, "
                      "wilson, jeffreys, asin or xlogit");
     run("estimate", R1, "--prop", "paid_police", "--level", "95", NULL);
-    expect_error(64, "--level: '95' must be between 0 and 1, e.g. 0.95");
+    expect_error(64, "--level: '95' must be a number from 0.5 to 0.9999, "
+                     "e.g. 0.95");
     run("estimate", R1, "--prop", "paid_police", "--df", "lots", NULL);
     expect_error(64, "--df: 'lots' must be domain, design or a positive "
                      "number");

@@ -21,6 +21,12 @@
 #include <stddef.h>
 #include "graft/estimate.h"
 
+/* The confidence levels graft accepts, in analysis files and on the command
+ * line: below 0.5 or above 0.9999 an interval is too narrow or too wide to
+ * mean anything (1e-300 would give a zero-width interval). */
+#define GRAFT_LEVEL_MIN 0.5
+#define GRAFT_LEVEL_MAX 0.9999
+
 typedef struct graft_analysis_round {
     char *name;
     char *survey;   /* path, resolved against the analysis file's folder */

@@ -189,8 +189,23 @@ void cli_analysis_free(cli_analysis_t *e);
 /* The table format for OUTPUT when --format is not given: text on a
  * terminal, else from the output's extension, else CSV. */
 graft_table_format_t cli_table_format(const char *output);
-/* --level ARG into *LEVEL: a number strictly between 0 and 1.  Returns -1,
- * or a usage exit code after the message. */
+/* ---- number options (numbers.c): one parser for all of them ---------- */
+
+/* S as an unsigned decimal integer: digits only (no sign, no space, nothing
+ * after), no overflow.  Returns 1 with *OUT, or 0. */
+int cli_parse_uint(const char *s, unsigned long *out);
+/* S as a finite decimal number: nothing before or after it, no
+ * hexadecimal, infinity, NaN or overflow.  Returns 1 with *OUT, or 0. */
+int cli_parse_real(const char *s, double *out);
+/* Option OPT of command CMD (NULL: an option several commands share), its
+ * value S an integer from LO to HI, into *OUT.  Returns -1, or
+ * GRAFT_EXIT_USAGE after "graft: [CMD: ]OPT: 'S' is not an integer from LO
+ * to HI" (0 to ULONG_MAX: "is not a non-negative integer"). */
+int cli_uint_option(const char *cmd, const char *opt, const char *s,
+                    unsigned long lo, unsigned long hi, unsigned long *out);
+/* --level ARG into *LEVEL: a number from GRAFT_LEVEL_MIN to
+ * GRAFT_LEVEL_MAX (0.5 to 0.9999).  Returns -1, or a usage exit code after
+ * the message. */
 int cli_level_flag(const char *arg, double *level);
 /* The table format of F: its --format, else cli_table_format() of its -o.
  * Returns -1, or a usage exit code when --format names no table format. */

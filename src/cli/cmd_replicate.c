@@ -89,30 +89,10 @@ static int parse_flags(int argc, char **argv, rep_cli_t *f)
     return cli_positional("replicate", argc, argv, optind, &f->flags);
 }
 
-/* An integer in [LO, HI]; 0 (after a usage message) when S is not one. */
-static int parse_range(const char *opt, const char *s, unsigned long lo,
-                       unsigned long hi, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || s[0] == '-' || s[0] == '+' ||
-        s[0] == ' ' || v < lo || v > hi) {
-        cli_usage_error("replicate: %s: '%s' is not an integer from %lu to "
-                        "%lu",
-                        opt, s, lo, hi);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
 static int parse_rho(const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || end == s || !(v > 0 && v < 1)) {
+    double v;
+    if (!cli_parse_real(s, &v) || !(v > 0 && v < 1)) {
         cli_usage_error("replicate: --rho: '%s' is not a number between 0 "
                         "and 1 (both excluded)",
                         s);
@@ -171,13 +151,15 @@ static int build_opts(const rep_cli_t *f, graft_replicate_opts_t *o)
     if (status >= 0)
         return status;
     if (f->replicates) {
-        if (!parse_range("--replicates", f->replicates, 2,
-                         GRAFT_REPLICATE_MAX_N, &v))
-            return GRAFT_EXIT_USAGE;
+        if ((status = cli_uint_option("replicate", "--replicates",
+                                      f->replicates, 2,
+                                      GRAFT_REPLICATE_MAX_N, &v)) >= 0)
+            return status;
         o->replicates = (size_t)v;
     }
-    if (f->seed && !parse_range("--seed", f->seed, 0, 4294967295UL, &o->seed))
-        return GRAFT_EXIT_USAGE;
+    if (f->seed && (status = cli_uint_option("replicate", "--seed", f->seed,
+                                             0, 4294967295UL, &o->seed)) >= 0)
+        return status;
     if (f->flags.rho && !parse_rho(f->flags.rho, &o->rho))
         return GRAFT_EXIT_USAGE;
     if (!f->flags.output || strcmp(f->flags.output, "-") == 0)
@@ -269,7 +251,11 @@ int cmd_replicate(int argc, char **argv)
     out.id = f.id;
     out.command = cmd;
     out.survey = f.flags.survey;
-    if (cli_input_init(&in, &f.flags, 1, &diag) == GRAFT_OK &&
+    /* --rho here is the rho to build with, not one of existing replicate
+     * weights */
+    cli_flags_t in_flags = f.flags;
+    in_flags.rho = NULL;
+    if (cli_input_init(&in, &in_flags, 1, &diag) == GRAFT_OK &&
         (status = check_outputs(&f, &in)) < 0) {
         if (in.survey) {
             out.name = in.survey->name;

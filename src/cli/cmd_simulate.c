@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,20 +19,6 @@ static const char simulate_usage[] =
     "  --ea-per-stratum K  enumeration areas in a typical stratum "
     "(default 20)\n"
     "  -o FILE             write to FILE instead of standard output\n";
-
-static int parse_ulong(const char *opt, const char *s, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || s[0] == '-') {
-        cli_usage_error("simulate: %s: '%s' is not a non-negative integer",
-                        opt, s);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
 
 int cmd_simulate(int argc, char **argv)
 {
@@ -48,22 +34,26 @@ int cmd_simulate(int argc, char **argv)
     graft_sim_opts_init(&opts);
     const char *output = NULL;
     unsigned long v;
-    int c;
+    int c, st;
     cli_parse_begin(NULL);
     while ((c = getopt_long(argc, argv, ":o:", options, NULL)) != -1) {
         switch (c) {
         case OPT_ROUND:
-            if (!parse_ulong("--round", optarg, &v))
-                return GRAFT_EXIT_USAGE;
-            opts.round = v > 9999 ? 9999 : (int)v;
+            if ((st = cli_uint_option("simulate", "--round", optarg, 1, 2,
+                                      &v)) >= 0)
+                return st;
+            opts.round = (int)v;
             break;
         case OPT_SEED:
-            if (!parse_ulong("--seed", optarg, &opts.seed))
-                return GRAFT_EXIT_USAGE;
+            if ((st = cli_uint_option("simulate", "--seed", optarg, 0,
+                                      ULONG_MAX, &opts.seed)) >= 0)
+                return st;
             break;
         case OPT_EA:
-            if (!parse_ulong("--ea-per-stratum", optarg, &v))
-                return GRAFT_EXIT_USAGE;
+            if ((st = cli_uint_option("simulate", "--ea-per-stratum", optarg,
+                                      2, GRAFT_SIM_MAX_EA_PER_STRATUM,
+                                      &v)) >= 0)
+                return st;
             opts.ea_per_stratum = (size_t)v;
             break;
         case 'o': output = optarg; break;

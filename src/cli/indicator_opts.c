@@ -7,7 +7,7 @@
 #include "base/grow.h"
 #include "base/names.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,17 +164,6 @@ void cli_analysis_free(cli_analysis_t *e)
         free(e->by_bufs[i]);
 }
 
-int cli_level_flag(const char *arg, double *level)
-{
-    char *end;
-    *level = strtod(arg, &end);
-    if (*end || end == arg || !(*level > 0 && *level < 1))
-        return cli_usage_error("--level: '%s' must be between 0 and 1, "
-                               "e.g. 0.95",
-                               arg);
-    return -1;
-}
-
 /* O's defaults, then what the analysis file A (may be NULL) sets. */
 static void analysis_file_opts(const graft_analysis_t *a,
                                graft_estimate_opts_t *o)
@@ -213,14 +202,11 @@ static int value_flags(const cli_analysis_t *e, graft_estimate_opts_t *o)
         return cli_usage_error("--df: '%s' must be domain, design or a "
                                "positive number",
                                e->df);
+    unsigned long v;
     if (e->min_n) {
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(e->min_n, &end, 10);
-        if (errno || *end || end == e->min_n || e->min_n[0] == '-')
-            return cli_usage_error("--min-n: '%s' must be a non-negative "
-                                   "integer",
-                                   e->min_n);
+        if ((status = cli_uint_option(NULL, "--min-n", e->min_n, 0,
+                                      ULONG_MAX, &v)) >= 0)
+            return status;
         o->min_n = v;
     }
     return -1;

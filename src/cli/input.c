@@ -204,13 +204,6 @@ static graft_error_t parse_rscales(cli_input_t *in, const char *arg,
     return GRAFT_OK;
 }
 
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    *out = strtod(s, &end);
-    return end != s && *end == '\0' && isfinite(*out);
-}
-
 static graft_error_t merge_replicates(cli_input_t *in, const cli_flags_t *f,
                                       graft_diag_t *diag)
 {
@@ -223,9 +216,12 @@ static graft_error_t merge_replicates(cli_input_t *in, const cli_flags_t *f,
                      "--reptype: '%s' must be jk1, jkn, brr, fay, bootstrap, "
                      "sdr, acs or other",
                      f->reptype);
-    if (f->rho && !parse_double(f->rho, &r->rho))
-        return usage(diag, "--rho: '%s' is not a number", f->rho);
-    if (f->scale && (!parse_double(f->scale, &r->scale) || r->scale <= 0))
+    if (f->rho && (!cli_parse_real(f->rho, &r->rho) || !(r->rho >= 0) ||
+                   !(r->rho < 1)))
+        return usage(diag, "--rho: '%s' is not a number from 0 to below 1 "
+                           "(Fay's rho)",
+                     f->rho);
+    if (f->scale && (!cli_parse_real(f->scale, &r->scale) || r->scale <= 0))
         return usage(diag, "--scale: '%s' is not a positive number",
                      f->scale);
     if (f->rscales && (rc = parse_rscales(in, f->rscales, diag)) != GRAFT_OK)
@@ -236,6 +232,15 @@ static graft_error_t merge_replicates(cli_input_t *in, const cli_flags_t *f,
         return usage(diag, "--reptype needs --repweights (the replicate "
                            "weight columns)%s",
                      "");
+    /* Settings of replicate weights without any would be ignored. */
+    const char *given = f->rho ? "--rho" : f->scale ? "--scale"
+                      : f->rscales ? "--rscales" : f->mse >= 0 ? "--mse"
+                                                               : NULL;
+    if (given && !r->columns)
+        return usage(diag, "%s describes replicate weights, but there are "
+                           "none: give --repweights (the replicate weight "
+                           "columns), or leave it out",
+                     given);
     return GRAFT_OK;
 }
 

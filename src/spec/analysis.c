@@ -114,9 +114,11 @@ static graft_error_t set_level(graft_analysis_t *a, const char *value,
     char *end;
     a->level = strtod(value, &end);
     a->has_level = 1;
-    return *end == '\0' && end != value && a->level > 0 && a->level < 1
+    return *end == '\0' && end != value && a->level >= GRAFT_LEVEL_MIN &&
+                   a->level <= GRAFT_LEVEL_MAX
                ? GRAFT_OK
-               : FAIL("level '%s' must be between 0 and 1, e.g. 0.95", value);
+               : FAIL("level '%s' must be a number from %g to %g, e.g. 0.95",
+                      value, GRAFT_LEVEL_MIN, GRAFT_LEVEL_MAX);
 }
 
 static graft_error_t set_min_n(graft_analysis_t *a, const char *value,

@@ -5,10 +5,12 @@
  * replaced whole or not at all (run_dir.h).  What can be checked is
  * checked before any data is read: the charts, gnuplot, the folder.
  */
+#define _GNU_SOURCE
 #include "cli.h"
 #include "run_dir.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,8 @@
 
 static const char run_usage[] =
     "usage: graft run ANALYSIS.ini [-o DIR]\n"
-    "  -o DIR   output folder (default out/NAME for analysis/NAME.ini)\n"
+    "  -o DIR, --output DIR\n"
+    "           output folder (default out/NAME for analysis/NAME.ini)\n"
     "writes DIR/estimates.csv, DIR/comparisons.csv and .json (with\n"
     "[compare]), DIR/trend.csv (with [trend]), DIR/charts/*.svg|.png (with\n"
     "[chart.NAME]), DIR/report.md and DIR/report.html\n"
@@ -479,22 +482,25 @@ static graft_error_t preflight(run_t *r, graft_diag_t *diag)
  * Returns -1 to go on, else an exit code (help printed: 0). */
 static int parse_args(int argc, char **argv, run_t *r)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(run_usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            r->dir = argv[++i];
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error("run: unknown option '%s' (see graft run "
-                                   "--help)",
-                                   argv[i]);
-        } else if (!r->analysis_path) {
-            r->analysis_path = argv[i];
-        } else {
+    enum { OPT_HELP = 256 };
+    static const struct option options[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0}};
+    int c;
+    cli_parse_begin(NULL);
+    while ((c = getopt_long(argc, argv, ":o:", options, NULL)) != -1) {
+        switch (c) {
+        case 'o': r->dir = optarg; break;
+        case OPT_HELP: fputs(run_usage, stdout); return 0;
+        default: return cli_getopt_error("run", c, argv);
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (r->analysis_path)
             return cli_usage_error("run: one analysis file, not '%s' too",
                                    argv[i]);
-        }
+        r->analysis_path = argv[i];
     }
     if (!r->analysis_path)
         return cli_usage_error("run: no analysis file (see graft run "

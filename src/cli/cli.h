@@ -126,6 +126,10 @@ int cli_usage_error(const char *fmt, ...)
 #endif
     ;
 
+/* Print "graft: out of memory" and return GRAFT_EXIT_OSERR (71), the exit
+ * code of a failed allocation (never the usage code). */
+int cli_nomem(void);
+
 /* Build IN from FLAGS (loading the survey file).  On failure fills DIAG. */
 graft_error_t cli_input_init(cli_input_t *in, const cli_flags_t *flags,
                              int need_design, graft_diag_t *diag);

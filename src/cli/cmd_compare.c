@@ -221,7 +221,7 @@ static int run_changes(int argc, char **argv, int trend)
                                            e.analysis)) >= 0)
             goto done;
     if (!(not_comparable = comparable_flags(&e, &opts, &r))) {
-        status = cli_usage_error("out of memory");
+        status = cli_nomem();
         goto done;
     }
     copts.not_comparable = not_comparable;

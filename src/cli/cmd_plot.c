@@ -194,7 +194,7 @@ static int check_outputs(const plot_args_t *a)
         size_t size = strlen(out) + 8;
         char *path = malloc(size);
         if (!path)
-            return cli_usage_error("out of memory");
+            return cli_nomem();
         snprintf(path, size, "%.*s%s", stem, out, exts[i]);
         const char *input = cli_same_file(path, a->spec.input) ? a->spec.input
                             : cli_same_file(path, a->analysis) ? a->analysis

@@ -511,10 +511,8 @@ static int parse_args(int argc, char **argv, run_t *r)
         size_t n = strlen(base);
         if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
             n -= 4;
-        if (!(r->dir_buf = malloc(n + 5))) {
-            fputs("graft: out of memory\n", stderr);
-            return GRAFT_EXIT_OSERR;
-        }
+        if (!(r->dir_buf = malloc(n + 5)))
+            return cli_nomem();
         snprintf(r->dir_buf, n + 5, "out/%.*s", (int)n, base);
         r->dir = r->dir_buf;
     }

@@ -44,7 +44,7 @@ static int add_indicator(cli_analysis_t *e, graft_ind_type_t type,
     graft_indicator_spec_t *inds =
         graft_grow(e->inds, &e->cap_inds, e->n_inds + 1, sizeof *inds);
     if (!inds)
-        return cli_usage_error("out of memory");
+        return cli_nomem();
     e->inds = inds;
     graft_indicator_spec_t *ind = &inds[e->n_inds++];
     memset(ind, 0, sizeof *ind);
@@ -89,7 +89,7 @@ static int add_by(cli_analysis_t *e, const char *arg)
     if (e->n_by == 16)
         return cli_usage_error("--by: at most 16 tables");
     if (!(e->by_bufs[e->n_by] = strdup(arg)))
-        return cli_usage_error("out of memory");
+        return cli_nomem();
     if (!graft_by_split(e->by_bufs[e->n_by], &e->by[e->n_by]))
         return cli_usage_error("--by '%s' must list 1 to %d columns", arg,
                                GRAFT_MAX_BY);
@@ -244,7 +244,7 @@ int cli_analysis_opts(cli_analysis_t *e, const graft_analysis_t *a,
     /* One block, freed by the caller's free(): the specs, then the names
      * given by type. */
     if (!(*all = calloc(1, n * sizeof **all + names)))
-        return cli_usage_error("out of memory");
+        return cli_nomem();
     char *name = (char *)(*all + n);
     for (size_t i = 0; i < na; i++)
         (*all)[i] = a->indicators[i];

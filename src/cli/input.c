@@ -32,6 +32,12 @@ int cli_usage_error(const char *fmt, ...)
     return GRAFT_EXIT_USAGE;
 }
 
+int cli_nomem(void)
+{
+    fputs("graft: out of memory\n", stderr);
+    return GRAFT_EXIT_OSERR;
+}
+
 int cli_common_option(int c, const char *arg, cli_flags_t *f)
 {
     switch (c) {

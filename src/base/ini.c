@@ -18,6 +18,10 @@ typedef struct ini_ctx {
     FILE *fp;
     unsigned long line;
     char raw[4096];          /* the start of the current line */
+    int in_line;             /* the last chunk read did not end the line */
+    size_t len;              /* bytes of the current line so far */
+    unsigned long too_long;  /* the line that passed GRAFT_INI_MAX_LINE */
+    unsigned long indented;  /* the indented line met */
     graft_ini_fn handler;
     void *user;
     graft_error_t rc;
@@ -25,13 +29,43 @@ typedef struct ini_ctx {
     char msg[1024];
 } ini_ctx_t;
 
+/* 1 when RAW, the start of a line, is indented text: not blank, not a
+ * comment. */
+static int indented_text(const char *raw)
+{
+    if (*raw != ' ' && *raw != '\t')
+        return 0;
+    raw += strspn(raw, " \t");
+    return *raw && !strchr("\r\n;#", *raw);
+}
+
+/* inih reads a line in chunks (its buffer grows): count lines, not chunks,
+ * keep the start of the line, and stop (as at the end of the file) at a
+ * line longer than the limit or an indented one, which the caller
+ * reports. */
 static char *reader(char *str, int num, void *stream)
 {
     ini_ctx_t *c = stream;
+    if (c->too_long || c->indented)
+        return NULL;
     char *s = fgets(str, num, c->fp);
-    if (s) {
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    if (!c->in_line) {
         c->line++;
+        c->len = 0;
         snprintf(c->raw, sizeof c->raw, "%s", s);
+        if (indented_text(s)) {
+            c->indented = c->line;
+            return NULL;
+        }
+    }
+    c->len += n;
+    c->in_line = n == 0 || s[n - 1] != '\n';
+    if (c->in_line && c->len > GRAFT_INI_MAX_LINE) {
+        c->too_long = c->line;
+        return NULL;
     }
     return s;
 }
@@ -80,9 +114,13 @@ graft_error_t graft_ini_parse(const char *path, graft_ini_fn fn, void *user,
                               "cannot open: %s", strerror(errno));
     ini_use_stack = false;
     ini_allow_realloc = true;
-    ini_max_line = 1 << 20;
+    /* room for the newline and the NUL after the longest line */
+    ini_max_line = GRAFT_INI_MAX_LINE + 2;
     ini_stop_on_first_error = true;
     ini_allow_inline_comments = false;
+    /* an indented line is refused (reader), never the previous value's
+     * continuation */
+    ini_allow_multiline = false;
     int line = ini_parse_stream(reader, &c, handler, &c);
     int bad_read = ferror(c.fp);
     fclose(c.fp);
@@ -92,8 +130,20 @@ graft_error_t graft_ini_parse(const char *path, graft_ini_fn fn, void *user,
     if (bad_read)
         return graft_diag_set(diag, GRAFT_ERR_READ, path, 0, 0,
                               "read error");
+    if (c.too_long)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, c.too_long,
+                              0,
+                              "line too long: more than %d bytes (the limit "
+                              "of a line in an INI file)",
+                              GRAFT_INI_MAX_LINE);
     if (c.rc != GRAFT_OK)
-    return graft_diag_set(diag, c.rc, path, c.err_line, 0, "%s", c.msg);
+        return graft_diag_set(diag, c.rc, path, c.err_line, 0, "%s", c.msg);
+    if (c.indented)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, c.indented,
+                              1,
+                              "indented line: a value does not continue on "
+                              "the next line; write each key = value on one "
+                              "line, without leading spaces");
     if (line != 0)
         return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path,
                               (unsigned long)line, 0,

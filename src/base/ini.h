@@ -3,14 +3,19 @@
  * column of each value, so a bad expression in a survey or analysis file is
  * reported as FILE:LINE:COL.
  *
- * Settings: long lines (up to 1 MiB), no inline comments (a ';' may appear
- * in a label), comments are lines starting with ';' or '#', parsing stops
- * at the first error.
+ * Settings: long lines (up to GRAFT_INI_MAX_LINE bytes; a longer one is an
+ * error), no inline comments (a ';' may appear in a label), comments are
+ * lines starting with ';' or '#', no multi-line values (an indented line
+ * that is not blank or a comment is an error), parsing stops at the first
+ * error.
  */
 #ifndef GRAFT_INI_H
 #define GRAFT_INI_H
 
 #include "graft/error.h"
+
+/* The longest line of a survey or analysis file, without its newline. */
+#define GRAFT_INI_MAX_LINE (1 << 20)
 
 /* Called per "name = value"; returns GRAFT_OK or an error code with the
  * message in MSG (of MSG_SIZE bytes); LINE/COL are the value's position. */

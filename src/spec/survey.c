@@ -178,7 +178,12 @@ static int survey_key(load_ctx_t *c, const char *name, const char *value)
     switch (k) {
     case SK_NAME: return set_str(c, &s->name, value);
     case SK_ROUND: return set_str(c, &s->round, value);
-    case SK_DATA: return set_str(c, &s->data, value);
+    case SK_DATA:
+        if (!*value)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "data is empty: name the data file (a path "
+                        "relative to this survey file)");
+        return set_str(c, &s->data, value);
     case SK_YEAR: return set_year(c, value);
     case SK_DELIM: return set_delim(c, value);
     default: return add_missing(c, NULL, value); /* SK_MISSING */

@@ -346,6 +346,21 @@ static int uses_derived(const est_ctx_t *c, size_t k, size_t d)
     return 0;
 }
 
+/* An indicator's column missing from the file of one round of several:
+ * the message says which round's data file (the expression's own
+ * position is the same in every round). */
+static graft_error_t in_round(const est_ctx_t *c, graft_error_t rc,
+                              graft_diag_t *diag)
+{
+    if (rc == GRAFT_ERR_COLUMN && c->n_rounds > 1 && diag) {
+        size_t n = strlen(diag->msg);
+        snprintf(diag->msg + n, sizeof diag->msg - n,
+                 " in round %zu of %zu, data file %s", c->round + 1,
+                 c->n_rounds, c->path);
+    }
+    return rc;
+}
+
 /* After the round's last row: a warning per literal never seen, and a
  * flag on the rows of the indicators it affects. */
 static int cmp_probe(const void *pa, const void *pb)
@@ -460,7 +475,7 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
             (c->among[k] && (rc = graft_expr_bind(c->among[k], c->cols,
                                                   c->n_cols, diag)) !=
                                 GRAFT_OK))
-            return rc;
+            return in_round(c, rc, diag);
         c->fexpr_simple[k] =
             (unsigned char)graft_expr_filter(c->expr[k], &c->fexpr[k]);
         c->famong_simple[k] = c->among[k] && graft_expr_filter(

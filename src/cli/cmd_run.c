@@ -446,6 +446,155 @@ static int output_names(run_t *r)
     return 0;
 }
 
+/* NAMES (N of them) joined with ", " into BUF of SIZE, cut with "...". */
+static void join(char *buf, size_t size, const char *const *names, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int k = snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+                         names[i]);
+        if (k < 0 || (size_t)k >= size - used) {
+            snprintf(buf + (size > 4 ? size - 4 : 0), size > 4 ? 4 : size,
+                     "...");
+            return;
+        }
+        used += (size_t)k;
+    }
+}
+
+/* The indicators' names (as the tables write them) and the by-variables
+ * (every column of every --by table, once), malloc'd in *INDS and *BY. */
+static int result_names(const run_t *r, const char ***inds, size_t *n_inds,
+                        const char ***by, size_t *n_by)
+{
+    const graft_estimate_opts_t *o = &r->opts;
+    size_t cap = 1;
+    for (size_t s = 0; s < o->n_by; s++)
+        cap += o->by[s].n_columns;
+    *inds = calloc(o->n_indicators + 1, sizeof **inds);
+    *by = calloc(cap, sizeof **by);
+    if (!*inds || !*by)
+        return 0;
+    for (size_t k = 0; k < o->n_indicators; k++)
+        (*inds)[k] = graft_indicator_name(&o->indicators[k]);
+    *n_inds = o->n_indicators;
+    *n_by = 0;
+    for (size_t s = 0; s < o->n_by; s++)
+        for (size_t i = 0; i < o->by[s].n_columns; i++) {
+            size_t j = 0;
+            while (j < *n_by && strcmp((*by)[j], o->by[s].columns[i]) != 0)
+                j++;
+            if (j == *n_by)
+                (*by)[(*n_by)++] = o->by[s].columns[i];
+        }
+    return 1;
+}
+
+/* Is every item of LIST (comma-separated when SPLIT, else the whole
+ * string) one of the N NAMES?  Else the first that is not, in BAD. */
+static int all_known(const char *list, int split, const char *const *names,
+                     size_t n, char *bad, size_t bad_size)
+{
+    const char *p = list;
+    while (*p) {
+        size_t len = split ? strcspn(p, ",") : strlen(p), i = 0;
+        while (i < n && (strlen(names[i]) != len ||
+                         strncmp(names[i], p, len) != 0))
+            i++;
+        if (i == n) {
+            snprintf(bad, bad_size, "%.*s", (int)(len < 255 ? len : 255), p);
+            return 0;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 1;
+}
+
+/* Chart C's indicator and by-variable against the analysis (NAMES of the
+ * tables' indicators and by-variables), at the chart's line. */
+static graft_error_t chart_names(const run_t *r,
+                                 const graft_analysis_chart_t *c,
+                                 graft_chart_kind_t kind,
+                                 const char *const *inds, size_t n_inds,
+                                 const char *const *by, size_t n_by,
+                                 graft_diag_t *diag)
+{
+    char bad[256], list[400];
+    const char *path = r->a->path;
+    if (c->indicator && *c->indicator &&
+        !all_known(c->indicator, kind == GRAFT_CHART_HEATMAP, inds, n_inds,
+                   bad, sizeof bad)) {
+        join(list, sizeof list, inds, n_inds);
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, c->line, 0,
+                              "[chart.%s] indicator '%s' is not an "
+                              "indicator of this analysis (it has: %s)",
+                              c->name, bad, list);
+    }
+    if ((!c->indicator || !*c->indicator) && kind != GRAFT_CHART_HEATMAP &&
+        n_inds > 1) {
+        join(list, sizeof list, inds, n_inds);
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, c->line, 0,
+                              "[chart.%s] has no indicator: name one of %s",
+                              c->name, list);
+    }
+    join(list, sizeof list, by, n_by);
+    if (c->by && *c->by && !all_known(c->by, 1, by, n_by, bad, sizeof bad))
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, c->line, 0,
+                              "[chart.%s] by '%s' is not a by-variable of "
+                              "this analysis (%s%s)",
+                              c->name, bad, n_by ? "it has: " : "it has none",
+                              list);
+    if ((!c->by || !*c->by) && n_by > 1)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, c->line, 0,
+                              "[chart.%s] has no by: name one of %s",
+                              c->name, list);
+    return GRAFT_OK;
+}
+
+/* A trend chart puts each round at its survey year: the years must
+ * increase in the order of [rounds], at the round that does not. */
+static graft_error_t trend_years(const run_t *r,
+                                 const graft_analysis_chart_t *c,
+                                 graft_diag_t *diag)
+{
+    const graft_analysis_round_t *q = r->a->rounds;
+    for (size_t i = 1; r->have_years && i < r->n; i++)
+        if (!(r->years[i] > r->years[i - 1]))
+            return graft_diag_set(
+                diag, GRAFT_ERR_SURVEY_FILE, r->a->path, q[i].line, 0,
+                "round '%s' (%s, year %g) does not come after '%s' (%s, "
+                "year %g): the trend chart [chart.%s] needs the survey "
+                "files' years to increase in the order of [rounds]",
+                q[i].name, q[i].survey, r->years[i], q[i - 1].name,
+                q[i - 1].survey, r->years[i - 1], c->name);
+    return GRAFT_OK;
+}
+
+/* Every chart's names and years (before any data is read). */
+static graft_error_t check_charts(const run_t *r, graft_diag_t *diag)
+{
+    const char **inds = NULL, **by = NULL;
+    size_t n_inds = 0, n_by = 0;
+    graft_error_t rc = GRAFT_OK;
+    if (!result_names(r, &inds, &n_inds, &by, &n_by))
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                            "out of memory");
+    for (size_t i = 0; rc == GRAFT_OK && i < r->a->n_charts; i++) {
+        const graft_analysis_chart_t *c = &r->a->charts[i];
+        graft_chart_kind_t kind;
+        if ((rc = chart_kind(r, c, &kind, diag)) == GRAFT_OK)
+            rc = chart_names(r, c, kind, inds, n_inds, by, n_by, diag);
+        if (rc == GRAFT_OK && kind == GRAFT_CHART_TREND)
+            rc = trend_years(r, c, diag);
+    }
+    free(inds);
+    free(by);
+    return rc;
+}
+
 /* Every chart's kind, gnuplot (when there are charts) and the output
  * folder, checked before the rounds are read. */
 static graft_error_t preflight(run_t *r, graft_diag_t *diag)
@@ -466,6 +615,8 @@ static graft_error_t preflight(run_t *r, graft_diag_t *diag)
         if ((rc = chart_kind(r, c, &kind, diag)) != GRAFT_OK)
             return rc;
     }
+    if ((rc = check_charts(r, diag)) != GRAFT_OK)
+        return rc;
     if (output_names(r) != 0)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");

@@ -359,7 +359,10 @@ graft_error_t graft_chart_bar_write(const graft_chart_spec_t *spec,
     double em = f->pt * 4.0 / 3.0;
     double left = em + widest + 0.8 * em, right = 1.2 * em, axis = 3.9 * em;
     double row_px = fmax(2.3 * em, (most_lines + 0.9) * chart_line_px(f->pt));
-    graft_chart_frame_set_height(f, spec, (y_top + 0.2) * row_px + axis);
+    /* at least the plot height graft_chart_frame_check() asks for (4 em):
+     * a single row without an All row would be shorter */
+    double plot_px = fmax((y_top + 0.2) * row_px, 4 * em);
+    graft_chart_frame_set_height(f, spec, plot_px + axis);
     if ((rc = graft_chart_frame_check(f, left, right, f->top_px,
                                       f->bottom_px + axis, diag)))
         goto done;

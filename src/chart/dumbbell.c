@@ -432,8 +432,9 @@ graft_error_t graft_chart_dumbbell_write(const graft_chart_spec_t *spec,
     int legend = legend_rows(f, items, 3, L.left, f->W - L.right);
     double legend_px = legend * chart_line_px(f->pt) + 0.4 * L.em;
     double row_px = fmax(2.2 * L.em, (most + 0.9) * chart_line_px(f->pt));
-    graft_chart_frame_set_height(f, spec,
-                                 legend_px + (y_top + 0.2) * row_px + L.axis);
+    /* at least the 4 em graft_chart_frame_check() asks for (one row) */
+    graft_chart_frame_set_height(
+        f, spec, legend_px + fmax((y_top + 0.2) * row_px, 4 * L.em) + L.axis);
     L.top = f->top_px + legend_px;
     L.bottom = f->bottom_px + L.axis;
     if ((rc = graft_chart_frame_check(f, L.left, L.right, L.top, L.bottom,

@@ -302,8 +302,9 @@ graft_error_t graft_chart_heatmap_write(const graft_chart_spec_t *spec,
     L.row_px = fmax(2.7 * L.em, (most + 0.8) * chart_line_px(f->pt));
     int all = d->all != CHART_NONE;
     L.y_top = all ? (double)L.n_rows + 0.25 : (double)L.n_rows;
+    /* at least the 4 em graft_chart_frame_check() asks for (one row) */
     graft_chart_frame_set_height(
-        f, spec, L.header_px + (L.y_top) * L.row_px + 0.8 * L.em);
+        f, spec, L.header_px + fmax(L.y_top * L.row_px, 4 * L.em) + 0.8 * L.em);
     L.top = f->top_px + L.header_px;
     L.bottom = f->bottom_px + 0.8 * L.em;
     if ((rc = graft_chart_frame_check(f, L.left, L.right, L.top, L.bottom,

@@ -198,7 +198,10 @@ static int value_flags(const cli_analysis_t *e, graft_estimate_opts_t *o)
     int status;
     if (e->level && (status = cli_level_flag(e->level, &o->level)) >= 0)
         return status;
-    if (e->df && !graft_df_parse(e->df, &o->df_mode, &o->df_value))
+    double df;
+    if (e->df && (!graft_df_parse(e->df, &o->df_mode, &o->df_value) ||
+                  (o->df_mode == GRAFT_DF_FIXED &&
+                   !cli_parse_real(e->df, &df))))
         return cli_usage_error("--df: '%s' must be domain, design or a "
                                "positive number",
                                e->df);

@@ -234,7 +234,9 @@ static graft_error_t merge_replicates(cli_input_t *in, const cli_flags_t *f,
         return rc;
     if (f->mse >= 0)
         r->mse = f->mse;
-    if (r->type != GRAFT_REP_NONE && !r->columns)
+    if (r->columns)
+        return GRAFT_OK;
+    if (f->reptype)
         return usage(diag, "--reptype needs --repweights (the replicate "
                            "weight columns)%s",
                      "");
@@ -242,11 +244,25 @@ static graft_error_t merge_replicates(cli_input_t *in, const cli_flags_t *f,
     const char *given = f->rho ? "--rho" : f->scale ? "--scale"
                       : f->rscales ? "--rscales" : f->mse >= 0 ? "--mse"
                                                                : NULL;
-    if (given && !r->columns)
+    if (given)
         return usage(diag, "%s describes replicate weights, but there are "
                            "none: give --repweights (the replicate weight "
                            "columns), or leave it out",
                      given);
+    /* ... and so would the survey file's */
+    given = r->type != GRAFT_REP_NONE ? "reptype"
+            : !isnan(r->rho)          ? "rho"
+            : !isnan(r->scale)        ? "scale"
+            : r->rscales              ? "rscales"
+            : r->mse                  ? "mse"
+                                      : NULL;
+    if (given && in->survey)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, in->survey->path,
+                              0, 0,
+                              "[design] %s describes replicate weights, but "
+                              "there is no repweights key (the replicate "
+                              "weight columns)",
+                              given);
     return GRAFT_OK;
 }
 

@@ -60,8 +60,9 @@ int cmd_describe(int argc, char **argv)
     if (graft_describe_file(in.data, &in.read, &in.design, &desc, &diag) !=
             GRAFT_OK ||
         graft_outfile_open(&out, flags.output, &diag) != GRAFT_OK ||
-        graft_describe_write(out.fp, desc, format, &diag) != GRAFT_OK ||
-        graft_outfile_commit(&out, &diag) != GRAFT_OK) {
+        graft_outfile_finish(&out,
+                             graft_describe_write(out.fp, desc, format, &diag),
+                             &diag) != GRAFT_OK) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);
     } else {

@@ -225,7 +225,7 @@ int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format);
     "  --analysis FILE    analysis file with indicators and domains\n"       \
     "  --ci METHOD        logit|wald|beta|kg-nchs|wilson|jeffreys|asin|xlogit\n" \
     "                     (default logit)\n"                                \
-    "  --level L          confidence level (default 0.95)\n"                 \
+    "  --level L          confidence level, 0.5 to 0.9999 (default 0.95)\n"  \
     "  --df D             domain (default), design, or a number\n"           \
     "  --min-n N          suppress estimates from fewer than N rows\n"       \
     "  --format F         text|csv|json|md (default: text on a terminal,\n"  \

@@ -22,6 +22,7 @@ typedef struct ini_ctx {
     size_t len;              /* bytes of the current line so far */
     unsigned long too_long;  /* the line that passed GRAFT_INI_MAX_LINE */
     unsigned long indented;  /* the indented line met */
+    unsigned long nul;       /* the line with a NUL byte */
     graft_ini_fn handler;
     void *user;
     graft_error_t rc;
@@ -41,17 +42,25 @@ static int indented_text(const char *raw)
 
 /* inih reads a line in chunks (its buffer grows): count lines, not chunks,
  * keep the start of the line, and stop (as at the end of the file) at a
- * line longer than the limit or an indented one, which the caller
- * reports. */
+ * line longer than the limit, an indented one or a NUL byte, which the
+ * caller reports. */
 static char *reader(char *str, int num, void *stream)
 {
     ini_ctx_t *c = stream;
-    if (c->too_long || c->indented)
+    if (c->too_long || c->indented || c->nul)
         return NULL;
     char *s = fgets(str, num, c->fp);
     if (!s)
         return NULL;
     size_t n = strlen(s);
+    /* fgets stops at a newline or a full buffer: a chunk shorter than
+     * that, before the end of the file, holds a NUL byte (which would cut
+     * the line and shift every line number after it) */
+    if (n + 1 < (size_t)num && (n == 0 || s[n - 1] != '\n') &&
+        !feof(c->fp)) {
+        c->nul = c->line + !c->in_line;
+        return NULL;
+    }
     if (!c->in_line) {
         c->line++;
         c->len = 0;
@@ -136,6 +145,9 @@ graft_error_t graft_ini_parse(const char *path, graft_ini_fn fn, void *user,
                               "line too long: more than %d bytes (the limit "
                               "of a line in an INI file)",
                               GRAFT_INI_MAX_LINE);
+    if (c.nul)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, c.nul, 0,
+                              "a NUL byte: not a text file");
     if (c.rc != GRAFT_OK)
         return graft_diag_set(diag, c.rc, path, c.err_line, 0, "%s", c.msg);
     if (c.indented)

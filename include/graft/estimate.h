@@ -48,7 +48,7 @@ typedef enum graft_df_mode {
     GRAFT_DF_FIXED = 2   /* df_value as given */
 } graft_df_mode_t;
 
-#define GRAFT_MAX_BY 8
+#include "graft/limits.h" /* GRAFT_MAX_BY */
 
 /* One set of --by columns: one output row per combination of values. */
 typedef struct graft_by_spec {

@@ -1,0 +1,157 @@
+/*
+ * test_limits.c - explicit limits and sizes a hostile input can blow up
+ * (issue 14, engineer "limits"); the hostile inputs themselves are cases
+ * of tests/catalogue/limits.tsv.
+ *
+ * Value label sets are indexed by a hash: their lookups must give what
+ * the linear search gave (a repeated code replaces the earlier label, 0
+ * and -0 are one code, a NaN code is never found, a number and a string
+ * are different codes, entries keep their order of first appearance),
+ * for small sets and for 200,000 labels.
+ *
+ * The binary under test for the command-line cases is $GRAFT_BIN, else
+ * ./graft.
+ */
+#define _GNU_SOURCE
+#include "test_util.h"
+#include "test_spawn.h"
+#include "graft.h"
+
+#include <math.h>
+
+/* ---- label sets ------------------------------------------------------- */
+
+static void test_labelset_semantics(void **state)
+{
+    (void)state;
+    graft_labelset_t *set = graft_labelset_alloc();
+    assert_non_null(set);
+    assert_null(graft_labelset_num(set, 1));
+    assert_null(graft_labelset_str(set, "1"));
+    assert_int_equal(graft_labelset_add_num(set, 1, "one"), GRAFT_OK);
+    assert_int_equal(graft_labelset_add_str(set, "1", "string one"),
+                     GRAFT_OK);
+    assert_int_equal(graft_labelset_add_num(set, -0.0, "zero"), GRAFT_OK);
+    assert_int_equal(graft_labelset_add_num(set, 0.0, "zero again"),
+                     GRAFT_OK);
+    assert_int_equal(graft_labelset_add_num(set, NAN, "nan"), GRAFT_OK);
+    assert_int_equal(graft_labelset_add_num(set, NAN, "nan 2"), GRAFT_OK);
+    assert_int_equal(graft_labelset_add_num(set, 1, "ONE"), GRAFT_OK);
+    assert_int_equal(graft_labelset_add_str(set, "", "empty"), GRAFT_OK);
+    assert_string_equal(graft_labelset_num(set, 1), "ONE");
+    assert_string_equal(graft_labelset_str(set, "1"), "string one");
+    assert_string_equal(graft_labelset_num(set, 0.0), "zero again");
+    assert_string_equal(graft_labelset_num(set, -0.0), "zero again");
+    assert_null(graft_labelset_num(set, NAN));
+    assert_string_equal(graft_labelset_str(set, ""), "empty");
+    assert_null(graft_labelset_num(set, 2));
+    assert_null(graft_labelset_str(set, "one"));
+    /* One entry per distinct code, in order of first appearance; each
+     * NaN is an entry of its own, as the linear search made it. */
+    assert_int_equal(graft_labelset_count(set), 6);
+    int is_str;
+    double num;
+    const char *str;
+    assert_string_equal(graft_labelset_entry(set, 0, &is_str, &num, &str),
+                        "ONE");
+    assert_int_equal(is_str, 0);
+    assert_true(num == 1);
+    assert_string_equal(graft_labelset_entry(set, 1, &is_str, &num, &str),
+                        "string one");
+    assert_int_equal(is_str, 1);
+    assert_string_equal(str, "1");
+    assert_string_equal(graft_labelset_entry(set, 2, NULL, &num, NULL),
+                        "zero again");
+    assert_true(num == 0 && signbit(num)); /* the first code is kept */
+    assert_string_equal(graft_labelset_entry(set, 3, NULL, NULL, NULL),
+                        "nan");
+    assert_string_equal(graft_labelset_entry(set, 4, NULL, NULL, NULL),
+                        "nan 2");
+    assert_string_equal(graft_labelset_entry(set, 5, NULL, NULL, NULL),
+                        "empty");
+    assert_null(graft_labelset_entry(set, 6, NULL, NULL, NULL));
+    graft_labelset_free(set);
+}
+
+#define BIG 200000
+
+static void test_labelset_big(void **state)
+{
+    (void)state;
+    graft_labelset_t *set = graft_labelset_alloc();
+    assert_non_null(set);
+    char label[64], code[32];
+    for (int pass = 0; pass < 2; pass++) /* the second replaces the first */
+        for (int i = BIG - 1; i >= 0; i--) {
+            snprintf(label, sizeof label, "%s %d", pass ? "new" : "old", i);
+            snprintf(code, sizeof code, "c%d", i);
+            assert_int_equal(graft_labelset_add_num(set, i * 0.5, label),
+                             GRAFT_OK);
+            assert_int_equal(graft_labelset_add_str(set, code, label),
+                             GRAFT_OK);
+        }
+    assert_int_equal(graft_labelset_count(set), 2 * BIG);
+    for (int i = 0; i < BIG; i++) {
+        snprintf(label, sizeof label, "new %d", i);
+        snprintf(code, sizeof code, "c%d", i);
+        assert_string_equal(graft_labelset_num(set, i * 0.5), label);
+        assert_string_equal(graft_labelset_str(set, code), label);
+        /* entries in order of first appearance: BIG - 1 first */
+        int is_str;
+        double num;
+        const char *s;
+        size_t at = 2 * (size_t)(BIG - 1 - i);
+        assert_string_equal(graft_labelset_entry(set, at, &is_str, &num, &s),
+                            label);
+        assert_true(!is_str && num == i * 0.5);
+        assert_string_equal(
+            graft_labelset_entry(set, at + 1, &is_str, &num, &s), label);
+        assert_true(is_str && strcmp(s, code) == 0);
+    }
+    assert_null(graft_labelset_num(set, BIG));
+    assert_null(graft_labelset_num(set, 0.25));
+    assert_null(graft_labelset_str(set, "c"));
+    graft_labelset_free(set);
+}
+
+/* A survey file with 200,000 labels (a repeated code replaces the earlier
+ * label) loads and its estimates by the labelled column carry the
+ * labels. */
+static void test_survey_200k_labels(void **state)
+{
+    (void)state;
+    const char *data = test_tmp("labels.csv"), *ini = test_tmp("labels.ini");
+    FILE *f = fopen(data, "w");
+    assert_non_null(f);
+    fputs("w,a\n", f);
+    for (int i = 0; i < 300; i++)
+        fprintf(f, "1,%d\n", i % 3 ? 7 : 199998);
+    assert_int_equal(fclose(f), 0);
+    f = fopen(ini, "w");
+    assert_non_null(f);
+    fputs("[survey]\ndata = labels.csv\n[design]\nweight = w\n[labels.a]\n",
+          f);
+    for (int i = BIG - 1; i >= 0; i--)
+        fprintf(f, "%d = Label %d\n", i, i);
+    fputs("7 = Seven\n", f);
+    assert_int_equal(fclose(f), 0);
+    spawn_result_t *res = malloc(sizeof *res);
+    assert_non_null(res);
+    spawn_graft(res, "estimate", ini, "--prop", "a == 'Seven'", "--by", "a",
+                "--format", "csv", NULL);
+    spawn_expect_ok(res);
+    assert_non_null(strstr(res->out, "a == 'Seven',Seven,1,"));
+    assert_non_null(strstr(res->out, "a == 'Seven',Label 199998,0,"));
+    assert_null(strstr(res->out, "Label 7,"));
+    free(res);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_labelset_semantics),
+        cmocka_unit_test(test_labelset_big),
+        cmocka_unit_test(test_survey_200k_labels),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -90,7 +90,12 @@ static int add_by(cli_analysis_t *e, const char *arg)
         return cli_usage_error("--by: at most 16 tables");
     if (!(e->by_bufs[e->n_by] = strdup(arg)))
         return cli_usage_error("out of memory");
-    if (!graft_by_split(e->by_bufs[e->n_by], &e->by[e->n_by]))
+    const graft_by_spec_t *by = &e->by[e->n_by];
+    int split = graft_by_split(e->by_bufs[e->n_by], &e->by[e->n_by]);
+    if (split < 0)
+        return cli_usage_error("--by '%s' lists the column '%s' twice", arg,
+                               by->columns[by->n_columns - 1]);
+    if (!split)
         return cli_usage_error("--by '%s' must list 1 to %d columns", arg,
                                GRAFT_MAX_BY);
     e->n_by++;

@@ -18,6 +18,7 @@
 #include "graft.h"
 
 #include <math.h>
+#include <sys/stat.h>
 
 /* ---- label sets ------------------------------------------------------- */
 
@@ -146,12 +147,77 @@ static void test_survey_200k_labels(void **state)
     free(res);
 }
 
+/* ---- the report keeps every chart --------------------------------------- */
+
+/* A stand-in for gnuplot: writes a tiny SVG where the script's "set
+ * output" says (nothing for the check that runs an empty script). */
+static const char fake_gnuplot[] =
+    "#!/bin/sh\n"
+    "out=$(sed -n \"s/^set output '\\(.*\\)'\\$/\\1/p\")\n"
+    "[ -n \"$out\" ] || exit 0\n"
+    "printf '<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\\n' > "
+    "\"$out\"\n";
+
+#define N_CHARTS 70 /* more than the 64 the report once kept */
+
+static void test_report_every_chart(void **state)
+{
+    (void)state;
+    const char *gp = test_tmp("fake_gnuplot");
+    test_write_file(gp, fake_gnuplot);
+    assert_int_equal(chmod(gp, 0700), 0);
+    test_write_file(test_tmp("charts.csv"), "w,zone,y\n1,1,0\n1,2,1\n");
+    test_write_file(test_tmp("charts_survey.ini"),
+                    "[survey]\ndata = charts.csv\n[design]\nweight = w\n");
+    const char *ini = test_tmp("charts.ini");
+    FILE *f = fopen(ini, "w");
+    assert_non_null(f);
+    fputs("[analysis]\ntitle = t\nby = zone\n[indicator.x]\ntype = prop\n"
+          "expr = y == 1\n[rounds]\nr1 = charts_survey.ini\n",
+          f);
+    for (int i = 1; i <= N_CHARTS; i++)
+        fprintf(f,
+                "[chart.c%d]\nkind = bar\nindicator = x\nby = zone\n"
+                "round = r1\ntitle = Chart number %d\n",
+                i, i);
+    assert_int_equal(fclose(f), 0);
+    char env_gp[600];
+    snprintf(env_gp, sizeof env_gp, "GRAFT_GNUPLOT=%s", gp);
+    const char *env[] = {env_gp, NULL};
+    const char *out = test_tmp("charts_run");
+    const char *args[] = {"run", ini, "-o", out, NULL};
+    spawn_result_t *res = malloc(sizeof *res);
+    assert_non_null(res);
+    spawn_graft_env(res, env, args);
+    spawn_expect_ok(res);
+    free(res);
+    char path[700];
+    snprintf(path, sizeof path, "%s/report.md", out);
+    char *md = test_slurp_must(path, NULL);
+    snprintf(path, sizeof path, "%s/report.html", out);
+    char *html = test_slurp_must(path, NULL);
+    for (int i = 1; i <= N_CHARTS; i++) {
+        char fig[100];
+        snprintf(fig, sizeof fig, "![Chart number %d](charts/c%d.png)", i, i);
+        if (!strstr(md, fig))
+            fail_msg("report.md lacks %s", fig);
+    }
+    /* report.html inlines each chart's SVG in a <figure> */
+    int figures = 0;
+    for (const char *p = html; (p = strstr(p, "<figure>")); p++)
+        figures++;
+    assert_int_equal(figures, N_CHARTS);
+    free(md);
+    free(html);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_labelset_semantics),
         cmocka_unit_test(test_labelset_big),
         cmocka_unit_test(test_survey_200k_labels),
+        cmocka_unit_test(test_report_every_chart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

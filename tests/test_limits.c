@@ -211,6 +211,99 @@ static void test_report_every_chart(void **state)
     free(html);
 }
 
+/* ---- charts: long labels are cut, not drawn thousands of pixels tall ---- */
+
+/* The height in the viewBox of the SVG at PATH. */
+static double svg_height(const char *path)
+{
+    char *svg = test_slurp_must(path, NULL);
+    const char *v = strstr(svg, "viewBox=\"");
+    double x, y, w, h = -1;
+    if (!v || sscanf(v, "viewBox=\"%lf %lf %lf %lf", &x, &y, &w, &h) != 4)
+        fail_msg("%s: no viewBox", path);
+    free(svg);
+    return h;
+}
+
+/* A domain label of 960 narrow characters wraps, on a chart 400 px wide,
+ * to more than CHART_TIC_MAX_LINES (16): cut with an ellipsis before its
+ * " (n=...)", the full text in a comment of the data file. */
+static void test_chart_long_tic_label(void **state)
+{
+    (void)state;
+    const char *in = test_tmp("tic.csv"), *out = test_tmp("tic.svg");
+    FILE *f = fopen(in, "w");
+    assert_non_null(f);
+    fputs("indicator,zone,estimate,se,ci_low,ci_high,df,deff,cv,n,"
+          "n_missing,weighted_n,n_eff,flag\ny==1,",
+          f);
+    for (int i = 0; i < 480; i++)
+        fputs(i ? " i" : "i", f);
+    fputs(",0.5,0.1,0.3,0.7,10,1,0.2,100,0,100,100,\n"
+          "y==1,All,0.5,0.1,0.3,0.7,10,1,0.2,100,0,100,100,\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    spawn_result_t *res = malloc(sizeof *res);
+    assert_non_null(res);
+    spawn_graft(res, "plot", in, "--kind", "bar", "--size", "400x600", "-o",
+                out, NULL);
+    spawn_expect_ok(res);
+    free(res);
+    assert_true(svg_height(out) == 600);
+    char *dat = test_slurp_must(test_tmp("tic.dat"), NULL);
+    const char *full = strstr(dat, "'s label in full, cut on the chart: ");
+    assert_non_null(full);
+    const char *nl = strchr(full, '\n');
+    assert_non_null(nl);
+    const char *text = strstr(full, ": ") + 2;
+    assert_int_equal(nl - text, 959); /* every character */
+    const char *row = strstr(dat, "\n2 ");
+    assert_non_null(row);
+    size_t lines = 1;
+    for (const char *p = row; (p = strstr(p + 1, "\\n")) && p < strchr(row + 1, '\n');)
+        lines++;
+    assert_int_equal(lines, 16);
+    assert_non_null(strstr(dat, "i i\xe2\x80\xa6 (n=100)\"")); /* … */
+    free(dat);
+}
+
+/* An indicator label of 3,000 characters made a heatmap 6,562 px tall (its
+ * column header) and a bar chart 960 px (its title): at most
+ * CHART_HEADER_MAX_LINES and CHART_TITLE_MAX_LINES lines now. */
+static void test_chart_long_indicator_label(void **state)
+{
+    (void)state;
+    test_write_file(test_tmp("ind.csv"), "w,zone,y\n1,1,0\n1,2,1\n");
+    test_write_file(test_tmp("ind_survey.ini"),
+                    "[survey]\ndata = ind.csv\n[design]\nweight = w\n");
+    const char *ini = test_tmp("ind.ini");
+    FILE *f = fopen(ini, "w");
+    assert_non_null(f);
+    fputs("[analysis]\ntitle = t\nby = zone\n[indicator.x]\nlabel = ", f);
+    for (int i = 0; i < 600; i++)
+        fputs("word ", f);
+    fputs("\ntype = prop\nexpr = y == 1\n[rounds]\nr1 = ind_survey.ini\n"
+          "[chart.h]\nkind = heatmap\nindicator = x\nby = zone\n"
+          "round = r1\n[chart.b]\nkind = bar\nindicator = x\nby = zone\n"
+          "round = r1\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    const char *out = test_tmp("ind_run");
+    spawn_result_t *res = malloc(sizeof *res);
+    assert_non_null(res);
+    spawn_graft(res, "run", ini, "-o", out, NULL);
+    spawn_expect_ok(res);
+    free(res);
+    char path[700];
+    snprintf(path, sizeof path, "%s/charts/h.svg", out);
+    double h = svg_height(path);
+    if (h > 700)
+        fail_msg("heatmap %g px tall", h);
+    snprintf(path, sizeof path, "%s/charts/b.svg", out);
+    if ((h = svg_height(path)) > 700)
+        fail_msg("bar chart %g px tall", h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +311,8 @@ int main(void)
         cmocka_unit_test(test_labelset_big),
         cmocka_unit_test(test_survey_200k_labels),
         cmocka_unit_test(test_report_every_chart),
+        cmocka_unit_test(test_chart_long_tic_label),
+        cmocka_unit_test(test_chart_long_indicator_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

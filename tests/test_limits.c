@@ -147,6 +147,44 @@ static void test_survey_200k_labels(void **state)
     free(res);
 }
 
+/* ---- rounds: at most GRAFT_MAX_ROUNDS ------------------------------------ */
+
+/* A library caller asking for 17 rounds is refused (a contrast held at
+ * most 64 rounds and silently left out the others). */
+static void test_rounds_limit(void **state)
+{
+    (void)state;
+    const char *data = test_tmp("rounds.csv");
+    test_write_file(data, "w,y\n1,0\n1,1\n2,1\n");
+    graft_design_spec_t spec = {0};
+    spec.weight = "w";
+    graft_indicator_spec_t ind = {0};
+    ind.type = GRAFT_IND_PROP;
+    ind.expr = "y == 1";
+    ind.expr_src = (graft_source_t){"--prop", 1, 1};
+    graft_estimate_opts_t opts = {0};
+    opts.indicators = &ind;
+    opts.n_indicators = 1;
+    opts.ci = GRAFT_CI_WALD;
+    opts.level = 0.95;
+    graft_round_t rounds[GRAFT_MAX_ROUNDS + 1];
+    for (size_t i = 0; i <= GRAFT_MAX_ROUNDS; i++)
+        rounds[i] = (graft_round_t){data, NULL, &spec, NULL, 0};
+    graft_estimates_t *e = (graft_estimates_t *)&opts; /* set to NULL */
+    graft_diag_t diag;
+    assert_int_equal(graft_estimate_rounds(rounds, GRAFT_MAX_ROUNDS + 1, 0,
+                                           &opts, &e, &diag),
+                     GRAFT_ERR_USAGE);
+    assert_null(e);
+    char buf[600];
+    assert_string_equal(graft_diag_format(&diag, buf, sizeof buf),
+                        "17 rounds: at most 16 can be estimated together");
+    assert_int_equal(graft_estimate_rounds(rounds, GRAFT_MAX_ROUNDS, 0,
+                                           &opts, &e, &diag),
+                     GRAFT_OK);
+    graft_estimates_free(e);
+}
+
 /* ---- the report keeps every chart --------------------------------------- */
 
 /* A stand-in for gnuplot: writes a tiny SVG where the script's "set
@@ -310,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_labelset_semantics),
         cmocka_unit_test(test_labelset_big),
         cmocka_unit_test(test_survey_200k_labels),
+        cmocka_unit_test(test_rounds_limit),
         cmocka_unit_test(test_report_every_chart),
         cmocka_unit_test(test_chart_long_tic_label),
         cmocka_unit_test(test_chart_long_indicator_label),

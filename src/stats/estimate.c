@@ -1563,6 +1563,13 @@ graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
                                     graft_estimates_t **out,
                                     graft_diag_t *diag)
 {
+    if (n_rounds > GRAFT_MAX_ROUNDS) { /* contrasts hold at most that many */
+        *out = NULL;
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "%zu rounds: at most %d can be estimated "
+                              "together",
+                              n_rounds, GRAFT_MAX_ROUNDS);
+    }
     /* Shared PSUs combine PSU totals across rounds: arrays.  Otherwise
      * stream, and read again with arrays for a file not grouped by PSU. */
     graft_error_t rc = estimate_pass(rounds, n_rounds, shared_psus,

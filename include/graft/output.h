@@ -41,6 +41,13 @@ graft_error_t graft_outfile_open(graft_outfile_t *of, const char *path,
 /* Flush, check, close and rename into place.  On failure the temporary is
  * removed and GRAFT_ERR_WRITE returned.  Always releases OF. */
 graft_error_t graft_outfile_commit(graft_outfile_t *of, graft_diag_t *diag);
+/* Commit OF after the writer that filled it returned WROTE.  When the
+ * writer failed because the stream is in error (a full disk: its own
+ * message names no file), the commit fails in its place and names the file
+ * and the reason; any other failure of the writer is returned as it is,
+ * OF discarded.  Always releases OF. */
+graft_error_t graft_outfile_finish(graft_outfile_t *of, graft_error_t wrote,
+                                   graft_diag_t *diag);
 /* Discard the output (removes the temporary).  Accepts an unopened OF. */
 void graft_outfile_abort(graft_outfile_t *of);
 

@@ -294,6 +294,18 @@ graft_error_t graft_outfile_commit(graft_outfile_t *of, graft_diag_t *diag)
     return GRAFT_OK;
 }
 
+graft_error_t graft_outfile_finish(graft_outfile_t *of, graft_error_t wrote,
+                                   graft_diag_t *diag)
+{
+    if (wrote != GRAFT_OK &&
+        !(wrote == GRAFT_ERR_WRITE && of->fp && ferror(of->fp))) {
+        graft_outfile_abort(of);
+        return wrote;
+    }
+    graft_error_t rc = graft_outfile_commit(of, diag);
+    return rc != GRAFT_OK ? rc : wrote;
+}
+
 void graft_outfile_abort(graft_outfile_t *of)
 {
     if (of->fp && of->fp != stdout)

@@ -8,6 +8,7 @@
 #include "base/names.h"
 #include "graft/output.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
@@ -566,7 +567,7 @@ static graft_error_t outputs_open(outputs_t *o, const graft_chart_spec_t *spec,
     write_script(o->gp.fp, spec, doc, spec->output, o->dat_path, 0);
     if (fflush(o->dat.fp) != 0 || ferror(o->dat.fp))
         return graft_diag_set(diag, GRAFT_ERR_WRITE, o->dat_path, 0, 0,
-                              "write error");
+                              "write error: %s", strerror(errno));
     return GRAFT_OK;
 }
 

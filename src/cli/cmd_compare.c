@@ -174,8 +174,9 @@ static int compute_and_write(const cli_analysis_t *e, const rounds_cli_t *r,
         fprintf(stderr, "graft: warning: %s\n", ch->est->warnings[i]);
     if (rc != GRAFT_OK ||
         graft_outfile_open(&out, e->flags.output, &diag) != GRAFT_OK ||
-        graft_changes_write(out.fp, ch, trend, format, &diag) != GRAFT_OK ||
-        graft_outfile_commit(&out, &diag) != GRAFT_OK) {
+        graft_outfile_finish(
+            &out, graft_changes_write(out.fp, ch, trend, format, &diag),
+            &diag) != GRAFT_OK) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);
     }

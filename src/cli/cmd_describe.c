@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,23 @@ static int parse_flags(int argc, char **argv, cli_flags_t *f)
     return cli_positional("describe", argc, argv, optind, f);
 }
 
+/* GRAFT_ERR_WEIGHT when the weights of D, each finite, are so large that
+ * their sum or the sum of their squares is beyond the largest double: the
+ * sum, the mean or Kish's n would print as inf or nan (and JSON has no such
+ * numbers); estimate flags such sums too. */
+static graft_error_t check_weight_sums(const graft_describe_t *d,
+                                       graft_diag_t *diag)
+{
+    const graft_design_summary_t *g = &d->design;
+    if (isfinite(g->sum_w) && (g->sum_w == 0 || isfinite(g->kish_n)))
+        return GRAFT_OK;
+    return graft_diag_set(diag, GRAFT_ERR_WEIGHT, d->file, 0, 0,
+                          "the weights '%s' are too large to sum (up to "
+                          "%g; their sum or the sum of their squares is "
+                          "beyond the largest double): rescale them",
+                          d->spec.weight ? d->spec.weight : "1", g->max_w);
+}
+
 int cmd_describe(int argc, char **argv)
 {
     cli_flags_t flags;
@@ -59,9 +77,11 @@ int cmd_describe(int argc, char **argv)
         goto done;
     if (graft_describe_file(in.data, &in.read, &in.design, &desc, &diag) !=
             GRAFT_OK ||
+        check_weight_sums(desc, &diag) != GRAFT_OK ||
         graft_outfile_open(&out, flags.output, &diag) != GRAFT_OK ||
-        graft_describe_write(out.fp, desc, format, &diag) != GRAFT_OK ||
-        graft_outfile_commit(&out, &diag) != GRAFT_OK) {
+        graft_outfile_finish(&out,
+                             graft_describe_write(out.fp, desc, format, &diag),
+                             &diag) != GRAFT_OK) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);
     } else {

@@ -48,8 +48,9 @@ int cmd_estimate(int argc, char **argv)
         fprintf(stderr, "graft: warning: %s\n", est->warnings[i]);
     if (rc != GRAFT_OK ||
         graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
-        graft_estimates_write(out.fp, est, format, &diag) != GRAFT_OK ||
-        graft_outfile_commit(&out, &diag) != GRAFT_OK) {
+        graft_outfile_finish(&out,
+                             graft_estimates_write(out.fp, est, format, &diag),
+                             &diag) != GRAFT_OK) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);
         goto done;

@@ -209,11 +209,7 @@ static graft_error_t write_table(run_t *r, const char *name, int kind,
         rc = graft_estimates_write(out.fp, r->est, format, diag);
     else
         rc = graft_changes_write(out.fp, r->ch, kind, format, diag);
-    if (rc != GRAFT_OK) {
-        graft_outfile_abort(&out);
-        return rc;
-    }
-    return graft_outfile_commit(&out, diag);
+    return graft_outfile_finish(&out, rc, diag);
 }
 
 typedef struct chart_out {

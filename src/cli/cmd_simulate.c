@@ -79,8 +79,8 @@ int cmd_simulate(int argc, char **argv)
     graft_diag_clear(&diag);
     if (graft_outfile_open(&out, output, &diag) != GRAFT_OK)
         return cli_fail(&diag);
-    if (graft_simulate_write(out.fp, &opts, &diag) != GRAFT_OK ||
-        graft_outfile_commit(&out, &diag) != GRAFT_OK) {
+    if (graft_outfile_finish(&out, graft_simulate_write(out.fp, &opts, &diag),
+                             &diag) != GRAFT_OK) {
         graft_outfile_abort(&out);
         return cli_fail(&diag);
     }

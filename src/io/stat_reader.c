@@ -611,10 +611,46 @@ static int has_bytes(int fd, off_t size, off_t offset, const char *tag,
            memcmp(buf, tag, len) == 0;
 }
 
+/* An unsigned integer of LEN (4 or 8) bytes at OFFSET of FD, in the byte
+ * order LITTLE says; 0 and *OK cleared when FD is too short. */
+static uint64_t read_uint(int fd, off_t offset, size_t len, int little,
+                          int *ok)
+{
+    unsigned char b[8];
+    if (pread(fd, b, len, offset) != (ssize_t)len) {
+        *ok = 0;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++)
+        v = v << 8 | b[little ? len - 1 - i : i];
+    return v;
+}
+
+/* The size a SAS .sas7bdat file declares in its header (header size plus
+ * page size times page count; ReadStat's sas7bdat_parse_header reads the
+ * same fields), or 0 when its header is too short to tell. */
+static uint64_t sas7bdat_declared(int fd)
+{
+    unsigned char b[38];
+    if (pread(fd, b, sizeof b, 0) != (ssize_t)sizeof b)
+        return 0;
+    off_t a1 = b[35] == 0x33 ? 4 : 0;         /* alignment of the sizes */
+    size_t count_len = b[32] == 0x33 ? 8 : 4; /* a 64-bit file */
+    int little = b[37] == 0x01, ok = 1;
+    uint64_t header = read_uint(fd, 196 + a1, 4, little, &ok);
+    uint64_t page = read_uint(fd, 200 + a1, 4, little, &ok);
+    uint64_t pages = read_uint(fd, 204 + a1, count_len, little, &ok);
+    if (!ok || page == 0 || pages > (UINT64_MAX - header) / page)
+        return 0;
+    return header + page * pages;
+}
+
 /* GRAFT_ERR_FORMAT when FD (SIZE bytes) is visibly cut short in a way
- * ReadStat does not report: XPORT files are 80-byte records, but ReadStat
- * stops quietly at the last whole case of a cut one; a Stata 117+ file cut
- * inside its value labels reads without them. */
+ * ReadStat does not report, or reports only as "Unable to read from file":
+ * XPORT files are 80-byte records, but ReadStat stops quietly at the last
+ * whole case of a cut one; a Stata 117+ file cut inside its value labels
+ * reads without them; a SAS .sas7bdat file shorter than its header says. */
 static graft_error_t check_whole(int fd, off_t size, const stat_format_t *fmt,
                                  const char *path, graft_diag_t *diag)
 {
@@ -629,6 +665,14 @@ static graft_error_t check_whole(int fd, off_t size, const stat_format_t *fmt,
                               "cannot read %s file: truncated: it does not "
                               "end with </stata_dta>",
                               fmt->name);
+    uint64_t declared;
+    if (fmt->kind == SAS7BDAT && has_signature(path, fmt) &&
+        (declared = sas7bdat_declared(fd)) > (uint64_t)size)
+        return graft_diag_set(diag, GRAFT_ERR_FORMAT, path, 0, 0,
+                              "cannot read %s file: truncated: %lld bytes, "
+                              "its header declares %llu",
+                              fmt->name, (long long)size,
+                              (unsigned long long)declared);
     return GRAFT_OK;
 }
 

@@ -9,6 +9,15 @@
 #ifndef GRAFT_LIMITS_H
 #define GRAFT_LIMITS_H
 
+/* A CSV row (a record: the header or a data row, quoted line breaks
+ * included), so any field of it, is held in memory whole, as are its
+ * fields' places: at most GRAFT_MAX_ROW_BYTES bytes and GRAFT_MAX_COLUMNS
+ * fields.  A longer row is most often an unclosed quote or not a CSV
+ * file; refused at its first line once the limit is passed, before more
+ * memory is taken. */
+#define GRAFT_MAX_ROW_BYTES (256UL << 20) /* 256 MiB */
+#define GRAFT_MAX_COLUMNS 1000000
+
 /* Columns of one --by table (one output row per combination of their
  * values), and columns of the strata (their combination is the stratum). */
 #define GRAFT_MAX_BY 8

@@ -475,6 +475,24 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
 
 /* ---- domains --------------------------------------------------------- */
 
+/* A copy of CELL's text as graft_cell_display() (COL's value label) or,
+ * for a NULL COL, graft_cell_text() writes it, but whole however long
+ * (their buffers cut a long label or string). */
+static char *cell_dup(const graft_column_t *col, const graft_cell_t *cell)
+{
+    const char *label = NULL;
+    if (col && col->labels)
+        label = cell->kind == GRAFT_CELL_NUMBER
+                    ? graft_labelset_num(col->labels, cell->num)
+                    : graft_labelset_str(col->labels, cell->str);
+    if (label)
+        return graft_strdup(label);
+    if (cell->kind == GRAFT_CELL_STRING)
+        return graft_strdup(cell->str ? cell->str : "");
+    char buf[64]; /* a number ("%.15g"), or "" for missing */
+    return graft_strdup(graft_cell_text(cell, buf, sizeof buf));
+}
+
 static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
 {
     size_t K = c->K * c->n_rounds;
@@ -502,14 +520,11 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
     for (size_t i = 0; i < n; i++) {
         int col = c->by_col[set][i];
         const graft_cell_t *cell = &c->cur[col];
-        char buf[512];
-        graft_cell_display(&c->cols[col], cell, buf, sizeof buf);
         dom->codes[i] = *cell;
         dom->codes[i].str = NULL;
-        if (!(dom->values[i] = graft_strdup(buf)))
+        if (!(dom->values[i] = cell_dup(&c->cols[col], cell)))
             return GRAFT_ERR_NOMEM;
-        graft_cell_text(cell, buf, sizeof buf);
-        if (!(dom->code_text[i] = graft_strdup(buf)) ||
+        if (!(dom->code_text[i] = cell_dup(NULL, cell)) ||
             (cell->kind == GRAFT_CELL_STRING &&
              !(dom->codes[i].str = graft_strdup(cell->str))))
             return GRAFT_ERR_NOMEM;

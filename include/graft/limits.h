@@ -36,9 +36,11 @@
 /* Rounds of one compare, trend or analysis. */
 #define GRAFT_MAX_ROUNDS 16
 
-/* Replicate weights `replicate` makes: one per PSU for jk1 and jkn (but
- * none for a stratum sampled whole), the Hadamard order (a multiple of 4
- * above the PSU pairs) for brr and fay, --replicates for the bootstraps. */
+/* Replicate weights: those `replicate` makes (one per PSU for jk1 and
+ * jkn, but none for a stratum sampled whole; the Hadamard order, a
+ * multiple of 4 above the PSU pairs, for brr and fay; --replicates for the
+ * bootstraps) and the columns a design's --repweights (repweights =)
+ * names. */
 #define GRAFT_MAX_REPLICATES 10000
 #define GRAFT_REPLICATE_MAX_N GRAFT_MAX_REPLICATES /* --replicates bound */
 

@@ -27,9 +27,12 @@
  * one --by table, in one estimate, compare, trend or run.  An estimate
  * keeps its state per (domain, round, indicator) cell: measured, about
  * 1.5 KB a cell for an unclustered design, 10 KB when the domain's rows
- * fall in 20 strata and 20 PSUs (per-stratum and per-PSU sums), more with
- * replicate weights (two sums per replicate).  So 10,000 domains of one
- * indicator take 15 to 100 MB.  Refused as soon as the pass meets domain
+ * fall in 20 strata and 20 PSUs (per-stratum and per-PSU sums).  So
+ * 10,000 domains of one indicator take 15 to 100 MB.  With R replicate
+ * weights a cell keeps 2 R sums, and with df = domain (the default) an
+ * R x R matrix of 8 R^2 bytes for its degrees of freedom: 500 replicates
+ * in 100 domains measured 207 MB (8 MB with --df design); no limit here
+ * bounds that product.  Refused as soon as the pass meets domain
  * GRAFT_MAX_DOMAINS + 1, before its memory is taken. */
 #define GRAFT_MAX_DOMAINS 10000
 

@@ -56,6 +56,7 @@
 #define GRAFT_H
 
 #include "graft/error.h"    /* error codes, diagnostics, exit codes */
+#include "graft/limits.h"   /* every size an input may ask for */
 #include "graft/labels.h"   /* value labels */
 #include "graft/reader.h"   /* streaming reads of CSV, SPSS, Stata, SAS */
 #include "graft/spec.h"     /* sources of user text, derived variables */

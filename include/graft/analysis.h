@@ -84,7 +84,8 @@ void graft_analysis_free(graft_analysis_t *a);
 int graft_df_parse(const char *text, graft_df_mode_t *mode, double *value);
 
 /* Split "a, b" into BY's columns, pointing into BUF (modified).  Returns
- * 1, or 0 when there are no columns or more than GRAFT_MAX_BY. */
+ * 1, 0 when there are no columns or more than GRAFT_MAX_BY, or -1 when a
+ * column is listed twice (BY's last column is the repeated one). */
 int graft_by_split(char *buf, graft_by_spec_t *by);
 
 #endif

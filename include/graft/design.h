@@ -32,7 +32,7 @@ typedef enum graft_lonely {
 int graft_lonely_parse(const char *name, graft_lonely_t *out);
 const char *graft_lonely_name(graft_lonely_t lonely);
 
-#define GRAFT_MAX_STRATA_COLUMNS 8
+#include "graft/limits.h" /* GRAFT_MAX_STRATA_COLUMNS */
 
 /* Kinds of replicate weights (R's svrepdesign type), for designs that ship
  * replicate weights instead of (or besides) strata and PSUs. */

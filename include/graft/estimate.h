@@ -48,7 +48,7 @@ typedef enum graft_df_mode {
     GRAFT_DF_FIXED = 2   /* df_value as given */
 } graft_df_mode_t;
 
-#define GRAFT_MAX_BY 8
+#include "graft/limits.h" /* GRAFT_MAX_BY */
 
 /* One set of --by columns: one output row per combination of values. */
 typedef struct graft_by_spec {
@@ -169,7 +169,8 @@ void graft_estimates_free(graft_estimates_t *est);
  * OPTS->contrasts are computed as well.  Fails as graft_estimate_file,
  * and with GRAFT_ERR_USAGE when the rounds' designs disagree in kind
  * (replicates in one, strata and PSUs in another; another number of
- * replicates) or SHARED_PSUS is asked without a PSU column. */
+ * replicates), SHARED_PSUS is asked without a PSU column, or there are
+ * more than GRAFT_MAX_ROUNDS rounds. */
 graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
                                     size_t n_rounds, int shared_psus,
                                     const graft_estimate_opts_t *opts,

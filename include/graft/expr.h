@@ -85,8 +85,7 @@
 
 typedef struct graft_expr graft_expr_t;
 
-/* Deepest nesting of parentheses, 'not' and function calls accepted. */
-#define GRAFT_EXPR_MAX_DEPTH 200
+#include "graft/limits.h" /* GRAFT_EXPR_MAX_DEPTH */
 
 /* Parse TEXT into *OUT.  SOURCE (e.g. "--prop" or "surveys/r7.ini", may be
  * NULL) and LINE go into diagnostics as they are; COL is the 1-based

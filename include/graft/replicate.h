@@ -51,7 +51,7 @@ int graft_repmethod_parse(const char *name, graft_repmethod_t *out);
 const char *graft_repmethod_name(graft_repmethod_t method);
 
 #define GRAFT_REPLICATE_DEFAULT_N 50     /* R's bootweights(replicates) */
-#define GRAFT_REPLICATE_MAX_N 10000      /* --replicates upper bound */
+#include "graft/limits.h" /* GRAFT_REPLICATE_MAX_N */
 #define GRAFT_REPLICATE_DEFAULT_SEED 1UL
 
 typedef struct graft_replicate_opts {

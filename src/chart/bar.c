@@ -32,6 +32,7 @@ typedef struct bar_row {
     char **lines;          /* the label, wrapped */
     size_t n_lines;
     double label_px;
+    int cut;               /* the label was cut (CHART_LABEL_MAX_LINES) */
 } bar_row_t;
 
 /* Drawn rows by estimate, descending; then suppressed and empty ones in
@@ -100,14 +101,14 @@ static int label_rows(const chart_data_t *d, bar_row_t *rows, size_t n,
     *widest = 0;
     *most_lines = 1;
     for (size_t i = 0; i < n; i++) {
-        char text[1200], count[32];
+        char tail[64] = "", count[32];
         if (isfinite(rows[i].n))
-            snprintf(text, sizeof text, "%s (n=%s)", d->domains[rows[i].domain],
+            snprintf(tail, sizeof tail, " (n=%s)",
                      graft_chart_fmt_count(count, sizeof count, rows[i].n));
-        else
-            snprintf(text, sizeof text, "%s", d->domains[rows[i].domain]);
         rows[i].lines = graft_chart_label_lines(
-            text, max_px, pt, &rows[i].n_lines, &rows[i].label_px);
+            d->domains[rows[i].domain], tail, max_px, pt, CHART_TIC_MAX_LINES,
+            &rows[i].n_lines,
+            &rows[i].label_px, &rows[i].cut);
         if (!rows[i].lines)
             return 0;
         if (rows[i].label_px > *widest)
@@ -175,6 +176,7 @@ static void write_dat(FILE *dat, const bar_row_t *rows, size_t n,
           dat);
     for (size_t i = 0; i < n; i++) {
         const bar_row_t *r = &rows[i];
+        graft_chart_dat_full(dat, i + 1, d->domains[r->domain], r->cut);
         double tx = r->kind >= BAR_SUPPRESSED ? 0
                     : isfinite(r->hi)         ? fmax(r->hi, r->est)
                                               : r->est;

@@ -292,11 +292,35 @@ graft_error_t graft_chart_label_check(char *const *lines, size_t n,
                                       const graft_chart_spec_t *spec,
                                       graft_diag_t *diag);
 
-/* The label lines of TEXT wrapped to MAX_PX (at least one line, "" for an
- * empty TEXT); the widest line's width in *WIDTH.  NULL when out of
+/* The most lines a text wraps to on a chart; a longer text is cut
+ * between characters and ends with an ellipsis (U+2026), so that no input
+ * makes a chart taller than a few lines per label.  Tic labels (the
+ * domains of bar, dumbbell and heatmap charts) keep their full text in a
+ * comment of the chart's data file (graft_chart_dat_full); the titles and
+ * headers are the analysis file's or the command line's. */
+#define CHART_TIC_MAX_LINES 16    /* domains: about 300 px a row */
+#define CHART_HEADER_MAX_LINES 6  /* heatmap column headers (indicators) */
+#define CHART_TITLE_MAX_LINES 8   /* the title and the subtitle (question) */
+
+/* S (cleaned, see graft_chart_clean) and TAIL (NULL for none; e.g.
+ * " (n=108)", kept whole when S is cut) wrapped as graft_chart_wrap()
+ * does, cut to at most MAX_LINES (unless TAIL alone takes more): the
+ * number of lines in *N (0 for an empty text), *CUT (CUT may be NULL) 1
+ * when S was cut.  NULL when out of memory. */
+char **graft_chart_wrap_cut(const char *s, const char *tail, double max_px,
+                            double pt, int bold, size_t max_lines, size_t *n,
+                            int *cut);
+
+/* graft_chart_wrap_cut() of TEXT, TAIL, not bold: at least one line (""
+ * for an empty TEXT); the widest line's width in *WIDTH.  NULL when out of
  * memory. */
-char **graft_chart_label_lines(const char *text, double max_px, double pt,
-                               size_t *n, double *width);
+char **graft_chart_label_lines(const char *text, const char *tail,
+                               double max_px, double pt, size_t max_lines,
+                               size_t *n, double *width, int *cut);
+
+/* When CUT, a comment line with row ROW's label TEXT in full, for a data
+ * file row whose tic label was cut. */
+void graft_chart_dat_full(FILE *dat, size_t row, const char *text, int cut);
 
 /* Values as drawn: times 100 for proportions. */
 static inline double chart_scaled(const chart_data_t *d, double v)

@@ -32,6 +32,7 @@ typedef struct db_row {
     double y;
     char **lines;
     size_t n_lines;
+    int cut;                /* the label was cut (CHART_LABEL_MAX_LINES) */
 } db_row_t;
 
 static int by_followup(const void *a, const void *b)
@@ -177,6 +178,7 @@ static void write_dat(FILE *dat, const db_row_t *rows, size_t n,
           dat);
     for (size_t i = 0; i < n; i++) {
         const db_row_t *r = &rows[i];
+        graft_chart_dat_full(dat, i + 1, d->domains[r->domain], r->cut);
         fprintf(dat, "%zu %.2f", i + 1, r->y);
         graft_chart_dat_num(dat, r->base);
         graft_chart_dat_num(dat, r->follow);
@@ -353,8 +355,10 @@ static int label_rows(const chart_data_t *d, const chart_frame_t *f,
     for (size_t i = 0; i < n; i++) {
         double w;
         rows[i].lines =
-            graft_chart_label_lines(d->domains[rows[i].domain], 0.3 * f->W,
-                                    f->pt, &rows[i].n_lines, &w);
+            graft_chart_label_lines(d->domains[rows[i].domain], NULL,
+                                    0.3 * f->W, f->pt, CHART_TIC_MAX_LINES,
+                                    &rows[i].n_lines, &w,
+                                    &rows[i].cut);
         if (!rows[i].lines)
             return 0;
         *widest = fmax(*widest, w);

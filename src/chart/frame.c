@@ -9,6 +9,7 @@
 #include "base/str.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,23 +79,15 @@ void graft_chart_frame_free(chart_frame_t *f)
     memset(f, 0, sizeof *f);
 }
 
-/* Append the wrapped lines of TEXT to *LINES. */
+/* Append the wrapped lines of TEXT, at most MAX_LINES, to *LINES. */
 static int wrap_more(const char *text, double width, double pt, int bold,
-                     char ***lines, size_t *n)
+                     size_t max_lines, char ***lines, size_t *n)
 {
-    char *clean = graft_chart_clean(text);
-    char **more = NULL;
     size_t k = 0;
-    if (!clean)
+    char **more =
+        graft_chart_wrap_cut(text, NULL, width, pt, bold, max_lines, &k, NULL);
+    if (!more)
         return 0;
-    if (*clean) {
-        k = graft_chart_wrap(clean, width, pt, bold, &more);
-        if (!more) {
-            free(clean);
-            return 0;
-        }
-    }
-    free(clean);
     if (k == 0) {
         free(more);
         return 1;
@@ -128,13 +121,14 @@ graft_error_t graft_chart_frame_text(chart_frame_t *f,
         subtitle = spec->subtitle;
     double width = f->W - 2 * pad_px(f);
     int ok = source &&
-             wrap_more(title ? title : "", width, f->pt_title, 1, &f->title,
-                       &f->n_title) &&
-             wrap_more(subtitle ? subtitle : "", width, f->pt, 0, &f->sub,
-                       &f->n_sub) &&
-             wrap_more(source, width, f->pt_small, 0, &f->src, &f->n_src);
+             wrap_more(title ? title : "", width, f->pt_title, 1,
+                       CHART_TITLE_MAX_LINES, &f->title, &f->n_title) &&
+             wrap_more(subtitle ? subtitle : "", width, f->pt, 0,
+                       CHART_TITLE_MAX_LINES, &f->sub, &f->n_sub) &&
+             wrap_more(source, width, f->pt_small, 0, SIZE_MAX, &f->src,
+                       &f->n_src);
     for (size_t i = 0; ok && i < n_notes; i++)
-        ok = wrap_more(notes[i], width, f->pt_small, 0, &f->notes,
+        ok = wrap_more(notes[i], width, f->pt_small, 0, SIZE_MAX, &f->notes,
                        &f->n_notes);
     free(source);
     if (!ok)

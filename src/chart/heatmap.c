@@ -31,6 +31,7 @@ typedef struct hm_layout {
     size_t *n_header;
     char ***rows;        /* wrapped row labels, in drawing order */
     size_t *n_row;
+    int *cut_row;        /* the row label was cut (CHART_LABEL_MAX_LINES) */
     size_t *order;       /* domain of each drawn row, top first */
 } hm_layout_t;
 
@@ -64,6 +65,7 @@ static void layout_free(hm_layout_t *L, const chart_data_t *d)
     free(L->n_header);
     free(L->rows);
     free(L->n_row);
+    free(L->cut_row);
     free(L->order);
 }
 
@@ -79,8 +81,10 @@ static int layout_text(const graft_chart_spec_t *spec, const chart_data_t *d,
     L->n_header = calloc(C, sizeof *L->n_header);
     L->rows = calloc(L->n_rows, sizeof *L->rows);
     L->n_row = calloc(L->n_rows, sizeof *L->n_row);
+    L->cut_row = calloc(L->n_rows, sizeof *L->cut_row);
     L->order = calloc(L->n_rows, sizeof *L->order);
-    if (!L->headers || !L->n_header || !L->rows || !L->n_row || !L->order)
+    if (!L->headers || !L->n_header || !L->rows || !L->n_row || !L->order ||
+        !L->cut_row)
         return 0;
     size_t k = 0;
     if (d->all != CHART_NONE)
@@ -90,7 +94,8 @@ static int layout_text(const graft_chart_spec_t *spec, const chart_data_t *d,
             L->order[k++] = i;
     for (size_t i = 0; i < L->n_rows; i++) {
         L->rows[i] = graft_chart_label_lines(
-            d->domains[L->order[i]], 0.3 * f->W, f->pt, &L->n_row[i], &w);
+            d->domains[L->order[i]], NULL, 0.3 * f->W, f->pt,
+            CHART_TIC_MAX_LINES, &L->n_row[i], &w, &L->cut_row[i]);
         if (!L->rows[i])
             return 0;
         widest = fmax(widest, w);
@@ -102,8 +107,8 @@ static int layout_text(const graft_chart_spec_t *spec, const chart_data_t *d,
     for (size_t j = 0; j < C; j++) {
         const char *label = graft_chart_indicator_label(spec, d->series[j]);
         L->headers[j] = graft_chart_label_lines(
-            label ? label : d->series[j], L->cell_w - 0.5 * L->em, f->pt_small,
-            &L->n_header[j], &w);
+            label ? label : d->series[j], NULL, L->cell_w - 0.5 * L->em,
+            f->pt_small, CHART_HEADER_MAX_LINES, &L->n_header[j], &w, NULL);
         if (!L->headers[j])
             return 0;
         most = L->n_header[j] > most ? L->n_header[j] : most;
@@ -121,7 +126,9 @@ static void write_dat(FILE *dat, const chart_data_t *d, const hm_layout_t *L)
           "shown), 3 no estimate\n"
           "# label: the row's tic label, \\n between its lines\n",
           dat);
-    for (size_t i = 0; i < L->n_rows; i++)
+    for (size_t i = 0; i < L->n_rows; i++) {
+        graft_chart_dat_full(dat, i + 1, d->domains[L->order[i]],
+                             L->cut_row[i]);
         for (size_t j = 0; j < d->n_series; j++) {
             const chart_cell_t *c = chart_cell(d, L->order[i], j);
             enum hm_kind k = kind_of(c);
@@ -134,6 +141,7 @@ static void write_dat(FILE *dat, const chart_data_t *d, const hm_layout_t *L)
             graft_chart_dat_text(dat, L->rows[i], L->n_row[i]);
             fputc('\n', dat);
         }
+    }
 }
 
 static double max_value(const chart_data_t *d)

@@ -145,19 +145,108 @@ graft_error_t graft_chart_label_check(char *const *lines, size_t n,
                           (int)cut, first, len, CHART_DAT_TEXT_MAX);
 }
 
-char **graft_chart_label_lines(const char *text, double max_px, double pt,
-                               size_t *n, double *width)
+/* TEXT (cleaned) and TAIL wrapped to MAX_PX: their number in *N (0 for
+ * nothing, with a non-NULL empty array).  NULL when out of memory. */
+static char **wrap_label(const char *text, const char *tail, double max_px,
+                         double pt, int bold, size_t *n)
+{
+    size_t len = strlen(text), tail_len = tail ? strlen(tail) : 0;
+    char *joined = malloc(len + tail_len + 1);
+    char **lines = NULL;
+    *n = 0;
+    if (!joined)
+        return NULL;
+    memcpy(joined, text, len);
+    memcpy(joined + len, tail ? tail : "", tail_len + 1);
+    if (*joined)
+        *n = graft_chart_wrap(joined, max_px, pt, bold, &lines);
+    else
+        lines = malloc(sizeof *lines);
+    free(joined);
+    return lines;
+}
+
+#define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
+
+/* The lines of CLEAN's first END bytes, trailing spaces left out, an
+ * ellipsis and TAIL. */
+static char **cut_at(const char *clean, size_t end, char *buf,
+                     const char *tail, double max_px, double pt, int bold,
+                     size_t *n)
+{
+    while (end > 0 && clean[end - 1] == ' ')
+        end--;
+    memcpy(buf, clean, end);
+    memcpy(buf + end, ELLIPSIS, sizeof ELLIPSIS);
+    return wrap_label(buf, tail, max_px, pt, bold, n);
+}
+
+/* The lines of the longest start of CLEAN, cut between characters and
+ * ended by an ellipsis, that wrap with TAIL to at most MAX_LINES (the
+ * ellipsis alone when none does). */
+static char **cut_label(const char *clean, const char *tail, double max_px,
+                        double pt, int bold, size_t max_lines, size_t *n)
+{
+    size_t len = strlen(clean), n_starts = 0;
+    char *buf = malloc(len + sizeof ELLIPSIS);
+    size_t *starts = malloc((len + 1) * sizeof *starts);
+    char **lines = NULL;
+    if (!buf || !starts)
+        goto done;
+    for (size_t i = 0; i <= len; i++) /* where a character starts */
+        if (i == len || (clean[i] & 0xC0) != 0x80)
+            starts[n_starts++] = i;
+    size_t lo = 0, hi = n_starts - 1; /* starts[lo] fits; above hi not */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2, k;
+        lines = cut_at(clean, starts[mid], buf, tail, max_px, pt, bold, &k);
+        if (!lines)
+            goto done;
+        graft_chart_lines_free(lines, k);
+        lines = NULL;
+        if (k <= max_lines)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    lines = cut_at(clean, starts[lo], buf, tail, max_px, pt, bold, n);
+done:
+    free(buf);
+    free(starts);
+    return lines;
+}
+
+char **graft_chart_wrap_cut(const char *text, const char *tail,
+                            double max_px, double pt, int bold,
+                            size_t max_lines, size_t *n, int *cut)
 {
     char *clean = graft_chart_clean(text);
     char **lines = NULL;
     *n = 0;
-    *width = 0;
+    if (cut)
+        *cut = 0;
     if (!clean)
         return NULL;
-    if (*clean)
-        *n = graft_chart_wrap(clean, max_px, pt, 0, &lines);
-    if (*n == 0) {
-        free(lines);
+    lines = wrap_label(clean, tail, max_px, pt, bold, n);
+    if (lines && *n > max_lines) {
+        graft_chart_lines_free(lines, *n);
+        lines = cut_label(clean, tail, max_px, pt, bold, max_lines, n);
+        if (cut)
+            *cut = 1;
+    }
+    free(clean);
+    return lines;
+}
+
+char **graft_chart_label_lines(const char *text, const char *tail,
+                               double max_px, double pt, size_t max_lines,
+                               size_t *n, double *width, int *cut)
+{
+    char **lines =
+        graft_chart_wrap_cut(text, tail, max_px, pt, 0, max_lines, n, cut);
+    *width = 0;
+    if (lines && *n == 0) { /* one empty line */
+        graft_chart_lines_free(lines, 0);
         lines = malloc(sizeof *lines);
         if (lines && (lines[0] = malloc(1))) {
             lines[0][0] = '\0';
@@ -167,7 +256,6 @@ char **graft_chart_label_lines(const char *text, double max_px, double pt,
             lines = NULL;
         }
     }
-    free(clean);
     for (size_t i = 0; lines && i < *n; i++) {
         double w = graft_chart_text_px(lines[i], pt, 0);
         if (w > *width)

@@ -135,6 +135,15 @@ void graft_chart_comment(FILE *fp, const char *s)
         fputc(p[i] < 0x20 || p[i] == 0x7F ? ' ' : p[i], fp);
 }
 
+void graft_chart_dat_full(FILE *dat, size_t row, const char *text, int cut)
+{
+    if (!cut)
+        return;
+    fprintf(dat, "# row %zu's label in full, cut on the chart: ", row);
+    graft_chart_comment(dat, text);
+    fputc('\n', dat);
+}
+
 /* ---- measuring ------------------------------------------------------- */
 
 /* DejaVu Sans advance widths of ASCII 32..126, in thousandths of an em

@@ -155,7 +155,7 @@ int cli_output_not_input(const char *output, const cli_input_t *in,
 
 /* ---- indicators, domains and tests from options (indicator_opts.c) -- */
 
-#define CLI_MAX_ROUNDS 16
+#define CLI_MAX_ROUNDS GRAFT_MAX_ROUNDS
 
 /* The options of estimate, compare and trend, as given. */
 typedef struct cli_analysis {

@@ -333,34 +333,38 @@ static graft_error_t draw(run_t *r, const graft_analysis_chart_t *c,
 static graft_error_t write_report(run_t *r, chart_out_t *charts,
                                   graft_diag_t *diag)
 {
-    graft_report_chart_t rc[64];
-    size_t n = r->a->n_charts < 64 ? r->a->n_charts : 64;
-    for (size_t i = 0; i < n; i++)
+    size_t n = r->a->n_charts;
+    graft_report_chart_t *rc = calloc(n ? n : 1, sizeof *rc);
+    if (!rc)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    for (size_t i = 0; i < n; i++) /* every chart: none is left out */
         rc[i] = charts[i].rc;
     graft_report_t rep = {r->a, r->labels, r->sources, r->n,
                           &r->in[0].design, r->est, r->ch, rc, n};
     static const char *const names[] = {"report.md", "report.html"};
-    for (int h = 0; h < 2; h++) {
+    graft_error_t e = GRAFT_OK;
+    for (int h = 0; h < 2 && e == GRAFT_OK; h++) {
         graft_outfile_t out;
-        graft_error_t e;
         char *path = run_dir_path(&r->out, names[h]);
-        if (!path)
-            return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                                  "out of memory");
+        if (!path) {
+            e = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                               "out of memory");
+            break;
+        }
         e = graft_outfile_open(&out, path, diag);
         free(path);
         if (e != GRAFT_OK)
-            return e;
+            break;
         e = h ? graft_report_write_html(out.fp, &rep, diag)
               : graft_report_write_md(out.fp, &rep, diag);
-        if (e != GRAFT_OK) {
+        if (e != GRAFT_OK)
             graft_outfile_abort(&out);
-            return e;
-        }
-        if ((e = graft_outfile_commit(&out, diag)) != GRAFT_OK)
-            return e;
+        else
+            e = graft_outfile_commit(&out, diag);
     }
-    return GRAFT_OK;
+    free(rc);
+    return e;
 }
 
 static graft_error_t write_all(run_t *r, graft_diag_t *diag)

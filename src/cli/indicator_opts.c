@@ -90,9 +90,20 @@ static int add_by(cli_analysis_t *e, const char *arg)
         return cli_usage_error("--by: at most 16 tables");
     if (!(e->by_bufs[e->n_by] = strdup(arg)))
         return cli_nomem();
-    if (!graft_by_split(e->by_bufs[e->n_by], &e->by[e->n_by]))
-        return cli_usage_error("--by '%s' must list 1 to %d columns", arg,
-                               GRAFT_MAX_BY);
+    const graft_by_spec_t *by = &e->by[e->n_by];
+    int split = graft_by_split(e->by_bufs[e->n_by], &e->by[e->n_by]);
+    int rc = -1;
+    if (split < 0)
+        rc = cli_usage_error("--by '%s' lists the column '%s' twice", arg,
+                             by->columns[by->n_columns - 1]);
+    else if (!split)
+        rc = cli_usage_error("--by '%s' must list 1 to %d columns", arg,
+                             GRAFT_MAX_BY);
+    if (rc >= 0) { /* the buffer is not counted: free it here */
+        free(e->by_bufs[e->n_by]);
+        e->by_bufs[e->n_by] = NULL;
+        return rc;
+    }
     e->n_by++;
     return -1;
 }

@@ -21,6 +21,7 @@
  * libcsv callbacks cannot abort: the first error is stored in the context,
  * later callbacks do nothing, and the error is checked after every call.
  */
+#include "graft/limits.h"
 #include "graft/reader.h"
 #include "io/csv_internal.h"
 #include "base/grow.h"
@@ -77,6 +78,7 @@ typedef struct csv_ctx {
     /* the record being assembled; reused for every record */
     char *text;
     size_t text_len, text_cap;
+    size_t record_bytes; /* fed to libcsv since the record began */
     csv_field_t *fields;
     size_t nfields, fields_cap;
 
@@ -106,6 +108,31 @@ static graft_error_t fail(csv_ctx_t *c, graft_error_t code, unsigned long line,
 static graft_error_t nomem(csv_ctx_t *c)
 {
     return fail(c, GRAFT_ERR_NOMEM, 0, 0, "out of memory");
+}
+
+/* The record begun on c->record_line has more than GRAFT_MAX_COLUMNS
+ * fields. */
+static graft_error_t too_many_fields(csv_ctx_t *c)
+{
+    c->rc = graft_diag_set(
+        c->diag, GRAFT_ERR_FORMAT, c->file, c->record_line, 0,
+        "the %s has more than %d %s (the limit of a CSV row): is the "
+        "delimiter right?",
+        c->have_header ? "row" : "header", GRAFT_MAX_COLUMNS,
+        c->have_header ? "fields" : "columns");
+    return c->rc;
+}
+
+/* The record begun on c->record_line is longer than GRAFT_MAX_ROW_BYTES. */
+static graft_error_t row_too_long(csv_ctx_t *c)
+{
+    c->rc = graft_diag_set(
+        c->diag, GRAFT_ERR_FORMAT, c->file, c->record_line, 0,
+        "%s is longer than %lu MiB (the limit of a CSV row, line breaks in "
+        "quotes included): is a quote left open, or is this not a CSV "
+        "file?",
+        c->have_header ? "the row" : "the header", GRAFT_MAX_ROW_BYTES >> 20);
+    return c->rc;
 }
 
 /* Index of the first byte of S[0..N) that is NUL or starts an invalid UTF-8
@@ -335,6 +362,10 @@ static void on_field(void *data, size_t len, void *vctx)
     csv_ctx_t *c = vctx;
     if (c->rc != GRAFT_OK)
         return;
+    if (c->nfields == GRAFT_MAX_COLUMNS) {
+        too_many_fields(c);
+        return;
+    }
     csv_field_t *fields =
         graft_grow(c->fields, &c->fields_cap, c->nfields + 1, sizeof *fields);
     if (fields)
@@ -361,6 +392,7 @@ static void end_record(csv_ctx_t *c)
         c->rc = c->have_header ? finish_row(c) : finish_header(c);
     c->nfields = 0;
     c->text_len = 0;
+    c->record_bytes = 0;
     c->in_record = 0;
 }
 
@@ -563,6 +595,11 @@ static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n,
     size_t nf = cut_line(c, t, len, &spaces, &clean);
     if (nf == 0)
         return 0;
+    if (nf > GRAFT_MAX_COLUMNS) {
+        c->record_line = c->line;
+        too_many_fields(c);
+        return 0;
+    }
     csv_field_t *f = c->fields;
     if (spaces)
         for (size_t k = 0; k < nf; k++) {
@@ -621,6 +658,8 @@ static graft_error_t parse_bytes(csv_ctx_t *c, const unsigned char *s,
             c->record_line = c->field_line = c->line;
         }
         size_t len = i - start;
+        if (c->in_record && (c->record_bytes += len) > GRAFT_MAX_ROW_BYTES)
+            return row_too_long(c);
         size_t used = csv_parse(&c->parser, s + start, len, on_field,
                                 on_record, c);
         if (c->rc != GRAFT_OK)

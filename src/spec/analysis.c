@@ -59,6 +59,9 @@ int graft_by_split(char *buf, graft_by_spec_t *by)
         if (by->n_columns == GRAFT_MAX_BY)
             return 0;
         by->columns[by->n_columns++] = start;
+        for (size_t i = 0; i + 1 < by->n_columns; i++)
+            if (strcmp(by->columns[i], start) == 0)
+                return -1; /* its rows would repeat, each value twice */
     }
     return by->n_columns > 0;
 }
@@ -89,7 +92,14 @@ static graft_error_t add_by(load_ctx_t *c, const char *value, char *msg,
     char *buf = graft_strdup(value);
     if (!buf)
         return NOMEM();
-    if (!graft_by_split(buf, by)) {
+    int split = graft_by_split(buf, by);
+    if (split < 0) {
+        graft_error_t rc = FAIL("by '%s' lists the column '%s' twice", value,
+                                by->columns[by->n_columns - 1]);
+        free(buf);
+        return rc;
+    }
+    if (!split) {
         free(buf);
         return FAIL("by '%s' must list 1 to %d columns", value, GRAFT_MAX_BY);
     }

@@ -336,6 +336,11 @@ static graft_error_t bind_replicates(graft_design_t *d, graft_diag_t *diag)
     if (d->n_rep == 0)
         return graft_diag_set(diag, GRAFT_ERR_COLUMN, d->file, 0, 0,
                               "--repweights '%s' matches no column", pat);
+    if (d->n_rep > GRAFT_MAX_REPLICATES)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, d->file, 0, 0,
+                              "--repweights '%s' names %zu columns, more than "
+                              "the limit of %d replicate weights",
+                              pat, d->n_rep, GRAFT_MAX_REPLICATES);
     for (size_t r = 0; r < d->n_rep; r++)
         if (d->rep_cols[r] == d->weight_col)
             return graft_diag_set(diag, GRAFT_ERR_USAGE, d->file, 0, 0,

@@ -63,6 +63,7 @@ typedef struct est_ctx {
         int valid;
         size_t d;
         double num[GRAFT_MAX_BY];
+        size_t count;         /* the set's domains so far */
     } *last_dom;              /* per by-set: the previous row's */
     graft_key_t key;
     var_ctx_t var;
@@ -489,6 +490,24 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
 
 /* ---- domains --------------------------------------------------------- */
 
+/* A copy of CELL's text as graft_cell_display() (COL's value label) or,
+ * for a NULL COL, graft_cell_text() writes it, but whole however long
+ * (their buffers cut a long label or string). */
+static char *cell_dup(const graft_column_t *col, const graft_cell_t *cell)
+{
+    const char *label = NULL;
+    if (col && col->labels)
+        label = cell->kind == GRAFT_CELL_NUMBER
+                    ? graft_labelset_num(col->labels, cell->num)
+                    : graft_labelset_str(col->labels, cell->str);
+    if (label)
+        return graft_strdup(label);
+    if (cell->kind == GRAFT_CELL_STRING)
+        return graft_strdup(cell->str ? cell->str : "");
+    char buf[64]; /* a number ("%.15g"), or "" for missing */
+    return graft_strdup(graft_cell_text(cell, buf, sizeof buf));
+}
+
 static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
 {
     size_t K = c->K * c->n_rounds;
@@ -516,14 +535,11 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
     for (size_t i = 0; i < n; i++) {
         int col = c->by_col[set][i];
         const graft_cell_t *cell = &c->cur[col];
-        char buf[512];
-        graft_cell_display(&c->cols[col], cell, buf, sizeof buf);
         dom->codes[i] = *cell;
         dom->codes[i].str = NULL;
-        if (!(dom->values[i] = graft_strdup(buf)))
+        if (!(dom->values[i] = cell_dup(&c->cols[col], cell)))
             return GRAFT_ERR_NOMEM;
-        graft_cell_text(cell, buf, sizeof buf);
-        if (!(dom->code_text[i] = graft_strdup(buf)) ||
+        if (!(dom->code_text[i] = cell_dup(NULL, cell)) ||
             (cell->kind == GRAFT_CELL_STRING &&
              !(dom->codes[i].str = graft_strdup(cell->str))))
             return GRAFT_ERR_NOMEM;
@@ -563,8 +579,33 @@ static void remember_domain(est_ctx_t *c, size_t s, size_t d)
     }
 }
 
+/* By-set S has met its domain GRAFT_MAX_DOMAINS + 1 on LINE. */
+static graft_error_t too_many_domains(const est_ctx_t *c, size_t s,
+                                      unsigned long line, graft_diag_t *diag)
+{
+    const graft_by_spec_t *by = &c->opts->by[s];
+    char names[GRAFT_MAX_BY * 64 + 8] = "";
+    for (size_t i = 0; i < by->n_columns; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names),
+                 "%s%.60s", i ? "," : "", by->columns[i]);
+    if (by->n_columns == 1)
+        return graft_diag_set(
+            diag, GRAFT_ERR_DESIGN_VALUE, c->path, line, 0,
+            "--by %s: column '%s' has more than %d distinct values (the "
+            "limit of a --by table; this row has value %d): a domain table "
+            "needs a column of categories",
+            names, names, GRAFT_MAX_DOMAINS, GRAFT_MAX_DOMAINS + 1);
+    return graft_diag_set(
+        diag, GRAFT_ERR_DESIGN_VALUE, c->path, line, 0,
+        "--by %s: the columns have more than %d distinct combinations of "
+        "values (the limit of a --by table; this row has combination %d): "
+        "a domain table needs columns of categories",
+        names, GRAFT_MAX_DOMAINS, GRAFT_MAX_DOMAINS + 1);
+}
+
 /* This row's domain in by-set S, or NO_DOMAIN when a by value is missing
- * (R's svyby drops NA levels). */
+ * (R's svyby drops NA levels).  GRAFT_ERR_DESIGN_VALUE (without a
+ * diagnostic) when the set would have more than GRAFT_MAX_DOMAINS. */
 static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
 {
     const graft_by_spec_t *by = &c->opts->by[s];
@@ -590,6 +631,8 @@ static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
         GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     *out += 1; /* domain 0 is "All" */
+    if (added && ++c->last_dom[s].count > GRAFT_MAX_DOMAINS)
+        return GRAFT_ERR_DESIGN_VALUE;
     if (added && new_domain(c, *out, s) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
     remember_domain(c, s, *out);
@@ -853,8 +896,11 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
     if (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK)
         goto nomem;
     for (size_t s = 0; s < c->opts->n_by; s++)
-        if (row_domain(c, s, &c->row_domain[s]) != GRAFT_OK)
-            goto nomem;
+        if ((rc = row_domain(c, s, &c->row_domain[s])) != GRAFT_OK)
+            return rc == GRAFT_ERR_NOMEM ? graft_diag_set(
+                                               diag, rc, c->path, line, 0,
+                                               "out of memory")
+                                         : too_many_domains(c, s, line, diag);
     for (size_t k = 0; k < c->K; k++) {
         double y;
         int missing;
@@ -1547,6 +1593,13 @@ graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
                                     graft_estimates_t **out,
                                     graft_diag_t *diag)
 {
+    if (n_rounds > GRAFT_MAX_ROUNDS) { /* contrasts hold at most that many */
+        *out = NULL;
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "%zu rounds: at most %d can be estimated "
+                              "together",
+                              n_rounds, GRAFT_MAX_ROUNDS);
+    }
     /* Shared PSUs combine PSU totals across rounds: arrays.  Otherwise
      * stream, and read again with arrays for a file not grouped by PSU. */
     graft_error_t rc = estimate_pass(rounds, n_rounds, shared_psus,

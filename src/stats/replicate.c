@@ -569,6 +569,32 @@ static graft_error_t no_replicates(graft_replicate_t *r, graft_diag_t *diag)
                           "\"All strata were exhaustively sampled\")");
 }
 
+/* R replicates (AT_LEAST: R or more) are more than GRAFT_MAX_REPLICATES:
+ * one weight column per replicate on every row would be too large to write
+ * or to use. */
+static graft_error_t too_many_replicates(const graft_replicate_t *r, size_t R,
+                                         int at_least, graft_diag_t *diag)
+{
+    const char *what, *fix;
+    if (r->opts.method == GRAFT_REPMETHOD_BRR ||
+        r->opts.method == GRAFT_REPMETHOD_FAY) {
+        what = "one per pair of PSUs, and more for the Hadamard matrix";
+        fix = "use fewer strata (--strata)";
+    } else if (r->spec.psu) {
+        what = "one per PSU";
+        fix = "group the PSUs into larger ones (--psu)";
+    } else {
+        what = "one per row: there is no --psu";
+        fix = "group the rows into PSUs (--psu)";
+    }
+    return graft_diag_set(
+        diag, GRAFT_ERR_DESIGN_VALUE, r->file, 0, 0,
+        "--type %s would make %s%zu replicate weights (%s), more than the "
+        "limit of %d: use --type bootstrap (--replicates N) or %s",
+        graft_repmethod_name(r->opts.method), at_least ? "at least " : "", R,
+        what, GRAFT_MAX_REPLICATES, fix);
+}
+
 /* ---- plan: jackknives ------------------------------------------------------ */
 
 /* survey:::jknweights (and jk1weights for one stratum): a stratum sampled
@@ -619,6 +645,8 @@ static graft_error_t plan_jk(graft_replicate_t *r, graft_diag_t *diag)
         return rc;
     if (R == 0)
         return no_replicates(r, diag);
+    if (R > GRAFT_MAX_REPLICATES)
+        return too_many_replicates(r, R, 0, diag);
     if ((rc = alloc_reps(r, R, diag)) != GRAFT_OK)
         return rc;
     double nstrat = (double)r->H;
@@ -722,8 +750,12 @@ static graft_error_t plan_brr(graft_replicate_t *r, graft_diag_t *diag)
             upto += n / 2;
         }
     free(order);
+    if (upto >= GRAFT_MAX_REPLICATES) /* the order is above upto */
+        return too_many_replicates(r, upto + 1, 1, diag);
     if (!(r->had = graft_hadamard(upto, &r->had_order)))
         return nomem(diag, r->file);
+    if (r->had_order > GRAFT_MAX_REPLICATES)
+        return too_many_replicates(r, r->had_order, 0, diag);
     if ((rc = alloc_reps(r, r->had_order, diag)) != GRAFT_OK)
         return rc;
     double rho = r->opts.method == GRAFT_REPMETHOD_FAY ? r->opts.rho : 0.0;

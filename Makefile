@@ -157,9 +157,11 @@ $(BUILD)/tests/fuzz/%_fuzzer: $(BUILD)/tests/fuzz/%.o $(BUILD)/libgraft.a
 build/fuzz/fuzz_%: FORCE
 	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz OPT=-O1 \
 	    SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build/fuzz/tests/fuzz/fuzz_$*_fuzzer
-	@cp build/fuzz/tests/fuzz/fuzz_$*_fuzzer $@
+	@rm -f $@ && cp build/fuzz/tests/fuzz/fuzz_$*_fuzzer $@
 
-fuzz: deps $(FUZZ_BIN)
+fuzz: deps
+	@GRAFT_SANITIZE=1 sh .ci/deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
 	    name=$$(basename $$f); short=$${name#fuzz_}; \
 	    dict=; [ -f tests/fuzz/$$short.dict ] && dict=-dict=tests/fuzz/$$short.dict; \

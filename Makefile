@@ -63,6 +63,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/libgraft.a
 
 $(BUILD)/tests/fuzz/%_replay: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libgraft.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+-include $(FUZZ_SRC:%.c=$(BUILD)/%.d)
 
 # Every test binary runs from the repository root; the suite fails if any
 # binary fails, after all have run.
@@ -150,13 +151,35 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --suppress=missingIncludeSystem -Iinclude -Isrc src
 
+# libFuzzer with ASan+UBSan (clang): the library is built once under
+# build/fuzz, each target links it; every target runs FUZZ_TIME seconds
+# (default 60) from its committed corpus (read only: new inputs go to
+# build/fuzz/corpus_NAME), with tests/fuzz/NAME.dict when there is one.
+FUZZ_TIME ?= 60
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+$(BUILD)/tests/fuzz/%_fuzzer: $(BUILD)/tests/fuzz/%.o $(BUILD)/libgraft.a
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+build/fuzz/fuzz_%: FORCE
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz OPT=-O1 \
+	    SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build/fuzz/tests/fuzz/fuzz_$*_fuzzer
+	@rm -f $@ && cp build/fuzz/tests/fuzz/fuzz_$*_fuzzer $@
+
 fuzz: deps
-	@for f in $(FUZZ_SRC); do \
-	    name=$$(basename $$f .c); \
-	    mkdir -p build/fuzz; \
-	    clang -std=c11 -g -O1 -fsanitize=fuzzer,address $(CPPFLAGS) -o build/fuzz/$$name $$f $(LIB_SRC) $(LIBS) || exit 1; \
-	    ./build/fuzz/$$name -max_total_time=60 tests/fuzz/corpus_$${name#fuzz_} || exit 1; \
+	@GRAFT_SANITIZE=1 sh .ci/deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	    name=$$(basename $$f); short=$${name#fuzz_}; \
+	    dict=; [ -f tests/fuzz/$$short.dict ] && dict=-dict=tests/fuzz/$$short.dict; \
+	    mkdir -p build/fuzz/corpus_$$short; \
+	    ./$$f -max_total_time=$(FUZZ_TIME) -artifact_prefix=build/fuzz/$$name- $$dict \
+	        build/fuzz/corpus_$$short tests/fuzz/corpus_$$short || exit 1; \
 	done
+
+FORCE:
+.PHONY: FORCE
 
 clean:
 	rm -rf build graft libgraft.a

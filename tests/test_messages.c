@@ -11,15 +11,26 @@
 static spawn_result_t R;
 
 /* A shared object that makes every allocation of GRAFT_TEST_FAIL_ALLOC
- * bytes or more fail (glibc's allocator underneath the others). */
+ * bytes or more fail (glibc's allocator underneath the others), and
+ * creates the file GRAFT_TEST_SHIM_MARK at its first call, which shows that
+ * it, not a sanitizer's allocator, serves the allocations. */
 static const char failalloc_c[] =
     "#include <errno.h>\n"
+    "#include <fcntl.h>\n"
     "#include <stddef.h>\n"
     "#include <stdlib.h>\n"
+    "#include <unistd.h>\n"
     "extern void *__libc_malloc(size_t);\n"
     "extern void *__libc_calloc(size_t, size_t);\n"
     "extern void *__libc_realloc(void *, size_t);\n"
+    "static int marked;\n"
     "static int big(size_t n) {\n"
+    "    if (!marked) {\n"
+    "        const char *m = getenv(\"GRAFT_TEST_SHIM_MARK\");\n"
+    "        int fd = m ? open(m, O_CREAT | O_WRONLY, 0600) : -1;\n"
+    "        marked = 1;\n"
+    "        if (fd >= 0) close(fd);\n"
+    "    }\n"
     "    const char *e = getenv(\"GRAFT_TEST_FAIL_ALLOC\");\n"
     "    size_t at = 0;\n"
     "    for (; e && *e >= '0' && *e <= '9'; e++) at = at * 10 + (size_t)(*e - '0');\n"
@@ -55,15 +66,19 @@ static void test_nomem_exit_code(void **state)
                "wrapper\n");
         return;
     }
+    char mark[800];
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", so);
-    const char *env[] = {preload, "GRAFT_TEST_FAIL_ALLOC=65536", NULL};
-    /* graft starts under the shim (not under ASan, which must come
-     * first): else skip */
+    snprintf(mark, sizeof mark, "GRAFT_TEST_SHIM_MARK=%s",
+             test_tmp("shim_used"));
+    const char *env[] = {preload, "GRAFT_TEST_FAIL_ALLOC=65536", mark, NULL};
+    /* graft starts under the shim and the shim serves its allocations
+     * (not so under ASan, whose allocator comes first): else skip */
     const char *version[] = {"--version", NULL};
     spawn_graft_env(&R, env, version);
-    if (R.status != 0 || strncmp(R.out, "graft ", 6) != 0) {
-        printf("SKIP test_nomem_exit_code: graft does not start with "
-               "LD_PRELOAD (a sanitizer build?)\n");
+    if (R.status != 0 || strncmp(R.out, "graft ", 6) != 0 ||
+        !test_file_exists(test_tmp("shim_used"))) {
+        printf("SKIP test_nomem_exit_code: graft's allocations do not go "
+               "through LD_PRELOAD (a sanitizer build?)\n");
         return;
     }
     static char by[100001];

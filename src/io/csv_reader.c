@@ -660,6 +660,12 @@ static graft_error_t parse_bytes(csv_ctx_t *c, const unsigned char *s,
         size_t len = i - start;
         if (c->in_record && (c->record_bytes += len) > GRAFT_MAX_ROW_BYTES)
             return row_too_long(c);
+        /* libcsv grows its field buffer by blk_size bytes at a time (128
+         * by default), which copies a long quoted field quadratically (a
+         * 10 MB field took minutes under ASan); growing by the buffer's own
+         * size makes it geometric. */
+        if (c->parser.entry_size > c->parser.blk_size)
+            csv_set_blk_size(&c->parser, c->parser.entry_size);
         size_t used = csv_parse(&c->parser, s + start, len, on_field,
                                 on_record, c);
         if (c->rc != GRAFT_OK)

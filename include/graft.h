@@ -25,6 +25,11 @@
  * the file, line and column of the user's input that is wrong, and a
  * message.  graft_diag_format() gives "FILE:LINE:COL: message";
  * graft_exit_code() maps a code to the command line's exit status.
+ * graft computes with GSL and checks every GSL status itself: a program
+ * using the library must call gsl_set_error_handler_off() once before it
+ * (graft's main() and every test do), or GSL's default handler aborts the
+ * process where graft would have reported an undefined interval (e.g. a
+ * beta quantile that overflows with weights near 1e-308).
  *
  * Output.  The library never prints (it writes to stdout only when a
  * caller's graft_outfile_t asks for it), never exits and never reads the

@@ -95,6 +95,8 @@ struct graft_design {
     /* weight statistics (Welford for the variance) */
     size_t n_rows, n_zero;
     double sum_w, sum_w2, min_w, max_w, mean_w, m2_w;
+    double ss_scale, ss; /* sum w^2 = ss_scale^2 ss, without under- or
+                            overflow (LAPACK's dnrm2 scaling) */
     int finished;
 };
 
@@ -901,6 +903,23 @@ static graft_error_t row_replicates(graft_design_t *d,
     return GRAFT_OK;
 }
 
+/* Add W^2 to the scaled sum of squares: ss_scale is the largest weight so
+ * far and ss the sum of (w / ss_scale)^2, so that Kish's n is right where
+ * w^2 underflows (weights near 1e-308) or overflows. */
+static void scaled_square(graft_design_t *d, double w)
+{
+    if (w <= 0)
+        return;
+    if (w > d->ss_scale) {
+        double r = d->ss_scale / w;
+        d->ss = 1 + d->ss * r * r;
+        d->ss_scale = w;
+    } else {
+        double r = w / d->ss_scale;
+        d->ss += r * r;
+    }
+}
+
 graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
                                unsigned long line, graft_design_obs_t *obs,
                                graft_diag_t *diag)
@@ -919,6 +938,7 @@ graft_error_t graft_design_row(graft_design_t *d, const graft_cell_t *cells,
     d->n_zero += w == 0;
     d->sum_w += w;
     d->sum_w2 += w * w;
+    scaled_square(d, w);
     double delta = w - d->mean_w;
     d->mean_w += delta / (double)d->n_rows;
     d->m2_w += delta * (w - d->mean_w);
@@ -1085,6 +1105,11 @@ void graft_design_summarize(const graft_design_t *d,
                     ? sqrt(d->m2_w / (double)(d->n_rows - 1)) / d->mean_w
                     : NAN;
     out->kish_n = d->sum_w2 > 0 ? d->sum_w * d->sum_w / d->sum_w2 : 0.0;
+    if (!isnormal(d->sum_w2) && d->ss > 0) {
+        /* w^2 under- or overflowed: (sum w / scale)^2 / sum (w / scale)^2 */
+        double a = d->sum_w / d->ss_scale;
+        out->kish_n = a * a / d->ss;
+    }
     out->n_strata = H;
     out->n_psu = graft_design_n_psu(d);
     size_t *counts = malloc((H ? H : 1) * sizeof *counts);

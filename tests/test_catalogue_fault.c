@@ -131,6 +131,18 @@ static void chart_png_full(void **state)
     expect_full(0, "c.dat", args);
 }
 
+/* Room for part of the chart only: gnuplot says nothing when it cannot
+ * write all of it, so graft names the chart and the full disk (a cut
+ * chart could be kept, or "gnuplot wrote an empty chart", exit 71). */
+static void chart_png_no_room(void **state)
+{
+    (void)state;
+    const char *args[] = {"plot", "tests/data/charts/estimates.csv",
+                          "--indicator", "police", "--kind", "bar", "-o",
+                          "@/c.png", NULL};
+    expect_full(16, "c.png", args);
+}
+
 /* The report folder's marker is written first: a full disk names it. */
 static void report_full(void **state)
 {
@@ -205,6 +217,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chart_svg_full),
         cmocka_unit_test(chart_png_full),
+        cmocka_unit_test(chart_png_no_room),
         cmocka_unit_test(report_full),
         cmocka_unit_test(report_tables_full),
         cmocka_unit_test(replicate_csv_full),

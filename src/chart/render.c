@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* ---- small public helpers --------------------------------------------- */
@@ -521,6 +522,15 @@ static int non_empty(const char *path)
     return stat(path, &st) == 0 && st.st_size > 0;
 }
 
+/* Is the filesystem holding PATH full?  gnuplot says nothing when it
+ * cannot write all of its chart: a chart drawn onto a disk that is full
+ * afterwards may be cut short, and is refused as a write error. */
+static int disk_full(const char *path)
+{
+    struct statvfs v;
+    return statvfs(path, &v) == 0 && v.f_bavail == 0;
+}
+
 typedef struct outputs {
     char *gp_path, *dat_path;
     graft_outfile_t gp, dat, chart;
@@ -612,6 +622,11 @@ graft_error_t graft_chart_render(const graft_chart_spec_t *spec,
         (rc = graft_chart_gnuplot_run(gnuplot_program(spec), script, len,
                                       spec->output, diag)))
         goto done;
+    if (disk_full(o.chart.tmp)) {
+        rc = graft_diag_set(diag, GRAFT_ERR_WRITE, spec->output, 0, 0,
+                            "write error: %s", strerror(ENOSPC));
+        goto done;
+    }
     if (!non_empty(o.chart.tmp)) {
         rc = graft_diag_set(diag, GRAFT_ERR_EXEC, spec->output, 0, 0,
                             "gnuplot wrote an empty chart");

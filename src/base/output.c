@@ -188,12 +188,61 @@ static int make_temporary(graft_outfile_t *of)
     return fd;
 }
 
+/* What is at PATH decides how it is written.  Sets *MODE to the mode to
+ * give the new file (an existing file's own), *RESOLVED to the target of a
+ * symbolic link (the caller's to free) and *DIRECT when the output is a
+ * character device or FIFO, written as it is.  Fails with GRAFT_ERR_WRITE
+ * (a dangling link, a directory, another kind of file). */
+static graft_error_t examine_target(const char *path, char **resolved,
+                                    mode_t *mode, int *direct,
+                                    graft_diag_t *diag)
+{
+    struct stat st;
+    *resolved = NULL;
+    *direct = 0;
+    if (lstat(path, &st) != 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return GRAFT_OK;
+        if (e == ENOMEM)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
+                                  "out of memory");
+        return graft_diag_set(diag, GRAFT_ERR_WRITE, path, 0, 0,
+                              "cannot write: %s", strerror(e));
+    }
+    if (S_ISLNK(st.st_mode)) {
+        /* write through the link: the temporary goes beside its target */
+        if (!(*resolved = realpath(path, NULL)) || stat(*resolved, &st) != 0) {
+            int e = errno;
+            free(*resolved);
+            *resolved = NULL;
+            return graft_diag_set(diag, GRAFT_ERR_WRITE, path, 0, 0,
+                                  "cannot write through this symbolic "
+                                  "link: %s",
+                                  strerror(e));
+        }
+    }
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+        *direct = 1;
+        return GRAFT_OK;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        free(*resolved);
+        *resolved = NULL;
+        return graft_diag_set(diag, GRAFT_ERR_WRITE, path, 0, 0,
+                              S_ISDIR(st.st_mode)
+                                  ? "cannot write: is a directory"
+                                  : "cannot write: not a regular file");
+    }
+    *mode = st.st_mode & 07777; /* replacing a file keeps its mode */
+    return GRAFT_OK;
+}
+
 graft_error_t graft_outfile_open(graft_outfile_t *of, const char *path,
                                  graft_diag_t *diag)
 {
-    struct stat st;
-    char *resolved = NULL;
-    const char *target = path;
+    char *resolved;
+    int direct;
     mode_t mode, mask = umask(0);
     umask(mask);
     mode = 0666 & ~mask; /* a new file gets the mode fopen would give it */
@@ -202,34 +251,14 @@ graft_error_t graft_outfile_open(graft_outfile_t *of, const char *path,
         of->fp = stdout;
         return GRAFT_OK;
     }
-    if (lstat(path, &st) == 0) {
-        if (S_ISLNK(st.st_mode)) {
-            /* write through the link: the temporary goes beside its target */
-            if (!(resolved = realpath(path, NULL)) || stat(resolved, &st) != 0) {
-                int e = errno;
-                free(resolved);
-                return graft_diag_set(
-                    diag, GRAFT_ERR_WRITE, path, 0, 0,
-                    "cannot write through this symbolic link: %s",
-                    strerror(e));
-            }
-            target = resolved;
-        }
-        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
-            graft_error_t rc = open_direct(of, target, diag);
-            free(resolved);
-            return rc;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            free(resolved);
-            return graft_diag_set(diag, GRAFT_ERR_WRITE, path, 0, 0,
-                                  S_ISDIR(st.st_mode)
-                                      ? "cannot write: is a directory"
-                                      : "cannot write: not a regular file");
-        }
-        mode = st.st_mode & 07777; /* replacing a file keeps its mode */
-    } else if (errno != ENOENT) {
-        return open_fail(of, path, diag, errno);
+    graft_error_t rc = examine_target(path, &resolved, &mode, &direct, diag);
+    if (rc != GRAFT_OK)
+        return rc;
+    const char *target = resolved ? resolved : path;
+    if (direct) {
+        rc = open_direct(of, target, diag);
+        free(resolved);
+        return rc;
     }
     size_t n = strlen(target);
     of->path = malloc(n + 1);

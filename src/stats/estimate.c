@@ -411,15 +411,11 @@ static graft_error_t report_probes(est_ctx_t *c)
     return GRAFT_OK;
 }
 
-static graft_error_t on_header(void *vctx, const graft_column_t *cols,
-                               size_t ncols, graft_diag_t *diag)
+/* The replicate design of the round just bound: the first round's is the
+ * stacked variance's, every later round must have the same. */
+static graft_error_t header_replicates(est_ctx_t *c, graft_diag_t *diag)
 {
-    est_ctx_t *c = vctx;
-    const graft_estimate_opts_t *o = c->opts;
     graft_error_t rc;
-    if ((rc = graft_design_bind(c->design, c->path, cols, ncols, diag)) !=
-        GRAFT_OK)
-        return rc;
     size_t n_rep = graft_design_n_rep(c->design);
     if (c->round > 0 && n_rep != c->n_rep)
         return graft_diag_set(diag, GRAFT_ERR_ROUNDS, c->path, 0, 0,
@@ -430,7 +426,7 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
     if (c->round > 0 && n_rep && (rc = check_rep_scales(c, diag)) != GRAFT_OK)
         return rc;
     c->n_rep = n_rep;
-    c->rep_domain_df = c->n_rep && o->df_mode == GRAFT_DF_DOMAIN;
+    c->rep_domain_df = c->n_rep && c->opts->df_mode == GRAFT_DF_DOMAIN;
     if (c->round == 0 && c->n_rep) {
         c->var.n_rep = c->n_rep;
         c->var.rep_scale = graft_design_rep_scale(c->design);
@@ -443,6 +439,15 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
                c->n_rep * sizeof *c->rep_rscales);
         c->var.rep_rscales = c->rep_rscales;
     }
+    return GRAFT_OK;
+}
+
+/* The columns the expressions see: the file's NCOLS, then the round's
+ * derived variables, each bound to the columns before it. */
+static graft_error_t header_derived(est_ctx_t *c, const graft_column_t *cols,
+                                    size_t ncols, graft_diag_t *diag)
+{
+    graft_error_t rc;
     c->n_file_cols = ncols;
     c->n_cols = ncols + c->n_derived;
     c->cols = malloc(c->n_cols * sizeof *c->cols);
@@ -470,6 +475,14 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
         c->cols[ncols + i] = (graft_column_t){derived[i].name, NULL,
                                               GRAFT_COL_UNKNOWN, NULL};
     }
+    return GRAFT_OK;
+}
+
+/* Every indicator's expression and domain bound to the columns, with
+ * their fast filters, and the literals to look for. */
+static graft_error_t header_indicators(est_ctx_t *c, graft_diag_t *diag)
+{
+    graft_error_t rc;
     for (size_t k = 0; k < c->K; k++) {
         if ((rc = graft_expr_bind(c->expr[k], c->cols, c->n_cols, diag)) !=
                 GRAFT_OK ||
@@ -485,6 +498,20 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
     if (!add_probes(c))
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
+    return GRAFT_OK;
+}
+
+static graft_error_t on_header(void *vctx, const graft_column_t *cols,
+                               size_t ncols, graft_diag_t *diag)
+{
+    est_ctx_t *c = vctx;
+    graft_error_t rc;
+    if ((rc = graft_design_bind(c->design, c->path, cols, ncols, diag)) !=
+            GRAFT_OK ||
+        (rc = header_replicates(c, diag)) != GRAFT_OK ||
+        (rc = header_derived(c, cols, ncols, diag)) != GRAFT_OK ||
+        (rc = header_indicators(c, diag)) != GRAFT_OK)
+        return rc;
     return bind_by(c, diag);
 }
 

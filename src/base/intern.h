@@ -48,4 +48,17 @@ void graft_key_free(graft_key_t *k);
 /* The 64-bit FNV-1a hash of LEN bytes at KEY. */
 uint64_t graft_key_hash(const char *key, size_t len);
 
+/* MurmurHash3's 64-bit finalizer (fmix64): every bit of H reaches every
+ * bit of the result, so that the low bits (a slot, a probe) depend on all
+ * of H. */
+static inline uint64_t graft_hash_mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
 #endif

@@ -66,12 +66,7 @@ static uint64_t code_hash(int is_str, double num, const char *str)
             num = 0; /* -0 and 0 are one code */
         h = graft_key_hash((const char *)&num, sizeof num) ^ 1;
     }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
+    return graft_hash_mix(h);
 }
 
 static int same_code(const label_entry_t *e, int is_str, double num,

@@ -22,6 +22,7 @@
  * (1 - e^(-6/256))^6, about 1.6e-10; at most 1.3e-9 for the 8 levels.
  */
 #include "stats/psu_filter.h"
+#include "base/intern.h"
 
 #include <stdlib.h>
 
@@ -40,13 +41,7 @@ static size_t level_bits(size_t i)
  * and use well-mixed low bits. */
 static uint64_t level_hash(uint64_t hash, size_t i)
 {
-    uint64_t h = hash + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15u;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdu;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53u;
-    h ^= h >> 33;
-    return h;
+    return graft_hash_mix(hash + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15u);
 }
 
 /* Probe I of HASH (level_hash) among NBITS bits: double hashing,

@@ -83,12 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_write(path, sizeof path, "analysis.ini", data, size);
     graft_error_t rc = graft_analysis_load(path, &a, &diag);
     if (rc != GRAFT_OK) {
-        fuzz_check(rc == GRAFT_ERR_OPEN || rc == GRAFT_ERR_SURVEY_FILE ||
-                       rc == GRAFT_ERR_NOMEM,
-                   T, "load fails only with OPEN, SURVEY_FILE or NOMEM");
-        fuzz_check(diag.code == rc && diag.msg[0], T,
-                   "the diagnostic holds the code and a message");
-        fuzz_check(a == NULL, T, "a failed load returns no analysis");
+        fuzz_check_failed_load(T, rc, &diag, a == NULL,
+                               "a failed load returns no analysis");
         return 0;
     }
     fuzz_check(a != NULL, T, "a load returns an analysis");

@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "graft/reader.h"
 #include "io/csv_internal.h"
+
+#define T "fuzz_csv"
 
 typedef struct digest {
     uint64_t h;
@@ -23,37 +26,20 @@ typedef struct digest {
     unsigned long last_line;
 } digest_t;
 
-static void mix(digest_t *d, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        d->h ^= s[i];
-        d->h *= 1099511628211u; /* FNV-1a 64-bit prime */
-    }
-}
-
-static void check(int ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_csv: contract broken: %s\n", what);
-        abort();
-    }
-}
-
 static graft_error_t on_header(void *ctx, const graft_column_t *cols,
                                size_t ncols, graft_diag_t *diag)
 {
     digest_t *d = ctx;
     (void)diag;
-    check(ncols > 0, "header has columns");
+    fuzz_check(ncols > 0, T, "header has columns");
     d->ncols = ncols;
     for (size_t i = 0; i < ncols; i++) {
         size_t len = strlen(cols[i].name);
-        check(len > 0, "column names are not empty");
-        check(cols[i].type == GRAFT_COL_UNKNOWN && !cols[i].labels &&
-                  !cols[i].label,
-              "CSV columns are untyped and unlabelled");
-        mix(d, cols[i].name, len + 1);
+        fuzz_check(len > 0, T, "column names are not empty");
+        fuzz_check(cols[i].type == GRAFT_COL_UNKNOWN && !cols[i].labels &&
+                       !cols[i].label,
+                   "fuzz_csv", "CSV columns are untyped and unlabelled");
+        fuzz_hash(&d->h, cols[i].name, len + 1);
     }
     return GRAFT_OK;
 }
@@ -63,24 +49,24 @@ static graft_error_t on_row(void *ctx, const graft_cell_t *cells, size_t ncols,
 {
     digest_t *d = ctx;
     (void)diag;
-    check(ncols == d->ncols, "rows have as many cells as the header");
-    check(line > d->last_line, "line numbers increase");
+    fuzz_check(ncols == d->ncols, T, "rows have as many cells as the header");
+    fuzz_check(line > d->last_line, T, "line numbers increase");
     d->last_line = line;
-    mix(d, &line, sizeof line);
+    fuzz_hash(&d->h, &line, sizeof line);
     for (size_t i = 0; i < ncols; i++) {
         const graft_cell_t *c = &cells[i];
         double v = 0;
-        check(c->str && strlen(c->str) == c->len, "len is strlen(str)");
-        check(graft_is_missing_text(c->str, c->len) ==
-                  (c->kind == GRAFT_CELL_MISSING),
-              "missing cells are the missing markers");
+        fuzz_check(c->str && strlen(c->str) == c->len, T, "len is strlen(str)");
+        fuzz_check(graft_is_missing_text(c->str, c->len) ==
+                       (c->kind == GRAFT_CELL_MISSING),
+                   "fuzz_csv", "missing cells are the missing markers");
         if (c->kind == GRAFT_CELL_NUMBER) {
-            check(graft_parse_number(c->str, c->len, &v) && v == c->num,
-                  "number cells hold their parsed text");
-            mix(d, &c->num, sizeof c->num);
+            fuzz_check(graft_parse_number(c->str, c->len, &v) && v == c->num, T,
+                       "number cells hold their parsed text");
+            fuzz_hash(&d->h, &c->num, sizeof c->num);
         }
-        mix(d, &c->kind, sizeof c->kind);
-        mix(d, c->str, c->len + 1);
+        fuzz_hash(&d->h, &c->kind, sizeof c->kind);
+        fuzz_hash(&d->h, c->str, c->len + 1);
     }
     return GRAFT_OK;
 }
@@ -98,22 +84,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         graft_diag_t diag;
         digest_t d = {14695981039346656037u, 0, 0}; /* FNV offset basis */
         opts.chunk_size = chunks[k];
-        graft_error_t rc = (k == n - 1 ? graft_read_csv_buffer_libcsv
-                                       : graft_read_csv_buffer)(
-            "fuzz.csv", (const char *)data, size, &opts, on_header, on_row,
-            &d, &diag);
-        check(rc == diag.code, "the diagnostic holds the returned code");
+        graft_error_t rc =
+            (k == n - 1 ? graft_read_csv_buffer_libcsv : graft_read_csv_buffer)(
+                "fuzz.csv", (const char *)data, size, &opts, on_header, on_row,
+                &d, &diag);
+        fuzz_check(rc == diag.code, T,
+                   "the diagnostic holds the returned code");
         if (k == 0) {
             rc0 = rc;
             diag0 = diag;
             d0 = d;
             continue;
         }
-        check(rc == rc0, "chunk size or fast path changes the result");
-        check(diag.line == diag0.line && diag.col == diag0.col &&
-                  strcmp(diag.msg, diag0.msg) == 0,
-              "chunk size or fast path changes the diagnostic");
-        check(d.h == d0.h, "chunk size or fast path changes the values");
+        fuzz_check(rc == rc0, T, "chunk size or fast path changes the result");
+        fuzz_check(diag.line == diag0.line && diag.col == diag0.col &&
+                       strcmp(diag.msg, diag0.msg) == 0,
+                   "fuzz_csv",
+                   "chunk size or fast path changes the diagnostic");
+        fuzz_check(d.h == d0.h, T,
+                   "chunk size or fast path changes the values");
     }
     return 0;
 }

@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "graft/reader.h"
 #include "fuzz_util.h"
+#include "graft/reader.h"
 
 #define T "fuzz_stat"
 
@@ -25,15 +25,6 @@ typedef struct digest {
     unsigned long rows;
 } digest_t;
 
-static void mix(digest_t *d, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        d->h ^= s[i];
-        d->h *= 1099511628211u; /* FNV-1a 64-bit prime */
-    }
-}
-
 static graft_error_t on_header(void *ctx, const graft_column_t *cols,
                                size_t ncols, graft_diag_t *diag)
 {
@@ -42,10 +33,10 @@ static graft_error_t on_header(void *ctx, const graft_column_t *cols,
     d->ncols = ncols;
     for (size_t i = 0; i < ncols; i++) {
         fuzz_check(cols[i].name != NULL, T, "a column has a name");
-        mix(d, cols[i].name, strlen(cols[i].name) + 1);
+        fuzz_hash(&d->h, cols[i].name, strlen(cols[i].name) + 1);
         if (cols[i].label)
-            mix(d, cols[i].label, strlen(cols[i].label) + 1);
-        mix(d, &cols[i].type, sizeof cols[i].type);
+            fuzz_hash(&d->h, cols[i].label, strlen(cols[i].label) + 1);
+        fuzz_hash(&d->h, &cols[i].type, sizeof cols[i].type);
     }
     return GRAFT_OK;
 }
@@ -59,16 +50,16 @@ static graft_error_t on_row(void *ctx, const graft_cell_t *cells, size_t ncols,
     fuzz_check(line == ++d->rows, T, "rows are numbered 1, 2, ...");
     for (size_t i = 0; i < ncols; i++) {
         const graft_cell_t *c = &cells[i];
-        mix(d, &c->kind, sizeof c->kind);
+        fuzz_hash(&d->h, &c->kind, sizeof c->kind);
         if (c->kind == GRAFT_CELL_NUMBER) {
             fuzz_check(c->num == c->num, T, "a number cell is not NaN");
             fuzz_check(c->num != 8 && c->num != 9, T,
                        "missing codes are missing");
-            mix(d, &c->num, sizeof c->num);
+            fuzz_hash(&d->h, &c->num, sizeof c->num);
         } else if (c->kind == GRAFT_CELL_STRING) {
             fuzz_check(c->str && strlen(c->str) == c->len, T,
                        "len is strlen(str)");
-            mix(d, c->str, c->len + 1);
+            fuzz_hash(&d->h, c->str, c->len + 1);
         } else {
             fuzz_check(c->kind == GRAFT_CELL_MISSING, T, "a valid kind");
         }
@@ -76,8 +67,8 @@ static graft_error_t on_row(void *ctx, const graft_cell_t *cells, size_t ncols,
     return GRAFT_OK;
 }
 
-static graft_error_t read_once(const char *path, unsigned threads,
-                               digest_t *d, graft_diag_t *diag)
+static graft_error_t read_once(const char *path, unsigned threads, digest_t *d,
+                               graft_diag_t *diag)
 {
     static const double codes[] = {8, 9};
     const graft_missing_spec_t miss = {NULL, codes, 2};
@@ -97,7 +88,7 @@ static graft_error_t read_once(const char *path, unsigned threads,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const names[] = {"f.sav", "f.zsav", "f.por",
+    static const char *const names[] = {"f.sav", "f.zsav",     "f.por",
                                         "f.dta", "f.sas7bdat", "f.xpt"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char path[512];
@@ -107,8 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         graft_error_t rc1 = read_once(path, 1, &g1, &d1);
         graft_error_t rc2 = read_once(path, 2, &g2, &d2);
         fuzz_check(rc1 == rc2, T, "the pipeline changes the result");
-        fuzz_check(rc1 == GRAFT_OK || (strcmp(d1.msg, d2.msg) == 0 && d1.line == d2.line), T,
-                   "the pipeline changes the diagnostic");
+        fuzz_check(rc1 == GRAFT_OK ||
+                       (strcmp(d1.msg, d2.msg) == 0 && d1.line == d2.line),
+                   T, "the pipeline changes the diagnostic");
         fuzz_check(g1.h == g2.h && g1.rows == g2.rows, T,
                    "the pipeline changes the values");
         unlink(path);

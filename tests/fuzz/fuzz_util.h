@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "graft/error.h"
+
 static char fuzz_dir_path[256];
 
 static inline void fuzz_check(int ok, const char *target, const char *what)
@@ -22,6 +24,33 @@ static inline void fuzz_check(int ok, const char *target, const char *what)
     if (!ok) {
         fprintf(stderr, "%s: contract broken: %s\n", target, what);
         abort();
+    }
+}
+
+/* A loader of an INI file (survey, analysis) failed with RC: only with the
+ * codes it documents, with the code and a message in DIAG, and NOTHING set
+ * when it returns no object. */
+static inline void fuzz_check_failed_load(const char *target, graft_error_t rc,
+                                          const graft_diag_t *diag,
+                                          int nothing, const char *what)
+{
+    fuzz_check(rc == GRAFT_ERR_OPEN || rc == GRAFT_ERR_SURVEY_FILE ||
+                   rc == GRAFT_ERR_NOMEM,
+               target, "load fails only with OPEN, SURVEY_FILE or NOMEM");
+    fuzz_check(diag->code == rc && diag->msg[0], target,
+               "the diagnostic holds the code and a message");
+    fuzz_check(nothing, target, what);
+}
+
+/* Fold N bytes at P into the FNV-1a hash *H (start from the offset basis
+ * 14695981039346656037): a digest of everything a read delivered, to
+ * compare two reads of the same input. */
+static inline void fuzz_hash(uint64_t *h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        *h ^= s[i];
+        *h *= 1099511628211u; /* FNV-1a 64-bit prime */
     }
 }
 

@@ -18,6 +18,7 @@
  * their labels before the data and are read in one pass.
  */
 #include "io/pipe.h"
+#include "io/stat_io.h"
 #include "graft/reader.h"
 #include "base/grow.h"
 #include "base/str.h"
@@ -793,6 +794,8 @@ graft_error_t graft_read_stat_piped(const char *path,
     if (!parser)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, path, 0, 0,
                               "out of memory");
+    graft_stat_io_t io;
+    graft_stat_io_install(parser, &io);
     readstat_set_metadata_handler(parser, on_metadata);
     readstat_set_variable_handler(parser, on_variable);
     readstat_set_value_label_handler(parser, on_value_label);
@@ -814,6 +817,7 @@ graft_error_t graft_read_stat_piped(const char *path,
     if (rc == GRAFT_OK && opts && opts->progress) /* read whole */
         opts->progress(opts->progress_arg, size, size, c.rows);
     readstat_parser_free(parser);
+    graft_stat_io_free(&io);
     ctx_free(&c);
     return rc;
 }

@@ -569,34 +569,80 @@ __attribute__((noinline)) static int value_slow(stat_ctx_t *c, int obs,
     return READSTAT_HANDLER_OK;
 }
 
-/* The common value, a double of a numeric variable without user-missing
- * values in the middle of the case being gathered, is stored here as
- * set_cell() would (system and tagged missing values as NaN, which
- * GRAFT_PIPE_AUTO reads as missing); the rest goes to value_slow().
- * Called once per value of the file: kept small. */
-static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
-                    void *vctx)
+/* Is the value of column IDX of case OBS the next place of the case being
+ * gathered, of a numeric column without user-missing values? */
+static inline int in_order(const stat_ctx_t *c, int obs, int idx)
 {
-    stat_ctx_t *c = vctx;
-    int idx = var->index; /* readstat_variable_get_index(), without a call */
-    /* The values come in column order: the place is the one after the
-     * last value's, checked against the column's (a mismatch goes the
-     * slow way).  Where the value is stored then does not wait for the
-     * lookup, only for the check, which the branch predictor answers. */
+    return obs == c->open_obs && (size_t)idx < c->n_fast && /* idx < 0 */
+           c->fast[idx] == c->next_pos;
+}
+
+/* Store NUM at the next place as set_cell() would (system and tagged
+ * missing values as NaN, which GRAFT_PIPE_AUTO reads as missing), and end
+ * the case at its last place. */
+static inline int store_next(stat_ctx_t *c, readstat_value_t value,
+                             double num)
+{
     long pos = c->next_pos;
-    if (obs != c->open_obs || (size_t)idx >= c->n_fast || /* idx < 0 too */
-        c->fast[idx] != pos || value.type != READSTAT_TYPE_DOUBLE)
-        return value_slow(c, obs, var, value);
     c->next_pos = pos + 1;
     /* NaN for a missing value, without a branch: which values are missing
      * follows the data, which a branch would have to guess */
     uint64_t bits, nan_bits = 0x7ff8000000000000u;
     uint64_t missing = value.is_system_missing | value.is_tagged_missing;
-    memcpy(&bits, &value.v.double_value, sizeof bits);
+    memcpy(&bits, &num, sizeof bits);
     bits = (bits & (missing - 1)) | (nan_bits & -missing);
     memcpy(&c->slot.nums[pos], &bits, sizeof bits);
     /* the last place is the last column read's: it ends the case */
     return (size_t)pos + 1 < c->n_places ? READSTAT_HANDLER_OK : end_row(c);
+}
+
+/* on_value() for a value that is not a double: Stata and SAS files keep
+ * integers in 1, 2 or 4 bytes (and floats), converted as
+ * readstat_double_value() converts them; the rest goes to value_slow(). */
+__attribute__((noinline)) static int value_other(stat_ctx_t *c, int obs,
+                                                 readstat_variable_t *var,
+                                                 readstat_value_t value)
+{
+    double num;
+    switch (value.type) {
+    case READSTAT_TYPE_INT32:
+        num = value.v.i32_value;
+        break;
+    case READSTAT_TYPE_INT16:
+        num = value.v.i16_value;
+        break;
+    case READSTAT_TYPE_INT8:
+        num = value.v.i8_value;
+        break;
+    case READSTAT_TYPE_FLOAT:
+        num = value.v.float_value;
+        break;
+    default:
+        return value_slow(c, obs, var, value);
+    }
+    if (!in_order(c, obs, var->index))
+        return value_slow(c, obs, var, value);
+    return store_next(c, value, num);
+}
+
+/* The common value, a double of a numeric variable without user-missing
+ * values in the middle of the case being gathered, is stored here; other
+ * numbers go to value_other(), the rest to value_slow().  Called once per
+ * value of the file: kept small. */
+static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
+                    void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    /* The values come in column order: the place is the one after the
+     * last value's, checked against the column's (a mismatch goes the
+     * slow way).  Where the value is stored then does not wait for the
+     * lookup, only for the check, which the branch predictor answers.
+     * var->index is readstat_variable_get_index(), without a call. */
+    if (value.type != READSTAT_TYPE_DOUBLE)
+        return value_other(c, obs, var, value);
+    if (!in_order(c, obs, var->index))
+        return value_slow(c, obs, var, value);
+    return store_next(c, value, value.v.double_value);
 }
 
 /* ---- the reader --------------------------------------------------------- */

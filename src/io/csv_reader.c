@@ -689,8 +689,7 @@ static int cut_quoted_blocks(csv_ctx_t *c, char *t, size_t i, size_t len,
                              line_cut_t *k)
 {
     const unsigned char delim = c->delim;
-    csv_field_t *f = c->fields, *g = f + k->nf;
-    size_t from = k->start, room = c->fields_cap;
+    size_t nf = k->nf, from = k->start;
     uint32_t in = 0, bad = 0; /* in: all ones inside quotes */
     /* bit 0: the byte before the block is a quote; a delimiter outside
      * quotes or the line start; a quote that needs a delimiter after it */
@@ -714,23 +713,20 @@ static int cut_quoted_blocks(csv_ctx_t *c, char *t, size_t i, size_t len,
         quote_before = q >> (QBLOCK - 1);
         if (!out)
             continue;
-        if (room < (size_t)(g - f) + QBLOCK) {
-            size_t nf = (size_t)(g - f);
-            if (more_fields(c, nf + QBLOCK) != GRAFT_OK)
-                return 0;
-            f = c->fields;
-            g = f + nf;
-            room = c->fields_cap;
-        }
+        if (c->fields_cap < nf + QBLOCK &&
+            more_fields(c, nf + QBLOCK) != GRAFT_OK)
+            return 0;
+        csv_field_t *f = c->fields, *g = f + nf;
         do {
             unsigned b = LOWEST_BIT(out);
             put_quoted(g++, t, from, i + b, (shut >> b) & 1);
             from = i + b + 1;
             out &= out - 1;
         } while (out);
+        nf = (size_t)(g - f);
     }
     t[len] = '\0';
-    k->nf = (size_t)(g - f);
+    k->nf = nf;
     k->quoted = bad ? 2 : 1; /* the last block ends past the line */
     return in == 0;
 }

@@ -604,6 +604,7 @@ static inline block_masks_t block_masks(const char *p, unsigned char delim)
 #define block_masks block_masks_portable
 #endif
 
+/* The masks of either code, for the tests (io/csv_internal.h). */
 void graft_csv_block_masks(const char *p, unsigned char delim, int portable,
                            uint32_t m[3])
 {
@@ -694,7 +695,9 @@ static int cut_quoted_blocks(csv_ctx_t *c, char *t, size_t i, size_t len,
     /* bit 0: the byte before the block is a quote; a delimiter outside
      * quotes or the line start; a quote that needs a delimiter after it */
     uint32_t quote_before = 0, lone_before = 0;
-    uint32_t edge_before = from == i; /* cut_word() made the delimiter NUL */
+    /* the byte before I is a delimiter (cut_word() made it a NUL) when
+     * the field being cut starts at I, or I is the line start */
+    uint32_t edge_before = from == i;
     t[len] = (char)delim; /* the line end ends the last field */
     memset(t + len + 8, c->pad, CSV_PAD - 8);
     for (; i <= len; i += QBLOCK) {

@@ -11,7 +11,12 @@
  * opts.uses) the two must deliver the same
  * header, the same rows and cells (kind, bits of the number, text, line)
  * and the same error (code, line, column, message), whatever the chunk
- * size.
+ * size.  Files as R, Stata, SPSS and Excel write them, every field quoted,
+ * are read on the fast path too: quote-heavy buffers (quoted numbers,
+ * empty fields, doubled quotes, delimiters, CR, LF and CRLF inside quotes,
+ * spaces around quotes, invalid quoting, fields across the fast path's
+ * 32-byte blocks) are compared for every chunk size, and libcsv's rules
+ * are pinned case by case with the cells written out.
  */
 #include "test_util.h"
 
@@ -23,6 +28,7 @@
 
 #define NAME "r.csv"
 #define BUFFERS 20000
+#define QUOTED_BUFFERS 1500
 
 /* ---- a seeded generator (splitmix64) -------------------------------- */
 
@@ -453,6 +459,476 @@ static void test_word_borders(void **state)
     }
 }
 
+/* ---- quoted fields ------------------------------------------------ */
+
+/* The text of a quoted field (between its quotes, doubled quotes
+ * included): mostly what writers quote, sometimes what only libcsv's
+ * rules decide. */
+static void add_quoted_body(rng_t *r, test_text_t *t, char delim)
+{
+    static const char *const parts[] = {
+        "1", "2.5", "-3", "NA", ".", "", "x y", "Tunis", " ", "\t", "\"\"",
+        "\n", "\r\n", "\r", "0.25", "\xC3\xA9", "1e3", "  7  ",
+    };
+    static const char *const long_parts[] = {
+        "Great Tunis and the coast of the north",
+        "0123456789012345678901234567890123456789",
+    };
+    size_t n = below(r, 4);
+    if (below(r, 12) == 0)
+        test_text_adds(t, PICK(r, long_parts));
+    for (size_t k = 0; k < n; k++) {
+        if (below(r, 8) == 0)
+            addc(t, delim);
+        else if (below(r, 300) == 0)
+            test_text_add(t, "\0", 1);
+        else
+            test_text_adds(t, PICK(r, parts));
+    }
+}
+
+/* A field of a quote-heavy file: mostly quoted, some unquoted or empty,
+ * spaces around quotes now and then, and rarely invalid quoting (a byte
+ * after the closing quote, a quote in an unquoted field, an odd quote). */
+static void add_quoted_field(rng_t *r, test_text_t *t, char delim)
+{
+    static const char *const bad[] = {
+        "\"a\"b", "a\"b", "\"a\" \"b\"", "\"a\"\"", "\"\"x\"\"", "x\"",
+        "\"a\"\t\"", " \"a\"x",
+    };
+    size_t kind = below(r, 20);
+    if (kind == 0 && below(r, 4) == 0) {
+        test_text_adds(t, PICK(r, bad));
+        return;
+    }
+    if (kind <= 2) { /* unquoted */
+        if (kind == 1)
+            add_plain(r, t, delim);
+        return; /* kind 0: empty */
+    }
+    int around = below(r, 10) == 0; /* spaces or tabs outside the quotes */
+    if (around)
+        add_blanks(r, t);
+    addc(t, '"');
+    add_quoted_body(r, t, delim);
+    addc(t, '"');
+    if (around)
+        add_blanks(r, t);
+}
+
+/* A random quote-heavy CSV text with DELIM in T: a quoted header (BOM
+ * sometimes), rows of quoted fields, blank lines and lines of one quoted
+ * empty field, the three line ends. */
+static void random_quoted_csv(rng_t *r, test_text_t *t, char delim)
+{
+    static const char *const names[] = {"id", "w", "zone", "x", "y"};
+    size_t ncols = 1 + below(r, 8), nrows = below(r, 8);
+    if (below(r, 10) == 0)
+        test_text_adds(t, "\xEF\xBB\xBF");
+    for (size_t i = 0; i < ncols; i++) {
+        char name[32];
+        int quote = below(r, 5) != 0;
+        if (i)
+            addc(t, delim);
+        snprintf(name, sizeof name, "%s%s%zu%s", quote ? "\"" : "",
+                 PICK(r, names), i, quote ? "\"" : "");
+        test_text_adds(t, name);
+    }
+    for (size_t row = 0; row < nrows; row++) {
+        add_line_end(r, t);
+        if (below(r, 10) == 0) {
+            test_text_adds(t, below(r, 2) ? "\"\"" : "");
+            add_line_end(r, t);
+        }
+        size_t n = ncols + (below(r, 25) == 0);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                addc(t, delim);
+            add_quoted_field(r, t, delim);
+        }
+    }
+    if (below(r, 4))
+        add_line_end(r, t);
+}
+
+/* Read BUF both ways with every chunk size from 1 byte to its length (and
+ * one above), so that a chunk ends at every byte: all must agree with
+ * libcsv reading it in one piece. */
+static void compare_every_chunk(const test_text_t *buf, graft_read_opts_t opts)
+{
+    opts.chunk_size = 65536;
+    char *want = transcript(graft_read_csv_buffer_libcsv, buf, &opts);
+    for (size_t chunk = 1; chunk <= buf->len + 1; chunk++) {
+        opts.chunk_size = chunk;
+        char *got = transcript(graft_read_csv_buffer, buf, &opts);
+        if (strcmp(got, want) != 0)
+            fail_with(buf, got, want, chunk);
+        free(got);
+        if (chunk % 16 == 1) {
+            got = transcript(graft_read_csv_buffer_libcsv, buf, &opts);
+            if (strcmp(got, want) != 0)
+                fail_with(buf, got, want, chunk);
+            free(got);
+        }
+    }
+    free(want);
+}
+
+static void test_quoted_buffers(void **state)
+{
+    (void)state;
+    static const char delims[] = {',', ';', '\t'};
+    rng_t r = {20251205};
+    size_t ok = 0, quoted = 0;
+    for (size_t k = 0; k < QUOTED_BUFFERS; k++) {
+        char delim = delims[below(&r, 3)];
+        test_text_t buf = {0};
+        graft_read_opts_t opts = {0};
+        uint64_t seed = next(&r);
+        random_quoted_csv(&r, &buf, delim);
+        opts.delim = below(&r, 2) ? delim : 0;
+        if (below(&r, 4) == 0) {
+            opts.uses = uses_some;
+            opts.uses_arg = &seed;
+        }
+        compare_every_chunk(&buf, opts);
+        graft_diag_t diag;
+        opts.chunk_size = 0;
+        if (graft_read_csv_buffer(NAME, buf.s, buf.len, &opts, NULL, NULL,
+                                  NULL, &diag) == GRAFT_OK) {
+            ok++;
+            quoted += memchr(buf.s, '"', buf.len) != NULL;
+        }
+        free(buf.s);
+    }
+    /* enough readable files with quotes to test the rows */
+    if (quoted < QUOTED_BUFFERS / 3)
+        fail_msg("only %zu of %d quoted buffers read without error (%zu "
+                 "files in all)",
+                 quoted, QUOTED_BUFFERS, ok);
+}
+
+/* ---- libcsv's rules, written out ------------------------------------- */
+
+/* A read as short text: "H|name|..." for the header, "LINE|Ktext|..." for
+ * each row (K: N number, S string, M missing; bytes below 0x20 as \xNN),
+ * then "= CODE" or "= CODE LINE:COL MESSAGE" after an error. */
+static void add_escaped(test_text_t *t, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)s[i];
+        char hex[8];
+        if (b >= 0x20 && b != '\\') {
+            addc(t, (char)b);
+            continue;
+        }
+        snprintf(hex, sizeof hex, "\\x%02X", b);
+        test_text_adds(t, hex);
+    }
+}
+
+static graft_error_t brief_header(void *ctx, const graft_column_t *cols,
+                                  size_t ncols, graft_diag_t *diag)
+{
+    test_text_t *t = ctx;
+    (void)diag;
+    addc(t, 'H');
+    for (size_t i = 0; i < ncols; i++) {
+        addc(t, '|');
+        add_escaped(t, cols[i].name, strlen(cols[i].name));
+    }
+    addc(t, '\n');
+    return GRAFT_OK;
+}
+
+static graft_error_t brief_row(void *ctx, const graft_cell_t *cells,
+                               size_t ncols, unsigned long line,
+                               graft_diag_t *diag)
+{
+    test_text_t *t = ctx;
+    char buf[32];
+    (void)diag;
+    snprintf(buf, sizeof buf, "%lu", line);
+    test_text_adds(t, buf);
+    for (size_t i = 0; i < ncols; i++) {
+        addc(t, '|');
+        addc(t, "SNM"[cells[i].kind == GRAFT_CELL_NUMBER
+                          ? 1
+                          : cells[i].kind == GRAFT_CELL_MISSING ? 2 : 0]);
+        add_escaped(t, cells[i].str, cells[i].len);
+    }
+    addc(t, '\n');
+    return GRAFT_OK;
+}
+
+/* TEXT read with DELIM (0: detected) on the fast path, as brief text. */
+static char *brief(const char *text, char delim)
+{
+    test_text_t t = {0};
+    graft_read_opts_t opts = {0};
+    graft_diag_t diag;
+    char end[sizeof diag.msg + 64];
+    opts.delim = delim;
+    graft_error_t rc = graft_read_csv_buffer(NAME, text, strlen(text), &opts,
+                                             brief_header, brief_row, &t,
+                                             &diag);
+    if (rc == GRAFT_OK)
+        snprintf(end, sizeof end, "= 0\n");
+    else
+        snprintf(end, sizeof end, "= %d %lu:%lu %s\n", (int)rc, diag.line,
+                 diag.col, diag.msg);
+    test_text_adds(&t, end);
+    return t.s;
+}
+
+/* TEXT must read as WANT, and the same through libcsv alone, whatever the
+ * chunk size. */
+static void check_rule(const char *text, char delim, const char *want)
+{
+    char *got = brief(text, delim);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s\ngot:\n%s\nwant:\n%s", text, got, want);
+    free(got);
+    test_text_t buf = {0};
+    graft_read_opts_t opts = {0};
+    test_text_adds(&buf, text);
+    opts.delim = delim;
+    compare_every_chunk(&buf, opts);
+    free(buf.s);
+}
+
+/* libcsv's rules for quoted fields in strict mode (libcsv.c, states
+ * FIELD_NOT_BEGUN, FIELD_BEGUN and FIELD_MIGHT_HAVE_ENDED), one by one. */
+static void test_quoted_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        char delim;
+        const char *want;
+    } cases[] = {
+        /* R's write.csv: every non-empty field quoted */
+        {"\"id\",\"w\",\"zone\"\n\"1\",\"2.5\",\"Tunis\"\n\"2\",,\"Great "
+         "Tunis\"\n",
+         0, "H|id|w|zone\n2|N1|N2.5|STunis\n3|N2|M|SGreat Tunis\n= 0\n"},
+        /* the delimiter inside quotes; "" is one quote */
+        {"a,b\n\"x,y\",\"say \"\"hi\"\"\"\n", ',',
+         "H|a|b\n2|Sx,y|Ssay \"hi\"\n= 0\n"},
+        {"a\n\"\"\"\"\n\"\"\"x\"\"\"\n", ',', "H|a\n2|S\"\n3|S\"x\"\n= 0\n"},
+        /* a quoted empty field is a field: a line of it is a row, unlike
+         * a blank line or one of spaces */
+        {"a\n\"\"\n\n  \n\"  \"\n", ',', "H|a\n2|M\n5|S  \n= 0\n"},
+        {"a,b\n\"\",\"\"\n,\n", ',', "H|a|b\n2|M|M\n3|M|M\n= 0\n"},
+        /* spaces and tabs outside the quotes go, inside they stay */
+        {"a;b\n  \"x\" ; \" y \"\t\n", ';', "H|a|b\n2|Sx|S y \n= 0\n"},
+        {"a,b\n\t\"\tx\t\"\t,\" \"\n", ',', "H|a|b\n2|S\\x09x\\x09|S \n= 0\n"},
+        /* with a tab delimiter, a tab is never trimmed */
+        {"a\tb\n\"1\t2\"\t \" z\" \n", '\t', "H|a|b\n2|S1\\x092|S z\n= 0\n"},
+        {"a\tb\tc\n\"x\"\t\t\"\"\n", '\t', "H|a|b|c\n2|Sx|M|M\n= 0\n"},
+        /* quoted numbers, missing codes and text are typed as unquoted */
+        {"a,b,c,d,e\n\"1\",\" 2 \",\"-3.5\",\"NA\",\".\"\n", ',',
+         "H|a|b|c|d|e\n2|N1|N 2 |N-3.5|MNA|M.\n= 0\n"},
+        /* line ends inside quotes stay in the field; lines count on */
+        {"a,b\n\"x\ny\",1\n\"p\r\nq\",2\n\"r\rs\",3\n4,5\n", ',',
+         "H|a|b\n2|Sx\\x0Ay|N1\n4|Sp\\x0D\\x0Aq|N2\n6|Sr\\x0Ds|N3\n8|N4|N5\n"
+         "= 0\n"},
+        /* a header of quoted names after a byte order mark */
+        {"\xEF\xBB\xBF\"a b\",\"c\"\r\n1,2\r\n", 0, "H|a b|c\n2|N1|N2\n= 0\n"},
+        /* doubled quotes or spaces around quotes, with unquoted fields */
+        {"a,b,c\n x y ,\"p\"\"q\", 1 \n", ',',
+         "H|a|b|c\n2|Sx y|Sp\"q|N1\n= 0\n"},
+        {"a,b\n\"x\"  ,  \"y\"\n", ',', "H|a|b\n2|Sx|Sy\n= 0\n"},
+        /* non-ASCII inside quotes */
+        {"a\n\"\xC3\xA9t\xC3\xA9\"\n", ',',
+         "H|a\n2|S\xC3\xA9t\xC3\xA9\n= 0\n"},
+        /* invalid quoting: libcsv's errors, with the rows before them */
+        {"a,b\n1,2\n1,\"x\"y\n", ',',
+         "H|a|b\n2|N1|N2\n= 8 3:2 unexpected character after a closing "
+         "quote\n"},
+        {"a,b\n1,x\"y\n", ',',
+         "H|a|b\n= 8 2:2 quote character inside an unquoted field\n"},
+        {"a,b\n\"x\" \"y\",1\n", ',',
+         "H|a|b\n= 8 2:1 unexpected character after a closing quote\n"},
+        {"a,b\n1,\"open\n", ',', "H|a|b\n= 8 2:2 unterminated quoted field\n"},
+        {"a\n\"x\"\"\n", ',', "H|a\n= 8 2:1 unterminated quoted field\n"},
+        {"a\n\"x\"\n\"\xFF\"\n", ',',
+         "H|a\n2|Sx\n= 9 3:1 invalid UTF-8 byte 0xFF in column 'a'\n"},
+        {"a,b\n\"1\",\"2\",\"3\"\n", ',',
+         "H|a|b\n= 7 2:3 row has 3 fields, the header has 2\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_rule(cases[i].text, cases[i].delim, cases[i].want);
+}
+
+/* The row of K unquoted bytes, "q", a quoted field of M bytes, a
+ * delimiter and K (a doubled quote before the delimiter when DOUBLED, so
+ * that the line is cut byte by byte), and a quoted empty field, with the
+ * header a,b,c,d, into TEXT; what it reads as into WANT. */
+static void border_row(size_t k, size_t m, int doubled, test_text_t *text,
+                       test_text_t *want)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%zu", k);
+    test_text_adds(text, "a,b,c,d\n");
+    test_text_adds(want, "H|a|b|c|d\n2|");
+    addc(want, k ? 'S' : 'M');
+    for (size_t j = 0; j < k; j++) {
+        addc(text, (char)('k' + j % 3));
+        addc(want, (char)('k' + j % 3));
+    }
+    test_text_adds(text, ",\"q\",\"");
+    test_text_adds(want, "|Sq|S");
+    for (size_t j = 0; j < m; j++) {
+        addc(text, 'v');
+        addc(want, 'v');
+    }
+    if (doubled) {
+        test_text_adds(text, "\"\"");
+        addc(want, '"');
+    }
+    addc(text, ',');
+    addc(want, ',');
+    test_text_adds(text, num);
+    test_text_adds(want, num);
+    test_text_adds(text, k % 2 ? "\",\"\"\r\n" : "\",\"\"\n");
+    test_text_adds(want, "|M\n= 0\n");
+}
+
+/* TEXT must read as WANT on the fast path, and as through libcsv alone
+ * (in one chunk: the every chunk size is for the other tests). */
+static void check_brief(const test_text_t *text, const char *want)
+{
+    char *got = brief(text->s, ',');
+    if (strcmp(got, want) != 0)
+        fail_msg("%s\ngot:\n%s\nwant:\n%s", text->s, got, want);
+    free(got);
+    graft_read_opts_t opts = {0};
+    opts.delim = ',';
+    opts.chunk_size = 65536;
+    char *fast = transcript(graft_read_csv_buffer, text, &opts);
+    char *slow = transcript(graft_read_csv_buffer_libcsv, text, &opts);
+    if (strcmp(fast, slow) != 0)
+        fail_with(text, fast, slow, opts.chunk_size);
+    free(fast);
+    free(slow);
+}
+
+/* Quotes, doubled quotes and delimiters at every place around the fast
+ * path's 8-byte words and 32-byte blocks (border_row()), and invalid
+ * quotes at every place, with the cells and errors written out. */
+static void test_quoted_borders(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 41; k++)
+        for (size_t m = 0; m < 41; m++)
+            for (int doubled = 0; doubled < 2; doubled++) {
+                test_text_t text = {0}, want = {0};
+                border_row(k, m, doubled, &text, &want);
+                check_brief(&text, want.s);
+                free(text.s);
+                free(want.s);
+            }
+    static const struct {
+        const char *before, *after, *want;
+    } bad[] = {
+        {"", "\"y\"", "= 8 2:2 quote character inside an unquoted field"},
+        {"\"", "\"y", "= 8 2:2 unexpected character after a closing quote"},
+        {"\"", "\"\"\"y",
+         "= 8 2:2 unexpected character after a closing quote"},
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+        for (size_t k = 1; k < 70; k++) {
+            test_text_t text = {0}, want = {0};
+            test_text_adds(&text, "a,b\n\"p\",");
+            test_text_adds(&text, bad[b].before);
+            for (size_t j = 0; j < k; j++)
+                addc(&text, 'x');
+            test_text_adds(&text, bad[b].after);
+            test_text_adds(&text, "\n\"1\",\"2\"\n");
+            test_text_adds(&want, "H|a|b\n");
+            test_text_adds(&want, bad[b].want);
+            addc(&want, '\n');
+            check_brief(&text, want.s);
+            free(text.s);
+            free(want.s);
+        }
+}
+
+/* A quoted row of more than GRAFT_MAX_COLUMNS fields on the fast path (a
+ * chunk holds it whole): the error is libcsv's, the quote error when it
+ * comes first, else the count. */
+static void test_quoted_too_many(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t bad; /* the field with a byte after its quote, 0 for none */
+        const char *want;
+    } cases[] = {
+        {0, "= 15 2:0 the row has more than 1000000 fields (the limit of a "
+            "CSV row): is the delimiter right?\n"},
+        {7, "= 8 2:7 unexpected character after a closing quote\n"},
+        {1000002, "= 15 2:0 the row has more than 1000000 fields (the limit "
+                  "of a CSV row): is the delimiter right?\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        test_text_t text = {0};
+        test_text_adds(&text, "a,b\n");
+        for (size_t f = 1; f <= 1000002; f++)
+            test_text_adds(&text, f == cases[i].bad ? "\"1\"x," : "\"1\",");
+        test_text_adds(&text, "\"1\"\n");
+        graft_read_opts_t opts = {0};
+        opts.chunk_size = text.len;
+        char *want = transcript(graft_read_csv_buffer_libcsv, &text, &opts);
+        char *got = transcript(graft_read_csv_buffer, &text, &opts);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        got = brief(text.s, ',');
+        test_text_t end = {0};
+        test_text_adds(&end, "H|a|b\n");
+        test_text_adds(&end, cases[i].want);
+        assert_string_equal(got, end.s);
+        free(got);
+        free(end.s);
+        free(text.s);
+    }
+}
+
+/* The block masks of the portable code (machines without SSE2) equal the
+ * vector code's and a byte-by-byte reading, for every byte value at
+ * every place and random blocks. */
+static void test_block_masks(void **state)
+{
+    (void)state;
+    static const unsigned char delims[] = {',', ';', '\t', 'a', '|', 1};
+    rng_t r = {32};
+    for (size_t k = 0; k < 40000; k++) {
+        unsigned char p[32];
+        unsigned char delim = delims[k % sizeof delims];
+        for (size_t j = 0; j < 32; j++) {
+            static const unsigned char common[] = {'"', ',', ';', '\t', ' ',
+                                                   '#', '!', 0, 0x80, 0xFF,
+                                                   'a', '1', 0x22, 0x23};
+            p[j] = below(&r, 2) ? common[below(&r, sizeof common)]
+                                : (unsigned char)below(&r, 256);
+        }
+        if (k < 256 * 32 / 8) /* each byte value at each place */
+            p[(k / 256) % 32] = (unsigned char)(k % 256);
+        uint32_t want[3] = {0, 0, 0}, vec[3], port[3];
+        for (size_t j = 0; j < 32; j++) {
+            want[0] |= (uint32_t)(p[j] == '"') << j;
+            want[1] |= (uint32_t)(p[j] == delim) << j;
+            want[2] |= (uint32_t)(p[j] < '#' || p[j] >= 0x80) << j;
+        }
+        graft_csv_block_masks((const char *)p, delim, 0, vec);
+        graft_csv_block_masks((const char *)p, delim, 1, port);
+        for (int m = 0; m < 3; m++) {
+            assert_int_equal(vec[m], want[m]);
+            assert_int_equal(port[m], want[m]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +936,11 @@ int main(void)
         cmocka_unit_test(test_long_plain_line),
         cmocka_unit_test(test_word_borders),
         cmocka_unit_test(test_random_buffers),
+        cmocka_unit_test(test_block_masks),
+        cmocka_unit_test(test_quoted_rules),
+        cmocka_unit_test(test_quoted_borders),
+        cmocka_unit_test(test_quoted_too_many),
+        cmocka_unit_test(test_quoted_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,10 +13,16 @@
  * order mark can be recognised and, when no delimiter is given, until the
  * header line is complete so that the delimiter can be counted in it.
  *
- * A plain line (complete in the chunk, without quote characters, while
- * libcsv is between records) is split here instead, with libcsv's rules for
- * unquoted fields; everything else goes through libcsv.  Both paths deliver
- * the same records.
+ * A line complete in the chunk, while libcsv is between records, is split
+ * here instead, with libcsv's rules: eight bytes at a time up to its first
+ * quote, then 32 at a time with a running quote parity, so that delimiters
+ * inside quotes are not cut, and the quotes of fields written as a quote,
+ * text and a quote (as R, Stata, SPSS and Excel write them) are taken off
+ * on the way.  A line with other quoting (doubled quotes, spaces around
+ * quotes) is cut again byte by byte by libcsv's rules.  A line that ends
+ * inside quotes (a quoted field spanning lines), a line with invalid
+ * quoting (libcsv reports it) and everything else go through libcsv.  Both
+ * paths deliver the same records.
  *
  * libcsv callbacks cannot abort: the first error is stored in the context,
  * later callbacks do nothing, and the error is checked after every call.
@@ -29,6 +35,9 @@
 
 #include <csv.h>
 #include <errno.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -428,7 +437,7 @@ static void advance_line(csv_ctx_t *c, int term, size_t len)
     c->after_cr = term == '\r';
 }
 
-/* ---- the fast path: plain lines without libcsv ----------------------- */
+/* ---- the fast path: complete lines without libcsv -------------------- */
 
 /* The line is tested eight bytes at a time, a word of them at once, with
  * the tests of Warren, "Hacker's Delight" (2nd ed., 2013), section 6-1. */
@@ -520,24 +529,232 @@ static inline size_t cut_word(csv_field_t *f, char *t, size_t i, uint64_t d,
     return (size_t)(g - f);
 }
 
-/* Cut the copy T[0..LEN) of a line, padded with 8 bytes of pad, into
- * fields.  *SPACES: whether a byte is one trim_field() removes; *CLEAN:
- * whether the line has neither NUL nor bytes >= 0x80.  Returns the number
- * of fields, or 0 when the line has a quote character (or on error,
- * recorded in C). */
+/* The 8 bytes at P as a word whose lowest byte is P[0], as the bit
+ * scans need, whatever the byte order of the machine. */
+static inline uint64_t load_word(const char *p)
+{
+    uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&w, p, 8);
+#else
+    for (int k = 7; k >= 0; k--)
+        w = w << 8 | (unsigned char)p[k];
+#endif
+    return w;
+}
+
+/* From its first quote on, a line is looked at QBLOCK bytes at a time,
+ * with one bit per byte (bit K for byte K): the quote parity and the
+ * checks below cost the same for 32 bytes as for 8.  The copy of a line
+ * has CSV_PAD bytes after it so that the block holding its end can be
+ * read. */
+#define QBLOCK 32 /* the bits of a uint32_t */
+#define CSV_PAD QBLOCK
+
+/* The masks of the QBLOCK bytes at P: QUOTE the quotes, DELIM the bytes
+ * equal to DELIM, ODD the bytes below '#' or at least 0x80 (the quotes
+ * among them).  SSE2 (every x86-64) compares 16 bytes at once; the
+ * portable code a word at a time, with the tests of bytes_equal(). */
+typedef struct block_masks {
+    uint32_t quote, delim, odd;
+} block_masks_t;
+
+/* The high bits of W (one per byte) as the bits 0 to 7 of a byte. */
+static inline uint32_t gather_highs(uint64_t w)
+{
+    return (uint32_t)(((w >> 7) * UINT64_C(0x0102040810204080)) >> 56);
+}
+
+static inline block_masks_t block_masks_portable(const char *p,
+                                                 unsigned char delim)
+{
+    block_masks_t m = {0, 0, 0};
+    for (unsigned k = 0; k < QBLOCK; k += 8) {
+        uint64_t w = load_word(p + k);
+        /* below '#' when its low 7 bits plus 0x80 - '#' do not carry */
+        uint64_t odd = (~((w & ~HIGHS) + ONES * (0x80 - '#')) | w) & HIGHS;
+        m.quote |= gather_highs(bytes_equal(w, ONES * '"')) << k;
+        m.delim |= gather_highs(bytes_equal(w, ONES * delim)) << k;
+        m.odd |= gather_highs(odd) << k;
+    }
+    return m;
+}
+
+#if defined(__SSE2__)
+static inline uint32_t movemask2(__m128i lo, __m128i hi)
+{
+    return (uint32_t)_mm_movemask_epi8(lo) |
+           (uint32_t)_mm_movemask_epi8(hi) << 16;
+}
+
+static inline block_masks_t block_masks(const char *p, unsigned char delim)
+{
+    const __m128i quote = _mm_set1_epi8('"'), hash = _mm_set1_epi8('#');
+    const __m128i dl = _mm_set1_epi8((char)delim);
+    __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    block_masks_t m;
+    m.quote = movemask2(_mm_cmpeq_epi8(lo, quote), _mm_cmpeq_epi8(hi, quote));
+    m.delim = movemask2(_mm_cmpeq_epi8(lo, dl), _mm_cmpeq_epi8(hi, dl));
+    /* signed: the bytes >= 0x80 are below '#' too */
+    m.odd = movemask2(_mm_cmplt_epi8(lo, hash), _mm_cmplt_epi8(hi, hash));
+    return m;
+}
+#else
+#define block_masks block_masks_portable
+#endif
+
+/* The masks of either code, for the tests (io/csv_internal.h). */
+void graft_csv_block_masks(const char *p, unsigned char delim, int portable,
+                           uint32_t m[3])
+{
+    block_masks_t b =
+        portable ? block_masks_portable(p, delim) : block_masks(p, delim);
+    m[0] = b.quote;
+    m[1] = b.delim;
+    m[2] = b.odd;
+}
+
+/* The bits of M set where the number of bits of M up to and including
+ * them is odd: the bytes inside quotes when M marks the quotes. */
+static inline uint32_t prefix_xor(uint32_t m)
+{
+    m ^= m << 1;
+    m ^= m << 2;
+    m ^= m << 4;
+    m ^= m << 8;
+    m ^= m << 16;
+    return m;
+}
+
+#if defined(__GNUC__)
+#define LOWEST_BIT(m) ((unsigned)__builtin_ctz(m))
+#else
+static unsigned lowest_bit(uint32_t m)
+{
+    unsigned b = 0;
+    while (!((m >> b) & 1))
+        b++;
+    return b;
+}
+#define LOWEST_BIT(m) lowest_bit(m)
+#endif
+
+/* A line being cut: what cut_line() found so far. */
+typedef struct line_cut {
+    size_t nf, start; /* fields so far, and where the next starts */
+    int odd;          /* a NUL or a byte >= 0x80 */
+    int blank;        /* a byte trim_field() removes */
+    int quoted;       /* 0, or 1 (quotes taken off), or 2 (cut again) */
+} line_cut_t;
+
+/* Note in K what the bytes marked in RARE of the block at P are: spaces
+ * and tabs that trim_field() removes, NUL and bytes >= 0x80. */
+static void note_rare(const csv_ctx_t *c, const char *p, uint32_t rare,
+                      line_cut_t *k)
+{
+    for (; rare && !(k->odd && k->blank); rare &= rare - 1) {
+        unsigned char b = (unsigned char)p[LOWEST_BIT(rare)];
+        k->odd |= b == 0 || b >= 0x80;
+        k->blank |= trimmed(c, b);
+    }
+}
+
+/* The field T[FROM..P) of a line with quotes, ended by a delimiter outside
+ * quotes at P or by the line end, into *G: without its edges when QUOTED
+ * (0 or 1) says that it is a quote, text and a quote, as it is when its
+ * last byte is a quote and every quote is at the edge of a field.  The
+ * NUL takes the place of the closing quote.  Branch-free, as quoted and
+ * unquoted fields alternate at random. */
+static inline void put_quoted(csv_field_t *g, char *t, size_t from, size_t p,
+                              size_t quoted)
+{
+    size_t end = p - quoted;
+    t[end] = '\0';
+    *g = (csv_field_t){from + quoted, end - from - quoted};
+}
+
+/* Go on cutting the line T[0..LEN) of cut_line() from I, the offset of
+ * its first word with a quote, to its end, a block at a time: at the
+ * delimiters outside quotes (a running quote parity tells them), the last
+ * field included, with the quotes at the edges of fields taken off
+ * (put_quoted()).  That reads the line as libcsv does when each quote is
+ * next to a delimiter outside quotes or to an end of the line: after it,
+ * the quote opens a field (the quotes before it are even); before it, it
+ * closes one.  Then each field is a quote, text without quotes and a
+ * quote, the form every writer gives a quoted field, or has no quote.
+ * Otherwise (a doubled quote, spaces around quotes, invalid quoting)
+ * K->quoted becomes 2, else 1.  Returns 0 when the line ends inside quotes
+ * or on error (recorded in C). */
+static int cut_quoted_blocks(csv_ctx_t *c, char *t, size_t i, size_t len,
+                             line_cut_t *k)
+{
+    const unsigned char delim = c->delim;
+    size_t nf = k->nf, from = k->start;
+    uint32_t in = 0, bad = 0; /* in: all ones inside quotes */
+    /* bit 0: the byte before the block is a quote; a delimiter outside
+     * quotes or the line start; a quote that needs a delimiter after it */
+    uint32_t quote_before = 0, lone_before = 0;
+    /* the byte before I is a delimiter (cut_word() made it a NUL) when
+     * the field being cut starts at I, or I is the line start */
+    uint32_t edge_before = from == i;
+    t[len] = (char)delim; /* the line end ends the last field */
+    memset(t + len + 8, c->pad, CSV_PAD - 8);
+    for (; i <= len; i += QBLOCK) {
+        block_masks_t m = block_masks(t + i, delim);
+        uint32_t q = m.quote, rare = m.odd & ~q;
+        if (rare)
+            note_rare(c, t + i, rare, k);
+        uint32_t inq = prefix_xor(q) ^ in; /* the bytes inside quotes */
+        in = 0u - (inq >> 31);
+        uint32_t out = m.delim & ~inq;
+        uint32_t lone = q & ~((out << 1) | edge_before | (out >> 1));
+        bad |= (lone & ~(1u << (QBLOCK - 1))) | (lone_before & ~out);
+        uint32_t shut = out & ((q << 1) | quote_before); /* after a quote */
+        lone_before = lone >> (QBLOCK - 1);
+        edge_before = out >> (QBLOCK - 1);
+        quote_before = q >> (QBLOCK - 1);
+        if (!out)
+            continue;
+        if (c->fields_cap < nf + QBLOCK &&
+            more_fields(c, nf + QBLOCK) != GRAFT_OK)
+            return 0;
+        csv_field_t *f = c->fields, *g = f + nf;
+        do {
+            unsigned b = LOWEST_BIT(out);
+            put_quoted(g++, t, from, i + b, (shut >> b) & 1);
+            from = i + b + 1;
+            out &= out - 1;
+        } while (out);
+        nf = (size_t)(g - f);
+    }
+    t[len] = '\0';
+    k->nf = nf;
+    k->quoted = bad ? 2 : 1; /* the last block ends past the line */
+    return in == 0;
+}
+
+/* Cut the copy T[0..LEN) of a line, padded with CSV_PAD bytes, into fields
+ * at the delimiters: eight bytes at a time, until the first word with a
+ * quote, from which cut_quoted_blocks() goes on.  *SPACES: whether a byte
+ * is one trim_field() removes; *CLEAN: whether the line has neither NUL
+ * nor bytes >= 0x80; *QUOTED: 0 without quotes, 1 when their fields were
+ * taken off their quotes, 2 when the line must be cut again
+ * (split_exact()).  Returns the number of fields, or 0 when the line ends
+ * inside quotes (a quoted field goes on in the next line: libcsv reads the
+ * record) or on error, recorded in C. */
 static size_t cut_line(csv_ctx_t *c, char *t, size_t len, int *spaces,
-                       int *clean)
+                       int *clean, int *quoted)
 {
     const uint64_t delims = c->delims, tabs = c->tabs;
     csv_field_t *f = c->fields;
-    size_t room = c->fields_cap, nf = 0, start = 0;
+    size_t room = c->fields_cap, nf = 0, start = 0, i;
     uint64_t odd = 0, blank = 0;
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t w;
-        memcpy(&w, t + i, 8);
+    for (i = 0; i < len; i += 8) {
+        uint64_t w = load_word(t + i);
         if (any_odd(w)) {
             if (bytes_equal(w, ONES * '"'))
-                return 0;
+                break;
             odd |= w | bytes_equal(w, 0);
             blank |= bytes_equal(w, ONES * ' ') | bytes_equal(w, tabs);
         }
@@ -552,6 +769,15 @@ static size_t cut_line(csv_ctx_t *c, char *t, size_t len, int *spaces,
         }
         nf = cut_word(f, t, i, d, c->delim, nf, &start);
     }
+    if (i < len) {
+        line_cut_t k = {nf, start, (odd & HIGHS) != 0, blank != 0, 0};
+        if (!cut_quoted_blocks(c, t, i, len, &k))
+            return 0;
+        *spaces = k.blank;
+        *clean = !k.odd;
+        *quoted = k.quoted;
+        return k.nf;
+    }
     if (room == nf) {
         if (more_fields(c, nf + 1) != GRAFT_OK)
             return 0;
@@ -561,19 +787,124 @@ static size_t cut_line(csv_ctx_t *c, char *t, size_t len, int *spaces,
     t[len] = '\0';
     *spaces = blank != 0;
     *clean = !(odd & HIGHS);
+    *quoted = 0;
     return nf;
 }
 
-/* Read the line at S[0..N) without libcsv when it is plain: complete (its
- * CR or LF is in S) and without quote characters.  Its fields are what
- * libcsv makes of unquoted fields (libcsv.c, states ROW_NOT_BEGUN,
- * FIELD_NOT_BEGUN and FIELD_BEGUN): cut at every delimiter, with the
- * spaces and tabs that are not the delimiter trimmed at both ends; a line
- * of nothing else is skipped like a blank line.  The line is copied into
- * text, padded to whole words, and its fields are cut in place.  Returns
- * the bytes used, the CR or LF included, or 0 when the line must go
- * through libcsv (or on error, recorded in C).  TO_LF: the offset of the
- * next LF in S, or N when there is none. */
+/* Trim the NF fields of the line T (trim_field()) but those that were
+ * quoted, which the quote before them tells (put_quoted()); the byte
+ * before any other field is a delimiter, or there is none. */
+static void trim_fields(const csv_ctx_t *c, char *t, size_t nf)
+{
+    csv_field_t *f = c->fields;
+    for (size_t k = 0; k < nf; k++) {
+        if (f[k].off && t[f[k].off - 1] == '"')
+            continue;
+        trim_field(c, t, &f[k]);
+        t[f[k].off + f[k].len] = '\0';
+    }
+}
+
+/* The next field of the line S[*I..LEN) as libcsv reads it in strict mode
+ * (libcsv.c, states FIELD_NOT_BEGUN, FIELD_BEGUN and
+ * FIELD_MIGHT_HAVE_ENDED), written to T + *W with its NUL.  Spaces and tabs
+ * that are not the delimiter are skipped before it.  Unquoted, it ends at
+ * the delimiter, without the spaces and tabs before it, and must have no
+ * quote.  Quoted, it keeps every byte up to the closing quote, a doubled
+ * quote standing for one, and after the closing quote come only spaces and
+ * tabs before the delimiter.  *I moves past the delimiter, or to LEN.
+ * Returns 2 after a delimiter, 1 at the line end, 0 where libcsv stops
+ * with an error. */
+static int exact_field(const csv_ctx_t *c, const unsigned char *s,
+                       size_t len, size_t *i, char *t, csv_field_t *f)
+{
+    size_t r = *i, w = f->off, end;
+    while (r < len && trimmed(c, s[r]))
+        r++;
+    if (r < len && s[r] == '"') {
+        for (r++;; r++) {
+            if (r == len)
+                return 0; /* the quotes go on past the line end */
+            if (s[r] == '"' && (r + 1 == len || s[r + 1] != '"'))
+                break;
+            r += s[r] == '"'; /* "" is one quote */
+            t[w++] = (char)s[r];
+        }
+        end = w;
+        for (r++; r < len && trimmed(c, s[r]); r++)
+            ;
+        if (r < len && s[r] != c->delim)
+            return 0; /* a byte after the closing quote */
+    } else {
+        for (end = w; r < len && s[r] != c->delim; r++) {
+            if (s[r] == '"')
+                return 0; /* a quote inside an unquoted field */
+            t[w++] = (char)s[r];
+            if (!trimmed(c, s[r]))
+                end = w;
+        }
+    }
+    t[end] = '\0';
+    f->len = end - f->off;
+    *i = r + (r < len);
+    return r < len ? 2 : 1;
+}
+
+/* Cut the line S[0..LEN) into fields byte by byte, exactly as libcsv does
+ * (exact_field()), into T.  For the lines with quotes cut_line() cannot
+ * take off (doubled quotes, spaces around quotes) or invalid quoting.
+ * Returns the number of fields, or 0 when the line must go through libcsv
+ * (or on error, recorded in C). */
+static size_t split_exact(csv_ctx_t *c, const unsigned char *s, size_t len,
+                          char *t)
+{
+    size_t nf = 0, i = 0, w = 0;
+    int more;
+    do {
+        if (nf == c->fields_cap && more_fields(c, nf + 1) != GRAFT_OK)
+            return 0;
+        csv_field_t *f = &c->fields[nf++];
+        f->off = w;
+        more = exact_field(c, s, len, &i, t, f);
+        if (!more)
+            return 0;
+        w = f->off + f->len + 1;
+    } while (more == 2);
+    return nf;
+}
+
+/* Cut the line S[0..LEN) into fields as libcsv does, in its copy T padded
+ * with CSV_PAD bytes: at the delimiters outside quotes, trimmed, without
+ * their quotes.  *CLEAN as for cut_line(); *QUOTED: whether the line has
+ * quotes (a line of one empty field is blank only without them).  Returns
+ * the number of fields, or 0 when the line must go through libcsv, which
+ * meets a quote error in it or a quoted field going on past its end (or
+ * on error, recorded in C). */
+static size_t split_line(csv_ctx_t *c, const unsigned char *s, char *t,
+                         size_t len, int *clean, int *quoted)
+{
+    int spaces;
+    size_t nf = cut_line(c, t, len, &spaces, clean, quoted);
+    if (nf == 0)
+        return 0;
+    if (*quoted == 2)
+        return split_exact(c, s, len, t);
+    if (spaces && nf <= GRAFT_MAX_COLUMNS)
+        trim_fields(c, t, nf);
+    return nf;
+}
+
+/* Read the line at S[0..N) without libcsv when it is complete (its CR or
+ * LF is in S) and libcsv would read it as one record or a blank line: no
+ * quoted field goes on past the line end, and every quote is where libcsv
+ * in strict mode accepts it.  Its fields are what libcsv makes of them
+ * (libcsv.c, states ROW_NOT_BEGUN to FIELD_MIGHT_HAVE_ENDED; see
+ * split_line()); a line of nothing but spaces and tabs is skipped like a
+ * blank line.  The line is copied into text, padded (CSV_PAD), and its
+ * fields are cut in place.  Returns the bytes used, the CR or LF
+ * included, or 0 when the line must go through libcsv (or on error,
+ * recorded in C).  TO_LF: the offset of the next LF in S, or N when there
+ * is none. */
 static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n,
                         size_t to_lf)
 {
@@ -583,30 +914,24 @@ static size_t fast_line(csv_ctx_t *c, const unsigned char *s, size_t n,
         len = (size_t)(cr - s);
     else if (to_lf == n)
         return 0; /* the line goes on in the next chunk */
-    char *t = graft_grow(c->text, &c->text_cap, len + 8, 1);
+    char *t = graft_grow(c->text, &c->text_cap, len + CSV_PAD, 1);
     if (!t) {
         nomem(c);
         return 0;
     }
     c->text = t;
     memcpy(t, s, len);
-    memset(t + len, c->pad, 8);
-    int spaces, clean;
-    size_t nf = cut_line(c, t, len, &spaces, &clean);
+    memset(t + len, c->pad, 8); /* cut_quoted_blocks() pads the rest */
+    int clean, quoted;
+    size_t nf = split_line(c, s, t, len, &clean, &quoted);
     if (nf == 0)
         return 0;
-    if (nf > GRAFT_MAX_COLUMNS) {
+    if (nf > GRAFT_MAX_COLUMNS) { /* its quotes are right, as libcsv's */
         c->record_line = c->line;
         too_many_fields(c);
         return 0;
     }
-    csv_field_t *f = c->fields;
-    if (spaces)
-        for (size_t k = 0; k < nf; k++) {
-            trim_field(c, t, &f[k]);
-            t[f[k].off + f[k].len] = '\0';
-        }
-    if (nf == 1 && f[0].len == 0)
+    if (nf == 1 && c->fields[0].len == 0 && !quoted)
         return len + 1; /* blank, or only spaces and tabs */
     c->nfields = nf;
     c->text_len = len + 1;

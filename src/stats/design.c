@@ -1,10 +1,13 @@
 /*
  * design.c - build a stratified clustered design as rows stream past.
  *
- * Strata and PSUs are interned to dense ids; per stratum we keep the PSU
- * count, the fpc and whether any row has a non-zero weight, per PSU its
- * stratum and the same flag.  Nothing grows with the number of rows unless
- * the rows are the PSUs, and then only a count per stratum is kept.
+ * Strata and PSUs are interned to dense ids (in order of first
+ * appearance, whatever the order of the rows); per stratum we keep the
+ * PSU count, the fpc and whether any row has a non-zero weight, per PSU
+ * its stratum and the same flag.  Nothing grows with the number of rows:
+ * the PSU table grows with the PSUs (about 50 bytes each: the interned
+ * key, its hash slot, its stratum and flag), and when the rows are the
+ * PSUs only a count per stratum is kept.
  */
 #include "graft/design.h"
 #include "io/reader_internal.h"
@@ -14,7 +17,6 @@
 #include "stats/gram.h"
 #include "stats/grow_zeroed.h"
 #include "stats/lonely.h"
-#include "stats/psu_filter.h"
 
 #include <math.h>
 #include <regex.h>
@@ -81,11 +83,6 @@ struct graft_design {
     double row_mult;     /* this row's multiple of the group direction */
     int row_zero;        /* this row's replicate vector is all zero */
     int psu_added;       /* this row's PSU is new */
-    /* streamed PSUs (graft_design_stream_psus) */
-    int stream;
-    graft_psu_filter_t seen; /* their keys */
-    size_t n_streamed, cur_h;
-    uint32_t cur_nonzero; /* the open PSU has a non-zero weight row */
     long rep_rank;
 
     /* several rounds in one design (comparisons) */
@@ -200,11 +197,6 @@ static void unbind(graft_design_t *d)
     d->weight_col = d->psu_col = d->fpc_col = -1;
 }
 
-void graft_design_stream_psus(graft_design_t *d, int on)
-{
-    d->stream = on;
-}
-
 graft_error_t graft_design_next_round(graft_design_t *d,
                                       const graft_design_spec_t *spec,
                                       size_t round, int shared)
@@ -235,7 +227,6 @@ void graft_design_free(graft_design_t *d)
     graft_key_free(&d->key);
     free(d->prev_h.key);
     free(d->prev_j.key);
-    graft_psu_filter_clear(&d->seen);
     unbind(d);
     free(d);
 }
@@ -656,13 +647,17 @@ static void row_is_psu(stratum_t *s, int nonzero, size_t *j)
     *j = GRAFT_ROW_PSU;
 }
 
-/* Streaming: is cell C the previous row's PSU number, in the same stratum
- * H?  Then the PSU is the open one and its key need not be built. */
-static int same_streamed_number(const graft_design_t *d, size_t h,
-                                const graft_cell_t *c)
+/* Is cell C the previous keyed row's PSU number, and H that PSU's
+ * stratum?  Then the row is in that PSU and its key need not be built
+ * (the rows of a PSU mostly come together).  Equal numbers make equal
+ * keys (graft_key_cell: -0 is 0), and under --nest the key holds the
+ * stratum; a number met in another stratum takes the full path, which
+ * finds it or refuses it (GRAFT_ERR_NEST). */
+static int same_psu_number(const graft_design_t *d, size_t h,
+                           const graft_cell_t *c)
 {
-    return d->prev_j.num_ok && h == d->cur_h &&
-           c->kind == GRAFT_CELL_NUMBER && c->num == d->prev_j.num;
+    return d->prev_j.num_ok && c->kind == GRAFT_CELL_NUMBER &&
+           c->num == d->prev_j.num && d->psus[d->prev_j.id].stratum == h;
 }
 
 /* Build the PSU key of cell C in stratum H into d->key: the value, after
@@ -679,42 +674,6 @@ static graft_error_t psu_key(graft_design_t *d, size_t h,
             return GRAFT_ERR_NOMEM;
     }
     return graft_key_cell(k, c);
-}
-
-/* Files grouped by PSU, for an estimator that streams PSU totals: a PSU is
- * a run of rows with one key (d->key), numbered as it starts; no table of
- * PSUs is kept, only the filter of the keys seen.  A key that comes back
- * (in the filter) or changes stratum within its run is reported as
- * GRAFT_PSU_AGAIN, and the caller reads the file again with the full
- * table.  GRAFT_ERR_NOMEM when the filter or the key copy cannot grow. */
-static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
-                                size_t *j)
-{
-    graft_key_t *k = &d->key;
-    stratum_t *s = &d->strata[h];
-    int same = cache_holds(&d->prev_j, k);
-    if (same && h != d->cur_h) {
-        *j = GRAFT_PSU_AGAIN;
-        return GRAFT_OK;
-    }
-    if (!same) {
-        uint64_t hash = graft_key_hash(k->buf, k->len);
-        if (graft_psu_filter_seen(&d->seen, hash)) {
-            *j = GRAFT_PSU_AGAIN;
-            return GRAFT_OK;
-        }
-        if (graft_psu_filter_add(&d->seen, hash) != GRAFT_OK ||
-            cache_set(&d->prev_j, k, d->n_streamed) != GRAFT_OK)
-            return GRAFT_ERR_NOMEM;
-        d->n_streamed++;
-        d->cur_h = h;
-        d->cur_nonzero = 0;
-        s->n_psu++;
-    }
-    d->psu_added = !same;
-    *j = d->prev_j.id;
-    count_nonzero(s, nonzero, &d->cur_nonzero);
-    return GRAFT_OK;
 }
 
 /* The table of PSUs: the dense id of the key in d->key (first appearance
@@ -759,22 +718,18 @@ static graft_error_t table_psu(graft_design_t *d, const graft_cell_t *c,
  * weight row) kept up to date.  d->psu_added says whether the PSU is new.
  *
  *   - No PSU column: every row is a PSU; *J = GRAFT_ROW_PSU.
- *   - Streaming (graft_design_stream_psus): *J numbers runs of rows with
- *     one PSU key; GRAFT_PSU_AGAIN (with GRAFT_OK) when the file turns out
- *     not to be grouped by PSU.
- *   - Otherwise *J is the PSU's dense id in order of first appearance.
+ *   - Otherwise *J is the PSU's dense id in order of first appearance,
+ *     from the first row of any file, grouped by PSU or not.
  *
  * Checks, in order: a missing PSU value is GRAFT_ERR_DESIGN_VALUE; a PSU id
- * met before in another stratum (without streaming) is GRAFT_ERR_NEST;
- * GRAFT_ERR_NOMEM when a table cannot grow.  Each error fills DIAG.
+ * met before in another stratum is GRAFT_ERR_NEST; GRAFT_ERR_NOMEM when a
+ * table cannot grow.  Each error fills DIAG.
  *
  * Caches, so that most rows skip the key and the hash table: prev_j holds
  * the previous keyed row's PSU key and PSU (valid once prev_j.key is set;
- * keys hold their round or stratum where ids are only unique within one).
- * Streaming also keeps the previous row's PSU as a number (prev_j.num,
- * valid while prev_j.num_ok: the row was streamed and its PSU value a
- * number; graft_design_bind clears it), whose run stays open while the
- * stratum (cur_h) is the same. */
+ * keys hold their round or stratum where ids are only unique within one),
+ * and its PSU value as a number (prev_j.num, valid while prev_j.num_ok:
+ * the value was a number; graft_design_bind clears it). */
 static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
                              unsigned long line, size_t h, int nonzero,
                              size_t *j, graft_diag_t *diag)
@@ -785,23 +740,19 @@ static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
         return GRAFT_OK;
     }
     const graft_cell_t *c = &cells[d->psu_col];
-    if (d->stream && same_streamed_number(d, h, c)) {
+    if (same_psu_number(d, h, c)) {
         d->psu_added = 0;
         *j = d->prev_j.id;
-        count_nonzero(s, nonzero, &d->cur_nonzero);
+        count_nonzero(s, nonzero, &d->psus[*j].nonzero);
         return GRAFT_OK;
     }
     if (c->kind == GRAFT_CELL_MISSING)
         return missing_value(d, "PSU", d->psu_col, line, diag);
     graft_error_t rc = psu_key(d, h, c);
-    if (rc == GRAFT_OK && d->stream) {
-        rc = stream_psu(d, h, nonzero, j);
-        d->prev_j.num_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
-                           c->kind == GRAFT_CELL_NUMBER;
-        d->prev_j.num = c->num;
-    } else if (rc == GRAFT_OK) {
+    if (rc == GRAFT_OK)
         rc = table_psu(d, c, line, h, nonzero, j, diag);
-    }
+    d->prev_j.num_ok = rc == GRAFT_OK && c->kind == GRAFT_CELL_NUMBER;
+    d->prev_j.num = c->num;
     if (rc == GRAFT_ERR_NOMEM)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, line, 0,
                               "out of memory");

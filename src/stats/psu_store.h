@@ -1,0 +1,60 @@
+/*
+ * stats/psu_store.h - per-PSU totals of an estimator's cells, for files
+ * whose rows come in any order.  Internal.
+ *
+ * An estimate sums, per (indicator, domain, round) cell and per PSU,
+ * Y = sum w u and X = sum w over the PSU's rows in the cell.  A file
+ * grouped by PSU needs only the open PSU's sums; rows in any order need
+ * every PSU's until the file ends.  The store keeps, for each PSU, one
+ * block per SLOT (a (domain, round) pair) the PSU has rows in, holding the
+ * Y and X of the slot's K indicators: a PSU costs what it touches, not
+ * what every cell could hold.  Blocks come from an arena of large chunks
+ * and are linked per PSU by 32-bit indices (a PSU has few blocks).
+ *
+ * Memory (graft_psu_store_bytes): 8 + 16 K bytes per block (a 4-byte link
+ * and slot, then Y_k, X_k for each indicator) and 4 bytes per PSU (its
+ * first block; the array doubles as it grows).  Chunks of about 1 MiB are
+ * taken from the allocator as blocks need them; the system maps their
+ * pages as blocks are written.
+ *
+ *     graft_psu_store_t *s = graft_psu_store_alloc(K);
+ *     double *yx = graft_psu_store_block(s, psu, slot);  (Y_k = yx[2k],
+ *     yx[2 * k] += w * u; yx[2 * k + 1] += w;              X_k = yx[2k+1])
+ *     for (uint32_t b = graft_psu_store_first(s, j); b;
+ *          b = graft_psu_store_next(s, b)) ... slot and values of block b
+ *     graft_psu_store_free(s);
+ */
+#ifndef GRAFT_STATS_PSU_STORE_H
+#define GRAFT_STATS_PSU_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct graft_psu_store graft_psu_store_t;
+
+/* An empty store whose blocks hold K indicators (K >= 1).  NULL when out
+ * of memory. */
+graft_psu_store_t *graft_psu_store_alloc(size_t K);
+
+/* Free S and its blocks (NULL is fine); every pointer it gave is void. */
+void graft_psu_store_free(graft_psu_store_t *s);
+
+/* The 2 K sums of PSU J in SLOT (Y_k at [2 k], X_k at [2 k + 1]), a new
+ * zeroed block when J has none for SLOT yet.  The pointer stays valid
+ * until S is freed.  NULL when out of memory (S is unchanged then). */
+double *graft_psu_store_block(graft_psu_store_t *s, size_t j, uint32_t slot);
+
+/* The PSUs S has room for: one more than the largest J given. */
+size_t graft_psu_store_n_psu(const graft_psu_store_t *s);
+
+/* The bytes of S's blocks and arrays (the memory model above). */
+size_t graft_psu_store_bytes(const graft_psu_store_t *s);
+
+/* PSU J's blocks: the first (0: none), then each next (0: no more), in no
+ * particular order; a block's slot and its 2 K sums. */
+uint32_t graft_psu_store_first(const graft_psu_store_t *s, size_t j);
+uint32_t graft_psu_store_next(const graft_psu_store_t *s, uint32_t b);
+uint32_t graft_psu_store_slot(const graft_psu_store_t *s, uint32_t b);
+const double *graft_psu_store_values(const graft_psu_store_t *s, uint32_t b);
+
+#endif

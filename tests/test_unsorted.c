@@ -138,9 +138,9 @@ static void make_order(gsl_rng *rng, const rdata_t *D, int kind,
  * starts again from the beginning shows fewer bytes than the last call
  * (the files are larger than the reader's chunk). */
 typedef struct reads {
-    size_t n;     /* reads started */
+    size_t n;     /* reads seen */
     size_t bytes; /* bytes read, all reads together */
-    size_t last;
+    size_t last;  /* bytes of the last read */
 } reads_t;
 
 static void count_reads_fn(void *arg, size_t bytes, size_t total,
@@ -567,8 +567,10 @@ static const char *demo_back(void)
  * default budget is reached.  A grouped file is read once, whatever the
  * budget.  The documented corner: a file grouped by PSU for the whole
  * budget whose PSU then comes back is read twice, with the numbers of
- * keeping every PSU from the start (a budget of 1 streams from the second
- * PSU: a shuffled file is such a file then). */
+ * keeping every PSU from the start.  (A budget of 1 streams from the
+ * second PSU: a shuffled file is such a file then, but its first read
+ * stops so early that it may end before the reader reports any bytes;
+ * how far an abandoned read got depends on the threads.) */
 static void test_read_once(void **state)
 {
     (void)state;
@@ -576,15 +578,23 @@ static void test_read_once(void **state)
     static const size_t budgets[] = {0, 1, SIZE_MAX};
     const char *files[] = {shuffled, DEMO, back};
     for (size_t f = 0; f < 3; f++) {
+        size_t size = file_size(files[f]);
         graft_estimates_t *all = run_demo(files[f], SIZE_MAX, NULL);
         for (size_t b = 0; b < 3; b++) {
             reads_t reads = {0};
             graft_estimates_t *e = run_demo(files[f], budgets[b], &reads);
-            size_t want = f != 1 && budgets[b] == 1 ? 2 : 1;
-            if (reads.n != want)
-                fail_msg("%s, budget %zu: %zu reads, want %zu", files[f],
-                         budgets[b], reads.n, want);
-            assert_int_equal(reads.bytes, want * file_size(files[f]));
+            int corner = f != 1 && budgets[b] == 1;
+            if (!corner || f == 2) { /* the corner of demo_back: 2 */
+                size_t want = corner ? 2 : 1;
+                if (reads.n != want)
+                    fail_msg("%s, budget %zu: %zu reads, want %zu",
+                             files[f], budgets[b], reads.n, want);
+            }
+            assert_int_equal(reads.last, size); /* the last read whole */
+            if (!corner)
+                assert_int_equal(reads.bytes, size);
+            else
+                assert_true(reads.bytes <= 2 * size);
             same_estimates(all, e, 0);
             graft_estimates_free(e);
         }

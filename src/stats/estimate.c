@@ -50,6 +50,8 @@ typedef struct domain {
     graft_cell_t *codes;   /* sort keys (num or str copy) */
 } domain_t;
 
+#define RECENT_DOMAINS 16
+
 /* How a pass keeps the PSU totals of rows that have a PSU (see above). */
 typedef enum psu_mode {
     PSU_NONE,   /* replicate designs: no PSU totals */
@@ -104,11 +106,15 @@ typedef struct est_ctx {
     size_t cells_cap;
     size_t *row_domain;       /* per by-set: this row's domain, or -1 */
     struct last_domain {
-        int valid;
-        size_t d;
-        double num[GRAFT_MAX_BY];
+        struct recent_domain {
+            int valid;
+            size_t d;
+            double num[GRAFT_MAX_BY];
+        } recent[RECENT_DOMAINS]; /* by a hash of the values */
+        struct recent_domain *last; /* the previous row's, or NULL */
         size_t count;         /* the set's domains so far */
-    } *last_dom;              /* per by-set: the previous row's */
+    } *last_dom;              /* per by-set: recent domains whose by
+                                 values are all numbers */
     graft_key_t key;
     var_ctx_t var;
     /* string literals compared with a column (graft_expr_value), checked
@@ -618,36 +624,52 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
     return GRAFT_OK;
 }
 
-/* Is every by value of set S a number equal to the previous row's?  Then
- * the domain is the previous row's (rows come grouped, by stratum or PSU,
- * so this skips most hash lookups). */
-static int same_domain(est_ctx_t *c, size_t s)
+/* The entry of set S's recent domains for this row's by values, when
+ * they are all numbers (NULL otherwise).  Equal numbers are equal keys
+ * (-0 is 0), so the entry holding them names the row's domain. */
+static struct recent_domain *recent_entry(est_ctx_t *c, size_t s)
 {
     const graft_by_spec_t *by = &c->opts->by[s];
-    if (!c->last_dom[s].valid)
+    uint64_t h = 0;
+    for (size_t i = 0; i < by->n_columns; i++) {
+        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
+        if (cell->kind != GRAFT_CELL_NUMBER)
+            return NULL;
+        double x = cell->num == 0 ? 0 : cell->num;
+        uint64_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        h = graft_hash_mix(h ^ bits);
+    }
+    return &c->last_dom[s].recent[h % RECENT_DOMAINS];
+}
+
+/* Does entry E (may be NULL) hold the row's by values of set S? */
+static int holds_domain(est_ctx_t *c, size_t s,
+                        const struct recent_domain *e)
+{
+    const graft_by_spec_t *by = &c->opts->by[s];
+    if (!e || !e->valid)
         return 0;
     for (size_t i = 0; i < by->n_columns; i++) {
         const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
-        if (cell->kind != GRAFT_CELL_NUMBER ||
-            cell->num != c->last_dom[s].num[i])
+        if (cell->kind != GRAFT_CELL_NUMBER || cell->num != e->num[i])
             return 0;
     }
     return 1;
 }
 
-static void remember_domain(est_ctx_t *c, size_t s, size_t d)
+/* Remember domain D of set S in its entry E (NULL: not all numbers). */
+static void remember_domain(est_ctx_t *c, size_t s, struct recent_domain *e,
+                            size_t d)
 {
     const graft_by_spec_t *by = &c->opts->by[s];
-    c->last_dom[s].valid = 1;
-    c->last_dom[s].d = d;
-    for (size_t i = 0; i < by->n_columns; i++) {
-        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
-        if (cell->kind != GRAFT_CELL_NUMBER) {
-            c->last_dom[s].valid = 0;
-            return;
-        }
-        c->last_dom[s].num[i] = cell->num;
-    }
+    c->last_dom[s].last = e;
+    if (!e)
+        return;
+    e->valid = 1;
+    e->d = d;
+    for (size_t i = 0; i < by->n_columns; i++)
+        e->num[i] = c->cur[c->by_col[s][i]].num;
 }
 
 /* By-set S has met its domain GRAFT_MAX_DOMAINS + 1 on LINE. */
@@ -680,8 +702,18 @@ static graft_error_t too_many_domains(const est_ctx_t *c, size_t s,
 static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
 {
     const graft_by_spec_t *by = &c->opts->by[s];
-    if (same_domain(c, s)) {
-        *out = c->last_dom[s].d;
+    struct last_domain *ld = &c->last_dom[s];
+    struct recent_domain *e;
+    /* the previous row's domain (rows come grouped, by stratum or PSU),
+     * else a recent one (rows in any order among few domains): most
+     * rows skip the key and its hash table */
+    if (holds_domain(c, s, ld->last)) {
+        *out = ld->last->d;
+        return GRAFT_OK;
+    }
+    if (holds_domain(c, s, e = recent_entry(c, s))) {
+        ld->last = e;
+        *out = e->d;
         return GRAFT_OK;
     }
     graft_key_t *k = &c->key;
@@ -706,7 +738,7 @@ static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
         return GRAFT_ERR_DESIGN_VALUE;
     if (added && new_domain(c, *out, s) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
-    remember_domain(c, s, *out);
+    remember_domain(c, s, e, *out);
     return GRAFT_OK;
 }
 
@@ -1038,6 +1070,9 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
             GRAFT_OK ||
         (rc = track_psu(c, &obs)) != GRAFT_OK)
         return rc;
+    int stored = c->store && obs.psu != GRAFT_ROW_PSU;
+    if (stored) /* its blocks are far away when rows come in any order */
+        graft_psu_store_prefetch_first(c->store, obs.psu);
     row_cells(c, cells, ncols);
     if (c->n_unseen)
         check_probes(c);
@@ -1049,6 +1084,8 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
                                                diag, rc, c->path, line, 0,
                                                "out of memory")
                                          : too_many_domains(c, s, line, diag);
+    if (stored)
+        graft_psu_store_prefetch_block(c->store, obs.psu);
     for (size_t k = 0; k < c->K; k++) {
         double y;
         int missing;

@@ -115,6 +115,29 @@ double *graft_psu_store_block(graft_psu_store_t *s, size_t j, uint32_t slot)
     return block_at(s, b)->v;
 }
 
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+void graft_psu_store_prefetch_first(const graft_psu_store_t *s, size_t j)
+{
+    if (j < s->n_psu)
+        PREFETCH(&s->first[j]);
+}
+
+/* The block's head and its first sums (the next cache line too). */
+void graft_psu_store_prefetch_block(const graft_psu_store_t *s, size_t j)
+{
+    uint32_t b = j < s->n_psu ? s->first[j] : 0;
+    if (b) {
+        const char *blk = (const char *)block_at(s, b);
+        PREFETCH(blk);
+        PREFETCH(blk + 64);
+    }
+}
+
 size_t graft_psu_store_n_psu(const graft_psu_store_t *s)
 {
     return s ? s->n_psu : 0;

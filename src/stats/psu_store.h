@@ -44,6 +44,13 @@ void graft_psu_store_free(graft_psu_store_t *s);
  * until S is freed.  NULL when out of memory (S is unchanged then). */
 double *graft_psu_store_block(graft_psu_store_t *s, size_t j, uint32_t slot);
 
+/* Hints that PSU J's blocks will be wanted soon, so that the memory can
+ * fetch them while the caller does other work (rows in any order find
+ * their PSU's blocks far apart): first the PSU's first block number, then,
+ * some work later, that block.  No effect on any result. */
+void graft_psu_store_prefetch_first(const graft_psu_store_t *s, size_t j);
+void graft_psu_store_prefetch_block(const graft_psu_store_t *s, size_t j);
+
 /* The PSUs S has room for: one more than the largest J given. */
 size_t graft_psu_store_n_psu(const graft_psu_store_t *s);
 

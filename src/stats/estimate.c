@@ -11,7 +11,10 @@
  *     block per (domain, round) a PSU has rows in, each holding Y and X of
  *     the K indicators; at the end every PSU is added to its cells'
  *     stratum sums in PSU id order.  Memory: 8 + 16 K bytes per touched
- *     block, 4 bytes per PSU, besides the design's PSU table (design.c).
+ *     block, besides the design's PSU table (design.c).  A row asks for its
+ *     PSU's blocks as soon as the design has placed it, and uses them
+ *     after its domains (graft_psu_store_prefetch_*): with rows in any
+ *     order they are rarely in a cache.
  *   - a file grouped by PSU: the same store while it holds less than a
  *     budget (graft_estimate_opts_t.psu_budget, GRAFT_PSU_BUDGET by
  *     default); past it, if no PSU has come back so far, the store is
@@ -803,10 +806,10 @@ static void store_fold(est_ctx_t *c)
     size_t J = graft_psu_store_n_psu(s);
     for (size_t j = 0; j < J; j++) {
         size_t h = graft_design_psu_stratum(c->design, j);
-        for (uint32_t b = graft_psu_store_first(s, j); b;
+        for (const graft_psu_block_t *b = graft_psu_store_first(s, j); b;
              b = graft_psu_store_next(s, b)) {
-            cell_t *cells = &c->cells[graft_psu_store_slot(s, b) * c->K];
-            const double *yx = graft_psu_store_values(s, b);
+            cell_t *cells = &c->cells[graft_psu_store_slot(b) * c->K];
+            const double *yx = graft_psu_store_values(b);
             for (size_t k = 0; k < c->K; k++)
                 if (yx[2 * k] != 0 || yx[2 * k + 1] != 0)
                     strat_add_psu(&cells[k].T[h], yx[2 * k], yx[2 * k + 1]);
@@ -1085,7 +1088,7 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
                                                "out of memory")
                                          : too_many_domains(c, s, line, diag);
     if (stored)
-        graft_psu_store_prefetch_block(c->store, obs.psu);
+        graft_psu_store_prefetch_next(c->store, obs.psu);
     for (size_t k = 0; k < c->K; k++) {
         double y;
         int missing;

@@ -89,7 +89,7 @@ typedef struct graft_estimate_opts {
     size_t psu_budget;
 } graft_estimate_opts_t;
 
-#define GRAFT_PSU_BUDGET ((size_t)16 << 20)
+#define GRAFT_PSU_BUDGET ((size_t)4 << 20)
 
 /* One data file of a (possibly multi-round) estimation. */
 typedef struct graft_round {

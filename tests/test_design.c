@@ -197,14 +197,15 @@ static void test_fpc(void **state)
     (void)diag;
 }
 
-/* Streamed PSUs: 40,000 PSUs of two rows each go through several levels
- * of the filter without a false "seen"; a PSU from the first level and one
- * from the last then come back and are both caught.  Numbers and strings
- * as PSU ids, and the same ids in another stratum (nested: other PSUs). */
-/* Stream row of PSU J in stratum H (the id a number, or "EA-J" written
- * into TEXT): its design as graft_design_row() sees it. */
-static graft_design_obs_t stream_row(graft_design_t *d, int h, int j,
-                                     int strings, char *text, size_t size)
+/* PSU ids: 40,000 PSUs of two rows each get ids 0, 1, ... as they first
+ * appear; a PSU from the start and one from the end then come back with
+ * their own ids, not new, as does one id in both strata on consecutive
+ * rows; then rows of PSUs in turn (no two rows of a PSU together).  Numbers and strings as PSU ids, and the same ids in another
+ * stratum (nested: other PSUs). */
+/* Row of PSU J in stratum H (the id a number, or "EA-J" written into
+ * TEXT): its design as graft_design_row() sees it. */
+static graft_design_obs_t psu_row(graft_design_t *d, int h, int j,
+                                  int strings, char *text, size_t size)
 {
     graft_cell_t cells[4] = {num_cell(1.5), num_cell(h), num_cell(j),
                              num_cell(0)};
@@ -218,7 +219,19 @@ static graft_design_obs_t stream_row(graft_design_t *d, int h, int j,
     return obs;
 }
 
-static void stream_rows(int strings)
+/* Row of PSU J of stratum H (as psu_row): its id must be WANT, and new
+ * when NEW. */
+static void expect_psu(graft_design_t *d, int h, int j, int strings,
+                       size_t want, int new)
+{
+    char text[32];
+    graft_design_obs_t obs = psu_row(d, h, j, strings, text, sizeof text);
+    if (obs.psu != want || obs.psu_new != new)
+        fail_msg("stratum %d PSU %d: psu %zu (new %d), want %zu (new %d)", h,
+                 j, obs.psu, obs.psu_new, want, new);
+}
+
+static void psu_ids(int strings)
 {
     graft_design_spec_t spec = {0};
     spec.weight = "w";
@@ -228,40 +241,66 @@ static void stream_rows(int strings)
     spec.nest = 1;
     graft_design_t *d = graft_design_alloc(&spec);
     assert_non_null(d);
-    graft_design_stream_psus(d, 1);
     graft_diag_t diag;
     assert_int_equal(graft_design_bind(d, "mem.csv", COLS, 4, &diag),
                      GRAFT_OK);
-    enum { N_PSU = 40000 };
+    enum { N_PSU = 40000, HALF = N_PSU / 2 };
     size_t expect = 0;
-    char text[32];
     for (int h = 1; h <= 2; h++)
-        for (int j = 1; j <= N_PSU / 2; j++)
-            for (int r = 0; r < 2; r++) {
-                graft_design_obs_t obs =
-                    stream_row(d, h, j, strings, text, sizeof text);
-                if (obs.psu != expect)
-                    fail_msg("stratum %d PSU %d row %d: psu %zu, want %zu", h,
-                             j, r, obs.psu, expect);
-                assert_int_equal(obs.psu_new, r == 0);
-                expect += r == 1;
-            }
-    static const int back[][2] = {{1, 3}, {2, N_PSU / 2 - 1}};
-    for (size_t k = 0; k < 2; k++) {
-        graft_design_obs_t obs = stream_row(d, back[k][0], back[k][1],
-                                            strings, text, sizeof text);
-        if (obs.psu != GRAFT_PSU_AGAIN)
-            fail_msg("PSU %d of stratum %d came back unnoticed (psu %zu)",
-                     back[k][1], back[k][0], obs.psu);
-    }
+        for (int j = 1; j <= HALF; j++, expect++)
+            for (int r = 0; r < 2; r++)
+                expect_psu(d, h, j, strings, expect, r == 0);
+    expect_psu(d, 1, 3, strings, 2, 0);
+    expect_psu(d, 2, HALF - 1, strings, N_PSU - 2, 0);
+    expect_psu(d, 1, 5, strings, 4, 0); /* one number, two strata */
+    expect_psu(d, 2, 5, strings, HALF + 4, 0);
+    for (int r = 0; r < 2; r++) /* PSUs in turn, then new ones */
+        for (int j = 1; j <= 100; j++)
+            expect_psu(d, 1 + j % 2, HALF + j, strings,
+                       (size_t)N_PSU + (size_t)j - 1, r == 0);
+    assert_int_equal(graft_design_n_psu(d), N_PSU + 100);
+    assert_int_equal(graft_design_psu_stratum(d, 2), 0);
+    assert_int_equal(graft_design_psu_stratum(d, N_PSU - 2), 1);
     graft_design_free(d);
 }
 
-static void test_streamed_psus(void **state)
+static void test_psu_ids(void **state)
 {
     (void)state;
-    stream_rows(0);
-    stream_rows(1);
+    psu_ids(0);
+    psu_ids(1);
+}
+
+/* Without --nest a PSU number met again in another stratum is refused,
+ * also when it is the previous row's (whose id the design reuses without
+ * a lookup while the stratum is the same). */
+static void test_psu_other_stratum(void **state)
+{
+    (void)state;
+    graft_design_spec_t spec = {0};
+    spec.weight = "w";
+    spec.strata[0] = "s";
+    spec.n_strata = 1;
+    spec.psu = "p";
+    graft_design_t *d = graft_design_alloc(&spec);
+    assert_non_null(d);
+    graft_diag_t diag;
+    assert_int_equal(graft_design_bind(d, "mem.csv", COLS, 4, &diag),
+                     GRAFT_OK);
+    static const int strata[] = {1, 1, 2};
+    graft_error_t rc = GRAFT_OK;
+    for (size_t i = 0; i < 3; i++) {
+        graft_cell_t cells[4] = {num_cell(1), num_cell(strata[i]),
+                                 num_cell(7), num_cell(0)};
+        graft_design_obs_t obs;
+        rc = graft_design_row(d, cells, i + 2, &obs, &diag);
+        assert_int_equal(rc, i < 2 ? GRAFT_OK : GRAFT_ERR_NEST);
+    }
+    char buf[2200];
+    assert_string_equal(graft_diag_format(&diag, buf, sizeof buf),
+                        "mem.csv:4:3: PSU 'p' = 7 is in strata '1' and '2'; "
+                        "if PSU ids repeat across strata, use --nest");
+    graft_design_free(d);
 }
 
 int main(void)
@@ -274,7 +313,8 @@ int main(void)
         cmocka_unit_test(test_tun_r7),   cmocka_unit_test(test_tun_r8),
         cmocka_unit_test(test_tun_r9),   cmocka_unit_test(test_lonely_fail),
         cmocka_unit_test(test_fpc),
-        cmocka_unit_test(test_streamed_psus),
+        cmocka_unit_test(test_psu_ids),
+        cmocka_unit_test(test_psu_other_stratum),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -72,42 +72,10 @@ static int run_case(const table_t *C, size_t i, size_t *n_compared)
         printf("SKIP %s: %s is absent in this clone\n", name, file);
         return 0;
     }
-    char strata[256], missing[128];
-    snprintf(strata, sizeof strata, "%s", cell(C, i, "strata"));
-    snprintf(missing, sizeof missing, "%s", cell(C, i, "missing"));
-
-    graft_design_spec_t spec = {0};
-    spec.weight = cell(C, i, "weight");
-    spec.n_strata = table_split(strata, spec.strata, GRAFT_MAX_STRATA_COLUMNS,
-                                ":");
-    spec.psu = *cell(C, i, "psu") ? cell(C, i, "psu") : NULL;
-    spec.fpc = *cell(C, i, "fpc") ? cell(C, i, "fpc") : NULL;
-    spec.nest = strcmp(cell(C, i, "nest"), "true") == 0;
-    assert_true(graft_lonely_parse(cell(C, i, "lonely"), &spec.lonely));
-
-    /* Missing codes for every column but the design's. */
-    double codes[16];
-    size_t n_codes = 0;
-    for (char *tok = strtok(missing, ","); tok && n_codes < 16;
-         tok = strtok(NULL, ","))
-        codes[n_codes++] = strtod(tok, NULL);
-    graft_missing_spec_t ms = {NULL, codes, n_codes};
-    const char *exempt[12];
-    size_t n_exempt = 0;
-    exempt[n_exempt++] = spec.weight;
-    for (size_t k = 0; k < spec.n_strata; k++)
-        exempt[n_exempt++] = spec.strata[k];
-    if (spec.psu)
-        exempt[n_exempt++] = spec.psu;
-    if (spec.fpc)
-        exempt[n_exempt++] = spec.fpc;
-    graft_read_opts_t read = {0};
-    if (n_codes) {
-        read.missing = &ms;
-        read.n_missing = 1;
-        read.exempt = exempt;
-        read.n_exempt = n_exempt;
-    }
+    table_design_t td;
+    table_design_read(C, i, &td);
+    graft_design_spec_t spec = td.spec;
+    graft_read_opts_t read = td.read;
 
     table_case_t tc;
     table_case_read(C, i, &tc);

@@ -2,12 +2,12 @@
  * test_stream.c - the streaming estimator against a straightforward
  * two-pass implementation on random designs.
  *
- * graft sums each PSU as its rows stream past and, when the file is
- * grouped by PSU, adds the PSU's totals to per-stratum sums right away;
- * a file whose PSUs come back later falls back to per-PSU arrays.  Here
- * both paths (the same rows, grouped and shuffled) are compared with the
- * textbook computation: p first, then every row's score, PSU totals, and
- * the stratified with-replacement variance (METHODS.md).
+ * graft sums each PSU as its rows stream past, keeping every PSU's sums
+ * (per-PSU blocks) until the file ends, when they are added to
+ * per-stratum sums; a long file grouped by PSU adds each PSU when the
+ * next starts.  Here the same rows, grouped and shuffled, are compared
+ * with the textbook computation: p first, then every row's score, PSU
+ * totals, and the stratified with-replacement variance (METHODS.md).
  */
 #include "test_util.h"
 #include "graft/estimate.h"

@@ -240,6 +240,124 @@ static inline void table_case_read(const table_t *C, size_t i,
     tc->opts.level = strtod(cell(C, i, "level"), NULL);
 }
 
+/* The design and read options of an estimate case row: columns weight,
+ * strata (joined by ':'), psu, fpc, nest, lonely, and missing (codes for
+ * every column but the design's).  The strings stay C's; keep TD where it
+ * is (read points into it). */
+typedef struct table_design {
+    graft_design_spec_t spec;
+    char strata[256], missing[128];
+    double codes[16];
+    graft_missing_spec_t ms;
+    const char *exempt[12];
+    graft_read_opts_t read;
+} table_design_t;
+
+static inline void table_design_read(const table_t *C, size_t i,
+                                     table_design_t *td)
+{
+    memset(td, 0, sizeof *td);
+    graft_design_spec_t *spec = &td->spec;
+    snprintf(td->strata, sizeof td->strata, "%s", cell(C, i, "strata"));
+    snprintf(td->missing, sizeof td->missing, "%s", cell(C, i, "missing"));
+    spec->weight = cell(C, i, "weight");
+    spec->n_strata = table_split(td->strata, spec->strata,
+                                 GRAFT_MAX_STRATA_COLUMNS, ":");
+    spec->psu = *cell(C, i, "psu") ? cell(C, i, "psu") : NULL;
+    spec->fpc = *cell(C, i, "fpc") ? cell(C, i, "fpc") : NULL;
+    spec->nest = strcmp(cell(C, i, "nest"), "true") == 0;
+    assert_true(graft_lonely_parse(cell(C, i, "lonely"), &spec->lonely));
+    size_t n_codes = 0, n_exempt = 0;
+    for (char *tok = strtok(td->missing, ","); tok && n_codes < 16;
+         tok = strtok(NULL, ","))
+        td->codes[n_codes++] = strtod(tok, NULL);
+    td->ms = (graft_missing_spec_t){NULL, td->codes, n_codes};
+    td->exempt[n_exempt++] = spec->weight;
+    for (size_t k = 0; k < spec->n_strata; k++)
+        td->exempt[n_exempt++] = spec->strata[k];
+    if (spec->psu)
+        td->exempt[n_exempt++] = spec->psu;
+    if (spec->fpc)
+        td->exempt[n_exempt++] = spec->fpc;
+    if (n_codes) {
+        td->read.missing = &td->ms;
+        td->read.n_missing = 1;
+        td->read.exempt = td->exempt;
+        td->read.n_exempt = n_exempt;
+    }
+}
+
+/* ---- shuffled copies ------------------------------------------------- */
+
+/* A seeded pseudo-random number below N (a 64-bit LCG, Knuth's MMIX
+ * constants; the high bits): the same shuffle on every machine. */
+static inline size_t table_rand_below(unsigned long long *state, size_t n)
+{
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (size_t)((*state >> 33) % n);
+}
+
+/* Write to DST the CSV file SRC with its data lines in an order shuffled
+ * by SEED (Fisher-Yates), the header first.  Every line must be a whole
+ * record (no line break inside quotes: an even number of quotes). */
+static inline void table_shuffle_csv(const char *src, const char *dst,
+                                     unsigned long long seed)
+{
+    size_t len;
+    char *text = test_slurp_must(src, &len);
+    size_t n = 0, cap = 1024;
+    char **lines = malloc(cap * sizeof *lines);
+    assert_non_null(lines);
+    for (char *p = text; p < text + len;) {
+        char *end = memchr(p, '\n', (size_t)(text + len - p));
+        end = end ? end : text + len;
+        *end = '\0';
+        size_t quotes = 0;
+        for (const char *q = p; *q; q++)
+            quotes += *q == '"';
+        if (quotes % 2)
+            fail_msg("%s: a line break inside quotes", src);
+        if (n == cap)
+            assert_non_null(lines = realloc(lines, (cap *= 2) * sizeof *lines));
+        lines[n++] = p;
+        p = end + 1;
+    }
+    unsigned long long state = seed;
+    for (size_t i = n; i > 2; i--) { /* lines[0], the header, stays */
+        size_t j = 1 + table_rand_below(&state, i - 1);
+        char *t = lines[i - 1];
+        lines[i - 1] = lines[j];
+        lines[j] = t;
+    }
+    FILE *f = fopen(dst, "wb");
+    assert_non_null(f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s\n", lines[i]);
+    assert_int_equal(fclose(f), 0);
+    free(lines);
+    free(text);
+}
+
+/* A shuffled copy of the CSV file PATH in this process's temporary
+ * directory, made on the first call for PATH (seeded by the order of the
+ * calls, so the same in every run). */
+static inline const char *table_shuffled(const char *path)
+{
+    enum { MAX_FILES = 16 };
+    static char copies[MAX_FILES][512], sources[MAX_FILES][512];
+    static size_t n;
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(sources[k], path) == 0)
+            return copies[k];
+    assert_true(n < MAX_FILES);
+    char name[32];
+    snprintf(name, sizeof name, "shuffled%zu.csv", n);
+    snprintf(sources[n], sizeof sources[n], "%s", path);
+    snprintf(copies[n], sizeof copies[n], "%s", test_tmp(name));
+    table_shuffle_csv(path, copies[n], 20261205 + n);
+    return copies[n++];
+}
+
 /* Runs case row I of C; returns its mismatches (each printed) and adds
  * the numbers it compared to *N_COMPARED. */
 typedef int (*table_case_fn)(const table_t *C, size_t i, size_t *n_compared);

@@ -98,28 +98,19 @@ typedef struct graft_design_obs {
     double rep_mult;
     const double *rep_dir;
     size_t stratum;  /* dense stratum id */
-    size_t psu;      /* dense PSU id across the design, or GRAFT_ROW_PSU */
+    size_t psu;      /* dense PSU id across the design (0, 1, ... in order
+                        of first appearance, rows in any order), or
+                        GRAFT_ROW_PSU */
     int psu_new;     /* the first row of its PSU */
 } graft_design_obs_t;
 
 #define GRAFT_ROW_PSU ((size_t)-1)
-/* graft_design_stream_psus: this row's PSU came back after other PSUs. */
-#define GRAFT_PSU_AGAIN ((size_t)-2)
 
 typedef struct graft_design graft_design_t;
 
 /* A new design for SPEC (its strings are copied).  NULL when out of memory. */
 graft_design_t *graft_design_alloc(const graft_design_spec_t *spec);
 void graft_design_free(graft_design_t *d);
-
-/* For a caller that sums each PSU as its rows pass (a file grouped by
- * PSU): keep no table of PSUs, only their count per stratum and a Bloom
- * filter of their keys, which grows with the PSUs up to 32 MiB and never
- * with the rows.  A row whose PSU came back after other PSUs gets
- * obs->psu = GRAFT_PSU_AGAIN (and the caller reads the file again without
- * streaming); graft_design_psu_stratum() is then not available.  Call
- * before the first row. */
-void graft_design_stream_psus(graft_design_t *d, int on);
 
 /* Start round ROUND (0, 1, ...) of a design that stacks several files:
  * the next graft_design_bind() uses SPEC's columns (strings copied; the

@@ -5,10 +5,12 @@
  * Per (indicator, domain) the pass accumulates the weighted sums the
  * Taylor-linearized variance needs: per PSU the totals Y = sum(w y) and
  * X = sum(w) over the domain's rows (a PSU without domain rows stays 0 and
- * still counts in n_h, as R's subset() keeps it), or, when each row is its
- * own PSU, per stratum the sums of w y, w, (w y)^2, w^2 y and w^2, so memory
- * never grows with the number of rows.  Variances, degrees of freedom,
- * intervals and reliability flags are computed once at the end.
+ * still counts in n_h, as R's subset() keeps it), added per stratum as
+ * sums of Y, X, Y^2, X Y and X^2 (when each row is its own PSU, at once),
+ * so memory never grows with the number of rows.  The rows may come in
+ * any order; each file is read once (but see psu_budget).  Variances,
+ * degrees of freedom, intervals and reliability flags are computed once
+ * at the end.
  */
 #ifndef GRAFT_ESTIMATE_H
 #define GRAFT_ESTIMATE_H
@@ -77,7 +79,17 @@ typedef struct graft_estimate_opts {
     size_t min_n;               /* extra reliability rule; 0: none */
     const graft_contrast_spec_t *contrasts; /* across rounds */
     size_t n_contrasts;
+    /* Bytes of per-PSU sums kept for a file grouped by PSU so far before
+     * its PSU totals are streamed (0: GRAFT_PSU_BUDGET).  Rows in any
+     * order keep every PSU's sums (memory grows with the PSUs and the
+     * domains they touch, never with the rows); a file still grouped by
+     * PSU when the sums pass the budget is streamed in flat memory, and
+     * read a second time only if a PSU comes back after that (an input
+     * that cannot be read twice, such as a pipe, keeps every PSU). */
+    size_t psu_budget;
 } graft_estimate_opts_t;
+
+#define GRAFT_PSU_BUDGET ((size_t)4 << 20)
 
 /* One data file of a (possibly multi-round) estimation. */
 typedef struct graft_round {

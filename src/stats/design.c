@@ -1,10 +1,17 @@
 /*
  * design.c - build a stratified clustered design as rows stream past.
  *
- * Strata and PSUs are interned to dense ids; per stratum we keep the PSU
- * count, the fpc and whether any row has a non-zero weight, per PSU its
- * stratum and the same flag.  Nothing grows with the number of rows unless
- * the rows are the PSUs, and then only a count per stratum is kept.
+ * Strata and PSUs get dense ids (in order of first appearance, whatever
+ * the order of the rows); per stratum we keep the PSU count, the fpc and
+ * whether any row has a non-zero weight, per PSU its stratum and the same
+ * flag.  Nothing grows with the number of rows: the PSU table grows with
+ * the PSUs, and when the rows are the PSUs only a count per stratum is
+ * kept.  PSU values that are whole numbers (most surveys number their
+ * PSUs) live in a table of their own: a 4-byte slot holding the PSU's id
+ * and the PSU's 8-byte record (value, stratum, flag), so 16 to 24 bytes
+ * a PSU with the slack of doubling, and one slot and one record to touch
+ * per lookup; other values (text, fractions) are interned as keys, about
+ * 50 bytes a PSU more.
  */
 #include "graft/design.h"
 #include "io/reader_internal.h"
@@ -14,7 +21,6 @@
 #include "stats/gram.h"
 #include "stats/grow_zeroed.h"
 #include "stats/lonely.h"
-#include "stats/psu_filter.h"
 
 #include <math.h>
 #include <regex.h>
@@ -24,17 +30,24 @@
 #include <string.h>
 #include <strings.h>
 
+#define STRATA_SEEN 64
+
 typedef struct stratum {
     char *name;          /* display name */
+    uint32_t round;      /* the round it belongs to (independent rounds) */
     size_t n_psu;        /* PSUs (or rows, without a PSU column) */
     size_t n_psu_nz;     /* ... that have a row with non-zero weight */
     double fpc;          /* as given; 0 = none */
     double fraction;     /* f_h after finish */
 } stratum_t;
 
+/* A PSU: its value when that is a whole number (its key in the number
+ * table), its stratum (ids below 2^31, new_psu checks) and whether a row
+ * has a non-zero weight. */
 typedef struct psu {
-    uint32_t stratum;  /* strata ids stay below 2^32 (the interning) */
-    uint32_t nonzero;
+    int32_t value;
+    unsigned stratum : 31;
+    unsigned nonzero : 1;
 } psu_t;
 
 /* What the previous row's stratum or PSU was, to recognise it again. */
@@ -56,16 +69,38 @@ struct graft_design {
     const graft_column_t *cols; /* borrowed during the read, for labels */
     size_t ncols;
 
-    graft_intern_t *strata_ids, *psu_ids;
+    graft_intern_t *strata_ids;
     stratum_t *strata;
     size_t strata_cap;
     psu_t *psus;
-    size_t psus_cap;
+    size_t n_psus, psus_cap;
+    /* whole-number PSU values: open addressing, a slot holds id + 1 (0:
+     * empty), at most half full */
+    uint32_t *num_slots;
+    size_t num_cap, num_count;
+    /* other PSU values: interned keys, and each key's PSU id */
+    graft_intern_t *psu_ids;
+    uint32_t *key_psu;
+    size_t key_psu_cap;
 
     graft_key_t key;     /* key scratch buffer */
     /* the previous row's stratum and PSU: rows of one PSU come together,
-     * so most rows skip the key or the hash table */
+     * so most rows skip the key or the hash table.  prev_j holds the last
+     * PSU key that was not a whole number; prev_num the previous row's
+     * PSU when its value was a number */
     row_cache_t prev_h, prev_j;
+    struct {
+        int ok;
+        double num;
+        size_t id;
+    } prev_num;
+    /* the strata of recent single stratum numbers, by a hash of the
+     * number: rows in any order change stratum on most rows */
+    struct strata_seen {
+        int ok;
+        double num;
+        size_t id;
+    } strata_seen[STRATA_SEEN];
 
     /* replicate weights */
     int *rep_cols;       /* column of each replicate */
@@ -81,11 +116,6 @@ struct graft_design {
     double row_mult;     /* this row's multiple of the group direction */
     int row_zero;        /* this row's replicate vector is all zero */
     int psu_added;       /* this row's PSU is new */
-    /* streamed PSUs (graft_design_stream_psus) */
-    int stream;
-    graft_psu_filter_t seen; /* their keys */
-    size_t n_streamed, cur_h;
-    uint32_t cur_nonzero; /* the open PSU has a non-zero weight row */
     long rep_rank;
 
     /* several rounds in one design (comparisons) */
@@ -200,11 +230,6 @@ static void unbind(graft_design_t *d)
     d->weight_col = d->psu_col = d->fpc_col = -1;
 }
 
-void graft_design_stream_psus(graft_design_t *d, int on)
-{
-    d->stream = on;
-}
-
 graft_error_t graft_design_next_round(graft_design_t *d,
                                       const graft_design_spec_t *spec,
                                       size_t round, int shared)
@@ -232,10 +257,11 @@ void graft_design_free(graft_design_t *d)
     graft_intern_free(d->psu_ids);
     free(d->strata);
     free(d->psus);
+    free(d->num_slots);
+    free(d->key_psu);
     graft_key_free(&d->key);
     free(d->prev_h.key);
     free(d->prev_j.key);
-    graft_psu_filter_clear(&d->seen);
     unbind(d);
     free(d);
 }
@@ -448,7 +474,8 @@ graft_error_t graft_design_bind(graft_design_t *d, const char *file,
     graft_error_t rc;
     d->file = file;
     d->cols = cols;
-    d->prev_h.num_ok = d->prev_j.num_ok = 0; /* a new file, maybe a new round */
+    d->prev_h.num_ok = d->prev_num.ok = 0; /* a new file, maybe a new round */
+    memset(d->strata_seen, 0, sizeof d->strata_seen);
     d->ncols = ncols;
     if (d->spec.n_strata > GRAFT_MAX_STRATA_COLUMNS)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
@@ -588,18 +615,36 @@ static graft_error_t intern_cached(graft_intern_t *ids, row_cache_t *pc,
     return cache_set(pc, k, *id);
 }
 
+/* The entry of strata_seen for the stratum number X (equal numbers are
+ * equal keys: -0 is 0). */
+static struct strata_seen *strata_seen_at(graft_design_t *d, double x)
+{
+    uint64_t bits;
+    x = x == 0 ? 0 : x;
+    memcpy(&bits, &x, sizeof bits);
+    return &d->strata_seen[graft_hash_mix(bits) % STRATA_SEEN];
+}
+
 /* The row's stratum in *H: the dense id of its strata columns' values (and
  * the round, for independent rounds), a new stratum named after them.  A
  * missing value is GRAFT_ERR_DESIGN_VALUE.  Through prev_h: the previous
- * row's key, and with one strata column its number. */
+ * row's key, and with one strata column its number; and through
+ * strata_seen, with one strata column, recent numbers (both caches are
+ * cleared when a file, maybe of another round, is bound). */
 static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
                                  unsigned long line, size_t *h,
                                  graft_diag_t *diag)
 {
     const graft_cell_t *first = &cells[d->strata_cols[0]];
-    if (d->prev_h.num_ok && first->kind == GRAFT_CELL_NUMBER &&
-        first->num == d->prev_h.num) {
+    int one_number = d->spec.n_strata == 1 && first->kind == GRAFT_CELL_NUMBER;
+    struct strata_seen *seen = one_number ? strata_seen_at(d, first->num)
+                                          : NULL;
+    if (d->prev_h.num_ok && one_number && first->num == d->prev_h.num) {
         *h = d->prev_h.id; /* the previous row's single stratum number */
+        return GRAFT_OK;
+    }
+    if (seen && seen->ok && seen->num == first->num) {
+        *h = seen->id;
         return GRAFT_OK;
     }
     graft_key_t *k = &d->key;
@@ -621,12 +666,15 @@ static graft_error_t row_stratum(graft_design_t *d, const graft_cell_t *cells,
     int added;
     if (intern_cached(d->strata_ids, &d->prev_h, k, h, &added) != GRAFT_OK)
         goto nomem;
+    if (seen)
+        *seen = (struct strata_seen){1, first->num, *h};
     if (added) {
         stratum_t *st = graft_grow_zeroed(d->strata, &d->strata_cap, *h + 1,
                                           sizeof *d->strata);
         if (!st)
             goto nomem;
         d->strata = st;
+        d->strata[*h].round = (uint32_t)d->round;
         if (!(d->strata[*h].name = stratum_name(d, cells)))
             goto nomem;
     }
@@ -638,12 +686,12 @@ nomem:
 
 /* ---- the PSU of a row ------------------------------------------------- */
 
-/* Count the first row with a non-zero weight of a PSU of stratum S: *SEEN
- * is that PSU's flag (R's degf counts such PSUs). */
-static void count_nonzero(stratum_t *s, int nonzero, uint32_t *seen)
+/* Count the first row with a non-zero weight of PSU P of stratum S (R's
+ * degf counts such PSUs). */
+static void count_nonzero(stratum_t *s, int nonzero, psu_t *p)
 {
-    if (nonzero && !*seen) {
-        *seen = 1;
+    if (nonzero && !p->nonzero) {
+        p->nonzero = 1;
         s->n_psu_nz++;
     }
 }
@@ -656,13 +704,118 @@ static void row_is_psu(stratum_t *s, int nonzero, size_t *j)
     *j = GRAFT_ROW_PSU;
 }
 
-/* Streaming: is cell C the previous row's PSU number, in the same stratum
- * H?  Then the PSU is the open one and its key need not be built. */
-static int same_streamed_number(const graft_design_t *d, size_t h,
-                                const graft_cell_t *c)
+/* Is cell C the previous row's PSU number, and H that PSU's stratum?
+ * Then the row is in that PSU and no table need be asked (the rows of a
+ * PSU mostly come together).  Equal numbers are equal keys, and under
+ * --nest the key holds the stratum; a number met in another stratum
+ * takes the full path, which finds it or refuses it (GRAFT_ERR_NEST). */
+static int same_psu_number(const graft_design_t *d, size_t h,
+                           const graft_cell_t *c)
 {
-    return d->prev_j.num_ok && h == d->cur_h &&
-           c->kind == GRAFT_CELL_NUMBER && c->num == d->prev_j.num;
+    return d->prev_num.ok && c->kind == GRAFT_CELL_NUMBER &&
+           c->num == d->prev_num.num && d->psus[d->prev_num.id].stratum == h;
+}
+
+/* PSU ids are unique within a scope: the stratum under --nest, the round
+ * for independent rounds, the design otherwise.  The scope of stratum H's
+ * PSUs, and of PSU P. */
+static uint32_t scope_of_stratum(const graft_design_t *d, size_t h)
+{
+    return d->spec.nest       ? (uint32_t)h
+           : d->prefix_round ? d->strata[h].round
+                              : 0;
+}
+
+static uint32_t scope_of_psu(const graft_design_t *d, const psu_t *p)
+{
+    return scope_of_stratum(d, p->stratum);
+}
+
+/* A new PSU of stratum H, its id (the next) in *J.  GRAFT_ERR_NOMEM when
+ * the table cannot grow (or the ids or strata run past 32 bits). */
+static graft_error_t new_psu(graft_design_t *d, size_t h, size_t *j)
+{
+    if (d->n_psus >= UINT32_MAX - 1 || h >= (size_t)1 << 31)
+        return GRAFT_ERR_NOMEM;
+    psu_t *p = graft_grow_zeroed(d->psus, &d->psus_cap, d->n_psus + 1,
+                                 sizeof *d->psus);
+    if (!p)
+        return GRAFT_ERR_NOMEM;
+    d->psus = p;
+    *j = d->n_psus++;
+    d->psus[*j].stratum = (unsigned)h;
+    d->strata[h].n_psu++;
+    return GRAFT_OK;
+}
+
+/* Is the number X a whole number of 32 bits, *V?  The test of
+ * graft_key_cell's 4-byte keys, so that both tables agree on which PSU
+ * values are whose (-0 is 0). */
+static int whole_number(double x, int32_t *v)
+{
+    if (!(x >= -2147483648.0 && x <= 2147483647.0 &&
+          x == (double)(int32_t)x))
+        return 0;
+    *v = (int32_t)x;
+    return 1;
+}
+
+/* The slot of the whole-number PSU (SCOPE, VALUE) among CAP slots. */
+static size_t num_slot(uint32_t scope, int32_t value, size_t cap)
+{
+    uint64_t key = (uint64_t)scope << 32 | (uint32_t)value;
+    return (size_t)graft_hash_mix(key) & (cap - 1);
+}
+
+/* Double the number table (1024 slots at first).  GRAFT_ERR_NOMEM when
+ * out of memory (the table is unchanged). */
+static graft_error_t num_grow(graft_design_t *d)
+{
+    size_t cap = d->num_cap ? d->num_cap * 2 : 1024;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return GRAFT_ERR_NOMEM;
+    for (size_t i = 0; i < d->num_cap; i++) {
+        uint32_t id1 = d->num_slots[i];
+        if (!id1)
+            continue;
+        const psu_t *p = &d->psus[id1 - 1];
+        size_t k = num_slot(scope_of_psu(d, p), p->value, cap);
+        while (slots[k])
+            k = (k + 1) & (cap - 1);
+        slots[k] = id1;
+    }
+    free(d->num_slots);
+    d->num_slots = slots;
+    d->num_cap = cap;
+    return GRAFT_OK;
+}
+
+/* The PSU whose value is the whole number VALUE, in stratum H's scope:
+ * its id in *J, a new PSU of stratum H when none (*ADDED).  GRAFT_ERR_NOMEM
+ * when a table cannot grow. */
+static graft_error_t num_psu(graft_design_t *d, size_t h, int32_t value,
+                             size_t *j, int *added)
+{
+    if ((d->num_count + 1) * 2 > d->num_cap && num_grow(d) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    uint32_t scope = scope_of_stratum(d, h);
+    size_t mask = d->num_cap - 1, i = num_slot(scope, value, d->num_cap);
+    for (; d->num_slots[i]; i = (i + 1) & mask) {
+        const psu_t *p = &d->psus[d->num_slots[i] - 1];
+        if (p->value == value && scope_of_psu(d, p) == scope) {
+            *j = d->num_slots[i] - 1;
+            *added = 0;
+            return GRAFT_OK;
+        }
+    }
+    if (new_psu(d, h, j) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    d->psus[*j].value = value;
+    d->num_slots[i] = (uint32_t)(*j + 1);
+    d->num_count++;
+    *added = 1;
+    return GRAFT_OK;
 }
 
 /* Build the PSU key of cell C in stratum H into d->key: the value, after
@@ -674,72 +827,54 @@ static graft_error_t psu_key(graft_design_t *d, size_t h,
     graft_key_t *k = &d->key;
     k->len = 0;
     if (d->spec.nest || d->prefix_round) {
-        uint32_t scope = (uint32_t)(d->spec.nest ? h : d->round);
+        uint32_t scope = scope_of_stratum(d, h);
         if (graft_key_bytes(k, &scope, sizeof scope) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
     }
     return graft_key_cell(k, c);
 }
 
-/* Files grouped by PSU, for an estimator that streams PSU totals: a PSU is
- * a run of rows with one key (d->key), numbered as it starts; no table of
- * PSUs is kept, only the filter of the keys seen.  A key that comes back
- * (in the filter) or changes stratum within its run is reported as
- * GRAFT_PSU_AGAIN, and the caller reads the file again with the full
- * table.  GRAFT_ERR_NOMEM when the filter or the key copy cannot grow. */
-static graft_error_t stream_psu(graft_design_t *d, size_t h, int nonzero,
-                                size_t *j)
+/* The PSU of cell C (not a whole number) in stratum H: its key interned,
+ * the previous such key's PSU when the key is the same (prev_j).  Its id
+ * in *J, a new PSU when none (*ADDED).  GRAFT_ERR_NOMEM when out of
+ * memory. */
+static graft_error_t key_psu(graft_design_t *d, size_t h,
+                             const graft_cell_t *c, size_t *j, int *added)
 {
     graft_key_t *k = &d->key;
-    stratum_t *s = &d->strata[h];
-    int same = cache_holds(&d->prev_j, k);
-    if (same && h != d->cur_h) {
-        *j = GRAFT_PSU_AGAIN;
+    size_t kid;
+    *added = 0;
+    if (psu_key(d, h, c) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    if (cache_holds(&d->prev_j, k)) {
+        *j = d->prev_j.id;
         return GRAFT_OK;
     }
-    if (!same) {
-        uint64_t hash = graft_key_hash(k->buf, k->len);
-        if (graft_psu_filter_seen(&d->seen, hash)) {
-            *j = GRAFT_PSU_AGAIN;
-            return GRAFT_OK;
-        }
-        if (graft_psu_filter_add(&d->seen, hash) != GRAFT_OK ||
-            cache_set(&d->prev_j, k, d->n_streamed) != GRAFT_OK)
+    if (graft_intern_put(d->psu_ids, k->buf, k->len, &kid, added) !=
+        GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    if (*added) {
+        uint32_t *map = graft_grow(d->key_psu, &d->key_psu_cap, kid + 1,
+                                   sizeof *map);
+        if (!map || new_psu(d, h, j) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
-        d->n_streamed++;
-        d->cur_h = h;
-        d->cur_nonzero = 0;
-        s->n_psu++;
+        d->key_psu = map;
+        map[kid] = (uint32_t)*j;
+    } else {
+        *j = d->key_psu[kid];
     }
-    d->psu_added = !same;
-    *j = d->prev_j.id;
-    count_nonzero(s, nonzero, &d->cur_nonzero);
-    return GRAFT_OK;
+    return cache_set(&d->prev_j, k, *j);
 }
 
-/* The table of PSUs: the dense id of the key in d->key (first appearance
- * order), the previous row's when the key is the same.  A new PSU joins
- * stratum H; a known one in another stratum is GRAFT_ERR_NEST (C is the
- * PSU's cell, for the message). */
-static graft_error_t table_psu(graft_design_t *d, const graft_cell_t *c,
-                               unsigned long line, size_t h, int nonzero,
-                               size_t *j, graft_diag_t *diag)
+/* PSU J was found for a row of stratum H: GRAFT_ERR_NEST (in DIAG, C the
+ * PSU's cell) when it is a known PSU of another stratum; else the row's
+ * weight (NONZERO) is counted. */
+static graft_error_t psu_in_stratum(graft_design_t *d, const graft_cell_t *c,
+                                    unsigned long line, size_t h, size_t j,
+                                    int nonzero, graft_diag_t *diag)
 {
-    graft_key_t *k = &d->key;
-    stratum_t *s = &d->strata[h];
-    int added;
-    if (intern_cached(d->psu_ids, &d->prev_j, k, j, &added) != GRAFT_OK)
-        return GRAFT_ERR_NOMEM;
-    d->psu_added = added;
-    if (added) {
-        psu_t *p = graft_grow_zeroed(d->psus, &d->psus_cap, *j + 1,
-                                     sizeof *d->psus);
-        if (!p)
-            return GRAFT_ERR_NOMEM;
-        d->psus = p;
-        d->psus[*j].stratum = (uint32_t)h;
-        s->n_psu++;
-    } else if (d->psus[*j].stratum != h) {
+    psu_t *p = &d->psus[j];
+    if (p->stratum != h) {
         char v[256];
         int col = d->psu_col;
         graft_cell_text(c, v, sizeof v);
@@ -747,10 +882,10 @@ static graft_error_t table_psu(graft_design_t *d, const graft_cell_t *c,
             diag, GRAFT_ERR_NEST, d->file, line, (unsigned long)col + 1,
             "PSU '%s' = %s is in strata '%s' and '%s'; if PSU ids repeat "
             "across strata, use --nest",
-            d->cols[col].name, v, d->strata[d->psus[*j].stratum].name,
-            s->name);
+            d->cols[col].name, v, d->strata[p->stratum].name,
+            d->strata[h].name);
     }
-    count_nonzero(s, nonzero, &d->psus[*j].nonzero);
+    count_nonzero(&d->strata[h], nonzero, p);
     return GRAFT_OK;
 }
 
@@ -759,52 +894,46 @@ static graft_error_t table_psu(graft_design_t *d, const graft_cell_t *c,
  * weight row) kept up to date.  d->psu_added says whether the PSU is new.
  *
  *   - No PSU column: every row is a PSU; *J = GRAFT_ROW_PSU.
- *   - Streaming (graft_design_stream_psus): *J numbers runs of rows with
- *     one PSU key; GRAFT_PSU_AGAIN (with GRAFT_OK) when the file turns out
- *     not to be grouped by PSU.
- *   - Otherwise *J is the PSU's dense id in order of first appearance.
+ *   - Otherwise *J is the PSU's dense id in order of first appearance,
+ *     from the first row of any file, grouped by PSU or not.
  *
  * Checks, in order: a missing PSU value is GRAFT_ERR_DESIGN_VALUE; a PSU id
- * met before in another stratum (without streaming) is GRAFT_ERR_NEST;
- * GRAFT_ERR_NOMEM when a table cannot grow.  Each error fills DIAG.
+ * met before in another stratum is GRAFT_ERR_NEST; GRAFT_ERR_NOMEM when a
+ * table cannot grow.  Each error fills DIAG.
  *
- * Caches, so that most rows skip the key and the hash table: prev_j holds
- * the previous keyed row's PSU key and PSU (valid once prev_j.key is set;
- * keys hold their round or stratum where ids are only unique within one).
- * Streaming also keeps the previous row's PSU as a number (prev_j.num,
- * valid while prev_j.num_ok: the row was streamed and its PSU value a
- * number; graft_design_bind clears it), whose run stays open while the
- * stratum (cur_h) is the same. */
+ * The previous row's PSU number (prev_num, valid while prev_num.ok: its
+ * value was a number; graft_design_bind clears it) lets most rows of a
+ * PSU skip the tables. */
 static graft_error_t row_psu(graft_design_t *d, const graft_cell_t *cells,
                              unsigned long line, size_t h, int nonzero,
                              size_t *j, graft_diag_t *diag)
 {
-    stratum_t *s = &d->strata[h];
     if (d->psu_col < 0) {
-        row_is_psu(s, nonzero, j);
+        row_is_psu(&d->strata[h], nonzero, j);
         return GRAFT_OK;
     }
     const graft_cell_t *c = &cells[d->psu_col];
-    if (d->stream && same_streamed_number(d, h, c)) {
-        d->psu_added = 0;
-        *j = d->prev_j.id;
-        count_nonzero(s, nonzero, &d->cur_nonzero);
-        return GRAFT_OK;
-    }
-    if (c->kind == GRAFT_CELL_MISSING)
+    int32_t v;
+    int added = 0;
+    graft_error_t rc;
+    if (same_psu_number(d, h, c)) {
+        *j = d->prev_num.id;
+        rc = GRAFT_OK;
+    } else if (c->kind == GRAFT_CELL_MISSING) {
         return missing_value(d, "PSU", d->psu_col, line, diag);
-    graft_error_t rc = psu_key(d, h, c);
-    if (rc == GRAFT_OK && d->stream) {
-        rc = stream_psu(d, h, nonzero, j);
-        d->prev_j.num_ok = rc == GRAFT_OK && *j != GRAFT_PSU_AGAIN &&
-                           c->kind == GRAFT_CELL_NUMBER;
-        d->prev_j.num = c->num;
-    } else if (rc == GRAFT_OK) {
-        rc = table_psu(d, c, line, h, nonzero, j, diag);
+    } else if (c->kind == GRAFT_CELL_NUMBER && whole_number(c->num, &v)) {
+        rc = num_psu(d, h, v, j, &added);
+    } else {
+        rc = key_psu(d, h, c, j, &added);
     }
     if (rc == GRAFT_ERR_NOMEM)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, d->file, line, 0,
                               "out of memory");
+    d->psu_added = added;
+    rc = psu_in_stratum(d, c, line, h, *j, nonzero, diag);
+    d->prev_num.ok = rc == GRAFT_OK && c->kind == GRAFT_CELL_NUMBER;
+    d->prev_num.num = c->num;
+    d->prev_num.id = *j;
     return rc;
 }
 
@@ -1080,8 +1209,7 @@ double graft_design_stratum_fraction(const graft_design_t *d, size_t h)
 
 size_t graft_design_psu_stratum(const graft_design_t *d, size_t j)
 {
-    return j < graft_intern_count(d->psu_ids) ? d->psus[j].stratum
-                                              : GRAFT_ROW_PSU;
+    return j < d->n_psus ? d->psus[j].stratum : GRAFT_ROW_PSU;
 }
 
 static int cmp_size(const void *a, const void *b)

@@ -2,6 +2,34 @@
  * estimate.c - one streaming pass per round: every indicator in every
  * domain, accumulated per (domain, round, indicator) cell; the variances
  * (variance.c), intervals and flags at the end.
+ *
+ * PSU totals (Y = sum w u and X = sum w of a cell's rows in one PSU) are
+ * what the linearized variance needs, through per-stratum sums of Y, X
+ * and their squares and product (strat_acc_t).  How they are kept:
+ *
+ *   - rows in any order: a store of per-PSU blocks (psu_store.h), one
+ *     block per (domain, round) a PSU has rows in, each holding Y and X of
+ *     the K indicators; at the end every PSU is added to its cells'
+ *     stratum sums in PSU id order.  Memory: 8 + 16 K bytes per touched
+ *     block, besides the design's PSU table (design.c).  A row asks for its
+ *     PSU's blocks as soon as the design has placed it, and uses them
+ *     after its domains (graft_psu_store_prefetch_*): with rows in any
+ *     order they are rarely in a cache.
+ *   - a file grouped by PSU: the same store while it holds less than a
+ *     budget (graft_estimate_opts_t.psu_budget, GRAFT_PSU_BUDGET by
+ *     default); past it, if no PSU has come back so far, the store is
+ *     added to the sums and each cell keeps only its open PSU, added when
+ *     the next PSU starts (cell_flush_psu): memory stays flat however
+ *     long the file.  Both give the same sums in the same order, bit for
+ *     bit.  A PSU that comes back after that (a file grouped by PSU for
+ *     its first budget's worth of PSUs, then not) makes the pass read the
+ *     rounds again keeping the store to the end (GRAFT_EST_REREAD); an
+ *     input that cannot be read twice (a pipe) keeps the store to the end
+ *     from the start.
+ *   - no PSU column: each row is its own PSU, added to its stratum's sums
+ *     at once.
+ *   - --shared-psus: per-PSU arrays in every cell, as the variance of a
+ *     contrast needs each PSU's totals in every round (variance.c).
  */
 #include "stats/estimate_internal.h"
 #include "base/names.h"
@@ -9,12 +37,14 @@
 #include "io/reader_internal.h"
 #include "base/str.h"
 #include "stats/grow_zeroed.h"
+#include "stats/psu_store.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct domain {
     size_t set;
@@ -23,16 +53,35 @@ typedef struct domain {
     graft_cell_t *codes;   /* sort keys (num or str copy) */
 } domain_t;
 
+#define RECENT_DOMAINS 16
+
+/* How a pass keeps the PSU totals of rows that have a PSU (see above). */
+typedef enum psu_mode {
+    PSU_NONE,   /* replicate designs: no PSU totals */
+    PSU_STORE,  /* per-PSU blocks, added to the strata at the end */
+    PSU_STREAM, /* grouped by PSU: each cell's open PSU */
+    PSU_DENSE   /* --shared-psus: per-PSU arrays in every cell */
+} psu_mode_t;
+
 typedef struct est_ctx {
     const char *path;         /* the current round's file */
     const graft_estimate_opts_t *opts;
     const graft_round_t *rounds;
     size_t n_rounds, round;   /* all, and the one being read */
     graft_design_t *design;   /* one design across the rounds */
-    int clustered;            /* keep per-PSU arrays (unsorted, shared) */
-    int grouped;              /* PSU totals streamed, file grouped by PSU */
     int shared;               /* the rounds share their PSUs */
-    size_t prev_psu;
+    psu_mode_t psu_mode;
+    graft_psu_store_t *store; /* PSU_STORE: every PSU's sums so far */
+    size_t budget;            /* PSU_STORE: store bytes past which a file
+                                 grouped by PSU so far streams */
+    int ungrouped;            /* a PSU came back: PSU_STORE to the end */
+    size_t prev_psu;          /* the previous row's PSU in this round */
+    struct last_block {
+        size_t psu;
+        uint32_t slot;
+        double *yx;
+    } *last_block;            /* per by-set (0: "All"): the previous
+                                 row's block of the store */
     size_t n_rep;             /* replicate weights (0: linearization) */
     int rep_domain_df;        /* keep per-domain Gram matrices */
     double *rep_rscales;      /* the first round's (owned) */
@@ -60,11 +109,15 @@ typedef struct est_ctx {
     size_t cells_cap;
     size_t *row_domain;       /* per by-set: this row's domain, or -1 */
     struct last_domain {
-        int valid;
-        size_t d;
-        double num[GRAFT_MAX_BY];
+        struct recent_domain {
+            int valid;
+            size_t d;
+            double num[GRAFT_MAX_BY];
+        } recent[RECENT_DOMAINS]; /* by a hash of the values */
+        struct recent_domain *last; /* the previous row's, or NULL */
         size_t count;         /* the set's domains so far */
-    } *last_dom;              /* per by-set: the previous row's */
+    } *last_dom;              /* per by-set: recent domains whose by
+                                 values are all numbers */
     graft_key_t key;
     var_ctx_t var;
     /* string literals compared with a column (graft_expr_value), checked
@@ -574,36 +627,52 @@ static graft_error_t new_domain(est_ctx_t *c, size_t d, size_t set)
     return GRAFT_OK;
 }
 
-/* Is every by value of set S a number equal to the previous row's?  Then
- * the domain is the previous row's (rows come grouped, by stratum or PSU,
- * so this skips most hash lookups). */
-static int same_domain(est_ctx_t *c, size_t s)
+/* The entry of set S's recent domains for this row's by values, when
+ * they are all numbers (NULL otherwise).  Equal numbers are equal keys
+ * (-0 is 0), so the entry holding them names the row's domain. */
+static struct recent_domain *recent_entry(est_ctx_t *c, size_t s)
 {
     const graft_by_spec_t *by = &c->opts->by[s];
-    if (!c->last_dom[s].valid)
+    uint64_t h = 0;
+    for (size_t i = 0; i < by->n_columns; i++) {
+        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
+        if (cell->kind != GRAFT_CELL_NUMBER)
+            return NULL;
+        double x = cell->num == 0 ? 0 : cell->num;
+        uint64_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        h = graft_hash_mix(h ^ bits);
+    }
+    return &c->last_dom[s].recent[h % RECENT_DOMAINS];
+}
+
+/* Does entry E (may be NULL) hold the row's by values of set S? */
+static int holds_domain(est_ctx_t *c, size_t s,
+                        const struct recent_domain *e)
+{
+    const graft_by_spec_t *by = &c->opts->by[s];
+    if (!e || !e->valid)
         return 0;
     for (size_t i = 0; i < by->n_columns; i++) {
         const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
-        if (cell->kind != GRAFT_CELL_NUMBER ||
-            cell->num != c->last_dom[s].num[i])
+        if (cell->kind != GRAFT_CELL_NUMBER || cell->num != e->num[i])
             return 0;
     }
     return 1;
 }
 
-static void remember_domain(est_ctx_t *c, size_t s, size_t d)
+/* Remember domain D of set S in its entry E (NULL: not all numbers). */
+static void remember_domain(est_ctx_t *c, size_t s, struct recent_domain *e,
+                            size_t d)
 {
     const graft_by_spec_t *by = &c->opts->by[s];
-    c->last_dom[s].valid = 1;
-    c->last_dom[s].d = d;
-    for (size_t i = 0; i < by->n_columns; i++) {
-        const graft_cell_t *cell = &c->cur[c->by_col[s][i]];
-        if (cell->kind != GRAFT_CELL_NUMBER) {
-            c->last_dom[s].valid = 0;
-            return;
-        }
-        c->last_dom[s].num[i] = cell->num;
-    }
+    c->last_dom[s].last = e;
+    if (!e)
+        return;
+    e->valid = 1;
+    e->d = d;
+    for (size_t i = 0; i < by->n_columns; i++)
+        e->num[i] = c->cur[c->by_col[s][i]].num;
 }
 
 /* By-set S has met its domain GRAFT_MAX_DOMAINS + 1 on LINE. */
@@ -636,8 +705,18 @@ static graft_error_t too_many_domains(const est_ctx_t *c, size_t s,
 static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
 {
     const graft_by_spec_t *by = &c->opts->by[s];
-    if (same_domain(c, s)) {
-        *out = c->last_dom[s].d;
+    struct last_domain *ld = &c->last_dom[s];
+    struct recent_domain *e;
+    /* the previous row's domain (rows come grouped, by stratum or PSU),
+     * else a recent one (rows in any order among few domains): most
+     * rows skip the key and its hash table */
+    if (holds_domain(c, s, ld->last)) {
+        *out = ld->last->d;
+        return GRAFT_OK;
+    }
+    if (holds_domain(c, s, e = recent_entry(c, s))) {
+        ld->last = e;
+        *out = e->d;
         return GRAFT_OK;
     }
     graft_key_t *k = &c->key;
@@ -662,7 +741,7 @@ static graft_error_t row_domain(est_ctx_t *c, size_t s, size_t *out)
         return GRAFT_ERR_DESIGN_VALUE;
     if (added && new_domain(c, *out, s) != GRAFT_OK)
         return GRAFT_ERR_NOMEM;
-    remember_domain(c, s, *out);
+    remember_domain(c, s, e, *out);
     return GRAFT_OK;
 }
 
@@ -692,21 +771,54 @@ static graft_error_t cell_gram_add(const est_ctx_t *c, cell_t *cell,
     return GRAFT_OK;
 }
 
-/* Add the open PSU's totals to its stratum's sums (grouped files). */
-static void cell_flush_psu(cell_t *cell)
+/* Add a PSU's totals Y and X to its stratum's sums T (strata_rows in
+ * variance.c turns them into the variance). */
+static void strat_add_psu(strat_acc_t *t, double y, double x)
 {
-    if (!cell->open)
-        return;
-    strat_acc_t *t = &cell->T[cell->open_h];
-    double y = cell->oy, x = cell->ox;
     t->sy += y;
     t->sx += x;
     t->syy += y * y;
     t->sxy += x * y;
     t->sxx += x * x;
     t->pos += x > 0;
+}
+
+/* Add the open PSU's totals to its stratum's sums (PSU_STREAM). */
+static void cell_flush_psu(cell_t *cell)
+{
+    if (!cell->open)
+        return;
+    strat_add_psu(&cell->T[cell->open_h], cell->oy, cell->ox);
     cell->oy = cell->ox = 0;
     cell->open = 0;
+}
+
+/* Add every stored PSU's totals to its cells' stratum sums, PSU by PSU in
+ * id order (first appearance), and free the store.  Each cell so gets its
+ * PSUs in the order a file grouped by PSU adds them (cell_flush_psu), and
+ * the same sums, bit for bit.  A block's indicator without rows of the PSU
+ * holds Y = X = 0 and is skipped: adding it would change no sum or count
+ * (a sum that starts at +0 never becomes -0), and its cell may have no
+ * stratum sums yet. */
+static void store_fold(est_ctx_t *c)
+{
+    const graft_psu_store_t *s = c->store;
+    size_t J = graft_psu_store_n_psu(s);
+    for (size_t j = 0; j < J; j++) {
+        size_t h = graft_design_psu_stratum(c->design, j);
+        for (const graft_psu_block_t *b = graft_psu_store_first(s, j); b;
+             b = graft_psu_store_next(s, b)) {
+            cell_t *cells = &c->cells[graft_psu_store_slot(b) * c->K];
+            const double *yx = graft_psu_store_values(b);
+            for (size_t k = 0; k < c->K; k++)
+                if (yx[2 * k] != 0 || yx[2 * k + 1] != 0)
+                    strat_add_psu(&cells[k].T[h], yx[2 * k], yx[2 * k + 1]);
+        }
+    }
+    graft_psu_store_free(c->store);
+    c->store = NULL;
+    for (size_t s = 0; s <= c->opts->n_by; s++)
+        c->last_block[s].yx = NULL;
 }
 
 /* Replicate designs: the replicate estimates need only the replicate sums
@@ -729,7 +841,8 @@ static graft_error_t cell_add_replicates(const est_ctx_t *c, cell_t *cell,
     return c->rep_domain_df ? cell_gram_add(c, cell, o) : GRAFT_OK;
 }
 
-/* Room in the per-PSU arrays Y and X (one capacity) for PSU J. */
+/* Room in the per-PSU arrays Y and X (one capacity) for PSU J
+ * (PSU_DENSE). */
 static graft_error_t cell_psu_room(cell_t *cell, size_t j)
 {
     size_t cap = cell->psu_cap;
@@ -744,12 +857,14 @@ static graft_error_t cell_psu_room(cell_t *cell, size_t j)
     return GRAFT_OK;
 }
 
-/* Linearization: the row's w u and w go to its PSU's totals, kept as the
- * design allows: per-PSU arrays (clustered), the open PSU of a file
- * grouped by PSU, or straight into the stratum's sums when each row is
+/* Linearization: the row's w u and w go to its PSU's totals, kept as
+ * c->psu_mode says: YX, the row's PSU's sums for this cell in the store
+ * (PSU_STORE), the open PSU of a file grouped by PSU (PSU_STREAM), per-PSU
+ * arrays (PSU_DENSE), or straight into the stratum's sums when each row is
  * its own PSU. */
 static graft_error_t cell_add_psu(const est_ctx_t *c, cell_t *cell,
-                                  const graft_design_obs_t *o, double u)
+                                  const graft_design_obs_t *o, double u,
+                                  double *yx)
 {
     double w = o->weight;
     size_t h = o->stratum;
@@ -762,13 +877,24 @@ static graft_error_t cell_add_psu(const est_ctx_t *c, cell_t *cell,
     }
     strat_acc_t *t = &cell->T[h];
     t->rows++;
-    if (c->clustered) {
+    if (o->psu == GRAFT_ROW_PSU) {
+        double wu = w * u; /* each row is its own PSU */
+        t->sy += wu;
+        t->sx += w;
+        t->syy += wu * wu;
+        t->sxy += w * wu;
+        t->sxx += w * w;
+        t->pos += w > 0;
+    } else if (yx) {
+        yx[0] += w * u;
+        yx[1] += w;
+    } else if (c->psu_mode == PSU_DENSE) {
         t->pos += w > 0; /* rows; the PSUs come from X */
         if (cell_psu_room(cell, o->psu) != GRAFT_OK)
             return GRAFT_ERR_NOMEM;
         cell->Y[o->psu] += w * u;
         cell->X[o->psu] += w;
-    } else if (c->grouped) {
+    } else {
         if (!cell->open || cell->open_psu != o->psu) {
             cell_flush_psu(cell);
             cell->open = 1;
@@ -777,23 +903,17 @@ static graft_error_t cell_add_psu(const est_ctx_t *c, cell_t *cell,
         }
         cell->oy += w * u;
         cell->ox += w;
-    } else {
-        double wu = w * u; /* each row is its own PSU */
-        t->sy += wu;
-        t->sx += w;
-        t->syy += wu * wu;
-        t->sxy += w * wu;
-        t->sxx += w * w;
-        t->pos += w > 0;
     }
     return GRAFT_OK;
 }
 
 /* Add a row of value Y to CELL: the raw sums, then what its variance
- * needs.  Ratios (RATIO) accumulate u = y - c, c the cell's first y, for
+ * needs (YX: the row's PSU's sums for the cell in the store, or NULL).
+ * Ratios (RATIO) accumulate u = y - c, c the cell's first y, for
  * accuracy; totals u = y. */
 static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
-                              const graft_design_obs_t *o, double y)
+                              const graft_design_obs_t *o, double y,
+                              double *yx)
 {
     double w = o->weight;
     if (!cell->shifted && ratio) {
@@ -808,21 +928,50 @@ static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
     cell->a2 += w * u * u;
     if (c->n_rep)
         return cell_add_replicates(c, cell, o, y);
-    return cell_add_psu(c, cell, o, u);
+    return cell_add_psu(c, cell, o, u, yx);
 }
 
-/* A file streamed by PSU must come grouped by PSU: a PSU seen before that
- * is not the previous row's means it does not, and the pass must be
- * redone with per-PSU arrays (GRAFT_EST_REREAD). */
-static graft_error_t check_grouped(est_ctx_t *c, const graft_design_obs_t *obs)
+/* The order of the PSUs: a PSU met before that is not the previous row's
+ * has come back, so the file is not grouped by PSU.  PSU_STORE then keeps
+ * its store to the end; while none has come back, the first row of a new
+ * PSU past the budget turns the store into stratum sums and the pass
+ * streams from there (every earlier PSU is complete).  PSU_STREAM cannot
+ * take a PSU back: GRAFT_EST_REREAD, and the rounds are read again. */
+static graft_error_t track_psu(est_ctx_t *c, const graft_design_obs_t *obs)
 {
-    if (!c->grouped)
+    if (obs->psu == GRAFT_ROW_PSU ||
+        (c->psu_mode != PSU_STORE && c->psu_mode != PSU_STREAM))
         return GRAFT_OK;
-    if (obs->psu == GRAFT_PSU_AGAIN ||
-        (!obs->psu_new && obs->psu != c->prev_psu))
-        return GRAFT_EST_REREAD;
+    int back = !obs->psu_new && obs->psu != c->prev_psu;
     c->prev_psu = obs->psu;
+    if (c->psu_mode == PSU_STREAM)
+        return back ? GRAFT_EST_REREAD : GRAFT_OK;
+    if (back) {
+        c->ungrouped = 1;
+    } else if (obs->psu_new && !c->ungrouped && c->store &&
+               graft_psu_store_bytes(c->store) > c->budget) {
+        store_fold(c);
+        c->psu_mode = PSU_STREAM;
+    }
     return GRAFT_OK;
+}
+
+/* The sums of the row's PSU in domain D of by-set S (0: "All") in this
+ * round, in the store (made when it is new): the set's previous block
+ * when it is the same PSU and slot, as for most rows of a PSU.  NULL when
+ * out of memory. */
+static double *row_block(est_ctx_t *c, size_t s, size_t d, size_t psu)
+{
+    struct last_block *lb = &c->last_block[s];
+    uint32_t slot = (uint32_t)(d * c->n_rounds + c->round);
+    if (lb->yx && lb->psu == psu && lb->slot == slot)
+        return lb->yx;
+    if (!c->store && !(c->store = graft_psu_store_alloc(c->K)))
+        return NULL;
+    double *yx = graft_psu_store_block(c->store, psu, slot);
+    if (yx)
+        *lb = (struct last_block){psu, slot, yx};
+    return yx;
 }
 
 /* This row's cells (c->cur): the reader's, or a copy with the derived
@@ -890,14 +1039,21 @@ static graft_error_t add_to_domains(est_ctx_t *c, size_t k,
                                     int missing)
 {
     int ratio = c->opts->indicators[k].type != GRAFT_IND_TOTAL;
+    int stored = c->psu_mode == PSU_STORE && obs->psu != GRAFT_ROW_PSU;
     for (size_t s = 0; s <= c->opts->n_by; s++) {
         size_t d = s == 0 ? 0 : c->row_domain[s - 1];
         if (d == NO_DOMAIN)
             continue;
         cell_t *cell = cell_at(c, d, c->round, k);
-        if (missing)
+        double *yx = NULL;
+        if (missing) {
             cell->n_missing++;
-        else if (cell_add(c, cell, ratio, obs, y) != GRAFT_OK)
+            continue;
+        }
+        if (stored && !(yx = row_block(c, s, d, obs->psu)))
+            return GRAFT_ERR_NOMEM;
+        if (cell_add(c, cell, ratio, obs, y, yx ? yx + 2 * k : NULL) !=
+            GRAFT_OK)
             return GRAFT_ERR_NOMEM;
     }
     return GRAFT_OK;
@@ -905,7 +1061,7 @@ static graft_error_t add_to_domains(est_ctx_t *c, size_t k,
 
 /* graft_row_fn: the row's design values, its domains, then every
  * indicator into its cells.  GRAFT_EST_REREAD when a file streamed by PSU
- * turns out not to be grouped by PSU. */
+ * turns out not to be grouped by PSU after all (track_psu). */
 static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
                             size_t ncols, unsigned long line,
                             graft_diag_t *diag)
@@ -915,8 +1071,11 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
     graft_error_t rc;
     if ((rc = graft_design_row(c->design, cells, line, &obs, diag)) !=
             GRAFT_OK ||
-        (rc = check_grouped(c, &obs)) != GRAFT_OK)
+        (rc = track_psu(c, &obs)) != GRAFT_OK)
         return rc;
+    int stored = c->store && obs.psu != GRAFT_ROW_PSU;
+    if (stored) /* its blocks are far away when rows come in any order */
+        graft_psu_store_prefetch_first(c->store, obs.psu);
     row_cells(c, cells, ncols);
     if (c->n_unseen)
         check_probes(c);
@@ -928,6 +1087,8 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
                                                diag, rc, c->path, line, 0,
                                                "out of memory")
                                          : too_many_domains(c, s, line, diag);
+    if (stored)
+        graft_psu_store_prefetch_next(c->store, obs.psu);
     for (size_t k = 0; k < c->K; k++) {
         double y;
         int missing;
@@ -1283,6 +1444,8 @@ static void ctx_free(est_ctx_t *c)
     round_free(c);
     free(c->row_domain);
     free(c->last_dom);
+    free(c->last_block);
+    graft_psu_store_free(c->store);
     free(c->rep_rscales);
     free(c->var.s1);
     free(c->var.s2);
@@ -1470,11 +1633,37 @@ static graft_error_t check_names(const graft_estimate_opts_t *o,
 }
 
 
+/* Can every round's file be read twice (a regular file)?  A pipe or a
+ * terminal cannot. */
+static int rereadable(const graft_round_t *rounds, size_t n)
+{
+    struct stat st;
+    for (size_t i = 0; i < n; i++)
+        if (stat(rounds[i].path, &st) != 0 || !S_ISREG(st.st_mode))
+            return 0;
+    return 1;
+}
+
+/* How the pass keeps PSU totals, and the store's budget: none when
+ * UNBOUNDED (a second pass) or when the input cannot be read again, so
+ * that such a pass never asks for another. */
+static void psu_mode_begin(est_ctx_t *c, int unbounded)
+{
+    const graft_design_spec_t *first = c->rounds[0].spec;
+    size_t budget = c->opts->psu_budget ? c->opts->psu_budget
+                                        : GRAFT_PSU_BUDGET;
+    c->psu_mode = first->rep.columns ? PSU_NONE
+                  : c->shared        ? PSU_DENSE
+                                     : PSU_STORE;
+    c->budget = unbounded || !rereadable(c->rounds, c->n_rounds) ? SIZE_MAX
+                                                                 : budget;
+}
+
 /* The pass's context (c->opts, rounds, n_rounds and shared set by the
  * caller) and its empty results E (NULL when it could not be allocated):
- * a design for every round, streaming PSU totals unless DENSE. */
+ * a design for every round; PSU totals kept as psu_mode_begin says. */
 static graft_error_t pass_begin(est_ctx_t *c, graft_estimates_t *e,
-                                int dense, graft_diag_t *diag)
+                                int unbounded, graft_diag_t *diag)
 {
     const graft_round_t *first = &c->rounds[0];
     const graft_estimate_opts_t *opts = c->opts;
@@ -1483,16 +1672,15 @@ static graft_error_t pass_begin(est_ctx_t *c, graft_estimates_t *e,
     c->K = opts->n_indicators;
     c->path = first->path;
     c->design = graft_design_alloc(first->spec);
-    c->clustered = first->spec->psu != NULL && dense;
-    c->grouped = first->spec->psu != NULL && !dense;
-    if (c->design)
-        graft_design_stream_psus(c->design, c->grouped);
+    psu_mode_begin(c, unbounded);
     c->row_domain = calloc(n_by, sizeof *c->row_domain);
     c->last_dom = calloc(n_by, sizeof *c->last_dom);
+    c->last_block = calloc(opts->n_by + 1, sizeof *c->last_block);
     c->domain_ids = graft_intern_alloc();
     c->never = calloc(c->K * c->n_rounds + 1, sizeof *c->never);
     if (!e || !c->never || !c->design || !c->row_domain || !c->last_dom ||
-        !c->domain_ids || !(e->file = graft_strdup(first->path)) ||
+        !c->last_block || !c->domain_ids ||
+        !(e->file = graft_strdup(first->path)) ||
         add_by_names(e, opts) != GRAFT_OK)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, first->path, 0, 0,
                               "out of memory");
@@ -1549,20 +1737,23 @@ static graft_error_t read_rounds(est_ctx_t *c, graft_estimates_t *e,
 static int variance_begin(est_ctx_t *c)
 {
     c->var.design = c->design;
-    c->var.clustered = c->clustered;
+    c->var.clustered = c->psu_mode == PSU_DENSE;
     c->var.H = graft_design_n_strata(c->design);
     c->var.s1 = calloc(c->var.H ? c->var.H : 1, sizeof *c->var.s1);
     c->var.s2 = calloc(c->var.H ? c->var.H : 1, sizeof *c->var.s2);
     return c->var.s1 && c->var.s2;
 }
 
-/* After the last row: close the open PSUs, finish the design (fpc, rank;
- * the lonely-PSU check under linearization), then every cell's and
- * contrast's estimate, variance and interval into E. */
+/* After the last row: add the stored or open PSUs to the stratum sums,
+ * finish the design (fpc, rank; the lonely-PSU check under
+ * linearization), then every cell's and contrast's estimate, variance and
+ * interval into E. */
 static graft_error_t pass_finish(est_ctx_t *c, graft_estimates_t *e,
                                  graft_diag_t *diag)
 {
     graft_error_t rc;
+    if (c->store)
+        store_fold(c);
     for (size_t x = 0; x < c->n_domains * c->n_rounds * c->K; x++)
         cell_flush_psu(&c->cells[x]);
     c->path = c->rounds[0].path;
@@ -1583,13 +1774,13 @@ static graft_error_t pass_finish(est_ctx_t *c, graft_estimates_t *e,
     return GRAFT_OK;
 }
 
-/* One pass over every round.  DENSE keeps per-PSU arrays; otherwise PSU
- * totals are streamed into per-stratum sums, which needs each file grouped
- * by PSU: GRAFT_EST_REREAD when one was not (*OUT is NULL then, as on any
- * error). */
+/* One pass over every round.  Unless UNBOUNDED, a file grouped by PSU
+ * streams its PSU totals once the store passes its budget, and
+ * GRAFT_EST_REREAD says that a PSU came back after that (*OUT is NULL
+ * then, as on any error). */
 static graft_error_t estimate_pass(const graft_round_t *rounds,
                                    size_t n_rounds, int shared_psus,
-                                   int dense,
+                                   int unbounded,
                                    const graft_estimate_opts_t *opts,
                                    graft_estimates_t **out,
                                    graft_diag_t *diag)
@@ -1602,7 +1793,7 @@ static graft_error_t estimate_pass(const graft_round_t *rounds,
     c.rounds = rounds;
     c.n_rounds = n_rounds;
     c.shared = shared_psus;
-    if ((rc = pass_begin(&c, e, dense, diag)) != GRAFT_OK ||
+    if ((rc = pass_begin(&c, e, unbounded, diag)) != GRAFT_OK ||
         (rc = read_rounds(&c, e, diag)) != GRAFT_OK ||
         (rc = pass_finish(&c, e, diag)) != GRAFT_OK)
         goto cleanup;
@@ -1627,16 +1818,16 @@ graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
                               "together",
                               n_rounds, GRAFT_MAX_ROUNDS);
     }
-    /* Shared PSUs combine PSU totals across rounds: arrays.  Otherwise
-     * stream, and read again with arrays for a file not grouped by PSU. */
-    graft_error_t rc = estimate_pass(rounds, n_rounds, shared_psus,
-                                     shared_psus, opts, out, diag);
+    /* One pass, unless a file grouped by PSU for its first budget's worth
+     * of PSUs turns out not to be: then again, keeping every PSU. */
+    graft_error_t rc = estimate_pass(rounds, n_rounds, shared_psus, 0, opts,
+                                     out, diag);
     if (rc == GRAFT_EST_REREAD)
         rc = estimate_pass(rounds, n_rounds, shared_psus, 1, opts, out,
                            diag);
-    if (rc == GRAFT_EST_REREAD) /* only a streaming pass may ask */
+    if (rc == GRAFT_EST_REREAD) /* only a pass with a budget may ask */
         rc = graft_diag_set(diag, GRAFT_ERR_INTERNAL, rounds[0].path, 0, 0,
-                            "a pass with per-PSU arrays asked for another");
+                            "a pass keeping every PSU asked for another");
     return rc;
 }
 

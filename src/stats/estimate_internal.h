@@ -10,8 +10,9 @@
 #include "base/intern.h"
 
 /* The pass's answer, from its row callback, when a file whose PSU totals
- * are streamed turns out not to be grouped by PSU: graft_estimate_rounds
- * then reads the rounds again with per-PSU arrays.  Private: never
+ * are streamed (it was grouped by PSU for the store's whole budget) turns
+ * out not to be grouped by PSU: graft_estimate_rounds then reads the
+ * rounds again keeping every PSU's sums (estimate.c).  Private: never
  * returned by the library, and outside graft_error_t's public values
  * (0 .. 22, graft/error.h), so a true GRAFT_ERR_INTERNAL stays one. */
 #define GRAFT_EST_REREAD ((graft_error_t)100)
@@ -20,7 +21,9 @@
  * Y = sum(w u) and X = sum(w) that the variance needs: sum Y, sum X,
  * sum Y^2, sum X Y, sum X^2.  A PSU's totals are added once the PSU is
  * complete: per row when each row is a PSU, when the next PSU starts in a
- * file grouped by PSU.  (Otherwise the cell keeps per-PSU arrays.) */
+ * file grouped by PSU, at the end from the per-PSU store otherwise (in PSU
+ * id order either way).  (With shared PSUs the cell keeps per-PSU arrays
+ * instead.) */
 typedef struct strat_acc {
     size_t rows;                  /* domain rows (any weight) */
     size_t pos;                   /* PSUs with a positive weight */
@@ -34,10 +37,9 @@ typedef struct cell {
     double shift;          /* c: ratios accumulate u = y - c */
     int shifted;
     double a1, a2;         /* sum w u, sum w u^2 (for deff of means) */
-    double *Y, *X;         /* per PSU: sum w u, sum w (clustered designs
-                              whose rows are not grouped by PSU) */
+    double *Y, *X;         /* per PSU: sum w u, sum w (--shared-psus) */
     size_t psu_cap;
-    size_t open_psu;       /* grouped files: the PSU being summed, whose */
+    size_t open_psu;       /* streamed files: the PSU being summed, whose */
     size_t open_h;         /* totals are added to its stratum's sums */
     double oy, ox;         /* when the next PSU starts */
     int open;
@@ -62,7 +64,8 @@ typedef struct term {
 /* What the variance formulas need to know about the design. */
 typedef struct var_ctx {
     const graft_design_t *design;
-    int clustered;         /* per-PSU arrays; else per-stratum sums */
+    int clustered;         /* per-PSU arrays (shared PSUs); else
+                              per-stratum sums */
     size_t n_rep;
     double rep_scale;
     const double *rep_rscales;

@@ -43,8 +43,9 @@ static double contrast_score(const term_t *terms, size_t m, size_t j)
     return z;
 }
 
-/* S1/S2 per stratum from PSU totals, centred at the stratum mean over all
- * its n_h PSUs (zeros included). */
+/* S1/S2 per stratum from per-PSU arrays (--shared-psus: a PSU's totals
+ * in several rounds enter one contrast score), centred at the stratum
+ * mean over all its n_h PSUs (zeros included). */
 static void strata_clustered(var_ctx_t *v, const term_t *terms, size_t m)
 {
     const graft_design_t *d = v->design;
@@ -59,9 +60,11 @@ static void strata_clustered(var_ctx_t *v, const term_t *terms, size_t m)
     }
 }
 
-/* Row-as-PSU designs, from the per-stratum parts of each term:
+/* Every design but shared PSUs, from the per-stratum sums of each term's
+ * PSU totals (strat_acc_t; a row is its own PSU without a PSU column):
  * sum z = (sy - q sx) / N, sum z^2 = (syy - 2 q sxy + q^2 sxx) / N^2; the
- * terms' rows are disjoint, so their squares add with coef^2. */
+ * terms' PSUs are disjoint (independent rounds), so their squares add
+ * with coef^2. */
 static void strata_rows(var_ctx_t *v, const term_t *terms, size_t m)
 {
     double *szz = v->s2;

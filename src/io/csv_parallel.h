@@ -12,11 +12,13 @@
 
 /* How to split the work (zeros: the defaults), and what was done. */
 typedef struct graft_csv_par {
-    size_t block;     /* bytes per block (0: 1 MiB); a block grows to its
-                         first record boundary, up to 16 blocks' worth */
-    unsigned workers; /* threads that parse (0: opts->threads, or one per
-                         CPU; at most 8) */
-    size_t blocks;    /* out: the blocks those threads parsed */
+    size_t block;     /* bytes per block (0: 128 KiB); a block grows to
+                         its first record boundary, up to 16 blocks' worth */
+    unsigned workers; /* worker threads, besides the calling thread,
+                         which parses too when it would wait (0:
+                         opts->threads less one, or one per CPU less one;
+                         at least 1, at most 8) */
+    size_t blocks;    /* out: the blocks parsed after the header's */
 } graft_csv_par_t;
 
 /* Is PATH worth reading with graft_read_csv_parallel() under OPTS: a

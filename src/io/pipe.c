@@ -25,6 +25,12 @@ typedef struct text_ref {
     size_t off, len;      /* in the arena */
 } text_ref_t;
 
+/* The threads that fill batches and the one that reads them touch fields
+ * of their own for every row; data one writes and another reads in the
+ * same cache line would bounce between the cores (false sharing), so the
+ * groups are kept a line apart. */
+#define LINE 64
+
 typedef struct graft_batch {
     double *nums;         /* cap x n_copy */
     unsigned char *kinds; /* cap x n_copy */
@@ -34,9 +40,11 @@ typedef struct graft_batch {
     graft_arena_t arena;
     size_t n, cap;        /* rows held, rows room was made for */
     int blank;            /* every kind GRAFT_PIPE_AUTO already */
+    char apart[LINE];     /* from the next batch in an array */
 } batch_t;
 
 struct graft_pipe {
+    /* the compact form: set before the first row, then only read */
     size_t ncols, batch_rows;
     size_t *copy, n_copy;     /* the columns copied */
     long *position;           /* per column: its place in copy, or -1 */
@@ -44,10 +52,13 @@ struct graft_pipe {
     int (*is_code)(void *arg, size_t col, double num); /* NULL: no codes */
     void *code_arg;
     int bare_values;
-    graft_cell_t *cells;      /* the consumer's row (ncols) */
-    size_t *texted, n_texted; /* its cells with a text (from the last row) */
     graft_row_fn row;
     void *ctx;
+    char apart1[LINE];
+    /* the consumer's, written for each row */
+    graft_cell_t *cells;      /* its row (ncols) */
+    size_t *texted, n_texted; /* its cells with a text (from the last row) */
+    char apart2[LINE];
     batch_t batches[N_BATCHES];
     size_t head, tail, count; /* ready batches: ring [tail, head) */
     size_t filling;           /* the batch the reader fills */
@@ -96,10 +107,39 @@ static graft_error_t batch_reserve(batch_t *b, size_t rows, size_t n_copy)
     return GRAFT_OK;
 }
 
+/* The kinds and numbers of a row into p->cells, the missing codes marked.
+ * AUTO: the kinds may be GRAFT_PIPE_AUTO (rows written in place); a
+ * constant where it is called, so that the loop is made for each case. */
+static inline void put_cells(graft_pipe_t *p, const unsigned char *kinds,
+                             const double *nums, int automatic)
+{
+    /* In locals: the cells written might alias p's fields for all the
+     * compiler knows, which would have it load them again each time. */
+    graft_cell_t *cells = p->cells;
+    const size_t *copy = p->copy, n = p->n_copy;
+    const double *lo = p->lo, *hi = p->hi;
+    int (*is_code)(void *, size_t, double) = p->is_code;
+    for (size_t i = 0; i < n; i++) {
+        graft_cell_t *cell = &cells[copy[i]];
+        if (automatic) {
+            graft_pipe_cell(cell, kinds[i], nums[i]);
+        } else {
+            cell->kind = (graft_cell_kind_t)kinds[i];
+            cell->num = nums[i];
+        }
+        /* NaN fails both tests: only numbers in a code range are asked */
+        if (is_code && nums[i] >= lo[i] && nums[i] <= hi[i] &&
+            cell->kind == GRAFT_CELL_NUMBER &&
+            is_code(p->code_arg, copy[i], nums[i]))
+            cell->kind = GRAFT_CELL_MISSING;
+    }
+}
+
 /* Row R of batch B as cells in p->cells; *T is the batch's next text.
- * Only the cells that had a text in the last row have one to clear. */
+ * Only the cells that had a text in the last row have one to clear.
+ * AUTOMATIC: as put_cells(). */
 static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
-                                  size_t *t)
+                                  size_t *t, int automatic)
 {
     size_t base = r * p->n_copy;
     const double *nums = b->nums + base;
@@ -111,21 +151,10 @@ static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
         cell->len = 0;
     }
     p->n_texted = 0;
-    /* In locals: the cells written might alias p's fields for all the
-     * compiler knows, which would have it load them again each time. */
-    graft_cell_t *cells = p->cells;
-    const size_t *copy = p->copy, n = p->n_copy;
-    const double *lo = p->lo, *hi = p->hi;
-    int (*is_code)(void *, size_t, double) = p->is_code;
-    for (size_t i = 0; i < n; i++) {
-        graft_cell_t *cell = &cells[copy[i]];
-        graft_pipe_cell(cell, kinds[i], nums[i]);
-        /* NaN fails both tests: only numbers in a code range are asked */
-        if (is_code && nums[i] >= lo[i] && nums[i] <= hi[i] &&
-            cell->kind == GRAFT_CELL_NUMBER &&
-            is_code(p->code_arg, copy[i], nums[i]))
-            cell->kind = GRAFT_CELL_MISSING;
-    }
+    if (automatic)
+        put_cells(p, kinds, nums, 1);
+    else
+        put_cells(p, kinds, nums, 0);
     for (; *t < b->n_texts && b->texts[*t].at < base + p->n_copy; ++*t) {
         const text_ref_t *x = &b->texts[*t];
         size_t col = p->copy[x->at - base];
@@ -146,15 +175,17 @@ static void blank_rows(const graft_pipe_t *p, unsigned char *kinds, size_t n)
 }
 
 /* Pass rows [0, b->n) of B to the row callback in order, each from its
- * line plus SHIFT.  Returns the first error (DIAG filled by the callback),
- * else GRAFT_OK. */
+ * line plus SHIFT (AUTOMATIC: as put_cells()).  Returns the first error
+ * (DIAG filled by the callback), else GRAFT_OK. */
 static graft_error_t run_rows(graft_pipe_t *p, const batch_t *b,
-                              unsigned long shift, graft_diag_t *diag)
+                              unsigned long shift, int automatic,
+                              graft_diag_t *diag)
 {
     size_t t = 0;
     for (size_t r = 0; r < b->n; r++) {
-        graft_error_t rc = p->row(p->ctx, unpack(p, b, r, &t), p->ncols,
-                                  b->lines[r] + shift, diag);
+        const graft_cell_t *cells = unpack(p, b, r, &t, automatic);
+        graft_error_t rc =
+            p->row(p->ctx, cells, p->ncols, b->lines[r] + shift, diag);
         if (rc != GRAFT_OK)
             return rc;
     }
@@ -175,7 +206,8 @@ static void *consume(void *arg)
         batch_t *b = &p->batches[p->tail];
         int failed = p->failed, direct = p->direct;
         pthread_mutex_unlock(&p->mu);
-        graft_error_t rc = failed ? GRAFT_OK : run_rows(p, b, 0, &p->diag);
+        graft_error_t rc =
+            failed ? GRAFT_OK : run_rows(p, b, 0, direct, &p->diag);
         if (rc != GRAFT_OK) {
             pthread_mutex_lock(&p->mu);
             p->rc = rc;
@@ -397,13 +429,15 @@ static graft_error_t pack_row(const graft_pipe_t *p, batch_t *b,
     double *restrict nums = b->nums + base;
     unsigned char *restrict kinds = b->kinds + base;
     const size_t *restrict copy = p->copy;
-    int texts = 0; /* cells whose text must go along */
+    unsigned seen = 0; /* the kinds or'ed: of 0, 1 and 2, only a string
+                        * (which has a text) sets GRAFT_CELL_STRING's bit */
     for (size_t i = 0; i < n; i++) {
         const graft_cell_t *src = &cells[copy[i]];
+        seen |= (unsigned)src->kind;
         kinds[i] = (unsigned char)src->kind;
         nums[i] = src->num;
-        texts |= src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values);
     }
+    int texts = !p->bare_values || (seen & GRAFT_CELL_STRING);
     for (size_t i = 0; texts && i < n; i++) {
         const graft_cell_t *src = &cells[copy[i]];
         if (src->str && (src->kind == GRAFT_CELL_STRING || !p->bare_values) &&
@@ -432,7 +466,12 @@ graft_error_t graft_pipe_push(graft_pipe_t *p, const graft_cell_t *cells,
 
 graft_batch_t *graft_batch_alloc(void)
 {
-    return calloc(1, sizeof(graft_batch_t));
+    /* on lines of its own: the batches of one reader sit side by side */
+    size_t size = (sizeof(graft_batch_t) + LINE - 1) / LINE * LINE;
+    graft_batch_t *b = aligned_alloc(LINE, size);
+    if (b)
+        memset(b, 0, sizeof *b);
+    return b;
 }
 
 void graft_batch_free(graft_batch_t *b)
@@ -466,7 +505,7 @@ graft_error_t graft_batch_push(const graft_pipe_t *p, graft_batch_t *b,
 graft_error_t graft_pipe_run(graft_pipe_t *p, const graft_batch_t *b,
                              unsigned long shift, graft_diag_t *diag)
 {
-    return run_rows(p, b, shift, diag);
+    return run_rows(p, b, shift, 0, diag);
 }
 
 graft_error_t graft_pipe_finish(graft_pipe_t *p, graft_error_t reader_rc,

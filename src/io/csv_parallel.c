@@ -172,6 +172,7 @@ typedef struct slot {
 
 typedef struct par par_t;
 
+/* A thread that parses blocks: a worker, or the calling thread. */
 typedef struct worker {
     par_t *par;
     graft_csv_t *csv;     /* a fork of the calling thread's context */
@@ -208,6 +209,7 @@ struct par {
     worker_t *workers;
     size_t n_workers;
     worker_t self;        /* the calling thread's */
+    int waits;            /* it parses no block itself (tests) */
     pthread_mutex_t mu, split_mu;
     pthread_cond_t work, done;
 
@@ -216,11 +218,13 @@ struct par {
     size_t blocks;
 };
 
+/* The slot of block SEQ (counted from the file's first). */
 static slot_t *slot_at(par_t *p, size_t seq)
 {
     return &p->slots[seq % p->n_slots];
 }
 
+/* The errors of the read itself, with graft_read_csv()'s messages. */
 static graft_error_t out_of_memory(par_t *p)
 {
     return graft_diag_set(p->diag, GRAFT_ERR_NOMEM, p->name, 0, 0,
@@ -235,6 +239,7 @@ static graft_error_t read_error(par_t *p)
                           "cannot read: %s", strerror(p->src.err));
 }
 
+/* Tell opts->progress that BYTES are read, with the rows run so far. */
 static void progress(par_t *p, size_t bytes)
 {
     const graft_read_opts_t *o = p->opts;
@@ -245,6 +250,7 @@ static void progress(par_t *p, size_t bytes)
 
 /* ---- the splitter ------------------------------------------------------ */
 
+/* Make room for N bytes in S's buffer; 0 when out of memory. */
 static int reserve(slot_t *s, size_t n)
 {
     if (n <= s->cap)
@@ -400,32 +406,46 @@ static int can_claim(const par_t *p)
     return !p->halt && !p->split_over && p->filled - p->run < p->n_slots;
 }
 
-/* Claim the next block, split it off the file and parse it, with W's
- * context.  Splits are made one at a time, in the order claimed (each
- * block starts with the bytes the one before left); the parsing runs
- * alongside.  Called and returning with p->mu held.  After a failed block
- * no more are claimed: no later block is run. */
-static void claim_next(worker_t *w)
+/* Claim the next block and split it off the file.  Splits are made one at
+ * a time, in the order claimed (each block starts with the bytes the one
+ * before left); once one has ended the file, the later claims hold
+ * nothing.  Called with p->mu held; returns with it released. */
+static slot_t *claim(par_t *p)
 {
-    par_t *p = w->par;
     slot_t *s = slot_at(p, p->filled++);
     s->done = 0;
     s->rc = GRAFT_OK;
     pthread_mutex_lock(&p->split_mu);
     pthread_mutex_unlock(&p->mu);
-    /* once a split has ended the file, the later claims hold nothing */
     s->split = p->split_end ? SPLIT_END : split(p, s, p->block);
     p->split_end |= s->split != SPLIT_BLOCK;
     pthread_mutex_unlock(&p->split_mu);
-    int parse = s->split == SPLIT_BLOCK || s->split == SPLIT_LAST;
-    if (parse)
-        parse_block(w, s);
+    return s;
+}
+
+/* Mark block S done (taking p->mu, and returning with it held): no more
+ * claims after the end of the split, nor after a failed block, whose
+ * later blocks are never run. */
+static void claimed(par_t *p, slot_t *s)
+{
     pthread_mutex_lock(&p->mu);
     s->done = 1;
-    p->blocks += (size_t)parse;
     p->split_over |= s->split != SPLIT_BLOCK;
     p->halt |= s->rc != GRAFT_OK;
     pthread_cond_signal(&p->done);
+}
+
+/* Claim the next block and parse it into its batch with W's context.
+ * Called and returning with p->mu held. */
+static void claim_next(worker_t *w)
+{
+    par_t *p = w->par;
+    slot_t *s = claim(p);
+    int parse = s->split == SPLIT_BLOCK || s->split == SPLIT_LAST;
+    if (parse)
+        parse_block(w, s);
+    claimed(p, s);
+    p->blocks += (size_t)(parse && w != &p->self);
 }
 
 /* A worker: claim and parse blocks until told to halt. */
@@ -482,20 +502,41 @@ static void stop_workers(par_t *p)
 
 /* ---- the calling thread ------------------------------------------------ */
 
-/* The next block in file order, once split and parsed; the calling thread
- * claims blocks itself rather than wait. */
-static slot_t *next_block(par_t *p)
+/* The next block in file order, once split; parsed into its batch, or,
+ * when no thread had claimed it, to be parsed by the calling thread itself
+ * (*DIRECT).  The calling thread parses later blocks rather than wait. */
+static slot_t *next_block(par_t *p, int *direct)
 {
     slot_t *s = slot_at(p, p->run);
     pthread_mutex_lock(&p->mu);
     while (p->filled == p->run || !s->done) {
-        if (can_claim(p))
+        int parse = !p->waits && can_claim(p);
+        if (parse && p->filled == p->run) {
+            claim(p);
+            *direct = 1;
+            claimed(p, s);
+            break;
+        }
+        if (parse)
             claim_next(&p->self);
         else
             pthread_cond_wait(&p->done, &p->mu);
     }
     pthread_mutex_unlock(&p->mu);
     return s;
+}
+
+/* Parse block S with the calling thread's own context, its rows straight
+ * to ROW. */
+static graft_error_t run_direct(par_t *p, const slot_t *s)
+{
+    graft_csv_restart(p->csv, p->line, p->rows);
+    p->rows = 0; /* counted in the context now */
+    graft_error_t rc =
+        graft_csv_feed(p->csv, s->buf, s->len, s->off, p->chunk);
+    p->line = graft_csv_line(p->csv);
+    progress(p, s->off + s->len);
+    return rc;
 }
 
 /* Pass the rows of block S to ROW; then its error, if it had one, with the
@@ -527,10 +568,12 @@ static graft_error_t read_blocks(par_t *p)
     graft_error_t rc = GRAFT_OK;
     slot_t *s;
     for (;;) {
-        s = next_block(p);
+        int direct = 0;
+        s = next_block(p, &direct);
         if (s->split != SPLIT_BLOCK && s->split != SPLIT_LAST)
             break;
-        if ((rc = run_block(p, s)) != GRAFT_OK || s->split == SPLIT_LAST)
+        rc = direct ? run_direct(p, s) : run_block(p, s);
+        if (rc != GRAFT_OK || s->split == SPLIT_LAST)
             break;
         pthread_mutex_lock(&p->mu); /* its slot is free */
         p->run++;
@@ -541,7 +584,7 @@ static graft_error_t read_blocks(par_t *p)
     if (rc != GRAFT_OK)
         return rc;
     graft_csv_restart(p->csv, p->line, p->rows);
-    p->rows = 0; /* counted in the context now */
+    p->rows = 0;
     if (s->split == SPLIT_ERROR)
         return read_error(p);
     if (s->split == SPLIT_NONE)
@@ -585,6 +628,7 @@ static int sync_init(par_t *p)
     return 0;
 }
 
+/* Destroy what sync_init() made. */
 static void sync_free(par_t *p)
 {
     pthread_cond_destroy(&p->done);
@@ -627,6 +671,7 @@ static graft_error_t read_all(par_t *p, size_t workers)
     return read_blocks(p);
 }
 
+/* Free what a read allocated (the workers have stopped). */
 static void par_free(par_t *p)
 {
     if (p->workers)
@@ -665,6 +710,7 @@ static graft_error_t read_source(const char *name, source_t *src,
     p.total = total;
     p.chunk = graft_csv_chunk(opts);
     p.block = par && par->block ? par->block : PAR_BLOCK;
+    p.waits = par && par->waits;
     p.limit = p.block * PAR_WINDOW_BLOCKS;
     size_t workers = how_many(opts, par);
     p.n_slots = (workers + 1) * PAR_SLOTS_PER_WORKER;

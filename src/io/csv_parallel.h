@@ -18,7 +18,9 @@ typedef struct graft_csv_par {
                          which parses too when it would wait (0:
                          opts->threads less one, or one per CPU less one;
                          at least 1, at most 8) */
-    size_t blocks;    /* out: the blocks parsed after the header's */
+    int waits;        /* 1: the calling thread parses no block after the
+                         header's, the workers parse them all (tests) */
+    size_t blocks;    /* out: the blocks the worker threads parsed */
 } graft_csv_par_t;
 
 /* Is PATH worth reading with graft_read_csv_parallel() under OPTS: a

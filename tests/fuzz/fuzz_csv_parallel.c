@@ -3,7 +3,8 @@
  *
  * Reads the input with graft_read_csv_buffer() (the sequential reader, the
  * reference), then with graft_read_csv_buffer_parallel() in blocks of 1, 5
- * and 64 bytes on two worker threads, with a row callback that refuses
+ * and 64 bytes on two worker threads (with 5, the calling thread parses
+ * none of them; else it takes its share), with a row callback that refuses
  * the row the first input byte names (none when it is 0).  Besides crashes
  * and sanitizer reports it aborts when the parallel reads change anything:
  * the result code, the diagnostic, or a digest of every header name and
@@ -65,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         graft_read_opts_t opts = {0};
         graft_diag_t diag;
         digest_t d = {14695981039346656037u, 0, fail_at};
-        graft_csv_par_t par = {blocks[k], 2, 0};
+        graft_csv_par_t par = {.block = blocks[k], .workers = 2,
+                               .waits = k == 2};
         graft_error_t rc =
             k == 0 ? graft_read_csv_buffer("fuzz.csv", (const char *)data,
                                            size, &opts, on_header, on_row, &d,

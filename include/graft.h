@@ -48,9 +48,10 @@
  * handler; the graft command calls it on SIGINT, SIGTERM and SIGHUP.  One
  * object is not to be used from two threads at the same time.  graft_read()
  * may run its ROW callback on a second thread of its own while the caller's
- * thread parses (graft_read_opts_t.threads; graft/reader.h): rows still
- * arrive one at a time and in file order, the HEADER and progress
- * callbacks run on the caller's thread, and the thread is joined before
+ * thread parses, or parse a large CSV file on threads of its own while ROW
+ * runs on the caller's (graft_read_opts_t.threads; graft/reader.h): rows
+ * still arrive one at a time and in file order, the HEADER and progress
+ * callbacks run on the caller's thread, and the threads are joined before
  * graft_read() returns.
  *
  * Numbers.  Statistics are doubles; counts are size_t.  Undefined results

@@ -95,8 +95,12 @@ typedef struct graft_read_opts {
      * (the default) or more, when the machine has more than one core,
      * parses on the caller's thread and runs ROW on a second thread, one
      * row at a time in file order (HEADER and progress stay on the
-     * caller's).  The results are the same.  (The command line sets 1 for
-     * GRAFT_THREADS=1; the library reads no environment.) */
+     * caller's).  A CSV file of 4 MiB or more is parsed instead in blocks
+     * by threads of its own (one per core but one, or this many less one
+     * when above 1; at most 8) and by the caller's thread, which runs ROW
+     * one row at a time in file order and parses when it would wait.  The
+     * results are the same.  (The command line sets 1 for GRAFT_THREADS=1;
+     * the library reads no environment.) */
     unsigned threads;
 } graft_read_opts_t;
 

@@ -1262,3 +1262,138 @@ int graft_is_missing_text(const char *s, size_t len)
     return len == 0 || (len == 1 && s[0] == '.') ||
            (len == 2 && s[0] == 'N' && s[1] == 'A');
 }
+
+/* ---- entry points for the parallel reader (csv_parallel.c) ----------- */
+
+graft_csv_t *graft_csv_new(const char *file, const graft_read_opts_t *opts,
+                           graft_header_fn header, graft_row_fn row,
+                           void *ctx, graft_diag_t *diag)
+{
+    csv_ctx_t *c = malloc(sizeof *c);
+    if (!c) {
+        graft_diag_set(diag, GRAFT_ERR_NOMEM, file, 0, 0, "out of memory");
+        return NULL;
+    }
+    ctx_init(c, file, opts, header, row, ctx, diag);
+    return c;
+}
+
+graft_csv_t *graft_csv_fork(const graft_csv_t *from, graft_row_fn row,
+                            void *ctx, graft_diag_t *diag)
+{
+    /* on cache lines of its own: forks parse side by side on other
+     * threads, each writing its fields for every row */
+    size_t size = (sizeof(csv_ctx_t) + 63) / 64 * 64;
+    csv_ctx_t *c = aligned_alloc(64, size);
+    if (!c)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->file = from->file;
+    c->row = row;
+    c->user = ctx;
+    c->diag = diag;
+    csv_init(&c->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+    c->delim = from->delim;
+    csv_set_delim(&c->parser, c->delim);
+    set_words(c);
+    c->fast = from->fast;
+    c->started = 1;
+    c->line = 1;
+    c->header_end = from->header_end;
+    c->have_header = 1;
+    c->ncols = from->ncols;
+    c->cols = from->cols; /* borrowed, as are used and the names */
+    c->used = from->used;
+    size = (c->ncols * sizeof *c->cells + 63) / 64 * 64; /* as c */
+    c->cells = aligned_alloc(64, size);
+    if (c->cells)
+        memset(c->cells, 0, size);
+    if (!c->cells) {
+        graft_csv_free_fork(c);
+        return NULL;
+    }
+    return c;
+}
+
+graft_error_t graft_csv_feed(graft_csv_t *c, const unsigned char *s,
+                             size_t n, size_t off, size_t chunk)
+{
+    while (n > 0 && c->rc == GRAFT_OK) {
+        size_t k = chunk - off % chunk;
+        if (k > n)
+            k = n;
+        if (feed(c, s, k) != GRAFT_OK)
+            break;
+        s += k;
+        off += k;
+        n -= k;
+    }
+    return c->rc;
+}
+
+int graft_csv_between_rows(const graft_csv_t *c)
+{
+    return c->rc == GRAFT_OK && c->started && c->have_header &&
+           !c->in_record && c->parser.pstate == CSV_ROW_NOT_BEGUN;
+}
+
+void graft_csv_restart(graft_csv_t *c, unsigned long line, size_t rows)
+{
+    c->line = line;
+    c->after_cr = 0;
+    c->nrows += rows;
+}
+
+graft_error_t graft_csv_flush(graft_csv_t *c)
+{
+    if (csv_fini(&c->parser, on_field, on_record, c) != 0 &&
+        c->rc == GRAFT_OK)
+        return fail(c, GRAFT_ERR_QUOTE, c->field_line,
+                    (unsigned long)(c->nfields + 1),
+                    "unterminated quoted field");
+    return c->rc;
+}
+
+graft_error_t graft_csv_finish(graft_csv_t *c)
+{
+    return finish(c);
+}
+
+unsigned long graft_csv_line(const graft_csv_t *c)
+{
+    return c->line;
+}
+
+size_t graft_csv_rows(const graft_csv_t *c)
+{
+    return c->nrows;
+}
+
+const unsigned char *graft_csv_used(const graft_csv_t *c, size_t *ncols)
+{
+    *ncols = c->ncols;
+    return c->used;
+}
+
+size_t graft_csv_chunk(const graft_read_opts_t *opts)
+{
+    return chunk_size(opts);
+}
+
+void graft_csv_free(graft_csv_t *c)
+{
+    if (!c)
+        return;
+    ctx_free(c);
+    free(c);
+}
+
+void graft_csv_free_fork(graft_csv_t *c)
+{
+    if (!c)
+        return;
+    c->cols = NULL; /* borrowed */
+    c->used = NULL;
+    ctx_free(c);
+    free(c);
+}

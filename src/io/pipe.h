@@ -3,6 +3,10 @@
  * calling thread while a second thread runs the row callback on the
  * previous batch.  Rows reach the callback in file order, one at a time, so
  * every result is the same as with one thread.
+ *
+ * The batches also serve the other way round (graft_pipe_local()): threads
+ * that parse pack rows into batches of their own, and the calling thread
+ * runs them through the callback in file order.
  */
 #ifndef GRAFT_PIPE_H
 #define GRAFT_PIPE_H
@@ -96,5 +100,44 @@ graft_error_t graft_read_stat_piped(const char *path,
  * READER_RC (the reader's own result, DIAG untouched). */
 graft_error_t graft_pipe_finish(graft_pipe_t *p, graft_error_t reader_rc,
                                 graft_diag_t *diag);
+
+/* ---- batches packed elsewhere, run on the caller's thread ------------ */
+
+typedef struct graft_batch graft_batch_t;
+
+/* A pipe without a thread, for rows of NCOLS cells in the compact form of
+ * graft_pipe_start()'s (same USED and BARE_VALUES): other threads pack
+ * rows into batches with graft_batch_push() and the caller passes them to
+ * ROW with graft_pipe_run().  Freed with graft_pipe_free(); NULL when out
+ * of memory. */
+graft_pipe_t *graft_pipe_local(size_t ncols, const unsigned char *used,
+                               int bare_values, graft_row_fn row, void *ctx);
+
+/* Free a pipe from graft_pipe_local() (NULL is fine). */
+void graft_pipe_free(graft_pipe_t *p);
+
+/* An empty batch, growing as rows are pushed; NULL when out of memory.
+ * Freed with graft_batch_free() (NULL is fine). */
+graft_batch_t *graft_batch_alloc(void);
+void graft_batch_free(graft_batch_t *b);
+
+/* Empty B, keeping its memory for the next rows. */
+void graft_batch_clear(graft_batch_t *b);
+
+/* The rows in B. */
+size_t graft_batch_rows(const graft_batch_t *b);
+
+/* Queue a copy of one row from line LINE in B, in P's compact form.  P is
+ * only read: several threads may push at once, each into its own batch.
+ * GRAFT_OK or GRAFT_ERR_NOMEM. */
+graft_error_t graft_batch_push(const graft_pipe_t *p, graft_batch_t *b,
+                               const graft_cell_t *cells, unsigned long line);
+
+/* Pass the rows of B to P's ROW in order, on the caller's thread, each
+ * from its line plus SHIFT (modulo ULONG_MAX + 1, so a shift may take
+ * lines back).  Returns the first error ROW returns (DIAG filled by ROW;
+ * the rows after it are not passed), else GRAFT_OK. */
+graft_error_t graft_pipe_run(graft_pipe_t *p, const graft_batch_t *b,
+                             unsigned long shift, graft_diag_t *diag);
 
 #endif

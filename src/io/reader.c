@@ -4,6 +4,7 @@
  */
 #include "graft/reader.h"
 #include "io/reader_internal.h"
+#include "io/csv_parallel.h"
 #include "io/pipe.h"
 #include "base/str.h"
 
@@ -56,6 +57,7 @@ typedef struct wrap {
     size_t *coded, n_coded; /* the columns read that have codes */
     unsigned char *used;   /* per column: read (opts->uses) */
     int screened;          /* the pipe marks the codes as it unpacks */
+    int parallel;          /* the parallel CSV reader runs the rows here */
     size_t ncols;
 } wrap_t;
 
@@ -237,11 +239,18 @@ static graft_error_t wrap_header(void *vctx, const graft_column_t *cols,
         return rc;
     /* With a second thread, rows are consumed after the format reader has
      * moved on (or freed its header): the consumer gets its own copy of
-     * the columns' names, labels and label sets. */
-    if (want_pipe(w->opts) && own_columns(w) != GRAFT_OK)
+     * the columns' names, labels and label sets.  The parallel CSV reader
+     * runs the rows on this thread itself. */
+    if (!w->parallel && want_pipe(w->opts) && own_columns(w) != GRAFT_OK)
         return out_of_memory(w, diag);
     rc = w->header(w->ctx, w->cols, ncols, diag);
-    if (rc == GRAFT_OK && w->owned) {
+    if (rc == GRAFT_OK && w->parallel) {
+        /* the parallel CSV reader's workers pack rows in this form */
+        w->pipe = graft_pipe_local(ncols, w->used, w->opts->bare_values,
+                                   consume_row, w);
+        if (!w->pipe || (w->n_coded && screen_codes(w) != GRAFT_OK))
+            return out_of_memory(w, diag);
+    } else if (rc == GRAFT_OK && w->owned) {
         w->pipe = graft_pipe_start(ncols, w->used, w->opts->bare_values,
                                    consume_row, w); /* NULL: 1 thread */
         if (w->pipe && w->n_coded && screen_codes(w) != GRAFT_OK)
@@ -289,15 +298,11 @@ static graft_error_t screen_codes(wrap_t *w)
     return rc;
 }
 
-static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
-                                 size_t ncols, unsigned long line,
-                                 graft_diag_t *diag)
+/* Mark the caller's missing codes in CELLS.  The format readers rebuild
+ * their cells for every row, so the codes are marked in place (the cells
+ * are theirs, lent for this call). */
+static void mark_codes(const wrap_t *w, const graft_cell_t *cells)
 {
-    wrap_t *w = vctx;
-    if (!w->miss || w->screened)
-        return w->row(w->ctx, cells, ncols, line, diag);
-    /* The format readers rebuild their cells for every row, so the codes
-     * are marked in place (the cells are theirs, lent for this call). */
     graft_cell_t *mut = (graft_cell_t *)cells;
     for (size_t i = 0; i < w->n_coded; i++) {
         size_t c = w->coded[i];
@@ -308,17 +313,33 @@ static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
             is_code(m, v))
             mut[c].kind = GRAFT_CELL_MISSING;
     }
-    return w->row(w->ctx, mut, ncols, line, diag);
 }
 
+/* The row callback of the pipe: its rows are screened as it unpacks them
+ * when w->screened. */
+static graft_error_t consume_row(void *vctx, const graft_cell_t *cells,
+                                 size_t ncols, unsigned long line,
+                                 graft_diag_t *diag)
+{
+    wrap_t *w = vctx;
+    if (w->miss && !w->screened)
+        mark_codes(w, cells);
+    return w->row(w->ctx, cells, ncols, line, diag);
+}
+
+/* The format reader's row callback: to the second thread when there is
+ * one, else to the caller (the parallel CSV reader's pipe runs only the
+ * rows its workers parse: the others come here, not screened). */
 static graft_error_t wrap_row(void *vctx, const graft_cell_t *cells,
                               size_t ncols, unsigned long line,
                               graft_diag_t *diag)
 {
     wrap_t *w = vctx;
-    if (w->pipe)
+    if (w->pipe && !w->parallel)
         return graft_pipe_push(w->pipe, cells, line);
-    return consume_row(w, cells, ncols, line, diag);
+    if (w->miss)
+        mark_codes(w, cells);
+    return w->row(w->ctx, cells, ncols, line, diag);
 }
 
 /* Two threads pay when there are two cores, unless OPTS asks for one. */
@@ -335,14 +356,19 @@ graft_error_t graft_read(const char *path, const graft_read_opts_t *opts,
 {
     static const graft_read_opts_t defaults;
     wrap_t w = {path, NULL, NULL, opts ? opts : &defaults, header, row, ctx,
-                NULL, NULL, NULL, 0, NULL, 0, 0};
+                NULL, NULL, NULL, 0, NULL, 0, 0, 0};
     graft_error_t rc;
     if (is_stat_format(path))
         rc = graft_read_stat_piped(path, w.opts, wrap_header, wrap_row, &w,
                                    &w.pipe, diag);
+    else if ((w.parallel = graft_csv_parallel_wanted(path, w.opts)) != 0)
+        rc = graft_read_csv_parallel(path, w.opts, NULL, wrap_header,
+                                     wrap_row, &w, &w.pipe, diag);
     else
         rc = graft_read_csv(path, w.opts, wrap_header, wrap_row, &w, diag);
-    if (w.pipe)
+    if (w.pipe && w.parallel)
+        graft_pipe_free(w.pipe);
+    else if (w.pipe)
         rc = graft_pipe_finish(w.pipe, rc, diag);
     free_owned(&w);
     free(w.cols);

@@ -742,19 +742,19 @@ static void test_rounds_with_and_without_psus(void **state)
 static void test_store(void **state)
 {
     (void)state;
-    assert_null(graft_psu_store_alloc(0));
-    graft_psu_store_t *s = graft_psu_store_alloc(3);
+    assert_null(graft_psu_store_alloc(0, 2));
+    assert_null(graft_psu_store_alloc(3, 0));
+    /* two blocks reserved per PSU: PSUs with three slots link a third */
+    graft_psu_store_t *s = graft_psu_store_alloc(3, 2);
     assert_non_null(s);
     assert_int_equal(graft_psu_store_n_psu(s), 0);
-    assert_null(graft_psu_store_first(s, 0));
+    assert_null(graft_psu_store_nth(s, 0, 0));
     enum { J = 40000, SLOTS = 3 };
     static double *yx[J][SLOTS];
-    size_t skipped = 0, top = 0;
+    size_t top = 0;
     for (size_t j = 0; j < J; j++) {
-        if (j % 7 == 1) { /* PSUs 1, 8, ...: no block */
-            skipped++;
+        if (j % 7 == 1) /* PSUs 1, 8, ...: no block */
             continue;
-        }
         top = j;
         for (uint32_t t = 0; t <= j % SLOTS; t++) {
             yx[j][t] = graft_psu_store_block(s, j, t * 5 + 1);
@@ -765,11 +765,12 @@ static void test_store(void **state)
             }
         }
     }
-    size_t blocks = 0;
+    size_t linked = 0;
     for (size_t j = 0; j < J; j++) {
         unsigned seen = 0;
-        for (const graft_psu_block_t *b = graft_psu_store_first(s, j); b;
-             b = graft_psu_store_next(s, b), blocks++) {
+        const graft_psu_block_t *b;
+        for (size_t n = 0; (b = graft_psu_store_nth(s, j, n)); n++) {
+            linked += n >= 2;
             uint32_t t = (graft_psu_store_slot(b) - 1) / 5;
             assert_true(t <= j % SLOTS && !(seen & (1u << t)));
             seen |= 1u << t;
@@ -783,8 +784,13 @@ static void test_store(void **state)
         assert_int_equal(seen, j % 7 == 1 ? 0 : (1u << (j % SLOTS + 1)) - 1);
     }
     assert_int_equal(graft_psu_store_n_psu(s), top + 1);
-    /* 8 + 16 K bytes per block, one per PSU at least, a little more */
-    size_t model = (blocks + skipped - (J - 1 - top)) * (8 + 16 * 3);
+    /* 8 + 16 K bytes per block, two per PSU and the ones linked, a
+     * little more */
+    size_t three = 0; /* PSUs given three slots */
+    for (size_t j = 0; j <= top; j++)
+        three += j % 7 != 1 && j % SLOTS == 2;
+    assert_int_equal(linked, three);
+    size_t model = ((top + 1) * 2 + linked) * (8 + 16 * 3);
     size_t bytes = graft_psu_store_bytes(s);
     assert_true(bytes >= model && bytes <= model + 4096);
     graft_psu_store_free(s);

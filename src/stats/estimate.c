@@ -806,8 +806,8 @@ static void store_fold(est_ctx_t *c)
     size_t J = graft_psu_store_n_psu(s);
     for (size_t j = 0; j < J; j++) {
         size_t h = graft_design_psu_stratum(c->design, j);
-        for (const graft_psu_block_t *b = graft_psu_store_first(s, j); b;
-             b = graft_psu_store_next(s, b)) {
+        const graft_psu_block_t *b;
+        for (size_t n = 0; (b = graft_psu_store_nth(s, j, n)); n++) {
             cell_t *cells = &c->cells[graft_psu_store_slot(b) * c->K];
             const double *yx = graft_psu_store_values(b);
             for (size_t k = 0; k < c->K; k++)
@@ -966,7 +966,10 @@ static double *row_block(est_ctx_t *c, size_t s, size_t d, size_t psu)
     uint32_t slot = (uint32_t)(d * c->n_rounds + c->round);
     if (lb->yx && lb->psu == psu && lb->slot == slot)
         return lb->yx;
-    if (!c->store && !(c->store = graft_psu_store_alloc(c->K)))
+    /* a PSU's usual blocks: "All" and one domain of each by-set (eight at
+     * most: a PSU with more links the others) */
+    size_t width = c->opts->n_by < 8 ? c->opts->n_by + 1 : 8;
+    if (!c->store && !(c->store = graft_psu_store_alloc(c->K, width)))
         return NULL;
     double *yx = graft_psu_store_block(c->store, psu, slot);
     if (yx)

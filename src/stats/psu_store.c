@@ -4,14 +4,17 @@
  * Two arrays of blocks, each in chunks of 2^shift blocks (about 1 MiB)
  * that never move, so a pointer to a block's sums stays valid while the
  * store lives:
- *   - first blocks, one per PSU, block J for PSU J: its place follows
- *     from J, with no table to read first;
+ *   - reserved blocks, W per PSU, blocks J W .. J W + W - 1 for PSU J:
+ *     their places follow from J, with no table or link to read first,
+ *     so that all of them can be fetched at once; they are taken in
+ *     order, so the used ones come first;
  *   - other blocks, numbered 1, 2, ... as they are made (0 is "none"),
- *     linked from their PSU's first block, newest first.
+ *     for a PSU whose W reserved blocks are taken, linked from its first
+ *     reserved block, newest first.
  * Chunks are zeroed as they are made, so a block needs no clearing; a
- * first block whose slot is 0 is unused (slots are stored plus one).  Looking up a slot walks the PSU's blocks:
- * one per (domain, round) it has rows in, two for a PSU in "All" and one
- * by-domain.
+ * block whose slot is 0 is unused (slots are stored plus one).  Looking up
+ * a slot walks the PSU's blocks: one per (domain, round) it has rows in,
+ * two for a PSU in "All" and one by-domain.
  */
 #include "stats/psu_store.h"
 #include "base/grow.h"
@@ -37,6 +40,7 @@ typedef struct chunks {
 
 struct graft_psu_store {
     size_t K;
+    size_t W;          /* blocks reserved per PSU */
     size_t block_size; /* bytes of one block */
     unsigned shift;    /* a chunk holds 2^shift blocks */
     chunks_t firsts;   /* block J: PSU J's first */
@@ -44,14 +48,16 @@ struct graft_psu_store {
     size_t n_psu, n_others;
 };
 
-graft_psu_store_t *graft_psu_store_alloc(size_t K)
+graft_psu_store_t *graft_psu_store_alloc(size_t K, size_t W)
 {
-    if (K == 0 || K > (SIZE_MAX / 2 - sizeof(block_t)) / (2 * sizeof(double)))
+    if (K == 0 || K > (SIZE_MAX / 2 - sizeof(block_t)) / (2 * sizeof(double)) ||
+        W == 0 || W > 64)
         return NULL;
     graft_psu_store_t *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->K = K;
+    s->W = W;
     s->block_size = sizeof(block_t) + 2 * K * sizeof(double);
     while (s->shift < 24 && s->block_size << (s->shift + 1) <= CHUNK_BYTES)
         s->shift++;
@@ -105,10 +111,16 @@ static int chunks_reach(const graft_psu_store_t *s, chunks_t *c, size_t i)
     return 1;
 }
 
+/* Reserved block I of PSU J, which must have its chunk. */
+static block_t *reserved(const graft_psu_store_t *s, size_t j, size_t i)
+{
+    return block_in(s, &s->firsts, j * s->W + i);
+}
+
 /* PSU J's first block, or NULL when J has none yet. */
 static block_t *first_of(const graft_psu_store_t *s, size_t j)
 {
-    return j < s->n_psu ? block_in(s, &s->firsts, j) : NULL;
+    return j < s->n_psu ? reserved(s, j, 0) : NULL;
 }
 
 /* Other block B (1, 2, ...). */
@@ -138,19 +150,22 @@ double *graft_psu_store_block(graft_psu_store_t *s, size_t j, uint32_t slot)
     if (slot == UINT32_MAX || j == SIZE_MAX)
         return NULL;
     if (j >= s->n_psu) {
-        if (!chunks_reach(s, &s->firsts, j))
+        if (j > (SIZE_MAX - s->W) / s->W ||
+            !chunks_reach(s, &s->firsts, j * s->W + s->W - 1))
             return NULL;
         s->n_psu = j + 1;
     }
-    block_t *first = first_of(s, j);
-    if (first->slot1 == 0)
-        first->slot1 = slot + 1;
-    for (block_t *b = first;; b = other(s, b->next)) {
+    for (size_t i = 0; i < s->W; i++) {
+        block_t *b = reserved(s, j, i);
+        if (b->slot1 == 0) /* the first free one: the slot is new */
+            b->slot1 = slot + 1;
         if (b->slot1 == slot + 1)
             return b->v;
-        if (!b->next)
-            break;
     }
+    block_t *first = first_of(s, j);
+    for (uint32_t n = first->next; n; n = other(s, n)->next)
+        if (other(s, n)->slot1 == slot + 1)
+            return other(s, n)->v;
     block_t *blk = new_other(s, first, slot);
     return blk ? blk->v : NULL;
 }
@@ -171,9 +186,10 @@ static void prefetch_block(const graft_psu_store_t *s, const block_t *b)
 
 void graft_psu_store_prefetch_first(const graft_psu_store_t *s, size_t j)
 {
-    const block_t *first = first_of(s, j);
-    if (first)
-        prefetch_block(s, first);
+    if (j >= s->n_psu)
+        return;
+    for (size_t i = 0; i < s->W; i++)
+        prefetch_block(s, reserved(s, j, i));
 }
 
 void graft_psu_store_prefetch_next(const graft_psu_store_t *s, size_t j)
@@ -194,21 +210,23 @@ size_t graft_psu_store_bytes(const graft_psu_store_t *s)
 {
     if (!s)
         return 0;
-    return sizeof *s + (s->n_psu + s->n_others) * s->block_size +
+    return sizeof *s + (s->n_psu * s->W + s->n_others) * s->block_size +
            (s->firsts.cap + s->others.cap) * sizeof(char *);
 }
 
-const graft_psu_block_t *graft_psu_store_first(const graft_psu_store_t *s,
-                                               size_t j)
+const graft_psu_block_t *graft_psu_store_nth(const graft_psu_store_t *s,
+                                             size_t j, size_t n)
 {
-    const block_t *first = first_of(s, j);
-    return first && first->slot1 ? first : NULL;
-}
-
-const graft_psu_block_t *graft_psu_store_next(const graft_psu_store_t *s,
-                                              const graft_psu_block_t *b)
-{
-    return b->next ? other(s, b->next) : NULL;
+    if (j >= s->n_psu)
+        return NULL;
+    if (n < s->W) { /* the used reserved blocks come first */
+        const block_t *b = reserved(s, j, n);
+        return b->slot1 ? b : NULL;
+    }
+    uint32_t b = first_of(s, j)->next;
+    for (n -= s->W; b && n > 0; n--)
+        b = other(s, b)->next;
+    return b ? other(s, b) : NULL;
 }
 
 uint32_t graft_psu_store_slot(const graft_psu_block_t *b)

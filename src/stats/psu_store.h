@@ -8,22 +8,23 @@
  * every PSU's until the file ends.  The store keeps, for each PSU, one
  * block per SLOT (a (domain, round) pair) the PSU has rows in, holding the
  * Y and X of the slot's K indicators: a PSU costs what it touches, not
- * what every cell could hold.  A PSU's first block sits at a place
- * computed from its id (so that it can be fetched as soon as the id is
- * known); its other blocks come from an arena and are linked from it by
- * 32-bit numbers (a PSU has few blocks).  Both live in chunks of about
- * 1 MiB that never move.
+ * what every cell could hold.  W blocks per PSU (the slots a PSU
+ * usually has: "All" and one domain of each by-set) sit at places computed
+ * from its id, so that all of them can be fetched as soon as the id is
+ * known, with no link to follow first; a PSU with more slots gets other
+ * blocks from an arena, linked from its first by 32-bit numbers.  Both
+ * live in chunks of about 1 MiB that never move.
  *
  * Memory (graft_psu_store_bytes): 8 + 16 K bytes per block (a 4-byte link
- * and slot, then Y_k, X_k for each indicator), one block per PSU at least
- * (PSUs 0 .. the largest id given).  The system maps a chunk's pages as
- * blocks are written.
+ * and slot, then Y_k, X_k for each indicator), W blocks per PSU (PSUs
+ * 0 .. the largest id given) and one per further slot.  The system maps a
+ * chunk's pages as blocks are written.
  *
- *     graft_psu_store_t *s = graft_psu_store_alloc(K);
+ *     graft_psu_store_t *s = graft_psu_store_alloc(K, W);
  *     double *yx = graft_psu_store_block(s, psu, slot);  (Y_k = yx[2k],
  *     yx[2 * k] += w * u; yx[2 * k + 1] += w;              X_k = yx[2k+1])
- *     for (const graft_psu_block_t *b = graft_psu_store_first(s, j); b;
- *          b = graft_psu_store_next(s, b)) ... slot and sums of block b
+ *     for (size_t n = 0; (b = graft_psu_store_nth(s, j, n)); n++)
+ *         ... slot and sums of block b
  *     graft_psu_store_free(s);
  */
 #ifndef GRAFT_STATS_PSU_STORE_H
@@ -35,9 +36,9 @@
 typedef struct graft_psu_store graft_psu_store_t;
 typedef struct graft_psu_block graft_psu_block_t;
 
-/* An empty store whose blocks hold K indicators (K >= 1).  NULL when out
- * of memory. */
-graft_psu_store_t *graft_psu_store_alloc(size_t K);
+/* An empty store whose blocks hold K indicators (K >= 1), W blocks
+ * reserved per PSU (1 <= W <= 64).  NULL when out of memory. */
+graft_psu_store_t *graft_psu_store_alloc(size_t K, size_t W);
 
 /* Free S and its blocks (NULL is fine); every pointer it gave is void. */
 void graft_psu_store_free(graft_psu_store_t *s);
@@ -49,8 +50,9 @@ double *graft_psu_store_block(graft_psu_store_t *s, size_t j, uint32_t slot);
 
 /* Hints that PSU J's blocks will be wanted soon, so that the memory can
  * fetch them while the caller does other work (rows in any order find
- * their PSU's blocks far apart): first the PSU's first block, then, some
- * work later, the block linked from it.  No effect on any result. */
+ * their PSU's blocks far apart): first the PSU's reserved blocks, then,
+ * some work later, the block linked from the first.  No effect on any
+ * result. */
 void graft_psu_store_prefetch_first(const graft_psu_store_t *s, size_t j);
 void graft_psu_store_prefetch_next(const graft_psu_store_t *s, size_t j);
 
@@ -60,12 +62,10 @@ size_t graft_psu_store_n_psu(const graft_psu_store_t *s);
 /* The bytes of S's blocks and arrays (the memory model above). */
 size_t graft_psu_store_bytes(const graft_psu_store_t *s);
 
-/* PSU J's blocks: the first (NULL: none), then each next (NULL: no more),
- * in no particular order; a block's slot and its 2 K sums. */
-const graft_psu_block_t *graft_psu_store_first(const graft_psu_store_t *s,
-                                               size_t j);
-const graft_psu_block_t *graft_psu_store_next(const graft_psu_store_t *s,
-                                              const graft_psu_block_t *b);
+/* PSU J's block N (0, 1, ...; NULL: no more), in no particular order;
+ * a block's slot and its 2 K sums. */
+const graft_psu_block_t *graft_psu_store_nth(const graft_psu_store_t *s,
+                                             size_t j, size_t n);
 uint32_t graft_psu_store_slot(const graft_psu_block_t *b);
 const double *graft_psu_store_values(const graft_psu_block_t *b);
 

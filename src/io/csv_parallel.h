@@ -34,14 +34,16 @@ int graft_csv_parallel_wanted(const char *path, const graft_read_opts_t *opts);
  * defaults) tunes the split and counts the blocks; opts->progress is
  * called after each block.
  *
- * The rows the threads parse are copied in the compact form of pipe.c and
- * rebuilt for ROW (the cells of columns opts->uses leaves out have no
- * text, nor, with opts->bare_values, have number and missing cells).  When
- * PIPE is not NULL and the header callback has set *PIPE (a pipe from
+ * Rows parsed into batches (by the workers, and by the calling thread
+ * ahead of its turn) are copied in the compact form of pipe.c and rebuilt
+ * for ROW (the cells of columns opts->uses leaves out have no text, nor,
+ * with opts->bare_values, have number and missing cells).  When PIPE is
+ * not NULL and the header callback has set *PIPE (a pipe from
  * graft_pipe_local(), with the columns opts->uses reads), those rows are
  * packed in *PIPE's form and run through *PIPE instead, which calls its
  * own callback; ROW then sees only the rows the calling thread parses
- * itself (at the start of the file, or all of the file when it cannot be
+ * straight through its own context (the header's block, a block no thread
+ * had claimed when its turn came, and the rest of a file it cannot
  * split). */
 graft_error_t graft_read_csv_parallel(const char *path,
                                       const graft_read_opts_t *opts,

@@ -1082,6 +1082,18 @@ static graft_error_t feed(csv_ctx_t *c, const unsigned char *s, size_t n)
     return prelude_ready(c, 0) ? start_parsing(c) : GRAFT_OK;
 }
 
+/* Flush libcsv's last record: an open quote is an unterminated field.
+ * Returns the context's first error. */
+static graft_error_t flush_parser(csv_ctx_t *c)
+{
+    if (csv_fini(&c->parser, on_field, on_record, c) != 0 &&
+        c->rc == GRAFT_OK)
+        return fail(c, GRAFT_ERR_QUOTE, c->field_line,
+                    (unsigned long)(c->nfields + 1),
+                    "unterminated quoted field");
+    return c->rc;
+}
+
 /* End of input: flush libcsv and check that there was a header and rows. */
 static graft_error_t finish(csv_ctx_t *c)
 {
@@ -1090,12 +1102,7 @@ static graft_error_t finish(csv_ctx_t *c)
         if (start_parsing(c) != GRAFT_OK)
             return c->rc;
     }
-    if (csv_fini(&c->parser, on_field, on_record, c) != 0 &&
-        c->rc == GRAFT_OK)
-        return fail(c, GRAFT_ERR_QUOTE, c->field_line,
-                    (unsigned long)(c->nfields + 1),
-                    "unterminated quoted field");
-    if (c->rc != GRAFT_OK)
+    if (flush_parser(c) != GRAFT_OK)
         return c->rc;
     if (!c->have_header)
         return fail(c, GRAFT_ERR_EMPTY, 0, 0, "file is empty");
@@ -1346,12 +1353,7 @@ void graft_csv_restart(graft_csv_t *c, unsigned long line, size_t rows)
 
 graft_error_t graft_csv_flush(graft_csv_t *c)
 {
-    if (csv_fini(&c->parser, on_field, on_record, c) != 0 &&
-        c->rc == GRAFT_OK)
-        return fail(c, GRAFT_ERR_QUOTE, c->field_line,
-                    (unsigned long)(c->nfields + 1),
-                    "unterminated quoted field");
-    return c->rc;
+    return flush_parser(c);
 }
 
 graft_error_t graft_csv_finish(graft_csv_t *c)

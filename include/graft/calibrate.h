@@ -1,0 +1,93 @@
+/*
+ * graft/calibrate.h - calibration of survey weights to population margins
+ * (R's postStratify, rake and calibrate) and weight trimming (trimWeights).
+ *
+ * The caller holds the rows in memory: one design weight per row and, per
+ * margin, the row's cell (a dense index into that margin's cells).  A margin
+ * is a partition of the rows: one variable ("zone") or crossed variables
+ * ("zone x sex"), each cell with its population total.
+ *
+ * A survey file written by `graft weight` records how its weight was made,
+ * so that estimates use the calibration-adjusted linearization variance:
+ *
+ *   [calibration]
+ *   method            = poststratify | rake | linear | logit | raking
+ *   design_weight     = COLUMN   the weight before calibration
+ *   calibrated_weight = COLUMN   the weight right after calibration, before
+ *                                any trimming (default: [design] weight)
+ *   margins           = zone; sex; region*urban
+ *                       the margins, separated by ';', each one variable or
+ *                       crossed variables joined by '*'; cells are the values
+ *                       as `--by` shows them (labels or codes)
+ *   files             = margins/zone.csv, ...   (provenance only)
+ *   bounds, tolerance, max_iter, trim            (provenance only)
+ */
+#ifndef GRAFT_CALIBRATE_H
+#define GRAFT_CALIBRATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "graft/error.h"
+
+typedef enum graft_cal_method {
+    GRAFT_CAL_POSTSTRATIFY = 0, /* R postStratify: one margin of cells */
+    GRAFT_CAL_RAKE = 1,         /* R rake: iterative proportional fitting */
+    GRAFT_CAL_LINEAR = 2,       /* R calibrate(calfun = "linear"), GREG */
+    GRAFT_CAL_LOGIT = 3,        /* calfun = "logit" (needs bounds) */
+    GRAFT_CAL_RAKING = 4        /* calfun = "raking" */
+} graft_cal_method_t;
+
+int graft_cal_method_parse(const char *name, graft_cal_method_t *out);
+const char *graft_cal_method_name(graft_cal_method_t method);
+
+/* One margin: its cells and their population totals. */
+typedef struct graft_margin {
+    const char *name;              /* "zone" or "zone*sex", for messages */
+    size_t n_cells;
+    const double *totals;          /* population total of each cell */
+    const char *const *cell_names; /* "Coastal Belt" or "1*2"; may be NULL */
+    const char *file;              /* margins file, for messages; may be NULL */
+    const unsigned long *lines;    /* line of each cell in FILE; may be NULL */
+} graft_margin_t;
+
+typedef struct graft_cal_opts {
+    graft_cal_method_t method;
+    double lower, upper;  /* bounds on g = new weight / design weight;
+                             -HUGE_VAL / HUGE_VAL: none */
+    double tolerance;     /* 0: GRAFT_CAL_TOLERANCE */
+    size_t max_iter;      /* 0: GRAFT_CAL_MAX_ITER */
+} graft_cal_opts_t;
+
+#define GRAFT_CAL_TOLERANCE 1e-10
+#define GRAFT_CAL_MAX_ITER 100
+
+void graft_cal_opts_init(graft_cal_opts_t *opts);
+
+/* What a calibration achieved. */
+typedef struct graft_cal_result {
+    size_t iterations;
+    int converged;
+    size_t worst_margin, worst_cell; /* furthest from its target */
+    double worst_rel_error;          /* |achieved - target| / target */
+    size_t n_outside_bounds;         /* rows whose g is outside the bounds */
+} graft_cal_result_t;
+
+/* Calibrate the N design weights W to the margins: CELLS[m][i] is row i's
+ * cell in margin m.  Writes the new weights to W_OUT (N doubles, the
+ * caller's).  A calibration that does not converge or cannot meet its
+ * bounds fails with GRAFT_ERR_CALIBRATE and a message naming the margin and
+ * cell furthest from its target; W_OUT is then unspecified. */
+graft_error_t graft_calibrate(size_t n, const double *w, size_t n_margins,
+                              const graft_margin_t *margins,
+                              const uint32_t *const *cells,
+                              const graft_cal_opts_t *opts, double *w_out,
+                              graft_cal_result_t *res, graft_diag_t *diag);
+
+/* R's trimWeights(design, lower, upper, strict): weights outside
+ * [LOWER, UPPER] are set to the bound and the trimmed weight is shared
+ * equally among the rows inside; with STRICT, repeated until none is out.
+ * In place on the N weights W.  Returns the number of rows trimmed. */
+size_t graft_trim_weights(size_t n, double *w, double lower, double upper,
+                          int strict);
+
+#endif

@@ -83,6 +83,23 @@ graft_error_t graft_calibrate(size_t n, const double *w, size_t n_margins,
                               const graft_cal_opts_t *opts, double *w_out,
                               graft_cal_result_t *res, graft_diag_t *diag);
 
+/* As graft_calibrate() for the full-sample weights W (into W_OUT, with RES),
+ * then each of the N_REPS replicate weight columns REP_W[r] (N analysis
+ * weights: the replicate's own weights, not factors) calibrated to the same
+ * margins with the same method into REP_OUT[r], as R's postStratify, rake
+ * and calibrate do on an svyrep.design: poststratify and the calfun methods
+ * calibrate each replicate on its own (a replicate that does not converge is
+ * an error naming it), rake gives each replicate as many passes over the
+ * margins as the full sample needed (R judges convergence on the full-sample
+ * weights alone).  A replicate with no weight in a cell that has a total
+ * fails with GRAFT_ERR_CALIBRATE. */
+graft_error_t graft_calibrate_replicates(
+    size_t n, const double *w, size_t n_reps, const double *const *rep_w,
+    size_t n_margins, const graft_margin_t *margins,
+    const uint32_t *const *cells, const graft_cal_opts_t *opts,
+    double *w_out, double *const *rep_out, graft_cal_result_t *res,
+    graft_diag_t *diag);
+
 /* R's trimWeights(design, lower, upper, strict): weights outside
  * [LOWER, UPPER] are set to the bound and the trimmed weight is shared
  * equally among the rows inside; with STRICT, repeated until none is out.

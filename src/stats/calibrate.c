@@ -114,6 +114,9 @@ static graft_error_t check_opts(const cal_t *c, graft_diag_t *diag)
     if (c->nm == 0)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
                               "calibration needs at least one margin");
+    if (c->n == 0)
+        return graft_diag_set(diag, GRAFT_ERR_CALIBRATE, NULL, 0, 0,
+                              "no rows to calibrate");
     if (c->o.method == GRAFT_CAL_POSTSTRATIFY && c->nm != 1)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
                               "poststratify takes one margin (%zu given): "

@@ -756,6 +756,31 @@ static void test_step_halving(void **state)
     }
 }
 
+/* Rake's crossed table through a sort of the rows (margins of 100 cells
+ * each: more combinations than a table is made for) gives the weights of
+ * the direct table bit for bit; the empty cells without totals are left
+ * alone. */
+static void test_rake_many_cells(void **state)
+{
+    (void)state;
+    static const double ta[] = {30, 40, 50}, tb[] = {70, 50};
+    double big_a[100] = {30, 40, 50}, big_b[100] = {70, 50};
+    graft_margin_t m[2] = {margin_a(ta), margin_b(tb)};
+    graft_margin_t big[2] = {{"A", 100, big_a, NULL, NULL, NULL},
+                             {"B", 100, big_b, NULL, NULL, NULL}};
+    const uint32_t *cells[2] = {a6, b6};
+    double out[6], out_big[6];
+    graft_cal_result_t r1, r2;
+    graft_diag_t diag;
+    assert_int_equal(graft_calibrate(6, w6, 2, m, cells, NULL, out, &r1,
+                                     &diag), GRAFT_OK);
+    assert_int_equal(graft_calibrate(6, w6, 2, big, cells, NULL, out_big,
+                                     &r2, &diag), GRAFT_OK);
+    assert_int_equal(r1.iterations, r2.iterations);
+    assert_true(r1.iterations > 2);
+    assert_memory_equal(out, out_big, sizeof out);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -782,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_trim_count),
         cmocka_unit_test(test_inconsistent_totals),
         cmocka_unit_test(test_step_halving),
+        cmocka_unit_test(test_rake_many_cells),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

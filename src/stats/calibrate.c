@@ -362,36 +362,60 @@ static int keyed_cmp(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
+/* Renumber ID[i] * K + CELL[i] densely, through a table of the NID * K
+ * combinations (when that is small) or a sort of the rows by it. */
+static graft_error_t cross_one(size_t n, size_t *id, size_t *nid, size_t k,
+                               const uint32_t *cell)
+{
+    size_t next = 0;
+    if (*nid <= (4 * n + 4096) / k) {
+        size_t *map = malloc(*nid * k * sizeof *map);
+        if (!map)
+            return GRAFT_ERR_NOMEM;
+        memset(map, 0xff, *nid * k * sizeof *map); /* NONE */
+        for (size_t i = 0; i < n; i++) {
+            size_t key = id[i] * k + cell[i];
+            if (map[key] == NONE)
+                map[key] = next++;
+            id[i] = map[key];
+        }
+        free(map);
+    } else {
+        keyed_t *kv = malloc(n * sizeof *kv);
+        if (!kv || *nid > UINT64_MAX / k) {
+            free(kv);
+            return GRAFT_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+            kv[i].key = (uint64_t)id[i] * k + cell[i];
+            kv[i].row = i;
+        }
+        qsort(kv, n, sizeof *kv, keyed_cmp);
+        for (size_t j = 0; j < n; j++) {
+            if (j > 0 && kv[j].key != kv[j - 1].key)
+                next++;
+            id[kv[j].row] = next;
+        }
+        next++;
+        free(kv);
+    }
+    *nid = next;
+    return GRAFT_OK;
+}
+
 /* Number the cells of the margins crossed (R rake's svytable over all the
- * margins' variables): ID[i] for row i, *N_IDS of them. */
+ * margins' variables): ID[i] for row i (N > 0), *N_IDS of them. */
 static graft_error_t cross_ids(const cal_t *c, size_t *id, size_t *n_ids)
 {
-    keyed_t *kv = malloc((c->n ? c->n : 1) * sizeof *kv);
-    if (!kv)
-        return GRAFT_ERR_NOMEM;
     size_t nid = c->mg[0].n_cells;
     for (size_t i = 0; i < c->n; i++)
         id[i] = c->cells[0][i];
     for (size_t m = 1; m < c->nm; m++) {
-        uint64_t k = c->mg[m].n_cells;
-        if (nid > UINT64_MAX / k) {
-            free(kv);
-            return GRAFT_ERR_NOMEM;
-        }
-        for (size_t i = 0; i < c->n; i++) {
-            kv[i].key = (uint64_t)id[i] * k + c->cells[m][i];
-            kv[i].row = i;
-        }
-        qsort(kv, c->n, sizeof *kv, keyed_cmp);
-        nid = 0;
-        for (size_t j = 0; j < c->n; j++) {
-            if (j > 0 && kv[j].key != kv[j - 1].key)
-                nid++;
-            id[kv[j].row] = nid;
-        }
-        nid = c->n ? nid + 1 : 0;
+        graft_error_t rc = cross_one(c->n, id, &nid, c->mg[m].n_cells,
+                                     c->cells[m]);
+        if (rc != GRAFT_OK)
+            return rc;
     }
-    free(kv);
     *n_ids = nid;
     return GRAFT_OK;
 }

@@ -682,6 +682,10 @@ static void test_trim_count(void **state)
     double v[3] = {1, 2, 3};
     assert_int_equal(graft_trim_weights(3, v, 0, 10, 1), 0);
     assert_close(v[2], 3, 0, 0);
+    double swing[2] = {1, 9}; /* strict cannot be met: stops */
+    assert_int_equal(graft_trim_weights(2, swing, -HUGE_VAL, 4, 1), 1);
+    assert_close(swing[0] + swing[1], 10, 0, 0);
+    assert_true(swing[0] <= 4 || swing[1] <= 4);
     double all[2] = {50, 60}; /* none inside: R clamps only */
     assert_int_equal(graft_trim_weights(2, all, 0, 10, 1), 2);
     assert_close(all[0], 10, 0, 0);

@@ -7,7 +7,8 @@
  * trimWeights, replicate weights of a JK1 design); calibrate_margins.csv
  * their margins; calibrate_<case>.csv each row's design weight, cells and
  * R's calibrated weight.  Every weight is compared to 1e-9 relative (R was
- * made to iterate to 1e-12 and graft is given the same tolerance).  Cases R
+ * made to iterate to 1e-12 and graft is given the same tolerance), and the
+ * passes or Newton iterations to R's count where R iterates.  Cases R
  * refuses (bounds it cannot meet) must fail here too.  The tun_r7 cases read
  * the Afrobarometer file from ../shared and skip visibly without it.
  */
@@ -41,6 +42,7 @@ typedef struct ccase {
     graft_cal_opts_t opts;
     int strict, fails;
     size_t nm, n_reps, n;
+    double iterations; /* R's, NaN: not known */
     graft_margin_t m[MAX_MARGINS];
     double *totals[MAX_MARGINS];
     char **labels[MAX_MARGINS];
@@ -96,6 +98,8 @@ static void case_read(ccase_t *c, const table_t *C, size_t i)
     c->strict = (int)num(C, i, "strict");
     c->nm = (size_t)num(C, i, "n_margins");
     c->n_reps = (size_t)num(C, i, "n_reps");
+    c->iterations = strcmp(cell(C, i, "iterations"), "NA") == 0
+                        ? NAN : num(C, i, "iterations");
     assert_true(c->nm <= MAX_MARGINS && c->n_reps <= MAX_REPS);
 }
 
@@ -199,6 +203,9 @@ static size_t case_run(ccase_t *c)
         fail_msg("%s: %s", c->name, graft_diag_format(&diag, buf, sizeof buf));
     assert_true(res.converged);
     assert_true(res.worst_rel_error < 1e-9);
+    if (!isnan(c->iterations) && (double)res.iterations != c->iterations)
+        fail_msg("%s: %zu iterations, R %g", c->name, res.iterations,
+                 c->iterations);
     size_t k = compare_weights(c->name, "weight", c->n, c->w_out, c->want);
     for (size_t r = 0; r < c->n_reps; r++)
         k += compare_weights(c->name, "replicate weight", c->n, c->rep_out[r],

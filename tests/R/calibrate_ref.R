@@ -12,7 +12,9 @@
 #   tests/ref/calibrate_cases.csv
 #       case, method (poststratify, rake, linear, logit, raking, trim),
 #       lower, upper (bounds on g; trim: on the weights), strict (trim),
-#       tolerance, max_iter (what R was given), n_margins, n_reps, source
+#       tolerance, max_iter (what R was given), n_margins, n_reps,
+#       iterations (R's passes or Newton iterations; NA where R does not
+#       iterate, and for replicate cases), source
 #   tests/ref/calibrate_margins.csv
 #       case, margin (1-based), cell (0-based), label, code, total: each
 #       margin's cells in order; label is the cell as graft shows it
@@ -78,12 +80,13 @@ cells_of <- function(data, m) {
 # ---- output -----------------------------------------------------------------
 
 add_case <- function(case, method, ms, source, lower = -Inf, upper = Inf,
-                     strict = 0, n_reps = 0) {
+                     strict = 0, n_reps = 0, iterations = NA) {
     cases[[case]] <<- data.frame(case = case, method = method,
                                  lower = fmt(lower), upper = fmt(upper),
                                  strict = strict, tolerance = fmt(TOL),
                                  max_iter = MAXIT, n_margins = length(ms),
-                                 n_reps = n_reps, source = source)
+                                 n_reps = n_reps, iterations = iterations,
+                                 source = source)
     for (i in seq_along(ms))
         margins[[paste(case, i)]] <<- data.frame(
             case = case, margin = i, cell = seq_along(ms[[i]]$labels) - 1,
@@ -113,6 +116,29 @@ forms <- function(ms) lapply(ms, function(m)
 
 # One case of a method on DESIGN: R's weights after, written with the
 # design weights and cells.
+# The iterations R needed: the least maxit with which it converges (rake:
+# passes, no "Raking did not converge"; grake: Newton steps and step
+# halvings, no "Failed to converge").  NA for poststratify and for linear
+# without bounds (R's regcalibrate solves directly).
+r_iterations <- function(method, design, ms, bounds) {
+    if (method == "poststratify" || (method == "linear" && all(is.infinite(bounds))))
+        return(NA)
+    for (k in 1:MAXIT) {
+        failed <- FALSE
+        tryCatch(withCallingHandlers(
+            if (method == "rake") rake(design, forms(ms), pops(ms),
+                                       control = list(epsilon = TOL, maxit = k))
+            else calibrate(design, forms(ms), pops(ms), calfun = method,
+                           bounds = bounds, epsilon = TOL, maxit = k),
+            warning = function(w) {
+                if (grepl("converge", conditionMessage(w))) failed <<- TRUE
+                invokeRestart("muffleWarning")
+            }), error = function(e) failed <<- TRUE)
+        if (!failed) return(k)
+    }
+    NA
+}
+
 run_case <- function(case, method, design, ms, source, bounds = c(-Inf, Inf)) {
     w <- weights(design)
     out <- switch(method,
@@ -121,7 +147,8 @@ run_case <- function(case, method, design, ms, source, bounds = c(-Inf, Inf)) {
                     control = list(epsilon = TOL, maxit = MAXIT)),
         calibrate(design, forms(ms), pops(ms), calfun = method,
                   bounds = bounds, epsilon = TOL, maxit = MAXIT))
-    add_case(case, method, ms, source, bounds[1], bounds[2])
+    add_case(case, method, ms, source, bounds[1], bounds[2],
+             iterations = r_iterations(method, design, ms, bounds))
     write_case(case, design$variables, w, ms, weights(out))
     cat(sprintf("%s: %d rows, g in [%.4f, %.4f]\n", case, length(w),
                 min(weights(out) / w), max(weights(out) / w)))
@@ -308,7 +335,8 @@ if (file.exists(afro)) {
                         control = list(epsilon = TOL, maxit = MAXIT)),
             calibrate(dafro, forms(ms), pops(ms), calfun = method,
                       bounds = bounds, epsilon = TOL, maxit = MAXIT))
-        add_case(case, method, ms, "tun_r7_data.sav", bounds[1], bounds[2])
+        add_case(case, method, ms, "tun_r7_data.sav", bounds[1], bounds[2],
+                 iterations = r_iterations(method, dafro, ms, bounds))
         write_case(case, ad, weights(dafro), ms, weights(out), cells = FALSE)
         cat(sprintf("%s: %d rows\n", case, nrow(ad)))
     }

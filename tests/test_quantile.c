@@ -402,6 +402,63 @@ static void test_cli_rows(void **s)
     assert_int_equal(memcmp(a + 10, b + 11, la), 0);
 }
 
+/* The number in column COL of the CSV line of TEXT that starts with
+ * PREFIX. */
+static double csv_field(const char *text, const char *prefix, size_t col)
+{
+    const char *line = strstr(text, prefix);
+    assert_non_null(line);
+    for (size_t i = 0; i < col; i++) {
+        line = strchr(line, ',');
+        assert_non_null(line);
+        line++;
+    }
+    return *line == ',' || *line == '\n' ? NAN : strtod(line, NULL);
+}
+
+/* compare: the rounds' quantiles as estimate gives them, the change's se
+ * sqrt(se1^2 + se2^2) (R's svyby has no covariance between domains), and
+ * a flag where a round's quantile has no se. */
+static void test_compare(void **s)
+{
+    (void)s;
+    static spawn_result_t r1, r2, c;
+    const char *q = "amount:0.5,0.9", *among = "paid_police == 1";
+    spawn_graft(&r1, "estimate", R1, "--quantile", q, "--among", among,
+                "--by", "zone", "--format", "csv", NULL);
+    spawn_graft(&r2, "estimate", "surveys/demo/round2.ini", "--quantile", q,
+                "--among", among, "--by", "zone", "--format", "csv", NULL);
+    spawn_graft(&c, "compare", R1, "surveys/demo/round2.ini", "--quantile", q,
+                "--among", among, "--by", "zone", "--format", "csv", NULL);
+    spawn_expect_ok(&r1);
+    spawn_expect_ok(&r2);
+    spawn_expect_ok(&c);
+    const char *lines[] = {"\namount p50,All,", "\namount p50,West,",
+                           "\namount p90,All,"};
+    for (size_t i = 0; i < 3; i++) {
+        double e1 = csv_field(r1.out, lines[i], 2);
+        double e2 = csv_field(r2.out, lines[i], 2);
+        double s1 = csv_field(r1.out, lines[i], 3);
+        double s2 = csv_field(r2.out, lines[i], 3);
+        assert_close(csv_field(c.out, lines[i], 2), e1, 1e-15, 0);
+        assert_close(csv_field(c.out, lines[i], 3), e2, 1e-15, 0);
+        assert_close(csv_field(c.out, lines[i], 4), e2 - e1, 1e-12, 0);
+        assert_close(csv_field(c.out, lines[i], 5), sqrt(s1 * s1 + s2 * s2),
+                     1e-12, 0);
+    }
+    /* North: no upper bound at p90 in round 1, so no se, no test */
+    const char *north = strstr(c.out, "\namount p90,North,");
+    assert_non_null(north);
+    assert_true(isnan(csv_field(r1.out, "\namount p90,North,", 3)));
+    assert_true(isnan(csv_field(c.out, "\namount p90,North,", 5)));
+    size_t len = strcspn(north + 1, "\n");
+    const char *flag = ",no test: a round's quantile has no se (Woodruff CI "
+                       "undefined)";
+    assert_true(len > strlen(flag));
+    assert_int_equal(memcmp(north + 1 + len - strlen(flag), flag,
+                            strlen(flag)), 0);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -460,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_probs),      cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_cli_rows),
         cmocka_unit_test(test_analysis_file),
+        cmocka_unit_test(test_compare),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

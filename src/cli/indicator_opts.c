@@ -282,8 +282,10 @@ static int value_flags(const cli_analysis_t *e, graft_estimate_opts_t *o)
 static size_t typed_name_size(const cli_analysis_t *e, size_t i)
 {
     const graft_indicator_spec_t *ind = &e->inds[i];
+    char probe[1]; /* snprintf's length; cppcheck frowns on NULL */
     if (ind->type == GRAFT_IND_QUANTILE) /* "NAME p50" */
-        return (size_t)graft_quantile_name(NULL, 0, graft_indicator_name(ind),
+        return (size_t)graft_quantile_name(probe, sizeof probe,
+                                           graft_indicator_name(ind),
                                            ind->prob) + 1;
     if (ind->name)
         return 0;

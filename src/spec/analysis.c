@@ -484,7 +484,9 @@ static int quantile_spec(const graft_indicator_spec_t *from, double p,
     *to = *from;
     to->prob = p;
     to->label = to->question = to->expr = to->among = NULL;
-    size_t n = (size_t)graft_quantile_name(NULL, 0, from->name, p) + 1;
+    char probe[1]; /* snprintf's length; cppcheck frowns on NULL */
+    size_t n = (size_t)graft_quantile_name(probe, sizeof probe, from->name,
+                                           p) + 1;
     char *name = malloc(n), *label = NULL;
     if (name)
         graft_quantile_name(name, n, from->name, p);

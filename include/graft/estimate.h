@@ -7,7 +7,9 @@
  * X = sum(w) over the domain's rows (a PSU without domain rows stays 0 and
  * still counts in n_h, as R's subset() keeps it), added per stratum as
  * sums of Y, X, Y^2, X Y and X^2 (when each row is its own PSU, at once),
- * so memory never grows with the number of rows.  The rows may come in
+ * so memory never grows with the number of rows (but for quantile
+ * indicators, which keep their rows' values: stats/quantile.h,
+ * docs/quantiles.md).  The rows may come in
  * any order; each file is read once (but see psu_budget).  Variances,
  * degrees of freedom, intervals and reliability flags are computed once
  * at the end.

@@ -488,6 +488,15 @@ static void test_analysis_file(void **s)
     assert_string_equal(a->indicators[2].name, "police");
     graft_analysis_free(a);
 
+    /* one probability: still named by it */
+    write_file(path, "[indicator.amt]\ntype = quantile\nprobs = 0.5\n"
+                     "expr = amount\n");
+    assert_int_equal(graft_analysis_load(path, &a, &diag), GRAFT_OK);
+    assert_int_equal(a->n_indicators, 1);
+    assert_string_equal(a->indicators[0].name, "amt p50");
+    assert_true(a->indicators[0].prob == 0.5);
+    graft_analysis_free(a);
+
     write_file(path, "[indicator.amt]\ntype = quantile\nexpr = amount\n");
     assert_int_equal(graft_analysis_load(path, &a, &diag),
                      GRAFT_ERR_SURVEY_FILE);

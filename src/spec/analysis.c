@@ -536,8 +536,6 @@ static graft_error_t expand_quantiles(load_ctx_t *c, graft_diag_t *diag)
                                   graft_ind_type_name(ind->type));
         n += q ? c->probs[i].n : 1;
     }
-    if (n == a->n_indicators)
-        return GRAFT_OK;
     graft_indicator_spec_t *out = calloc(n, sizeof *out);
     if (!out)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, a->path, 0, 0,

@@ -38,6 +38,7 @@
 #include "base/str.h"
 #include "stats/grow_zeroed.h"
 #include "stats/psu_store.h"
+#include "stats/quantile.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -134,6 +135,7 @@ typedef struct est_ctx {
                                  never occur, for the rows' flag, or NULL */
     char **warnings;          /* for graft_estimates_t.warnings */
     size_t n_warnings, cap_warnings;
+    graft_quant_t *quant;     /* the rows of quantile indicators, or NULL */
 } est_ctx_t;
 
 static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
@@ -147,7 +149,8 @@ static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
 
 /* ---- indicator names and types ------------------------------------- */
 
-static const char *const type_names[] = {"prop", "mean", "total"};
+static const char *const type_names[] = {"prop", "mean", "total",
+                                          "quantile"};
 
 const char *graft_ind_type_name(graft_ind_type_t type)
 {
@@ -1099,7 +1102,10 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
             continue;
         if ((rc = row_value(c, k, line, &y, &missing, diag)) != GRAFT_OK)
             return rc;
-        if (add_to_domains(c, k, &obs, y, missing) != GRAFT_OK)
+        if (add_to_domains(c, k, &obs, y, missing) != GRAFT_OK ||
+            (!missing && graft_quant_add(c->quant, k, c->round,
+                                         c->row_domain, &obs, c->n_rep,
+                                         y) != GRAFT_OK))
             goto nomem;
     }
     return GRAFT_OK;
@@ -1392,6 +1398,10 @@ static graft_error_t estimate_rows(est_ctx_t *c, graft_estimates_t *e,
                 if (!copy_by(c, dom, &r->by_values, &r->by_codes))
                     return GRAFT_ERR_NOMEM;
                 finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
+                if (graft_quant_row(c->quant, &c->var, k, order[i], dom->set,
+                                    round, c->opts->level, c->opts->min_n,
+                                    r) != GRAFT_OK)
+                    return GRAFT_ERR_NOMEM;
                 add_flag(r, c->never[round * c->K + k]);
             }
     return GRAFT_OK;
@@ -1412,6 +1422,11 @@ static graft_error_t contrast_rows(est_ctx_t *c, graft_estimates_t *e,
                 if (!copy_by(c, dom, &r->by_values, &r->by_codes))
                     return GRAFT_ERR_NOMEM;
                 finish_contrast(c, s, order[i], k, r);
+                graft_quant_contrast(c->quant, k, c->opts->contrasts[s].coef,
+                                     c->n_rounds,
+                                     &e->rows[(k * c->n_domains + i) *
+                                              c->n_rounds],
+                                     r);
             }
     return GRAFT_OK;
 }
@@ -1490,6 +1505,7 @@ static void ctx_free(est_ctx_t *c)
     free(c->warnings);
     graft_intern_free(c->domain_ids);
     graft_design_free(c->design);
+    graft_quant_free(c->quant);
 }
 
 static int expr_names(const graft_expr_t *e, const char *name)
@@ -1683,6 +1699,7 @@ static graft_error_t pass_begin(est_ctx_t *c, graft_estimates_t *e,
     c->never = calloc(c->K * c->n_rounds + 1, sizeof *c->never);
     if (!e || !c->never || !c->design || !c->row_domain || !c->last_dom ||
         !c->last_block || !c->domain_ids ||
+        graft_quant_alloc(opts, &c->quant) != GRAFT_OK ||
         !(e->file = graft_strdup(first->path)) ||
         add_by_names(e, opts) != GRAFT_OK)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, first->path, 0, 0,

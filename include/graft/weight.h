@@ -102,6 +102,8 @@ typedef struct graft_weight_opts {
     int trim_strict;
 } graft_weight_opts_t;
 
+struct graft_weight_report;
+
 /* Where and how graft_weight_file() writes. */
 typedef struct graft_weight_out {
     const char *path;        /* the CSV; not "-" */
@@ -116,6 +118,13 @@ typedef struct graft_weight_out {
     const char *const *files; /* the margins files as given, for [calibration] */
     const char *command;      /* a comment line naming the command, or NULL */
     const char *survey;       /* the input survey file, never overwritten */
+    /* Called (when not NULL) with the report once the outputs are
+     * complete, before they are renamed into place: an error it returns
+     * (a report that cannot be written) leaves no output. */
+    graft_error_t (*before_commit)(void *arg,
+                                   const struct graft_weight_report *report,
+                                   graft_diag_t *diag);
+    void *before_commit_arg;
 } graft_weight_out_t;
 
 /* One margin cell in the report. */

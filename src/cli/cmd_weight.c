@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "graft/weight.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -291,16 +292,29 @@ static void fill_out(const weight_cli_t *f, const cli_input_t *in,
     out->n_questions = in->survey->n_questions;
 }
 
-static graft_error_t write_report(const weight_cli_t *f,
-                                  const graft_weight_report_t *r,
+/* The report, written before the outputs are renamed into place (so that
+ * a report that cannot be written leaves no output), renamed after them. */
+typedef struct report_ctx {
+    const weight_cli_t *f;
+    graft_outfile_t of;
+    int open;
+} report_ctx_t;
+
+static graft_error_t write_report(void *arg, const graft_weight_report_t *r,
                                   graft_diag_t *diag)
 {
-    graft_outfile_t of;
-    graft_error_t rc = graft_outfile_open(&of, f->report, diag);
+    report_ctx_t *c = arg;
+    graft_error_t rc = graft_outfile_open(&c->of, c->f->report, diag);
     if (rc != GRAFT_OK)
         return rc;
-    return graft_outfile_finish(
-        &of, graft_weight_report_write(of.fp, r, f->format, diag), diag);
+    c->open = 1;
+    if ((rc = graft_weight_report_write(c->of.fp, r, c->f->format, diag)) ==
+            GRAFT_OK &&
+        fflush(c->of.fp) != 0)
+        rc = graft_diag_set(diag, GRAFT_ERR_WRITE,
+                            c->of.path ? c->of.path : "standard output", 0,
+                            0, "write error: %s", strerror(errno));
+    return rc;
 }
 
 static int run(weight_cli_t *f, const char *cmd)
@@ -310,6 +324,7 @@ static int run(weight_cli_t *f, const char *cmd)
     graft_weight_out_t out;
     graft_weight_report_t rep;
     graft_margins_t *ms[64] = {0};
+    report_ctx_t rc = {f, {NULL, NULL, NULL}, 0};
     int status = -1;
     graft_diag_clear(&diag);
     memset(&rep, 0, sizeof rep);
@@ -317,13 +332,15 @@ static int run(weight_cli_t *f, const char *cmd)
         (status = check_outputs(f, &in)) < 0 &&
         load_margins(f, ms, &diag) == GRAFT_OK) {
         fill_out(f, &in, cmd, &out);
+        out.before_commit = write_report;
+        out.before_commit_arg = &rc;
+        cli_progress_done(&in.progress);
         if (graft_weight_file(in.data, &in.read, &in.design, ms, f->n_files,
-                              &f->opts, &out, &rep, &diag) == GRAFT_OK) {
-            cli_progress_done(&in.progress);
-            status = write_report(f, &rep, &diag) == GRAFT_OK
-                         ? GRAFT_EXIT_OK
-                         : -1;
-        }
+                              &f->opts, &out, &rep, &diag) == GRAFT_OK &&
+            graft_outfile_commit(&rc.of, &diag) == GRAFT_OK)
+            status = GRAFT_EXIT_OK;
+        else if (rc.open)
+            graft_outfile_abort(&rc.of);
     }
     if (status < 0)
         status = cli_fail(&diag);

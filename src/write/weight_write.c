@@ -434,7 +434,10 @@ graft_error_t graft_weight_file(const char *data,
         (rc = graft_outfile_open(&o.ini, ini, diag)) == GRAFT_OK &&
         (rc = write_data(&o, diag)) == GRAFT_OK &&
         (rc = graft_weight_report_fill(&j, o.new_cols, report, diag)) ==
-            GRAFT_OK)
+            GRAFT_OK &&
+        (!out->before_commit ||
+         (rc = out->before_commit(out->before_commit_arg, report, diag)) ==
+             GRAFT_OK))
         rc = commit_both(&o, diag);
     if (rc != GRAFT_OK) {
         graft_outfile_abort(&o.csv);

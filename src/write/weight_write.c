@@ -411,6 +411,8 @@ graft_error_t graft_weight_file(const char *data,
     wout_t o = {0};
     graft_error_t rc;
     memset(report, 0, sizeof *report);
+    report->data = data;
+    report->output = out->path;
     j.data = data;
     j.read = read ? read : &defaults;
     j.spec = spec;
@@ -443,8 +445,6 @@ graft_error_t graft_weight_file(const char *data,
         graft_outfile_abort(&o.csv);
         graft_outfile_abort(&o.ini);
     }
-    report->data = data;
-    report->output = out->path;
     free(o.names);
     free(o.new_cols);
     graft_wjob_free(&j);

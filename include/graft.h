@@ -73,6 +73,7 @@
 #include "graft/estimate.h" /* proportions, means, totals in domains */
 #include "graft/analysis.h" /* analysis files (INI) */
 #include "graft/replicate.h" /* replicate weights */
+#include "graft/calibrate.h" /* calibration of weights, trimming */
 #include "graft/weight.h"   /* margins files, graft weight */
 #include "graft/describe.h" /* what a data file and its design hold */
 #include "graft/compare.h"  /* differences between rounds, trends */

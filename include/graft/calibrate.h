@@ -50,6 +50,17 @@ typedef struct graft_margin {
     const unsigned long *lines;    /* line of each cell in FILE; may be NULL */
 } graft_margin_t;
 
+/* Convergence (docs/calibration.md): rake stops when no cell of the
+ * margins crossed moves by tolerance x the sum of the design weights in a
+ * pass (R's rake with control$epsilon = tolerance; R's default is an
+ * absolute 1 and 10 passes); linear, logit and raking stop when every
+ * calibration equation is met to |misfit| / (1 + |total|) < tolerance
+ * (R's grake epsilon; R's default 1e-7 and 50 iterations).  max_iter counts
+ * passes (rake) or Newton iterations.  The bounds constrain linear, logit
+ * (which needs them finite, lower < 1 < upper) and raking; poststratify and
+ * rake only count the rows outside them.  When every total is over 20
+ * times its sample total, grake rescales the weights first and the bounds
+ * apply to g after rescaling, as in R. */
 typedef struct graft_cal_opts {
     graft_cal_method_t method;
     double lower, upper;  /* bounds on g = new weight / design weight;
@@ -61,6 +72,7 @@ typedef struct graft_cal_opts {
 #define GRAFT_CAL_TOLERANCE 1e-10
 #define GRAFT_CAL_MAX_ITER 100
 
+/* Defaults: rake, no bounds, GRAFT_CAL_TOLERANCE, GRAFT_CAL_MAX_ITER. */
 void graft_cal_opts_init(graft_cal_opts_t *opts);
 
 /* What a calibration achieved. */
@@ -76,12 +88,39 @@ typedef struct graft_cal_result {
  * cell in margin m.  Writes the new weights to W_OUT (N doubles, the
  * caller's).  A calibration that does not converge or cannot meet its
  * bounds fails with GRAFT_ERR_CALIBRATE and a message naming the margin and
- * cell furthest from its target; W_OUT is then unspecified. */
+ * cell furthest from its target; W_OUT is then unspecified.  So does a cell
+ * with a positive total but no rows of positive weight, or with such rows
+ * but a total of 0 (a cell with neither is left out).  Bad options are
+ * GRAFT_ERR_USAGE, a negative or non-finite weight GRAFT_ERR_WEIGHT.
+ * OPTS may be NULL (the defaults), RES too.
+ *
+ * Totals of margins that disagree (their sums differ) are taken as R takes
+ * them: rake ends on the last margin, met exactly; linear, logit and raking
+ * take the first margin's sum as the grand total (R's margins2totals), so
+ * the first cell of every other margin takes the difference; RES's worst
+ * cell shows by how much. */
 graft_error_t graft_calibrate(size_t n, const double *w, size_t n_margins,
                               const graft_margin_t *margins,
                               const uint32_t *const *cells,
                               const graft_cal_opts_t *opts, double *w_out,
                               graft_cal_result_t *res, graft_diag_t *diag);
+
+/* As graft_calibrate() for the full-sample weights W (into W_OUT, with RES),
+ * then each of the N_REPS replicate weight columns REP_W[r] (N analysis
+ * weights: the replicate's own weights, not factors) calibrated to the same
+ * margins with the same method into REP_OUT[r], as R's postStratify, rake
+ * and calibrate do on an svyrep.design: poststratify and the calfun methods
+ * calibrate each replicate on its own (a replicate that does not converge is
+ * an error naming it), rake gives each replicate as many passes over the
+ * margins as the full sample needed (R judges convergence on the full-sample
+ * weights alone).  A replicate with no weight in a cell that has a total
+ * fails with GRAFT_ERR_CALIBRATE. */
+graft_error_t graft_calibrate_replicates(
+    size_t n, const double *w, size_t n_reps, const double *const *rep_w,
+    size_t n_margins, const graft_margin_t *margins,
+    const uint32_t *const *cells, const graft_cal_opts_t *opts,
+    double *w_out, double *const *rep_out, graft_cal_result_t *res,
+    graft_diag_t *diag);
 
 /* R's trimWeights(design, lower, upper, strict): weights outside
  * [LOWER, UPPER] are set to the bound and the trimmed weight is shared

@@ -41,9 +41,14 @@ typedef enum graft_error {
     GRAFT_ERR_VALUE = 21,        /* a value that must be a number is not */
     GRAFT_ERR_EXEC = 22,         /* an external program (gnuplot) is missing,
                                     cannot start or failed */
-    GRAFT_ERR_ROUNDS = 23        /* rounds that cannot be compared: one data
+    GRAFT_ERR_ROUNDS = 23,       /* rounds that cannot be compared: one data
                                     file twice, designs that differ, years
                                     out of order */
+    GRAFT_ERR_CALIBRATE = 24     /* weights that cannot be calibrated: a
+                                    margin cell with a total but no rows (or
+                                    rows but a zero total), a calibration
+                                    that does not converge or cannot meet
+                                    its bounds */
 } graft_error_t;
 
 /* A diagnostic: where in the user's input, and what is wrong. */

@@ -32,6 +32,7 @@ static const char *const error_text[] = {
     [GRAFT_ERR_VALUE] = "non-numeric value",
     [GRAFT_ERR_EXEC] = "external program failed",
     [GRAFT_ERR_ROUNDS] = "rounds that cannot be compared",
+    [GRAFT_ERR_CALIBRATE] = "weights that cannot be calibrated",
 };
 
 const char *graft_strerror(graft_error_t code)

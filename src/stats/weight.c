@@ -180,49 +180,51 @@ void graft_wjob_free(graft_wjob_t *j)
 
 /* ---- calibrating and trimming ---------------------------------------------------- */
 
-/* Calibrate the N weights W to the job's margins into OUT. */
-static graft_error_t calibrate_one(graft_wjob_t *j, const double *w,
-                                   double *out, graft_cal_result_t *res,
-                                   graft_diag_t *diag)
+/* Calibrate the design weights to the job's margins into w_cal. */
+static graft_error_t calibrate_one(graft_wjob_t *j, graft_diag_t *diag)
 {
-    const graft_margin_t *margins[GRAFT_WEIGHT_MAX_MARGINS];
     graft_margin_t view[GRAFT_WEIGHT_MAX_MARGINS];
-    for (size_t m = 0; m < j->n_margins; m++) {
-        margins[m] = graft_margins_margin(j->margins[m]);
-        view[m] = *margins[m];
-    }
-    return graft_calibrate(j->n, w, j->n_margins, view,
+    for (size_t m = 0; m < j->n_margins; m++)
+        view[m] = *graft_margins_margin(j->margins[m]);
+    return graft_calibrate(j->n, j->w, j->n_margins, view,
                            (const uint32_t *const *)j->cells, &j->opts->cal,
-                           out, res, diag);
+                           j->w_cal, &j->cal, diag);
 }
 
-/* Every replicate column calibrated to the same totals with the same
- * method, as R's calibrate(), rake() and postStratify() do on an
- * svyrep.design (each replicate's weights calibrated on their own). */
-static graft_error_t calibrate_replicates(graft_wjob_t *j, graft_diag_t *diag)
+/* The full sample and every replicate column calibrated to the same
+ * totals with the same method (R's calibrate(), rake() and postStratify()
+ * on an svyrep.design: graft_calibrate_replicates). */
+static graft_error_t calibrate_all(graft_wjob_t *j, graft_diag_t *diag)
 {
+    graft_margin_t view[GRAFT_WEIGHT_MAX_MARGINS];
     size_t n = j->n, R = j->n_rep;
-    double *col = malloc((n ? n : 1) * 2 * sizeof *col);
+    for (size_t m = 0; m < j->n_margins; m++)
+        view[m] = *graft_margins_margin(j->margins[m]);
+    double *cols = malloc((n ? n : 1) * R * 2 * sizeof *cols);
+    const double **in = malloc(R * sizeof *in);
+    double **out = malloc(R * sizeof *out);
     graft_error_t rc = GRAFT_OK;
-    if (!col || !(j->repw_cal = malloc(n * R * sizeof *j->repw_cal))) {
-        free(col);
-        return nomem(diag, j->data);
-    }
+    if (!cols || !in || !out ||
+        !(j->repw_cal = malloc((n ? n : 1) * R * sizeof *j->repw_cal)))
+        rc = nomem(diag, j->data);
     for (size_t r = 0; rc == GRAFT_OK && r < R; r++) {
-        graft_cal_result_t res;
+        double *c = cols + r * n;
         for (size_t i = 0; i < n; i++)
-            col[i] = j->repw[i * R + r];
-        rc = calibrate_one(j, col, col + n, &res, diag);
-        if (rc != GRAFT_OK) {
-            char msg[sizeof diag->msg];
-            snprintf(msg, sizeof msg, "replicate '%.100s': %.900s",
-                     graft_design_rep_name(j->design, r), diag->msg);
-            memcpy(diag->msg, msg, sizeof msg);
-        }
-        for (size_t i = 0; i < n; i++)
-            j->repw_cal[i * R + r] = col[n + i];
+            c[i] = j->repw[i * R + r];
+        in[r] = c;
+        out[r] = cols + (R + r) * n;
     }
-    free(col);
+    if (rc == GRAFT_OK)
+        rc = graft_calibrate_replicates(
+            n, j->w, R, in, j->n_margins, view,
+            (const uint32_t *const *)j->cells, &j->opts->cal, j->w_cal, out,
+            &j->cal, diag);
+    for (size_t r = 0; rc == GRAFT_OK && r < R; r++)
+        for (size_t i = 0; i < n; i++)
+            j->repw_cal[i * R + r] = out[r][i];
+    free(cols);
+    free(in);
+    free(out);
     return rc;
 }
 
@@ -280,8 +282,8 @@ graft_error_t graft_wjob_weigh(graft_wjob_t *j, graft_diag_t *diag)
         return nomem(diag, j->data);
     memcpy(j->w_cal, j->w, n * sizeof *j->w);
     if (j->opts->calibrate &&
-        ((rc = calibrate_one(j, j->w, j->w_cal, &j->cal, diag)) != GRAFT_OK ||
-         (j->n_rep && (rc = calibrate_replicates(j, diag)) != GRAFT_OK)))
+        (rc = j->n_rep ? calibrate_all(j, diag) : calibrate_one(j, diag)) !=
+            GRAFT_OK)
         return rc;
     memcpy(j->w_final, j->w_cal, n * sizeof *j->w);
     if (j->opts->trim) {

@@ -58,6 +58,55 @@ graft_error_t graft_weight_stats(size_t n, const double *w,
     return GRAFT_OK;
 }
 
+/* ---- the new columns' names -------------------------------------------------- */
+
+/* NAME, NAME_untrimmed (trimming after calibration), REP_cal each. */
+static graft_error_t new_names(graft_wjob_t *j, graft_diag_t *diag)
+{
+    const char *base = j->name;
+    char def[1100];
+    if (!base) {
+        snprintf(def, sizeof def, "%s_cal", j->spec->weight);
+        base = def;
+    }
+    int untrimmed = j->opts->calibrate && j->opts->trim;
+    size_t len = strlen(base) + 1 + (untrimmed ? strlen(base) + 11 : 0);
+    for (size_t r = 0; r < j->n_rep; r++)
+        len += strlen(graft_design_rep_name(j->design, r)) + 5;
+    j->n_new = 1 + (size_t)untrimmed + j->n_rep;
+    if (!(j->names = malloc(len)) ||
+        !(j->new_cols = malloc(j->n_new * sizeof *j->new_cols)))
+        return nomem(diag, j->data);
+    char *p = j->names;
+    size_t k = 0;
+    j->new_cols[k++] = p;
+    p += sprintf(p, "%s", base) + 1;
+    if (untrimmed) {
+        j->new_cols[k++] = p;
+        p += sprintf(p, "%s_untrimmed", base) + 1;
+    }
+    for (size_t r = 0; r < j->n_rep; r++) {
+        j->new_cols[k++] = p;
+        p += sprintf(p, "%s_cal", graft_design_rep_name(j->design, r)) + 1;
+    }
+    return GRAFT_OK;
+}
+
+graft_error_t graft_wjob_check_names(const graft_wjob_t *j,
+                                     const graft_column_t *cols, size_t ncols,
+                                     graft_diag_t *diag)
+{
+    for (size_t k = 0; k < j->n_new; k++)
+        for (size_t c = 0; c < ncols; c++)
+            if (strcmp(cols[c].name, j->new_cols[k]) == 0)
+                return graft_diag_set(
+                    diag, GRAFT_ERR_USAGE, j->data, 1, c + 1,
+                    "the data already has a column '%s'; choose another "
+                    "--name",
+                    j->new_cols[k]);
+    return GRAFT_OK;
+}
+
 /* ---- pass 1: the rows into memory -------------------------------------------- */
 
 static int uses(void *arg, const char *name)
@@ -83,7 +132,9 @@ static graft_error_t read_header(void *ctx, const graft_column_t *cols,
     if (rc != GRAFT_OK)
         return rc;
     j->n_rep = graft_design_n_rep(j->design);
-    return GRAFT_OK;
+    if ((rc = new_names(j, diag)) != GRAFT_OK)
+        return rc;
+    return graft_wjob_check_names(j, cols, ncols, diag);
 }
 
 /* Room for row N in every per-row array. */
@@ -171,6 +222,8 @@ void graft_wjob_free(graft_wjob_t *j)
         free(j->cells[m]);
     free(j->cells);
     free(j->w);
+    free(j->names);
+    free(j->new_cols);
     free(j->w_cal);
     free(j->w_final);
     free(j->repw);

@@ -17,7 +17,13 @@ typedef struct graft_wjob {
     graft_margins_t *const *margins;
     size_t n_margins;
     const graft_weight_opts_t *opts;
+    const char *name;   /* the new weight column, NULL: WEIGHT_cal */
     graft_design_t *design;
+    /* the new columns: the weight, NAME_untrimmed (trimming after
+     * calibration), REP_cal each; set when the header is read */
+    char *names;        /* NUL-separated */
+    const char **new_cols;
+    size_t n_new;
     /* per row, in file order */
     size_t n, cap;
     double *w;          /* design weight */
@@ -34,6 +40,10 @@ typedef struct graft_wjob {
 /* Pass 1: read every row's design weight, cells and replicate weights;
  * check the margins (every cell has rows, totals agree). */
 graft_error_t graft_wjob_read(graft_wjob_t *j, graft_diag_t *diag);
+/* A new column that the data (COLS) already has: GRAFT_ERR_USAGE. */
+graft_error_t graft_wjob_check_names(const graft_wjob_t *j,
+                                     const graft_column_t *cols, size_t ncols,
+                                     graft_diag_t *diag);
 /* Calibrate and/or trim into w_cal, w_final (and repw_cal). */
 graft_error_t graft_wjob_weigh(graft_wjob_t *j, graft_diag_t *diag);
 /* Fill R from the weighed job J (the new columns' names NEW_COLS: the

@@ -21,64 +21,12 @@ typedef struct wout {
     const graft_weight_out_t *out;
     const graft_read_opts_t *read;  /* as pass 1 read (for [missing]) */
     graft_outfile_t csv, ini;
-    char *names;                    /* the new columns, NUL-separated */
-    const char **new_cols;          /* into names */
-    size_t n_new;
     size_t row;                     /* rows written */
 } wout_t;
 
 static graft_error_t nomem(graft_diag_t *diag, const char *file)
 {
     return graft_diag_set(diag, GRAFT_ERR_NOMEM, file, 0, 0, "out of memory");
-}
-
-/* ---- the new columns' names -------------------------------------------------- */
-
-/* NAME, NAME_untrimmed (trimming after calibration), REP_cal each. */
-static graft_error_t new_names(wout_t *o, graft_diag_t *diag)
-{
-    graft_wjob_t *j = o->job;
-    const char *base = o->out->name;
-    char def[1100];
-    if (!base) {
-        snprintf(def, sizeof def, "%s_cal", j->spec->weight);
-        base = def;
-    }
-    int untrimmed = j->opts->calibrate && j->opts->trim;
-    size_t len = strlen(base) + 1 + (untrimmed ? strlen(base) + 11 : 0);
-    for (size_t r = 0; r < j->n_rep; r++)
-        len += strlen(graft_design_rep_name(j->design, r)) + 5;
-    o->n_new = 1 + (size_t)untrimmed + j->n_rep;
-    if (!(o->names = malloc(len)) ||
-        !(o->new_cols = malloc(o->n_new * sizeof *o->new_cols)))
-        return nomem(diag, j->data);
-    char *p = o->names;
-    size_t k = 0;
-    o->new_cols[k++] = p;
-    p += sprintf(p, "%s", base) + 1;
-    if (untrimmed) {
-        o->new_cols[k++] = p;
-        p += sprintf(p, "%s_untrimmed", base) + 1;
-    }
-    for (size_t r = 0; r < j->n_rep; r++) {
-        o->new_cols[k++] = p;
-        p += sprintf(p, "%s_cal", graft_design_rep_name(j->design, r)) + 1;
-    }
-    return GRAFT_OK;
-}
-
-static graft_error_t check_names(const wout_t *o, const graft_column_t *cols,
-                                 size_t ncols, graft_diag_t *diag)
-{
-    for (size_t k = 0; k < o->n_new; k++)
-        for (size_t c = 0; c < ncols; c++)
-            if (strcmp(cols[c].name, o->new_cols[k]) == 0)
-                return graft_diag_set(
-                    diag, GRAFT_ERR_USAGE, o->job->data, 1, c + 1,
-                    "the data already has a column '%s'; choose another "
-                    "--name",
-                    o->new_cols[k]);
-    return GRAFT_OK;
 }
 
 /* ---- the survey file ------------------------------------------------------------ */
@@ -111,8 +59,8 @@ static void write_replicates(FILE *fp, const wout_t *o)
     size_t first = 1 + (size_t)(o->job->opts->calibrate && o->job->opts->trim);
     char num[64];
     fputs("repweights = ", fp);
-    for (size_t k = first; k < o->n_new; k++)
-        fprintf(fp, "%s%s", k > first ? "," : "", o->new_cols[k]);
+    for (size_t k = first; k < o->job->n_new; k++)
+        fprintf(fp, "%s%s", k > first ? "," : "", o->job->new_cols[k]);
     fprintf(fp, "\nreptype = %s\n", graft_reptype_name(r->type));
     if (!isnan(r->scale))
         fprintf(fp, "scale = %s\n", graft_shortest_number(r->scale, num,
@@ -132,7 +80,7 @@ static void write_design(FILE *fp, const wout_t *o)
 {
     const graft_design_spec_t *s = o->job->spec;
     fputs("\n[design]\n", fp);
-    ini_key(fp, "weight", o->new_cols[0]);
+    ini_key(fp, "weight", o->job->new_cols[0]);
     for (size_t i = 0; i < s->n_strata; i++)
         fprintf(fp, "%s%s", i ? "," : "strata = ", s->strata[i]);
     if (s->n_strata)
@@ -167,7 +115,7 @@ static void write_calibration(FILE *fp, const wout_t *o)
     fputs("\n[calibration]\n", fp);
     ini_key(fp, "method", graft_cal_method_name(c->method));
     ini_key(fp, "design_weight", j->spec->weight);
-    ini_key(fp, "calibrated_weight", o->new_cols[j->opts->trim ? 1 : 0]);
+    ini_key(fp, "calibrated_weight", o->job->new_cols[j->opts->trim ? 1 : 0]);
     fputs("margins = ", fp);
     for (size_t m = 0; m < j->n_margins; m++)
         fprintf(fp, "%s%s", m ? "; " : "",
@@ -243,13 +191,13 @@ static graft_error_t pass2_header(void *ctx, const graft_column_t *cols,
                                   size_t ncols, graft_diag_t *diag)
 {
     wout_t *o = ctx;
-    graft_error_t rc = check_names(o, cols, ncols, diag);
+    graft_error_t rc = graft_wjob_check_names(o->job, cols, ncols, diag);
     if (rc != GRAFT_OK)
         return rc;
     for (size_t c = 0; c < ncols; c++)
         graft_csv_field(o->csv.fp, cols[c].name, c > 0);
-    for (size_t k = 0; k < o->n_new; k++)
-        graft_csv_field(o->csv.fp, o->new_cols[k], 1);
+    for (size_t k = 0; k < o->job->n_new; k++)
+        graft_csv_field(o->csv.fp, o->job->new_cols[k], 1);
     fputc('\n', o->csv.fp);
     write_ini(o, cols, ncols);
     return GRAFT_OK;
@@ -419,6 +367,7 @@ graft_error_t graft_weight_file(const char *data,
     j.margins = margins;
     j.n_margins = opts->calibrate ? n_margins : 0;
     j.opts = opts;
+    j.name = out->name;
     o.job = &j;
     o.out = out;
     o.read = j.read;
@@ -431,11 +380,10 @@ graft_error_t graft_weight_file(const char *data,
             GRAFT_OK &&
         (rc = graft_wjob_read(&j, diag)) == GRAFT_OK &&
         (rc = graft_wjob_weigh(&j, diag)) == GRAFT_OK &&
-        (rc = new_names(&o, diag)) == GRAFT_OK &&
         (rc = graft_outfile_open(&o.csv, out->path, diag)) == GRAFT_OK &&
         (rc = graft_outfile_open(&o.ini, ini, diag)) == GRAFT_OK &&
         (rc = write_data(&o, diag)) == GRAFT_OK &&
-        (rc = graft_weight_report_fill(&j, o.new_cols, report, diag)) ==
+        (rc = graft_weight_report_fill(&j, j.new_cols, report, diag)) ==
             GRAFT_OK &&
         (!out->before_commit ||
          (rc = out->before_commit(out->before_commit_arg, report, diag)) ==
@@ -445,8 +393,6 @@ graft_error_t graft_weight_file(const char *data,
         graft_outfile_abort(&o.csv);
         graft_outfile_abort(&o.ini);
     }
-    free(o.names);
-    free(o.new_cols);
     graft_wjob_free(&j);
     return rc;
 }

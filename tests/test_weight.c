@@ -571,6 +571,46 @@ static void test_run_weighting(void **state)
                                     "setting"));
 }
 
+/* [weighting] errors name the analysis file's line. */
+static void test_run_weighting_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *section, *msg;
+    } cases[] = {
+        {"method = ipf\n", ":8: [weighting] method 'ipf' must be "
+                             "poststratify, rake, linear, logit or raking"},
+        {"bounds = 2\n", ":8: [weighting] bounds '2' must be L, U with L < U"},
+        {"trim = 5, 1\n", ":8: [weighting] trim '5, 1' must be L, U with L < "
+                          "U"},
+        {"max_iter = 0\n", ":8: [weighting] max_iter '0' must be a whole "
+                           "number from 1 to 1000000"},
+        {"tolerance = -1\n", ":8: [weighting] tolerance '-1' must be a "
+                             "positive number"},
+        {"trim_strict = maybe\n", ":8: [weighting] trim_strict 'maybe' must "
+                                  "be true or false"},
+        {"r1 =\n", ":8: [weighting] r1: no margins file"},
+        {"method = rake\n", ":8: [weighting] names no round (ROUND = margins "
+                            "files) and no trim"},
+    };
+    char an[600], dir[600], text[2000], want[1400];
+    char *cwd = getcwd(NULL, 0);
+    snprintf(an, sizeof an, "%s", test_tmp("bad.ini"));
+    snprintf(dir, sizeof dir, "%s", test_tmp("badrun"));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text,
+                 "[indicator.any]\nexpr = paid_any == 1\n[rounds]\n"
+                 "r1 = %s/" DEMO "\n\n\n[weighting]\n%s",
+                 cwd, cases[i].section);
+        test_write_file(an, text);
+        run("run", an, "-o", dir, NULL);
+        snprintf(want, sizeof want, "%s%s", an, cases[i].msg);
+        spawn_expect_error(&RUN, 65, want);
+        assert_false(test_file_exists(dir));
+    }
+    free(cwd);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -588,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_ini_round_trip),
         cmocka_unit_test(test_replicates),
         cmocka_unit_test(test_run_weighting),
+        cmocka_unit_test(test_run_weighting_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

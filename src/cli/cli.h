@@ -244,6 +244,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_replicate(int argc, char **argv);
+int cmd_weight(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 
 #endif

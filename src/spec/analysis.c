@@ -6,6 +6,7 @@
 #include "base/grow.h"
 #include "base/ini.h"
 #include "base/names.h"
+#include "spec/weighting.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -465,11 +466,13 @@ static graft_error_t handler(void *user, const char *section,
         return chart_key(c, section + 6, name, value, line, msg, msg_size);
     if (strcmp(section, "analysis") == 0)
         return analysis_key(c, name, value, msg, msg_size);
+    if (strcmp(section, "weighting") == 0)
+        return graft_weighting_key(c->a, name, value, line, msg, msg_size);
     if (strncmp(section, "indicator.", 10) == 0 && section[10])
         return indicator_key(c, section + 10, name, value, line, col, msg,
                              msg_size);
     return FAIL("unknown section [%s] (expected analysis, indicator.NAME, "
-                "rounds, compare, trend or chart.NAME)",
+                "rounds, compare, trend, chart.NAME or weighting)",
                 section);
 }
 
@@ -602,6 +605,8 @@ graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
     if (rc == GRAFT_OK)
         rc = check_chart_rounds(a, diag);
     free(c.probs);
+    if (rc == GRAFT_OK)
+        rc = graft_weighting_check(a, diag);
     if (rc != GRAFT_OK) {
         graft_analysis_free(a);
         return rc;
@@ -614,6 +619,7 @@ void graft_analysis_free(graft_analysis_t *a)
 {
     if (!a)
         return;
+    graft_weighting_free(a);
     for (size_t i = 0; i < a->n_indicators; i++)
         spec_free(&a->indicators[i]);
     free(a->indicators);

@@ -14,6 +14,7 @@
 #include "test_util.h"
 #include "graft/estimate.h"
 #include "graft/survey.h"
+#include "graft/reader.h"
 #include "test_spawn.h"
 #include "test_table.h"
 
@@ -84,12 +85,19 @@ static int run_way(const table_t *C, size_t i, const graft_survey_t *s,
     return bad;
 }
 
+/* The Afrobarometer case's survey file: a copy beside the CSV that
+ * afro_data() writes (NULL until then). */
+static const char *afro_ini;
+
 static int run_case(const table_t *C, size_t i, size_t *n_compared)
 {
     graft_survey_t *s = NULL;
     graft_diag_t diag;
-    assert_int_equal(graft_survey_load(cell(C, i, "survey"), &s, &diag),
-                     GRAFT_OK);
+    const char *path = cell(C, i, "survey");
+    if (strstr(path, "/tun_r7_raked.ini"))
+        path = afro_ini;
+    assert_non_null(path);
+    assert_int_equal(graft_survey_load(path, &s, &diag), GRAFT_OK);
     assert_non_null(s->cal);
     assert_ptr_equal(s->design.cal, s->cal);
     int bad = 0;
@@ -106,11 +114,99 @@ static void family(const char *prefix)
 }
 
 static void test_poststratify(void **s) { (void)s; family("ps_"); }
-static void test_rake(void **s) { (void)s; family("rake"); }
+static void test_rake(void **s) { (void)s; family("rake_clus1"); family("rake3"); }
 static void test_linear(void **s) { (void)s; family("linear_"); }
 static void test_logit(void **s) { (void)s; family("logit_"); }
 static void test_raking(void **s) { (void)s; family("raking_"); }
 static void test_trimmed(void **s) { (void)s; family("trim_"); }
+static void test_demo(void **s) { (void)s; family("rake_demo"); }
+
+/* ---- Afrobarometer: the data from ../shared, R's weights committed ---- */
+
+#define AFRO_SAV SHARED_AFRO "/tun_r7_data.sav"
+#define AFRO_WEIGHTS "tests/ref/calvar_tun_r7_weights.csv"
+
+static const char *const afro_cols[] = {"REGION", "URBRUR", "Q101",
+                                        "Q49C",   "Q49G",   "Q49K",
+                                        "Q49N",   "Q49R",   "Q49T"};
+#define N_AFRO (sizeof afro_cols / sizeof afro_cols[0])
+
+typedef struct afro_ctx {
+    FILE *out;
+    const table_t *w; /* dw, wcal per row */
+    size_t row;
+    int col[N_AFRO];
+} afro_ctx_t;
+
+static graft_error_t afro_header(void *vctx, const graft_column_t *cols,
+                                 size_t ncols, graft_diag_t *diag)
+{
+    (void)diag;
+    afro_ctx_t *a = vctx;
+    for (size_t k = 0; k < N_AFRO; k++) {
+        a->col[k] = -1;
+        for (size_t j = 0; j < ncols; j++)
+            if (strcmp(cols[j].name, afro_cols[k]) == 0)
+                a->col[k] = (int)j;
+        assert_true(a->col[k] >= 0);
+        fprintf(a->out, "%s,", afro_cols[k]);
+    }
+    fputs("dw,wcal\n", a->out);
+    return GRAFT_OK;
+}
+
+static graft_error_t afro_row(void *vctx, const graft_cell_t *cells,
+                              size_t ncols, unsigned long line,
+                              graft_diag_t *diag)
+{
+    (void)ncols, (void)line, (void)diag;
+    afro_ctx_t *a = vctx;
+    for (size_t k = 0; k < N_AFRO; k++) {
+        const graft_cell_t *c = &cells[a->col[k]];
+        if (c->kind == GRAFT_CELL_NUMBER)
+            fprintf(a->out, "%.17g", c->num);
+        fputc(',', a->out);
+    }
+    assert_true(a->row < a->w->nrows);
+    fprintf(a->out, "%s,%s\n", cell(a->w, a->row, "dw"),
+            cell(a->w, a->row, "wcal"));
+    a->row++;
+    return GRAFT_OK;
+}
+
+/* tun_r7_raked.csv (the survey file's columns read from the .sav file,
+ * R's weights beside them) and a copy of its survey file, in this test's
+ * temporary folder. */
+static void afro_data(void)
+{
+    table_t w;
+    table_load(&w, AFRO_WEIGHTS);
+    afro_ctx_t a = {fopen(test_tmp("tun_r7_raked.csv"), "w"), &w, 0, {0}};
+    assert_non_null(a.out);
+    graft_diag_t diag;
+    assert_int_equal(graft_read(AFRO_SAV, NULL, afro_header, afro_row, &a,
+                                &diag),
+                     GRAFT_OK);
+    assert_int_equal(fclose(a.out), 0);
+    assert_int_equal(a.row, w.nrows);
+    table_free(&w);
+    size_t len;
+    char *ini = test_slurp_must("tests/data/calvar/tun_r7_raked.ini", &len);
+    afro_ini = test_tmp("tun_r7_raked.ini");
+    FILE *f = fopen(afro_ini, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(ini, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    free(ini);
+}
+
+static void test_afrobarometer(void **s)
+{
+    (void)s;
+    SKIP_WITHOUT_SHARED();
+    afro_data();
+    family("tun_");
+}
 
 /* Without [calibration] the same data give another (R's uncalibrated)
  * SE: the section is what changes the variance. */
@@ -290,6 +386,8 @@ int main(void)
         cmocka_unit_test(test_logit),
         cmocka_unit_test(test_raking),
         cmocka_unit_test(test_trimmed),
+        cmocka_unit_test(test_demo),
+        cmocka_unit_test(test_afrobarometer),
         cmocka_unit_test(test_section_matters),
         cmocka_unit_test(test_bad_sections),
         cmocka_unit_test(test_bad_data),

@@ -159,6 +159,35 @@ lonely$rake_demo <- "certainty"
 stopifnot(any(tapply(demo$ea, demo$stratum,
                        function(x) length(unique(x))) == 1))
 
+# ---------------------------------------------------------------- Afrobarometer
+
+# Tunisia R7 (../shared/data/afrobarometer, not copied into the
+# repository): strata REGION x URBRUR, each row a PSU, raked to made-up
+# margins of REGION and sex (Q101).  Only the weights are committed
+# (tests/ref/calvar_tun_r7_weights.csv: dw, wcal in the file's row order);
+# test_calvar.c writes the columns it needs from the .sav file beside them
+# into a CSV named by tests/data/calvar/tun_r7_raked.ini.
+afro_path <- "../shared/data/afrobarometer/tun_r7_data.sav"
+afro_items <- c("Q49C", "Q49G", "Q49K", "Q49N", "Q49R", "Q49T")
+if (file.exists(afro_path)) {
+    suppressPackageStartupMessages(library(haven))
+    afro <- as.data.frame(zap_labels(read_sav(afro_path)))
+    dafro <- svydesign(id = ~1, strata = ~interaction(REGION, URBRUR,
+                                                      drop = TRUE),
+                       weights = ~withinwt, data = afro)
+    tn <- 8.9e6 # made-up adult population
+    pop_region <- data.frame(REGION = 1580:1586,
+                             Freq = tn * c(0.235, 0.135, 0.105, 0.215,
+                                           0.135, 0.095, 0.080))
+    pop_q101 <- data.frame(Q101 = 1:2, Freq = tn * c(0.49, 0.51))
+    designs$tun_r7_raked <- rake(dafro, list(~REGION, ~Q101),
+                                 list(pop_region, pop_q101),
+                                 control = rake_tight)
+    base$tun_r7_raked <- dafro
+} else {
+    message("calvar_ref.R: ", afro_path, " is absent: tun_r7_raked skipped")
+}
+
 # ---------------------------------------------------------------- indicators
 
 cases <- list()
@@ -182,7 +211,8 @@ api_set <- function(case) {
     add(case, "mean", "meals", function(d) d$meals,
         among = "api00 > 600", r_among = function(d) d$api00 > 600)
 }
-for (case in names(designs)) if (case != "rake_demo") api_set(case)
+for (case in names(designs))
+    if (!(case %in% c("rake_demo", "tun_r7_raked"))) api_set(case)
 pd <- function(col) function(d) d[[col]] == 1
 add("rake_demo", "prop", "paid_police == 1", pd("paid_police"),
     among = "contact_police == 1", r_among = pd("contact_police"),
@@ -194,6 +224,20 @@ add("rake_demo", "mean", "amount", function(d) d$amount,
     among = "paid_any == 1", r_among = pd("paid_any"), by = "age_group")
 add("rake_demo", "total", "contact_any", function(d) d$contact_any,
     by = "urban")
+in_range <- function(x, lo, hi) x >= lo & x <= hi
+any_of <- function(lo, hi) list(
+    expr = sprintf("any(%s)", paste(sprintf("%s in %d..%d", afro_items, lo,
+                                            hi), collapse = ", ")),
+    r = function(d) Reduce(`|`, lapply(afro_items, function(q)
+        in_range(d[[q]], lo, hi))))
+if (!is.null(designs$tun_r7_raked)) {
+    paid <- any_of(1, 3)
+    contact <- any_of(0, 3)
+    add("tun_r7_raked", "prop", paid$expr, paid$r, among = contact$expr,
+        r_among = contact$r, by = "REGION", ci = "logit")
+    add("tun_r7_raked", "prop", "Q101 == 2", function(d) d$Q101 == 2,
+        by = "URBRUR")
+}
 
 # ---------------------------------------------------------------- run
 
@@ -270,6 +314,12 @@ for (cs in cases) {
 
 for (design in names(designs)) {
     des <- designs[[design]]
+    if (design == "tun_r7_raked") {
+        write_csv_plain(data.frame(dw = weights(base[[design]]),
+                                   wcal = weights(des)),
+                        "tests/ref/calvar_tun_r7_weights.csv")
+        next
+    }
     if (design == "rake_demo") {
         out <- demo
     } else {

@@ -119,7 +119,7 @@ static void test_linear(void **s) { (void)s; family("linear_"); }
 static void test_logit(void **s) { (void)s; family("logit_"); }
 static void test_raking(void **s) { (void)s; family("raking_"); }
 static void test_trimmed(void **s) { (void)s; family("trim_"); }
-static void test_demo(void **s) { (void)s; family("rake_demo"); }
+static void test_demo(void **s) { (void)s; family("rake_demo_"); }
 
 /* ---- Afrobarometer: the data from ../shared, R's weights committed ---- */
 

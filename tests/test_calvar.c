@@ -296,6 +296,11 @@ static void test_bad_sections(void **state)
     expect_load_error("method = rake\nmargins = stype * \n", 9,
                       "margins: margin 1 ('stype *') has an empty variable "
                       "name");
+    char many[400] = "method = rake\nmargins = v0";
+    for (int i = 1; i <= 32; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "; v%d", i);
+    strcat(many, "\n");
+    expect_load_error(many, 9, "margins: more than 32 margins");
     expect_load_error(CAL_OK "bounds = 2, 0.5\n", 11,
                       "bounds '2, 0.5' must be two numbers L, U with L <= U");
     expect_load_error(CAL_OK "trim = 3\n", 11,

@@ -114,7 +114,12 @@ static void family(const char *prefix)
 }
 
 static void test_poststratify(void **s) { (void)s; family("ps_"); }
-static void test_rake(void **s) { (void)s; family("rake_clus1"); family("rake3"); }
+static void test_rake(void **s)
+{
+    (void)s;
+    family("rake_clus1");
+    family("rake3");
+}
 static void test_linear(void **s) { (void)s; family("linear_"); }
 static void test_logit(void **s) { (void)s; family("logit_"); }
 static void test_raking(void **s) { (void)s; family("raking_"); }

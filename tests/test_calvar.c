@@ -252,6 +252,56 @@ static void test_section_matters(void **state)
     graft_survey_free(s);
 }
 
+/* Two calibrated rounds (compare, trend, run): independent rounds, so the
+ * contrast's SE is the root of the sum of R's two calibrated variances
+ * (apiclus1 post-stratified, and raked). */
+static void test_two_rounds(void **state)
+{
+    (void)state;
+    graft_survey_t *a = NULL, *b = NULL;
+    graft_diag_t diag;
+    assert_int_equal(graft_survey_load("tests/data/calvar/ps_clus1.ini", &a,
+                                       &diag),
+                     GRAFT_OK);
+    assert_int_equal(graft_survey_load("tests/data/calvar/rake_clus1.ini", &b,
+                                       &diag),
+                     GRAFT_OK);
+    graft_round_t rounds[2] = {{a->data, NULL, &a->design, NULL, 0},
+                               {b->data, NULL, &b->design, NULL, 0}};
+    const double coef[2] = {-1, 1};
+    graft_contrast_spec_t con = {coef, 0};
+    graft_indicator_spec_t ind = {0};
+    ind.type = GRAFT_IND_MEAN;
+    ind.expr = "api00";
+    ind.expr_src = (graft_source_t){"expr", 1, 1};
+    graft_estimate_opts_t opts = {0};
+    opts.indicators = &ind;
+    opts.n_indicators = 1;
+    opts.level = 0.95;
+    opts.contrasts = &con;
+    opts.n_contrasts = 1;
+    graft_estimates_t *e = NULL;
+    assert_int_equal(graft_estimate_rounds(rounds, 2, 0, &opts, &e, &diag),
+                     GRAFT_OK);
+    const table_t *R = &REFS_T;
+    size_t ra = table_find(R, "case", "ps_clus1_1");
+    size_t rb = table_find(R, "case", "rake_clus1_1");
+    assert_string_equal(cell(R, ra, "domain"), "All");
+    assert_string_equal(cell(R, rb, "domain"), "All");
+    double sa = strtod(cell(R, ra, "se"), NULL);
+    double sb = strtod(cell(R, rb, "se"), NULL);
+    double ea = strtod(cell(R, ra, "estimate"), NULL);
+    double eb = strtod(cell(R, rb, "estimate"), NULL);
+    assert_int_equal(e->n_contrasts, 1);
+    assert_close(e->rows[0].se, sa, 1e-9, 0);
+    assert_close(e->rows[1].se, sb, 1e-9, 0);
+    assert_close(e->contrasts[0].estimate, eb - ea, 1e-9, 0);
+    assert_close(e->contrasts[0].se, sqrt(sa * sa + sb * sb), 1e-9, 0);
+    graft_estimates_free(e);
+    graft_survey_free(a);
+    graft_survey_free(b);
+}
+
 /* ---- bad [calibration] sections ------------------------------------- */
 
 static const char *write_ini(const char *name, const char *calibration)
@@ -399,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_demo),
         cmocka_unit_test(test_afrobarometer),
         cmocka_unit_test(test_section_matters),
+        cmocka_unit_test(test_two_rounds),
         cmocka_unit_test(test_bad_sections),
         cmocka_unit_test(test_bad_data),
     };

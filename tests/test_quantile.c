@@ -435,9 +435,9 @@ static double csv_field(const char *text, const char *prefix, size_t col)
     return *line == ',' || *line == '\n' ? NAN : strtod(line, NULL);
 }
 
-/* compare: the rounds' quantiles as estimate gives them, the change's se
- * sqrt(se1^2 + se2^2) (R's svyby has no covariance between domains), and
- * a flag where a round's quantile has no se. */
+/* compare: the rounds' quantiles as estimate gives them (the round alone),
+ * the change's se sqrt(se1^2 + se2^2) (independent rounds), and a flag
+ * where a round's quantile has no se. */
 static void test_compare(void **s)
 {
     (void)s;

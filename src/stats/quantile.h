@@ -50,9 +50,9 @@ graft_error_t graft_quant_row(const graft_quant_t *q, var_ctx_t *v,
 /* Contrast COEF (one per round) of indicator K's rows ROWS (one per
  * round, as graft_quant_row left them) into R, computed by the estimator
  * as for a mean (df, first_empty): the estimate sum_r coef_r q_r and, the
- * rounds' quantiles being uncorrelated as R's svyby takes them (its
- * covariance matrix has no terms between domains), the se
- * sqrt(sum_r coef_r^2 se_r^2).  Nothing for another indicator. */
+ * rounds' quantiles taken as uncorrelated (independent samples; R 4.1's
+ * svyby(covmat = TRUE) refuses svyquantile on a linearization design),
+ * the se sqrt(sum_r coef_r^2 se_r^2).  Nothing for another indicator. */
 void graft_quant_contrast(const graft_quant_t *q, size_t k,
                           const double *coef, size_t n_rounds,
                           const graft_estimate_row_t *rows,

@@ -59,11 +59,12 @@ void graft_quant_contrast(const graft_quant_t *q, size_t k,
                           graft_contrast_row_t *r);
 
 /* R survey's qrule_math on the N values X sorted increasingly (ties in
- * any order) with positive weights W in the same order, SUM_W their sum
- * in the rows' own order (R sums in long double, as here), at P:
- * the first value whose cumulative weight share reaches P, or the last
- * value whose cumulative weight equals P sum(w) exactly.  NaN when N = 0. */
+ * any order) with positive weights W in the same order, at P: the value
+ * where the cumulative weight share is exactly P, else the first whose
+ * share passes P (and R's corner: the second value when the first's share
+ * alone passes P).  Cumulative sums are exact sums rounded once, as R's
+ * long double ones on x86 are for such sums.  NaN when N = 0. */
 double graft_quant_rule(const double *x, const double *w, size_t n,
-                        double sum_w, double p);
+                        double p);
 
 #endif

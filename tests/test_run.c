@@ -43,7 +43,8 @@ static const char *const FILES[] = {
     "charts/police_by_zone.gp", "charts/police_by_zone.dat",
     "charts/any_by_zone.svg", "charts/police_change.svg",
     "charts/police_change.png", "charts/any_trend.svg", "charts/any_trend.png",
-    "charts/officials_by_zone.svg", "charts/officials_by_zone.png"};
+    "charts/officials_by_zone.svg", "charts/officials_by_zone.png",
+    "charts/median_amount_by_zone.svg", "charts/median_amount_by_zone.png"};
 
 static void test_demo_run(void **state)
 {
@@ -60,13 +61,21 @@ static void test_demo_run(void **state)
     char *md = test_slurp(in_run("report.md"), NULL);
     assert_non_null(html);
     assert_non_null(md);
-    assert_int_equal(count(html, "<svg"), 5);
-    assert_int_equal(count(html, "<figure>"), 5);
+    assert_int_equal(count(html, "<svg"), 6);
+    assert_int_equal(count(html, "<figure>"), 6);
     assert_non_null(strstr(md, "](charts/police_by_zone.png)"));
     assert_non_null(strstr(md, "](charts/any_by_zone.png)"));
     assert_non_null(strstr(md, "](charts/police_change.png)"));
     assert_non_null(strstr(md, "](charts/any_trend.png)"));
     assert_non_null(strstr(md, "](charts/officials_by_zone.png)"));
+    assert_non_null(strstr(md, "](charts/median_amount_by_zone.png)"));
+    /* the median bribe: R's median and Woodruff interval
+     * (tests/ref/quantile_ref.csv, demo_r1_amount_any) */
+    assert_non_null(strstr(md, "### Amount paid in bribes by payers (p50)"));
+    assert_non_null(strstr(md, "| **All** | **38.56** | **\\[32.84, 44.1\\]** "
+                               "| **572** |"));
+    assert_non_null(strstr(html, "Quantiles (p50: the median) follow R's "
+                                 "svyquantile"));
     /* the tables, the design and the methods */
     assert_non_null(strstr(html, "<h2>Data and design</h2>"));
     assert_non_null(strstr(html, "<h2>Changes between rounds</h2>"));
@@ -82,6 +91,8 @@ static void test_demo_run(void **state)
     char *est = test_slurp(in_run("estimates.csv"), NULL);
     assert_non_null(strstr(est, "round,indicator,zone,estimate,"));
     assert_non_null(strstr(est, "\nRound 1,police,All,0.331489945689960"));
+    assert_non_null(strstr(est, "\nRound 1,median_amount p50,All,"
+                                "38.560000000000002,2.85193187986859"));
     free(est);
 }
 

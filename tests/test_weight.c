@@ -189,6 +189,21 @@ static void test_usage_errors(void **state)
     expect_error(64, want);
 }
 
+/* A calibration that cannot meet its bounds: exit 65, a message naming a
+ * margins file and line, no output. */
+static void test_calibration_fails(void **state)
+{
+    (void)state;
+    clean();
+    run("weight", DEMO, "--margins", MARGINS, "--method", "linear",
+        "--bounds", "0.99,1.01", "-o", OUT, NULL);
+    assert_int_equal(RUN.status, 65);
+    assert_true(strncmp(RUN.err, "graft: surveys/demo/margins/", 28) == 0);
+    assert_non_null(strstr(RUN.err, "did not converge"));
+    assert_false(test_file_exists(OUT));
+    assert_false(test_file_exists(OUT_INI));
+}
+
 /* -o onto an input, or an OUT.ini graft did not write. */
 static void test_output_refusals(void **state)
 {
@@ -619,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_margins_sums_close),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_output_refusals),
+        cmocka_unit_test(test_calibration_fails),
         cmocka_unit_test(test_output_fields),
         cmocka_unit_test(test_output_demo_bytes),
         cmocka_unit_test(test_output_sav),

@@ -4,8 +4,9 @@
  *
  *   [analysis]        title, by (repeatable; each line one domain set of
  *                     comma-separated columns), ci, level, df, min_n
- *   [indicator.NAME]  label, question, type (prop|mean|total), expr, among,
- *                     harmonized
+ *   [indicator.NAME]  label, question, type (prop|mean|total|quantile),
+ *                     expr, among, harmonized, probs (quantile: P[, P...];
+ *                     loaded as one indicator per probability, "NAME p50")
  *   [rounds]          NAME = survey file (relative to the analysis file),
  *                     in time order (graft run)
  *   [compare]         baseline = NAME, followups = NAME[, NAME...]

@@ -634,9 +634,12 @@ static graft_error_t gr_solve(gr_t *g)
     gsl_matrix_view a = gsl_matrix_view_array(g->T, p, p);
     gsl_matrix_view v = gsl_matrix_view_array(g->V, p, p);
     gsl_vector_view s = gsl_vector_view_array(g->S, p);
+    for (size_t i = 0; i < p * p; i++)
+        if (!isfinite(g->T[i]))
+            return GRAFT_ERR_CALIBRATE;
     if (gsl_linalg_SV_decomp_jacobi(&a.matrix, &v.matrix, &s.vector) !=
         GSL_SUCCESS)
-        return GRAFT_ERR_INTERNAL;
+        return GRAFT_ERR_CALIBRATE;
     double smax = 0;
     for (size_t k = 0; k < p; k++)
         smax = fmax(smax, g->S[k]);
@@ -692,9 +695,10 @@ static int gr_converged(const gr_t *g, double eps)
 }
 
 /* R's grake on the weights W: g into g->g, iterations and convergence
- * into RES. */
-static graft_error_t grake(const cal_t *c, gr_t *g, const double *w,
-                           graft_cal_result_t *res)
+ * into RES.  A Tmat that is not finite (step halving ran out of
+ * iterations; R's ginv would stop on it) ends the iterations unconverged. */
+static void grake(const cal_t *c, gr_t *g, const double *w,
+                  graft_cal_result_t *res)
 {
     size_t iter = 1;
     gr_start(c, g, w);
@@ -703,9 +707,10 @@ static graft_error_t grake(const cal_t *c, gr_t *g, const double *w,
     for (;;) {
         gr_tmat(c, g);
         gr_misfit(c, g);
-        graft_error_t rc = gr_solve(g);
-        if (rc != GRAFT_OK)
-            return rc;
+        if (gr_solve(g) != GRAFT_OK) {
+            iter = c->o.max_iter;
+            break;
+        }
         for (size_t j = 0; j < g->p; j++)
             g->eta[j] += g->deta[j];
         int ok = gr_update(c, g);
@@ -722,25 +727,22 @@ static graft_error_t grake(const cal_t *c, gr_t *g, const double *w,
             res->converged = 1;
             break;
         }
-        if (++iter > c->o.max_iter)
+        if (++iter > c->o.max_iter) {
+            iter = c->o.max_iter; /* R says max_iter + 1 */
             break;
+        }
     }
     res->iterations = iter;
     for (size_t i = 0; i < c->n; i++)
         g->g[i] = (1 + cal_fm1(c->o.method, g->xeta[i], c->o.lower,
                                c->o.upper)) * g->scale;
-    return GRAFT_OK;
 }
 
 static graft_error_t grake_one(const cal_t *c, gr_t *g, const double *w,
                                double *w_out, size_t rep,
                                graft_cal_result_t *res, graft_diag_t *diag)
 {
-    graft_error_t rc = grake(c, g, w, res);
-    if (rc != GRAFT_OK)
-        return graft_diag_set(diag, rc, NULL, 0, 0,
-                              "calibration: the singular value "
-                              "decomposition failed");
+    grake(c, g, w, res);
     for (size_t i = 0; i < c->n; i++)
         w_out[i] = w[i] * g->g[i];
     if (!res->converged)

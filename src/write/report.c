@@ -475,6 +475,20 @@ static void methods_section(doc_t *d, const graft_report_t *r)
                         "suppressed too."
                       : "");
     para(d, buf);
+    int quantiles = 0;
+    for (size_t k = 0; k < o->n_indicators; k++)
+        quantiles |= o->indicators[k].type == GRAFT_IND_QUANTILE;
+    if (quantiles) /* docs/quantiles.md */
+        para(d, "Quantiles (p50: the median) follow R's svyquantile: the "
+                "smallest value whose weighted share of the domain reaches "
+                "p, with Woodruff's interval, the confidence interval of "
+                "the estimated distribution function at the quantile mapped "
+                "back to values; their standard error is that interval's "
+                "width over 2 t. A bound that does not exist (too few rows "
+                "beyond the quantile, or no degrees of freedom) is left "
+                "empty and the estimate suppressed; a quantile is "
+                "suppressed when its 95 % interval is wider than 160 % of "
+                "it. Changes of quantiles take the rounds as uncorrelated.");
     if (r->changes)
         para(d, "Rounds are compared in one stacked design, each round "
                 "keeping its own strata (or sharing PSUs for a panel), the "

@@ -192,11 +192,40 @@ invisible(suppressWarnings(run_case("raking_clus1_unweighted", "raking",
                                     dclus1u, three, "apiclus1")))
 invisible(suppressWarnings(run_case("logit_clus1_unweighted", "logit",
                                     dclus1u, three, "apiclus1", c(0.6, 1.8))))
+# A margin that is a function of another (level: stype renamed): the model
+# matrix is rank deficient; R's grake solves through MASS::ginv (R's
+# regcalibrate, used for linear without bounds, would stop: singular).
+lv <- c(E = "elementary", H = "high", M = "middle")
+apiclus1$level <- factor(lv[as.character(apiclus1$stype)], levels = lv)
+dclus1l <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+m_level <- {
+    apipop$level <- factor(lv[as.character(apipop$stype)], levels = lv)
+    api_levels$level <- lv
+    api_m("level")
+}
+invisible(run_case("raking_clus1_collinear", "raking", dclus1l,
+                   list(m_stype, m_sch, m_level), "apiclus1"))
+invisible(run_case("linear_bounds_collinear", "linear", dclus1l,
+                   list(m_level, m_sch, m_stype), "apiclus1", c(0.1, 10)))
 # Bounds R cannot meet: R's calibrate stops ("Calibration failed"); graft
 # must fail too.
 fail_case("fail_linear_bounds", "linear", dclus1, three, "apiclus1", c(0.6, 1.7))
 fail_case("fail_raking_bounds", "raking", dclus1, three, "apiclus1", c(0.6, 1.8))
 fail_case("fail_logit_bounds", "logit", dclus1, three, "apiclus1", c(0.7, 1.5))
+
+# Six rows, one margin, one cell's total far above its sample total: R's
+# raking Newton steps (intercept and contrasts) converge at 500 but diverge
+# at 1000 (no bounds; R: "Calibration failed").
+tiny <- data.frame(w = c(10, 12, 9, 11, 14, 8),
+                   a = factor(c("x", "x", "y", "y", "z", "z")))
+dtiny <- svydesign(ids = ~1, weights = ~w, data = tiny)
+tiny_m <- function(t1) list(vars = "a", labels = c("x", "y", "z"),
+                            totals = c(t1, 20, 22), codes = NA,
+                            pop = data.frame(a = factor(c("x", "y", "z")),
+                                             Freq = c(t1, 20, 22)))
+invisible(run_case("raking_far", "raking", dtiny, list(tiny_m(500)), "six rows"))
+fail_case("fail_raking_far", "raking", dtiny, list(tiny_m(1000)), "six rows",
+          c(-Inf, Inf))
 
 # ---- trimWeights --------------------------------------------------------------
 

@@ -486,7 +486,7 @@ static void test_ini_round_trip(void **state)
     (void)state;
     run_case(&R_CASES[1]);
     run("estimate", "--survey", OUT_INI, "--prop", "paid_any == 1",
-        "--format", "csv", NULL);
+        "--lonely-psu", "certainty", "--format", "csv", NULL);
     spawn_expect_ok(&RUN);
     char *path = strdup(test_tmp("est.csv"));
     test_write_file(path, RUN.out);
@@ -582,7 +582,7 @@ static void test_run_weighting(void **state)
     test_write_file(an, text);
     run("run", an, "-o", dir, NULL);
     assert_int_equal(RUN.status, 65);
-    assert_non_null(strstr(RUN.err, ":17: [weighting] 'r3' is neither a "
+    assert_non_null(strstr(RUN.err, ":16: [weighting] 'r3' is neither a "
                                     "setting"));
 }
 

@@ -577,6 +577,9 @@ static void test_run_weighting(void **state)
     table_close(runs);
     free(e);
     free(cwd);
+    /* the folder of a run with [weighting] is replaced by the next run */
+    run("run", an, "-o", dir, NULL);
+    spawn_expect_ok(&RUN);
     /* a round [weighting] does not know */
     strcat(text, "r3 = " MZ "\n");
     test_write_file(an, text);

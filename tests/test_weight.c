@@ -371,6 +371,8 @@ static const rcase_t R_CASES[] = {
     {"rake_trim", 1e-7,
      {"--margins", MARGINS, "--method", "rake", "--trim", "1000,7000", NULL}},
     {"trim", 1e-9, {"--trim", "1000,7000", NULL}},
+    {"ps_cross", 1e-9,
+     {"--margins", FIX "sex_urban.csv", "--method", "poststratify", NULL}},
 };
 
 static void run_case(const rcase_t *c)

@@ -80,19 +80,22 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(html, "<h2>Data and design</h2>"));
     assert_non_null(strstr(html, "<h2>Changes between rounds</h2>"));
     assert_non_null(strstr(html, "<h2>Methods</h2>"));
+    /* the rounds raked to the same margins ([weighting]) */
     assert_non_null(strstr(md, "| Round 1 | Demo bribery-experience survey "
-                               "(round1.csv) | 2469 |"));
-    assert_non_null(strstr(md, "33.1 %"));
+                               "(round1\\_weighted.csv) | 2469 | 7500000 |"));
+    assert_non_null(strstr(md, "33.2 %"));
     assert_non_null(strstr(md, "| **police** | **All** | **Round 1** | "
-                               "**Round 2** | **-12.2 pts** |"));
+                               "**Round 2** | **-12.4 pts** |"));
+    assert_non_null(strstr(md, "calibrated to population margins (zone, "
+                               "sex, age\\_group) by raking"));
     assert_non_null(strstr(html, "Taylor-linearized"));
     free(html);
     free(md);
     char *est = test_slurp(in_run("estimates.csv"), NULL);
     assert_non_null(strstr(est, "round,indicator,zone,estimate,"));
-    assert_non_null(strstr(est, "\nRound 1,police,All,0.331489945689960"));
+    assert_non_null(strstr(est, "\nRound 1,police,All,0.331633623574838"));
     assert_non_null(strstr(est, "\nRound 1,median_amount p50,All,"
-                                "38.560000000000002,2.85193187986859"));
+                                "37.43,2.85193187986859"));
     free(est);
 }
 

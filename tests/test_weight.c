@@ -189,6 +189,21 @@ static void test_usage_errors(void **state)
     expect_error(64, want);
 }
 
+/* A calibration that cannot meet its bounds: exit 65, a message naming a
+ * margins file and line, no output. */
+static void test_calibration_fails(void **state)
+{
+    (void)state;
+    clean();
+    run("weight", DEMO, "--margins", MARGINS, "--method", "linear",
+        "--bounds", "0.99,1.01", "-o", OUT, NULL);
+    assert_int_equal(RUN.status, 65);
+    assert_true(strncmp(RUN.err, "graft: surveys/demo/margins/", 28) == 0);
+    assert_non_null(strstr(RUN.err, "did not converge"));
+    assert_false(test_file_exists(OUT));
+    assert_false(test_file_exists(OUT_INI));
+}
+
 /* -o onto an input, or an OUT.ini graft did not write. */
 static void test_output_refusals(void **state)
 {
@@ -356,6 +371,8 @@ static const rcase_t R_CASES[] = {
     {"rake_trim", 1e-7,
      {"--margins", MARGINS, "--method", "rake", "--trim", "1000,7000", NULL}},
     {"trim", 1e-9, {"--trim", "1000,7000", NULL}},
+    {"ps_cross", 1e-9,
+     {"--margins", FIX "sex_urban.csv", "--method", "poststratify", NULL}},
 };
 
 static void run_case(const rcase_t *c)
@@ -471,7 +488,7 @@ static void test_ini_round_trip(void **state)
     (void)state;
     run_case(&R_CASES[1]);
     run("estimate", "--survey", OUT_INI, "--prop", "paid_any == 1",
-        "--format", "csv", NULL);
+        "--lonely-psu", "certainty", "--format", "csv", NULL);
     spawn_expect_ok(&RUN);
     char *path = strdup(test_tmp("est.csv"));
     test_write_file(path, RUN.out);
@@ -562,12 +579,15 @@ static void test_run_weighting(void **state)
     table_close(runs);
     free(e);
     free(cwd);
+    /* the folder of a run with [weighting] is replaced by the next run */
+    run("run", an, "-o", dir, NULL);
+    spawn_expect_ok(&RUN);
     /* a round [weighting] does not know */
     strcat(text, "r3 = " MZ "\n");
     test_write_file(an, text);
     run("run", an, "-o", dir, NULL);
     assert_int_equal(RUN.status, 65);
-    assert_non_null(strstr(RUN.err, ":17: [weighting] 'r3' is neither a "
+    assert_non_null(strstr(RUN.err, ":16: [weighting] 'r3' is neither a "
                                     "setting"));
 }
 
@@ -619,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_margins_sums_close),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_output_refusals),
+        cmocka_unit_test(test_calibration_fails),
         cmocka_unit_test(test_output_fields),
         cmocka_unit_test(test_output_demo_bytes),
         cmocka_unit_test(test_output_sav),

@@ -296,6 +296,7 @@ static void fill_out(const weight_cli_t *f, const cli_input_t *in,
  * a report that cannot be written leaves no output), renamed after them. */
 typedef struct report_ctx {
     const weight_cli_t *f;
+    cli_progress_t *progress; /* cleared before the report */
     graft_outfile_t of;
     int open;
 } report_ctx_t;
@@ -304,6 +305,7 @@ static graft_error_t write_report(void *arg, const graft_weight_report_t *r,
                                   graft_diag_t *diag)
 {
     report_ctx_t *c = arg;
+    cli_progress_done(c->progress);
     graft_error_t rc = graft_outfile_open(&c->of, c->f->report, diag);
     if (rc != GRAFT_OK)
         return rc;
@@ -324,7 +326,7 @@ static int run(weight_cli_t *f, const char *cmd)
     graft_weight_out_t out;
     graft_weight_report_t rep;
     graft_margins_t *ms[64] = {0};
-    report_ctx_t rc = {f, {NULL, NULL, NULL}, 0};
+    report_ctx_t rc = {f, NULL, {NULL, NULL, NULL}, 0};
     int status = -1;
     graft_diag_clear(&diag);
     memset(&rep, 0, sizeof rep);
@@ -334,7 +336,7 @@ static int run(weight_cli_t *f, const char *cmd)
         fill_out(f, &in, cmd, &out);
         out.before_commit = write_report;
         out.before_commit_arg = &rc;
-        cli_progress_done(&in.progress);
+        rc.progress = &in.progress;
         if (graft_weight_file(in.data, &in.read, &in.design, ms, f->n_files,
                               &f->opts, &out, &rep, &diag) == GRAFT_OK &&
             graft_outfile_commit(&rc.of, &diag) == GRAFT_OK)

@@ -110,7 +110,7 @@ static double rel_error(double achieved, double target)
 static void text_stats(FILE *fp, const char *label, const char *col,
                        const graft_weight_stats_t *s)
 {
-    fprintf(fp, "  %-11s %-18s %12.6g %12.6g %12.6g %12.10g %7.4f %10.1f %7.4f\n",
+    fprintf(fp, "  %-11s %-22s %12.6g %12.6g %12.6g %12.10g %7.4f %10.1f %7.4f\n",
             label, col, s->min, s->median, s->max, s->sum, s->cv, s->kish_n,
             s->deff);
 }
@@ -143,9 +143,9 @@ static void write_text(FILE *fp, const graft_weight_report_t *r)
     fprintf(fp, "graft weight: %s -> %s (survey file %s)\n", r->data,
             r->output, r->ini);
     text_run(fp, r);
-    fprintf(fp, "\nWeights (%zu rows)   %-18s %12s %12s %12s %12s %7s %10s "
-                "%7s\n",
-            r->before.n, "column", "min", "median", "max", "sum", "cv",
+    fprintf(fp, "\nWeights (%zu rows)\n  %-11s %-22s %12s %12s %12s %12s %7s "
+                "%10s %7s\n",
+            r->before.n, "", "column", "min", "median", "max", "sum", "cv",
             "Kish n", "1+cv^2");
     text_stats(fp, "design", r->design_weight, &r->before);
     if (r->untrimmed)
@@ -153,15 +153,22 @@ static void write_text(FILE *fp, const graft_weight_report_t *r)
     text_stats(fp, "final", r->new_weight, &r->after);
     if (!r->n_cells)
         return;
-    fprintf(fp, "\nMargins%-22s %-20s %7s %14s %14s %14s %10s\n", "", "cell",
-            "n", "target", "design", "achieved", "rel. error");
+    int both = r->untrimmed != NULL;
+    fprintf(fp, "\nMargins%-22s %-20s %7s %14s %14s ", "", "cell", "n",
+            "target", "design");
+    if (both)
+        fprintf(fp, "%14s ", "calibrated");
+    fprintf(fp, "%14s %10s\n", "achieved", "rel. error");
     for (size_t i = 0; i < r->n_cells; i++) {
         const graft_weight_cell_t *c = &r->cells[i];
-        fprintf(fp, "  %-27s %-20s %7zu %14.10g %14.10g %14.10g %10.2e\n",
+        fprintf(fp, "  %-27s %-20s %7zu %14.10g %14.10g ",
                 i == 0 || strcmp(c->margin, r->cells[i - 1].margin) != 0
                     ? c->margin
                     : "",
-                c->cell, c->n, c->target, c->before, c->after,
+                c->cell, c->n, c->target, c->before);
+        if (both)
+            fprintf(fp, "%14.10g ", c->calibrated);
+        fprintf(fp, "%14.10g %10.2e\n", c->after,
                 rel_error(c->after, c->target));
     }
 }

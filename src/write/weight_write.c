@@ -292,6 +292,15 @@ static graft_error_t check_out(const char *data, const graft_weight_out_t *o,
                               "OUT.csv (the survey file OUT.ini is written "
                               "beside it)",
                               o->path);
+    static const char *const stat_ext[] = {".sav", ".zsav", ".por", ".dta",
+                                           ".sas7bdat", ".xpt"};
+    const char *dot = strrchr(o->path, '.');
+    for (size_t i = 0; dot && i < sizeof stat_ext / sizeof *stat_ext; i++)
+        if (strcmp(dot, stat_ext[i]) == 0)
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                                  "-o '%s': weight writes CSV (give a .csv "
+                                  "name)",
+                                  o->path);
     int clash = same_file(o->path, data) || same_file(ini, data) ||
                 (o->survey && (same_file(o->path, o->survey) ||
                                same_file(ini, o->survey)));

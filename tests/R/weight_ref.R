@@ -19,6 +19,8 @@
 #         logit      calibrate(..., calfun = "logit", bounds = c(0.9, 1.2))
 #         rake_trim  rake, then trimWeights(lower = 1000, upper = 7000)
 #         trim       trimWeights(lower = 1000, upper = 7000) of the design
+#         ps_cross   postStratify(~sex + urban) to tests/data/weight/
+#                    sex_urban.csv (crossed cells, in another order)
 #       numbers with sprintf("%.17g")
 #   tests/ref/weight_stats.csv
 #       which, n, sum, min, median, max, mean, cv, kish_n, deff of the
@@ -32,7 +34,7 @@
 #   tests/ref/weight_estimate.csv
 #       statistic, value: the raked design's svymean(~I(paid_any == 1),
 #       na.rm = TRUE) (codes 8, 9 missing), and its SE (the
-#       calibration-adjusted linearization variance)
+#       calibration-adjusted linearization variance; lonely PSUs certainty)
 suppressPackageStartupMessages(library(survey))
 options(survey.lonely.psu = "adjust")
 
@@ -44,6 +46,7 @@ d$zone <- factor(d$zone, levels = 1:6,
                  labels = c("North", "North East", "Central", "West",
                             "South", "Capital"))
 d$sex <- factor(d$sex, levels = 1:2, labels = c("Male", "Female"))
+d$urban <- factor(d$urban, levels = 1:2, labels = c("Urban", "Rural"))
 d$age_group <- factor(d$age_group, levels = 1:4,
                       labels = c("18-29", "30-44", "45-59", "60+"))
 for (v in c("paid_any", "contact_any"))
@@ -76,12 +79,16 @@ d_raking <- cal("raking")
 d_logit <- cal("logit", c(0.9, 1.2))
 d_rt <- trimWeights(d_rake, lower = 1000, upper = 7000)
 d_t <- trimWeights(des, lower = 1000, upper = 7000)
+psu <- read.csv("tests/data/weight/sex_urban.csv")
+names(psu)[3] <- "Freq"
+d_psx <- postStratify(des, ~sex + urban, psu)
 
 out <- data.frame(id = d$id,
                   ps = g(weights(d_ps)), rake = g(weights(d_rake)),
                   linear = g(weights(d_lin)), linear_b = g(weights(d_lin_b)),
                   raking = g(weights(d_raking)), logit = g(weights(d_logit)),
-                  rake_trim = g(weights(d_rt)), trim = g(weights(d_t)))
+                  rake_trim = g(weights(d_rt)), trim = g(weights(d_t)),
+                  ps_cross = g(weights(d_psx)))
 write.csv(out, file.path(ref, "weight_demo.csv"), row.names = FALSE,
           quote = FALSE)
 
@@ -109,6 +116,9 @@ for (r in seq_len(ncol(rw)))
 write.csv(ro, file.path(ref, "weight_rep.csv"), row.names = FALSE,
           quote = FALSE)
 
+# the demo has a stratum with one PSU: "certainty" (R 4.1-1's "adjust"
+# differs from graft's, which follows survey 4.5)
+options(survey.lonely.psu = "certainty")
 est <- svymean(~I(paid_any == 1), d_rake, na.rm = TRUE)
 write.csv(data.frame(statistic = c("estimate", "se"),
                      value = g(c(coef(est)[[2]], SE(est)[[2]]))),

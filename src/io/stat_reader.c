@@ -18,6 +18,7 @@
  * their labels before the data and are read in one pass.
  */
 #include "io/pipe.h"
+#include "io/sav_data.h"
 #include "io/stat_io.h"
 #include "graft/reader.h"
 #include "base/grow.h"
@@ -161,6 +162,10 @@ typedef struct stat_ctx {
     long open_obs;         /* obs while a case is open, else -1 */
     unsigned long rows;    /* cases delivered */
     long row_count;        /* cases the file declares; -1 when unknown */
+    unsigned long skip;    /* cases passed on already (io/sav_data.h):
+                            * ReadStat's values of these are dropped */
+    const graft_sav_layout_t *lay; /* while graft_sav_decode() runs */
+    long *sav_place;       /* its places per slot */
     size_t size;           /* the file's bytes, for opts->progress */
     long var_count;        /* variables the file declares; -1 when unknown */
     int header_done;
@@ -195,6 +200,7 @@ static void ctx_free(stat_ctx_t *c)
     free(c->cells);
     free(c->str_off);
     free(c->arena.buf);
+    free(c->sav_place);
 }
 
 /* Record an error of ours in the diagnostic and tell ReadStat to stop. */
@@ -645,6 +651,98 @@ static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
     return store_next(c, value, value.v.double_value);
 }
 
+/* ---- .sav cases without ReadStat's callbacks (io/sav_data.h) ---------- */
+
+static double *sav_begin(void *vctx, long obs)
+{
+    stat_ctx_t *c = vctx;
+    begin_row(c, obs);
+    return c->slot.nums;
+}
+
+static int sav_end(void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    c->next_pos = (long)c->n_places; /* every place is written */
+    return end_row(c) != READSTAT_HANDLER_OK;
+}
+
+static void sav_progress(void *vctx, size_t bytes)
+{
+    stat_ctx_t *c = vctx;
+    c->opts->progress(c->opts->progress_arg, bytes, c->size, c->rows);
+}
+
+/* May the cases of the .sav file laid out as LAY be decoded by
+ * graft_sav_decode()?  Its values must be ReadStat's values of every
+ * column read: numbers, without user-missing values. */
+static int sav_decodable(const stat_ctx_t *c, const graft_sav_layout_t *lay)
+{
+    if (lay->n_vars != c->ncols)
+        return 0; /* ReadStat counts the variables otherwise */
+    for (size_t i = 0; i < c->ncols; i++)
+        if (c->used[i] && (c->cols[i].type != GRAFT_COL_NUMERIC ||
+                           c->ranges[i] || !lay->numeric[i]))
+            return 0;
+    return 1;
+}
+
+/* The sink's start(): the header, then per slot of c->lay the place of
+ * its value, or -1 (also for every slot of a string); NULL on an error
+ * (c->err) or when out of memory. */
+static const long *sav_start(void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    const graft_sav_layout_t *lay = c->lay;
+    if (!c->header_done && fire_header(c) != READSTAT_HANDLER_OK)
+        return NULL;
+    size_t n = lay->n_slots ? lay->n_slots : 1;
+    if (!(c->sav_place = malloc(n * sizeof *c->sav_place))) {
+        fail_nomem(c);
+        return NULL;
+    }
+    for (size_t j = 0; j < lay->n_slots; j++)
+        c->sav_place[j] = -1;
+    for (size_t i = 0; i < c->ncols; i++)
+        c->sav_place[lay->slot[i]] = c->pos[i];
+    return c->sav_place;
+}
+
+/* Read the cases of the .sav file laid out as LAY, its dictionary read.
+ * Returns 1 when ReadStat is to read them (the rest of them: c->skip
+ * says how many have been passed on), else 0 (all read, or c->err). */
+static int read_sav_cases(stat_ctx_t *c, const graft_sav_layout_t *lay)
+{
+    if (!sav_decodable(c, lay))
+        return 1;
+    graft_sav_sink_t sink = {sav_start, sav_begin, sav_end,
+                             c->opts && c->opts->progress ? sav_progress
+                                                          : NULL,
+                             c};
+    unsigned long rows = 0;
+    c->lay = lay;
+    graft_sav_end_t end = graft_sav_decode(c->path, lay, &sink, &rows);
+    c->lay = NULL;
+    if (end == GRAFT_SAV_ALL || c->err != GRAFT_OK)
+        return 0;
+    /* the case begun is not passed on: ReadStat gives it, if whole */
+    c->row_open = 0;
+    c->open_obs = -1;
+    c->obs = (long)rows - 1;
+    c->skip = rows;
+    return 1;
+}
+
+/* on_value() once the cases before c->skip have been passed on. */
+static int on_value_rest(int obs, readstat_variable_t *var,
+                         readstat_value_t value, void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    if (obs >= 0 && (unsigned long)obs < c->skip)
+        return READSTAT_HANDLER_OK;
+    return on_value(obs, var, value, vctx);
+}
+
 /* ---- the reader --------------------------------------------------------- */
 
 /* Does the open file FD of SIZE bytes hold TAG (LEN bytes) at OFFSET? */
@@ -847,14 +945,21 @@ graft_error_t graft_read_stat_piped(const char *path,
     readstat_set_value_label_handler(parser, on_value_label);
     readstat_set_error_handler(parser, on_error);
 
+    /* A plain .sav file: its dictionary by ReadStat, its cases here. */
+    graft_sav_layout_t lay = {0};
+    int direct = fmt->kind == SAV && graft_sav_layout(path, &lay);
     readstat_error_t rs = READSTAT_OK;
-    if (fmt->labels_after_data) {
+    if (fmt->labels_after_data || direct) {
         /* Without a value handler ReadStat seeks past the data. */
         rs = fmt->parse(parser, path, &c);
         c.cols_done = 1;
     }
-    if (rs == READSTAT_OK && c.err == GRAFT_OK) {
-        readstat_set_value_handler(parser, on_value);
+    int cases = rs == READSTAT_OK && c.err == GRAFT_OK;
+    if (cases && direct)
+        cases = read_sav_cases(&c, &lay);
+    graft_sav_layout_free(&lay);
+    if (cases) {
+        readstat_set_value_handler(parser, c.skip ? on_value_rest : on_value);
         if (opts && opts->progress)
             readstat_set_progress_handler(parser, on_progress);
         rs = fmt->parse(parser, path, &c);

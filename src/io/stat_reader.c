@@ -901,6 +901,35 @@ static graft_error_t finish(stat_ctx_t *c, readstat_error_t rs)
     return GRAFT_OK;
 }
 
+/* ReadStat's passes over C's file with PARSER, its handlers but the value
+ * and progress ones set: the label pass (.dta), or the dictionary pass and
+ * the cases decoded here (a plain .sav file: io/sav_data.h); then the data
+ * pass unless the cases are all read.  Returns ReadStat's result. */
+static readstat_error_t parse_passes(stat_ctx_t *c, readstat_parser_t *parser)
+{
+    const stat_format_t *fmt = c->fmt;
+    graft_sav_layout_t lay = {0};
+    int direct = fmt->kind == SAV && graft_sav_layout(c->path, &lay);
+    readstat_error_t rs = READSTAT_OK;
+    if (fmt->labels_after_data || direct) {
+        /* Without a value handler ReadStat seeks past the data. */
+        rs = fmt->parse(parser, c->path, c);
+        c->cols_done = 1;
+    }
+    int cases = rs == READSTAT_OK && c->err == GRAFT_OK;
+    if (cases && direct)
+        cases = read_sav_cases(c, &lay);
+    graft_sav_layout_free(&lay);
+    if (cases) {
+        readstat_set_value_handler(parser,
+                                   c->skip ? on_value_rest : on_value);
+        if (c->opts && c->opts->progress)
+            readstat_set_progress_handler(parser, on_progress);
+        rs = fmt->parse(parser, c->path, c);
+    }
+    return rs;
+}
+
 graft_error_t graft_read_stat(const char *path, const graft_read_opts_t *opts,
                               graft_header_fn header, graft_row_fn row,
                               void *ctx, graft_diag_t *diag)
@@ -945,26 +974,7 @@ graft_error_t graft_read_stat_piped(const char *path,
     readstat_set_value_label_handler(parser, on_value_label);
     readstat_set_error_handler(parser, on_error);
 
-    /* A plain .sav file: its dictionary by ReadStat, its cases here. */
-    graft_sav_layout_t lay = {0};
-    int direct = fmt->kind == SAV && graft_sav_layout(path, &lay);
-    readstat_error_t rs = READSTAT_OK;
-    if (fmt->labels_after_data || direct) {
-        /* Without a value handler ReadStat seeks past the data. */
-        rs = fmt->parse(parser, path, &c);
-        c.cols_done = 1;
-    }
-    int cases = rs == READSTAT_OK && c.err == GRAFT_OK;
-    if (cases && direct)
-        cases = read_sav_cases(&c, &lay);
-    graft_sav_layout_free(&lay);
-    if (cases) {
-        readstat_set_value_handler(parser, c.skip ? on_value_rest : on_value);
-        if (opts && opts->progress)
-            readstat_set_progress_handler(parser, on_progress);
-        rs = fmt->parse(parser, path, &c);
-    }
-    rc = finish(&c, rs);
+    rc = finish(&c, parse_passes(&c, parser));
     if (rc == GRAFT_OK && opts && opts->progress) /* read whole */
         opts->progress(opts->progress_arg, size, size, c.rows);
     readstat_parser_free(parser);

@@ -315,21 +315,25 @@ static graft_sav_end_t decode_bytecode(sav_input_t *in,
                                        const double *table, sav_cases_t *k)
 {
     size_t j = 0, n_slots = lay->n_slots;
+    /* in locals, which the stores into the row cannot change */
+    const long *place = k->place;
+    double *row = k->row;
     for (;;) {
         refill(in, SAV_BLOCK_MAX);
-        if (in->end - in->p < 8)
+        const unsigned char *p = in->p, *end = in->end;
+        if (end - p < 8)
             return GRAFT_SAV_UNSURE;
-        const unsigned char *codes = in->p;
-        in->p += 8;
+        const unsigned char *codes = p;
+        p += 8;
         for (int b = 0; b < 8; b++) {
             unsigned c = codes[b];
             double v;
             if (c == 253) {
-                if (in->end - in->p < 8)
+                if (end - p < 8)
                     return GRAFT_SAV_UNSURE;
                 uint64_t bits;
-                memcpy(&bits, in->p, sizeof bits);
-                in->p += 8;
+                memcpy(&bits, p, sizeof bits);
+                p += 8;
                 v = tagged(lay, bits);
             } else if (c == 0) {
                 continue;
@@ -338,16 +342,20 @@ static graft_sav_end_t decode_bytecode(sav_input_t *in,
             } else {
                 v = table[c];
             }
-            long q = k->place[j];
+            long q = place[j];
             if (q >= 0)
-                k->row[q] = v;
+                row[q] = v;
             if (++j < n_slots)
                 continue;
             j = 0;
-            graft_sav_end_t end = next_case(k);
-            if (end)
-                return end;
+            in->p = p;
+            graft_sav_end_t e = next_case(k);
+            if (e)
+                return e;
+            place = k->place;
+            row = k->row;
         }
+        in->p = p;
     }
 }
 

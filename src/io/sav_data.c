@@ -89,10 +89,11 @@ static int variable(FILE *f, graft_sav_layout_t *lay)
                   (write >> 16 & 0xFF) != SPSS_FORMAT_TYPE_A;
     if (!add_variable(lay, numeric))
         return 0;
-    if (u32_at(v + 4)) { /* a label: its length, then it padded to 4 */
+    if (u32_at(v + 4)) { /* a label: its length, then it padded to 4
+                          * (in 32 bits, as ReadStat pads it) */
         unsigned char len[4];
         if (!read_exact(f, len, 4) ||
-            !skip(f, ((uint64_t)u32_at(len) + 3) / 4 * 4))
+            !skip(f, (uint32_t)(u32_at(len) + 3) / 4 * 4))
             return 0;
     }
     if (n_missing < -3 || n_missing > 3)
@@ -152,8 +153,8 @@ static int walk_dictionary(FILE *f, graft_sav_layout_t *lay)
         case 3:
             ok = skip_value_labels(f);
             break;
-        case 6: /* documents: lines of 80 bytes */
-            ok = read_exact(f, b, 4) && skip(f, (uint64_t)u32_at(b) * 80);
+        case 6: /* documents: lines of 80 bytes (counted in 32 bits) */
+            ok = read_exact(f, b, 4) && skip(f, (uint32_t)(u32_at(b) * 80u));
             break;
         case 7:
             ok = extension(f, lay);

@@ -10,7 +10,8 @@
  * The files are written here with ReadStat's writer: raw and bytecode, with
  * the numbers bytecode stores in one byte and in eight, system-missing
  * values, the patterns ReadStat tags missing, infinities, strings of one
- * slot and of several, user-missing ranges; then cut at many places in
+ * slot and of several, user-missing values (a range, three values, a range
+ * from -inf with a value); then cut at many places in
  * their data, their declared case count and bias changed, and with bytes
  * after the data.  A check that the decoder took each file (graft_sav_layout)
  * keeps the comparison from passing with ReadStat on both sides.
@@ -195,7 +196,7 @@ static int special(int r, double *v)
 }
 
 /* A .sav of ROWS cases, bytecode when COMPRESS, with numbers, strings and
- * a column with user-missing values. */
+ * columns with user-missing values. */
 static void write_sav(const char *path, int compress)
 {
     FILE *f = fopen(path, "wb");
@@ -212,8 +213,17 @@ static void write_sav(const char *path, int compress)
     readstat_variable_t *frac = readstat_add_variable(w, "frac", READSTAT_TYPE_DOUBLE, 0);
     readstat_variable_t *spec = readstat_add_variable(w, "special", READSTAT_TYPE_DOUBLE, 0);
     readstat_variable_t *coded = readstat_add_variable(w, "coded", READSTAT_TYPE_DOUBLE, 0);
+    readstat_variable_t *disc = readstat_add_variable(w, "disc", READSTAT_TYPE_DOUBLE, 0);
+    readstat_variable_t *low = readstat_add_variable(w, "low", READSTAT_TYPE_DOUBLE, 0);
     assert_int_equal(readstat_variable_add_missing_double_range(coded, 90, 99),
                      READSTAT_OK);
+    /* three values; and a range from -inf ("LO THRU") with one value */
+    assert_int_equal(readstat_variable_add_missing_double_value(disc, 1), READSTAT_OK);
+    assert_int_equal(readstat_variable_add_missing_double_value(disc, 2.5), READSTAT_OK);
+    assert_int_equal(readstat_variable_add_missing_double_value(disc, -7), READSTAT_OK);
+    assert_int_equal(readstat_variable_add_missing_double_range(low, -HUGE_VAL, -50),
+                     READSTAT_OK);
+    assert_int_equal(readstat_variable_add_missing_double_value(low, 151), READSTAT_OK);
     assert_int_equal(readstat_begin_writing_sav(w, f, ROWS), READSTAT_OK);
     for (int r = 0; r < ROWS; r++) {
         char s[64];
@@ -231,6 +241,8 @@ static void write_sav(const char *path, int compress)
         else
             readstat_insert_missing_value(w, spec);
         readstat_insert_double_value(w, coded, r % 101);
+        readstat_insert_double_value(w, disc, r % 13 == 12 ? -7 : r % 13 * 0.5 - 2);
+        readstat_insert_double_value(w, low, r % 251 - 99);
         assert_int_equal(readstat_end_row(w), READSTAT_OK);
     }
     assert_int_equal(readstat_end_writing(w), READSTAT_OK);
@@ -254,7 +266,8 @@ static void put(const char *path, const char *buf, size_t len)
 static const char *const numbers[] = {"id", "small", "frac", "special", NULL};
 static const char *const one[] = {"frac", NULL};
 static const char *const with_text[] = {"id", "txt", NULL};
-static const char *const with_coded[] = {"id", "coded", NULL};
+static const char *const with_coded[] = {"id", "coded", "disc", "low",
+                                         NULL};
 
 /* The decoder takes PATH (else the comparisons would be of ReadStat with
  * itself). */
@@ -269,8 +282,9 @@ static void assert_decodable(const char *path)
 
 /* ---- tests -------------------------------------------------------------- */
 
-/* Whole files, raw and bytecode, read with every column (strings and a
- * range: ReadStat reads), the numbers alone and one column (decoded). */
+/* Whole files, raw and bytecode, read with every column (strings: ReadStat
+ * reads), the numbers alone, one column, the user-missing ones (decoded),
+ * and a string with a number (ReadStat). */
 static void test_whole_files(void **state)
 {
     (void)state;

@@ -117,6 +117,13 @@ typedef struct named_set {
     graft_labelset_t *set;
 } named_set_t;
 
+/* A user-missing range of a column, as ReadStat reports it: a value V is
+ * missing when LO <= V <= HI (readstat_value_is_defined_missing()). */
+typedef struct missing_range {
+    long at;               /* the column; in c->kept, its place */
+    double lo, hi;
+} missing_range_t;
+
 typedef struct stat_ctx {
     const char *path;
     const stat_format_t *fmt;
@@ -166,6 +173,10 @@ typedef struct stat_ctx {
                             * ReadStat's values of these are dropped */
     const graft_sav_layout_t *lay; /* while graft_sav_decode() runs */
     long *sav_place;       /* its places per slot */
+    missing_range_t *missing; /* every column's user-missing ranges */
+    size_t n_missing, cap_missing;
+    missing_range_t *kept; /* those of the places kept (.sav decoded) */
+    size_t n_kept;
     size_t size;           /* the file's bytes, for opts->progress */
     long var_count;        /* variables the file declares; -1 when unknown */
     int header_done;
@@ -201,6 +212,8 @@ static void ctx_free(stat_ctx_t *c)
     free(c->str_off);
     free(c->arena.buf);
     free(c->sav_place);
+    free(c->missing);
+    free(c->kept);
 }
 
 /* Record an error of ours in the diagnostic and tell ReadStat to stop. */
@@ -285,6 +298,26 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
     return READSTAT_HANDLER_OK;
 }
 
+/* Keep the user-missing ranges of numeric column INDEX, VAR. */
+static int keep_ranges(stat_ctx_t *c, int index, readstat_variable_t *var)
+{
+    int n = readstat_variable_get_missing_ranges_count(var);
+    if (c->cols[index].type != GRAFT_COL_NUMERIC)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        missing_range_t *m = graft_grow(c->missing, &c->cap_missing,
+                                        c->n_missing + 1, sizeof *m);
+        if (!m)
+            return -1;
+        c->missing = m;
+        c->missing[c->n_missing++] = (missing_range_t){
+            index,
+            readstat_double_value(readstat_variable_get_missing_range_lo(var, i)),
+            readstat_double_value(readstat_variable_get_missing_range_hi(var, i))};
+    }
+    return 0;
+}
+
 static int on_variable(int index, readstat_variable_t *var,
                        const char *val_labels, void *vctx)
 {
@@ -323,6 +356,8 @@ static int on_variable(int index, readstat_variable_t *var,
         c->first_unwanted = !wanted;
     c->used[index] = (unsigned char)used;
     c->ranges[index] = readstat_variable_get_missing_ranges_count(var) > 0;
+    if (keep_ranges(c, index, var) != 0)
+        return fail_nomem(c);
     if (!used)
         return READSTAT_HANDLER_SKIP_VARIABLE;
     c->last_used = (size_t)index;
@@ -663,6 +698,13 @@ static double *sav_begin(void *vctx, long obs)
 static int sav_end(void *vctx)
 {
     stat_ctx_t *c = vctx;
+    /* user-missing values, as set_cell() marks them */
+    double *nums = c->slot.nums;
+    for (size_t i = 0; i < c->n_kept; i++) {
+        const missing_range_t *m = &c->kept[i];
+        if (nums[m->at] >= m->lo && nums[m->at] <= m->hi)
+            nums[m->at] = NAN;
+    }
     c->next_pos = (long)c->n_places; /* every place is written */
     return end_row(c) != READSTAT_HANDLER_OK;
 }
@@ -674,17 +716,36 @@ static void sav_progress(void *vctx, size_t bytes)
 }
 
 /* May the cases of the .sav file laid out as LAY be decoded by
- * graft_sav_decode()?  Its values must be ReadStat's values of every
- * column read: numbers, without user-missing values. */
+ * graft_sav_decode()?  Every column read must be a number (its
+ * user-missing values are marked by sav_end()). */
 static int sav_decodable(const stat_ctx_t *c, const graft_sav_layout_t *lay)
 {
     if (lay->n_vars != c->ncols)
         return 0; /* ReadStat counts the variables otherwise */
     for (size_t i = 0; i < c->ncols; i++)
-        if (c->used[i] && (c->cols[i].type != GRAFT_COL_NUMERIC ||
-                           c->ranges[i] || !lay->numeric[i]))
+        if (c->used[i] &&
+            (c->cols[i].type != GRAFT_COL_NUMERIC || !lay->numeric[i]))
             return 0;
     return 1;
+}
+
+/* The user-missing ranges of the places kept, in c->kept.  -1 when out of
+ * memory. */
+static int keep_place_ranges(stat_ctx_t *c)
+{
+    if (c->n_missing == 0)
+        return 0;
+    c->kept = malloc(c->n_missing * sizeof *c->kept);
+    if (!c->kept)
+        return -1;
+    for (size_t i = 0; i < c->n_missing; i++) {
+        long place = c->pos[c->missing[i].at];
+        if (place >= 0) {
+            c->kept[c->n_kept] = c->missing[i];
+            c->kept[c->n_kept++].at = place;
+        }
+    }
+    return 0;
 }
 
 /* The sink's start(): the header, then per slot of c->lay the place of
@@ -697,7 +758,8 @@ static const long *sav_start(void *vctx)
     if (!c->header_done && fire_header(c) != READSTAT_HANDLER_OK)
         return NULL;
     size_t n = lay->n_slots ? lay->n_slots : 1;
-    if (!(c->sav_place = malloc(n * sizeof *c->sav_place))) {
+    if (keep_place_ranges(c) != 0 ||
+        !(c->sav_place = malloc(n * sizeof *c->sav_place))) {
         fail_nomem(c);
         return NULL;
     }

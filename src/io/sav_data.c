@@ -219,7 +219,7 @@ void graft_sav_layout_free(graft_sav_layout_t *lay)
 
 /* ---- the cases ------------------------------------------------------------ */
 
-#define SAV_BUFFER ((size_t)1 << 20)
+#define SAV_BUFFER ((size_t)1 << 18) /* beside ReadStat's 1 MiB (io/stat_io.c) */
 #define SAV_CHUNK 65536 /* ReadStat's read size for bytecode */
 #define SAV_BLOCK_MAX 72 /* a block of 8 codes and 8 values */
 

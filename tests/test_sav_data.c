@@ -416,6 +416,49 @@ static void test_other_codes(void **state)
     free(buf);
 }
 
+/* opts.progress while a file is decoded, and while a cut one is decoded
+ * then read again by ReadStat: the bytes never go back; the whole file
+ * and every case at the end. */
+static void test_progress(void **state)
+{
+    (void)state;
+    const char *full = test_tmp("bytecode.sav");
+    const char *cut = test_tmp("cut.sav");
+    write_sav(full, 1);
+    size_t len;
+    char *buf = slurp(full, &len);
+    put(cut, buf, len - len / 3);
+    free(buf);
+    for (int piped = 0; piped < 2; piped++)
+        for (int i = 0; i < 2; i++) {
+            test_progress_t prog = {0};
+            graft_read_opts_t opts = {0};
+            opts.uses = uses_listed;
+            opts.uses_arg = (void *)numbers;
+            opts.progress = test_progress_fn;
+            opts.progress_arg = &prog;
+            got_t g = {0};
+            graft_diag_t d;
+            graft_diag_clear(&d);
+            const char *path = i ? cut : full;
+            graft_error_t rc =
+                piped ? graft_read(path, &opts, on_header, on_row, &g, &d)
+                      : graft_read_stat(path, &opts, on_header, on_row, &g,
+                                        &d);
+            if (i == 0) {
+                assert_int_equal(rc, GRAFT_OK);
+                assert_int_equal(g.nrows, ROWS);
+                assert_true(prog.calls > 2); /* along the way */
+                test_progress_check(&prog, path, g.nrows);
+            } else {
+                assert_int_equal(rc, GRAFT_ERR_FORMAT);
+                if (prog.bad[0])
+                    fail_msg("%s: %s", path, prog.bad);
+            }
+            got_free(&g);
+        }
+}
+
 /* The fixture and, when ../shared is there, a real survey: its numeric
  * columns (strings and all, it is decoded when only numbers are read). */
 static void test_real_files(void **state)
@@ -444,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_cut_files),
         cmocka_unit_test(test_changed_headers),
         cmocka_unit_test(test_other_codes),
+        cmocka_unit_test(test_progress),
         cmocka_unit_test(test_real_files),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

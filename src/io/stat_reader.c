@@ -178,6 +178,7 @@ typedef struct stat_ctx {
     missing_range_t *kept; /* those of the places kept (.sav decoded) */
     size_t n_kept;
     size_t size;           /* the file's bytes, for opts->progress */
+    size_t progress_at;    /* the bytes last reported by sav_progress() */
     long var_count;        /* variables the file declares; -1 when unknown */
     int header_done;
 
@@ -394,10 +395,14 @@ static int on_progress(double progress, void *vctx)
     stat_ctx_t *c = vctx;
     const graft_read_opts_t *o = c->opts;
     double bytes = progress * (double)c->size;
-    o->progress(o->progress_arg,
-                bytes <= 0 ? 0 : bytes >= (double)c->size ? c->size
-                                                          : (size_t)bytes,
-                c->size, c->rows);
+    size_t at = bytes <= 0                    ? 0
+                : bytes >= (double)c->size ? c->size
+                                           : (size_t)bytes;
+    /* ReadStat reading a .sav file again after graft_sav_decode() starts
+     * from 0: the bytes reported do not go back */
+    if (at < c->progress_at)
+        at = c->progress_at;
+    o->progress(o->progress_arg, at, c->size, c->rows);
     return READSTAT_HANDLER_OK;
 }
 
@@ -712,7 +717,9 @@ static int sav_end(void *vctx)
 static void sav_progress(void *vctx, size_t bytes)
 {
     stat_ctx_t *c = vctx;
-    c->opts->progress(c->opts->progress_arg, bytes, c->size, c->rows);
+    c->progress_at = bytes < c->size ? bytes : c->size;
+    c->opts->progress(c->opts->progress_arg, c->progress_at, c->size,
+                      c->rows);
 }
 
 /* May the cases of the .sav file laid out as LAY be decoded by

@@ -15,7 +15,10 @@
  * without a value handler, which makes ReadStat seek past the data, so it
  * costs only the header and the label tables; the second pass reads the
  * values with every label set already complete.  The other formats store
- * their labels before the data and are read in one pass.
+ * their labels before the data and are read in one pass, but for a plain
+ * .sav file whose columns read are numbers: ReadStat reads its dictionary
+ * in such a first pass, and its cases are decoded without ReadStat's
+ * per-value callbacks (io/sav_data.h), into the same rows.
  */
 #include "io/pipe.h"
 #include "io/sav_data.h"

@@ -101,11 +101,12 @@ demo: deps
 	@$(MAKE) --no-print-directory build
 	./graft run analysis/demo.ini -o out/demo
 	@echo
-	@echo "Bribery prevalence by zone and type of official, demo round 2:"
-	@./graft estimate --survey surveys/demo/round2.ini --analysis analysis/demo.ini --format text
+	@echo "Bribery prevalence by zone and type of official, demo round 2 (raked):"
+	@./graft estimate --survey out/demo/round2_weighted.ini --analysis analysis/demo.ini --format text
 	@echo
 	@echo "graft: the demo report is out/demo/report.html (and out/demo/report.md);"
 	@echo "       tables: out/demo/estimates.csv, comparisons.csv, trend.csv; charts: out/demo/charts/"
+	@echo "       raked rounds: out/demo/round{1,2}_weighted.csv and .ini, reports round{1,2}_weighting.txt"
 
 # Render the demo report in headless Chromium and keep the screenshot
 # (out/demo/report.png) to look at; slow, so not part of `make check`.

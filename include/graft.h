@@ -74,6 +74,7 @@
 #include "graft/analysis.h" /* analysis files (INI) */
 #include "graft/replicate.h" /* replicate weights */
 #include "graft/calibrate.h" /* calibration of weights, trimming */
+#include "graft/weight.h"   /* margins files, graft weight */
 #include "graft/describe.h" /* what a data file and its design hold */
 #include "graft/compare.h"  /* differences between rounds, trends */
 #include "graft/output.h"   /* output files that appear whole or not at all */

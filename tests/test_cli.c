@@ -338,11 +338,11 @@ static void test_estimate_usage(void **state)
     (void)state;
     run("estimate", R1, NULL);
     expect_error(64, "estimate: nothing to estimate: give --prop, --mean, "
-                     "--total or --analysis");
+                     "--total, --quantile or --analysis");
     run("estimate", R1, "--among", "zone == 1", "--prop", "paid_police",
         NULL);
-    expect_error(64, "--among 'zone == 1' must follow the --prop, --mean or "
-                     "--total it restricts (one each)");
+    expect_error(64, "--among 'zone == 1' must follow the --prop, --mean, "
+                     "--total or --quantile it restricts (one each)");
     run("estimate", R1, "--prop", "paid_police", "--ci", "exact", NULL);
     expect_error(64, "--ci: 'exact' must be logit, wald, beta, kg-nchs, "
                      "wilson, jeffreys, asin or xlogit");

@@ -43,7 +43,8 @@ static const char *const FILES[] = {
     "charts/police_by_zone.gp", "charts/police_by_zone.dat",
     "charts/any_by_zone.svg", "charts/police_change.svg",
     "charts/police_change.png", "charts/any_trend.svg", "charts/any_trend.png",
-    "charts/officials_by_zone.svg", "charts/officials_by_zone.png"};
+    "charts/officials_by_zone.svg", "charts/officials_by_zone.png",
+    "charts/median_amount_by_zone.svg", "charts/median_amount_by_zone.png"};
 
 static void test_demo_run(void **state)
 {
@@ -60,28 +61,41 @@ static void test_demo_run(void **state)
     char *md = test_slurp(in_run("report.md"), NULL);
     assert_non_null(html);
     assert_non_null(md);
-    assert_int_equal(count(html, "<svg"), 5);
-    assert_int_equal(count(html, "<figure>"), 5);
+    assert_int_equal(count(html, "<svg"), 6);
+    assert_int_equal(count(html, "<figure>"), 6);
     assert_non_null(strstr(md, "](charts/police_by_zone.png)"));
     assert_non_null(strstr(md, "](charts/any_by_zone.png)"));
     assert_non_null(strstr(md, "](charts/police_change.png)"));
     assert_non_null(strstr(md, "](charts/any_trend.png)"));
     assert_non_null(strstr(md, "](charts/officials_by_zone.png)"));
+    assert_non_null(strstr(md, "](charts/median_amount_by_zone.png)"));
+    /* the median bribe of the raked round 1: R's svyquantile on the
+     * raked design (37.43 [32.84, 44.1]) */
+    assert_non_null(strstr(md, "### Amount paid in bribes by payers (p50)"));
+    assert_non_null(strstr(md, "| **All** | **37.43** | **\\[32.84, 44.1\\]** "
+                               "| **572** |"));
+    assert_non_null(strstr(html, "Quantiles (p50: the median) follow R's "
+                                 "svyquantile"));
     /* the tables, the design and the methods */
     assert_non_null(strstr(html, "<h2>Data and design</h2>"));
     assert_non_null(strstr(html, "<h2>Changes between rounds</h2>"));
     assert_non_null(strstr(html, "<h2>Methods</h2>"));
+    /* the rounds raked to the same margins ([weighting]) */
     assert_non_null(strstr(md, "| Round 1 | Demo bribery-experience survey "
-                               "(round1.csv) | 2469 |"));
-    assert_non_null(strstr(md, "33.1 %"));
+                               "(round1\\_weighted.csv) | 2469 | 7500000 |"));
+    assert_non_null(strstr(md, "33.2 %"));
     assert_non_null(strstr(md, "| **police** | **All** | **Round 1** | "
-                               "**Round 2** | **-12.2 pts** |"));
+                               "**Round 2** | **-12.4 pts** |"));
+    assert_non_null(strstr(md, "calibrated to population margins (zone, "
+                               "sex, age\\_group) by raking"));
     assert_non_null(strstr(html, "Taylor-linearized"));
     free(html);
     free(md);
     char *est = test_slurp(in_run("estimates.csv"), NULL);
     assert_non_null(strstr(est, "round,indicator,zone,estimate,"));
-    assert_non_null(strstr(est, "\nRound 1,police,All,0.331489945689960"));
+    assert_non_null(strstr(est, "\nRound 1,police,All,0.331633623574838"));
+    assert_non_null(strstr(est, "\nRound 1,median_amount p50,All,"
+                                "37.43,2.85193187986859"));
     free(est);
 }
 

@@ -125,7 +125,7 @@ static void test_bad_files(void **state)
     expect_bad("unknown_section.ini", GRAFT_ERR_SURVEY_FILE,
                "tests/data/survey/unknown_section.ini:4: unknown section "
                "[weird] (expected survey, design, missing, derive, "
-               "questions or labels.COLUMN)");
+               "questions, calibration or labels.COLUMN)");
     expect_bad("bad_nest.ini", GRAFT_ERR_SURVEY_FILE,
                "tests/data/survey/bad_nest.ini:3: nest 'maybe' must be true "
                "or false");

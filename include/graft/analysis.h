@@ -4,8 +4,9 @@
  *
  *   [analysis]        title, by (repeatable; each line one domain set of
  *                     comma-separated columns), ci, level, df, min_n
- *   [indicator.NAME]  label, question, type (prop|mean|total), expr, among,
- *                     harmonized
+ *   [indicator.NAME]  label, question, type (prop|mean|total|quantile),
+ *                     expr, among, harmonized, probs (quantile: P[, P...];
+ *                     loaded as one indicator per probability, "NAME p50")
  *   [rounds]          NAME = survey file (relative to the analysis file),
  *                     in time order (graft run)
  *   [compare]         baseline = NAME, followups = NAME[, NAME...]
@@ -14,12 +15,17 @@
  *   [trend]           rounds = all | NAME, NAME, ... (three or more)
  *   [chart.NAME]      kind (bar|dumbbell|trend|heatmap), indicator, by,
  *                     round, title
+ *   [weighting]       ROUND = margins files (relative to the analysis
+ *                     file), method, bounds, tolerance, max_iter, trim,
+ *                     trim_strict, name: graft run calibrates (and/or
+ *                     trims) those rounds' weights first (graft weight)
  */
 #ifndef GRAFT_ANALYSIS_H
 #define GRAFT_ANALYSIS_H
 
 #include <stddef.h>
 #include "graft/estimate.h"
+#include "graft/weight.h"
 
 /* The confidence levels graft accepts, in analysis files and on the command
  * line: below 0.5 or above 0.9999 an interval is too narrow or too wide to
@@ -39,6 +45,14 @@ typedef struct graft_analysis_chart {
     unsigned long line;       /* of the section's first key */
     unsigned long round_line; /* of its round key */
 } graft_analysis_chart_t;
+
+/* A round of [weighting]: its margins files. */
+typedef struct graft_analysis_weighting {
+    char *round;        /* a name of [rounds] */
+    char **margins;     /* resolved against the analysis file's folder */
+    size_t n_margins;
+    unsigned long line;
+} graft_analysis_weighting_t;
 
 typedef struct graft_analysis {
     char *path;
@@ -65,6 +79,12 @@ typedef struct graft_analysis {
     graft_df_mode_t df_mode;
     double df_value;
     size_t min_n;
+    graft_analysis_weighting_t *weighting; /* [weighting], by round */
+    size_t n_weighting;
+    graft_weight_opts_t weight_opts;       /* [weighting]'s settings */
+    char *weight_name;                     /* its name, or NULL */
+    int has_weighting;
+    unsigned long weighting_line;
 } graft_analysis_t;
 
 /* Load PATH into *OUT (the caller's, freed with graft_analysis_free).

@@ -32,7 +32,8 @@ typedef enum graft_lonely {
 int graft_lonely_parse(const char *name, graft_lonely_t *out);
 const char *graft_lonely_name(graft_lonely_t lonely);
 
-#include "graft/limits.h" /* GRAFT_MAX_STRATA_COLUMNS */
+#include "graft/limits.h" /* GRAFT_MAX_STRATA_COLUMNS, GRAFT_MAX_BY */
+#include "graft/spec.h"   /* graft_source_t */
 
 /* Kinds of replicate weights (R's svrepdesign type), for designs that ship
  * replicate weights instead of (or besides) strata and PSUs. */
@@ -64,6 +65,27 @@ typedef struct graft_rep_spec {
     int mse;                /* centre at the full-sample estimate */
 } graft_rep_spec_t;
 
+/* A weight calibrated to population margins: a survey file's
+ * [calibration] section (keys in graft/calibrate.h).  Linearized
+ * variances then use the residuals of the calibration (R's svyrecvar on a
+ * postStratify'd, raked or calibrated design). */
+#define GRAFT_MAX_CAL_MARGINS 32 /* margins of one calibration */
+
+typedef struct graft_cal_margin_spec {
+    const char *vars[GRAFT_MAX_BY]; /* one variable, or crossed ones */
+    size_t n_vars;
+} graft_cal_margin_spec_t;
+
+typedef struct graft_cal_spec {
+    int method;                    /* a graft_cal_method_t */
+    const char *design_weight;     /* the weight before calibration */
+    const char *calibrated_weight; /* right after it (before trimming);
+                                      NULL: the design's weight */
+    const graft_cal_margin_spec_t *margins;
+    size_t n_margins;
+    graft_source_t src;            /* the section, for messages */
+} graft_cal_spec_t;
+
 typedef struct graft_design_spec {
     const char *weight;   /* weight column; NULL only when unweighted */
     int unweighted;       /* 1: every weight is 1 ("--weight 1") */
@@ -74,6 +96,9 @@ typedef struct graft_design_spec {
     int nest;             /* PSU ids unique only within a stratum */
     graft_lonely_t lonely;
     graft_rep_spec_t rep; /* replicate weights (rep.columns NULL: none) */
+    const graft_cal_spec_t *cal; /* borrowed; NULL: not calibrated.
+                                    Replicate designs ignore it (their
+                                    replicates carry the calibration) */
 } graft_design_spec_t;
 
 /* A spec with no columns, lonely-PSU fail and no replicates. */

@@ -7,7 +7,9 @@
  * X = sum(w) over the domain's rows (a PSU without domain rows stays 0 and
  * still counts in n_h, as R's subset() keeps it), added per stratum as
  * sums of Y, X, Y^2, X Y and X^2 (when each row is its own PSU, at once),
- * so memory never grows with the number of rows.  The rows may come in
+ * so memory never grows with the number of rows (but for quantile
+ * indicators, which keep their rows' values: stats/quantile.h,
+ * docs/quantiles.md).  The rows may come in
  * any order; each file is read once (but see psu_budget).  Variances,
  * degrees of freedom, intervals and reliability flags are computed once
  * at the end.
@@ -25,7 +27,9 @@
 typedef enum graft_ind_type {
     GRAFT_IND_PROP = 0,  /* share of the domain where expr is true */
     GRAFT_IND_MEAN = 1,  /* weighted mean of expr over the domain */
-    GRAFT_IND_TOTAL = 2  /* weighted total of expr over the domain */
+    GRAFT_IND_TOTAL = 2, /* weighted total of expr over the domain */
+    GRAFT_IND_QUANTILE = 3 /* the prob-quantile of expr over the domain
+                              (R's svyquantile; docs/quantiles.md) */
 } graft_ind_type_t;
 
 const char *graft_ind_type_name(graft_ind_type_t type);
@@ -42,6 +46,7 @@ typedef struct graft_indicator_spec {
     int harmonized;       /* comparable across rounds whatever their
                              question wordings say */
     graft_source_t expr_src, among_src;
+    double prob;          /* quantile: the probability, 0 < prob < 1 */
 } graft_indicator_spec_t;
 
 typedef enum graft_df_mode {
@@ -188,6 +193,23 @@ graft_error_t graft_estimate_rounds(const graft_round_t *rounds,
                                     const graft_estimate_opts_t *opts,
                                     graft_estimates_t **out,
                                     graft_diag_t *diag);
+
+/* The name of the quantile of NAME at PROB: "NAME p25", "NAME p50",
+ * "NAME p97.5" (100 prob, at most 10 significant digits), into BUF of
+ * SIZE bytes.  Returns the length the whole name needs (snprintf). */
+int graft_quantile_name(char *buf, size_t size, const char *name,
+                        double prob);
+
+/* The most probabilities one quantile indicator may list. */
+#define GRAFT_MAX_QUANTILE_PROBS 32
+
+/* Parse TEXT, a comma-separated list of probabilities ("0.25, 0.5,0.75"),
+ * each a decimal number strictly between 0 and 1, none twice, into PROBS
+ * (room for GRAFT_MAX_QUANTILE_PROBS) and *N.  Returns 1, or 0 with what is
+ * wrong in MSG (MSG_SIZE bytes), e.g. "'x' is not a number" or
+ * "probability 1.5 is not strictly between 0 and 1". */
+int graft_quantile_probs_parse(const char *text, double *probs, size_t *n,
+                               char *msg, size_t msg_size);
 
 /* The indicator's output name: its name, else its expression text. */
 const char *graft_indicator_name(const graft_indicator_spec_t *ind);

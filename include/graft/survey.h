@@ -10,6 +10,9 @@
  *   [derive]   NAME = expression (harmonized variables)
  *   [questions] NAME = the question wording behind a column or derived
  *              variable in this round (comparisons check it)
+ *   [calibration] method, design_weight, calibrated_weight, margins (and
+ *              files, bounds, tolerance, max_iter, trim, kept as given):
+ *              how `graft weight` made the weight (graft/calibrate.h)
  */
 #ifndef GRAFT_SURVEY_H
 #define GRAFT_SURVEY_H
@@ -42,6 +45,8 @@ typedef struct graft_survey {
     size_t n_derived;
     char **question_names, **questions; /* [questions], owned */
     size_t n_questions;
+    graft_cal_spec_t *cal; /* [calibration] (design.cal points to it), or
+                              NULL; owned */
 } graft_survey_t;
 
 /* The wording recorded for variable NAME in [questions], or NULL. */

@@ -40,7 +40,9 @@ typedef struct cli_input {
     double *rscales;            /* --rscales values */
     const char *rscales_file;   /* --rscales when it named a file, or NULL */
     char *strata_buf;           /* --strata, split in place */
-    const char *exempt[GRAFT_MAX_STRATA_COLUMNS + 3]; /* design columns */
+    const char *exempt[GRAFT_MAX_STRATA_COLUMNS + 5]; /* design columns,
+                                                          [calibration]'s
+                                                          weights */
     cli_progress_t progress;
 } cli_input_t;
 
@@ -160,8 +162,12 @@ int cli_output_not_input(const char *output, const cli_input_t *in,
 /* The options of estimate, compare and trend, as given. */
 typedef struct cli_analysis {
     cli_flags_t flags;
-    graft_indicator_spec_t *inds;  /* --prop, --mean, --total */
+    graft_indicator_spec_t *inds;  /* --prop, --mean, --total, one per
+                                      probability of --quantile */
     size_t n_inds, cap_inds;
+    size_t first_ind;              /* the last option's first spec */
+    char **bufs;                   /* --quantile's expressions (owned) */
+    size_t n_bufs, cap_bufs;
     graft_by_spec_t by[16];
     char *by_bufs[16];
     size_t n_by;
@@ -219,6 +225,7 @@ int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format);
     "  --prop EXPR        proportion where EXPR is true (COL means COL == 1)\n" \
     "  --mean EXPR        weighted mean of EXPR\n"                           \
     "  --total EXPR       weighted total of EXPR\n"                          \
+    "  --quantile EXPR:P[,P]  quantiles of EXPR, e.g. amount:0.25,0.5,0.75\n" \
     "  --among EXPR       restrict the previous indicator's domain\n"        \
     "  --name LABEL       name the previous indicator in the output\n"       \
     "  --by COL[,COL]     one row per combination (repeat for more tables)\n" \
@@ -239,6 +246,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_replicate(int argc, char **argv);
+int cmd_weight(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 
 #endif

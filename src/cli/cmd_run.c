@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "run_dir.h"
+#include "run_weight.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -68,6 +69,8 @@ static size_t round_index(const run_t *r, const char *name)
     return (size_t)-1;
 }
 
+static void set_round(run_t *r, size_t q);
+
 /* The rounds of the analysis file: each survey file loaded, its label,
  * source line and year. */
 static graft_error_t load_rounds(run_t *r, graft_diag_t *diag)
@@ -89,18 +92,44 @@ static graft_error_t load_rounds(run_t *r, graft_diag_t *diag)
         if ((rc = cli_input_init(&r->in[q], &f, 1, diag)) != GRAFT_OK)
             return rc;
         r->n = q + 1;
-        const graft_survey_t *s = r->in[q].survey;
-        r->rounds[q] = (graft_round_t){r->in[q].data, &r->in[q].read,
-                                       &r->in[q].design, s->derived,
-                                       s->n_derived};
-        r->labels[q] = s->round ? s->round : a->rounds[q].name;
-        const char *base = strrchr(r->in[q].data, '/');
-        snprintf(r->source_buf[q], sizeof r->source_buf[q], "%s%s%s%s",
-                 s->name ? s->name : "", s->name ? " (" : "",
-                 base ? base + 1 : r->in[q].data, s->name ? ")" : "");
-        r->sources[q] = r->source_buf[q];
-        r->years[q] = s->year ? (double)s->year : NAN;
-        r->have_years &= s->year != 0;
+        set_round(r, q);
+    }
+    return GRAFT_OK;
+}
+
+/* Round Q's design, label, source and year from its loaded survey file. */
+static void set_round(run_t *r, size_t q)
+{
+    const graft_survey_t *s = r->in[q].survey;
+    r->rounds[q] = (graft_round_t){r->in[q].data, &r->in[q].read,
+                                   &r->in[q].design, s->derived,
+                                   s->n_derived};
+    r->labels[q] = s->round ? s->round : r->a->rounds[q].name;
+    const char *base = strrchr(r->in[q].data, '/');
+    snprintf(r->source_buf[q], sizeof r->source_buf[q], "%s%s%s%s",
+             s->name ? s->name : "", s->name ? " (" : "",
+             base ? base + 1 : r->in[q].data, s->name ? ")" : "");
+    r->sources[q] = r->source_buf[q];
+    r->years[q] = s->year ? (double)s->year : NAN;
+    r->have_years &= s->year != 0;
+}
+
+/* [weighting]: the rounds' weights calibrated into the run's folder (begun
+ * here), each round then read from the survey file written there. */
+static graft_error_t weigh_rounds(run_t *r, graft_diag_t *diag)
+{
+    graft_error_t rc;
+    if (!r->a->has_weighting)
+        return GRAFT_OK;
+    if ((rc = run_dir_begin(&r->out, (const char *const *)r->names,
+                            r->n_names, diag)) != GRAFT_OK)
+        return rc;
+    r->have_years = 1;
+    for (size_t q = 0; q < r->n; q++) {
+        progress(r, "weighting the rounds");
+        if ((rc = run_weigh(r->a, q, &r->out, &r->in[q], diag)) != GRAFT_OK)
+            return rc;
+        set_round(r, q);
     }
     return GRAFT_OK;
 }
@@ -370,7 +399,8 @@ static graft_error_t write_report(run_t *r, chart_out_t *charts,
 static graft_error_t write_all(run_t *r, graft_diag_t *diag)
 {
     graft_error_t rc;
-    if ((rc = run_dir_begin(&r->out, (const char *const *)r->names,
+    if (!r->out.tmp &&
+        (rc = run_dir_begin(&r->out, (const char *const *)r->names,
                             r->n_names, diag)) != GRAFT_OK)
         return rc;
     r->est->round_labels = r->labels;
@@ -432,6 +462,18 @@ static int output_names(run_t *r)
     static const char *const tables[] = {"estimates.csv", "comparisons.csv",
                                          "comparisons.json", "trend.csv"};
     static const char *const ext[] = {".dat", ".gp", ".svg", ".png"};
+    for (size_t q = 0; q < r->n; q++) {
+        char *w[3];
+        int n = run_weight_files(r->a, q, w);
+        if (n < 0)
+            return -1;
+        for (int i = 0; i < n; i++)
+            if (add_name(r, w[i]) != 0) {
+                while (++i < n)
+                    free(w[i]);
+                return -1;
+            }
+    }
     for (size_t i = 0; i < 4; i++)
         if ((i == 0 || (i < 3 ? r->n_pairs != 0 : r->trend != 0)) &&
             add_name(r, strdup(tables[i])) != 0)
@@ -689,6 +731,7 @@ int cmd_run(int argc, char **argv)
     if ((status = cli_analysis_opts(&e, r.a, &r.opts, &r.all)) >= 0)
         goto done;
     if (load(&r, &diag) != GRAFT_OK || preflight(&r, &diag) != GRAFT_OK ||
+        weigh_rounds(&r, &diag) != GRAFT_OK ||
         compute(&r, &diag) != GRAFT_OK || write_all(&r, &diag) != GRAFT_OK) {
         if (r.progress)
             fputc('\n', stderr);

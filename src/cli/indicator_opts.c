@@ -16,13 +16,14 @@
 
 enum { OPT_PROP = OPT_COMMON_END, OPT_MEAN, OPT_TOTAL, OPT_AMONG, OPT_NAME,
        OPT_BY, OPT_ANALYSIS, OPT_CI, OPT_LEVEL, OPT_DF, OPT_MIN_N,
-       OPT_SHARED, OPT_TEST_DF, OPT_ADJUST, OPT_HARMONIZED };
+       OPT_SHARED, OPT_TEST_DF, OPT_ADJUST, OPT_HARMONIZED, OPT_QUANTILE };
 
 static const struct option analysis_options[] = {
     CLI_COMMON_OPTIONS,
     {"prop", required_argument, NULL, OPT_PROP},
     {"mean", required_argument, NULL, OPT_MEAN},
     {"total", required_argument, NULL, OPT_TOTAL},
+    {"quantile", required_argument, NULL, OPT_QUANTILE},
     {"among", required_argument, NULL, OPT_AMONG},
     {"name", required_argument, NULL, OPT_NAME},
     {"by", required_argument, NULL, OPT_BY},
@@ -54,29 +55,73 @@ static int add_indicator(cli_analysis_t *e, graft_ind_type_t type,
     return -1;
 }
 
+/* --quantile EXPR:P[,P...]: one spec per probability, all of the same
+ * expression (a copy of ARG up to its last ':'). */
+static int add_quantile(cli_analysis_t *e, const char *arg)
+{
+    const char *colon = strrchr(arg, ':');
+    double probs[GRAFT_MAX_QUANTILE_PROBS];
+    size_t n;
+    char msg[160];
+    if (!colon)
+        return cli_usage_error("--quantile '%s': give the expression, ':' "
+                               "and the probabilities, e.g. 'amount:0.5' "
+                               "or 'amount:0.25,0.5,0.75'",
+                               arg);
+    if (colon == arg)
+        return cli_usage_error("--quantile '%s': no expression before ':'",
+                               arg);
+    if (!graft_quantile_probs_parse(colon + 1, probs, &n, msg, sizeof msg))
+        return cli_usage_error("--quantile '%s': %s", arg, msg);
+    char **bufs = graft_grow(e->bufs, &e->cap_bufs, e->n_bufs + 1,
+                             sizeof *bufs);
+    if (!bufs)
+        return cli_nomem();
+    e->bufs = bufs;
+    if (!(bufs[e->n_bufs] = strndup(arg, (size_t)(colon - arg))))
+        return cli_nomem();
+    const char *expr = bufs[e->n_bufs++];
+    size_t first = e->n_inds;
+    for (size_t i = 0; i < n; i++) {
+        int st = add_indicator(e, GRAFT_IND_QUANTILE, "--quantile", expr);
+        if (st >= 0)
+            return st;
+        e->inds[e->n_inds - 1].prob = probs[i];
+    }
+    e->first_ind = first;
+    return -1;
+}
+
 static int indicator_option(cli_analysis_t *e, int c, const char *arg)
 {
     graft_indicator_spec_t *last = e->n_inds ? &e->inds[e->n_inds - 1]
                                              : NULL;
+    if (c == OPT_PROP || c == OPT_MEAN || c == OPT_TOTAL)
+        e->first_ind = e->n_inds;
     switch (c) {
     case OPT_PROP: return add_indicator(e, GRAFT_IND_PROP, "--prop", arg);
     case OPT_MEAN: return add_indicator(e, GRAFT_IND_MEAN, "--mean", arg);
     case OPT_TOTAL: return add_indicator(e, GRAFT_IND_TOTAL, "--total", arg);
+    case OPT_QUANTILE: return add_quantile(e, arg);
     case OPT_AMONG:
         if (!last || last->among)
             return cli_usage_error("--among '%s' must follow the --prop, "
-                                   "--mean or --total it restricts (one "
-                                   "each)",
+                                   "--mean, --total or --quantile it "
+                                   "restricts (one each)",
                                    arg);
-        last->among = arg;
-        last->among_src = (graft_source_t){"--among", 1, 1};
+        for (size_t i = e->first_ind; i < e->n_inds; i++) {
+            e->inds[i].among = arg; /* every probability of a --quantile */
+            e->inds[i].among_src = (graft_source_t){"--among", 1, 1};
+        }
         return -1;
     case OPT_NAME:
         if (!last || last->name)
             return cli_usage_error("--name '%s' must follow the --prop, "
-                                   "--mean or --total it names (one each)",
+                                   "--mean, --total or --quantile it names "
+                                   "(one each)",
                                    arg);
-        last->name = arg;
+        for (size_t i = e->first_ind; i < e->n_inds; i++)
+            e->inds[i].name = arg;
         return -1;
     default:
         return 0;
@@ -171,6 +216,9 @@ int cli_analysis_parse(const char *cmd, const char *usage, int rounds,
 void cli_analysis_free(cli_analysis_t *e)
 {
     free(e->inds);
+    for (size_t i = 0; i < e->n_bufs; i++)
+        free(e->bufs[i]);
+    free(e->bufs);
     for (size_t i = 0; i < e->n_by; i++)
         free(e->by_bufs[i]);
 }
@@ -229,14 +277,21 @@ static int value_flags(const cli_analysis_t *e, graft_estimate_opts_t *o)
 /* Must indicator I of the flags be named by its type, "mean(y)"?  When
  * another indicator of the flags has the same expression, another type and
  * neither has a --name (`--mean y --total y`): two rows both named y could
- * not be told apart.  Returns the bytes the name needs, or 0. */
+ * not be told apart.  A quantile is always named by its probability,
+ * "y p50" (or "NAME p50").  Returns the bytes the name needs, or 0. */
 static size_t typed_name_size(const cli_analysis_t *e, size_t i)
 {
     const graft_indicator_spec_t *ind = &e->inds[i];
+    char probe[1]; /* snprintf's length; cppcheck frowns on NULL */
+    if (ind->type == GRAFT_IND_QUANTILE) /* "NAME p50" */
+        return (size_t)graft_quantile_name(probe, sizeof probe,
+                                           graft_indicator_name(ind),
+                                           ind->prob) + 1;
     if (ind->name)
         return 0;
     for (size_t j = 0; j < e->n_inds; j++)
         if (!e->inds[j].name && e->inds[j].type != ind->type &&
+            e->inds[j].type != GRAFT_IND_QUANTILE &&
             strcmp(e->inds[j].expr, ind->expr) == 0)
             return strlen(graft_ind_type_name(ind->type)) +
                    strlen(ind->expr) + 3;
@@ -252,7 +307,7 @@ int cli_analysis_opts(cli_analysis_t *e, const graft_analysis_t *a,
     size_t na = a ? a->n_indicators : 0, n = na + e->n_inds, names = 0;
     if (n == 0)
         return cli_usage_error("estimate: nothing to estimate: give --prop, "
-                               "--mean, --total or --analysis");
+                               "--mean, --total, --quantile or --analysis");
     for (size_t i = 0; i < e->n_inds; i++)
         names += typed_name_size(e, i);
     /* One block, freed by the caller's free(): the specs, then the names
@@ -265,7 +320,12 @@ int cli_analysis_opts(cli_analysis_t *e, const graft_analysis_t *a,
     for (size_t i = 0; i < e->n_inds; i++) {
         size_t size = typed_name_size(e, i);
         (*all)[na + i] = e->inds[i];
-        if (size) {
+        if (size && e->inds[i].type == GRAFT_IND_QUANTILE) {
+            graft_quantile_name(name, size, graft_indicator_name(&e->inds[i]),
+                                e->inds[i].prob);
+            (*all)[na + i].name = name;
+            name += size;
+        } else if (size) {
             snprintf(name, size, "%s(%s)",
                      graft_ind_type_name(e->inds[i].type), e->inds[i].expr);
             (*all)[na + i].name = name;

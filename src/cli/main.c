@@ -25,6 +25,8 @@ static const char main_usage[] =
     "  run        an analysis file: estimates, comparisons, charts, report\n"
     "  plot       a chart (bar, dumbbell, trend, heatmap) from graft's CSV\n"
     "  replicate  make replicate weights (jk1, jkn, brr, fay, bootstraps)\n"
+    "  weight     calibrate weights to population margins (post-stratify,\n"
+    "             rake, GREG, bounded) and trim them\n"
     "  simulate   write the demo bribery-experience survey (CSV)\n"
     "\n"
     "graft COMMAND --help shows a command's options; the README lists the\n"
@@ -43,6 +45,7 @@ static const command_t commands[] = {
     {"trend", cmd_trend},
     {"run", cmd_run},
     {"replicate", cmd_replicate},
+    {"weight", cmd_weight},
     {"plot", cmd_plot},
 };
 

@@ -114,11 +114,23 @@ static const char *const top_names[] = {
     RUN_DIR_MARKER, "estimates.csv", "comparisons.csv", "comparisons.json",
     "trend.csv",    "report.md",     "report.html"};
 
+/* ROUND_weighted.csv, ROUND_weighted.ini, ROUND_weighting.txt: the rounds
+ * [weighting] calibrates (run_weight.h). */
+static const char *const weight_suffixes[] = {
+    "_weighted.csv", "_weighted.ini", "_weighting.txt"};
+
 static int is_top_name(const char *name)
 {
+    size_t n = strlen(name);
     for (size_t i = 0; i < sizeof top_names / sizeof *top_names; i++)
         if (strcmp(name, top_names[i]) == 0)
             return 1;
+    for (size_t i = 0; i < sizeof weight_suffixes / sizeof *weight_suffixes;
+         i++) {
+        size_t k = strlen(weight_suffixes[i]);
+        if (n > k && strcmp(name + n - k, weight_suffixes[i]) == 0)
+            return 1;
+    }
     return 0;
 }
 

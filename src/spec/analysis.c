@@ -6,16 +6,26 @@
 #include "base/grow.h"
 #include "base/ini.h"
 #include "base/names.h"
+#include "spec/weighting.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* An indicator's probs, while the file is read (type = quantile). */
+typedef struct probs {
+    double p[GRAFT_MAX_QUANTILE_PROBS];
+    size_t n;
+    unsigned long line;
+} probs_t;
+
 typedef struct load_ctx {
     graft_analysis_t *a;
     /* Capacities of the analysis's arrays while it is loaded. */
     size_t cap_by, cap_indicators, cap_rounds, cap_charts;
+    probs_t *probs;       /* per indicator */
+    size_t cap_probs;
 } load_ctx_t;
 
 /* Named df modes, indexed by graft_df_mode_t (GRAFT_DF_FIXED has none). */
@@ -192,14 +202,34 @@ static graft_indicator_spec_t *get_indicator(load_ctx_t *c, const char *id)
     if (!inds)
         return NULL;
     a->indicators = inds;
+    probs_t *probs = graft_grow(c->probs, &c->cap_probs, a->n_indicators + 1,
+                                sizeof *probs);
+    if (!probs)
+        return NULL;
+    c->probs = probs;
+    memset(&probs[a->n_indicators], 0, sizeof *probs);
     graft_indicator_spec_t *ind = &inds[a->n_indicators++];
     memset(ind, 0, sizeof *ind);
     return (ind->name = graft_strdup(id)) ? ind : NULL;
 }
 
-enum { IK_LABEL, IK_QUESTION, IK_EXPR, IK_AMONG, IK_HARMONIZED, IK_TYPE };
+enum { IK_LABEL, IK_QUESTION, IK_EXPR, IK_AMONG, IK_HARMONIZED, IK_TYPE,
+       IK_PROBS };
 static const char *const indicator_keys[] = {
-    "label", "question", "expr", "among", "harmonized", "type"};
+    "label", "question", "expr", "among", "harmonized", "type", "probs"};
+
+/* probs = P[, P...] of indicator IND (a quantile's probabilities). */
+static graft_error_t probs_key(load_ctx_t *c, const graft_indicator_spec_t
+                               *ind, const char *value, unsigned long line,
+                               char *msg, size_t msg_size)
+{
+    probs_t *pr = &c->probs[ind - c->a->indicators];
+    char why[160];
+    if (!graft_quantile_probs_parse(value, pr->p, &pr->n, why, sizeof why))
+        return FAIL("probs '%s': %s", value, why);
+    pr->line = line;
+    return GRAFT_OK;
+}
 
 static graft_error_t indicator_key(load_ctx_t *c, const char *id,
                                    const char *name, const char *value,
@@ -219,7 +249,10 @@ static graft_error_t indicator_key(load_ctx_t *c, const char *id,
     if (k == IK_TYPE)
         return graft_ind_type_parse(value, &ind->type)
                    ? GRAFT_OK
-                   : FAIL("type '%s' must be prop, mean or total", value);
+                   : FAIL("type '%s' must be prop, mean, total or quantile",
+                          value);
+    if (k == IK_PROBS)
+        return probs_key(c, ind, value, line, msg, msg_size);
     const char **fields[] = {&ind->label, &ind->question, &ind->expr,
                              &ind->among};
     graft_source_t *src = k == IK_EXPR    ? &ind->expr_src
@@ -433,12 +466,101 @@ static graft_error_t handler(void *user, const char *section,
         return chart_key(c, section + 6, name, value, line, msg, msg_size);
     if (strcmp(section, "analysis") == 0)
         return analysis_key(c, name, value, msg, msg_size);
+    if (strcmp(section, "weighting") == 0)
+        return graft_weighting_key(c->a, name, value, line, msg, msg_size);
     if (strncmp(section, "indicator.", 10) == 0 && section[10])
         return indicator_key(c, section + 10, name, value, line, col, msg,
                              msg_size);
     return FAIL("unknown section [%s] (expected analysis, indicator.NAME, "
-                "rounds, compare, trend or chart.NAME)",
+                "rounds, compare, trend, chart.NAME or weighting)",
                 section);
+}
+
+/* ---- quantiles ------------------------------------------------------ */
+
+/* Copy FROM into *TO, made for probability P: its name "NAME p50", its
+ * label "LABEL (p50)", its strings copied.  Returns 0 when out of
+ * memory. */
+static int quantile_spec(const graft_indicator_spec_t *from, double p,
+                         graft_indicator_spec_t *to)
+{
+    *to = *from;
+    to->prob = p;
+    to->label = to->question = to->expr = to->among = NULL;
+    char probe[1]; /* snprintf's length; cppcheck frowns on NULL */
+    size_t n = (size_t)graft_quantile_name(probe, sizeof probe, from->name,
+                                           p) + 1;
+    char *name = malloc(n), *label = NULL;
+    if (name)
+        graft_quantile_name(name, n, from->name, p);
+    to->name = name;
+    if (from->label) {
+        n = strlen(from->label) + 32;
+        if ((label = malloc(n)))
+            snprintf(label, n, "%s (p%.10g)", from->label, 100 * p);
+        to->label = label;
+    }
+    return name && (!from->label || label) &&
+           (!from->question ||
+            (to->question = graft_strdup(from->question))) &&
+           (to->expr = graft_strdup(from->expr)) &&
+           (!from->among || (to->among = graft_strdup(from->among)));
+}
+
+/* Free the strings of IND. */
+static void spec_free(graft_indicator_spec_t *ind)
+{
+    free((char *)ind->name);
+    free((char *)ind->label);
+    free((char *)ind->question);
+    free((char *)ind->expr);
+    free((char *)ind->among);
+}
+
+/* Each type = quantile indicator becomes one per probability, in the order
+ * of its probs; probs must be given for a quantile and only for one. */
+static graft_error_t expand_quantiles(load_ctx_t *c, graft_diag_t *diag)
+{
+    graft_analysis_t *a = c->a;
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_indicators; i++) {
+        const graft_indicator_spec_t *ind = &a->indicators[i];
+        int q = ind->type == GRAFT_IND_QUANTILE;
+        if (q && c->probs[i].n == 0)
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path, 0, 0,
+                                  "[indicator.%s] has type quantile but no "
+                                  "probs, e.g. probs = 0.5 or probs = 0.25, "
+                                  "0.5, 0.75",
+                                  ind->name);
+        if (!q && c->probs[i].n)
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path,
+                                  c->probs[i].line, 0,
+                                  "probs is for type = quantile, not %s",
+                                  graft_ind_type_name(ind->type));
+        n += q ? c->probs[i].n : 1;
+    }
+    graft_indicator_spec_t *out = calloc(n, sizeof *out);
+    if (!out)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, a->path, 0, 0,
+                              "out of memory");
+    size_t m = 0;
+    int ok = 1;
+    for (size_t i = 0; i < a->n_indicators; i++) {
+        graft_indicator_spec_t *ind = &a->indicators[i];
+        if (ind->type != GRAFT_IND_QUANTILE) {
+            out[m++] = *ind;
+            memset(ind, 0, sizeof *ind); /* moved */
+            continue;
+        }
+        for (size_t j = 0; j < c->probs[i].n && ok; j++)
+            ok = quantile_spec(ind, c->probs[i].p[j], &out[m++]);
+        spec_free(ind);
+    }
+    free(a->indicators);
+    a->indicators = out;
+    a->n_indicators = m;
+    return ok ? GRAFT_OK : graft_diag_set(diag, GRAFT_ERR_NOMEM, a->path, 0,
+                                          0, "out of memory");
 }
 
 /* A chart's round must be one of [rounds] (when the file has them; graft
@@ -479,7 +601,12 @@ graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
                                 "[indicator.%s] has no expr",
                                 a->indicators[i].name);
     if (rc == GRAFT_OK)
+        rc = expand_quantiles(&c, diag);
+    if (rc == GRAFT_OK)
         rc = check_chart_rounds(a, diag);
+    free(c.probs);
+    if (rc == GRAFT_OK)
+        rc = graft_weighting_check(a, diag);
     if (rc != GRAFT_OK) {
         graft_analysis_free(a);
         return rc;
@@ -492,14 +619,9 @@ void graft_analysis_free(graft_analysis_t *a)
 {
     if (!a)
         return;
-    for (size_t i = 0; i < a->n_indicators; i++) {
-        graft_indicator_spec_t *ind = &a->indicators[i];
-        free((char *)ind->name);
-        free((char *)ind->label);
-        free((char *)ind->question);
-        free((char *)ind->expr);
-        free((char *)ind->among);
-    }
+    graft_weighting_free(a);
+    for (size_t i = 0; i < a->n_indicators; i++)
+        spec_free(&a->indicators[i]);
     free(a->indicators);
     for (size_t s = 0; s < a->n_by; s++)
         for (size_t i = 0; i < a->by[s].n_columns; i++)

@@ -5,6 +5,7 @@
  * message is kept in the load context.
  */
 #include "graft/survey.h"
+#include "graft/calibrate.h"
 #include "base/str.h"
 #include "base/grow.h"
 #include "base/ini.h"
@@ -23,6 +24,7 @@ typedef struct load_ctx {
     char msg[1024];
     /* Capacities of the survey's arrays while it is loaded. */
     size_t cap_missing, cap_labels, cap_derived, cap_qnames, cap_qtexts;
+    unsigned long cal_keys; /* [calibration] keys seen, one bit each */
 } load_ctx_t;
 
 
@@ -313,6 +315,181 @@ static int design_key(load_ctx_t *c, const char *name, const char *value)
     }
 }
 
+/* ---- [calibration] ---------------------------------------------------- */
+
+/* The calibration being read (made by its first key). */
+static graft_cal_spec_t *cal_spec(load_ctx_t *c, unsigned long line)
+{
+    graft_survey_t *s = c->s;
+    if (!s->cal && (s->cal = calloc(1, sizeof *s->cal)) != NULL) {
+        s->cal->method = -1;
+        s->cal->src = (graft_source_t){s->path, line, 0};
+    }
+    return s->cal;
+}
+
+/* One margin "region * urban" of the list: its crossed variables. */
+static int add_margin(load_ctx_t *c, graft_cal_spec_t *cal, const char *text,
+                      size_t len, size_t *cap)
+{
+    if (cal->n_margins == GRAFT_MAX_CAL_MARGINS)
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "margins: more than %d margins", GRAFT_MAX_CAL_MARGINS);
+    graft_cal_margin_spec_t *m = graft_grow(
+        (void *)cal->margins, cap, cal->n_margins + 1, sizeof *m);
+    if (!m)
+        return nomem(c);
+    cal->margins = m;
+    m = &m[cal->n_margins++];
+    memset(m, 0, sizeof *m);
+    for (const char *p = text, *end = text + len; p <= end;) {
+        const char *star = memchr(p, '*', (size_t)(end - p));
+        const char *stop = star ? star : end, *a = p, *b = stop;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (a == b)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "margins: margin %zu ('%.*s') has an empty variable "
+                        "name",
+                        cal->n_margins, (int)len, text);
+        if (m->n_vars == GRAFT_MAX_BY)
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "margins: margin %zu crosses more than %d variables",
+                        cal->n_margins, GRAFT_MAX_BY);
+        if (!(m->vars[m->n_vars++] = graft_strndup(a, (size_t)(b - a))))
+            return nomem(c);
+        p = stop + 1;
+    }
+    return 1;
+}
+
+/* "zone; sex; region*urban": margins separated by ';'. */
+static int set_margins(load_ctx_t *c, graft_cal_spec_t *cal,
+                       const char *value)
+{
+    size_t cap = 0;
+    const char *p = value;
+    for (;;) {
+        const char *semi = strchr(p, ';');
+        size_t len = semi ? (size_t)(semi - p) : strlen(p);
+        if (!add_margin(c, cal, p, len, &cap))
+            return 0;
+        if (!semi)
+            return 1;
+        p = semi + 1;
+    }
+}
+
+/* "L, U": two numbers (-Inf and Inf allowed, as graft weight writes
+ * them), L <= U. */
+static int check_pair(load_ctx_t *c, const char *name, const char *value)
+{
+    double v[2];
+    const char *p = value;
+    int ok = 1;
+    for (int i = 0; i < 2 && ok; i++) {
+        char *end;
+        v[i] = strtod(p, &end);
+        ok = end != p && !isnan(v[i]);
+        while (*end == ' ' || *end == '\t')
+            end++;
+        ok = ok && *end == (i == 0 ? ',' : '\0');
+        p = end + 1;
+    }
+    if (!ok || v[0] > v[1])
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "%s '%s' must be two numbers L, U with L <= U", name,
+                    value);
+    return 1;
+}
+
+/* tolerance (a positive number) or max_iter (a positive whole number). */
+static int check_positive(load_ctx_t *c, const char *name, const char *value,
+                          int whole)
+{
+    char *end;
+    double v = strtod(value, &end);
+    if (end == value || *end || !isfinite(v) || v <= 0 ||
+        (whole && v != floor(v)))
+        return fail(c, GRAFT_ERR_SURVEY_FILE, "%s '%s' must be a positive %s",
+                    name, value, whole ? "whole number" : "number");
+    return 1;
+}
+
+enum { CK_METHOD, CK_DESIGN_W, CK_CAL_W, CK_MARGINS, CK_FILES, CK_BOUNDS,
+       CK_TOL, CK_MAXIT, CK_TRIM };
+static const char *const cal_keys[] = {
+    "method", "design_weight", "calibrated_weight", "margins", "files",
+    "bounds", "tolerance",     "max_iter",          "trim"};
+
+static int cal_key(load_ctx_t *c, const char *name, const char *value,
+                   unsigned long line)
+{
+    graft_cal_spec_t *cal = cal_spec(c, line);
+    size_t k;
+    graft_cal_method_t m;
+    if (!cal)
+        return nomem(c);
+    if (!GRAFT_NAMES_FIND(cal_keys, 0, name, &k))
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "unknown key '%s' in [calibration] (expected method, "
+                    "design_weight, calibrated_weight, margins, files, "
+                    "bounds, tolerance, max_iter or trim)",
+                    name);
+    if (c->cal_keys & (1ul << k))
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "%s is given twice in [calibration]", name);
+    c->cal_keys |= 1ul << k;
+    if (k != CK_FILES && !*value)
+        return fail(c, GRAFT_ERR_SURVEY_FILE, "%s is empty in [calibration]",
+                    name);
+    switch (k) {
+    case CK_METHOD:
+        if (!graft_cal_method_parse(value, &m))
+            return fail(c, GRAFT_ERR_SURVEY_FILE,
+                        "method '%s' must be poststratify, rake, linear, "
+                        "logit or raking",
+                        value);
+        cal->method = (int)m;
+        return 1;
+    case CK_DESIGN_W:
+        return set_str(c, (char **)&cal->design_weight, value);
+    case CK_CAL_W:
+        return set_str(c, (char **)&cal->calibrated_weight, value);
+    case CK_MARGINS: return set_margins(c, cal, value);
+    case CK_BOUNDS: case CK_TRIM: return check_pair(c, name, value);
+    case CK_TOL: return check_positive(c, name, value, 0);
+    case CK_MAXIT: return check_positive(c, name, value, 1);
+    default: return 1; /* CK_FILES: provenance only */
+    }
+}
+
+/* After the file: a [calibration] needs method, design_weight and
+ * margins; poststratify has a single margin. */
+static graft_error_t cal_check(graft_survey_t *s, graft_diag_t *diag)
+{
+    const graft_cal_spec_t *cal = s->cal;
+    const char *missing = cal->method < 0         ? "method"
+                          : !cal->design_weight   ? "design_weight"
+                          : !cal->n_margins       ? "margins"
+                                                  : NULL;
+    if (missing)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, s->path,
+                              cal->src.line, 0,
+                              "[calibration] has no %s key", missing);
+    if (cal->method == 0 && cal->n_margins > 1)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, s->path,
+                              cal->src.line, 0,
+                              "[calibration] method poststratify takes one "
+                              "margin (crossed variables joined by '*'), "
+                              "not %zu",
+                              cal->n_margins);
+    s->design.cal = cal;
+    return GRAFT_OK;
+}
+
 /* ---- [derive] and [questions] ---------------------------------------- */
 
 static int add_derived(load_ctx_t *c, const char *name, const char *value,
@@ -386,9 +563,11 @@ static int dispatch(load_ctx_t *c, const char *section, const char *name,
         return add_missing(c, name, value);
     if (strncmp(section, "labels.", 7) == 0 && section[7])
         return add_label(c, section + 7, name, value);
+    if (strcmp(section, "calibration") == 0)
+        return cal_key(c, name, value, line);
     return fail(c, GRAFT_ERR_SURVEY_FILE,
                 "unknown section [%s] (expected survey, design, missing, "
-                "derive, questions or labels.COLUMN)",
+                "derive, questions, calibration or labels.COLUMN)",
                 section);
 }
 
@@ -417,6 +596,8 @@ graft_error_t graft_survey_load(const char *path, graft_survey_t **out,
     graft_design_spec_init(&s->design);
     load_ctx_t c = {.s = s, .rc = GRAFT_OK};
     graft_error_t rc = graft_ini_parse(path, handler, &c, diag);
+    if (rc == GRAFT_OK && s->cal)
+        rc = cal_check(s, diag);
     if (rc != GRAFT_OK) {
         graft_survey_free(s);
         return rc;
@@ -473,5 +654,14 @@ void graft_survey_free(graft_survey_t *s)
     }
     free(s->question_names);
     free(s->questions);
+    if (s->cal) {
+        for (size_t m = 0; m < s->cal->n_margins; m++)
+            for (size_t i = 0; i < s->cal->margins[m].n_vars; i++)
+                free((char *)s->cal->margins[m].vars[i]);
+        free((void *)s->cal->margins);
+        free((char *)s->cal->design_weight);
+        free((char *)s->cal->calibrated_weight);
+        free(s->cal);
+    }
     free(s);
 }

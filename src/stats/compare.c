@@ -273,6 +273,10 @@ static void add_contrast_row(graft_changes_t *ch, size_t s, size_t n_con,
         r->df = c->df;
     }
     set_test(ch, r);
+    if (isnan(r->se) &&
+        ch->est->opts->indicators[k].type == GRAFT_IND_QUANTILE)
+        snprintf(r->flag, sizeof r->flag, "no test: a round's quantile has "
+                                          "no se (Woodruff CI undefined)");
     if (ch->opts.not_comparable && ch->opts.not_comparable[k])
         r->change = "not comparable";
 }

@@ -21,6 +21,7 @@
 #include "stats/gram.h"
 #include "stats/grow_zeroed.h"
 #include "stats/lonely.h"
+#include "stats/calvar.h"
 
 #include <math.h>
 #include <regex.h>
@@ -413,6 +414,8 @@ int graft_design_spec_uses(const graft_design_spec_t *spec, const char *name)
     for (size_t i = 0; i < spec->n_strata; i++)
         if (spec->strata[i] && strcmp(spec->strata[i], name) == 0)
             return 1;
+    if (spec->cal && !spec->rep.columns && graft_cal_spec_uses(spec->cal, name))
+        return 1;
     return spec->rep.columns && rep_pattern_names(spec->rep.columns, name);
 }
 

@@ -38,6 +38,8 @@
 #include "base/str.h"
 #include "stats/grow_zeroed.h"
 #include "stats/psu_store.h"
+#include "stats/quantile.h"
+#include "stats/calvar.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -134,6 +136,10 @@ typedef struct est_ctx {
                                  never occur, for the rows' flag, or NULL */
     char **warnings;          /* for graft_estimates_t.warnings */
     size_t n_warnings, cap_warnings;
+    graft_quant_t *quant;     /* the rows of quantile indicators, or NULL */
+    graft_calvar_t **cal;     /* per round: its calibration, or NULL */
+    graft_calvar_t *cv;       /* the current round's */
+    int any_cal;              /* keep the store to the end for them */
 } est_ctx_t;
 
 static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
@@ -147,7 +153,8 @@ static cell_t *cell_at(const est_ctx_t *c, size_t d, size_t round, size_t k)
 
 /* ---- indicator names and types ------------------------------------- */
 
-static const char *const type_names[] = {"prop", "mean", "total"};
+static const char *const type_names[] = {"prop", "mean", "total",
+                                          "quantile"};
 
 const char *graft_ind_type_name(graft_ind_type_t type)
 {
@@ -563,7 +570,10 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
             GRAFT_OK ||
         (rc = header_replicates(c, diag)) != GRAFT_OK ||
         (rc = header_derived(c, cols, ncols, diag)) != GRAFT_OK ||
-        (rc = header_indicators(c, diag)) != GRAFT_OK)
+        (rc = header_indicators(c, diag)) != GRAFT_OK ||
+        (c->cv && (rc = graft_calvar_bind(c->cv, c->path, c->cols, c->n_cols,
+                                          c->rounds[c->round].spec->weight,
+                                          diag)) != GRAFT_OK))
         return rc;
     return bind_by(c, diag);
 }
@@ -815,6 +825,8 @@ static void store_fold(est_ctx_t *c)
                     strat_add_psu(&cells[k].T[h], yx[2 * k], yx[2 * k + 1]);
         }
     }
+    if (c->any_cal) /* calibrated rounds read it at the end (calvar.c) */
+        return;
     graft_psu_store_free(c->store);
     c->store = NULL;
     for (size_t s = 0; s <= c->opts->n_by; s++)
@@ -926,6 +938,9 @@ static graft_error_t cell_add(est_ctx_t *c, cell_t *cell, int ratio,
     cell->swy += w * y;
     cell->a1 += w * u;
     cell->a2 += w * u * u;
+    if (c->cv && graft_calvar_add(c->cv, &cell->cal, (size_t)(cell - c->cells),
+                                  o, u) != GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
     if (c->n_rep)
         return cell_add_replicates(c, cell, o, y);
     return cell_add_psu(c, cell, o, u, yx);
@@ -1080,6 +1095,9 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
     if (stored) /* its blocks are far away when rows come in any order */
         graft_psu_store_prefetch_first(c->store, obs.psu);
     row_cells(c, cells, ncols);
+    if (c->cv &&
+        (rc = graft_calvar_row(c->cv, c->cur, &obs, line, diag)) != GRAFT_OK)
+        return rc;
     if (c->n_unseen)
         check_probes(c);
     if (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK)
@@ -1099,7 +1117,10 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
             continue;
         if ((rc = row_value(c, k, line, &y, &missing, diag)) != GRAFT_OK)
             return rc;
-        if (add_to_domains(c, k, &obs, y, missing) != GRAFT_OK)
+        if (add_to_domains(c, k, &obs, y, missing) != GRAFT_OK ||
+            (!missing && graft_quant_add(c->quant, k, c->round,
+                                         c->row_domain, &obs, c->n_rep,
+                                         y) != GRAFT_OK))
             goto nomem;
     }
     return GRAFT_OK;
@@ -1392,6 +1413,10 @@ static graft_error_t estimate_rows(est_ctx_t *c, graft_estimates_t *e,
                 if (!copy_by(c, dom, &r->by_values, &r->by_codes))
                     return GRAFT_ERR_NOMEM;
                 finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
+                if (graft_quant_row(c->quant, &c->var, k, order[i], dom->set,
+                                    round, c->opts->level, c->opts->min_n,
+                                    r) != GRAFT_OK)
+                    return GRAFT_ERR_NOMEM;
                 add_flag(r, c->never[round * c->K + k]);
             }
     return GRAFT_OK;
@@ -1412,6 +1437,11 @@ static graft_error_t contrast_rows(est_ctx_t *c, graft_estimates_t *e,
                 if (!copy_by(c, dom, &r->by_values, &r->by_codes))
                     return GRAFT_ERR_NOMEM;
                 finish_contrast(c, s, order[i], k, r);
+                graft_quant_contrast(c->quant, k, c->opts->contrasts[s].coef,
+                                     c->n_rounds,
+                                     &e->rows[(k * c->n_domains + i) *
+                                              c->n_rounds],
+                                     r);
             }
     return GRAFT_OK;
 }
@@ -1490,6 +1520,10 @@ static void ctx_free(est_ctx_t *c)
     free(c->warnings);
     graft_intern_free(c->domain_ids);
     graft_design_free(c->design);
+    graft_quant_free(c->quant);
+    for (size_t r = 0; c->cal && r < c->n_rounds; r++)
+        graft_calvar_free(c->cal[r]);
+    free(c->cal);
 }
 
 static int expr_names(const graft_expr_t *e, const char *name)
@@ -1532,6 +1566,7 @@ static graft_error_t read_round(est_ctx_t *c, size_t round, int shared,
     graft_error_t rc;
     c->round = round;
     c->path = r->path;
+    c->cv = c->cal[round];
     if (round > 0 && (rc = graft_design_next_round(c->design, r->spec, round,
                                                    shared)) != GRAFT_OK)
         return graft_diag_set(diag, rc, r->path, 0, 0, "out of memory");
@@ -1658,8 +1693,27 @@ static void psu_mode_begin(est_ctx_t *c, int unbounded)
     c->psu_mode = first->rep.columns ? PSU_NONE
                   : c->shared        ? PSU_DENSE
                                      : PSU_STORE;
-    c->budget = unbounded || !rereadable(c->rounds, c->n_rounds) ? SIZE_MAX
-                                                                 : budget;
+    c->budget = unbounded || c->any_cal || !rereadable(c->rounds, c->n_rounds)
+                    ? SIZE_MAX
+                    : budget;
+}
+
+/* Each calibrated round's calvar (a replicate design's replicates carry
+ * its calibration).  Returns 0 when out of memory. */
+static int cal_begin(est_ctx_t *c)
+{
+    size_t W = c->opts->n_by < 8 ? c->opts->n_by + 1 : 8;
+    if (!(c->cal = calloc(c->n_rounds, sizeof *c->cal)))
+        return 0;
+    for (size_t r = 0; r < c->n_rounds; r++) {
+        const graft_design_spec_t *spec = c->rounds[r].spec;
+        if (!spec->cal || spec->rep.columns)
+            continue;
+        if (!(c->cal[r] = graft_calvar_alloc(spec->cal, c->K, W)))
+            return 0;
+        c->any_cal = 1;
+    }
+    return 1;
 }
 
 /* The pass's context (c->opts, rounds, n_rounds and shared set by the
@@ -1675,14 +1729,16 @@ static graft_error_t pass_begin(est_ctx_t *c, graft_estimates_t *e,
     c->K = opts->n_indicators;
     c->path = first->path;
     c->design = graft_design_alloc(first->spec);
+    int cal_ok = cal_begin(c); /* before psu_mode_begin: any_cal */
     psu_mode_begin(c, unbounded);
     c->row_domain = calloc(n_by, sizeof *c->row_domain);
     c->last_dom = calloc(n_by, sizeof *c->last_dom);
     c->last_block = calloc(opts->n_by + 1, sizeof *c->last_block);
     c->domain_ids = graft_intern_alloc();
     c->never = calloc(c->K * c->n_rounds + 1, sizeof *c->never);
-    if (!e || !c->never || !c->design || !c->row_domain || !c->last_dom ||
-        !c->last_block || !c->domain_ids ||
+    if (!e || !c->never || !cal_ok || !c->design || !c->row_domain ||
+        !c->last_dom || !c->last_block || !c->domain_ids ||
+        graft_quant_alloc(opts, &c->quant) != GRAFT_OK ||
         !(e->file = graft_strdup(first->path)) ||
         add_by_names(e, opts) != GRAFT_OK)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, first->path, 0, 0,
@@ -1747,6 +1803,27 @@ static int variance_begin(est_ctx_t *c)
     return c->var.s1 && c->var.s2;
 }
 
+/* The calibrated rounds' residuals (calvar.c), from the store kept to
+ * the end; with shared PSUs, in each cell's per-PSU totals.  Frees the
+ * store.  Returns 0 when out of memory. */
+static int cal_finish(est_ctx_t *c)
+{
+    int *ratio = malloc((c->K ? c->K : 1) * sizeof *ratio), ok = ratio != NULL;
+    for (size_t k = 0; ok && k < c->K; k++)
+        ratio[k] = c->opts->indicators[k].type != GRAFT_IND_TOTAL;
+    for (size_t r = 0; ok && r < c->n_rounds; r++)
+        ok = !c->cal[r] ||
+             graft_calvar_finish(c->cal[r], c->design, c->store, c->cells,
+                                 ratio) == GRAFT_OK;
+    for (size_t x = 0; ok && c->psu_mode == PSU_DENSE &&
+                       x < c->n_domains * c->n_rounds * c->K; x++)
+        ok = !c->cells[x].cal || graft_calvar_dense(&c->cells[x]);
+    free(ratio);
+    graft_psu_store_free(c->store);
+    c->store = NULL;
+    return ok;
+}
+
 /* After the last row: add the stored or open PSUs to the stratum sums,
  * finish the design (fpc, rank; the lonely-PSU check under
  * linearization), then every cell's and contrast's estimate, variance and
@@ -1764,6 +1841,9 @@ static graft_error_t pass_finish(est_ctx_t *c, graft_estimates_t *e,
         (!c->n_rep &&
          (rc = graft_design_check_lonely(c->design, diag)) != GRAFT_OK))
         return rc;
+    if (c->any_cal && !cal_finish(c))
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, c->rounds[0].path, 0,
+                              0, "out of memory");
     graft_design_summarize(c->design, &e->design);
     if (!variance_begin(c) ||
         (c->n_domains == 0 && new_domain(c, 0, NO_DOMAIN) != GRAFT_OK) ||

@@ -28,6 +28,8 @@ typedef struct strat_acc {
     size_t rows;                  /* domain rows (any weight) */
     size_t pos;                   /* PSUs with a positive weight */
     double sy, sx, syy, sxy, sxx;
+    double cz, czz;               /* calibrated: sum z, sum z^2 of the
+                                     residual PSU scores (calvar.c) */
 } strat_acc_t;
 
 /* The sums of one indicator in one domain of one round. */
@@ -51,6 +53,9 @@ typedef struct cell {
     double gs;
     size_t gid;
     long rank;             /* of gram, once computed (0: not yet) */
+    struct graft_calcell *cal; /* calibrated rounds: the residuals' sums
+                                  (stats/calvar.h, owned by the round's
+                                  calvar), or NULL */
 } cell_t;
 
 /* A term of a linear contrast: COEF times the estimate of CELL. */

@@ -16,6 +16,7 @@
 #include "base/names.h"
 #include "io/reader_internal.h"
 #include "write/csvout.h"
+#include "write/survey_ini.h"
 #include "graft/output.h"
 
 #include <errno.h>
@@ -70,17 +71,6 @@ static int is_brr(graft_repmethod_t m)
 }
 
 /* ---- numbers as text --------------------------------------------------- */
-
-/* The shortest %.Ng (N = 15..17) that reads back as X. */
-static char *shortest(double x, char *buf, size_t size)
-{
-    for (int p = 15; p <= 17; p++) {
-        snprintf(buf, size, "%.*g", p, x);
-        if (strtod(buf, NULL) == x)
-            break;
-    }
-    return buf;
-}
 
 /* R's formatReal() for one number at 15 digits (src/main/format.c): the
  * fewest significant digits that show X as 15 digits do, then fixed
@@ -1047,14 +1037,6 @@ char *graft_replicate_ini_path(const char *path, char *buf, size_t size)
     return w < 0 || (size_t)w >= size ? NULL : buf;
 }
 
-/* VALUE on one line: newlines become spaces (inih would read a
- * continuation line as a second entry). */
-static void ini_text(FILE *fp, const char *s)
-{
-    for (; *s; s++)
-        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, fp);
-}
-
 static void write_survey_section(FILE *fp, const graft_replicate_out_t *o)
 {
     const char *base = strrchr(o->path, '/');
@@ -1062,18 +1044,18 @@ static void write_survey_section(FILE *fp, const graft_replicate_out_t *o)
     fputs("[survey]\n", fp);
     if (o->name) {
         fputs("name = ", fp);
-        ini_text(fp, o->name);
+        graft_ini_text(fp, o->name);
         fputc('\n', fp);
     }
     if (o->round) {
         fputs("round = ", fp);
-        ini_text(fp, o->round);
+        graft_ini_text(fp, o->round);
         fputc('\n', fp);
     }
     if (o->year)
         fprintf(fp, "year = %ld\n", o->year);
     fputs("data = ", fp);
-    ini_text(fp, base);
+    graft_ini_text(fp, base);
     fputs("\ndelim = ,\n", fp);
 }
 
@@ -1121,78 +1103,22 @@ static void write_design_section(FILE *fp, const graft_replicate_t *r,
     fputs("\n[design]\n", fp);
     write_design_comment(fp, r);
     fputs("weight = ", fp);
-    ini_text(fp, r->spec.unweighted ? "1" : r->spec.weight);
+    graft_ini_text(fp, r->spec.unweighted ? "1" : r->spec.weight);
     fputs("\nrepweights = ", fp);
     write_regex(fp, prefix);
     graft_repmethod_t m = r->opts.method;
     fprintf(fp, "\nreptype = %s\n",
             m == GRAFT_REPMETHOD_SUBBOOTSTRAP ? "bootstrap"
                                                : graft_repmethod_name(m));
-    fprintf(fp, "scale = %s\n", shortest(r->scale, num, sizeof num));
+    fprintf(fp, "scale = %s\n", graft_shortest_number(r->scale, num, sizeof num));
     fputs("rscales = ", fp);
     for (size_t i = 0; i < r->R; i++)
         fprintf(fp, "%s%s", i ? ", " : "",
-                shortest(r->rscales[i], num, sizeof num));
+                graft_shortest_number(r->rscales[i], num, sizeof num));
     fputc('\n', fp);
     if (m == GRAFT_REPMETHOD_FAY)
-        fprintf(fp, "rho = %s\n", shortest(r->opts.rho, num, sizeof num));
+        fprintf(fp, "rho = %s\n", graft_shortest_number(r->opts.rho, num, sizeof num));
     fputs("mse = false\n", fp);
-}
-
-/* The missing codes the reader applies to column NAME under READ: its own
- * (the last [missing] entry for it) and, unless it is a design column,
- * the every-column codes (the last such entry). */
-static void write_column_missing(FILE *fp, const graft_read_opts_t *read,
-                                 const char *name, int *header)
-{
-    const graft_missing_spec_t *own = NULL, *all = NULL;
-    char num[64];
-    for (size_t i = 0; i < read->n_missing; i++) {
-        const graft_missing_spec_t *m = &read->missing[i];
-        if (!m->column)
-            all = m;
-        else if (strcmp(m->column, name) == 0)
-            own = m;
-    }
-    for (size_t k = 0; all && k < read->n_exempt; k++)
-        if (strcmp(read->exempt[k], name) == 0)
-            all = NULL;
-    if ((!own || !own->n_codes) && (!all || !all->n_codes))
-        return;
-    if (!*header)
-        fputs("\n[missing]\n", fp);
-    *header = 1;
-    fprintf(fp, "%s = ", name);
-    size_t n = 0;
-    for (int s = 0; s < 2; s++) {
-        const graft_missing_spec_t *m = s ? all : own;
-        for (size_t i = 0; m && i < m->n_codes; i++)
-            fprintf(fp, "%s%s", n++ ? ", " : "",
-                    shortest(m->codes[i], num, sizeof num));
-    }
-    fputc('\n', fp);
-}
-
-static void write_column_labels(FILE *fp, const graft_column_t *col)
-{
-    size_t n = graft_labelset_count(col->labels);
-    char num[64];
-    if (!n)
-        return;
-    fputs("\n[labels.", fp);
-    ini_text(fp, col->name);
-    fputs("]\n", fp);
-    for (size_t i = 0; i < n; i++) {
-        int is_str = 0;
-        double code = 0;
-        const char *str = NULL;
-        const char *label =
-            graft_labelset_entry(col->labels, i, &is_str, &code, &str);
-        ini_text(fp, is_str ? str : shortest(code, num, sizeof num));
-        fputs(" = ", fp);
-        ini_text(fp, label);
-        fputc('\n', fp);
-    }
 }
 
 static void write_derive_section(FILE *fp, const graft_replicate_out_t *o)
@@ -1201,9 +1127,9 @@ static void write_derive_section(FILE *fp, const graft_replicate_out_t *o)
         return;
     fputs("\n[derive]\n", fp);
     for (size_t i = 0; i < o->n_derived; i++) {
-        ini_text(fp, o->derived[i].name);
+        graft_ini_text(fp, o->derived[i].name);
         fputs(" = ", fp);
-        ini_text(fp, o->derived[i].expr);
+        graft_ini_text(fp, o->derived[i].expr);
         fputc('\n', fp);
     }
 }
@@ -1308,16 +1234,16 @@ static void write_ini(write_ctx_t *w, const graft_column_t *cols)
     /* The first line marks the file as graft's: `graft replicate` replaces
      * an OUT.ini without it only when given --force. */
     fputs("; ", fp);
-    ini_text(fp, w->out->command ? w->out->command
+    graft_ini_text(fp, w->out->command ? w->out->command
                                  : "made by: graft replicate");
     fputc('\n', fp);
     write_survey_section(fp, w->out);
     write_design_section(fp, w->r, w->prefix);
     int header = 0;
     for (size_t i = 0; i < w->n_cols; i++)
-        write_column_missing(fp, w->read, cols[w->cols[i]].name, &header);
+        graft_ini_column_missing(fp, w->read, cols[w->cols[i]].name, &header);
     for (size_t i = 0; i < w->n_cols; i++)
-        write_column_labels(fp, &cols[w->cols[i]]);
+        graft_ini_column_labels(fp, &cols[w->cols[i]]);
     write_derive_section(fp, w->out);
 }
 
@@ -1350,7 +1276,7 @@ static void write_cell(FILE *fp, const graft_cell_t *c, int sep)
     if (c->str)
         graft_csv_field(fp, c->str, sep);
     else if (c->kind == GRAFT_CELL_NUMBER)
-        graft_csv_field(fp, shortest(c->num, num, sizeof num), sep);
+        graft_csv_field(fp, graft_shortest_number(c->num, num, sizeof num), sep);
     else
         graft_csv_field(fp, NULL, sep);
 }
@@ -1371,7 +1297,7 @@ static graft_error_t pass2_row(void *ctx, const graft_cell_t *cells,
         write_cell(w->csv.fp, &cells[w->cols[i]], i > 0);
     for (size_t i = 0; i < w->r->R; i++) {
         fputc(',', w->csv.fp);
-        fputs(shortest(w->repw[i], num, sizeof num), w->csv.fp);
+        fputs(graft_shortest_number(w->repw[i], num, sizeof num), w->csv.fp);
     }
     fputc('\n', w->csv.fp);
     return GRAFT_OK;

@@ -14,6 +14,7 @@
 #include "stats/estimate_internal.h"
 #include "stats/gram.h"
 #include "stats/lonely.h"
+#include "stats/calvar.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -77,7 +78,10 @@ static void strata_rows(var_ctx_t *v, const term_t *terms, size_t m)
         for (size_t h = 0; h < v->H && h < cell->strat_cap; h++) {
             const strat_acc_t *a = &cell->T[h];
             double sz, zz;
-            if (t->ratio) {
+            if (cell->cal) { /* the calibration residuals' (calvar.c) */
+                sz = a->cz;
+                zz = a->czz;
+            } else if (t->ratio) {
                 sz = (a->sy - q * a->sx) / N;
                 zz = (a->syy - 2 * q * a->sxy + q * q * a->sxx) / (N * N);
             } else {
@@ -99,7 +103,9 @@ static void strata_rows(var_ctx_t *v, const term_t *terms, size_t m)
 static int has_rows(const term_t *terms, size_t m, size_t h)
 {
     for (size_t k = 0; k < m; k++)
-        if (h < terms[k].cell->strat_cap && terms[k].cell->T[h].rows)
+        if ((h < terms[k].cell->strat_cap && terms[k].cell->T[h].rows) ||
+            (terms[k].cell->cal &&
+             graft_calvar_has_stratum(terms[k].cell->cal, h)))
             return 1;
     return 0;
 }

@@ -168,13 +168,16 @@ static json_t *json_root(const graft_estimates_t *e)
     json_t *inds = json_array();
     for (size_t k = 0; k < o->n_indicators; k++) {
         const graft_indicator_spec_t *ind = &o->indicators[k];
-        json_array_append_new(
-            inds, json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "name",
-                            graft_indicator_name(ind), "type",
-                            graft_ind_type_name(ind->type), "label",
-                            json_str_or_null(ind->label), "question",
-                            json_str_or_null(ind->question), "expr",
-                            ind->expr, "among", json_str_or_null(ind->among)));
+        json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "name",
+                              graft_indicator_name(ind), "type",
+                              graft_ind_type_name(ind->type), "label",
+                              json_str_or_null(ind->label), "question",
+                              json_str_or_null(ind->question), "expr",
+                              ind->expr, "among",
+                              json_str_or_null(ind->among));
+        if (j && ind->type == GRAFT_IND_QUANTILE) /* its probability */
+            json_object_set_new(j, "prob", json_real(ind->prob));
+        json_array_append_new(inds, j);
     }
     const graft_design_summary_t *g = &e->design;
     json_t *design = json_pack("{s:I, s:I, s:I, s:I, s:f}", "rows",

@@ -428,6 +428,40 @@ static graft_error_t other_charts(doc_t *d, const graft_report_t *r,
     return GRAFT_OK;
 }
 
+/* The first round's weight calibrated to population margins (graft
+ * weight; [weighting] in graft run). */
+static void calibration_para(doc_t *d, const graft_report_t *r)
+{
+    const graft_cal_spec_t *c = r->spec->cal;
+    char buf[2048], margins[1024] = "";
+    size_t len = 0;
+    for (size_t m = 0; m < c->n_margins && len < sizeof margins - 64; m++)
+        for (size_t v = 0; v < c->margins[m].n_vars; v++)
+            len += (size_t)snprintf(margins + len, sizeof margins - len,
+                                    "%s%s", v ? " x " : m ? ", " : "",
+                                    c->margins[m].vars[v]);
+    static const char *const how[] = {
+        "post-stratification (R's postStratify)", "raking (R's rake)",
+        "linear calibration, GREG (R's calibrate, calfun linear)",
+        "logit calibration (R's calibrate, calfun logit)",
+        "raking calibration (R's calibrate, calfun raking)"};
+    snprintf(buf, sizeof buf,
+             "The weights were calibrated to population margins (%s) by "
+             "%s%s; standard errors use the residuals of the calibration, "
+             "as R's svyrecvar does for a calibrated design.%s",
+             margins,
+             c->method >= 0 && c->method < 5 ? how[c->method] : "?",
+             r->spec->weight && c->calibrated_weight &&
+                     strcmp(r->spec->weight, c->calibrated_weight) != 0
+                 ? ", then trimmed (R's trimWeights)"
+                 : "",
+             r->analysis && r->analysis->has_weighting
+                 ? " The weighting report of each round is "
+                   "ROUND_weighting.txt beside this report."
+                 : "");
+    para(d, buf);
+}
+
 static void methods_section(doc_t *d, const graft_report_t *r)
 {
     const graft_design_spec_t *s = r->spec;
@@ -461,6 +495,8 @@ static void methods_section(doc_t *d, const graft_report_t *r)
                  : o->df_mode == GRAFT_DF_DESIGN ? "the whole design's"
                                                  : "as given");
     para(d, buf);
+    if (s->cal)
+        calibration_para(d, r);
     snprintf(buf, sizeof buf,
              "Confidence intervals: %s at the %g %% level, with t quantiles "
              "on those degrees of freedom. Reliability flags follow the NCHS "
@@ -475,6 +511,20 @@ static void methods_section(doc_t *d, const graft_report_t *r)
                         "suppressed too."
                       : "");
     para(d, buf);
+    int quantiles = 0;
+    for (size_t k = 0; k < o->n_indicators; k++)
+        quantiles |= o->indicators[k].type == GRAFT_IND_QUANTILE;
+    if (quantiles) /* docs/quantiles.md */
+        para(d, "Quantiles (p50: the median) follow R's svyquantile: the "
+                "smallest value whose weighted share of the domain reaches "
+                "p, with Woodruff's interval, the confidence interval of "
+                "the estimated distribution function at the quantile mapped "
+                "back to values; their standard error is that interval's "
+                "width over 2 t. A bound that does not exist (too few rows "
+                "beyond the quantile, or no degrees of freedom) is left "
+                "empty and the estimate suppressed; a quantile is "
+                "suppressed when its 95 % interval is wider than 160 % of "
+                "it. Changes of quantiles take the rounds as uncorrelated.");
     if (r->changes)
         para(d, "Rounds are compared in one stacked design, each round "
                 "keeping its own strata (or sharing PSUs for a panel), the "

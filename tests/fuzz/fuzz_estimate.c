@@ -121,11 +121,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const graft_indicator_spec_t inds[3] = {
         {GRAFT_IND_PROP, "paid", NULL, NULL, "y == 1", NULL, 0,
-         {"fuzz", 1, 1}, {NULL, 0, 0}},
+         {"fuzz", 1, 1}, {NULL, 0, 0}, 0},
         {GRAFT_IND_MEAN, NULL, NULL, NULL, "z", "y in {0, 1}", 0,
-         {"fuzz", 2, 1}, {"fuzz", 2, 9}},
+         {"fuzz", 2, 1}, {"fuzz", 2, 9}, 0},
         {GRAFT_IND_TOTAL, "tz", NULL, NULL, "z", NULL, 0,
-         {"fuzz", 3, 1}, {NULL, 0, 0}}};
+         {"fuzz", 3, 1}, {NULL, 0, 0}, 0}};
     const graft_by_spec_t by[2] = {{{"g"}, 1}, {{"s", "g"}, 2}};
     graft_estimate_opts_t opts;
     memset(&opts, 0, sizeof opts);

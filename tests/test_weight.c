@@ -349,6 +349,40 @@ static void test_output_sav(void **state)
     unlink(csv);
 }
 
+/* A margin on a [derive]d variable: calibrated to it, its total is met
+ * with no variance (the calibration's residuals of a calibration
+ * variable are 0). */
+static void test_derived_margin(void **state)
+{
+    (void)state;
+    clean();
+    run("weight", FIX "derived.ini", "--margins", FIX "young.csv," MZ, "-o",
+        OUT, NULL);
+    spawn_expect_ok(&RUN);
+    char *ini = test_slurp_must(OUT_INI, NULL);
+    assert_non_null(strstr(ini, "\nmargins = young; zone\n"));
+    assert_non_null(strstr(ini, "\n[derive]\nyoung = age_group == 1\n"));
+    free(ini);
+    run("estimate", "--survey", OUT_INI, "--total", "young", "--format",
+        "csv", NULL);
+    spawn_expect_ok(&RUN);
+    char *path = strdup(test_tmp("young.csv"));
+    test_write_file(path, RUN.out);
+    table_t *t = table_open(path);
+    assert_close(table_num(t, 0, table_col(t, "estimate")), 2250000, 1e-9, 0);
+    assert_close(table_num(t, 0, table_col(t, "se")), 0, 0, 1e-6);
+    table_close(t);
+    unlink(path);
+    free(path);
+    /* a derived value the margins file lacks */
+    test_write_file(test_tmp("young1.csv"), "young,total\n1,2250000\n");
+    run("weight", FIX "derived.ini", "--margins", test_tmp("young1.csv"), "-o",
+        OUT, NULL);
+    assert_int_equal(RUN.status, 65);
+    assert_non_null(strstr(RUN.err, "young '0' is not a cell of the margins "
+                                    "file"));
+}
+
 /* ---- against R ---------------------------------------------------------------------- */
 
 typedef struct rcase {
@@ -643,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_output_fields),
         cmocka_unit_test(test_output_demo_bytes),
         cmocka_unit_test(test_output_sav),
+        cmocka_unit_test(test_derived_margin),
         cmocka_unit_test(test_against_r),
         cmocka_unit_test(test_trim_after_calibration),
         cmocka_unit_test(test_report_stats),

@@ -14,6 +14,7 @@
 #include "test_util.h"
 #include "graft/estimate.h"
 #include "graft/survey.h"
+#include "graft/reader.h"
 #include "test_spawn.h"
 #include "test_table.h"
 
@@ -84,12 +85,19 @@ static int run_way(const table_t *C, size_t i, const graft_survey_t *s,
     return bad;
 }
 
+/* The Afrobarometer case's survey file: a copy beside the CSV that
+ * afro_data() writes (NULL until then). */
+static const char *afro_ini;
+
 static int run_case(const table_t *C, size_t i, size_t *n_compared)
 {
     graft_survey_t *s = NULL;
     graft_diag_t diag;
-    assert_int_equal(graft_survey_load(cell(C, i, "survey"), &s, &diag),
-                     GRAFT_OK);
+    const char *path = cell(C, i, "survey");
+    if (strstr(path, "/tun_r7_raked.ini"))
+        path = afro_ini;
+    assert_non_null(path);
+    assert_int_equal(graft_survey_load(path, &s, &diag), GRAFT_OK);
     assert_non_null(s->cal);
     assert_ptr_equal(s->design.cal, s->cal);
     int bad = 0;
@@ -106,11 +114,104 @@ static void family(const char *prefix)
 }
 
 static void test_poststratify(void **s) { (void)s; family("ps_"); }
-static void test_rake(void **s) { (void)s; family("rake"); }
+static void test_rake(void **s)
+{
+    (void)s;
+    family("rake_clus1");
+    family("rake3");
+}
 static void test_linear(void **s) { (void)s; family("linear_"); }
 static void test_logit(void **s) { (void)s; family("logit_"); }
 static void test_raking(void **s) { (void)s; family("raking_"); }
 static void test_trimmed(void **s) { (void)s; family("trim_"); }
+static void test_demo(void **s) { (void)s; family("rake_demo_"); }
+
+/* ---- Afrobarometer: the data from ../shared, R's weights committed ---- */
+
+#define AFRO_SAV SHARED_AFRO "/tun_r7_data.sav"
+#define AFRO_WEIGHTS "tests/ref/calvar_tun_r7_weights.csv"
+
+static const char *const afro_cols[] = {"REGION", "URBRUR", "Q101",
+                                        "Q49C",   "Q49G",   "Q49K",
+                                        "Q49N",   "Q49R",   "Q49T"};
+#define N_AFRO (sizeof afro_cols / sizeof afro_cols[0])
+
+typedef struct afro_ctx {
+    FILE *out;
+    const table_t *w; /* dw, wcal per row */
+    size_t row;
+    int col[N_AFRO];
+} afro_ctx_t;
+
+static graft_error_t afro_header(void *vctx, const graft_column_t *cols,
+                                 size_t ncols, graft_diag_t *diag)
+{
+    (void)diag;
+    afro_ctx_t *a = vctx;
+    for (size_t k = 0; k < N_AFRO; k++) {
+        a->col[k] = -1;
+        for (size_t j = 0; j < ncols; j++)
+            if (strcmp(cols[j].name, afro_cols[k]) == 0)
+                a->col[k] = (int)j;
+        assert_true(a->col[k] >= 0);
+        fprintf(a->out, "%s,", afro_cols[k]);
+    }
+    fputs("dw,wcal\n", a->out);
+    return GRAFT_OK;
+}
+
+static graft_error_t afro_row(void *vctx, const graft_cell_t *cells,
+                              size_t ncols, unsigned long line,
+                              graft_diag_t *diag)
+{
+    (void)ncols, (void)line, (void)diag;
+    afro_ctx_t *a = vctx;
+    for (size_t k = 0; k < N_AFRO; k++) {
+        const graft_cell_t *c = &cells[a->col[k]];
+        if (c->kind == GRAFT_CELL_NUMBER)
+            fprintf(a->out, "%.17g", c->num);
+        fputc(',', a->out);
+    }
+    assert_true(a->row < a->w->nrows);
+    fprintf(a->out, "%s,%s\n", cell(a->w, a->row, "dw"),
+            cell(a->w, a->row, "wcal"));
+    a->row++;
+    return GRAFT_OK;
+}
+
+/* tun_r7_raked.csv (the survey file's columns read from the .sav file,
+ * R's weights beside them) and a copy of its survey file, in this test's
+ * temporary folder. */
+static void afro_data(void)
+{
+    table_t w;
+    table_load(&w, AFRO_WEIGHTS);
+    afro_ctx_t a = {fopen(test_tmp("tun_r7_raked.csv"), "w"), &w, 0, {0}};
+    assert_non_null(a.out);
+    graft_diag_t diag;
+    assert_int_equal(graft_read(AFRO_SAV, NULL, afro_header, afro_row, &a,
+                                &diag),
+                     GRAFT_OK);
+    assert_int_equal(fclose(a.out), 0);
+    assert_int_equal(a.row, w.nrows);
+    table_free(&w);
+    size_t len;
+    char *ini = test_slurp_must("tests/data/calvar/tun_r7_raked.ini", &len);
+    afro_ini = test_tmp("tun_r7_raked.ini");
+    FILE *f = fopen(afro_ini, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(ini, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    free(ini);
+}
+
+static void test_afrobarometer(void **s)
+{
+    (void)s;
+    SKIP_WITHOUT_SHARED();
+    afro_data();
+    family("tun_");
+}
 
 /* Without [calibration] the same data give another (R's uncalibrated)
  * SE: the section is what changes the variance. */
@@ -149,6 +250,56 @@ static void test_section_matters(void **state)
     graft_estimates_free(a);
     graft_estimates_free(b);
     graft_survey_free(s);
+}
+
+/* Two calibrated rounds (compare, trend, run): independent rounds, so the
+ * contrast's SE is the root of the sum of R's two calibrated variances
+ * (apiclus1 post-stratified, and raked). */
+static void test_two_rounds(void **state)
+{
+    (void)state;
+    graft_survey_t *a = NULL, *b = NULL;
+    graft_diag_t diag;
+    assert_int_equal(graft_survey_load("tests/data/calvar/ps_clus1.ini", &a,
+                                       &diag),
+                     GRAFT_OK);
+    assert_int_equal(graft_survey_load("tests/data/calvar/rake_clus1.ini", &b,
+                                       &diag),
+                     GRAFT_OK);
+    graft_round_t rounds[2] = {{a->data, NULL, &a->design, NULL, 0},
+                               {b->data, NULL, &b->design, NULL, 0}};
+    const double coef[2] = {-1, 1};
+    graft_contrast_spec_t con = {coef, 0};
+    graft_indicator_spec_t ind = {0};
+    ind.type = GRAFT_IND_MEAN;
+    ind.expr = "api00";
+    ind.expr_src = (graft_source_t){"expr", 1, 1};
+    graft_estimate_opts_t opts = {0};
+    opts.indicators = &ind;
+    opts.n_indicators = 1;
+    opts.level = 0.95;
+    opts.contrasts = &con;
+    opts.n_contrasts = 1;
+    graft_estimates_t *e = NULL;
+    assert_int_equal(graft_estimate_rounds(rounds, 2, 0, &opts, &e, &diag),
+                     GRAFT_OK);
+    const table_t *R = &REFS_T;
+    size_t ra = table_find(R, "case", "ps_clus1_1");
+    size_t rb = table_find(R, "case", "rake_clus1_1");
+    assert_string_equal(cell(R, ra, "domain"), "All");
+    assert_string_equal(cell(R, rb, "domain"), "All");
+    double sa = strtod(cell(R, ra, "se"), NULL);
+    double sb = strtod(cell(R, rb, "se"), NULL);
+    double ea = strtod(cell(R, ra, "estimate"), NULL);
+    double eb = strtod(cell(R, rb, "estimate"), NULL);
+    assert_int_equal(e->n_contrasts, 1);
+    assert_close(e->rows[0].se, sa, 1e-9, 0);
+    assert_close(e->rows[1].se, sb, 1e-9, 0);
+    assert_close(e->contrasts[0].estimate, eb - ea, 1e-9, 0);
+    assert_close(e->contrasts[0].se, sqrt(sa * sa + sb * sb), 1e-9, 0);
+    graft_estimates_free(e);
+    graft_survey_free(a);
+    graft_survey_free(b);
 }
 
 /* ---- bad [calibration] sections ------------------------------------- */
@@ -200,6 +351,11 @@ static void test_bad_sections(void **state)
     expect_load_error("method = rake\nmargins = stype * \n", 9,
                       "margins: margin 1 ('stype *') has an empty variable "
                       "name");
+    char many[400] = "method = rake\nmargins = v0";
+    for (int i = 1; i <= 32; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "; v%d", i);
+    strcat(many, "\n");
+    expect_load_error(many, 9, "margins: more than 32 margins");
     expect_load_error(CAL_OK "bounds = 2, 0.5\n", 11,
                       "bounds '2, 0.5' must be two numbers L, U with L <= U");
     expect_load_error(CAL_OK "trim = 3\n", 11,
@@ -290,7 +446,10 @@ int main(void)
         cmocka_unit_test(test_logit),
         cmocka_unit_test(test_raking),
         cmocka_unit_test(test_trimmed),
+        cmocka_unit_test(test_demo),
+        cmocka_unit_test(test_afrobarometer),
         cmocka_unit_test(test_section_matters),
+        cmocka_unit_test(test_two_rounds),
         cmocka_unit_test(test_bad_sections),
         cmocka_unit_test(test_bad_data),
     };

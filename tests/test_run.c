@@ -43,7 +43,8 @@ static const char *const FILES[] = {
     "charts/police_by_zone.gp", "charts/police_by_zone.dat",
     "charts/any_by_zone.svg", "charts/police_change.svg",
     "charts/police_change.png", "charts/any_trend.svg", "charts/any_trend.png",
-    "charts/officials_by_zone.svg", "charts/officials_by_zone.png"};
+    "charts/officials_by_zone.svg", "charts/officials_by_zone.png",
+    "charts/median_amount_by_zone.svg", "charts/median_amount_by_zone.png"};
 
 static void test_demo_run(void **state)
 {
@@ -67,6 +68,14 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(md, "](charts/police_change.png)"));
     assert_non_null(strstr(md, "](charts/any_trend.png)"));
     assert_non_null(strstr(md, "](charts/officials_by_zone.png)"));
+    assert_non_null(strstr(md, "](charts/median_amount_by_zone.png)"));
+    /* the median bribe of the raked round 1: R's svyquantile on the
+     * raked design (37.43 [32.84, 44.1]) */
+    assert_non_null(strstr(md, "### Amount paid in bribes by payers (p50)"));
+    assert_non_null(strstr(md, "| **All** | **37.43** | **\\[32.84, 44.1\\]** "
+                               "| **572** |"));
+    assert_non_null(strstr(html, "Quantiles (p50: the median) follow R's "
+                                 "svyquantile"));
     /* the tables, the design and the methods */
     assert_non_null(strstr(html, "<h2>Data and design</h2>"));
     assert_non_null(strstr(html, "<h2>Changes between rounds</h2>"));
@@ -85,6 +94,8 @@ static void test_demo_run(void **state)
     char *est = test_slurp(in_run("estimates.csv"), NULL);
     assert_non_null(strstr(est, "round,indicator,zone,estimate,"));
     assert_non_null(strstr(est, "\nRound 1,police,All,0.331633623574838"));
+    assert_non_null(strstr(est, "\nRound 1,median_amount p50,All,"
+                                "37.43,2.85193187986859"));
     free(est);
 }
 

@@ -69,6 +69,8 @@ typedef struct graft_rep_spec {
  * [calibration] section (keys in graft/calibrate.h).  Linearized
  * variances then use the residuals of the calibration (R's svyrecvar on a
  * postStratify'd, raked or calibrated design). */
+#define GRAFT_MAX_CAL_MARGINS 32 /* margins of one calibration */
+
 typedef struct graft_cal_margin_spec {
     const char *vars[GRAFT_MAX_BY]; /* one variable, or crossed ones */
     size_t n_vars;

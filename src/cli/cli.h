@@ -40,7 +40,9 @@ typedef struct cli_input {
     double *rscales;            /* --rscales values */
     const char *rscales_file;   /* --rscales when it named a file, or NULL */
     char *strata_buf;           /* --strata, split in place */
-    const char *exempt[GRAFT_MAX_STRATA_COLUMNS + 3]; /* design columns */
+    const char *exempt[GRAFT_MAX_STRATA_COLUMNS + 5]; /* design columns,
+                                                          [calibration]'s
+                                                          weights */
     cli_progress_t progress;
 } cli_input_t;
 

@@ -337,6 +337,11 @@ graft_error_t cli_input_init(cli_input_t *in, const cli_flags_t *f,
         in->exempt[n++] = d->psu;
     if (d->fpc)
         in->exempt[n++] = d->fpc;
+    if (d->cal) {
+        in->exempt[n++] = d->cal->design_weight;
+        if (d->cal->calibrated_weight)
+            in->exempt[n++] = d->cal->calibrated_weight;
+    }
     in->read.exempt = in->exempt;
     in->read.n_exempt = n;
     in->read.threads = cli_env_threads();

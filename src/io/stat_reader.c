@@ -15,9 +15,13 @@
  * without a value handler, which makes ReadStat seek past the data, so it
  * costs only the header and the label tables; the second pass reads the
  * values with every label set already complete.  The other formats store
- * their labels before the data and are read in one pass.
+ * their labels before the data and are read in one pass, but for a plain
+ * .sav file whose columns read are numbers: ReadStat reads its dictionary
+ * in such a first pass, and its cases are decoded without ReadStat's
+ * per-value callbacks (io/sav_data.h), into the same rows.
  */
 #include "io/pipe.h"
+#include "io/sav_data.h"
 #include "io/stat_io.h"
 #include "graft/reader.h"
 #include "base/grow.h"
@@ -116,6 +120,13 @@ typedef struct named_set {
     graft_labelset_t *set;
 } named_set_t;
 
+/* A user-missing range of a column, as ReadStat reports it: a value V is
+ * missing when LO <= V <= HI (readstat_value_is_defined_missing()). */
+typedef struct missing_range {
+    long at;               /* the column; in c->kept, its place */
+    double lo, hi;
+} missing_range_t;
+
 typedef struct stat_ctx {
     const char *path;
     const stat_format_t *fmt;
@@ -161,7 +172,16 @@ typedef struct stat_ctx {
     long open_obs;         /* obs while a case is open, else -1 */
     unsigned long rows;    /* cases delivered */
     long row_count;        /* cases the file declares; -1 when unknown */
+    unsigned long skip;    /* cases passed on already (io/sav_data.h):
+                            * ReadStat's values of these are dropped */
+    const graft_sav_layout_t *lay; /* while graft_sav_decode() runs */
+    long *sav_place;       /* its places per slot */
+    missing_range_t *missing; /* every column's user-missing ranges */
+    size_t n_missing, cap_missing;
+    missing_range_t *kept; /* those of the places kept (.sav decoded) */
+    size_t n_kept;
     size_t size;           /* the file's bytes, for opts->progress */
+    size_t progress_at;    /* the bytes last reported by sav_progress() */
     long var_count;        /* variables the file declares; -1 when unknown */
     int header_done;
 
@@ -195,6 +215,9 @@ static void ctx_free(stat_ctx_t *c)
     free(c->cells);
     free(c->str_off);
     free(c->arena.buf);
+    free(c->sav_place);
+    free(c->missing);
+    free(c->kept);
 }
 
 /* Record an error of ours in the diagnostic and tell ReadStat to stop. */
@@ -279,6 +302,26 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
     return READSTAT_HANDLER_OK;
 }
 
+/* Keep the user-missing ranges of numeric column INDEX, VAR. */
+static int keep_ranges(stat_ctx_t *c, int index, readstat_variable_t *var)
+{
+    int n = readstat_variable_get_missing_ranges_count(var);
+    if (c->cols[index].type != GRAFT_COL_NUMERIC)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        missing_range_t *m = graft_grow(c->missing, &c->cap_missing,
+                                        c->n_missing + 1, sizeof *m);
+        if (!m)
+            return -1;
+        c->missing = m;
+        c->missing[c->n_missing++] = (missing_range_t){
+            index,
+            readstat_double_value(readstat_variable_get_missing_range_lo(var, i)),
+            readstat_double_value(readstat_variable_get_missing_range_hi(var, i))};
+    }
+    return 0;
+}
+
 static int on_variable(int index, readstat_variable_t *var,
                        const char *val_labels, void *vctx)
 {
@@ -317,6 +360,8 @@ static int on_variable(int index, readstat_variable_t *var,
         c->first_unwanted = !wanted;
     c->used[index] = (unsigned char)used;
     c->ranges[index] = readstat_variable_get_missing_ranges_count(var) > 0;
+    if (keep_ranges(c, index, var) != 0)
+        return fail_nomem(c);
     if (!used)
         return READSTAT_HANDLER_SKIP_VARIABLE;
     c->last_used = (size_t)index;
@@ -353,10 +398,14 @@ static int on_progress(double progress, void *vctx)
     stat_ctx_t *c = vctx;
     const graft_read_opts_t *o = c->opts;
     double bytes = progress * (double)c->size;
-    o->progress(o->progress_arg,
-                bytes <= 0 ? 0 : bytes >= (double)c->size ? c->size
-                                                          : (size_t)bytes,
-                c->size, c->rows);
+    size_t at = bytes <= 0                    ? 0
+                : bytes >= (double)c->size ? c->size
+                                           : (size_t)bytes;
+    /* ReadStat reading a .sav file again after graft_sav_decode() starts
+     * from 0: the bytes reported do not go back */
+    if (at < c->progress_at)
+        at = c->progress_at;
+    o->progress(o->progress_arg, at, c->size, c->rows);
     return READSTAT_HANDLER_OK;
 }
 
@@ -645,6 +694,127 @@ static int on_value(int obs, readstat_variable_t *var, readstat_value_t value,
     return store_next(c, value, value.v.double_value);
 }
 
+/* ---- .sav cases without ReadStat's callbacks (io/sav_data.h) ---------- */
+
+static double *sav_begin(void *vctx, long obs)
+{
+    stat_ctx_t *c = vctx;
+    begin_row(c, obs);
+    return c->slot.nums;
+}
+
+static int sav_end(void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    /* user-missing values, as set_cell() marks them */
+    double *nums = c->slot.nums;
+    for (size_t i = 0; i < c->n_kept; i++) {
+        const missing_range_t *m = &c->kept[i];
+        if (nums[m->at] >= m->lo && nums[m->at] <= m->hi)
+            nums[m->at] = NAN;
+    }
+    c->next_pos = (long)c->n_places; /* every place is written */
+    return end_row(c) != READSTAT_HANDLER_OK;
+}
+
+static void sav_progress(void *vctx, size_t bytes)
+{
+    stat_ctx_t *c = vctx;
+    c->progress_at = bytes < c->size ? bytes : c->size;
+    c->opts->progress(c->opts->progress_arg, c->progress_at, c->size,
+                      c->rows);
+}
+
+/* May the cases of the .sav file laid out as LAY be decoded by
+ * graft_sav_decode()?  Every column read must be a number (its
+ * user-missing values are marked by sav_end()). */
+static int sav_decodable(const stat_ctx_t *c, const graft_sav_layout_t *lay)
+{
+    if (lay->n_vars != c->ncols)
+        return 0; /* ReadStat counts the variables otherwise */
+    for (size_t i = 0; i < c->ncols; i++)
+        if (c->used[i] &&
+            (c->cols[i].type != GRAFT_COL_NUMERIC || !lay->numeric[i]))
+            return 0;
+    return 1;
+}
+
+/* The user-missing ranges of the places kept, in c->kept.  -1 when out of
+ * memory. */
+static int keep_place_ranges(stat_ctx_t *c)
+{
+    if (c->n_missing == 0)
+        return 0;
+    c->kept = malloc(c->n_missing * sizeof *c->kept);
+    if (!c->kept)
+        return -1;
+    for (size_t i = 0; i < c->n_missing; i++) {
+        long place = c->pos[c->missing[i].at];
+        if (place >= 0) {
+            c->kept[c->n_kept] = c->missing[i];
+            c->kept[c->n_kept++].at = place;
+        }
+    }
+    return 0;
+}
+
+/* The sink's start(): the header, then per slot of c->lay the place of
+ * its value, or -1 (also for every slot of a string); NULL on an error
+ * (c->err) or when out of memory. */
+static const long *sav_start(void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    const graft_sav_layout_t *lay = c->lay;
+    if (!c->header_done && fire_header(c) != READSTAT_HANDLER_OK)
+        return NULL;
+    size_t n = lay->n_slots ? lay->n_slots : 1;
+    if (keep_place_ranges(c) != 0 ||
+        !(c->sav_place = malloc(n * sizeof *c->sav_place))) {
+        fail_nomem(c);
+        return NULL;
+    }
+    for (size_t j = 0; j < lay->n_slots; j++)
+        c->sav_place[j] = -1;
+    for (size_t i = 0; i < c->ncols; i++)
+        c->sav_place[lay->slot[i]] = c->pos[i];
+    return c->sav_place;
+}
+
+/* Read the cases of the .sav file laid out as LAY, its dictionary read.
+ * Returns 1 when ReadStat is to read them (the rest of them: c->skip
+ * says how many have been passed on), else 0 (all read, or c->err). */
+static int read_sav_cases(stat_ctx_t *c, const graft_sav_layout_t *lay)
+{
+    if (!sav_decodable(c, lay))
+        return 1;
+    graft_sav_sink_t sink = {sav_start, sav_begin, sav_end,
+                             c->opts && c->opts->progress ? sav_progress
+                                                          : NULL,
+                             c};
+    unsigned long rows = 0;
+    c->lay = lay;
+    graft_sav_end_t end = graft_sav_decode(c->path, lay, &sink, &rows);
+    c->lay = NULL;
+    if (end == GRAFT_SAV_ALL || c->err != GRAFT_OK)
+        return 0;
+    /* the case begun is not passed on: ReadStat gives it, if whole */
+    c->row_open = 0;
+    c->open_obs = -1;
+    c->obs = (long)rows - 1;
+    c->skip = rows;
+    return 1;
+}
+
+/* on_value() once the cases before c->skip have been passed on. */
+static int on_value_rest(int obs, readstat_variable_t *var,
+                         readstat_value_t value, void *vctx)
+{
+    stat_ctx_t *c = vctx;
+    if (obs >= 0 && (unsigned long)obs < c->skip)
+        return READSTAT_HANDLER_OK;
+    return on_value(obs, var, value, vctx);
+}
+
 /* ---- the reader --------------------------------------------------------- */
 
 /* Does the open file FD of SIZE bytes hold TAG (LEN bytes) at OFFSET? */
@@ -803,6 +973,35 @@ static graft_error_t finish(stat_ctx_t *c, readstat_error_t rs)
     return GRAFT_OK;
 }
 
+/* ReadStat's passes over C's file with PARSER, its handlers but the value
+ * and progress ones set: the label pass (.dta), or the dictionary pass and
+ * the cases decoded here (a plain .sav file: io/sav_data.h); then the data
+ * pass unless the cases are all read.  Returns ReadStat's result. */
+static readstat_error_t parse_passes(stat_ctx_t *c, readstat_parser_t *parser)
+{
+    const stat_format_t *fmt = c->fmt;
+    graft_sav_layout_t lay = {0};
+    int direct = fmt->kind == SAV && graft_sav_layout(c->path, &lay);
+    readstat_error_t rs = READSTAT_OK;
+    if (fmt->labels_after_data || direct) {
+        /* Without a value handler ReadStat seeks past the data. */
+        rs = fmt->parse(parser, c->path, c);
+        c->cols_done = 1;
+    }
+    int cases = rs == READSTAT_OK && c->err == GRAFT_OK;
+    if (cases && direct)
+        cases = read_sav_cases(c, &lay);
+    graft_sav_layout_free(&lay);
+    if (cases) {
+        readstat_set_value_handler(parser,
+                                   c->skip ? on_value_rest : on_value);
+        if (c->opts && c->opts->progress)
+            readstat_set_progress_handler(parser, on_progress);
+        rs = fmt->parse(parser, c->path, c);
+    }
+    return rs;
+}
+
 graft_error_t graft_read_stat(const char *path, const graft_read_opts_t *opts,
                               graft_header_fn header, graft_row_fn row,
                               void *ctx, graft_diag_t *diag)
@@ -847,19 +1046,7 @@ graft_error_t graft_read_stat_piped(const char *path,
     readstat_set_value_label_handler(parser, on_value_label);
     readstat_set_error_handler(parser, on_error);
 
-    readstat_error_t rs = READSTAT_OK;
-    if (fmt->labels_after_data) {
-        /* Without a value handler ReadStat seeks past the data. */
-        rs = fmt->parse(parser, path, &c);
-        c.cols_done = 1;
-    }
-    if (rs == READSTAT_OK && c.err == GRAFT_OK) {
-        readstat_set_value_handler(parser, on_value);
-        if (opts && opts->progress)
-            readstat_set_progress_handler(parser, on_progress);
-        rs = fmt->parse(parser, path, &c);
-    }
-    rc = finish(&c, rs);
+    rc = finish(&c, parse_passes(&c, parser));
     if (rc == GRAFT_OK && opts && opts->progress) /* read whole */
         opts->progress(opts->progress_arg, size, size, c.rows);
     readstat_parser_free(parser);

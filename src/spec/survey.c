@@ -334,6 +334,9 @@ static graft_cal_spec_t *cal_spec(load_ctx_t *c, unsigned long line)
 static int add_margin(load_ctx_t *c, graft_cal_spec_t *cal, const char *text,
                       size_t len, size_t *cap)
 {
+    if (cal->n_margins == GRAFT_MAX_CAL_MARGINS)
+        return fail(c, GRAFT_ERR_SURVEY_FILE,
+                    "margins: more than %d margins", GRAFT_MAX_CAL_MARGINS);
     graft_cal_margin_spec_t *m = graft_grow(
         (void *)cal->margins, cap, cal->n_margins + 1, sizeof *m);
     if (!m)

@@ -18,7 +18,7 @@
 
 #include <float.h>
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_eigen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -457,10 +457,11 @@ typedef struct gr {
     size_t p;         /* columns of the model matrix */
     size_t *col;      /* off[nm]: each cell's column, NONE: none */
     size_t *rc;       /* nm + 1: one row's columns (scratch) */
-    double *pop, *st, *eta, *deta, *mis, *S, *ub; /* p each */
+    double *pop, *st, *eta, *deta, *mis, *S; /* p each */
     double *T, *V;    /* p x p */
     double *xeta, *ww, *g; /* n each */
     double scale;     /* grake's rescaling, 1: none */
+    gsl_eigen_symmv_workspace *ws;
 } gr_t;
 
 static void gr_free(gr_t *g)
@@ -470,6 +471,8 @@ static void gr_free(gr_t *g)
     free(g->pop);
     free(g->T);
     free(g->xeta);
+    if (g->ws)
+        gsl_eigen_symmv_free(g->ws);
 }
 
 /* The columns: the intercept, then each margin's cells that have weight
@@ -502,17 +505,17 @@ static graft_error_t gr_init(const cal_t *c, gr_t *g)
         return GRAFT_ERR_NOMEM;
     gr_columns(c, g);
     size_t p = g->p, n = c->n ? c->n : 1;
-    g->pop = malloc(7 * p * sizeof *g->pop);
+    g->pop = malloc(6 * p * sizeof *g->pop);
     g->T = malloc(2 * p * p * sizeof *g->T);
     g->xeta = malloc(3 * n * sizeof *g->xeta);
-    if (!g->pop || !g->T || !g->xeta)
+    g->ws = gsl_eigen_symmv_alloc(p);
+    if (!g->pop || !g->T || !g->xeta || !g->ws)
         return GRAFT_ERR_NOMEM;
     g->st = g->pop + p;
     g->eta = g->st + p;
     g->deta = g->eta + p;
     g->mis = g->deta + p;
     g->S = g->mis + p;
-    g->ub = g->S + p;
     g->V = g->T + p * p;
     g->ww = g->xeta + n;
     g->g = g->ww + n;
@@ -626,18 +629,23 @@ static void gr_tmat(const cal_t *c, gr_t *g)
     }
 }
 
-/* deta = MASS::ginv(Tmat, tol = 256 * eps) %*% misfit: the singular value
- * decomposition, singular values above tol times the largest kept. */
+/* deta = MASS::ginv(Tmat, tol = 256 * eps) %*% misfit.  Tmat is symmetric
+ * and positive semi-definite, so its singular value decomposition is its
+ * eigendecomposition Q diag(lambda) Q': ginv keeps the eigenvalues above
+ * tol times the largest (those at rounding level below zero are dropped,
+ * where R's svd would keep their absolute value when above tol).  GSL's
+ * symmetric eigensolver is accurate and several times faster than its SVD
+ * (whose one-sided Jacobi left residuals of 0.6 at 500 columns). */
 static graft_error_t gr_solve(gr_t *g)
 {
     size_t p = g->p;
-    gsl_matrix_view a = gsl_matrix_view_array(g->T, p, p);
-    gsl_matrix_view v = gsl_matrix_view_array(g->V, p, p);
-    gsl_vector_view s = gsl_vector_view_array(g->S, p);
     for (size_t i = 0; i < p * p; i++)
         if (!isfinite(g->T[i]))
             return GRAFT_ERR_CALIBRATE;
-    if (gsl_linalg_SV_decomp_jacobi(&a.matrix, &v.matrix, &s.vector) !=
+    gsl_matrix_view a = gsl_matrix_view_array(g->T, p, p);
+    gsl_matrix_view v = gsl_matrix_view_array(g->V, p, p);
+    gsl_vector_view s = gsl_vector_view_array(g->S, p);
+    if (gsl_eigen_symmv(&a.matrix, &s.vector, &v.matrix, g->ws) !=
         GSL_SUCCESS)
         return GRAFT_ERR_CALIBRATE;
     double smax = 0;
@@ -649,7 +657,7 @@ static graft_error_t gr_solve(gr_t *g)
             continue;
         double u = 0;
         for (size_t i = 0; i < p; i++)
-            u += g->T[i * p + k] * g->mis[i];
+            u += g->V[i * p + k] * g->mis[i];
         u /= g->S[k];
         for (size_t j = 0; j < p; j++)
             g->deta[j] += g->V[j * p + k] * u;

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CAL_PS = 0, CAL_RAKE = 1 }; /* graft_cal_method_t; >= 2: GREG */
+enum { CAL_RAKE = 1 }; /* graft_cal_method_t: 0 poststratify, >= 2 GREG */
 
 #define RAKE_SWEEPS 10  /* svyrecvar: for (iterations in 1:10) */
 #define PIVOT_TOL 1e-10 /* a column is dependent below this share */
@@ -120,7 +120,7 @@ struct graft_calvar {
     uint32_t *rg;
     size_t rg_cap;
     graft_psu_store_t *store; /* and the rows' totals (one per "PSU") */
-    size_t row_g[GRAFT_MAX_BY * 4 + 1]; /* the current row's cells */
+    size_t row_g[GRAFT_MAX_CAL_MARGINS]; /* the current row's cells */
     double row_c, row_r;
     int row_psu;           /* the row is its own PSU */
     graft_key_t key;

@@ -1736,8 +1736,8 @@ static graft_error_t pass_begin(est_ctx_t *c, graft_estimates_t *e,
     c->last_block = calloc(opts->n_by + 1, sizeof *c->last_block);
     c->domain_ids = graft_intern_alloc();
     c->never = calloc(c->K * c->n_rounds + 1, sizeof *c->never);
-    if (!e || !c->never || !cal_ok || !c->design || !c->row_domain || !c->last_dom ||
-        !c->last_block || !c->domain_ids ||
+    if (!e || !c->never || !cal_ok || !c->design || !c->row_domain ||
+        !c->last_dom || !c->last_block || !c->domain_ids ||
         graft_quant_alloc(opts, &c->quant) != GRAFT_OK ||
         !(e->file = graft_strdup(first->path)) ||
         add_by_names(e, opts) != GRAFT_OK)

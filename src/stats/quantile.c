@@ -157,22 +157,44 @@ graft_error_t graft_quant_add(graft_quant_t *q, size_t k, size_t round,
 
 /* ---- the rule ------------------------------------------------------------ */
 
+/* A running sum kept as hi + lo (Knuth's TwoSum): R's cumsum() and sum()
+ * accumulate in long double and round each result to double, which for
+ * sums of a few thousand weights is the exact sum rounded once (equal
+ * weights: 25 w is then exactly half of 50 w, and the rule's test for a
+ * share of exactly p holds).  A double-double gives the same without
+ * long double, whose width differs between machines (and valgrind's
+ * emulation has none). */
+typedef struct dsum {
+    double hi, lo;
+} dsum_t;
+
+static void dsum_add(dsum_t *s, double x)
+{
+    double t = s->hi + x, b = t - s->hi;
+    s->lo += (s->hi - (t - b)) + (x - b);
+    s->hi = t;
+}
+
+static double dsum_value(const dsum_t *s)
+{
+    return s->hi + s->lo;
+}
+
 /* survey:::qs and qrule_math: pos = the last i with cumsum(w)[i] <= p sum(w)
  * (survey:::last: the first when there is none), the value there when its
- * share is exactly p, else the next value (the last when pos is).  R's
- * cumsum and sum accumulate in long double and round each result to
- * double; so does this. */
-double graft_quant_rule(const double *x, const double *w, size_t n,
-                        double sum_w, double p)
+ * share is exactly p, else the next value (the last when pos is). */
+double graft_quant_rule(const double *x, const double *w, size_t n, double p)
 {
     if (n == 0)
         return NAN;
-    double target = p * sum_w, cum_pos = 0;
-    long double cum = 0;
+    dsum_t all = {0, 0}, cum = {0, 0};
+    for (size_t i = 0; i < n; i++)
+        dsum_add(&all, w[i]);
+    double sum_w = dsum_value(&all), target = p * sum_w, cum_pos = 0;
     size_t pos = NONE;
     for (size_t i = 0; i < n; i++) {
-        cum += w[i];
-        double c = (double)cum;
+        dsum_add(&cum, w[i]);
+        double c = dsum_value(&cum);
         if (c <= target) {
             pos = i;
             cum_pos = c;
@@ -194,7 +216,6 @@ typedef struct qsel {
     size_t *idx, m;       /* kept rows in the domain, in row order */
     double *x, *w;        /* sorted by value: the rule's input */
     size_t n;
-    double sum_w;         /* of the positive weights, in row order */
 } qsel_t;
 
 static const qgroup_t *sort_group; /* qsort has no context argument */
@@ -239,19 +260,15 @@ static int select_rows(const graft_quant_t *q, const qgroup_t *g, size_t d,
         free(pos);
         return 0;
     }
-    long double sum = 0;
     for (size_t i = 0; i < g->n; i++) {
         const qrow_t *row = &g->rows[i];
         if (row->round != round ||
             (set != NONE && g->dom[i * q->n_by + set] != d))
             continue;
         s->idx[s->m++] = i;
-        if (row->w > 0) {
+        if (row->w > 0)
             pos[s->n++] = i;
-            sum += rule_weight(g, row->w);
-        }
     }
-    s->sum_w = (double)sum;
     sort_group = g;
     qsort(pos, s->n, sizeof *pos, cmp_row);
     sort_group = NULL;
@@ -379,11 +396,9 @@ static void woodruff(const qsel_t *s, double F, double se_F, double df,
     else if (pb > 1)
         out->why = "F(q) + t se > 1: no upper bound";
     out->lo = isnan(pa) || pa < 0 ? NAN
-                                  : graft_quant_rule(s->x, s->w, s->n,
-                                                     s->sum_w, pa);
+                                  : graft_quant_rule(s->x, s->w, s->n, pa);
     out->hi = isnan(pb) || pb > 1 ? NAN
-                                  : graft_quant_rule(s->x, s->w, s->n,
-                                                     s->sum_w, pb);
+                                  : graft_quant_rule(s->x, s->w, s->n, pb);
     out->se = (out->hi - out->lo) / (2 * tb);
 }
 
@@ -431,7 +446,7 @@ graft_error_t graft_quant_row(const graft_quant_t *q, var_ctx_t *v,
         return GRAFT_ERR_NOMEM;
     }
     double p = q->opts->indicators[k].prob;
-    double Q = graft_quant_rule(s.x, s.w, s.n, s.sum_w, p);
+    double Q = graft_quant_rule(s.x, s.w, s.n, p);
     double below = 0, sw = 0;
     for (size_t i = 0; i < s.m; i++) {
         const qrow_t *row = &g->rows[s.idx[i]];

@@ -50,20 +50,21 @@ graft_error_t graft_quant_row(const graft_quant_t *q, var_ctx_t *v,
 /* Contrast COEF (one per round) of indicator K's rows ROWS (one per
  * round, as graft_quant_row left them) into R, computed by the estimator
  * as for a mean (df, first_empty): the estimate sum_r coef_r q_r and, the
- * rounds' quantiles being uncorrelated as R's svyby takes them (its
- * covariance matrix has no terms between domains), the se
- * sqrt(sum_r coef_r^2 se_r^2).  Nothing for another indicator. */
+ * rounds' quantiles taken as uncorrelated (independent samples; R 4.1's
+ * svyby(covmat = TRUE) refuses svyquantile on a linearization design),
+ * the se sqrt(sum_r coef_r^2 se_r^2).  Nothing for another indicator. */
 void graft_quant_contrast(const graft_quant_t *q, size_t k,
                           const double *coef, size_t n_rounds,
                           const graft_estimate_row_t *rows,
                           graft_contrast_row_t *r);
 
 /* R survey's qrule_math on the N values X sorted increasingly (ties in
- * any order) with positive weights W in the same order, SUM_W their sum
- * in the rows' own order (R sums in long double, as here), at P:
- * the first value whose cumulative weight share reaches P, or the last
- * value whose cumulative weight equals P sum(w) exactly.  NaN when N = 0. */
+ * any order) with positive weights W in the same order, at P: the value
+ * where the cumulative weight share is exactly P, else the first whose
+ * share passes P (and R's corner: the second value when the first's share
+ * alone passes P).  Cumulative sums are exact sums rounded once, as R's
+ * long double ones on x86 are for such sums.  NaN when N = 0. */
 double graft_quant_rule(const double *x, const double *w, size_t n,
-                        double sum_w, double p);
+                        double p);
 
 #endif

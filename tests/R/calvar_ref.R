@@ -156,8 +156,42 @@ designs$rake_demo <- rake(ddemo, list(~zone, ~sex, ~age_group),
                           control = rake_tight)
 base$rake_demo <- ddemo
 lonely$rake_demo <- "certainty"
+# The same, lonely PSUs adjusted (the demo's own setting): R 4.5's centre,
+# by hand on R's residuals (var45 below).
+designs$rake_demo_adjust <- designs$rake_demo
+base$rake_demo_adjust <- ddemo
+lonely$rake_demo_adjust <- "adjust"
 stopifnot(any(tapply(demo$ea, demo$stratum,
                        function(x) length(unique(x))) == 1))
+
+# ---------------------------------------------------------------- Afrobarometer
+
+# Tunisia R7 (../shared/data/afrobarometer, not copied into the
+# repository): strata REGION x URBRUR, each row a PSU, raked to made-up
+# margins of REGION and sex (Q101).  Only the weights are committed
+# (tests/ref/calvar_tun_r7_weights.csv: dw, wcal in the file's row order);
+# test_calvar.c writes the columns it needs from the .sav file beside them
+# into a CSV named by tests/data/calvar/tun_r7_raked.ini.
+afro_path <- "../shared/data/afrobarometer/tun_r7_data.sav"
+afro_items <- c("Q49C", "Q49G", "Q49K", "Q49N", "Q49R", "Q49T")
+if (file.exists(afro_path)) {
+    suppressPackageStartupMessages(library(haven))
+    afro <- as.data.frame(zap_labels(read_sav(afro_path)))
+    dafro <- svydesign(id = ~1, strata = ~interaction(REGION, URBRUR,
+                                                      drop = TRUE),
+                       weights = ~withinwt, data = afro)
+    tn <- 8.9e6 # made-up adult population
+    pop_region <- data.frame(REGION = 1580:1586,
+                             Freq = tn * c(0.235, 0.135, 0.105, 0.215,
+                                           0.135, 0.095, 0.080))
+    pop_q101 <- data.frame(Q101 = 1:2, Freq = tn * c(0.49, 0.51))
+    designs$tun_r7_raked <- rake(dafro, list(~REGION, ~Q101),
+                                 list(pop_region, pop_q101),
+                                 control = rake_tight)
+    base$tun_r7_raked <- dafro
+} else {
+    message("calvar_ref.R: ", afro_path, " is absent: tun_r7_raked skipped")
+}
 
 # ---------------------------------------------------------------- indicators
 
@@ -182,7 +216,9 @@ api_set <- function(case) {
     add(case, "mean", "meals", function(d) d$meals,
         among = "api00 > 600", r_among = function(d) d$api00 > 600)
 }
-for (case in names(designs)) if (case != "rake_demo") api_set(case)
+for (case in names(designs))
+    if (!(case %in% c("rake_demo", "rake_demo_adjust", "tun_r7_raked")))
+        api_set(case)
 pd <- function(col) function(d) d[[col]] == 1
 add("rake_demo", "prop", "paid_police == 1", pd("paid_police"),
     among = "contact_police == 1", r_among = pd("contact_police"),
@@ -194,8 +230,79 @@ add("rake_demo", "mean", "amount", function(d) d$amount,
     among = "paid_any == 1", r_among = pd("paid_any"), by = "age_group")
 add("rake_demo", "total", "contact_any", function(d) d$contact_any,
     by = "urban")
+add("rake_demo_adjust", "prop", "paid_any == 1", pd("paid_any"),
+    among = "contact_any == 1", r_among = pd("contact_any"), by = "zone")
+add("rake_demo_adjust", "total", "contact_any", function(d) d$contact_any,
+    by = "urban")
+add("rake_demo_adjust", "mean", "amount", function(d) d$amount,
+    among = "paid_any == 1", r_among = pd("paid_any"))
+in_range <- function(x, lo, hi) x >= lo & x <= hi
+any_of <- function(lo, hi) list(
+    expr = sprintf("any(%s)", paste(sprintf("%s in %d..%d", afro_items, lo,
+                                            hi), collapse = ", ")),
+    r = function(d) Reduce(`|`, lapply(afro_items, function(q)
+        in_range(d[[q]], lo, hi))))
+if (!is.null(designs$tun_r7_raked)) {
+    paid <- any_of(1, 3)
+    contact <- any_of(0, 3)
+    add("tun_r7_raked", "prop", paid$expr, paid$r, among = contact$expr,
+        r_among = contact$r, by = "REGION", ci = "logit")
+    add("tun_r7_raked", "prop", "Q101 == 2", function(d) d$Q101 == 2,
+        by = "URBRUR")
+}
 
 # ---------------------------------------------------------------- run
+
+# The calibration residuals of the weighted influence X: svyrecvar's own
+# loop over design$postStrata (survey 4.1.1), copied.
+cal_resid <- function(x, postStrata) {
+    x <- as.matrix(x)
+    for (psvar in postStrata) {
+        if (inherits(psvar, "greg_calibration")) {
+            stopifnot(psvar$stage == 0)
+            x <- as.matrix(qr.resid(psvar$qr, x / psvar$w) * psvar$w)
+        } else if (inherits(psvar, "raking")) {
+            for (iterations in 1:10) for (margin in psvar) {
+                psw <- attr(margin, "weights")
+                x <- x - psw * apply(x / psw, 2, ave, margin)
+            }
+        } else {
+            psw <- attr(psvar, "weights")
+            oldw <- attr(psvar, "oldweights")
+            zeroes <- which(psw == 0 & oldw == 0)
+            if (length(zeroes)) psw[zeroes] <- 1
+            psvar <- as.factor(psvar)
+            psmeans <- rowsum(x * oldw / psw, psvar, reorder = TRUE) /
+                as.vector(by(oldw, psvar, sum))
+            x <- x - psmeans[match(psvar, sort(unique(psvar))), ] * psw
+        }
+    }
+    x[, 1]
+}
+
+# R 4.5's linearized variance of the scores Z of the design SUB (survey's
+# arma_onestage, as tests/R/estimate_ref.R's var45, single stage, no fpc):
+# a single-PSU stratum adds (z_h - zbar)^2 under adjust, zbar = sum(z) over
+# the sum of n_h of the strata present (a calibrated subset keeps every
+# row, so every stratum), nothing under certainty.  R 4.1.1 centres such a
+# PSU at 0 instead; graft follows 4.5.
+var45 <- function(z, sub, lonely) {
+    h <- as.character(sub$strata[, 1])
+    psu <- as.character(sub$cluster[, 1])
+    nh <- sub$fpc$sampsize[, 1]
+    first <- !duplicated(h)
+    zbar <- if (lonely == "adjust") sum(z) / sum(nh[first]) else 0
+    v <- 0
+    for (s in h[first]) {
+        i <- h == s
+        zt <- tapply(z[i], psu[i], sum)
+        n <- nh[i][1]
+        if (n == 1 && lonely != "adjust") next
+        centre <- if (n == 1) zbar else sum(zt) / n
+        v <- v + n / (if (n > 1) n - 1 else 1) * sum((zt - centre)^2)
+    }
+    v
+}
 
 one_domain <- function(cs, des, sel) {
     sub <- des[sel, ]
@@ -209,15 +316,28 @@ one_domain <- function(cs, des, sel) {
     }
     est <- unname(coef(m))
     se <- unname(SE(m))[1]
-    if (cs$type == "prop" && cs$ci == "wald") {
+    lonely <- getOption("survey.lonely.psu")
+    if (lonely %in% c("adjust", "certainty")) {
+        w <- weights(sub)
+        y <- sub$variables$gy
+        x <- if (cs$type == "total") w * y else w * (y - est) / sum(w)
+        v45 <- var45(cal_resid(x, sub$postStrata), sub, lonely)
+        if (lonely == "certainty") # the hand residuals are R's
+            stopifnot(isTRUE(all.equal(v45, se^2, tolerance = 1e-10)))
+        else
+            se <- sqrt(v45)
+    }
+    if (cs$type == "prop" && cs$ci == "wald" && lonely != "adjust") {
         cp <- svyciprop(~gy, sub, method = "mean", df = df)
         ci <- as.numeric(attr(cp, "ci"))
         stopifnot(isTRUE(all.equal(ci, est + c(-1, 1) * t * se,
                                    tolerance = 1e-12)))
-    } else if (cs$type == "prop") {
+    } else if (cs$type == "prop" && cs$ci == "logit") {
         ci <- plogis(qlogis(est) + c(-1, 1) * t * se / (est * (1 - est)))
     } else {
-        ci <- as.numeric(confint(m, df = df))
+        ci <- est + c(-1, 1) * t * se # confint(m, df = df)
+        stopifnot(lonely == "adjust" || isTRUE(all.equal(
+            ci, as.numeric(confint(m, df = df)), tolerance = 1e-12)))
     }
     # A domain whose proportion is 1 has SE 0 and R's interval is [1, 1];
     # graft gives no interval when the SE is 0 (its flag says so: ci.c),
@@ -252,7 +372,8 @@ for (cs in cases) {
         # svyby on the calibrated design gives the same estimates and SEs
         fn <- if (cs$type == "total") svytotal else svymean
         sb <- svyby(~gy, reformulate(cs$by), des[dom, ], fn)
-        stopifnot(isTRUE(all.equal(unname(SE(sb)),
+        stopifnot(getOption("survey.lonely.psu") == "adjust" ||
+                  isTRUE(all.equal(unname(SE(sb)),
                                    vapply(res[-1], `[[`, 0, "se"),
                                    tolerance = 1e-10)))
     }
@@ -270,6 +391,14 @@ for (cs in cases) {
 
 for (design in names(designs)) {
     des <- designs[[design]]
+    if (design == "tun_r7_raked") {
+        write_csv_plain(data.frame(dw = weights(base[[design]]),
+                                   wcal = weights(des)),
+                        "tests/ref/calvar_tun_r7_weights.csv")
+        next
+    }
+    if (design == "rake_demo_adjust")
+        next # its survey file names rake_demo.csv
     if (design == "rake_demo") {
         out <- demo
     } else {

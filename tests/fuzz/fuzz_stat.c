@@ -7,15 +7,18 @@
  * .xpt) in a private folder and each is read, with missing codes 8 and 9 on
  * every numeric column so that the wrapper that applies them runs too.
  * Each file is read on one thread and again through the two-thread row
- * pipeline.  Besides crashes and sanitizer reports it aborts when a cell
- * breaks the reader's contract (graft/reader.h) or when the pipeline
- * changes the result code, the diagnostic or any value delivered.
+ * pipeline, and the .sav file once more with ReadStat alone (without the
+ * cases decoded by io/sav_data.c).  Besides crashes and sanitizer reports
+ * it aborts when a cell breaks the reader's contract (graft/reader.h) or
+ * when the pipeline or the decoder changes the result code, the diagnostic
+ * or any value delivered.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "fuzz_util.h"
 #include "graft/reader.h"
+#include "io/sav_data.h"
 
 #define T "fuzz_stat"
 
@@ -103,6 +106,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    T, "the pipeline changes the diagnostic");
         fuzz_check(g1.h == g2.h && g1.rows == g2.rows, T,
                    "the pipeline changes the values");
+        if (i == 0) { /* .sav: against ReadStat reading it whole */
+            graft_sav_direct(0);
+            rc2 = read_once(path, 1, &g2, &d2);
+            graft_sav_direct(1);
+            fuzz_check(rc1 == rc2, T, "the .sav decoder changes the result");
+            fuzz_check(rc1 == GRAFT_OK ||
+                           (strcmp(d1.msg, d2.msg) == 0 && d1.line == d2.line),
+                       T, "the .sav decoder changes the diagnostic");
+            fuzz_check(g1.h == g2.h && g1.rows == g2.rows, T,
+                       "the .sav decoder changes the values");
+        }
         unlink(path);
     }
     return 0;

@@ -15,6 +15,7 @@
 #include "graft/weight.h"
 
 #include <gsl/gsl_errno.h>
+#include <jansson.h>
 
 #define REF "tests/ref/"
 #define FIX "tests/data/weight/"
@@ -515,6 +516,49 @@ static void test_report_stats(void **state)
     free(path);
 }
 
+/* --report FILE: its format from the extension (JSON here), written with
+ * the outputs; refused onto the survey file. */
+static void test_report_file(void **state)
+{
+    (void)state;
+    char rep[600];
+    snprintf(rep, sizeof rep, "%s", test_tmp("w_report.json"));
+    clean();
+    run("weight", DEMO, "--margins", MARGINS, "--method", "linear",
+        "--bounds", "0.93,1.14", "-o", OUT, "--report", rep, NULL);
+    spawn_expect_ok(&RUN);
+    assert_string_equal(RUN.out, "");
+    json_error_t err;
+    json_t *root = json_load_file(rep, 0, &err);
+    assert_non_null(root);
+    json_t *cal = json_object_get(root, "calibration");
+    assert_string_equal(json_string_value(json_object_get(cal, "method")),
+                        "linear");
+    assert_true(json_is_true(json_object_get(cal, "converged")));
+    assert_int_equal(json_integer_value(json_object_get(cal,
+                                                        "g_outside_bounds")),
+                     0);
+    json_t *cells = json_object_get(cal, "cells");
+    assert_int_equal(json_array_size(cells), 12);
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        json_t *c = json_array_get(cells, i);
+        assert_close(json_real_value(json_object_get(c, "achieved")),
+                     json_real_value(json_object_get(c, "target")), 1e-9, 0);
+    }
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(root, "final"), "n")),
+                     2469);
+    json_decref(root);
+    unlink(rep);
+    clean();
+    run("weight", DEMO, "--margins", MZ, "-o", OUT, "--report", OUT_INI,
+        NULL);
+    char want[1400];
+    snprintf(want, sizeof want,
+             "weight: --report %s is the output survey file", OUT_INI);
+    expect_error(64, want);
+}
+
 /* graft estimate reads OUT.ini: the raked estimate and its
  * calibration-adjusted SE as R's. */
 static void test_ini_round_trip(void **state)
@@ -681,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_against_r),
         cmocka_unit_test(test_trim_after_calibration),
         cmocka_unit_test(test_report_stats),
+        cmocka_unit_test(test_report_file),
         cmocka_unit_test(test_ini_round_trip),
         cmocka_unit_test(test_replicates),
         cmocka_unit_test(test_run_weighting),

@@ -149,6 +149,39 @@ static void test_margins_sums_close(void **state)
     free(pb);
 }
 
+/* A string column's "01" matches a margins cell written "01" (an alias of
+ * the cell's key, the number 1); a number column's 1 matches it too. */
+static void test_margins_string_codes(void **state)
+{
+    (void)state;
+    graft_margins_t *m = NULL;
+    graft_diag_t diag;
+    char *path = strdup(test_tmp("codes.csv"));
+    test_write_file(path, "code,total\n01,50\n2.0,50\n");
+    assert_int_equal(graft_margins_load(path, &m, &diag), GRAFT_OK);
+    graft_column_t cols[1] = {{"code", NULL, GRAFT_COL_STRING, NULL}};
+    assert_int_equal(graft_margins_bind(m, "data", cols, 1, &diag), GRAFT_OK);
+    graft_cell_t s01 = {GRAFT_CELL_STRING, 0, "01", 2};
+    graft_cell_t n1 = {GRAFT_CELL_NUMBER, 1, NULL, 0};
+    graft_cell_t s2 = {GRAFT_CELL_STRING, 0, "2.0", 3};
+    graft_cell_t s1 = {GRAFT_CELL_STRING, 0, "1", 1};
+    graft_cell_t s02 = {GRAFT_CELL_STRING, 0, "02", 2};
+    uint32_t cell = 9;
+    assert_int_equal(graft_margins_cell(m, &s01, 2, &cell, &diag), GRAFT_OK);
+    assert_int_equal(cell, 0);
+    assert_int_equal(graft_margins_cell(m, &n1, 3, &cell, &diag), GRAFT_OK);
+    assert_int_equal(cell, 0);
+    assert_int_equal(graft_margins_cell(m, &s1, 4, &cell, &diag), GRAFT_OK);
+    assert_int_equal(cell, 0);
+    assert_int_equal(graft_margins_cell(m, &s2, 5, &cell, &diag), GRAFT_OK);
+    assert_int_equal(cell, 1);
+    assert_int_equal(graft_margins_cell(m, &s02, 6, &cell, &diag),
+                     GRAFT_ERR_SURVEY_FILE);
+    assert_int_equal(graft_margins_cell_rows(m, 0), 3);
+    graft_margins_free(m);
+    free(path);
+}
+
 /* ---- usage ---------------------------------------------------------------------- */
 
 static void test_usage_errors(void **state)
@@ -715,6 +748,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_margins_errors),
         cmocka_unit_test(test_margins_sums_close),
+        cmocka_unit_test(test_margins_string_codes),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_output_refusals),
         cmocka_unit_test(test_calibration_fails),

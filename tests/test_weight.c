@@ -482,6 +482,47 @@ static void test_against_r(void **state)
     table_close(ref);
 }
 
+/* An Afrobarometer SPSS file (Tunisia round 7, cells by its value labels)
+ * raked, linear- and raking-calibrated from the command line: R's weights
+ * (tests/R/calibrate_ref.R, svydesign(ids = ~1, weights = ~withinwt)). */
+static void test_afrobarometer(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SHARED();
+    static const struct {
+        const char *ref, *method, *margins;
+    } cases[] = {
+        {"tun_r7_rake", "rake",
+         "tests/data/margins/tun_r7_region.csv,tests/data/margins/"
+         "tun_r7_gender.csv,tests/data/margins/tun_r7_urbrur.csv"},
+        {"tun_r7_linear", "linear",
+         "tests/data/margins/tun_r7_region.csv,tests/data/margins/"
+         "tun_r7_gender.csv,tests/data/margins/tun_r7_urbrur.csv"},
+        {"tun_r7_raking", "raking",
+         "tests/data/margins/tun_r7_region.csv,tests/data/margins/"
+         "tun_r7_gender.csv"},
+    };
+    size_t compared = 0;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char ref_path[300];
+        snprintf(ref_path, sizeof ref_path, REF "calibrate_%s.csv",
+                 cases[k].ref);
+        clean();
+        run("weight", SHARED_AFRO "/tun_r7_data.sav", "--weight", "withinwt",
+            "--margins", cases[k].margins, "--method", cases[k].method, "-o",
+            OUT, NULL);
+        spawn_expect_ok(&RUN);
+        table_t *t = table_open(OUT), *ref = table_open(ref_path);
+        assert_int_equal(t->nrows, ref->nrows);
+        size_t col = table_col(t, "withinwt_cal"), rc = table_col(ref, "w_cal");
+        for (size_t r = 0; r < t->nrows; r++, compared++)
+            assert_close(table_num(t, r, col), table_num(ref, r, rc), 1e-7, 0);
+        table_close(t);
+        table_close(ref);
+    }
+    printf("test_afrobarometer: %zu weights compared with R's\n", compared);
+}
+
 /* Trimming after calibration keeps the untrimmed weight, which
  * [calibration] names. */
 static void test_trim_after_calibration(void **state)
@@ -757,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_output_sav),
         cmocka_unit_test(test_derived_margin),
         cmocka_unit_test(test_against_r),
+        cmocka_unit_test(test_afrobarometer),
         cmocka_unit_test(test_trim_after_calibration),
         cmocka_unit_test(test_report_stats),
         cmocka_unit_test(test_report_file),

@@ -5,6 +5,7 @@
  * message is kept in the load context.
  */
 #include "graft/survey.h"
+#include "graft/calibrate.h"
 #include "base/str.h"
 #include "base/grow.h"
 #include "base/ini.h"
@@ -316,9 +317,6 @@ static int design_key(load_ctx_t *c, const char *name, const char *value)
 
 /* ---- [calibration] ---------------------------------------------------- */
 
-static const char *const cal_methods[] = {"poststratify", "rake", "linear",
-                                          "logit", "raking"};
-
 /* The calibration being read (made by its first key). */
 static graft_cal_spec_t *cal_spec(load_ctx_t *c, unsigned long line)
 {
@@ -430,7 +428,8 @@ static int cal_key(load_ctx_t *c, const char *name, const char *value,
                    unsigned long line)
 {
     graft_cal_spec_t *cal = cal_spec(c, line);
-    size_t k, m;
+    size_t k;
+    graft_cal_method_t m;
     if (!cal)
         return nomem(c);
     if (!GRAFT_NAMES_FIND(cal_keys, 0, name, &k))
@@ -448,7 +447,7 @@ static int cal_key(load_ctx_t *c, const char *name, const char *value,
                     name);
     switch (k) {
     case CK_METHOD:
-        if (!GRAFT_NAMES_FIND(cal_methods, 0, value, &m))
+        if (!graft_cal_method_parse(value, &m))
             return fail(c, GRAFT_ERR_SURVEY_FILE,
                         "method '%s' must be poststratify, rake, linear, "
                         "logit or raking",

@@ -15,6 +15,7 @@
 #include "graft/weight.h"
 
 #include <gsl/gsl_errno.h>
+#include <jansson.h>
 
 #define REF "tests/ref/"
 #define FIX "tests/data/weight/"
@@ -146,6 +147,39 @@ static void test_margins_sums_close(void **state)
     graft_margins_free(b);
     free(pa);
     free(pb);
+}
+
+/* A string column's "01" matches a margins cell written "01" (an alias of
+ * the cell's key, the number 1); a number column's 1 matches it too. */
+static void test_margins_string_codes(void **state)
+{
+    (void)state;
+    graft_margins_t *m = NULL;
+    graft_diag_t diag;
+    char *path = strdup(test_tmp("codes.csv"));
+    test_write_file(path, "code,total\n01,50\n2.0,50\n");
+    assert_int_equal(graft_margins_load(path, &m, &diag), GRAFT_OK);
+    graft_column_t cols[1] = {{"code", NULL, GRAFT_COL_STRING, NULL}};
+    assert_int_equal(graft_margins_bind(m, "data", cols, 1, &diag), GRAFT_OK);
+    graft_cell_t s01 = {GRAFT_CELL_STRING, 0, "01", 2};
+    graft_cell_t n1 = {GRAFT_CELL_NUMBER, 1, NULL, 0};
+    graft_cell_t s2 = {GRAFT_CELL_STRING, 0, "2.0", 3};
+    graft_cell_t s1 = {GRAFT_CELL_STRING, 0, "1", 1};
+    graft_cell_t s02 = {GRAFT_CELL_STRING, 0, "02", 2};
+    uint32_t cell = 9;
+    assert_int_equal(graft_margins_cell(m, &s01, 2, &cell, &diag), GRAFT_OK);
+    assert_int_equal(cell, 0);
+    assert_int_equal(graft_margins_cell(m, &n1, 3, &cell, &diag), GRAFT_OK);
+    assert_int_equal(cell, 0);
+    assert_int_equal(graft_margins_cell(m, &s1, 4, &cell, &diag), GRAFT_OK);
+    assert_int_equal(cell, 0);
+    assert_int_equal(graft_margins_cell(m, &s2, 5, &cell, &diag), GRAFT_OK);
+    assert_int_equal(cell, 1);
+    assert_int_equal(graft_margins_cell(m, &s02, 6, &cell, &diag),
+                     GRAFT_ERR_SURVEY_FILE);
+    assert_int_equal(graft_margins_cell_rows(m, 0), 3);
+    graft_margins_free(m);
+    free(path);
 }
 
 /* ---- usage ---------------------------------------------------------------------- */
@@ -349,6 +383,40 @@ static void test_output_sav(void **state)
     unlink(csv);
 }
 
+/* A margin on a [derive]d variable: calibrated to it, its total is met
+ * with no variance (the calibration's residuals of a calibration
+ * variable are 0). */
+static void test_derived_margin(void **state)
+{
+    (void)state;
+    clean();
+    run("weight", FIX "derived.ini", "--margins", FIX "young.csv," MZ, "-o",
+        OUT, NULL);
+    spawn_expect_ok(&RUN);
+    char *ini = test_slurp_must(OUT_INI, NULL);
+    assert_non_null(strstr(ini, "\nmargins = young; zone\n"));
+    assert_non_null(strstr(ini, "\n[derive]\nyoung = age_group == 1\n"));
+    free(ini);
+    run("estimate", "--survey", OUT_INI, "--total", "young", "--format",
+        "csv", NULL);
+    spawn_expect_ok(&RUN);
+    char *path = strdup(test_tmp("young.csv"));
+    test_write_file(path, RUN.out);
+    table_t *t = table_open(path);
+    assert_close(table_num(t, 0, table_col(t, "estimate")), 2250000, 1e-9, 0);
+    assert_close(table_num(t, 0, table_col(t, "se")), 0, 0, 1e-6);
+    table_close(t);
+    unlink(path);
+    free(path);
+    /* a derived value the margins file lacks */
+    test_write_file(test_tmp("young1.csv"), "young,total\n1,2250000\n");
+    run("weight", FIX "derived.ini", "--margins", test_tmp("young1.csv"), "-o",
+        OUT, NULL);
+    assert_int_equal(RUN.status, 65);
+    assert_non_null(strstr(RUN.err, "young '0' is not a cell of the margins "
+                                    "file"));
+}
+
 /* ---- against R ---------------------------------------------------------------------- */
 
 typedef struct rcase {
@@ -412,6 +480,47 @@ static void test_against_r(void **state)
     }
     printf("test_against_r: %zu weights compared with R's\n", compared);
     table_close(ref);
+}
+
+/* An Afrobarometer SPSS file (Tunisia round 7, cells by its value labels)
+ * raked, linear- and raking-calibrated from the command line: R's weights
+ * (tests/R/calibrate_ref.R, svydesign(ids = ~1, weights = ~withinwt)). */
+static void test_afrobarometer(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SHARED();
+    static const struct {
+        const char *ref, *method, *margins;
+    } cases[] = {
+        {"tun_r7_rake", "rake",
+         "tests/data/margins/tun_r7_region.csv,tests/data/margins/"
+         "tun_r7_gender.csv,tests/data/margins/tun_r7_urbrur.csv"},
+        {"tun_r7_linear", "linear",
+         "tests/data/margins/tun_r7_region.csv,tests/data/margins/"
+         "tun_r7_gender.csv,tests/data/margins/tun_r7_urbrur.csv"},
+        {"tun_r7_raking", "raking",
+         "tests/data/margins/tun_r7_region.csv,tests/data/margins/"
+         "tun_r7_gender.csv"},
+    };
+    size_t compared = 0;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char ref_path[300];
+        snprintf(ref_path, sizeof ref_path, REF "calibrate_%s.csv",
+                 cases[k].ref);
+        clean();
+        run("weight", SHARED_AFRO "/tun_r7_data.sav", "--weight", "withinwt",
+            "--margins", cases[k].margins, "--method", cases[k].method, "-o",
+            OUT, NULL);
+        spawn_expect_ok(&RUN);
+        table_t *t = table_open(OUT), *ref = table_open(ref_path);
+        assert_int_equal(t->nrows, ref->nrows);
+        size_t col = table_col(t, "withinwt_cal"), rc = table_col(ref, "w_cal");
+        for (size_t r = 0; r < t->nrows; r++, compared++)
+            assert_close(table_num(t, r, col), table_num(ref, r, rc), 1e-7, 0);
+        table_close(t);
+        table_close(ref);
+    }
+    printf("test_afrobarometer: %zu weights compared with R's\n", compared);
 }
 
 /* Trimming after calibration keeps the untrimmed weight, which
@@ -479,6 +588,49 @@ static void test_report_stats(void **state)
     table_close(ref);
     unlink(path);
     free(path);
+}
+
+/* --report FILE: its format from the extension (JSON here), written with
+ * the outputs; refused onto the survey file. */
+static void test_report_file(void **state)
+{
+    (void)state;
+    char rep[600];
+    snprintf(rep, sizeof rep, "%s", test_tmp("w_report.json"));
+    clean();
+    run("weight", DEMO, "--margins", MARGINS, "--method", "linear",
+        "--bounds", "0.93,1.14", "-o", OUT, "--report", rep, NULL);
+    spawn_expect_ok(&RUN);
+    assert_string_equal(RUN.out, "");
+    json_error_t err;
+    json_t *root = json_load_file(rep, 0, &err);
+    assert_non_null(root);
+    json_t *cal = json_object_get(root, "calibration");
+    assert_string_equal(json_string_value(json_object_get(cal, "method")),
+                        "linear");
+    assert_true(json_is_true(json_object_get(cal, "converged")));
+    assert_int_equal(json_integer_value(json_object_get(cal,
+                                                        "g_outside_bounds")),
+                     0);
+    json_t *cells = json_object_get(cal, "cells");
+    assert_int_equal(json_array_size(cells), 12);
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        json_t *c = json_array_get(cells, i);
+        assert_close(json_real_value(json_object_get(c, "achieved")),
+                     json_real_value(json_object_get(c, "target")), 1e-9, 0);
+    }
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(root, "final"), "n")),
+                     2469);
+    json_decref(root);
+    unlink(rep);
+    clean();
+    run("weight", DEMO, "--margins", MZ, "-o", OUT, "--report", OUT_INI,
+        NULL);
+    char want[1400];
+    snprintf(want, sizeof want,
+             "weight: --report %s is the output survey file", OUT_INI);
+    expect_error(64, want);
 }
 
 /* graft estimate reads OUT.ini: the raked estimate and its
@@ -637,15 +789,19 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_margins_errors),
         cmocka_unit_test(test_margins_sums_close),
+        cmocka_unit_test(test_margins_string_codes),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_output_refusals),
         cmocka_unit_test(test_calibration_fails),
         cmocka_unit_test(test_output_fields),
         cmocka_unit_test(test_output_demo_bytes),
         cmocka_unit_test(test_output_sav),
+        cmocka_unit_test(test_derived_margin),
         cmocka_unit_test(test_against_r),
+        cmocka_unit_test(test_afrobarometer),
         cmocka_unit_test(test_trim_after_calibration),
         cmocka_unit_test(test_report_stats),
+        cmocka_unit_test(test_report_file),
         cmocka_unit_test(test_ini_round_trip),
         cmocka_unit_test(test_replicates),
         cmocka_unit_test(test_run_weighting),

@@ -111,7 +111,8 @@ typedef struct graft_weight_out {
     /* Carried into the survey file OUT.ini: */
     const char *survey_name, *round; /* [survey] name and round, or NULL */
     long year;
-    const graft_derived_spec_t *derived; /* [derive], in order */
+    const graft_derived_spec_t *derived; /* [derive], in order: margins may
+                                            use them too */
     size_t n_derived;
     char *const *question_names, *const *questions; /* [questions] */
     size_t n_questions;

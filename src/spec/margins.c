@@ -25,6 +25,10 @@ struct graft_margins {
     size_t n_vars;
     char *name;              /* vars joined by '*' */
     graft_intern_t *index;   /* cell key -> cell */
+    graft_intern_t *alias;   /* a cell's key as written, when its numbers
+                                were written otherwise ("01", "1.0") */
+    uint32_t *alias_cell;    /* alias -> cell */
+    size_t alias_cap;
     char **cell_names;
     double *totals;
     unsigned long *lines;
@@ -64,6 +68,8 @@ void graft_margins_free(graft_margins_t *m)
     free(m->vars);
     free(m->name);
     graft_intern_free(m->index);
+    graft_intern_free(m->alias);
+    free(m->alias_cell);
     free(m->cell_names);
     free(m->totals);
     free(m->lines);
@@ -182,6 +188,38 @@ static graft_error_t load_total(graft_margins_t *m, const graft_cell_t *c,
     return GRAFT_OK;
 }
 
+/* The cell's values as written (a string column's "01" is "01", not the
+ * number 1), when they differ from its key: an alias of cell ID. */
+static graft_error_t add_alias(graft_margins_t *m, const graft_cell_t *cells,
+                               size_t id)
+{
+    int differs = 0;
+    for (size_t i = 0; i < m->n_vars; i++) {
+        char *t = m->text + i * VALUE_MAX;
+        if (cells[i].str && strcmp(cells[i].str, t) != 0) {
+            differs = 1;
+            snprintf(t, VALUE_MAX, "%s", cells[i].str);
+        }
+    }
+    size_t a;
+    int added;
+    if (!differs)
+        return GRAFT_OK;
+    if (!m->alias && !(m->alias = graft_intern_alloc()))
+        return GRAFT_ERR_NOMEM;
+    if (make_key(m, m->text, NULL) != GRAFT_OK ||
+        graft_intern_put(m->alias, m->key.buf, m->key.len, &a, &added) !=
+            GRAFT_OK)
+        return GRAFT_ERR_NOMEM;
+    uint32_t *c = graft_grow(m->alias_cell, &m->alias_cap, a + 1, sizeof *c);
+    if (!c)
+        return GRAFT_ERR_NOMEM;
+    m->alias_cell = c;
+    if (added)
+        c[a] = (uint32_t)id;
+    return GRAFT_OK;
+}
+
 static graft_error_t load_row(void *ctx, const graft_cell_t *cells,
                               size_t ncols, unsigned long line,
                               graft_diag_t *diag)
@@ -221,7 +259,8 @@ static graft_error_t load_row(void *ctx, const graft_cell_t *cells,
     m->totals[id] = total;
     m->lines[id] = line;
     m->n_cells++;
-    return GRAFT_OK;
+    return add_alias(m, cells, id) == GRAFT_OK ? GRAFT_OK
+                                               : nomem(diag, m->path);
 }
 
 static graft_error_t load_finish(graft_margins_t *m, graft_diag_t *diag)
@@ -331,6 +370,11 @@ graft_error_t graft_margins_cell(graft_margins_t *m, const graft_cell_t *cells,
     if (make_key(m, m->text, NULL) != GRAFT_OK)
         return nomem(diag, m->data);
     size_t id = graft_intern_find(m->index, m->key.buf, m->key.len);
+    size_t a = id == (size_t)-1 && m->alias
+                   ? graft_intern_find(m->alias, m->key.buf, m->key.len)
+                   : (size_t)-1;
+    if (a != (size_t)-1)
+        id = m->alias_cell[a];
     if (id == (size_t)-1) {
         char *name = NULL;
         graft_error_t rc = make_key(m, m->text, &name);

@@ -121,12 +121,72 @@ static int uses(void *arg, const char *name)
     return 0;
 }
 
+/* ---- derived variables in margins ------------------------------------------ */
+
+/* Does a margin use a derived variable?  Then parse them all. */
+static graft_error_t derived_parse(graft_wjob_t *j, graft_diag_t *diag)
+{
+    int used = 0;
+    for (size_t m = 0; m < j->n_margins; m++)
+        for (size_t v = 0; v < graft_margins_n_vars(j->margins[m]); v++)
+            for (size_t d = 0; d < j->n_derived; d++)
+                used |= strcmp(graft_margins_var(j->margins[m], v),
+                               j->derived[d].name) == 0;
+    if (!used)
+        return GRAFT_OK;
+    if (!(j->dexpr = calloc(j->n_derived, sizeof *j->dexpr)))
+        return nomem(diag, j->data);
+    for (size_t d = 0; d < j->n_derived; d++) {
+        const graft_derived_spec_t *s = &j->derived[d];
+        graft_error_t rc = graft_expr_parse(s->expr, s->src.file, s->src.line,
+                                            s->src.col, &j->dexpr[d], diag);
+        if (rc != GRAFT_OK)
+            return rc == GRAFT_ERR_USAGE ? (diag->code = GRAFT_ERR_SURVEY_FILE)
+                                         : rc;
+    }
+    return GRAFT_OK;
+}
+
+/* The file's columns then the derived variables, each bound to the
+ * columns before it (as estimate binds them). */
+static graft_error_t derived_bind(graft_wjob_t *j, const graft_column_t *cols,
+                                  size_t ncols, graft_diag_t *diag)
+{
+    size_t n = ncols + j->n_derived;
+    graft_error_t rc = GRAFT_OK;
+    if (!(j->xcols = calloc(n, sizeof *j->xcols)) ||
+        !(j->xrow = calloc(n, sizeof *j->xrow)))
+        return nomem(diag, j->data);
+    memcpy(j->xcols, cols, ncols * sizeof *cols);
+    j->ncols = ncols;
+    for (size_t d = 0; rc == GRAFT_OK && d < j->n_derived; d++) {
+        j->xcols[ncols + d].name = j->derived[d].name;
+        rc = graft_expr_bind(j->dexpr[d], j->xcols, ncols + d, diag);
+    }
+    return rc;
+}
+
+/* ROW's cells, then its derived variables. */
+static const graft_cell_t *derived_row(graft_wjob_t *j,
+                                       const graft_cell_t *cells)
+{
+    memcpy(j->xrow, cells, j->ncols * sizeof *cells);
+    for (size_t d = 0; d < j->n_derived; d++)
+        j->xrow[j->ncols + d] = graft_expr_eval(j->dexpr[d], j->xrow);
+    return j->xrow;
+}
+
 static graft_error_t read_header(void *ctx, const graft_column_t *cols,
                                  size_t ncols, graft_diag_t *diag)
 {
     graft_wjob_t *j = ctx;
     graft_error_t rc = graft_design_bind(j->design, j->data, cols, ncols,
                                          diag);
+    if (rc == GRAFT_OK && j->dexpr &&
+        (rc = derived_bind(j, cols, ncols, diag)) == GRAFT_OK) {
+        cols = j->xcols;
+        ncols += j->n_derived;
+    }
     for (size_t m = 0; rc == GRAFT_OK && m < j->n_margins; m++)
         rc = graft_margins_bind(j->margins[m], j->data, cols, ncols, diag);
     if (rc != GRAFT_OK)
@@ -183,8 +243,9 @@ static graft_error_t read_row(void *ctx, const graft_cell_t *cells,
             GRAFT_OK ||
         (rc = grow_rows(j, diag)) != GRAFT_OK)
         return rc;
+    const graft_cell_t *x = j->dexpr ? derived_row(j, cells) : cells;
     for (size_t m = 0; m < j->n_margins; m++)
-        if ((rc = graft_margins_cell(j->margins[m], cells, line,
+        if ((rc = graft_margins_cell(j->margins[m], x, line,
                                      &j->cells[m][j->n], diag)) != GRAFT_OK)
             return rc;
     j->w[j->n] = obs.weight;
@@ -202,6 +263,10 @@ graft_error_t graft_wjob_read(graft_wjob_t *j, graft_diag_t *diag)
     read.uses = uses;
     read.uses_arg = j;
     read.bare_values = 0;
+    if ((rc = derived_parse(j, diag)) != GRAFT_OK)
+        return rc;
+    if (j->dexpr)
+        read.uses = NULL; /* the derived variables' columns */
     if (!(j->cells = calloc(j->n_margins ? j->n_margins : 1,
                             sizeof *j->cells)) ||
         !(j->design = graft_design_alloc(j->spec)))
@@ -221,6 +286,11 @@ void graft_wjob_free(graft_wjob_t *j)
     for (size_t m = 0; j->cells && m < j->n_margins; m++)
         free(j->cells[m]);
     free(j->cells);
+    for (size_t d = 0; j->dexpr && d < j->n_derived; d++)
+        graft_expr_free(j->dexpr[d]);
+    free(j->dexpr);
+    free(j->xcols);
+    free(j->xrow);
     free(j->w);
     free(j->names);
     free(j->new_cols);

@@ -6,6 +6,7 @@
 #ifndef GRAFT_STATS_WEIGHT_INTERNAL_H
 #define GRAFT_STATS_WEIGHT_INTERNAL_H
 
+#include "graft/expr.h"
 #include "graft/weight.h"
 
 #define GRAFT_WEIGHT_MAX_MARGINS 64
@@ -18,6 +19,14 @@ typedef struct graft_wjob {
     size_t n_margins;
     const graft_weight_opts_t *opts;
     const char *name;   /* the new weight column, NULL: WEIGHT_cal */
+    /* [derive]: margins may use derived variables (then every column is
+     * read, and each row's derived cells follow its own in xrow) */
+    const graft_derived_spec_t *derived;
+    size_t n_derived;
+    graft_expr_t **dexpr;  /* NULL: no margin uses a derived variable */
+    graft_column_t *xcols; /* the file's columns, then the derived ones */
+    graft_cell_t *xrow;
+    size_t ncols;
     graft_design_t *design;
     /* the new columns: the weight, NAME_untrimmed (trimming after
      * calibration), REP_cal each; set when the header is read */

@@ -428,6 +428,26 @@ static graft_error_t other_charts(doc_t *d, const graft_report_t *r,
     return GRAFT_OK;
 }
 
+/* Append to BUF the weighting reports graft run wrote ([weighting]: the
+ * rounds it names, or every round when it only trims). */
+static void weighting_files(const graft_report_t *r, char *buf, size_t size)
+{
+    const graft_analysis_t *a = r->analysis;
+    size_t len = strlen(buf), n = 0;
+    if (!a || !a->has_weighting)
+        return;
+    size_t total = a->n_weighting ? a->n_weighting : a->n_rounds;
+    for (size_t i = 0; i < total && len + 80 < size; i++) {
+        const char *round = a->n_weighting ? a->weighting[i].round
+                                           : a->rounds[i].name;
+        len += (size_t)snprintf(buf + len, size - len, "%s%s_weighting.txt",
+                                n++ ? ", " : " The weighting reports: ",
+                                round);
+    }
+    if (n && len + 2 < size)
+        snprintf(buf + len, size - len, ".");
+}
+
 /* The first round's weight calibrated to population margins (graft
  * weight; [weighting] in graft run). */
 static void calibration_para(doc_t *d, const graft_report_t *r)
@@ -448,17 +468,14 @@ static void calibration_para(doc_t *d, const graft_report_t *r)
     snprintf(buf, sizeof buf,
              "The weights were calibrated to population margins (%s) by "
              "%s%s; standard errors use the residuals of the calibration, "
-             "as R's svyrecvar does for a calibrated design.%s",
+             "as R's svyrecvar does for a calibrated design.",
              margins,
              c->method >= 0 && c->method < 5 ? how[c->method] : "?",
              r->spec->weight && c->calibrated_weight &&
                      strcmp(r->spec->weight, c->calibrated_weight) != 0
                  ? ", then trimmed (R's trimWeights)"
-                 : "",
-             r->analysis && r->analysis->has_weighting
-                 ? " The weighting report of each round is "
-                   "ROUND_weighting.txt beside this report."
                  : "");
+    weighting_files(r, buf, sizeof buf);
     para(d, buf);
 }
 

@@ -377,6 +377,8 @@ graft_error_t graft_weight_file(const char *data,
     j.n_margins = opts->calibrate ? n_margins : 0;
     j.opts = opts;
     j.name = out->name;
+    j.derived = out->derived;
+    j.n_derived = out->n_derived;
     o.job = &j;
     o.out = out;
     o.read = j.read;

@@ -8,7 +8,10 @@
  * domain df):
  *   q   = qrule_math(x, w, p) over the domain's rows with w > 0
  *   F   = svymean(x <= q): the weighted share of the domain at or below q,
- *         with its linearized (or replicate) variance, as a proportion's
+ *         with its linearized (or replicate) variance, as a proportion's;
+ *         on a calibrated round (a [calibration]), the variance of its
+ *         calibration residuals over every PSU of the round (svyrecvar on
+ *         design$postStrata; calvar.c's graft_calvar_residuals)
  *   [a, b] = F + se(F) qt((1 -/+ level) / 2, df)       (confint, t on df)
  *   lower = qrule_math(x, w, a), NaN when a is NaN or a < 0
  *   upper = qrule_math(x, w, b), NaN when b is NaN or b > 1

@@ -12,7 +12,10 @@
  * bytes each.  At the end each output row is computed from the kept rows
  * of its domain; the variance of the estimated CDF goes through the
  * estimator's own variance formulas (variance.c), so strata, PSUs, fpc,
- * lonely PSUs and replicate weights are treated as for a proportion.
+ * lonely PSUs and replicate weights are treated as for a proportion; on
+ * a calibrated round, with its calibration residuals (calvar.c), for
+ * which each kept row also keeps its margin cells (24 + 4 per margin
+ * bytes).
  */
 #ifndef GRAFT_STATS_QUANTILE_H
 #define GRAFT_STATS_QUANTILE_H

@@ -569,20 +569,27 @@ static int coefficients(graft_calvar_t *cv, struct cell *cells,
     return 1;
 }
 
-/* M'beta of unit J: PSU J's M_j, or row J's c m (without a PSU column). */
-static double m_beta(const graft_calvar_t *cv, const graft_calcell_t *cc,
-                     size_t j)
+/* M'BETA of unit J: PSU J's M_j, or row J's c m (without a PSU
+ * column). */
+static double unit_m_beta(const graft_calvar_t *cv, const double *beta,
+                          size_t j)
 {
     double s = 0;
     if (!cv->n_rows) {
         const vec_t *Mj = &cv->Mt[j];
         for (size_t g = 0; g < Mj->cap && g < cv->G; g++)
-            s += Mj->v[g] * cc->beta[g];
+            s += Mj->v[g] * beta[g];
         return s;
     }
     for (size_t m = 0; m < cv->M; m++)
-        s += cc->beta[cv->rg[j * cv->M + m]];
+        s += beta[cv->rg[j * cv->M + m]];
     return cv->rc[j] * s;
+}
+
+static double m_beta(const graft_calvar_t *cv, const graft_calcell_t *cc,
+                     size_t j)
+{
+    return unit_m_beta(cv, cc->beta, j);
 }
 
 /* Unit J (of stratum H): every live cell's residual total
@@ -681,4 +688,76 @@ int graft_calvar_dense(struct cell *cell)
         if (cv->Mt[j].cap)
             cell->Y[j] -= s * m_beta(cv, cc, j);
     return 1;
+}
+
+/* ---- influences known on kept rows ------------------------------------ */
+
+size_t graft_calvar_n_margins(const graft_calvar_t *cv)
+{
+    return cv->M;
+}
+
+void graft_calvar_row_info(const graft_calvar_t *cv,
+                           const graft_design_obs_t *obs, uint32_t *cells,
+                           double *r, size_t *unit)
+{
+    for (size_t m = 0; m < cv->M; m++)
+        cells[m] = (uint32_t)cv->row_g[m];
+    *r = cv->row_r;
+    *unit = obs->psu == GRAFT_ROW_PSU ? cv->n_rows - 1 : obs->psu;
+}
+
+/* Each unit's residual total into Z (its rows' w u less M'BETA), then
+ * EACH in unit order. */
+static void residual_units(const graft_calvar_t *cv,
+                           const graft_design_t *design, const double *beta,
+                           double *z,
+                           void (*each)(void *, size_t, size_t, double),
+                           void *ctx)
+{
+    size_t units = cv->n_rows ? cv->n_rows : cv->Mt_cap;
+    for (size_t j = 0; j < units; j++) {
+        if (!cv->n_rows && !cv->Mt[j].cap)
+            continue; /* a PSU of another round */
+        size_t h = cv->n_rows ? cv->rh[j]
+                              : graft_design_psu_stratum(design, j);
+        each(ctx, j, h, z[j] - unit_m_beta(cv, beta, j));
+    }
+}
+
+/* svyrecvar's residuals of an influence given on kept rows: beta from
+ * b = sum r u m (A's factor, or rake's sweeps), as coefficients() does
+ * for a total. */
+graft_error_t graft_calvar_residuals(const graft_calvar_t *cv,
+                                     const graft_design_t *design,
+                                     const graft_calinf_t *rows, size_t n,
+                                     void (*each)(void *ctx, size_t unit,
+                                                  size_t h, double z),
+                                     void *ctx)
+{
+    size_t G = cv->G ? cv->G : 1;
+    size_t units = cv->n_rows ? cv->n_rows : cv->Mt_cap;
+    vec_t b = {calloc(G, sizeof(double)), G};
+    double *beta = calloc(G, sizeof *beta);
+    double *z = calloc(units ? units : 1, sizeof *z);
+    if (!b.v || !beta || !z) {
+        free(b.v);
+        free(beta);
+        free(z);
+        return GRAFT_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t m = 0; m < cv->M; m++)
+            b.v[rows[i].cells[m]] += rows[i].ru;
+        z[rows[i].unit] += rows[i].wu;
+    }
+    if (cv->spec->method == CAL_RAKE)
+        sweeps(cv, &b, beta);
+    else
+        solve(cv, &b, beta);
+    residual_units(cv, design, beta, z, each, ctx);
+    free(b.v);
+    free(beta);
+    free(z);
+    return GRAFT_OK;
 }

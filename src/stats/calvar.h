@@ -24,6 +24,7 @@
 #define GRAFT_STATS_CALVAR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "graft/design.h"
 #include "graft/error.h"
 #include "graft/reader.h"
@@ -79,6 +80,40 @@ graft_error_t graft_calvar_finish(graft_calvar_t *cv,
                                   const graft_design_t *design,
                                   const struct graft_psu_store *store,
                                   struct cell *cells, const int *ratio);
+
+/* ---- influences known on kept rows (quantile.c) ----------------------- */
+
+/* The number of margins (cells per row). */
+size_t graft_calvar_n_margins(const graft_calvar_t *cv);
+
+/* The current row's (the last graft_calvar_row's, design values OBS)
+ * cells into CELLS (graft_calvar_n_margins of them), the factor r of its
+ * influence u in b into *R, and its unit into *UNIT: its PSU, or its row
+ * number in the round when it is its own PSU. */
+void graft_calvar_row_info(const graft_calvar_t *cv,
+                           const graft_design_obs_t *obs, uint32_t *cells,
+                           double *r, size_t *unit);
+
+/* A kept row's influence: its cells and unit (graft_calvar_row_info),
+ * w u (its weighted influence) and r u. */
+typedef struct graft_calinf {
+    const uint32_t *cells;
+    size_t unit;
+    double wu, ru;
+} graft_calinf_t;
+
+/* The calibration residual totals z_j = sum_{i in j} w_i u_i - M_j'beta
+ * of an influence that is 0 off the N rows ROWS, with beta from
+ * b = sum r_i u_i m_i as for a total (svyrecvar on any linear
+ * statistic's influence): EACH(CTX, unit, stratum, z) for every unit of
+ * the round (its PSUs, or its rows without a PSU column), in unit order.
+ * After graft_calvar_finish.  Fails only with GRAFT_ERR_NOMEM. */
+graft_error_t graft_calvar_residuals(const graft_calvar_t *cv,
+                                     const graft_design_t *design,
+                                     const graft_calinf_t *rows, size_t n,
+                                     void (*each)(void *ctx, size_t unit,
+                                                  size_t h, double z),
+                                     void *ctx);
 
 /* Does the round have rows in stratum H (R keeps a calibrated design's
  * rows outside a domain, with weight 0, so the domain's variance runs over

@@ -1120,7 +1120,7 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
         if (add_to_domains(c, k, &obs, y, missing) != GRAFT_OK ||
             (!missing && graft_quant_add(c->quant, k, c->round,
                                          c->row_domain, &obs, c->n_rep,
-                                         y) != GRAFT_OK))
+                                         c->cv, y) != GRAFT_OK))
             goto nomem;
     }
     return GRAFT_OK;
@@ -1413,8 +1413,10 @@ static graft_error_t estimate_rows(est_ctx_t *c, graft_estimates_t *e,
                 if (!copy_by(c, dom, &r->by_values, &r->by_codes))
                     return GRAFT_ERR_NOMEM;
                 finish_cell(c, cell_at(c, order[i], round, k), k, r, e);
-                if (graft_quant_row(c->quant, &c->var, k, order[i], dom->set,
-                                    round, c->opts->level, c->opts->min_n,
+                if (graft_quant_row(c->quant, &c->var,
+                                    c->cal ? c->cal[round] : NULL, k,
+                                    order[i], dom->set, round,
+                                    c->opts->level, c->opts->min_n,
                                     r) != GRAFT_OK)
                     return GRAFT_ERR_NOMEM;
                 add_flag(r, c->never[round * c->K + k]);

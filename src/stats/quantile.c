@@ -8,7 +8,10 @@
  * domain df):
  *   q   = qrule_math(x, w, p) over the domain's rows with w > 0
  *   F   = svymean(x <= q): the weighted share of the domain at or below q,
- *         with its linearized (or replicate) variance, as a proportion's
+ *         with its linearized (or replicate) variance, as a proportion's;
+ *         on a calibrated round (a [calibration]), the variance of its
+ *         calibration residuals over every PSU of the round (svyrecvar on
+ *         design$postStrata; calvar.c's graft_calvar_residuals)
  *   [a, b] = F + se(F) qt((1 -/+ level) / 2, df)       (confint, t on df)
  *   lower = qrule_math(x, w, a), NaN when a is NaN or a < 0
  *   upper = qrule_math(x, w, b), NaN when b is NaN or b > 1
@@ -16,6 +19,8 @@
  * (survey:::svyquantile.survey.design, woodruffCI, qrule_math, qs).
  */
 #include "stats/quantile.h"
+#include "stats/calvar.h"
+#include "stats/grow_zeroed.h"
 #include "base/grow.h"
 
 #include <gsl/gsl_cdf.h>
@@ -33,6 +38,13 @@ typedef struct qrow {
     size_t h, psu, round;
 } qrow_t;
 
+/* A kept row of a calibrated round: its calibration cells (at OFF in
+ * the group's cells), its factor r and unit (graft_calvar_row_info). */
+typedef struct qcal {
+    double r;
+    size_t unit, off;
+} qcal_t;
+
 /* The rows of the indicators that share an expression and 'among'. */
 typedef struct qgroup {
     qrow_t *rows;
@@ -41,6 +53,10 @@ typedef struct qgroup {
     size_t dom_cap;
     double *repw;         /* n_rep per row (replicate designs) */
     size_t rep_cap, n_rep;
+    qcal_t *cal;          /* per row, rows of calibrated rounds */
+    size_t cal_cap;
+    uint32_t *cells;      /* their cells, one per margin */
+    size_t cells_n, cells_cap;
 } qgroup_t;
 
 struct graft_quant {
@@ -115,6 +131,8 @@ void graft_quant_free(graft_quant_t *q)
         free(q->groups[g].rows);
         free(q->groups[g].dom);
         free(q->groups[g].repw);
+        free(q->groups[g].cal);
+        free(q->groups[g].cells);
     }
     free(q->groups);
     free(q->group);
@@ -122,10 +140,33 @@ void graft_quant_free(graft_quant_t *q)
     free(q);
 }
 
+/* Row N of G's calibration (CV's current row).  Returns 0 when out of
+ * memory. */
+static int keep_cal(qgroup_t *g, const graft_calvar_t *cv,
+                    const graft_design_obs_t *obs)
+{
+    size_t M = graft_calvar_n_margins(cv);
+    qcal_t *cal = graft_grow_zeroed(g->cal, &g->cal_cap, g->n + 1,
+                                    sizeof *cal);
+    if (!cal)
+        return 0;
+    g->cal = cal;
+    uint32_t *cells = graft_grow(g->cells, &g->cells_cap, g->cells_n + M,
+                                 sizeof *cells);
+    if (!cells)
+        return 0;
+    g->cells = cells;
+    cal[g->n].off = g->cells_n;
+    graft_calvar_row_info(cv, obs, cells + g->cells_n, &cal[g->n].r,
+                          &cal[g->n].unit);
+    g->cells_n += M;
+    return 1;
+}
+
 graft_error_t graft_quant_add(graft_quant_t *q, size_t k, size_t round,
                               const size_t *row_domain,
                               const graft_design_obs_t *obs, size_t n_rep,
-                              double y)
+                              const graft_calvar_t *cv, double y)
 {
     if (!q || !q->keeps[k])
         return GRAFT_OK;
@@ -151,6 +192,8 @@ graft_error_t graft_quant_add(graft_quant_t *q, size_t k, size_t round,
         memcpy(rw + g->n * n_rep, obs->repw, n_rep * sizeof *rw);
         g->n_rep = n_rep;
     }
+    if (cv && !keep_cal(g, cv, obs))
+        return GRAFT_ERR_NOMEM;
     rows[g->n++] = (qrow_t){y, obs->weight, obs->stratum, obs->psu, round};
     return GRAFT_OK;
 }
@@ -319,11 +362,58 @@ static void cdf_psu_sums(const var_ctx_t *v, const qgroup_t *g,
                     cell->Y[j], cell->X[j]);
 }
 
+/* Where a calibrated round's residual totals go: CELL's stratum sums as
+ * a total's scores, or its per-PSU totals (V->clustered). */
+typedef struct cal_sink {
+    const var_ctx_t *v;
+    cell_t *cell;
+} cal_sink_t;
+
+static void cal_unit(void *ctx, size_t unit, size_t h, double z)
+{
+    cal_sink_t *k = ctx;
+    strat_acc_t *t = &k->cell->T[h];
+    t->rows++; /* R keeps every row, with weight 0: every stratum counts */
+    if (k->v->clustered) {
+        k->cell->Y[unit] = z;
+        return;
+    }
+    t->sy += z;
+    t->syy += z * z;
+}
+
+/* The CDF's influence on the selected rows, u = ((x <= Q) - F) / SW
+ * (svymean's), replaced by its calibration residuals over every unit of
+ * the round (CV, svyrecvar): their totals into CELL as a total's.
+ * Returns 0 when out of memory. */
+static int cdf_cal_sums(const var_ctx_t *v, const graft_calvar_t *cv,
+                        const qgroup_t *g, const qsel_t *s, double Q,
+                        double F, double sw, cell_t *cell)
+{
+    graft_calinf_t *inf = malloc((s->m ? s->m : 1) * sizeof *inf);
+    if (!inf)
+        return 0;
+    for (size_t i = 0; i < s->m; i++) {
+        const qrow_t *row = &g->rows[s->idx[i]];
+        const qcal_t *c = &g->cal[s->idx[i]];
+        double u = ((row->x <= Q) - F) / sw;
+        inf[i] = (graft_calinf_t){g->cells + c->off, c->unit, row->w * u,
+                                  c->r * u};
+    }
+    cal_sink_t sink = {v, cell};
+    graft_error_t rc = graft_calvar_residuals(cv, v->design, inf, s->m,
+                                              cal_unit, &sink);
+    free(inf);
+    return rc == GRAFT_OK;
+}
+
 /* The variance of F, the share of the selected rows at or below Q (R:
- * vcov(svymean(x <= q, design))), through the estimator's formulas.
- * *NOMEM is set when out of memory. */
-static double cdf_variance(var_ctx_t *v, const qgroup_t *g, const qsel_t *s,
-                           double Q, double F, double sw, int *nomem)
+ * vcov(svymean(x <= q, design))), through the estimator's formulas; on
+ * a calibrated round (CV), of its calibration residuals.  *NOMEM is set
+ * when out of memory. */
+static double cdf_variance(var_ctx_t *v, const graft_calvar_t *cv,
+                           const qgroup_t *g, const qsel_t *s, double Q,
+                           double F, double sw, int *nomem)
 {
     cell_t cell;
     memset(&cell, 0, sizeof cell);
@@ -353,8 +443,13 @@ static double cdf_variance(var_ctx_t *v, const qgroup_t *g, const qsel_t *s,
         cell.Y = calloc(J ? J : 1, sizeof *cell.Y);
         cell.X = calloc(J ? J : 1, sizeof *cell.X);
         if (!(*nomem = !cell.T || !cell.Y || !cell.X)) {
-            cdf_psu_sums(v, g, s, Q, &cell);
-            var = graft_var_linear(v, &t, 1);
+            t.ratio = !cv; /* the residuals are a total's scores */
+            if (!cv)
+                cdf_psu_sums(v, g, s, Q, &cell);
+            else
+                *nomem = !cdf_cal_sums(v, cv, g, s, Q, F, sw, &cell);
+            if (!*nomem)
+                var = graft_var_linear(v, &t, 1);
         }
     }
     free(cell.rsw);
@@ -433,9 +528,9 @@ static void quant_flag(const woodruff_t *wd, size_t min_n,
 }
 
 graft_error_t graft_quant_row(const graft_quant_t *q, var_ctx_t *v,
-                              size_t k, size_t d, size_t set, size_t round,
-                              double level, size_t min_n,
-                              graft_estimate_row_t *r)
+                              const graft_calvar_t *cv, size_t k, size_t d,
+                              size_t set, size_t round, double level,
+                              size_t min_n, graft_estimate_row_t *r)
 {
     if (!q || q->group[k] == NONE || !isfinite(r->estimate))
         return GRAFT_OK;
@@ -455,7 +550,8 @@ graft_error_t graft_quant_row(const graft_quant_t *q, var_ctx_t *v,
     }
     int nomem = 0;
     double F = below / sw;
-    double var = cdf_variance(v, g, &s, Q, F, sw, &nomem);
+    double var = cdf_variance(v, g->n_rep ? NULL : cv, g, &s, Q, F, sw,
+                              &nomem);
     woodruff_t wd;
     if (!nomem)
         woodruff(&s, F, sqrt(var), r->df, level, &wd);

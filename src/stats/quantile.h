@@ -12,7 +12,10 @@
  * bytes each.  At the end each output row is computed from the kept rows
  * of its domain; the variance of the estimated CDF goes through the
  * estimator's own variance formulas (variance.c), so strata, PSUs, fpc,
- * lonely PSUs and replicate weights are treated as for a proportion.
+ * lonely PSUs and replicate weights are treated as for a proportion; on
+ * a calibrated round, with its calibration residuals (calvar.c), for
+ * which each kept row also keeps its margin cells (24 + 4 per margin
+ * bytes).
  */
 #ifndef GRAFT_STATS_QUANTILE_H
 #define GRAFT_STATS_QUANTILE_H
@@ -20,6 +23,7 @@
 #include "stats/estimate_internal.h"
 
 typedef struct graft_quant graft_quant_t;
+typedef struct graft_calvar graft_calvar_t;
 
 /* The store for OPTS's quantile indicators, in *OUT (NULL when OPTS has
  * none; freed with graft_quant_free).  Fails only with GRAFT_ERR_NOMEM. */
@@ -30,22 +34,27 @@ void graft_quant_free(graft_quant_t *q);
 /* Keep a row of indicator K (value Y, not missing, among its rows) of
  * round ROUND, whose domain in by-set s is ROW_DOMAIN[s] ((size_t)-1:
  * none), and its design values OBS (N_REP replicate weights in
- * obs->repw).  Nothing for an indicator that is not a quantile or whose
- * rows another indicator keeps.  Fails only with GRAFT_ERR_NOMEM. */
+ * obs->repw); on a calibrated round, CV (whose current row it is; NULL
+ * otherwise) gives its calibration cells (4 bytes per margin, and 24).
+ * Nothing for an indicator that is not a quantile or whose rows another
+ * indicator keeps.  Fails only with GRAFT_ERR_NOMEM. */
 graft_error_t graft_quant_add(graft_quant_t *q, size_t k, size_t round,
                               const size_t *row_domain,
                               const graft_design_obs_t *obs, size_t n_rep,
-                              double y);
+                              const graft_calvar_t *cv, double y);
 
 /* Indicator K's row R in domain D of by-set SET ((size_t)-1: "All") of
  * round ROUND, which the estimator filled as for a mean (n, n_missing,
  * weighted_n, df): the quantile, its Woodruff interval at LEVEL with R's
- * se, and the flag (MIN_N: --min-n).  Nothing for another indicator or an
- * empty domain.  Fails only with GRAFT_ERR_NOMEM. */
+ * se, and the flag (MIN_N: --min-n).  CV is the round's calibration
+ * (NULL: none), after graft_calvar_finish: the CDF's variance is then
+ * that of its calibration residuals (R: svymean(x <= q) on the calibrated
+ * design).  Nothing for another indicator or an empty domain.  Fails only
+ * with GRAFT_ERR_NOMEM. */
 graft_error_t graft_quant_row(const graft_quant_t *q, var_ctx_t *v,
-                              size_t k, size_t d, size_t set, size_t round,
-                              double level, size_t min_n,
-                              graft_estimate_row_t *r);
+                              const graft_calvar_t *cv, size_t k, size_t d,
+                              size_t set, size_t round, double level,
+                              size_t min_n, graft_estimate_row_t *r);
 
 /* Contrast COEF (one per round) of indicator K's rows ROWS (one per
  * round, as graft_quant_row left them) into R, computed by the estimator

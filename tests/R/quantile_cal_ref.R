@@ -1,0 +1,267 @@
+# quantile_cal_ref.R - reference quantiles from R's survey package on
+# calibrated designs (postStratify, rake, calibrate linear / logit /
+# raking, trimWeights after rake), for graft's quantile indicators on a
+# survey file with [calibration].
+#
+# Run from the repository root, after tests/R/calvar_ref.R (whose data and
+# survey files under tests/data/calvar/ the cases use):
+#     Rscript tests/R/quantile_cal_ref.R
+# Made with R 4.2.2, survey 4.1-1.  CI never runs R: both outputs are
+# committed.  Writes:
+#   tests/ref/quantile_cal_cases.csv  one row per case: case, survey (a
+#       tests/data/calvar/*.ini), type (quantile), expr, among, by, ci
+#       (unused), level, df, probs (separated by ";")
+#   tests/ref/quantile_cal_ref.csv    R's answer per case, domain and
+#       probability: case, domain, prob, estimate, se, ci_low, ci_high, df,
+#       n, weighted_n (as tests/ref/quantile_ref.csv)
+#
+# The designs are calvar_ref.R's, rebuilt here the same way; the script
+# checks that their weights are the committed tests/data/calvar/*.csv's
+# (dw, wcal, wtrim) to 1e-12.  R's call, per domain (svyby passes
+# design[cell, ], which on a calibrated design keeps the other rows with
+# weight 0):
+#     svyquantile(~y, des[domain & cell, ], quantiles = probs, ci = TRUE,
+#                 alpha = 1 - level, df = degf(des[domain & cell, ]))
+# whose Woodruff interval (survey:::woodruffCI) is that of
+# svymean(y <= q, design): svyrecvar replaces the influence by its
+# calibration residuals (design$postStrata).  svyby(~y, ~by,
+# des[domain, ], svyquantile, ...) is checked to give the same estimates
+# and se.
+#
+# The calibration matters: the same calls with design$postStrata removed
+# (the calibrated weights taken as design weights, no residuals) give a
+# a different interval for 28 of the 166 rows; the script counts them and stops when
+# none differs (printed: "rows whose interval the calibration changes").
+suppressPackageStartupMessages(library(survey))
+
+out_cases <- "tests/ref/quantile_cal_cases.csv"
+out_ref <- "tests/ref/quantile_cal_ref.csv"
+data_dir <- "tests/data/calvar"
+data(api)
+
+num17 <- function(x) sprintf("%.17g", x)
+fmt_value <- function(v) if (is.numeric(v)) format(v, digits = 15) else
+    as.character(v)
+csv_field <- function(x) {
+    x <- as.character(x)
+    x[is.na(x)] <- ""
+    need <- grepl("[\",\n\r]", x)
+    x[need] <- paste0("\"", gsub("\"", "\"\"", x[need]), "\"")
+    x
+}
+write_csv_plain <- function(df, path) {
+    cols <- lapply(df, csv_field)
+    lines <- c(paste(csv_field(names(df)), collapse = ","),
+               do.call(paste, c(cols, sep = ",")))
+    writeLines(lines, path)
+}
+
+rake_tight <- list(maxit = 1000, epsilon = 1e-13)
+
+# ---------------------------------------------------------------- designs
+# (tests/R/calvar_ref.R's, built the same way)
+
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat,
+                    fpc = ~fpc)
+dlonely <- svydesign(id = ~1, strata = ~interaction(stype, yr.rnd, drop = TRUE),
+                     weights = ~pw, data = apistrat)
+pop_tab <- function(f) as.data.frame(xtabs(f, apipop))
+pop_stype <- pop_tab(~stype)
+pop_schwide <- pop_tab(~sch.wide)
+pop_awards <- pop_tab(~awards)
+pop_stype_awards <- pop_tab(~stype + awards)
+N <- nrow(apipop)
+tot <- function(f, levels) {
+    v <- c(N, vapply(levels, function(l) {
+        parts <- strsplit(l, "=")[[1]]
+        sum(apipop[[parts[1]]] == parts[2])
+    }, 0))
+    names(v) <- c("(Intercept)", sub("=", "", levels))
+    v
+}
+pop_ss <- tot(~stype + sch.wide, c("stype=H", "stype=M", "sch.wide=Yes"))
+pop_sa <- tot(~stype + awards, c("stype=H", "stype=M", "awards=Yes"))
+pop_ssa <- tot(~stype + sch.wide + awards,
+               c("stype=H", "stype=M", "sch.wide=Yes", "awards=Yes"))
+
+designs <- list()
+designs$ps_clus1 <- postStratify(dclus1, ~stype, pop_stype)
+designs$ps_strat_cross <- postStratify(dstrat, ~stype + awards,
+                                       pop_stype_awards)
+designs$rake_clus1 <- rake(dclus1, list(~stype, ~sch.wide),
+                           list(pop_stype, pop_schwide), control = rake_tight)
+designs$rake3_strat <- rake(dstrat, list(~stype, ~sch.wide, ~awards),
+                            list(pop_stype, pop_schwide, pop_awards),
+                            control = rake_tight)
+designs$linear_clus1 <- calibrate(dclus1, ~stype + sch.wide, pop_ss)
+designs$linear_bounds_strat <- calibrate(dstrat, ~stype + awards, pop_sa,
+                                         bounds = c(0.885, 1.108),
+                                         epsilon = 1e-13, maxit = 500)
+designs$logit_clus1 <- calibrate(dclus1, ~stype + sch.wide, pop_ss,
+                                 calfun = "logit", bounds = c(0.7, 1.7),
+                                 epsilon = 1e-13, maxit = 500)
+designs$raking_strat <- calibrate(dstrat, ~stype + sch.wide + awards,
+                                  pop_ssa, calfun = "raking",
+                                  epsilon = 1e-13, maxit = 500)
+designs$ps_lonely <- postStratify(dlonely, ~sch.wide, pop_schwide)
+raked <- rake(dclus1, list(~stype, ~sch.wide), list(pop_stype, pop_schwide),
+              control = rake_tight)
+designs$trim_clus1 <- trimWeights(raked, upper = 60)
+base <- list(ps_clus1 = dclus1, ps_strat_cross = dstrat, rake_clus1 = dclus1,
+             rake3_strat = dstrat, linear_clus1 = dclus1,
+             linear_bounds_strat = dstrat, logit_clus1 = dclus1,
+             raking_strat = dstrat, ps_lonely = dlonely,
+             trim_clus1 = dclus1)
+lonely <- list(ps_lonely = "average", rake_demo = "certainty")
+
+# The demo survey's round 1 raked by zone, sex and age group (made-up
+# margins, calvar_ref.R's); stratum 62 has one PSU: certainty.
+demo <- read.csv("surveys/demo/round1.csv")
+demo_na <- c("contact_police", "paid_police", "contact_courts", "paid_courts",
+             "contact_tax", "paid_tax", "contact_health", "paid_health",
+             "contact_education", "paid_education", "contact_land",
+             "paid_land", "contact_utilities", "paid_utilities",
+             "contact_permits", "paid_permits", "contact_any", "paid_any")
+demo_r <- demo
+for (v in demo_na) demo_r[[v]][demo_r[[v]] %in% c(8, 9)] <- NA
+ddemo <- svydesign(id = ~ea, strata = ~stratum, weights = ~weight,
+                   nest = TRUE, data = demo_r)
+demo_pop <- function(v, tilt) {
+    t <- svytable(reformulate(v), ddemo)
+    p <- as.vector(t) / sum(t) * tilt
+    p <- p / sum(p) * 5.2e6
+    df <- data.frame(names(t), Freq = round(p))
+    names(df)[1] <- v
+    df$Freq[1] <- df$Freq[1] + 5.2e6 - sum(df$Freq) # exact grand total
+    df
+}
+pop_zone <- demo_pop("zone", c(1.06, 0.94, 1.03, 0.97, 1.08, 0.92))
+pop_sex <- demo_pop("sex", c(0.97, 1.03))
+pop_age <- demo_pop("age_group", c(1.10, 1.02, 0.95, 0.88))
+designs$rake_demo <- rake(ddemo, list(~zone, ~sex, ~age_group),
+                          list(pop_zone, pop_sex, pop_age),
+                          control = rake_tight)
+base$rake_demo <- ddemo
+
+# The committed data are these designs' (calvar_ref.R wrote them).
+for (design in names(designs)) {
+    d <- read.csv(file.path(data_dir, paste0(design, ".csv")))
+    w <- if (design == "trim_clus1") d$wtrim else d$wcal
+    stopifnot(nrow(d) == nrow(designs[[design]]),
+              isTRUE(all.equal(w, as.vector(weights(designs[[design]])),
+                               tolerance = 1e-12)),
+              isTRUE(all.equal(d$dw, as.vector(weights(base[[design]])),
+                               tolerance = 1e-12)))
+}
+
+# ---------------------------------------------------------------- cases
+
+cases <- list()
+add <- function(design, expr, r_y, probs, by, among = "", r_among = NULL) {
+    k <- sum(vapply(cases, function(x) x$design == design, TRUE)) + 1
+    cases[[length(cases) + 1]] <<- list(
+        case = paste0(design, "_q", k), design = design,
+        survey = file.path(data_dir, paste0(design, ".ini")),
+        type = "quantile", expr = expr, among = among, by = by, ci = "wald",
+        level = "0.95", df = "domain", probs = paste(probs, collapse = ";"),
+        p = probs, r_y = r_y, r_among = r_among)
+}
+quartiles <- c(0.25, 0.5, 0.75)
+for (design in names(base))
+    if (design != "rake_demo") {
+        add(design, "api00", function(d) d$api00, quartiles, "stype")
+        add(design, "enroll", function(d) d$enroll, 0.5, "awards")
+    }
+add("rake_demo", "amount", function(d) d$amount, 0.5, "zone",
+    among = "paid_any == 1", r_among = function(d) d$paid_any == 1)
+add("rake_demo", "amount", function(d) d$amount, quartiles, "sex",
+    among = "paid_any == 1", r_among = function(d) d$paid_any == 1)
+
+# ---------------------------------------------------------------- run
+
+quantile_domain <- function(cs, sub) {
+    df <- degf(sub)
+    q <- svyquantile(~gy, sub, quantiles = cs$p, alpha = 0.05, ci = TRUE,
+                     df = df)$gy
+    lapply(seq_along(cs$p), function(i) list(
+        prob = cs$p[i], estimate = q[i, 1], ci_low = q[i, 2],
+        ci_high = q[i, 3], se = q[i, 4], df = df,
+        n = sum(weights(sub) > 0), weighted_n = sum(weights(sub))))
+}
+
+# The same without the calibration residuals: the interval's two ends.
+no_cal <- function(cs, sub) {
+    sub$postStrata <- NULL
+    q <- svyquantile(~gy, sub, quantiles = cs$p, alpha = 0.05, ci = TRUE,
+                     df = degf(sub))$gy
+    q[, 2:3, drop = FALSE]
+}
+
+ref_rows <- list()
+n_rows <- 0
+n_changed <- 0
+for (cs in cases) {
+    des <- designs[[cs$design]]
+    old <- options(survey.lonely.psu = if (is.null(lonely[[cs$design]]))
+        "fail" else lonely[[cs$design]])
+    d <- des$variables
+    y <- cs$r_y(d)
+    among <- if (is.null(cs$r_among)) rep(TRUE, nrow(d)) else cs$r_among(d)
+    dom <- !is.na(among) & among & !is.na(y)
+    y <- as.numeric(y)
+    y[!dom] <- 0 # outside the domain: weight 0, value unused
+    des$variables$gy <- y
+    sels <- list(All = dom)
+    for (v in sort(unique(d[[cs$by]][dom])))
+        sels[[fmt_value(v)]] <- dom & d[[cs$by]] == v
+    res <- list()
+    for (name in names(sels)) {
+        sub <- des[sels[[name]], ]
+        res[[name]] <- quantile_domain(cs, sub)
+        got <- do.call(rbind, lapply(res[[name]], function(x)
+            c(x$ci_low, x$ci_high)))
+        nc <- no_cal(cs, sub)
+        n_rows <- n_rows + nrow(got)
+        n_changed <- n_changed + sum(!mapply(identical, got[, 1], nc[, 1]) |
+                                     !mapply(identical, got[, 2], nc[, 2]))
+    }
+    # svyby on the calibrated design gives the same estimates and se
+    sb <- svyby(~gy, reformulate(cs$by), des[dom, ], svyquantile,
+                quantiles = cs$p, alpha = 0.05, ci = TRUE)
+    key <- vapply(sb[[cs$by]], fmt_value, "")
+    stopifnot(setequal(key, names(res)[-1]))
+    for (j in seq_along(key)) {
+        r <- res[[key[j]]]
+        est <- vapply(r, `[[`, 0, "estimate")
+        se <- vapply(r, `[[`, 0, "se")
+        got_est <- unlist(sb[j, 1 + seq_along(cs$p)])
+        got_se <- unlist(sb[j, 1 + length(cs$p) + seq_along(cs$p)])
+        stopifnot(isTRUE(all.equal(unname(got_est), est, tolerance = 1e-14)),
+                  identical(is.na(unname(got_se)), is.na(se)),
+                  isTRUE(all.equal(unname(got_se)[!is.na(se)],
+                                   se[!is.na(se)], tolerance = 1e-14)))
+    }
+    options(old)
+    for (dom_name in names(res))
+        for (x in res[[dom_name]])
+            ref_rows[[length(ref_rows) + 1]] <- data.frame(
+                case = cs$case, domain = dom_name, prob = num17(x$prob),
+                estimate = num17(x$estimate), se = num17(x$se),
+                ci_low = num17(x$ci_low), ci_high = num17(x$ci_high),
+                df = num17(x$df), n = num17(x$n),
+                weighted_n = num17(x$weighted_n), stringsAsFactors = FALSE)
+}
+cat(sprintf("rows whose interval the calibration changes: %d of %d\n",
+            n_changed, n_rows))
+stopifnot(n_changed > 0)
+
+case_cols <- c("case", "survey", "type", "expr", "among", "by", "ci",
+               "level", "df", "probs")
+cases_df <- do.call(rbind, lapply(cases, function(cs)
+    as.data.frame(cs[case_cols], stringsAsFactors = FALSE)))
+ref_df <- do.call(rbind, ref_rows)
+write_csv_plain(cases_df, out_cases)
+write_csv_plain(ref_df, out_ref)
+cat(sprintf("%s: %d cases\n%s: %d rows\n", out_cases, nrow(cases_df),
+            out_ref, nrow(ref_df)))

@@ -41,6 +41,8 @@ typedef struct cell {
 
 typedef struct got {
     size_t ncols, nrows, cap, header_calls;
+    size_t fail_at;       /* fail the row of this line (0: none); the header
+                           * when (size_t)-1 */
     cell_t *cells;
     unsigned long *lines;
     char names[16][16];
@@ -49,9 +51,11 @@ typedef struct got {
 static graft_error_t on_header(void *ctx, const graft_column_t *cols,
                                size_t ncols, graft_diag_t *diag)
 {
-    (void)diag;
     got_t *g = ctx;
     g->header_calls++;
+    if (g->fail_at == (size_t)-1)
+        return graft_diag_set(diag, GRAFT_ERR_HEADER, "x.sav", 1, 0,
+                              "the header refused");
     g->ncols = ncols;
     for (size_t j = 0; j < ncols && j < 16; j++)
         snprintf(g->names[j], sizeof g->names[j], "%s", cols[j].name);
@@ -61,8 +65,10 @@ static graft_error_t on_header(void *ctx, const graft_column_t *cols,
 static graft_error_t on_row(void *ctx, const graft_cell_t *cells, size_t n,
                             unsigned long line, graft_diag_t *diag)
 {
-    (void)diag;
     got_t *g = ctx;
+    if (line == g->fail_at)
+        return graft_diag_set(diag, GRAFT_ERR_VALUE, "x.sav", line, 3,
+                              "row %lu refused", line);
     if (g->nrows == g->cap) {
         g->cap = g->cap ? 2 * g->cap : 1024;
         g->cells = realloc(g->cells, g->cap * n * sizeof *g->cells);
@@ -106,6 +112,8 @@ typedef struct outcome {
     got_t got;
 } outcome_t;
 
+static size_t fail_at; /* got_t.fail_at of the next reads */
+
 static void read_file(const char *path, const char *const *uses, int piped,
                       outcome_t *o)
 {
@@ -114,6 +122,7 @@ static void read_file(const char *path, const char *const *uses, int piped,
     opts.uses_arg = (void *)uses;
     opts.bare_values = 1;
     memset(o, 0, sizeof *o);
+    o->got.fail_at = fail_at;
     graft_diag_clear(&o->diag);
     if (piped)
         o->rc = graft_read(path, &opts, on_header, on_row, &o->got, &o->diag);
@@ -459,6 +468,29 @@ static void test_progress(void **state)
         }
 }
 
+/* The callbacks stop the reading: the header, the first case, a case in
+ * the middle, the last. */
+static void test_callback_errors(void **state)
+{
+    (void)state;
+    const size_t at[] = {(size_t)-1, 1, 777, ROWS};
+    for (int compress = 0; compress < 2; compress++) {
+        const char *path = test_tmp(compress ? "bytecode.sav" : "raw.sav");
+        write_sav(path, compress);
+        for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+            fail_at = at[i];
+            check_same(path, numbers);
+            check_same(path, with_coded);
+            outcome_t o; /* the error did come, after the cases before */
+            read_file(path, numbers, 1, &o);
+            assert_int_equal(o.rc, i == 0 ? GRAFT_ERR_HEADER : GRAFT_ERR_VALUE);
+            assert_int_equal(o.got.nrows, i == 0 ? 0 : at[i] - 1);
+            got_free(&o.got);
+        }
+        fail_at = 0;
+    }
+}
+
 /* The fixture and, when ../shared is there, a real survey: its numeric
  * columns (strings and all, it is decoded when only numbers are read). */
 static void test_real_files(void **state)
@@ -488,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_changed_headers),
         cmocka_unit_test(test_other_codes),
         cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_callback_errors),
         cmocka_unit_test(test_real_files),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

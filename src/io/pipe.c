@@ -63,7 +63,9 @@ struct graft_pipe {
     size_t head, tail, count; /* ready batches: ring [tail, head) */
     size_t filling;           /* the batch the reader fills */
     int direct;               /* rows are begun in place: the consumer
-                               * blanks each batch it is done with */
+                               * blanks each batch it is done with; 2:
+                               * their kinds all stay GRAFT_PIPE_AUTO
+                               * (graft_pipe_all_auto()) */
     int done;
     atomic_int failed;
     graft_error_t rc;
@@ -108,8 +110,9 @@ static graft_error_t batch_reserve(batch_t *b, size_t rows, size_t n_copy)
 }
 
 /* The kinds and numbers of a row into p->cells, the missing codes marked.
- * AUTO: the kinds may be GRAFT_PIPE_AUTO (rows written in place); a
- * constant where it is called, so that the loop is made for each case. */
+ * AUTO: the kinds may be GRAFT_PIPE_AUTO (rows written in place); 2: they
+ * all are, and are not read; a constant where it is called, so that the
+ * loop is made for each case. */
 static inline void put_cells(graft_pipe_t *p, const unsigned char *kinds,
                              const double *nums, int automatic)
 {
@@ -122,7 +125,8 @@ static inline void put_cells(graft_pipe_t *p, const unsigned char *kinds,
     for (size_t i = 0; i < n; i++) {
         graft_cell_t *cell = &cells[copy[i]];
         if (automatic) {
-            graft_pipe_cell(cell, kinds[i], nums[i]);
+            graft_pipe_cell(cell, automatic == 2 ? GRAFT_PIPE_AUTO : kinds[i],
+                            nums[i]);
         } else {
             cell->kind = (graft_cell_kind_t)kinds[i];
             cell->num = nums[i];
@@ -151,7 +155,9 @@ static const graft_cell_t *unpack(graft_pipe_t *p, const batch_t *b, size_t r,
         cell->len = 0;
     }
     p->n_texted = 0;
-    if (automatic)
+    if (automatic == 2)
+        put_cells(p, kinds, nums, 2);
+    else if (automatic)
         put_cells(p, kinds, nums, 1);
     else
         put_cells(p, kinds, nums, 0);
@@ -215,14 +221,16 @@ static void *consume(void *arg)
             pthread_mutex_unlock(&p->mu);
         }
         /* Blank the kinds here rather than in graft_pipe_begin_row(), on
-         * the reading thread. */
-        if (direct)
+         * the reading thread; kinds that all stay GRAFT_PIPE_AUTO are
+         * blank once each row of the batch has been begun. */
+        if (direct == 1)
             blank_rows(p, b->kinds, b->n);
         pthread_mutex_lock(&p->mu);
+        b->blank = direct == 1 || (direct == 2 && (b->blank ||
+                                                   b->n == p->batch_rows));
         b->n = 0;
         b->n_texts = 0;
         b->arena.len = 0;
-        b->blank = direct;
         p->tail = (p->tail + 1) % N_BATCHES;
         p->count--;
         pthread_cond_signal(&p->freed);
@@ -392,6 +400,11 @@ static graft_pipe_row_t next_row(graft_pipe_t *p)
 long graft_pipe_position(const graft_pipe_t *p, size_t col)
 {
     return col < p->ncols ? p->position[col] : -1;
+}
+
+void graft_pipe_all_auto(graft_pipe_t *p)
+{
+    p->direct = 2; /* before the first hand-over, which publishes it */
 }
 
 graft_pipe_row_t graft_pipe_begin_row(graft_pipe_t *p)

@@ -78,6 +78,11 @@ long graft_pipe_position(const graft_pipe_t *p, size_t col);
  * graft_pipe_end_row(). */
 graft_pipe_row_t graft_pipe_begin_row(graft_pipe_t *p);
 
+/* Before the first row: every row will be begun in place and leave every
+ * kind GRAFT_PIPE_AUTO (numbers and missing values, no text), so that the
+ * consumer neither reads nor blanks the kinds. */
+void graft_pipe_all_auto(graft_pipe_t *p);
+
 /* Keep a copy of the text (LEN bytes) of the row's cell at place POS,
  * a string cell.  GRAFT_OK or GRAFT_ERR_NOMEM. */
 graft_error_t graft_pipe_row_text(graft_pipe_t *p, size_t pos,

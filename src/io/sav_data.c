@@ -320,7 +320,8 @@ static graft_sav_end_t decode_bytecode(sav_input_t *in,
     const long *place = k->place;
     double *row = k->row;
     for (;;) {
-        refill(in, SAV_BLOCK_MAX);
+        if (in->end - in->p < SAV_BLOCK_MAX)
+            refill(in, SAV_BLOCK_MAX);
         const unsigned char *p = in->p, *end = in->end;
         if (end - p < 8)
             return GRAFT_SAV_UNSURE;

@@ -777,6 +777,10 @@ static const long *sav_start(void *vctx)
         c->sav_place[j] = -1;
     for (size_t i = 0; i < c->ncols; i++)
         c->sav_place[lay->slot[i]] = c->pos[i];
+    /* the columns kept are numbers (sav_decodable()): every kind stays
+     * GRAFT_PIPE_AUTO, here and should ReadStat read the rest */
+    if (c->pipe)
+        graft_pipe_all_auto(c->pipe);
     return c->sav_place;
 }
 

@@ -792,6 +792,48 @@ static void test_rake_many_cells(void **state)
     assert_memory_equal(out, out_big, sizeof out);
 }
 
+/* One margin of 210 cells (210 columns, solved by Cholesky), and beside it
+ * a margin of 21 cells that groups them by ten (rank deficient: a Cholesky
+ * pivot falls, the eigendecomposition takes over): every calfun ends
+ * post-stratified, g = total / sample total in each fine cell. */
+static void test_many_columns(void **state)
+{
+    (void)state;
+    enum { N = 2100, K = 210, KC = 21 };
+    static double w[N], out[N], tot[K], sum[K], coarse[KC];
+    static uint32_t cell[N], ccell[N];
+    memset(sum, 0, sizeof sum);
+    memset(coarse, 0, sizeof coarse);
+    for (size_t i = 0; i < N; i++) {
+        cell[i] = (uint32_t)(i % K);
+        ccell[i] = cell[i] / 10;
+        w[i] = 1 + (double)((i * 7) % 13);
+        sum[cell[i]] += w[i];
+    }
+    for (size_t k = 0; k < K; k++) {
+        tot[k] = sum[k] * (0.8 + 0.1 * (double)(k % 5));
+        coarse[k / 10] += tot[k];
+    }
+    graft_margin_t m[2] = {{"fine", K, tot, NULL, NULL, NULL},
+                           {"coarse", KC, coarse, NULL, NULL, NULL}};
+    const uint32_t *cells[2] = {cell, ccell};
+    for (size_t nm = 1; nm <= 2; nm++)
+        for (int k = GRAFT_CAL_LINEAR; k <= GRAFT_CAL_RAKING; k++) {
+            graft_cal_opts_t o;
+            graft_cal_result_t res;
+            graft_diag_t diag;
+            graft_cal_opts_init(&o);
+            o.method = (graft_cal_method_t)k;
+            o.lower = 0.5;
+            o.upper = 1.5;
+            assert_int_equal(graft_calibrate(N, w, nm, m, cells, &o, out,
+                                             &res, &diag), GRAFT_OK);
+            for (size_t i = 0; i < N; i++)
+                assert_close(out[i], w[i] * tot[cell[i]] / sum[cell[i]],
+                             1e-9, 0);
+        }
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -819,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_inconsistent_totals),
         cmocka_unit_test(test_step_halving),
         cmocka_unit_test(test_rake_many_cells),
+        cmocka_unit_test(test_many_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,10 +122,13 @@ graft_error_t graft_calibrate_replicates(
     double *w_out, double *const *rep_out, graft_cal_result_t *res,
     graft_diag_t *diag);
 
-/* R's trimWeights(design, lower, upper, strict): weights outside
- * [LOWER, UPPER] are set to the bound and the trimmed weight is shared
- * equally among the rows inside; with STRICT, repeated until none is out.
- * In place on the N weights W.  Returns the number of rows trimmed. */
+/* R's trimWeights(design, upper = UPPER, lower = LOWER, strict): weights
+ * outside [LOWER, UPPER] (-HUGE_VAL / HUGE_VAL: no bound) are set to the
+ * bound and the weight cut off (less the weight added) is shared equally
+ * among the rows inside, added to each; with STRICT, repeated until none is
+ * out (at most 10,000 rounds: a request no weights can meet stops there).
+ * In place on the N weights W.  Returns the rows outside at the first round
+ * (R's "N weights were trimmed"). */
 size_t graft_trim_weights(size_t n, double *w, double lower, double upper,
                           int strict);
 

@@ -19,6 +19,7 @@
 #include <float.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_eigen.h>
+#include <gsl/gsl_linalg.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -653,6 +654,38 @@ static void gr_tmat(const cal_t *c, gr_t *g)
     }
 }
 
+/* deta = Tmat^-1 misfit by Cholesky, for more than CHOL_MIN_P columns and
+ * when Tmat is positive definite with room to spare: every pivot above
+ * CHOL_PIVOT times its column's diagonal (a column nearly a combination of
+ * the ones before it falls back to the eigendecomposition).  There
+ * ginv(Tmat) is Tmat^-1 and the two agree to rounding; Cholesky is about
+ * ten times faster (1,000 columns: 0.9 s against 4-13 s).  Below
+ * CHOL_MIN_P columns the eigendecomposition costs little and stays closer
+ * to R's SVD: a Newton path as unstable as the six rows of test case
+ * fail_raking_far diverges with it, as R's does, and converged with
+ * Cholesky.  Returns 0 when it does not apply (V is then scratch). */
+#define CHOL_MIN_P 200
+#define CHOL_PIVOT 1e-8
+static int gr_solve_chol(gr_t *g)
+{
+    size_t p = g->p;
+    if (p <= CHOL_MIN_P)
+        return 0;
+    memcpy(g->V, g->T, p * p * sizeof *g->V);
+    gsl_matrix_view l = gsl_matrix_view_array(g->V, p, p);
+    if (gsl_linalg_cholesky_decomp1(&l.matrix) != GSL_SUCCESS)
+        return 0;
+    for (size_t i = 0; i < p; i++) {
+        double d = g->V[i * p + i];
+        if (!(d * d > CHOL_PIVOT * g->T[i * p + i]))
+            return 0;
+    }
+    gsl_vector_const_view b = gsl_vector_const_view_array(g->mis, p);
+    gsl_vector_view x = gsl_vector_view_array(g->deta, p);
+    return gsl_linalg_cholesky_solve(&l.matrix, &b.vector, &x.vector) ==
+           GSL_SUCCESS;
+}
+
 /* deta = MASS::ginv(Tmat, tol = 256 * eps) %*% misfit.  Tmat is symmetric
  * and positive semi-definite, so its singular value decomposition is its
  * eigendecomposition Q diag(lambda) Q': ginv keeps the eigenvalues above
@@ -666,6 +699,8 @@ static graft_error_t gr_solve(gr_t *g)
     for (size_t i = 0; i < p * p; i++)
         if (!isfinite(g->T[i]))
             return GRAFT_ERR_CALIBRATE;
+    if (gr_solve_chol(g))
+        return GRAFT_OK;
     gsl_matrix_view a = gsl_matrix_view_array(g->T, p, p);
     gsl_matrix_view v = gsl_matrix_view_array(g->V, p, p);
     gsl_vector_view s = gsl_vector_view_array(g->S, p);

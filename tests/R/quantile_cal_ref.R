@@ -29,9 +29,11 @@
 # and se.
 #
 # The calibration matters: the same calls with design$postStrata removed
-# (the calibrated weights taken as design weights, no residuals) give a
-# a different interval for 28 of the 166 rows; the script counts them and stops when
-# none differs (printed: "rows whose interval the calibration changes").
+# (the calibrated weights taken as design weights, no residuals) give
+# another interval for 28 of the 166 rows (the ends are data values, so a
+# small change in se(F) often leaves them in place: on the demo, none);
+# the script counts them and stops when none differs (printed: "rows
+# whose interval the calibration changes").
 suppressPackageStartupMessages(library(survey))
 
 out_cases <- "tests/ref/quantile_cal_cases.csv"

@@ -323,13 +323,20 @@ static graft_error_t fail_converge(const cal_t *c, const double *w,
     if (rep == NONE)
         *res = r;
     res->converged = 0;
+    double got = c->sum[c->off[r.worst_margin] + r.worst_cell];
+    if (!isfinite(got)) /* the iterations ran away: no achieved total */
+        return cell_fail(diag, GRAFT_ERR_CALIBRATE, m, r.worst_cell, rep,
+                         "total %.10g not met: %s calibration diverged "
+                         "(the weights became infinite or undefined)%s "
+                         "after %zu iterations",
+                         m->totals[r.worst_cell],
+                         graft_cal_method_name(c->o.method), bounds,
+                         res->iterations);
     return cell_fail(diag, GRAFT_ERR_CALIBRATE, m, r.worst_cell, rep,
                      "furthest from its total (%.10g, achieved %.10g, "
                      "relative error %.3g): %s calibration did not converge"
                      "%s in %zu iterations (tolerance %g)",
-                     m->totals[r.worst_cell],
-                     c->sum[c->off[r.worst_margin] + r.worst_cell],
-                     r.worst_rel_error, graft_cal_method_name(c->o.method),
+                     m->totals[r.worst_cell], got, r.worst_rel_error, graft_cal_method_name(c->o.method),
                      bounds, res->iterations, c->o.tolerance);
 }
 

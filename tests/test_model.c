@@ -49,6 +49,7 @@ typedef struct mcase {
     graft_family_t family;
     const char *formula, *among;
     const char *tests[3];
+    const char *lonely;     /* NULL: the design's policy */
 } mcase_t;
 
 #define STRAT "tests/data/r/apistrat.csv", NULL, "pw", "stype", NULL, "fpc", 0
@@ -60,32 +61,38 @@ typedef struct mcase {
 
 static const mcase_t CASES[] = {
     {"strat_linear", STRAT, NULL, GRAFT_FAMILY_LINEAR,
-     "api00 ~ ell + meals + mobility", NULL, {NULL}},
+     "api00 ~ ell + meals + mobility", NULL, {NULL}, NULL},
     {"strat_logistic", STRAT, NULL, GRAFT_FAMILY_LOGISTIC,
-     "sch.wide == 'Yes' ~ stype + ell + meals", NULL, {"stype"}},
+     "sch.wide == 'Yes' ~ stype + ell + meals", NULL, {"stype"}, NULL},
     {"strat_linear_interaction_domain", STRAT, NULL, GRAFT_FAMILY_LINEAR,
      "api00 ~ ell + stype + stype:awards + awards", "yr.rnd == 'No'",
-     {"awards:stype", "stype"}},
+     {"awards:stype", "stype"}, NULL},
     {"clus1_poisson", CLUS1, NULL, GRAFT_FAMILY_POISSON,
-     "api.stu ~ stype + meals + ell", NULL, {"stype"}},
+     "api.stu ~ stype + meals + ell", NULL, {"stype"}, NULL},
     {"clus1_logistic_ref_domain", CLUS1, NULL, GRAFT_FAMILY_LOGISTIC,
-     "awards == 'Yes' ~ ref(stype, 'H') + meals", "api00 > 600", {"stype"}},
+     "awards == 'Yes' ~ ref(stype, 'H') + meals", "api00 > 600", {"stype"}, NULL},
     {"clus1_linear", CLUS1, NULL, GRAFT_FAMILY_LINEAR, "api00 ~ meals + ell",
-     NULL, {NULL}},
+     NULL, {NULL}, NULL},
     {"rep_linear", REP, "repw[0-9]+", GRAFT_FAMILY_LINEAR,
-     "api00 ~ meals + stype", NULL, {"stype"}},
+     "api00 ~ meals + stype", NULL, {"stype"}, NULL},
     {"rep_logistic_domain", REP, "repw[0-9]+", GRAFT_FAMILY_LOGISTIC,
-     "sch.wide == 'Yes' ~ meals + ell", "stype != 'H'", {NULL}},
+     "sch.wide == 'Yes' ~ meals + ell", "stype != 'H'", {NULL}, NULL},
     {"nhanes_logistic", NHANES, NULL, GRAFT_FAMILY_LOGISTIC,
      "HI_CHOL == 1 ~ factor(race) + agecat + RIAGENDR", NULL,
-     {"race", "agecat"}},
+     {"race", "agecat"}, NULL},
     {"demo_police_logistic", DEMO, NULL, GRAFT_FAMILY_LOGISTIC,
      "paid_police == 1 ~ sex + urban + age_group + zone",
-     "contact_police == 1", {"zone", "age_group"}},
+     "contact_police == 1", {"zone", "age_group"}, NULL},
     {"demo_bribes_poisson", DEMO, NULL, GRAFT_FAMILY_POISSON,
-     "n_bribes ~ sex + urban", "paid_any == 1", {NULL}},
+     "n_bribes ~ sex + urban", "paid_any == 1", {NULL}, NULL},
     {"demo_amount_linear", DEMO, NULL, GRAFT_FAMILY_LINEAR,
-     "amount ~ sex + urban + n_bribes", "paid_any == 1", {"urban"}},
+     "amount ~ sex + urban + n_bribes", "paid_any == 1", {"urban"}, NULL},
+    {"demo_amount_linear_remove", DEMO, NULL, GRAFT_FAMILY_LINEAR,
+     "amount ~ sex + urban + n_bribes", "paid_any == 1", {"urban"},
+     "remove"},
+    {"demo_amount_linear_average", DEMO, NULL, GRAFT_FAMILY_LINEAR,
+     "amount ~ sex + urban + n_bribes", "paid_any == 1", {"urban"},
+     "average"},
 };
 
 /* Fit case K (its survey file's design and reading, or the case's). */
@@ -117,6 +124,8 @@ static graft_error_t fit_case(const mcase_t *k, graft_model_t **m,
             d.rep.type = GRAFT_REP_JK1;
         }
     }
+    if (k->lonely)
+        assert_true(graft_lonely_parse(k->lonely, &d.lonely));
     size_t n_tests = 0;
     while (n_tests < 3 && k->tests[n_tests])
         n_tests++;

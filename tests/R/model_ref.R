@@ -5,7 +5,8 @@
 # interaction and domains (subset() of the design, as svyglm's subset=).
 #
 # Run from the repository root:  Rscript tests/R/model_ref.R
-# Writes tests/ref/model_coef.csv (case, term, estimate, se, t, p, df) and
+# Also lonely-psu remove and average on the demo (adjust is the survey
+# file's).  Writes tests/ref/model_coef.csv (case, term, estimate, se, t, p, df) and
 # tests/ref/model_test.csv (case, term, F, df, ddf, p).  CI never runs R.
 #
 # glm() stops when the relative change of the deviance is below
@@ -186,6 +187,16 @@ add_fit("demo_bribes_poisson",
 # graft: amount ~ sex + urban + n_bribes, among paid_any == 1  (linear)
 add_fit("demo_amount_linear",
         sglm(amount ~ sex + urban + n_bribes, subset(ddm, paid_any %in% 1)), ld, "urban")
+
+# the same under lonely-psu remove and average (stratum 62, Capital rural,
+# has a single EA; adjust centres it at 0 for a fit's scores)
+for (l in c("remove", "average")) {
+    options(survey.lonely.psu = l)
+    add_fit(paste0("demo_amount_linear_", l),
+            sglm(amount ~ sex + urban + n_bribes,
+                 subset(ddm, paid_any %in% 1)), ld, "urban")
+}
+options(survey.lonely.psu = "adjust")
 
 coefs <- do.call(rbind, coef_rows)
 tests <- do.call(rbind, test_rows)

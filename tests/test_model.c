@@ -345,6 +345,62 @@ static void test_cli(void **state)
     free(r);
 }
 
+/* ---- the forest chart ---------------------------------------------------- */
+
+static void test_forest(void **state)
+{
+    (void)state;
+    spawn_result_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    char csv[4096], png[4096], dat[4096];
+    snprintf(csv, sizeof csv, "%s/forest.csv", test_tmp_dir());
+    snprintf(png, sizeof png, "%s/forest.png", test_tmp_dir());
+    snprintf(dat, sizeof dat, "%s/forest.dat", test_tmp_dir());
+    spawn_graft(r, "model", "surveys/demo/round1.ini", "--family",
+                "logistic", "--formula",
+                "paid_police == 1 ~ sex + urban + age_group + zone",
+                "--among", "contact_police == 1", "-o", csv, NULL);
+    spawn_expect_ok(r);
+    spawn_graft(r, "plot", csv, "--kind", "forest", "-o", png, NULL);
+    spawn_expect_ok(r);
+    size_t len;
+    char *png_bytes = test_slurp_must(png, &len);
+    assert_true(len > 8 && memcmp(png_bytes, "\x89PNG", 4) == 0);
+    free(png_bytes);
+    /* the data drawn: every coefficient but the intercept, R's odds ratio
+     * and its interval ends (to the .dat file's 6 decimals) */
+    FILE *fp = fopen(dat, "r");
+    assert_non_null(fp);
+    char line[4096];
+    size_t rows = 0;
+    while (fgets(line, sizeof line, fp)) {
+        if (line[0] == '#')
+            continue;
+        double y, ratio, lo, hi;
+        size_t row;
+        assert_int_equal(sscanf(line, "%zu %lf %lf %lf %lf", &row, &y, &ratio,
+                                &lo, &hi), 5);
+        const char *term = strchr(line, '"');
+        assert_non_null(term);
+        char name[256];
+        snprintf(name, sizeof name, "%s", term + 1);
+        *strchr(name, '"') = '\0';
+        size_t ref = table_find(&COEF_T, "term", name);
+        assert_string_equal(cell(&COEF_T, ref, "case"),
+                            "demo_police_logistic");
+        assert_close(ratio, exp(table_num(&COEF_T, ref, 2)), 0, 1e-6);
+        rows++;
+    }
+    fclose(fp);
+    assert_int_equal(rows, 10);
+    /* an estimates file has no ratios to draw */
+    spawn_graft(r, "plot", "tests/data/charts/estimates.csv", "--kind",
+                "forest", "-o", png, NULL);
+    assert_int_equal(r->status, 65);
+    assert_non_null(strstr(r->err, "a forest chart needs column 'term'"));
+    free(r);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -353,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_formula_errors),
         cmocka_unit_test(test_fit_errors),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_forest),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -703,14 +703,17 @@ static int model_terms(const glm_ctx_t *c, graft_model_t *m)
     return 0;
 }
 
+/* The model in *OUT, which takes V (freed whatever happens). */
 static graft_error_t model_build(const glm_ctx_t *c, const double *beta,
                                  double *V, double ddf, size_t iter,
                                  graft_model_t **out)
 {
     graft_model_t *m = calloc(1, sizeof *m);
-    if (!m)
+    if (!m) {
+        free(V);
         return GRAFT_ERR_NOMEM;
-    *out = m;
+    }
+    *out = m; /* owns V from here */
     m->family = c->spec->family;
     m->level = c->spec->level;
     m->p = c->p;

@@ -77,6 +77,7 @@
 #include "graft/weight.h"   /* margins files, graft weight */
 #include "graft/describe.h" /* what a data file and its design hold */
 #include "graft/compare.h"  /* differences between rounds, trends */
+#include "graft/model.h"    /* design-based GLMs (svyglm) */
 #include "graft/output.h"   /* output files that appear whole or not at all */
 #include "graft/table.h"    /* tables as text, CSV, JSON, Markdown */
 #include "graft/chart.h"    /* charts through gnuplot */

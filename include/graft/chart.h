@@ -60,7 +60,11 @@ typedef enum graft_chart_kind {
     GRAFT_CHART_TREND = 2,
     /* Domains (rows) by indicators (columns) from an estimates CSV, the
      * value in every cell; suppressed cells grey without a number. */
-    GRAFT_CHART_HEATMAP = 3
+    GRAFT_CHART_HEATMAP = 3,
+    /* A model's odds or rate ratios with their intervals, from the CSV of
+     * `graft model --family logistic|poisson`: one row per coefficient
+     * but the intercept, a logarithmic axis, a dashed line at 1. */
+    GRAFT_CHART_FOREST = 4
 } graft_chart_kind_t;
 
 typedef enum graft_chart_format {

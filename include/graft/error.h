@@ -44,11 +44,14 @@ typedef enum graft_error {
     GRAFT_ERR_ROUNDS = 23,       /* rounds that cannot be compared: one data
                                     file twice, designs that differ, years
                                     out of order */
-    GRAFT_ERR_CALIBRATE = 24     /* weights that cannot be calibrated: a
+    GRAFT_ERR_CALIBRATE = 24,    /* weights that cannot be calibrated: a
                                     margin cell with a total but no rows (or
                                     rows but a zero total), a calibration
                                     that does not converge or cannot meet
                                     its bounds */
+    GRAFT_ERR_MODEL = 25         /* a model that cannot be fitted: no rows,
+                                    a rank-deficient design matrix, no
+                                    convergence */
 } graft_error_t;
 
 /* A diagnostic: where in the user's input, and what is wrong. */

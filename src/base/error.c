@@ -33,6 +33,7 @@ static const char *const error_text[] = {
     [GRAFT_ERR_EXEC] = "external program failed",
     [GRAFT_ERR_ROUNDS] = "rounds that cannot be compared",
     [GRAFT_ERR_CALIBRATE] = "weights that cannot be calibrated",
+    [GRAFT_ERR_MODEL] = "a model that cannot be fitted",
 };
 
 const char *graft_strerror(graft_error_t code)

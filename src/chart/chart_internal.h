@@ -276,6 +276,13 @@ graft_error_t graft_chart_trend_write(const graft_chart_spec_t *spec,
 graft_error_t graft_chart_heatmap_write(const graft_chart_spec_t *spec,
                                         const chart_data_t *d, chart_doc_t *doc,
                                         graft_diag_t *diag);
+/* The forest chart reads a model CSV of its own (chart/forest.c): one
+ * domain per coefficient but the intercept, est/lo/hi the ratios. */
+graft_error_t graft_chart_forest_load(const graft_chart_spec_t *spec,
+                                      chart_data_t **out, graft_diag_t *diag);
+graft_error_t graft_chart_forest_write(const graft_chart_spec_t *spec,
+                                       const chart_data_t *d,
+                                       chart_doc_t *doc, graft_diag_t *diag);
 
 /* ---- helpers the kinds share (chart/render.c, chart/frame.c) ----------------- */
 

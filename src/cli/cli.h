@@ -244,6 +244,7 @@ int cmd_simulate(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_replicate(int argc, char **argv);
 int cmd_weight(int argc, char **argv);

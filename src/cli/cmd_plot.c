@@ -13,13 +13,16 @@
 static const char plot_usage[] =
     "usage: graft plot FILE --kind KIND -o OUT.png|.svg|.pdf [options]\n"
     "  FILE               a CSV written by graft estimate (bar, heatmap),\n"
-    "                     graft compare (dumbbell) or graft trend (trend)\n"
+    "                     graft compare (dumbbell), graft trend (trend) or\n"
+    "                     graft model (forest)\n"
     "  --kind KIND        bar       domains as bars with CI whiskers\n"
     "                     dumbbell  baseline and follow-up per domain, and\n"
     "                               the change with its CI\n"
     "                     trend     one line per domain across rounds\n"
     "                     heatmap   domains by indicators, value in each "
     "cell\n"
+    "                     forest    a logistic or Poisson model's ratios "
+    "with CIs\n"
     "  --indicator NAME   the indicator (heatmap: a comma list, default "
     "all)\n"
     "  --by COL[,COL]     the by-variable table (default: the file's only "
@@ -112,10 +115,10 @@ static int parse_values(plot_args_t *a)
     graft_chart_spec_t *s = &a->spec;
     if (!a->kind)
         return cli_usage_error("plot: --kind is required (bar, dumbbell, "
-                               "trend or heatmap)");
+                               "trend, heatmap or forest)");
     if (!graft_chart_kind_parse(a->kind, &s->kind))
-        return cli_usage_error("--kind: '%s' must be bar, dumbbell, trend or "
-                               "heatmap",
+        return cli_usage_error("--kind: '%s' must be bar, dumbbell, trend, "
+                               "heatmap or forest",
                                a->kind);
     if (!s->output)
         return cli_usage_error("plot: -o OUT.png (or .svg, .pdf) is "

@@ -22,6 +22,8 @@ static const char main_usage[] =
     "  compare    baseline against follow-up: differences, tests, adjusted\n"
     "             p-values\n"
     "  trend      three or more rounds: changes and a linear trend test\n"
+    "  model      design-based regression (linear, logistic, Poisson):\n"
+    "             coefficients, odds ratios, Wald tests\n"
     "  run        an analysis file: estimates, comparisons, charts, report\n"
     "  plot       a chart (bar, dumbbell, trend, heatmap) from graft's CSV\n"
     "  replicate  make replicate weights (jk1, jkn, brr, fay, bootstraps)\n"
@@ -43,6 +45,7 @@ static const command_t commands[] = {
     {"estimate", cmd_estimate},
     {"compare", cmd_compare},
     {"trend", cmd_trend},
+    {"model", cmd_model},
     {"run", cmd_run},
     {"replicate", cmd_replicate},
     {"weight", cmd_weight},

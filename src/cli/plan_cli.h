@@ -1,0 +1,31 @@
+/*
+ * plan_cli.h - what cmd_plan.c and plan_baseline.c share.  Internal to
+ * the command line.
+ */
+#ifndef GRAFT_CLI_PLAN_CLI_H
+#define GRAFT_CLI_PLAN_CLI_H
+
+#include "cli.h"
+
+enum plan_flag {
+    PLAN_P1, PLAN_P2, PLAN_DEFF, PLAN_N, PLAN_POWER, PLAN_ALPHA, PLAN_CORR,
+    PLAN_CHANGE, PLAN_TAKE, PLAN_N_FLAGS
+};
+
+typedef struct plan_args {
+    int given[PLAN_N_FLAGS];
+    double value[PLAN_N_FLAGS];
+    graft_plan_opts_t opts;
+    char **rest;  /* argv without plan's own options (NULL-terminated) */
+    int n_rest;
+} plan_args_t;
+
+/* The baseline form: estimate's options in P->rest. */
+int plan_baseline(const plan_args_t *p, const char *usage);
+
+/* ROWS through the table writer to F's -o in F's format. */
+int plan_write_rows(const cli_flags_t *f, const graft_plan_row_t *rows,
+                    size_t n, graft_plan_kind_t kind,
+                    const graft_plan_opts_t *o);
+
+#endif

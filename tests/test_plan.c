@@ -186,6 +186,143 @@ static void test_cli_errors(void **state)
                        "plan: option '--p2' needs a value");
 }
 
+/* The police indicator's denominator in the demo's round 1, counted from
+ * the data file: rows with contact_police == 1 and paid_police 0 or 1 (8
+ * and 9 are missing codes), in zone ZONE (0: all).  *PSUS: the distinct
+ * (stratum, ea) among them; returns the weighted share of all
+ * respondents (of the zone). */
+static double police_denominator(const table_t *d, double zone, size_t *rows,
+                                 size_t *psus)
+{
+    size_t cz = table_col(d, "zone"), cc = table_col(d, "contact_police");
+    size_t cp = table_col(d, "paid_police"), cw = table_col(d, "weight");
+    size_t cs = table_col(d, "stratum"), ce = table_col(d, "ea");
+    double *seen = calloc(d->nrows * 2, sizeof *seen), w_den = 0, w_all = 0;
+    assert_non_null(seen);
+    *rows = *psus = 0;
+    for (size_t i = 0; i < d->nrows; i++) {
+        if (zone != 0 && table_num(d, i, cz) != zone)
+            continue;
+        double w = table_num(d, i, cw), p = table_num(d, i, cp);
+        w_all += w;
+        if (table_num(d, i, cc) != 1 || !(p == 0 || p == 1))
+            continue;
+        w_den += w;
+        (*rows)++;
+        double s = table_num(d, i, cs), e = table_num(d, i, ce);
+        size_t k = 0;
+        while (k < *psus && !(seen[2 * k] == s && seen[2 * k + 1] == e))
+            k++;
+        if (k == *psus) {
+            seen[2 * k] = s, seen[2 * k + 1] = e;
+            (*psus)++;
+        }
+    }
+    free(seen);
+    return w_den / w_all;
+}
+
+/* One plan row against graft estimate's row and the formulas. */
+static void check_plan_row(const table_t *pl, size_t i, const table_t *est,
+                           const graft_plan_opts_t *o)
+{
+    size_t j;
+    for (j = 0; j < est->nrows; j++)
+        if (strcmp(cell(est, j, "indicator"), cell(pl, i, "indicator")) == 0 &&
+            strcmp(cell(est, j, "zone"), cell(pl, i, "domain")) == 0)
+            break;
+    assert_true(j < est->nrows);
+    assert_close(num(pl, i, "p1"), num(est, j, "estimate"), 1e-15, 0);
+    assert_close(num(pl, i, "deff"), num(est, j, "deff"), 1e-15, 0);
+    assert_true(num(pl, i, "rows") == num(est, j, "n"));
+    double m = num(pl, i, "rows") / num(pl, i, "psus");
+    double rho = m > 1 ? (num(pl, i, "deff") - 1) / (m - 1) : NAN;
+    assert_close(num(pl, i, "m"), m, 1e-15, 0);
+    assert_close(num(pl, i, "rho"), rho, 1e-12, 1e-15);
+    double dt = 1 + (10 * num(pl, i, "share") - 1) * rho;
+    assert_close(num(pl, i, "deff_take"), dt, 1e-12, 1e-15);
+    double p1 = num(pl, i, "p1"), p2 = p1 - 0.05 >= 0 ? p1 - 0.05 : p1 + 0.05;
+    double n = graft_plan_n(p1, p2, dt, o);
+    assert_close(num(pl, i, "n_exact"), n, 1e-12, 0);
+    assert_true(num(pl, i, "n") == ceil(n) || (isnan(n) && isnan(num(pl, i, "n"))));
+    if (isnan(n))
+        assert_non_null(strstr(cell(pl, i, "flag"), "no deff for --take"));
+    double iv = ceil(n) / num(pl, i, "share");
+    assert_close(num(pl, i, "interviews"), iv, 1e-12, 0);
+    assert_close(num(pl, i, "psus_needed"), iv / 10, 1e-12, 0);
+}
+
+/* graft plan from the demo's baseline: p1, deff and rows are graft
+ * estimate's, the PSUs and shares those of the data file, the rest the
+ * formulas of docs/plan.md. */
+static void test_baseline_demo(void **state)
+{
+    (void)state;
+    const char *out = test_tmp("plan.csv"), *eout = test_tmp("est.csv");
+    spawn_result_t r;
+    spawn_graft(&r, "plan", "surveys/demo/round1.ini", "--analysis",
+                "analysis/demo.ini", "--change", "0.05", "--n", "3000",
+                "--take", "10", "-o", out, NULL);
+    spawn_expect_ok(&r);
+    spawn_graft(&r, "estimate", "surveys/demo/round1.ini", "--analysis",
+                "analysis/demo.ini", "-o", eout, NULL);
+    spawn_expect_ok(&r);
+    table_t *pl = table_open(out), *est = table_open(eout);
+    table_t *data = table_open("surveys/demo/round1.csv");
+    graft_plan_opts_t o;
+    graft_plan_opts_init(&o);
+    assert_int_equal(pl->nrows, 10 * 7); /* the proportions x (All + zones) */
+    size_t flagged = 0;
+    for (size_t i = 0; i < pl->nrows; i++) {
+        check_plan_row(pl, i, est, &o);
+        flagged += cell(pl, i, "flag")[0] != '\0';
+    }
+    assert_true(flagged > 0);
+    static const char *const zones[] = {"All", "North", "Capital"};
+    static const double codes[] = {0, 1, 6};
+    for (size_t z = 0; z < 3; z++) {
+        size_t i, rows, psus;
+        for (i = 0; i < pl->nrows; i++)
+            if (strcmp(cell(pl, i, "indicator"), "police") == 0 &&
+                strcmp(cell(pl, i, "domain"), zones[z]) == 0)
+                break;
+        assert_true(i < pl->nrows);
+        double share = police_denominator(data, codes[z], &rows, &psus);
+        assert_true(num(pl, i, "rows") == (double)rows);
+        assert_true(num(pl, i, "psus") == (double)psus);
+        assert_close(num(pl, i, "share"), share, 1e-12, 0);
+    }
+    /* All police: 8347 interviews against 3000 */
+    size_t i = table_find(pl, "indicator", "police");
+    char want[96];
+    snprintf(want, sizeof want, "needs %.0f interviews, budget 3000",
+             ceil(num(pl, i, "interviews")));
+    assert_string_equal(cell(pl, i, "flag"), want);
+    table_close(pl);
+    table_close(est);
+    table_close(data);
+}
+
+static void test_baseline_errors(void **state)
+{
+    (void)state;
+    spawn_result_t r;
+    spawn_graft(&r, "plan", "surveys/demo/round1.ini", "--analysis",
+                "analysis/demo.ini", NULL);
+    spawn_expect_error(&r, GRAFT_EXIT_USAGE,
+                       "plan: give --change C (the change to detect) or --n "
+                       "N (the interviews)");
+    spawn_graft(&r, "plan", "surveys/demo/round1.ini", "--mean", "n_bribes",
+                "--change", "0.05", NULL);
+    spawn_expect_error(&r, GRAFT_EXIT_USAGE,
+                       "plan: no proportion to plan for (--prop or type = "
+                       "prop in the analysis file)");
+    spawn_graft(&r, "plan", "surveys/demo/round1.ini", "--prop",
+                "paid_police", "--change", "1.5", NULL);
+    spawn_expect_error(&r, GRAFT_EXIT_USAGE,
+                       "plan: --change must be between 0 and 1");
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -195,6 +332,8 @@ int main(void)
         cmocka_unit_test(test_opts_errors),
         cmocka_unit_test(test_cli_direct),
         cmocka_unit_test(test_cli_errors),
+        cmocka_unit_test(test_baseline_demo),
+        cmocka_unit_test(test_baseline_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

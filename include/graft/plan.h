@@ -78,6 +78,32 @@ typedef struct graft_plan_row {
     char flag[96];          /* "" or e.g. "n exceeds --n 3000" */
 } graft_plan_row_t;
 
+/* What a baseline plan asks: NaN for what is not asked. */
+typedef struct graft_plan_ask {
+    double change; /* --change: the change in p to detect */
+    double budget; /* --n: interviews per round */
+    double take;   /* --take: interviews per PSU */
+} graft_plan_ask_t;
+
+/* Fill R's plan from its baseline fields p1, deff, rows, psus and share,
+ * FRACTION being the domain's share of the baseline's interviews (rows;
+ * 1 for "All"):
+ *   m = rows / psus;  rho = (deff - 1) / (m - 1)  (NaN when m <= 1);
+ *   take: deff_take = 1 + (take share - 1) rho (take share: the PSU's
+ *   denominator rows), used instead of deff when given;
+ *   change: p2 = p1 - change (p1 + change when p1 - change < 0), n_exact
+ *   = graft_plan_n(p1, p2, deff), interviews = n / share, psus_needed =
+ *   interviews / take; flagged when interviews > budget x fraction;
+ *   budget without change: interviews = budget x fraction, n = interviews
+ *   x share (the denominator respondents expected), p2_low and p2_high
+ *   from graft_plan_mde(p1, n, deff).  With both, the MDE is that of the
+ *   budget and n_exact that of the change.  A domain whose deff_take is
+ *   not positive (rho undefined at m = 1, or so large that it makes no
+ *   sense: small domains) has NaN sizes and a flag saying so. */
+void graft_plan_baseline_row(graft_plan_row_t *r, double fraction,
+                             const graft_plan_ask_t *a,
+                             const graft_plan_opts_t *o);
+
 typedef enum graft_plan_kind {
     GRAFT_PLAN_SIZE = 0,     /* --p1 --p2: n */
     GRAFT_PLAN_MDE = 1,      /* --p1 --n: the detectable changes */

@@ -7,6 +7,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
@@ -151,4 +152,54 @@ void graft_plan_mde(double p1, double n, double deff,
         *low = plan_solve(&f, 0.0);
     if (p1 < 1.0)
         *high = plan_solve(&f, 1.0);
+}
+
+/* The budget's detectable changes for R (a domain with FRACTION of the
+ * interviews). */
+static void plan_budget(graft_plan_row_t *r, double fraction, double deff,
+                        const graft_plan_ask_t *a, const graft_plan_opts_t *o)
+{
+    double interviews = a->budget * fraction;
+    double n = interviews * r->share;
+    graft_plan_mde(r->p1, n, deff, o, &r->p2_low, &r->p2_high);
+    r->mde_decrease = r->p1 - r->p2_low;
+    r->mde_increase = r->p2_high - r->p1;
+    if (isnan(a->change)) {
+        r->n_exact = n;
+        r->n = n;
+        r->interviews = interviews;
+    } else if (r->interviews > interviews) {
+        snprintf(r->flag, sizeof r->flag,
+                 "needs %.0f interviews, budget %.0f", ceil(r->interviews),
+                 floor(interviews));
+    }
+}
+
+void graft_plan_baseline_row(graft_plan_row_t *r, double fraction,
+                             const graft_plan_ask_t *a,
+                             const graft_plan_opts_t *o)
+{
+    r->m = r->psus ? (double)r->rows / (double)r->psus : NAN;
+    r->rho = r->m > 1.0 ? (r->deff - 1.0) / (r->m - 1.0) : NAN;
+    r->take = a->take;
+    r->deff_take = isnan(a->take) ? NAN
+                                  : 1.0 + (a->take * r->share - 1.0) * r->rho;
+    double deff = isnan(a->take) ? r->deff : r->deff_take;
+    r->p2 = r->n_exact = r->n = r->interviews = r->psus_needed = NAN;
+    r->p2_low = r->p2_high = r->mde_decrease = r->mde_increase = NAN;
+    r->flag[0] = '\0';
+    if (!isnan(a->change)) {
+        r->p2 = r->p1 - a->change >= 0.0 ? r->p1 - a->change
+                                         : r->p1 + a->change;
+        r->n_exact = graft_plan_n(r->p1, r->p2, deff, o);
+        r->n = ceil(r->n_exact);
+        r->interviews = r->n / r->share;
+    }
+    if (!isnan(a->budget))
+        plan_budget(r, fraction, deff, a, o);
+    r->psus_needed = r->interviews / a->take;
+    if (!isnan(a->take) && !(r->deff_take > 0.0))
+        snprintf(r->flag, sizeof r->flag,
+                 "no deff for --take: rho %s from %.3g rows per PSU",
+                 isnan(r->rho) ? "undefined" : "out of range", r->m);
 }

@@ -14,48 +14,47 @@
 #include <string.h>
 
 typedef struct base {
-    cli_analysis_t e;
-    cli_input_t in;
-    graft_analysis_t *analysis;
-    graft_indicator_spec_t *all, *inds;
+    const graft_round_t *round;
+    graft_indicator_spec_t *inds;
     size_t n_props;                 /* inds: the proportions, then one */
     graft_estimate_opts_t opts;
     graft_by_spec_t psu_by[GRAFT_MAX_BY * 2 + 1];
     graft_estimates_t *est, *psu_est;
-    graft_plan_row_t *rows;
-    char (*domains)[256];
-    size_t n_rows;
-    graft_diag_t diag;
+    plan_result_t *res;
 } base_t;
 
 /* The proportions of the options, then the count of respondents. */
-static int base_indicators(base_t *b)
+static graft_error_t base_indicators(base_t *b, graft_diag_t *diag)
 {
     b->inds = calloc(b->opts.n_indicators + 1, sizeof *b->inds);
     if (b->inds == NULL)
-        return cli_nomem();
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
     for (size_t i = 0; i < b->opts.n_indicators; i++)
         if (b->opts.indicators[i].type == GRAFT_IND_PROP)
             b->inds[b->n_props++] = b->opts.indicators[i];
     if (b->n_props == 0)
-        return cli_usage_error("plan: no proportion to plan for (--prop or "
-                               "type = prop in the analysis file)");
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "plan: no proportion to plan for (--prop or "
+                              "type = prop in the analysis file)");
     b->inds[b->n_props] = (graft_indicator_spec_t){
         .type = GRAFT_IND_MEAN, .name = "(respondents)", .expr = "1",
         .expr_src = {"plan", 0, 0}};
-    return -1;
+    return GRAFT_OK;
 }
 
 /* By-sets strata x PSU (the "All" domain) and strata x PSU x each set. */
-static int base_psu_sets(base_t *b, size_t *n_sets)
+static graft_error_t base_psu_sets(base_t *b, size_t *n_sets,
+                                   graft_diag_t *diag)
 {
-    const graft_design_spec_t *d = &b->in.design;
+    const graft_design_spec_t *d = b->round->spec;
     for (size_t k = 0; k <= b->opts.n_by; k++) {
         graft_by_spec_t *s = &b->psu_by[k];
         size_t extra = k ? b->opts.by[k - 1].n_columns : 0;
         if (d->n_strata + 1 + extra > GRAFT_MAX_BY)
-            return cli_usage_error("plan: strata, PSU and by columns are "
-                                   "more than %d", GRAFT_MAX_BY);
+            return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                                  "plan: strata, PSU and by columns are "
+                                  "more than %d", GRAFT_MAX_BY);
         s->n_columns = 0;
         for (size_t j = 0; j < d->n_strata; j++)
             s->columns[s->n_columns++] = d->strata[j];
@@ -64,35 +63,28 @@ static int base_psu_sets(base_t *b, size_t *n_sets)
             s->columns[s->n_columns++] = b->opts.by[k - 1].columns[j];
     }
     *n_sets = b->opts.n_by + 1;
-    return -1;
+    return GRAFT_OK;
 }
 
-static int base_estimate(base_t *b)
+static graft_error_t base_estimate(base_t *b, graft_diag_t *diag)
 {
-    graft_round_t round = {b->in.data, &b->in.read, &b->in.design,
-                           b->in.survey ? b->in.survey->derived : NULL,
-                           b->in.survey ? b->in.survey->n_derived : 0};
     graft_estimate_opts_t o = b->opts;
     o.indicators = b->inds;
     o.n_indicators = b->n_props + 1;
     o.min_n = 0;
-    if (graft_estimate_rounds(&round, 1, 0, &o, &b->est, &b->diag) !=
-        GRAFT_OK)
-        return cli_fail(&b->diag);
-    b->est->owned_opts = NULL;
-    if (b->in.design.psu == NULL)
-        return -1;
+    o.contrasts = NULL;
+    o.n_contrasts = 0;
+    graft_error_t rc = graft_estimate_rounds(b->round, 1, 0, &o, &b->est,
+                                             diag);
+    if (rc != GRAFT_OK || b->round->spec->psu == NULL)
+        return rc;
     size_t n_sets = 0;
-    int st = base_psu_sets(b, &n_sets);
-    if (st >= 0)
-        return st;
+    if ((rc = base_psu_sets(b, &n_sets, diag)) != GRAFT_OK)
+        return rc;
     o.n_indicators = b->n_props;
     o.by = b->psu_by;
     o.n_by = n_sets;
-    if (graft_estimate_rounds(&round, 1, 0, &o, &b->psu_est, &b->diag) !=
-        GRAFT_OK)
-        return cli_fail(&b->diag);
-    return -1;
+    return graft_estimate_rounds(b->round, 1, 0, &o, &b->psu_est, diag);
 }
 
 /* Do the last N codes of A equal the first N of B? */
@@ -150,23 +142,30 @@ static void base_domain(const base_t *b, const graft_estimate_row_t *r,
                                 r->by_values[j]);
 }
 
-static int base_rows(base_t *b, const graft_plan_ask_t *ask,
-                     const graft_plan_opts_t *po)
+static graft_error_t base_rows(base_t *b, const graft_plan_ask_t *ask,
+                               const graft_plan_opts_t *po,
+                               graft_diag_t *diag)
 {
-    b->rows = calloc(b->est->n_rows, sizeof *b->rows);
-    b->domains = calloc(b->est->n_rows, sizeof *b->domains);
-    if (b->rows == NULL || b->domains == NULL)
-        return cli_nomem();
+    plan_result_t *res = b->res;
+    res->rows = calloc(b->est->n_rows, sizeof *res->rows);
+    res->domains = calloc(b->est->n_rows, sizeof *res->domains);
+    res->names = calloc(b->est->n_rows, sizeof *res->names);
+    if (res->rows == NULL || res->domains == NULL || res->names == NULL)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
     const graft_estimate_row_t *total = base_all(b, &b->est->rows[0]);
     for (size_t i = 0; i < b->est->n_rows; i++) {
         const graft_estimate_row_t *r = &b->est->rows[i];
         const graft_estimate_row_t *all = base_all(b, r);
         if (r->indicator >= b->n_props || all == NULL || total == NULL)
             continue;
-        graft_plan_row_t *p = &b->rows[b->n_rows];
-        base_domain(b, r, b->domains[b->n_rows], sizeof b->domains[0]);
-        p->indicator = graft_indicator_name(&b->inds[r->indicator]);
-        p->domain = b->domains[b->n_rows++];
+        size_t k = res->n_rows++;
+        graft_plan_row_t *p = &res->rows[k];
+        base_domain(b, r, res->domains[k], sizeof res->domains[0]);
+        snprintf(res->names[k], sizeof res->names[0], "%s",
+                 graft_indicator_name(&b->inds[r->indicator]));
+        p->indicator = res->names[k];
+        p->domain = res->domains[k];
         p->p1 = r->estimate;
         p->deff = r->deff;
         p->rows = r->n;
@@ -175,7 +174,38 @@ static int base_rows(base_t *b, const graft_plan_ask_t *ask,
         graft_plan_baseline_row(p, (double)all->n / (double)total->n, ask,
                                 po);
     }
-    return -1;
+    return GRAFT_OK;
+}
+
+graft_error_t plan_compute(const graft_round_t *round,
+                           const graft_estimate_opts_t *opts,
+                           const graft_plan_ask_t *ask,
+                           const graft_plan_opts_t *po, plan_result_t *res,
+                           graft_diag_t *diag)
+{
+    base_t b;
+    memset(&b, 0, sizeof b);
+    memset(res, 0, sizeof *res);
+    b.round = round;
+    b.opts = *opts;
+    b.res = res;
+    graft_error_t rc = base_indicators(&b, diag);
+    if (rc == GRAFT_OK)
+        rc = base_estimate(&b, diag);
+    if (rc == GRAFT_OK)
+        rc = base_rows(&b, ask, po, diag);
+    graft_estimates_free(b.est);
+    graft_estimates_free(b.psu_est);
+    free(b.inds);
+    return rc;
+}
+
+void plan_result_free(plan_result_t *res)
+{
+    free(res->rows);
+    free(res->domains);
+    free(res->names);
+    memset(res, 0, sizeof *res);
 }
 
 static int base_ask(const plan_args_t *p, graft_plan_ask_t *ask)
@@ -198,39 +228,49 @@ static int base_ask(const plan_args_t *p, graft_plan_ask_t *ask)
     return -1;
 }
 
-static void base_free(base_t *b)
+typedef struct cli_base {
+    cli_analysis_t e;
+    cli_input_t in;
+    graft_analysis_t *analysis;
+    graft_indicator_spec_t *all;
+    graft_estimate_opts_t opts;
+    plan_result_t res;
+    graft_diag_t diag;
+} cli_base_t;
+
+static int base_run(cli_base_t *b, const graft_plan_ask_t *ask,
+                    const plan_args_t *p)
 {
-    graft_estimates_free(b->est);
-    graft_estimates_free(b->psu_est);
-    cli_input_free(&b->in);
-    graft_analysis_free(b->analysis);
-    free(b->all);
-    free(b->inds);
-    free(b->rows);
-    free(b->domains);
-    cli_analysis_free(&b->e);
+    if (cli_input_init(&b->in, &b->e.flags, 1, &b->diag) != GRAFT_OK)
+        return cli_fail(&b->diag);
+    int st = cli_output_not_input(b->e.flags.output, &b->in, b->e.analysis);
+    if (st >= 0)
+        return st;
+    graft_round_t round = {b->in.data, &b->in.read, &b->in.design,
+                           b->in.survey ? b->in.survey->derived : NULL,
+                           b->in.survey ? b->in.survey->n_derived : 0};
+    if (plan_compute(&round, &b->opts, ask, &p->opts, &b->res, &b->diag) !=
+        GRAFT_OK)
+        return cli_fail(&b->diag);
+    return plan_write_rows(&b->e.flags, b->res.rows, b->res.n_rows,
+                           GRAFT_PLAN_BASELINE, &p->opts);
 }
 
 int plan_baseline(const plan_args_t *p, const char *usage)
 {
-    base_t b;
+    cli_base_t b;
     graft_plan_ask_t ask;
     memset(&b, 0, sizeof b);
     graft_diag_clear(&b.diag);
     int st = cli_analysis_parse("plan", usage, 0, p->n_rest, p->rest, &b.e);
     if (st < 0 && (st = base_ask(p, &ask)) < 0 &&
         (st = cli_analysis_load(&b.e, &b.analysis, &b.opts, &b.all,
-                                &b.diag)) < 0) {
-        if (cli_input_init(&b.in, &b.e.flags, 1, &b.diag) != GRAFT_OK)
-            st = cli_fail(&b.diag);
-        else if ((st = cli_output_not_input(b.e.flags.output, &b.in,
-                                            b.e.analysis)) < 0 &&
-                 (st = base_indicators(&b)) < 0 &&
-                 (st = base_estimate(&b)) < 0 &&
-                 (st = base_rows(&b, &ask, &p->opts)) < 0)
-            st = plan_write_rows(&b.e.flags, b.rows, b.n_rows,
-                                 GRAFT_PLAN_BASELINE, &p->opts);
-    }
-    base_free(&b);
+                                &b.diag)) < 0)
+        st = base_run(&b, &ask, p);
+    plan_result_free(&b.res);
+    cli_input_free(&b.in);
+    graft_analysis_free(b.analysis);
+    free(b.all);
+    cli_analysis_free(&b.e);
     return st;
 }

@@ -18,6 +18,7 @@ typedef struct base {
     graft_indicator_spec_t *inds;
     size_t n_props;                 /* inds: the proportions, then one */
     graft_estimate_opts_t opts;
+    graft_estimate_opts_t est_opts, psu_opts; /* borrowed by est, psu_est */
     graft_by_spec_t psu_by[GRAFT_MAX_BY * 2 + 1];
     graft_estimates_t *est, *psu_est;
     plan_result_t *res;
@@ -66,25 +67,28 @@ static graft_error_t base_psu_sets(base_t *b, size_t *n_sets,
     return GRAFT_OK;
 }
 
+/* The estimates borrow their options: O and P live in B. */
 static graft_error_t base_estimate(base_t *b, graft_diag_t *diag)
 {
-    graft_estimate_opts_t o = b->opts;
-    o.indicators = b->inds;
-    o.n_indicators = b->n_props + 1;
-    o.min_n = 0;
-    o.contrasts = NULL;
-    o.n_contrasts = 0;
-    graft_error_t rc = graft_estimate_rounds(b->round, 1, 0, &o, &b->est,
+    graft_estimate_opts_t *o = &b->est_opts, *p = &b->psu_opts;
+    *o = b->opts;
+    o->indicators = b->inds;
+    o->n_indicators = b->n_props + 1;
+    o->min_n = 0;
+    o->contrasts = NULL;
+    o->n_contrasts = 0;
+    graft_error_t rc = graft_estimate_rounds(b->round, 1, 0, o, &b->est,
                                              diag);
     if (rc != GRAFT_OK || b->round->spec->psu == NULL)
         return rc;
     size_t n_sets = 0;
     if ((rc = base_psu_sets(b, &n_sets, diag)) != GRAFT_OK)
         return rc;
-    o.n_indicators = b->n_props;
-    o.by = b->psu_by;
-    o.n_by = n_sets;
-    return graft_estimate_rounds(b->round, 1, 0, &o, &b->psu_est, diag);
+    *p = *o;
+    p->n_indicators = b->n_props;
+    p->by = b->psu_by;
+    p->n_by = n_sets;
+    return graft_estimate_rounds(b->round, 1, 0, p, &b->psu_est, diag);
 }
 
 /* Do the last N codes of A equal the first N of B? */

@@ -16,6 +16,7 @@
 #include "test_util.h"
 #include "test_spawn.h"
 #include "test_table.h"
+#include "graft/chart.h"
 #include "graft/plan.h"
 
 #include <gsl/gsl_errno.h>
@@ -323,6 +324,79 @@ static void test_baseline_errors(void **state)
                        "plan: --change must be between 0 and 1");
 }
 
+/* The power chart of a budget plan: every curve's points are the power of
+ * its row (R's power.prop.test, checked above), and each curve crosses the
+ * planned power where the table's mde_decrease and mde_increase say. */
+static void test_power_chart(void **state)
+{
+    (void)state;
+    const char *plan = test_tmp("budget.csv"), *svg = test_tmp("power.svg");
+    spawn_result_t r;
+    spawn_graft(&r, "plan", "surveys/demo/round1.ini", "--analysis",
+                "analysis/demo.ini", "--n", "3000", "--take", "10",
+                "--power", "0.9", "-o", plan, NULL);
+    spawn_expect_ok(&r);
+    graft_chart_spec_t spec;
+    graft_diag_t d;
+    graft_chart_spec_init(&spec);
+    spec.kind = GRAFT_CHART_POWER;
+    spec.input = plan;
+    spec.output = svg;
+    spec.indicator = "police";
+    assert_int_equal(graft_chart_write_script(&spec, &d), GRAFT_OK);
+    table_t *t = table_open(plan);
+    char dat_path[600];
+    snprintf(dat_path, sizeof dat_path, "%.*s.dat",
+             (int)(strlen(svg) - 4), svg);
+    FILE *dat = fopen(dat_path, "r");
+    assert_non_null(dat);
+    char line[256];
+    size_t curve = (size_t)-1, row = 0, points = 0, crossings = 0;
+    double px = NAN, py = NAN;
+    while (fgets(line, sizeof line, dat)) {
+        if (strncmp(line, "# curve ", 8) == 0) {
+            curve++;
+            row = table_find(t, "indicator", "police") + curve;
+            assert_string_equal(cell(t, row, "indicator"), "police");
+            px = py = NAN;
+            continue;
+        }
+        double x, y;
+        if (line[0] == '#' || sscanf(line, "%lf %lf", &x, &y) != 2)
+            continue;
+        double p1 = num(t, row, "p1");
+        double n_srs = num(t, row, "n") / num(t, row, "deff_take");
+        double p2 = p1 + x / 100;
+        if (p2 < 0 || p2 > 1) { /* no such p2: not drawn */
+            assert_true(isnan(y));
+            continue;
+        }
+        assert_close(y, 100 * graft_plan_power(n_srs, p1, p2, 0.05), 0, 5e-7);
+        points++;
+        /* a crossing of 90 %: the table's MDE lies between the points */
+        if (isfinite(py) && (py - 90) * (y - 90) < 0) {
+            double mde = x < 0 ? -100 * num(t, row, "mde_decrease")
+                               : 100 * num(t, row, "mde_increase");
+            assert_true(mde >= px && mde <= x);
+            crossings++;
+        }
+        px = x, py = y;
+    }
+    fclose(dat);
+    assert_int_equal(curve + 1, 7); /* All and the six zones */
+    assert_true(points > 1000 && crossings >= 7);
+    table_close(t);
+    char *gp = test_slurp(test_tmp("power.gp"), NULL);
+    assert_non_null(gp);
+    assert_non_null(strstr(gp, "first 90.0000 to graph 1"));
+    free(gp);
+    spawn_graft(&r, "plot", plan, "--kind", "power", "-o", svg, NULL);
+    spawn_expect_ok(&r);
+    spawn_graft(&r, "plot", plan, "--kind", "power", "--indicator", "nope",
+                "-o", svg, NULL);
+    assert_int_equal(r.status, GRAFT_EXIT_DATA);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -334,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_baseline_demo),
         cmocka_unit_test(test_baseline_errors),
+        cmocka_unit_test(test_power_chart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

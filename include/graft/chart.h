@@ -60,7 +60,12 @@ typedef enum graft_chart_kind {
     GRAFT_CHART_TREND = 2,
     /* Domains (rows) by indicators (columns) from an estimates CSV, the
      * value in every cell; suppressed cells grey without a number. */
-    GRAFT_CHART_HEATMAP = 3
+    GRAFT_CHART_HEATMAP = 3,
+    /* Power against the true change from a `graft plan` table: one curve
+     * per row (a baseline plan: per domain of --indicator, default the
+     * file's first), at the row's n and design effect (deff_take when
+     * given), with the power planned for as a dashed line (docs/plan.md). */
+    GRAFT_CHART_POWER = 4
 } graft_chart_kind_t;
 
 typedef enum graft_chart_format {

@@ -20,6 +20,8 @@ static const char plot_usage[] =
     "                     trend     one line per domain across rounds\n"
     "                     heatmap   domains by indicators, value in each "
     "cell\n"
+    "                     power     power against the true change, from\n"
+    "                               graft plan's table (one curve a row)\n"
     "  --indicator NAME   the indicator (heatmap: a comma list, default "
     "all)\n"
     "  --by COL[,COL]     the by-variable table (default: the file's only "
@@ -112,10 +114,10 @@ static int parse_values(plot_args_t *a)
     graft_chart_spec_t *s = &a->spec;
     if (!a->kind)
         return cli_usage_error("plot: --kind is required (bar, dumbbell, "
-                               "trend or heatmap)");
+                               "trend, heatmap or power)");
     if (!graft_chart_kind_parse(a->kind, &s->kind))
-        return cli_usage_error("--kind: '%s' must be bar, dumbbell, trend or "
-                               "heatmap",
+        return cli_usage_error("--kind: '%s' must be bar, dumbbell, trend, "
+                               "heatmap or power",
                                a->kind);
     if (!s->output)
         return cli_usage_error("plot: -o OUT.png (or .svg, .pdf) is "

@@ -327,7 +327,8 @@ static graft_error_t chart_kind(const run_t *r, const graft_analysis_chart_t *c,
                                 graft_chart_kind_t *out, graft_diag_t *diag)
 {
     graft_chart_kind_t kind;
-    if (!c->kind || !graft_chart_kind_parse(c->kind, &kind))
+    if (!c->kind || !graft_chart_kind_parse(c->kind, &kind) ||
+        kind == GRAFT_CHART_POWER)
         return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, r->a->path,
                               c->line, 0,
                               "[chart.%s] kind must be bar, dumbbell, trend "

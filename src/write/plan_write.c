@@ -50,6 +50,9 @@ static const plan_col_t base_cols[] = {
     {"indicator", F_IND, GRAFT_TCOL_TEXT, 0},
     {"domain", F_DOMAIN, GRAFT_TCOL_TEXT, 0},
     {"p1", F_P1, GRAFT_TCOL_REAL, 4}, {"deff", F_DEFF, GRAFT_TCOL_REAL, 4},
+    {"power", F_POWER, GRAFT_TCOL_REAL, 4},
+    {"alpha", F_ALPHA, GRAFT_TCOL_REAL, 4},
+    {"correlation", F_CORR, GRAFT_TCOL_REAL, 4},
     {"rows", F_ROWS, GRAFT_TCOL_COUNT, 0},
     {"psus", F_PSUS, GRAFT_TCOL_COUNT, 0}, {"m", F_M, GRAFT_TCOL_REAL, 4},
     {"rho", F_RHO, GRAFT_TCOL_REAL, 4}, {"take", F_TAKE, GRAFT_TCOL_REAL, 4},
@@ -108,7 +111,7 @@ graft_error_t graft_plan_write(FILE *fp, const graft_plan_row_t *rows,
                 : kind == GRAFT_PLAN_MDE ? sizeof mde_cols / sizeof *pc
                                          : sizeof base_cols / sizeof *pc;
     int human = format == GRAFT_TABLE_TEXT || format == GRAFT_TABLE_MD;
-    graft_tcol_t cols[N_FIELDS];
+    graft_tcol_t cols[N_FIELDS + 3];
     for (size_t i = 0; i < nc; i++) {
         int text = human || pc[i].kind == GRAFT_TCOL_TEXT;
         cols[i] = (graft_tcol_t){

@@ -397,6 +397,75 @@ static void test_power_chart(void **state)
     assert_int_equal(r.status, GRAFT_EXIT_DATA);
 }
 
+/* The MDE chart of the same plan: every point is graft_plan_mde's fall at
+ * that n, and the rows' markers are the table's n and mde_decrease. */
+static void test_mde_chart(void **state)
+{
+    (void)state;
+    const char *plan = test_tmp("budget2.csv"), *png = test_tmp("mde.png");
+    spawn_result_t r;
+    spawn_graft(&r, "plan", "surveys/demo/round1.ini", "--analysis",
+                "analysis/demo.ini", "--n", "3000", "--take", "10",
+                "--alpha", "0.1", "-o", plan, NULL);
+    spawn_expect_ok(&r);
+    graft_chart_spec_t spec;
+    graft_diag_t d;
+    graft_chart_spec_init(&spec);
+    spec.kind = GRAFT_CHART_MDE;
+    spec.input = plan;
+    spec.output = png;
+    spec.indicator = "courts";
+    assert_int_equal(graft_chart_write_script(&spec, &d), GRAFT_OK);
+    table_t *t = table_open(plan);
+    size_t rows[16], n_rows = 0; /* the rows drawn: courts, deff_take > 0 */
+    for (size_t i = 0; i < t->nrows && n_rows < 16; i++)
+        if (strcmp(cell(t, i, "indicator"), "courts") == 0 &&
+            num(t, i, "deff_take") > 0)
+            rows[n_rows++] = i;
+    FILE *dat = fopen(test_tmp("mde.dat"), "r");
+    assert_non_null(dat);
+    char line[256];
+    size_t curve = (size_t)-1, points = 0, marks = 0;
+    int in_marks = 0;
+    graft_plan_opts_t o;
+    graft_plan_opts_init(&o);
+    o.alpha = 0.1;
+    while (fgets(line, sizeof line, dat)) {
+        if (strncmp(line, "# curve ", 8) == 0) {
+            curve++;
+            continue;
+        }
+        if (strncmp(line, "# the rows'", 11) == 0) {
+            in_marks = 1;
+            continue;
+        }
+        double x, y;
+        if (line[0] == '#' || sscanf(line, "%lf %lf", &x, &y) != 2)
+            continue;
+        size_t k = in_marks ? marks : curve;
+        assert_true(k < n_rows);
+        size_t row = rows[k];
+        if (in_marks) {
+            assert_close(x, num(t, row, "n"), 1e-9, 0);
+            assert_close(y, 100 * num(t, row, "mde_decrease"), 0, 5e-7);
+            marks++;
+            continue;
+        }
+        double lo, hi, p1 = num(t, row, "p1");
+        graft_plan_mde(p1, x, num(t, row, "deff_take"), &o, &lo, &hi);
+        if (isnan(lo))
+            assert_true(isnan(y));
+        else
+            assert_close(y, 100 * (p1 - lo), 0, 5e-7);
+        points++;
+    }
+    fclose(dat);
+    assert_int_equal(marks, n_rows);
+    assert_int_equal(curve + 1, n_rows);
+    assert_true(n_rows == 6 && points > 1000); /* South's take: no deff */
+    table_close(t);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -409,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_baseline_demo),
         cmocka_unit_test(test_baseline_errors),
         cmocka_unit_test(test_power_chart),
+        cmocka_unit_test(test_mde_chart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

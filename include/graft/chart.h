@@ -65,7 +65,11 @@ typedef enum graft_chart_kind {
      * per row (a baseline plan: per domain of --indicator, default the
      * file's first), at the row's n and design effect (deff_take when
      * given), with the power planned for as a dashed line (docs/plan.md). */
-    GRAFT_CHART_POWER = 4
+    GRAFT_CHART_POWER = 4,
+    /* The smallest detectable fall against the respondents per round from
+     * a `graft plan` table, one curve per row as for POWER, each row's own
+     * n marked. */
+    GRAFT_CHART_MDE = 5
 } graft_chart_kind_t;
 
 typedef enum graft_chart_format {

@@ -7,6 +7,11 @@
  * the plan asked for; where a curve crosses it are the row's mde_decrease
  * and mde_increase.  The power is R's power.prop.test's
  * (graft_plan_power(), docs/plan.md).
+ *
+ * The MDE chart (GRAFT_CHART_MDE) draws from the same table the smallest
+ * detectable fall (graft_plan_mde()'s p1 - p2_low, in percentage points)
+ * against the respondents per round, from a quarter of the smallest row's
+ * n to four times the largest (log scale), each row's own n marked.
  */
 #include "chart/chart_internal.h"
 #include "graft/plan.h"
@@ -32,6 +37,9 @@ static const char *const col_names[N_COLS] = {
 typedef struct power_curve {
     char *label;          /* cleaned */
     double p1, n_srs, alpha, target, mde;
+    double n, fall;       /* the row's n and its detectable fall */
+    graft_plan_opts_t opts;
+    double deff;          /* the row's deff (deff_take when given) */
 } power_curve_t;
 
 typedef struct power_read {
@@ -127,7 +135,8 @@ static graft_error_t power_row(void *ctx, const graft_cell_t *cells,
     *c = (power_curve_t){curve_label(r, cells, p1, n), p1,
                          n / (deff * (1 - o.correlation)), o.alpha, o.power,
                          fmax(isfinite(lo) ? p1 - lo : 0,
-                              isfinite(hi) ? hi - p1 : 0)};
+                              isfinite(hi) ? hi - p1 : 0),
+                         n, p1 - lo, o, deff};
     (void)line;
     if (!c->label)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
@@ -193,6 +202,73 @@ static void power_dat(FILE *dat, const power_read_t *r, double span)
     }
 }
 
+/* The n range of the MDE chart: a quarter of the smallest n to four
+ * times the largest. */
+static void mde_range(const power_read_t *r, double *lo, double *hi)
+{
+    *lo = INFINITY, *hi = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        *lo = fmin(*lo, r->curves[i].n / 4);
+        *hi = fmax(*hi, r->curves[i].n * 4);
+    }
+    *lo = fmax(*lo, 1);
+}
+
+static void mde_dat(FILE *dat, const power_read_t *r)
+{
+    double lo, hi;
+    mde_range(r, &lo, &hi);
+    fputs("# graft mde chart data: respondents per round, smallest "
+          "detectable fall in percentage points\n# one block per curve "
+          "(gnuplot index 0, 1, ...), in legend order, then the rows' own "
+          "n and fall\n",
+          dat);
+    for (size_t i = 0; i < r->n; i++) {
+        const power_curve_t *c = &r->curves[i];
+        fprintf(dat, "%s# curve %zu\n", i ? "\n\n" : "", i + 1);
+        for (int k = 0; k <= POWER_STEPS; k++) {
+            double n = lo * pow(hi / lo, (double)k / POWER_STEPS), dn, up;
+            graft_plan_mde(c->p1, n, c->deff, &c->opts, &dn, &up);
+            fprintf(dat, "%.10g", n);
+            graft_chart_dat_num(dat, 100 * (c->p1 - dn));
+            fputc('\n', dat);
+        }
+    }
+    fputs("\n\n# the rows' n and detectable fall\n", dat);
+    for (size_t i = 0; i < r->n; i++) {
+        fprintf(dat, "%.10g", r->curves[i].n);
+        graft_chart_dat_num(dat, 100 * r->curves[i].fall);
+        fputc('\n', dat);
+    }
+}
+
+static void mde_axes(FILE *fp, const chart_frame_t *f, const power_read_t *r,
+                     double left, double right, double cap)
+{
+    double lo, hi;
+    mde_range(r, &lo, &hi);
+    graft_chart_frame_margins(fp, f, left, right, f->top_px + cap,
+                              f->bottom_px + 3.6 * f->pt * 4.0 / 3.0);
+    graft_chart_frame_labels(fp, f);
+    graft_chart_screen_text(fp, f, "Smallest detectable fall, percentage "
+                                   "points", left, f->top_px + 0.5 * cap,
+                            f->pt, "left", 0, CHART_SOFT);
+    fprintf(fp,
+            "set border 3 lc rgb '#555555'\n"
+            "set grid xtics ytics lt 1 lc rgb '#e5e5e5'\n"
+            "set logscale x\nset xrange [%.6g:%.6g]\nset yrange [0:*]\n"
+            "set ytics nomirror out scale 0.5 format '%%g' tc rgb '#222222'\n"
+            "set xtics nomirror out scale 0.5 format '%%g' tc rgb '#222222'\n"
+            "set xlabel 'Respondents per round (the indicator''s "
+            "denominator), log scale' tc rgb '#222222'\n",
+            lo, hi);
+    fprintf(fp,
+            "set key at screen %.4f, screen %.4f left top Left reverse "
+            "samplen 2.5 spacing 1.3 width 1 tc rgb '#222222'\n",
+            chart_sx(f, f->W - right + 1.2 * f->pt * 4.0 / 3.0),
+            chart_sy(f, f->top_px + cap));
+}
+
 static graft_error_t power_text(const graft_chart_spec_t *spec,
                                 const power_read_t *r, chart_frame_t *f,
                                 graft_diag_t *diag)
@@ -201,13 +277,22 @@ static graft_error_t power_text(const graft_chart_spec_t *spec,
     const char *label = r->indicator
                             ? graft_chart_indicator_label(spec, r->indicator)
                             : NULL;
-    snprintf(title, sizeof title, "Power to detect a change%s%s",
+    int mde = spec->kind == GRAFT_CHART_MDE;
+    snprintf(title, sizeof title, "%s%s%s",
+             mde ? "Smallest detectable fall by sample size"
+                 : "Power to detect a change",
              r->indicator ? " in " : "",
              label ? label : r->indicator ? r->indicator : "");
-    snprintf(sub, sizeof sub,
-             "Two rounds, two-sided test at level %g; the dashed line is "
-             "the power planned for (%g %%)",
-             r->curves[0].alpha, 100 * r->curves[0].target);
+    if (mde)
+        snprintf(sub, sizeof sub,
+                 "Two rounds, two-sided test at level %g with power %g %%; "
+                 "the markers are the plan's own n",
+                 r->curves[0].alpha, 100 * r->curves[0].target);
+    else
+        snprintf(sub, sizeof sub,
+                 "Two rounds, two-sided test at level %g; the dashed line is "
+                 "the power planned for (%g %%)",
+                 r->curves[0].alpha, 100 * r->curves[0].target);
     char *source = spec->source ? graft_chart_source(spec, NULL, NULL) : NULL;
     if (!spec->source) {
         char buf[600];
@@ -248,9 +333,13 @@ static void power_axes(FILE *fp, const chart_frame_t *f, const power_read_t *r,
             chart_sy(f, f->top_px + cap));
 }
 
-static void power_plot(FILE *fp, const power_read_t *r)
+static void power_plot(FILE *fp, const power_read_t *r, int mde)
 {
     fputs("# one curve per row (titles are quoted strings)\nplot ", fp);
+    if (mde)
+        fprintf(fp, "datafile index %zu using 1:2 with points pt 7 ps 1.4 "
+                    "lc rgb '#222222' notitle, \\\n     ",
+                r->n);
     for (size_t i = 0; i < r->n; i++) {
         int all = strcmp(r->curves[i].label, "All") == 0;
         fprintf(fp,
@@ -291,9 +380,15 @@ graft_error_t graft_chart_power_write(const graft_chart_spec_t *spec,
             rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                                 "out of memory");
         else {
-            power_axes(body, f, &r, span, left, right, cap);
-            power_plot(body, &r);
-            power_dat(dat, &r, span);
+            int mde = spec->kind == GRAFT_CHART_MDE;
+            if (mde) {
+                mde_axes(body, f, &r, left, right, cap);
+                mde_dat(dat, &r);
+            } else {
+                power_axes(body, f, &r, span, left, right, cap);
+                power_dat(dat, &r, span);
+            }
+            power_plot(body, &r, mde);
             rc = graft_chart_doc_close(body, dat, diag);
         }
     }

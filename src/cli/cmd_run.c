@@ -328,7 +328,7 @@ static graft_error_t chart_kind(const run_t *r, const graft_analysis_chart_t *c,
 {
     graft_chart_kind_t kind;
     if (!c->kind || !graft_chart_kind_parse(c->kind, &kind) ||
-        kind == GRAFT_CHART_POWER)
+        kind == GRAFT_CHART_POWER || kind == GRAFT_CHART_MDE)
         return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, r->a->path,
                               c->line, 0,
                               "[chart.%s] kind must be bar, dumbbell, trend "

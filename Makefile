@@ -90,6 +90,21 @@ run-tests: $(BUILD)/graft $(TESTS) $(FUZZ_REPLAY)
 
 test: check
 
+# The interval coverage study (docs/coverage.md): every --ci method on
+# simulated stratified two-stage samples, seeded; about half a minute.
+# Writes out/coverage.csv, out/coverage.dat and the chart out/coverage.png.
+coverage: deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory $(BUILD)/tests/coverage/coverage
+	@mkdir -p out
+	./$(BUILD)/tests/coverage/coverage out/coverage.csv 2000
+	gnuplot tests/coverage/coverage.gp
+	@echo "graft: coverage study in out/coverage.csv, chart out/coverage.png"
+.PHONY: coverage
+
+$(BUILD)/tests/coverage/coverage: $(BUILD)/tests/coverage/coverage.o $(BUILD)/libgraft.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libgraft.a $(LIBS)
+
 # Benchmark (tests/bench/README.md): minutes, gigabytes of cached data under
 # bench/; not part of `make check`.
 bench: deps

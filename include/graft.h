@@ -83,5 +83,6 @@
 #include "graft/chart.h"    /* charts through gnuplot */
 #include "graft/report.h"   /* the report of an analysis */
 #include "graft/simulate.h" /* the demo survey */
+#include "graft/plan.h"     /* sample size and detectable change */
 
 #endif

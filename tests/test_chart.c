@@ -846,11 +846,11 @@ static void test_cli(void **state)
     const char *kind[] = {"plot", FX "estimates.csv", "--kind", "pie", "-o",
                           "x.png", NULL};
     run_graft(NULL, kind);
-    expect_cli(64, "--kind: 'pie' must be bar, dumbbell, trend, heatmap or forest");
+    expect_cli(64, "--kind: 'pie' must be bar, dumbbell, trend, heatmap, forest, power or mde");
     const char *nokind[] = {"plot", FX "estimates.csv", "-o", "x.png", NULL};
     run_graft(NULL, nokind);
-    expect_cli(64, "plot: --kind is required (bar, dumbbell, trend, "
-                   "heatmap or forest)");
+    expect_cli(64, "plot: --kind is required (bar, dumbbell, trend, heatmap, "
+                   "forest, power or mde)");
     const char *noout[] = {"plot", FX "estimates.csv", "--kind", "bar", NULL};
     run_graft(NULL, noout);
     expect_cli(64, "plot: -o OUT.png (or .svg, .pdf) is required");

@@ -38,7 +38,7 @@ static void run_demo(const char *dir)
 
 static const char *const FILES[] = {
     "estimates.csv", "comparisons.csv", "comparisons.json", "trend.csv",
-    "report.md", "report.html",
+    "plan.csv", "report.md", "report.html",
     "charts/police_by_zone.svg", "charts/police_by_zone.png",
     "charts/police_by_zone.gp", "charts/police_by_zone.dat",
     "charts/any_by_zone.svg", "charts/police_change.svg",
@@ -97,6 +97,45 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(est, "\nRound 1,median_amount p50,All,"
                                 "37.43,2.85193187986859"));
     free(est);
+}
+
+/* [plan]: the demo report ends with what the next round needs, and the
+ * run's plan.csv is, byte for byte, what `graft plan` writes from the raked
+ * round 2 the run wrote, with the same settings. */
+static void test_demo_plan(void **state)
+{
+    (void)state;
+    char *md = test_slurp(in_run("report.md"), NULL);
+    char *html = test_slurp(in_run("report.html"), NULL);
+    assert_non_null(md);
+    assert_non_null(html);
+    const char *sec = strstr(md, "\n## What the next round needs\n");
+    assert_non_null(sec);
+    assert_true(sec > strstr(md, "\n## Methods\n"));
+    assert_null(strstr(sec + 1, "\n## "));  /* the last section */
+    assert_non_null(strstr(sec, "From the estimates and design effects of "
+                                "Round 2"));
+    assert_non_null(strstr(sec, "| Indicator | Domain | Baseline | Deff at "
+                                "the take | Respondents | Interviews | PSUs "
+                                "| Detectable fall | Detectable rise | Note |"));
+    assert_non_null(strstr(html, "<h2>What the next round needs</h2>"));
+    free(md);
+    free(html);
+    const char *mine = test_tmp("plan_cli.csv");
+    spawn_graft(&R, "plan", in_run("round2_weighted.ini"), "--analysis",
+                "analysis/demo.ini", "--change", "0.05", "--n", "3000",
+                "--take", "10", "-o", mine, NULL);
+    spawn_expect_ok(&R);
+    size_t n1, n2;
+    char *a = test_slurp(in_run("plan.csv"), &n1);
+    char *b = test_slurp(mine, &n2);
+    assert_non_null(a);
+    assert_non_null(b);
+    if (n1 != n2 || memcmp(a, b, n1) != 0)
+        fail_msg("plan.csv differs from graft plan's output");
+    assert_non_null(strstr(a, "\npolice,All,"));
+    free(a);
+    free(b);
 }
 
 /* The same input gives byte-identical files (run again into the same
@@ -160,6 +199,22 @@ static void test_bad_analysis(void **state)
     expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
                 "[chart.x]\nkind = dumbbell\n",
                 65, "[chart.x] a dumbbell chart needs a [compare] section");
+    expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
+                "[plan]\ntake = 10\n",
+                65, "[plan] needs change (the change to detect) or n (the "
+                    "interviews per round)");
+    expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
+                "[plan]\nchange = 0.05\nround = r9\n",
+                65, "[plan] round 'r9' is not in [rounds]");
+    expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
+                "[plan]\nchange = 0.05\npower = 1.5\n",
+                65, "[plan] power: 1.5 is not from 0.5 to below 1");
+    expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
+                "[plan]\nchange = x\n",
+                65, "[plan] change 'x' is not a number");
+    expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
+                "[plan]\nsize = 3\n",
+                65, "unknown key 'size' in [plan]");
 }
 
 static void test_unwritable(void **state)
@@ -176,6 +231,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_run),
+        cmocka_unit_test(test_demo_plan),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_bad_analysis),
         cmocka_unit_test(test_unwritable),

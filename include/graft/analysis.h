@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include "graft/estimate.h"
+#include "graft/plan.h"
 #include "graft/weight.h"
 
 /* The confidence levels graft accepts, in analysis files and on the command
@@ -85,6 +86,13 @@ typedef struct graft_analysis {
     char *weight_name;                     /* its name, or NULL */
     int has_weighting;
     unsigned long weighting_line;
+    /* [plan]: what the next round needs, at the end of graft run's report
+     * (docs/plan.md) */
+    int has_plan;
+    char *plan_round;            /* the baseline round; NULL: the last */
+    graft_plan_ask_t plan_ask;   /* NaN for what is not asked */
+    graft_plan_opts_t plan_opts;
+    unsigned long plan_line;
 } graft_analysis_t;
 
 /* Load PATH into *OUT (the caller's, freed with graft_analysis_free).

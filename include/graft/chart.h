@@ -64,7 +64,16 @@ typedef enum graft_chart_kind {
     /* A model's odds or rate ratios with their intervals, from the CSV of
      * `graft model --family logistic|poisson`: one row per coefficient
      * but the intercept, a logarithmic axis, a dashed line at 1. */
-    GRAFT_CHART_FOREST = 4
+    GRAFT_CHART_FOREST = 4,
+    /* Power against the true change from a `graft plan` table: one curve
+     * per row (a baseline plan: per domain of --indicator, default the
+     * file's first), at the row's n and design effect (deff_take when
+     * given), with the power planned for as a dashed line (docs/plan.md). */
+    GRAFT_CHART_POWER = 5,
+    /* The smallest detectable fall against the respondents per round from
+     * a `graft plan` table, one curve per row as for POWER, each row's own
+     * n marked. */
+    GRAFT_CHART_MDE = 6
 } graft_chart_kind_t;
 
 typedef enum graft_chart_format {

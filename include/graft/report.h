@@ -12,6 +12,7 @@
 #include "graft/compare.h"
 #include "graft/design.h"
 #include "graft/estimate.h"
+#include "graft/plan.h"
 
 typedef struct graft_report_chart {
     const char *name;       /* the [chart.NAME] */
@@ -32,6 +33,10 @@ typedef struct graft_report {
     const graft_changes_t *changes;   /* comparisons and trend, or NULL */
     const graft_report_chart_t *charts;
     size_t n_charts;
+    /* [plan]: the report ends with "What the next round needs" */
+    const graft_plan_row_t *plan;     /* NULL: no such section */
+    size_t n_plan;
+    const char *plan_round;           /* the baseline round's label */
 } graft_report_t;
 
 /* Write the Markdown or the HTML report to FP.  Fails with GRAFT_ERR_WRITE

@@ -283,6 +283,10 @@ graft_error_t graft_chart_forest_load(const graft_chart_spec_t *spec,
 graft_error_t graft_chart_forest_write(const graft_chart_spec_t *spec,
                                        const chart_data_t *d,
                                        chart_doc_t *doc, graft_diag_t *diag);
+/* The power chart reads its own input (a graft plan table): D is NULL. */
+graft_error_t graft_chart_power_write(const graft_chart_spec_t *spec,
+                                      const chart_data_t *d, chart_doc_t *doc,
+                                      graft_diag_t *diag);
 
 /* ---- helpers the kinds share (chart/render.c, chart/frame.c) ----------------- */
 

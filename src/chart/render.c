@@ -26,7 +26,7 @@ void graft_chart_spec_init(graft_chart_spec_t *spec)
 }
 
 static const char *const kind_names[] = {"bar", "dumbbell", "trend",
-                                         "heatmap", "forest"};
+                                         "heatmap", "forest", "power", "mde"};
 
 static const char *const scale_names[] = {"auto", "percent", "raw"};
 
@@ -290,7 +290,8 @@ void graft_chart_dat_num(FILE *fp, double v)
 
 static const chart_writer_fn writers[] = {
     graft_chart_bar_write, graft_chart_dumbbell_write, graft_chart_trend_write,
-    graft_chart_heatmap_write, graft_chart_forest_write};
+    graft_chart_heatmap_write, graft_chart_forest_write,
+    graft_chart_power_write, graft_chart_power_write};
 
 static void doc_free(chart_doc_t *doc)
 {
@@ -379,10 +380,13 @@ static graft_error_t build(const graft_chart_spec_t *spec, chart_doc_t *doc,
     chart_data_t *d = NULL;
     graft_error_t rc = check_spec(spec, diag);
     memset(doc, 0, sizeof *doc);
-    if (rc == GRAFT_OK &&
-        (rc = spec->kind == GRAFT_CHART_FOREST
-                  ? graft_chart_forest_load(spec, &d, diag)
-                  : graft_chart_data_load(spec, &d, diag)) == GRAFT_OK)
+    if (rc == GRAFT_OK && (spec->kind == GRAFT_CHART_POWER ||
+                           spec->kind == GRAFT_CHART_MDE))
+        rc = graft_chart_power_write(spec, NULL, doc, diag);
+    else if (rc == GRAFT_OK &&
+             (rc = spec->kind == GRAFT_CHART_FOREST
+                       ? graft_chart_forest_load(spec, &d, diag)
+                       : graft_chart_data_load(spec, &d, diag)) == GRAFT_OK)
         rc = writers[spec->kind](spec, d, doc, diag);
     graft_chart_data_free(d);
     if (rc != GRAFT_OK)

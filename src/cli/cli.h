@@ -249,5 +249,6 @@ int cmd_run(int argc, char **argv);
 int cmd_replicate(int argc, char **argv);
 int cmd_weight(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 #endif

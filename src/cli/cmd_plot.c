@@ -23,6 +23,10 @@ static const char plot_usage[] =
     "cell\n"
     "                     forest    a logistic or Poisson model's ratios "
     "with CIs\n"
+    "                     power     power against the true change, from\n"
+    "                               graft plan's table (one curve a row)\n"
+    "                     mde       smallest detectable fall against the\n"
+    "                               sample size, from graft plan's table\n"
     "  --indicator NAME   the indicator (heatmap: a comma list, default "
     "all)\n"
     "  --by COL[,COL]     the by-variable table (default: the file's only "
@@ -115,10 +119,10 @@ static int parse_values(plot_args_t *a)
     graft_chart_spec_t *s = &a->spec;
     if (!a->kind)
         return cli_usage_error("plot: --kind is required (bar, dumbbell, "
-                               "trend, heatmap or forest)");
+                               "trend, heatmap, forest, power or mde)");
     if (!graft_chart_kind_parse(a->kind, &s->kind))
         return cli_usage_error("--kind: '%s' must be bar, dumbbell, trend, "
-                               "heatmap or forest",
+                               "heatmap, forest, power or mde",
                                a->kind);
     if (!s->output)
         return cli_usage_error("plot: -o OUT.png (or .svg, .pdf) is "

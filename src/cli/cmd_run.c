@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "plan_cli.h"
 #include "run_dir.h"
 #include "run_weight.h"
 
@@ -24,7 +25,8 @@ static const char run_usage[] =
     "           output folder (default out/NAME for analysis/NAME.ini)\n"
     "writes DIR/estimates.csv, DIR/comparisons.csv and .json (with\n"
     "[compare]), DIR/trend.csv (with [trend]), DIR/charts/*.svg|.png (with\n"
-    "[chart.NAME]), DIR/report.md and DIR/report.html\n"
+    "[chart.NAME]), DIR/plan.csv (with [plan]), DIR/report.md and\n"
+    "DIR/report.html\n"
     "DIR is replaced as a whole when the run succeeds, and left as it was\n"
     "when it fails; graft refuses a DIR that holds anything but an earlier\n"
     "run's outputs (marked by DIR/.graft-run)\n";
@@ -53,6 +55,8 @@ typedef struct run {
     size_t n_pairs;
     int trend;
     int progress;
+    plan_result_t plan;         /* [plan] */
+    size_t plan_round;
 } run_t;
 
 static void progress(const run_t *r, const char *what)
@@ -223,6 +227,36 @@ static graft_error_t compute(run_t *r, graft_diag_t *diag)
 
 
 /* Write one table file atomically. */
+/* [plan]: the next round's needs from its round's (by default the last
+ * round's) estimates and design effects. */
+static graft_error_t plan_next(run_t *r, graft_diag_t *diag)
+{
+    const graft_analysis_t *a = r->a;
+    if (!a->has_plan)
+        return GRAFT_OK;
+    r->plan_round = a->plan_round ? round_index(r, a->plan_round) : r->n - 1;
+    progress(r, "planning the next round");
+    return plan_compute(&r->rounds[r->plan_round], &r->opts, &a->plan_ask,
+                        &a->plan_opts, &r->plan, diag);
+}
+
+static graft_error_t write_plan(run_t *r, graft_diag_t *diag)
+{
+    graft_outfile_t out;
+    char *path = run_dir_path(&r->out, "plan.csv");
+    if (!path)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    graft_error_t rc = graft_outfile_open(&out, path, diag);
+    free(path);
+    if (rc != GRAFT_OK)
+        return rc;
+    rc = graft_plan_write(out.fp, r->plan.rows, r->plan.n_rows,
+                          GRAFT_PLAN_BASELINE, &r->a->plan_opts,
+                          GRAFT_TABLE_CSV, diag);
+    return graft_outfile_finish(&out, rc, diag);
+}
+
 static graft_error_t write_table(run_t *r, const char *name, int kind,
                                  graft_table_format_t format,
                                  graft_diag_t *diag)
@@ -294,7 +328,8 @@ static graft_error_t chart_kind(const run_t *r, const graft_analysis_chart_t *c,
 {
     graft_chart_kind_t kind;
     if (!c->kind || !graft_chart_kind_parse(c->kind, &kind) ||
-        kind == GRAFT_CHART_FOREST) /* a model's, not an analysis's */
+        kind == GRAFT_CHART_FOREST || kind == GRAFT_CHART_POWER ||
+        kind == GRAFT_CHART_MDE) /* a model's or a plan's */
         return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, r->a->path,
                               c->line, 0,
                               "[chart.%s] kind must be bar, dumbbell, trend "
@@ -371,7 +406,10 @@ static graft_error_t write_report(run_t *r, chart_out_t *charts,
     for (size_t i = 0; i < n; i++) /* every chart: none is left out */
         rc[i] = charts[i].rc;
     graft_report_t rep = {r->a, r->labels, r->sources, r->n,
-                          &r->in[0].design, r->est, r->ch, rc, n};
+                          &r->in[0].design, r->est, r->ch, rc, n,
+                          r->a->has_plan ? r->plan.rows : NULL,
+                          r->plan.n_rows,
+                          r->a->has_plan ? r->labels[r->plan_round] : NULL};
     static const char *const names[] = {"report.md", "report.html"};
     graft_error_t e = GRAFT_OK;
     for (int h = 0; h < 2 && e == GRAFT_OK; h++) {
@@ -418,6 +456,8 @@ static graft_error_t write_all(run_t *r, graft_diag_t *diag)
     if (r->trend &&
         (rc = write_table(r, "trend.csv", 1, GRAFT_TABLE_CSV, diag)) !=
             GRAFT_OK)
+        return rc;
+    if (r->a->has_plan && (rc = write_plan(r, diag)) != GRAFT_OK)
         return rc;
     chart_out_t *charts = calloc(r->a->n_charts + 1, sizeof *charts);
     if (!charts)
@@ -479,6 +519,8 @@ static int output_names(run_t *r)
         if ((i == 0 || (i < 3 ? r->n_pairs != 0 : r->trend != 0)) &&
             add_name(r, strdup(tables[i])) != 0)
             return -1;
+    if (r->a->has_plan && add_name(r, strdup("plan.csv")) != 0)
+        return -1;
     for (size_t i = 0; i < r->a->n_charts; i++)
         for (size_t x = 0; x < 4; x++)
             if (add_name(r, chart_file(r->a->charts[i].name, ext[x])) != 0)
@@ -733,7 +775,8 @@ int cmd_run(int argc, char **argv)
         goto done;
     if (load(&r, &diag) != GRAFT_OK || preflight(&r, &diag) != GRAFT_OK ||
         weigh_rounds(&r, &diag) != GRAFT_OK ||
-        compute(&r, &diag) != GRAFT_OK || write_all(&r, &diag) != GRAFT_OK) {
+        compute(&r, &diag) != GRAFT_OK || plan_next(&r, &diag) != GRAFT_OK ||
+        write_all(&r, &diag) != GRAFT_OK) {
         if (r.progress)
             fputc('\n', stderr);
         run_dir_diag(&r.out, &diag);
@@ -758,6 +801,7 @@ done:
     free(r.names);
     free(r.dir_buf);
     free(r.all);
+    plan_result_free(&r.plan);
     graft_analysis_free(r.a);
     cli_analysis_free(&e);
     return status;

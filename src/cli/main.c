@@ -30,6 +30,7 @@ static const char main_usage[] =
     "  weight     calibrate weights to population margins (post-stratify,\n"
     "             rake, GREG, bounded) and trim them\n"
     "  simulate   write the demo bribery-experience survey (CSV)\n"
+    "  plan       sample size and detectable change for the next round\n"
     "\n"
     "graft COMMAND --help shows a command's options; the README lists the\n"
     "exit codes and file formats.\n";
@@ -50,6 +51,7 @@ static const command_t commands[] = {
     {"replicate", cmd_replicate},
     {"weight", cmd_weight},
     {"plot", cmd_plot},
+    {"plan", cmd_plan},
 };
 
 /* ---- the environment (the library reads none) ------------------------ */

@@ -6,6 +6,7 @@
 #include "base/grow.h"
 #include "base/ini.h"
 #include "base/names.h"
+#include "spec/plan_section.h"
 #include "spec/weighting.h"
 
 #include <errno.h>
@@ -468,11 +469,14 @@ static graft_error_t handler(void *user, const char *section,
         return analysis_key(c, name, value, msg, msg_size);
     if (strcmp(section, "weighting") == 0)
         return graft_weighting_key(c->a, name, value, line, msg, msg_size);
+    if (strcmp(section, "plan") == 0)
+        return graft_plan_section_key(c->a, name, value, line, msg,
+                                      msg_size);
     if (strncmp(section, "indicator.", 10) == 0 && section[10])
         return indicator_key(c, section + 10, name, value, line, col, msg,
                              msg_size);
     return FAIL("unknown section [%s] (expected analysis, indicator.NAME, "
-                "rounds, compare, trend, chart.NAME or weighting)",
+                "rounds, compare, trend, chart.NAME, weighting or plan)",
                 section);
 }
 
@@ -591,6 +595,7 @@ graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
                               "out of memory");
     }
     a->level = 0.95;
+    graft_plan_section_init(a);
     graft_error_t rc = graft_ini_parse(path, handler, &c, diag);
     if (rc == GRAFT_OK && a->n_indicators == 0)
         rc = graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, path, 0, 0,
@@ -607,6 +612,8 @@ graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
     free(c.probs);
     if (rc == GRAFT_OK)
         rc = graft_weighting_check(a, diag);
+    if (rc == GRAFT_OK)
+        rc = graft_plan_section_check(a, diag);
     if (rc != GRAFT_OK) {
         graft_analysis_free(a);
         return rc;
@@ -620,6 +627,7 @@ void graft_analysis_free(graft_analysis_t *a)
     if (!a)
         return;
     graft_weighting_free(a);
+    free(a->plan_round);
     for (size_t i = 0; i < a->n_indicators; i++)
         spec_free(&a->indicators[i]);
     free(a->indicators);

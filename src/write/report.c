@@ -551,6 +551,111 @@ static void methods_section(doc_t *d, const graft_report_t *r)
             "against R's survey package in graft's test suite.");
 }
 
+/* ---- [plan]: what the next round needs -------------------------------- */
+
+static void plan_intro(doc_t *d, const graft_report_t *r)
+{
+    const graft_analysis_t *a = r->analysis;
+    const graft_plan_ask_t *k = &a->plan_ask;
+    char buf[768];
+    size_t n = (size_t)snprintf(
+        buf, sizeof buf,
+        "From the estimates and design effects of %s: a two-sided test at "
+        "level %g with power %g",
+        r->plan_round ? r->plan_round : "the baseline", a->plan_opts.alpha,
+        a->plan_opts.power);
+    if (a->plan_opts.correlation != 0 && n < sizeof buf)
+        n += (size_t)snprintf(buf + n, sizeof buf - n,
+                              ", a correlation of %g between the rounds",
+                              a->plan_opts.correlation);
+    if (!isnan(k->take) && n < sizeof buf)
+        n += (size_t)snprintf(buf + n, sizeof buf - n,
+                              ", %g interviews per PSU", k->take);
+    if (!isnan(k->change) && n < sizeof buf)
+        n += (size_t)snprintf(buf + n, sizeof buf - n,
+                              "; the respondents, interviews and PSUs that "
+                              "detect a change of %.1f points", 100 * k->change);
+    if (!isnan(k->budget) && n < sizeof buf)
+        snprintf(buf + n, sizeof buf - n,
+                 "; the smallest fall and rise that %g interviews detect",
+                 k->budget);
+    para(d, buf);
+}
+
+/* A number of people or PSUs: V rounded up. */
+static void fmt_count(char *buf, size_t n, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, n, "%.0f", ceil(v));
+    else
+        snprintf(buf, n, "-");
+}
+
+static void fmt_points(char *buf, size_t n, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, n, "%.1f points", 100 * v);
+    else
+        snprintf(buf, n, "-");
+}
+
+static void plan_row(doc_t *d, const graft_report_t *r,
+                     const graft_plan_row_t *p)
+{
+    const graft_plan_ask_t *k = &r->analysis->plan_ask;
+    char c[10][64];
+    const char *cells[10] = {p->indicator, p->domain};
+    size_t n = 2;
+    fmt_est(c[n], 64, p->p1, 1), n++;
+    fmt_est(c[n], 64, isnan(k->take) ? p->deff : p->deff_take, 0), n++;
+    if (!isnan(k->change)) {
+        fmt_count(c[n], 64, p->n), n++;
+        fmt_count(c[n], 64, p->interviews), n++;
+        if (!isnan(k->take))
+            fmt_count(c[n], 64, p->psus_needed), n++;
+    }
+    if (!isnan(k->budget)) {
+        fmt_points(c[n], 64, p->mde_decrease), n++;
+        fmt_points(c[n], 64, p->mde_increase), n++;
+    }
+    for (size_t i = 2; i < n; i++)
+        cells[i] = c[i];
+    cells[n++] = p->flag;
+    table_row(d, cells, n, 0);
+}
+
+static void plan_section(doc_t *d, const graft_report_t *r)
+{
+    const graft_plan_ask_t *k = &r->analysis->plan_ask;
+    const char *head[10];
+    size_t n = 0;
+    if (r->plan == NULL)
+        return;
+    heading(d, 2, "What the next round needs");
+    plan_intro(d, r);
+    head[n++] = "Indicator", head[n++] = "Domain", head[n++] = "Baseline";
+    head[n++] = isnan(k->take) ? "Deff" : "Deff at the take";
+    if (!isnan(k->change)) {
+        head[n++] = "Respondents";
+        head[n++] = "Interviews";
+        if (!isnan(k->take))
+            head[n++] = "PSUs";
+    }
+    if (!isnan(k->budget))
+        head[n++] = "Detectable fall", head[n++] = "Detectable rise";
+    head[n++] = "Note";
+    table_start(d, head, n);
+    for (size_t i = 0; i < r->n_plan; i++)
+        plan_row(d, r, &r->plan[i]);
+    table_end(d);
+    para(d, "Respondents: those in the indicator's denominator, per round "
+            "(R: power.prop.test's n times the design effect); interviews: "
+            "respondents divided by the weighted share of all respondents in "
+            "the denominator; the design effect at the take from the "
+            "intra-cluster correlation the baseline's design effect implies. "
+            "Detectable changes in percentage points. See docs/plan.md.");
+}
+
 static graft_error_t write_doc(doc_t *d, const graft_report_t *r,
                                graft_diag_t *diag)
 {
@@ -588,6 +693,7 @@ static graft_error_t write_doc(doc_t *d, const graft_report_t *r,
         (rc = other_charts(d, r, diag)) != GRAFT_OK)
         return rc;
     methods_section(d, r);
+    plan_section(d, r);
     if (d->html)
         fputs("</body>\n</html>\n", d->fp);
     return ferror(d->fp) ? graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,

@@ -327,7 +327,7 @@ static graft_error_t fail_converge(const cal_t *c, const double *w,
     if (!isfinite(got)) /* the iterations ran away: no achieved total */
         return cell_fail(diag, GRAFT_ERR_CALIBRATE, m, r.worst_cell, rep,
                          "total %.10g not met: %s calibration diverged "
-                         "(the weights became infinite or undefined)%s "
+                         "(the weighted total is no longer finite)%s "
                          "after %zu iterations",
                          m->totals[r.worst_cell],
                          graft_cal_method_name(c->o.method), bounds,

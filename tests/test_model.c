@@ -77,6 +77,14 @@ static const mcase_t CASES[] = {
      "api00 ~ meals + stype", NULL, {"stype"}, NULL},
     {"rep_logistic_domain", REP, "repw[0-9]+", GRAFT_FAMILY_LOGISTIC,
      "sch.wide == 'Yes' ~ meals + ell", "stype != 'H'", {NULL}, NULL},
+    /* acs.core is missing on every row of 3 districts: they still count
+     * toward the replicate df, as in svyglm */
+    {"rep_linear_missing_term", REP, "repw[0-9]+", GRAFT_FAMILY_LINEAR,
+     "api00 ~ meals + acs.core", NULL, {"acs.core"}, NULL},
+    {"rep_linear_missing_response", REP, "repw[0-9]+", GRAFT_FAMILY_LINEAR,
+     "acs.core ~ meals + ell", NULL, {NULL}, NULL},
+    {"rep_logistic_missing_domain", REP, "repw[0-9]+", GRAFT_FAMILY_LOGISTIC,
+     "sch.wide == 'Yes' ~ meals + acs.core", "stype != 'E'", {NULL}, NULL},
     {"nhanes_logistic", NHANES, NULL, GRAFT_FAMILY_LOGISTIC,
      "HI_CHOL == 1 ~ factor(race) + agecat + RIAGENDR", NULL,
      {"race", "agecat"}, NULL},

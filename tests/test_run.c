@@ -44,7 +44,8 @@ static const char *const FILES[] = {
     "charts/any_by_zone.svg", "charts/police_change.svg",
     "charts/police_change.png", "charts/any_trend.svg", "charts/any_trend.png",
     "charts/officials_by_zone.svg", "charts/officials_by_zone.png",
-    "charts/median_amount_by_zone.svg", "charts/median_amount_by_zone.png"};
+    "charts/median_amount_by_zone.svg", "charts/median_amount_by_zone.png",
+    "model_police.csv", "charts/model_police.svg", "charts/model_police.png"};
 
 static void test_demo_run(void **state)
 {
@@ -61,8 +62,9 @@ static void test_demo_run(void **state)
     char *md = test_slurp(in_run("report.md"), NULL);
     assert_non_null(html);
     assert_non_null(md);
-    assert_int_equal(count(html, "<svg"), 6);
-    assert_int_equal(count(html, "<figure>"), 6);
+    assert_int_equal(count(html, "<svg"), 7);
+    assert_int_equal(count(html, "<figure>"), 7);
+    assert_non_null(strstr(md, "](charts/model_police.png)"));
     assert_non_null(strstr(md, "](charts/police_by_zone.png)"));
     assert_non_null(strstr(md, "](charts/any_by_zone.png)"));
     assert_non_null(strstr(md, "](charts/police_change.png)"));
@@ -89,6 +91,19 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(md, "calibrated to population margins (zone, "
                                "sex, age\\_group) by raking"));
     assert_non_null(strstr(html, "Taylor-linearized"));
+    /* [model.police]: round 1 on its design weights, R's svyglm
+     * (model_ref.R, demo_police_logistic): exp(-0.80343) = 0.4478 [0.2106,
+     * 0.952] on 175 df; regTermTest zone F 1.162 on 5 and 175 df */
+    assert_non_null(strstr(html, "<h2>Models</h2>"));
+    assert_non_null(strstr(md, "### Who pays the police: odds ratios, "
+                               "round 1"));
+    assert_non_null(strstr(md, "| zone=Capital | 0.4478 | \\[0.2106, "
+                               "0.952\\] | 0.037 |"));
+    assert_non_null(strstr(md, "design df 185, residual df 175"));
+    assert_non_null(strstr(md, "zone: F = 1.16 on 5 and 175 df, p = 0.33"));
+    assert_non_null(strstr(md, "Reference levels: sex=Male, urban=Urban"));
+    assert_non_null(strstr(md, "The model uses the round's design weights, "
+                               "not the calibrated ones"));
     free(html);
     free(md);
     char *est = test_slurp(in_run("estimates.csv"), NULL);
@@ -97,6 +112,12 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(est, "\nRound 1,median_amount p50,All,"
                                 "37.43,2.85193187986859"));
     free(est);
+    char *model = test_slurp(in_run("model_police.csv"), NULL);
+    assert_non_null(model);
+    assert_non_null(strstr(model, "term,estimate,se,ci_low,ci_high,t,"
+                                  "p_value,df,exp_estimate,"));
+    assert_non_null(strstr(model, "\nzone=Capital,-0.80"));
+    free(model);
 }
 
 /* [plan]: the demo report ends with what the next round needs, and the
@@ -215,6 +236,30 @@ static void test_bad_analysis(void **state)
     expect_fail("[analysis]\n" IND "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
                 "[plan]\nsize = 3\n",
                 65, "unknown key 'size' in [plan]");
+    /* [model.NAME]: errors at the file's line (and column) */
+#define R1 "[rounds]\nr1 = ../surveys/demo/round1.ini\n"
+    expect_fail("[analysis]\n" IND R1 "[model.m]\ntitle = x\n", 65,
+                ":8: [model.m] has no formula");
+    expect_fail("[analysis]\n" IND R1 "[model.m]\nfamily = logit\n", 65,
+                ":8: [model.m] family 'logit' must be linear, logistic or "
+                "poisson");
+    expect_fail("[analysis]\n" IND R1 "[model.m]\nformula = y ~ sex\n"
+                "round = r9\n",
+                65, ":9: [model.m] round 'r9' is not in [rounds]");
+    expect_fail("[analysis]\n" IND R1 "[model.m]\nformula = paid_police "
+                "== 1 ~ sex + \n",
+                65, ":8:35: formula: expected a term at the end");
+    expect_fail("[analysis]\n" IND R1 "[model.m]\nformula = paid_police "
+                "== 1 ~ sex\namong = zone == 99\n",
+                65, ":8: [model.m]: no rows to fit");
+    expect_fail("[analysis]\n" IND R1 "[model.m]\nformula = paid_police "
+                "== 1 ~ sex\nwho = x\n",
+                65, ":9: unknown key 'who' in [model.m]");
+    expect_fail("[analysis]\n" IND R1 "[model.m]\nformula = paid_police "
+                "== 1 ~ sex\n[chart.model_m]\nkind = bar\n",
+                65, "[chart.model_m] has the name of [model.m]'s forest "
+                    "chart");
+#undef R1
 }
 
 static void test_unwritable(void **state)

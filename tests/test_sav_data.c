@@ -239,7 +239,10 @@ static void write_sav(const char *path, int compress)
         double v;
         assert_int_equal(readstat_begin_row(w), READSTAT_OK);
         readstat_insert_double_value(w, id, r + 1);
-        snprintf(s, sizeof s, r % 5 ? "t%d" : "", r);
+        if (r % 5)
+            snprintf(s, sizeof s, "t%d", r);
+        else
+            s[0] = '\0';
         readstat_insert_string_value(w, txt, s);
         readstat_insert_double_value(w, small, r % 251 - 99);
         snprintf(s, sizeof s, "a wider string, case %d", r);

@@ -19,6 +19,13 @@
  *                     file), method, bounds, tolerance, max_iter, trim,
  *                     trim_strict, name: graft run calibrates (and/or
  *                     trims) those rounds' weights first (graft weight)
+ *   [model.NAME]      formula (required), family (linear|logistic|
+ *                     poisson; default linear), among, test (repeatable;
+ *                     TERM[, TERM...]), round (a name of [rounds]; default
+ *                     the first), title: graft run fits the model (graft
+ *                     model, docs/model.md) on the round's design weights
+ *                     and puts its table, and for logistic and Poisson a
+ *                     forest chart, in the report
  */
 #ifndef GRAFT_ANALYSIS_H
 #define GRAFT_ANALYSIS_H
@@ -47,6 +54,17 @@ typedef struct graft_analysis_chart {
     unsigned long round_line; /* of its round key */
 } graft_analysis_chart_t;
 
+/* A [model.NAME]: graft model's options; the strings as written. */
+typedef struct graft_analysis_model {
+    char *name;
+    char *family, *formula, *among, *round, *title;
+    char **tests;             /* terms to Wald-test */
+    size_t n_tests;
+    unsigned long line;       /* of the section's first key */
+    unsigned long formula_line, formula_col, among_line, among_col;
+    unsigned long round_line;
+} graft_analysis_model_t;
+
 /* A round of [weighting]: its margins files. */
 typedef struct graft_analysis_weighting {
     char *round;        /* a name of [rounds] */
@@ -70,6 +88,8 @@ typedef struct graft_analysis {
     int trend_all;
     graft_analysis_chart_t *charts;
     size_t n_charts;
+    graft_analysis_model_t *models;     /* [model.NAME], in file order */
+    size_t n_models;
     graft_indicator_spec_t *indicators; /* strings owned */
     size_t n_indicators;
     graft_by_spec_t *by;                /* column names owned */
@@ -100,7 +120,9 @@ typedef struct graft_analysis {
  * unknown key or section, bad value, an indicator without expr, a round
  * named twice in [rounds], a follow-up that is the baseline or is listed
  * twice, a chart name that is not a plain file name (letters, digits,
- * '_', '-', '.'; not "." or ".."), a chart round not in [rounds]) or
+ * '_', '-', '.'; not "." or ".."), a chart round not in [rounds], a
+ * model without formula, with an unknown family, a round not in [rounds]
+ * or a name a chart has as "model_NAME") or
  * GRAFT_ERR_NOMEM.  Expressions are parsed later, by the estimator, with
  * their file, line and column. */
 graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,

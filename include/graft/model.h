@@ -92,7 +92,9 @@ typedef struct graft_model {
     size_t n_tests;
     size_t n;                /* rows fitted */
     double weighted_n;       /* their sum of weights */
-    double design_df;        /* R's degf() of the fitted rows */
+    double design_df;        /* R's degf() as svyglm takes it: of the
+                                fitted rows; a replicate design's of the
+                                domain's rows, missing values too */
     double df;               /* residual df: design_df + 1 - p */
     size_t iterations;       /* IRLS iterations of the full-sample fit */
     double level;

@@ -13,6 +13,7 @@
 #include "graft/design.h"
 #include "graft/estimate.h"
 #include "graft/plan.h"
+#include "graft/model.h"
 
 typedef struct graft_report_chart {
     const char *name;       /* the [chart.NAME] */
@@ -22,6 +23,18 @@ typedef struct graft_report_chart {
     const char *png_file;   /* referenced from report.md (relative) */
     const char *indicator;  /* the chart's indicator, or NULL */
 } graft_report_chart_t;
+
+/* A [model.NAME] fitted by graft run. */
+typedef struct graft_report_model {
+    const char *name, *title;        /* title may be NULL */
+    const graft_model_t *model;
+    const char *round_label;
+    const char *among;               /* the domain, or NULL */
+    int design_weights;              /* the round's weights were calibrated
+                                        ([weighting]): the model is fitted
+                                        on its design weights */
+    const graft_report_chart_t *chart; /* its forest chart, or NULL */
+} graft_report_model_t;
 
 typedef struct graft_report {
     const graft_analysis_t *analysis;
@@ -37,6 +50,8 @@ typedef struct graft_report {
     const graft_plan_row_t *plan;     /* NULL: no such section */
     size_t n_plan;
     const char *plan_round;           /* the baseline round's label */
+    const graft_report_model_t *models;
+    size_t n_models;
 } graft_report_t;
 
 /* Write the Markdown or the HTML report to FP.  Fails with GRAFT_ERR_WRITE

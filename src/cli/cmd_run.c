@@ -25,7 +25,8 @@ static const char run_usage[] =
     "           output folder (default out/NAME for analysis/NAME.ini)\n"
     "writes DIR/estimates.csv, DIR/comparisons.csv and .json (with\n"
     "[compare]), DIR/trend.csv (with [trend]), DIR/charts/*.svg|.png (with\n"
-    "[chart.NAME]), DIR/plan.csv (with [plan]), DIR/report.md and\n"
+    "[chart.NAME]), DIR/plan.csv (with [plan]), DIR/model_NAME.csv and\n"
+    "DIR/charts/model_NAME.svg|.png (with [model.NAME]), DIR/report.md and\n"
     "DIR/report.html\n"
     "DIR is replaced as a whole when the run succeeds, and left as it was\n"
     "when it fails; graft refuses a DIR that holds anything but an earlier\n"
@@ -57,6 +58,8 @@ typedef struct run {
     int progress;
     plan_result_t plan;         /* [plan] */
     size_t plan_round;
+    graft_model_t **models;     /* per [model.NAME] */
+    int *model_dw;              /* fitted on design weights ([weighting]) */
 } run_t;
 
 static void progress(const run_t *r, const char *what)
@@ -116,6 +119,66 @@ static void set_round(run_t *r, size_t q)
     r->sources[q] = r->source_buf[q];
     r->years[q] = s->year ? (double)s->year : NAN;
     r->have_years &= s->year != 0;
+}
+
+/* Is round Q's weight calibrated or trimmed by [weighting]? */
+static int round_weighted(const graft_analysis_t *a, size_t q)
+{
+    if (!a->has_weighting)
+        return 0;
+    if (!a->n_weighting)
+        return 1; /* trimming only: every round */
+    for (size_t i = 0; i < a->n_weighting; i++)
+        if (strcmp(a->weighting[i].round, a->rounds[q].name) == 0)
+            return 1;
+    return 0;
+}
+
+/* A model's error that has no line of its own: at its section. */
+static graft_error_t model_error(const run_t *r,
+                                 const graft_analysis_model_t *x,
+                                 graft_error_t rc, graft_diag_t *diag)
+{
+    if (rc == GRAFT_ERR_NOMEM || diag->line)
+        return rc;
+    char msg[sizeof diag->msg];
+    snprintf(msg, sizeof msg, "%s", diag->msg);
+    return graft_diag_set(diag, rc, r->a->path, x->line, 0,
+                          "[model.%s]: %.900s", x->name, msg);
+}
+
+/* Every [model.NAME] fitted on its round as the survey file gives it
+ * (before [weighting] calibrates the rounds: graft_model_fit refuses a
+ * calibrated design, so a model uses the round's design weights). */
+static graft_error_t fit_models(run_t *r, graft_diag_t *diag)
+{
+    const graft_analysis_t *a = r->a;
+    if (!a->n_models)
+        return GRAFT_OK;
+    r->models = calloc(a->n_models, sizeof *r->models);
+    r->model_dw = calloc(a->n_models, sizeof *r->model_dw);
+    if (!r->models || !r->model_dw)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    for (size_t i = 0; i < a->n_models; i++) {
+        const graft_analysis_model_t *x = &a->models[i];
+        size_t q = x->round ? round_index(r, x->round) : 0;
+        graft_model_spec_t spec = {
+            x->formula, {a->path, x->formula_line, x->formula_col},
+            GRAFT_FAMILY_LINEAR, x->among, {a->path, x->among_line,
+                                            x->among_col},
+            r->opts.level, (const char *const *)x->tests, x->n_tests, 0};
+        if (x->family)
+            graft_family_parse(x->family, &spec.family); /* checked */
+        progress(r, "fitting the models");
+        graft_error_t rc = graft_model_fit(r->in[q].data, &r->in[q].read,
+                                           &r->in[q].design, &spec,
+                                           &r->models[i], diag);
+        if (rc != GRAFT_OK)
+            return model_error(r, x, rc, diag);
+        r->model_dw[i] = round_weighted(a, q);
+    }
+    return GRAFT_OK;
 }
 
 /* [weighting]: the rounds' weights calibrated into the run's folder (begun
@@ -395,7 +458,68 @@ static graft_error_t draw(run_t *r, const graft_analysis_chart_t *c,
     return GRAFT_OK;
 }
 
+/* "model_NAME.csv" (EXT ".csv"), or "charts/model_NAME" + EXT for its
+ * chart, malloc'd. */
+static char *model_file(const char *name, const char *ext)
+{
+    int chart = strcmp(ext, ".csv") != 0;
+    size_t n = strlen("charts/model_") + strlen(name) + strlen(ext) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%smodel_%s%s", chart ? "charts/" : "", name, ext);
+    return s;
+}
+
+/* Model I's table (model_NAME.csv) and, for logistic and Poisson, its
+ * forest chart (charts/model_NAME.svg and .png) into the private
+ * folder. */
+static graft_error_t write_model(run_t *r, size_t i, chart_out_t *o,
+                                 graft_diag_t *diag)
+{
+    const graft_analysis_model_t *x = &r->a->models[i];
+    graft_outfile_t out;
+    char *rel = model_file(x->name, ".csv");
+    o->input = rel ? run_dir_path(&r->out, rel) : NULL;
+    free(rel);
+    if (!o->input)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    graft_error_t rc = graft_outfile_open(&out, o->input, diag);
+    if (rc != GRAFT_OK ||
+        (rc = graft_outfile_finish(
+             &out, graft_model_write(out.fp, r->models[i], GRAFT_TABLE_CSV,
+                                     diag),
+             diag)) != GRAFT_OK ||
+        r->models[i]->family == GRAFT_FAMILY_LINEAR)
+        return rc;
+    char *svg_rel = model_file(x->name, ".svg");
+    o->png_rel = model_file(x->name, ".png");
+    o->svg = svg_rel ? run_dir_path(&r->out, svg_rel) : NULL;
+    o->png = o->png_rel ? run_dir_path(&r->out, o->png_rel) : NULL;
+    free(svg_rel);
+    if (!o->svg || !o->png)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    graft_chart_spec_t spec;
+    graft_chart_spec_init(&spec);
+    spec.kind = GRAFT_CHART_FOREST;
+    spec.input = o->input;
+    spec.title = x->title;
+    spec.gnuplot = cli_env_gnuplot();
+    spec.level = r->opts.level;
+    spec.output = o->svg;
+    if ((rc = graft_chart_render(&spec, diag)) != GRAFT_OK)
+        return rc;
+    spec.output = o->png;
+    if ((rc = graft_chart_render(&spec, diag)) != GRAFT_OK)
+        return rc;
+    o->rc = (graft_report_chart_t){x->name, x->title, "forest", o->svg,
+                                   o->png_rel, NULL};
+    return GRAFT_OK;
+}
+
 static graft_error_t write_report(run_t *r, chart_out_t *charts,
+                                  chart_out_t *model_charts,
                                   graft_diag_t *diag)
 {
     size_t n = r->a->n_charts;
@@ -405,11 +529,26 @@ static graft_error_t write_report(run_t *r, chart_out_t *charts,
                               "out of memory");
     for (size_t i = 0; i < n; i++) /* every chart: none is left out */
         rc[i] = charts[i].rc;
+    size_t nm = r->a->n_models;
+    graft_report_model_t *rm = calloc(nm ? nm : 1, sizeof *rm);
+    if (!rm) {
+        free(rc);
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    }
+    for (size_t i = 0; i < nm; i++) {
+        const graft_analysis_model_t *x = &r->a->models[i];
+        size_t q = x->round ? round_index(r, x->round) : 0;
+        rm[i] = (graft_report_model_t){
+            x->name, x->title, r->models[i], r->labels[q], x->among,
+            r->model_dw[i], model_charts[i].svg ? &model_charts[i].rc : NULL};
+    }
     graft_report_t rep = {r->a, r->labels, r->sources, r->n,
                           &r->in[0].design, r->est, r->ch, rc, n,
                           r->a->has_plan ? r->plan.rows : NULL,
                           r->plan.n_rows,
-                          r->a->has_plan ? r->labels[r->plan_round] : NULL};
+                          r->a->has_plan ? r->labels[r->plan_round] : NULL,
+                          rm, nm};
     static const char *const names[] = {"report.md", "report.html"};
     graft_error_t e = GRAFT_OK;
     for (int h = 0; h < 2 && e == GRAFT_OK; h++) {
@@ -432,6 +571,7 @@ static graft_error_t write_report(run_t *r, chart_out_t *charts,
             e = graft_outfile_commit(&out, diag);
     }
     free(rc);
+    free(rm);
     return e;
 }
 
@@ -463,6 +603,13 @@ static graft_error_t write_all(run_t *r, graft_diag_t *diag)
     if (!charts)
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
+    size_t nm = r->a->n_models;
+    chart_out_t *mcharts = calloc(nm + 1, sizeof *mcharts);
+    if (!mcharts) {
+        free(charts);
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    }
     for (size_t i = 0; i < r->a->n_charts && rc == GRAFT_OK; i++) {
         char what[96];
         snprintf(what, sizeof what, "drawing chart %zu of %zu", i + 1,
@@ -470,13 +617,20 @@ static graft_error_t write_all(run_t *r, graft_diag_t *diag)
         progress(r, what);
         rc = draw(r, &r->a->charts[i], &charts[i], diag);
     }
+    for (size_t i = 0; i < nm && rc == GRAFT_OK; i++) {
+        progress(r, "writing the models");
+        rc = write_model(r, i, &mcharts[i], diag);
+    }
     if (rc == GRAFT_OK) {
         progress(r, "writing the report");
-        rc = write_report(r, charts, diag);
+        rc = write_report(r, charts, mcharts, diag);
     }
     for (size_t i = 0; i < r->a->n_charts; i++)
         chart_out_free(&charts[i]);
+    for (size_t i = 0; i < nm; i++)
+        chart_out_free(&mcharts[i]);
     free(charts);
+    free(mcharts);
     if (rc == GRAFT_OK)
         rc = run_dir_commit(&r->out, diag);
     return rc;
@@ -525,6 +679,17 @@ static int output_names(run_t *r)
         for (size_t x = 0; x < 4; x++)
             if (add_name(r, chart_file(r->a->charts[i].name, ext[x])) != 0)
                 return -1;
+    for (size_t i = 0; i < r->a->n_models; i++) {
+        const graft_analysis_model_t *m = &r->a->models[i];
+        graft_family_t family = GRAFT_FAMILY_LINEAR;
+        if (m->family)
+            graft_family_parse(m->family, &family);
+        if (add_name(r, model_file(m->name, ".csv")) != 0)
+            return -1;
+        for (size_t x = 0; family != GRAFT_FAMILY_LINEAR && x < 4; x++)
+            if (add_name(r, model_file(m->name, ext[x])) != 0)
+                return -1;
+    }
     if (add_name(r, strdup("report.md")) != 0 ||
         add_name(r, strdup("report.html")) != 0)
         return -1;
@@ -709,7 +874,7 @@ static graft_error_t preflight(run_t *r, graft_diag_t *diag)
                             r->n_names, diag)) != GRAFT_OK)
         return rc;
     /* an empty script: gnuplot found, started, and exits 0 */
-    if (r->a->n_charts)
+    if (r->a->n_charts || r->a->n_models)
         return graft_chart_gnuplot_check(cli_env_gnuplot(), r->dir, diag);
     return GRAFT_OK;
 }
@@ -774,6 +939,7 @@ int cmd_run(int argc, char **argv)
     if ((status = cli_analysis_opts(&e, r.a, &r.opts, &r.all)) >= 0)
         goto done;
     if (load(&r, &diag) != GRAFT_OK || preflight(&r, &diag) != GRAFT_OK ||
+        fit_models(&r, &diag) != GRAFT_OK ||
         weigh_rounds(&r, &diag) != GRAFT_OK ||
         compute(&r, &diag) != GRAFT_OK || plan_next(&r, &diag) != GRAFT_OK ||
         write_all(&r, &diag) != GRAFT_OK) {
@@ -802,6 +968,10 @@ done:
     free(r.dir_buf);
     free(r.all);
     plan_result_free(&r.plan);
+    for (size_t i = 0; r.models && i < r.a->n_models; i++)
+        graft_model_free(r.models[i]);
+    free(r.models);
+    free(r.model_dw);
     graft_analysis_free(r.a);
     cli_analysis_free(&e);
     return status;

@@ -125,6 +125,10 @@ static int is_top_name(const char *name)
     for (size_t i = 0; i < sizeof top_names / sizeof *top_names; i++)
         if (strcmp(name, top_names[i]) == 0)
             return 1;
+    /* model_NAME.csv: a [model.NAME]'s table */
+    if (n > 10 && strncmp(name, "model_", 6) == 0 &&
+        strcmp(name + n - 4, ".csv") == 0)
+        return 1;
     for (size_t i = 0; i < sizeof weight_suffixes / sizeof *weight_suffixes;
          i++) {
         size_t k = strlen(weight_suffixes[i]);

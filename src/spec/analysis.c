@@ -8,6 +8,7 @@
 #include "base/names.h"
 #include "spec/plan_section.h"
 #include "spec/weighting.h"
+#include "graft/model.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ typedef struct probs {
 typedef struct load_ctx {
     graft_analysis_t *a;
     /* Capacities of the analysis's arrays while it is loaded. */
-    size_t cap_by, cap_indicators, cap_rounds, cap_charts;
+    size_t cap_by, cap_indicators, cap_rounds, cap_charts, cap_models;
     probs_t *probs;       /* per indicator */
     size_t cap_probs;
 } load_ctx_t;
@@ -449,6 +450,106 @@ static graft_error_t chart_key(load_ctx_t *c, const char *id,
     return set_str(fields[k], value, msg, msg_size);
 }
 
+/* ---- [model.NAME] ---------------------------------------------------- */
+
+/* The model called ID (its section starting at LINE), added when new. */
+static graft_analysis_model_t *get_model(load_ctx_t *c, const char *id,
+                                         unsigned long line)
+{
+    graft_analysis_t *a = c->a;
+    for (size_t i = 0; i < a->n_models; i++)
+        if (strcmp(a->models[i].name, id) == 0)
+            return &a->models[i];
+    graft_analysis_model_t *models =
+        graft_grow(a->models, &c->cap_models, a->n_models + 1, sizeof *models);
+    if (!models)
+        return NULL;
+    a->models = models;
+    graft_analysis_model_t *m = &models[a->n_models++];
+    memset(m, 0, sizeof *m);
+    m->line = line;
+    return (m->name = graft_strdup(id)) ? m : NULL;
+}
+
+enum { MK_FAMILY, MK_FORMULA, MK_AMONG, MK_TEST, MK_ROUND, MK_TITLE };
+static const char *const model_keys[] = {"family", "formula", "among",
+                                         "test",   "round",   "title"};
+
+static graft_error_t model_key(load_ctx_t *c, const char *id,
+                               const char *name, const char *value,
+                               unsigned long line, unsigned long col,
+                               char *msg, size_t msg_size)
+{
+    /* its chart is DIR/charts/model_NAME.svg */
+    if (!plain_name(id))
+        return FAIL("model name '%s' must be a plain file name: letters, "
+                    "digits, '_', '-' and '.', not '.' or '..'",
+                    id);
+    graft_analysis_model_t *m = get_model(c, id, line);
+    if (!m)
+        return NOMEM();
+    size_t k;
+    if (!GRAFT_NAMES_FIND(model_keys, 0, name, &k))
+        return FAIL("unknown key '%s' in [model.%s] (expected family, "
+                    "formula, among, test, round or title)",
+                    name, id);
+    graft_family_t family;
+    switch (k) {
+    case MK_FAMILY:
+        if (!graft_family_parse(value, &family))
+            return FAIL("[model.%s] family '%s' must be linear, logistic "
+                        "or poisson",
+                        id, value);
+        return set_str(&m->family, value, msg, msg_size);
+    case MK_TEST:
+        return split_list(value, &m->tests, &m->n_tests) ? GRAFT_OK
+                                                         : NOMEM();
+    case MK_FORMULA:
+        m->formula_line = line;
+        m->formula_col = col;
+        return set_str(&m->formula, value, msg, msg_size);
+    case MK_AMONG:
+        m->among_line = line;
+        m->among_col = col;
+        return set_str(&m->among, value, msg, msg_size);
+    case MK_ROUND:
+        m->round_line = line;
+        return set_str(&m->round, value, msg, msg_size);
+    default: return set_str(&m->title, value, msg, msg_size); /* MK_TITLE */
+    }
+}
+
+/* Every model has a formula, a round of [rounds] (when the file has them)
+ * and a chart name of its own. */
+static graft_error_t check_models(const graft_analysis_t *a,
+                                  graft_diag_t *diag)
+{
+    for (size_t i = 0; i < a->n_models; i++) {
+        const graft_analysis_model_t *m = &a->models[i];
+        if (!m->formula)
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path,
+                                  m->line, 0,
+                                  "[model.%s] has no formula, e.g. formula "
+                                  "= paid_police == 1 ~ sex + urban",
+                                  m->name);
+        if (m->round && a->n_rounds && !find_round(a, m->round))
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path,
+                                  m->round_line, 0,
+                                  "[model.%s] round '%s' is not in [rounds]",
+                                  m->name, m->round);
+        for (size_t j = 0; j < a->n_charts; j++)
+            if (strncmp(a->charts[j].name, "model_", 6) == 0 &&
+                strcmp(a->charts[j].name + 6, m->name) == 0)
+                return graft_diag_set(
+                    diag, GRAFT_ERR_SURVEY_FILE, a->path, a->charts[j].line,
+                    0,
+                    "[chart.%s] has the name of [model.%s]'s forest chart: "
+                    "rename one of them",
+                    a->charts[j].name, m->name);
+    }
+    return GRAFT_OK;
+}
+
 /* ---- sections -------------------------------------------------------- */
 
 static graft_error_t handler(void *user, const char *section,
@@ -472,11 +573,15 @@ static graft_error_t handler(void *user, const char *section,
     if (strcmp(section, "plan") == 0)
         return graft_plan_section_key(c->a, name, value, line, msg,
                                       msg_size);
+    if (strncmp(section, "model.", 6) == 0 && section[6])
+        return model_key(c, section + 6, name, value, line, col, msg,
+                         msg_size);
     if (strncmp(section, "indicator.", 10) == 0 && section[10])
         return indicator_key(c, section + 10, name, value, line, col, msg,
                              msg_size);
     return FAIL("unknown section [%s] (expected analysis, indicator.NAME, "
-                "rounds, compare, trend, chart.NAME, weighting or plan)",
+                "rounds, compare, trend, chart.NAME, model.NAME, weighting "
+                "or plan)",
                 section);
 }
 
@@ -609,6 +714,8 @@ graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
         rc = expand_quantiles(&c, diag);
     if (rc == GRAFT_OK)
         rc = check_chart_rounds(a, diag);
+    if (rc == GRAFT_OK)
+        rc = check_models(a, diag);
     free(c.probs);
     if (rc == GRAFT_OK)
         rc = graft_weighting_check(a, diag);
@@ -660,6 +767,19 @@ void graft_analysis_free(graft_analysis_t *a)
         free(ch->title);
     }
     free(a->charts);
+    for (size_t i = 0; i < a->n_models; i++) {
+        graft_analysis_model_t *m = &a->models[i];
+        free(m->name);
+        free(m->family);
+        free(m->formula);
+        free(m->among);
+        free(m->round);
+        free(m->title);
+        for (size_t t = 0; t < m->n_tests; t++)
+            free(m->tests[t]);
+        free(m->tests);
+    }
+    free(a->models);
     free(a->path);
     free(a);
 }

@@ -75,6 +75,9 @@ typedef struct glm_ctx {
     gvar_t *vars;
     size_t nv, n_rep, n, cap;
     double *y, *w, *val, *repw;
+    double *rep_gram; /* replicate weights' Gram matrix over every row of
+                         the domain, those with a missing value too (R's
+                         svyglm takes its df before dropping them) */
     size_t *h, *psu;
     gcol_t *cols;
     size_t p;
@@ -138,6 +141,12 @@ static graft_error_t on_header(void *vctx, const graft_column_t *cols,
          (rc = graft_expr_bind(c->among, cols, ncols, diag)) != GRAFT_OK))
         return rc;
     c->n_rep = graft_design_n_rep(c->design);
+    free(c->rep_gram);
+    c->rep_gram = c->n_rep ? calloc(c->n_rep * c->n_rep, sizeof *c->rep_gram)
+                           : NULL;
+    if (c->n_rep && !c->rep_gram)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
     return bind_vars(c, cols, ncols, diag);
 }
 
@@ -250,6 +259,8 @@ static graft_error_t on_row(void *vctx, const graft_cell_t *cells,
         return rc;
     if (c->among && graft_expr_test(c->among, cells) != 1)
         return GRAFT_OK;
+    if (c->n_rep)
+        graft_gram_add(c->rep_gram, c->n_rep, 1.0, obs.repw);
     if ((rc = row_response(c, cells, line, &y, diag)) != GRAFT_OK ||
         isnan(y))
         return rc;
@@ -571,19 +582,15 @@ static graft_error_t check_aliased(glm_ctx_t *c, const glm_data_t *g,
 
 /* ---- degrees of freedom ---------------------------------------------- */
 
-/* R's degf() of the fitted rows: PSUs minus strata among rows with a
- * positive weight; a replicate design's: the rank of their replicate
- * weights minus 1. */
+/* R's degf() as svyglm takes it: PSUs minus strata among the fitted rows
+ * with a positive weight; a replicate design's: the rank of the replicate
+ * weights of every row of the domain, rows with a missing response or
+ * term included (svyglm.svyrep.design computes degf(design) before
+ * dropping them), minus 1. */
 static double design_df(const glm_ctx_t *c)
 {
     if (c->n_rep) {
-        double *gram = calloc(c->n_rep * c->n_rep, sizeof *gram);
-        if (!gram)
-            return NAN;
-        for (size_t i = 0; i < c->n; i++)
-            graft_gram_add(gram, c->n_rep, 1.0, c->repw + i * c->n_rep);
-        long rank = graft_rep_rank(gram, c->n_rep);
-        free(gram);
+        long rank = graft_rep_rank(c->rep_gram, c->n_rep);
         return rank < 0 ? NAN : (double)rank - 1;
     }
     size_t J = graft_design_n_psu(c->design), H = graft_design_n_strata(c->design);
@@ -807,6 +814,7 @@ static void ctx_free(glm_ctx_t *c)
     free(c->w);
     free(c->val);
     free(c->repw);
+    free(c->rep_gram);
     free(c->h);
     free(c->psu);
     graft_expr_free(c->among);

@@ -428,6 +428,118 @@ static graft_error_t other_charts(doc_t *d, const graft_report_t *r,
     return GRAFT_OK;
 }
 
+/* ---- models ----------------------------------------------------------- */
+
+/* The family in words, and what its exponentiated coefficients are. */
+static const char *family_words(graft_family_t f)
+{
+    return f == GRAFT_FAMILY_LOGISTIC
+               ? "Logistic regression (quasi-binomial, logit link)"
+           : f == GRAFT_FAMILY_POISSON
+               ? "Poisson regression (quasi-Poisson, log link)"
+               : "Linear regression (Gaussian, identity link)";
+}
+
+static void model_table(doc_t *d, const graft_model_t *m)
+{
+    int ratio = m->family != GRAFT_FAMILY_LINEAR;
+    char level[48], est[32], ci[64], p[32];
+    snprintf(level, sizeof level, "%g %% CI", 100 * m->level);
+    const char *head[] = {"Term",
+                          !ratio ? "Coefficient"
+                          : m->family == GRAFT_FAMILY_LOGISTIC ? "Odds ratio"
+                                                               : "Rate ratio",
+                          level, "p"};
+    table_start(d, head, 4);
+    for (size_t j = 0; j < m->p; j++) {
+        const graft_model_coef_t *c = &m->coefs[j];
+        int intercept = c->term_index == (size_t)-1;
+        /* a ratio of the intercept is a baseline odds or rate, not a
+         * comparison: its coefficient is shown instead */
+        int r = ratio && !intercept;
+        fmt_est(est, sizeof est, r ? c->exp_estimate : c->estimate, 0);
+        fmt_ci(ci, sizeof ci, r ? c->exp_ci_low : c->ci_low,
+               r ? c->exp_ci_high : c->ci_high, 0);
+        if (!isfinite(c->p))
+            snprintf(p, sizeof p, "-");
+        else if (c->p < 0.001)
+            snprintf(p, sizeof p, "<0.001");
+        else
+            snprintf(p, sizeof p, "%.3f", c->p);
+        const char *row[] = {!intercept || !ratio ? c->term
+                             : m->family == GRAFT_FAMILY_LOGISTIC
+                                 ? "(Intercept), log odds"
+                                 : "(Intercept), log rate",
+                             est, ci, p};
+        table_row(d, row, 4, 0);
+    }
+    table_end(d);
+}
+
+/* The fit in words: family, response and terms, domain, round, weights,
+ * rows, df, reference levels and tests. */
+static void model_para(doc_t *d, const graft_report_model_t *x)
+{
+    const graft_model_t *m = x->model;
+    char buf[3072];
+    size_t len = (size_t)snprintf(
+        buf, sizeof buf,
+        "%s of %s%s%s, on %s: %zu rows (weighted %.0f), design df %g, "
+        "residual df %g, %zu iterations.",
+        family_words(m->family), m->formula, x->among ? ", among " : "",
+        x->among ? x->among : "", x->round_label, m->n, m->weighted_n,
+        m->design_df, m->df, m->iterations);
+    for (size_t t = 0, k = 0; t < m->n_terms && len < sizeof buf - 200; t++)
+        if (m->reference[t])
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s",
+                                    k++ ? ", " : " Reference levels: ",
+                                    m->reference[t]);
+    for (size_t t = 0; t < m->n_tests && len < sizeof buf - 200; t++)
+        len += (size_t)snprintf(
+            buf + len, sizeof buf - len,
+            "%s%s: F = %.3g on %zu and %g df, p %s %.3g", t ? "; " : ". "
+            "Wald tests that a term's coefficients are all zero (R's "
+            "regTermTest): ",
+            m->tests[t].term, m->tests[t].F, m->tests[t].df, m->tests[t].ddf,
+            m->tests[t].p < 0.001 ? "<" : "=",
+            m->tests[t].p < 0.001 ? 0.001 : m->tests[t].p);
+    if (len < sizeof buf - 2)
+        snprintf(buf + len, sizeof buf - len, "%s",
+                 m->n_tests || len == 0 ? "." : "");
+    para(d, buf);
+    if (x->design_weights)
+        para(d, "The model uses the round's design weights, not the "
+                "calibrated ones of [weighting]: graft does not yet give a "
+                "model the variance of a calibrated design (it needs the "
+                "calibration residuals), so these estimates and standard "
+                "errors are those of the uncalibrated design.");
+}
+
+static graft_error_t models_section(doc_t *d, const graft_report_t *r,
+                                    graft_diag_t *diag)
+{
+    if (!r->n_models)
+        return GRAFT_OK;
+    heading(d, 2, "Models");
+    para(d, "Design-based regressions (R's svyglm): standard errors from "
+            "the design, t and p on the residual degrees of freedom. For "
+            "logistic and Poisson models the table gives odds or rate "
+            "ratios, exp(coefficient), each factor level against its "
+            "reference level, adjusted for the other terms.");
+    for (size_t i = 0; i < r->n_models; i++) {
+        const graft_report_model_t *x = &r->models[i];
+        heading(d, 3, x->title ? x->title : x->name);
+        model_para(d, x);
+        model_table(d, x->model);
+        if (x->chart) {
+            graft_error_t rc = figure(d, x->chart, diag);
+            if (rc != GRAFT_OK)
+                return rc;
+        }
+    }
+    return GRAFT_OK;
+}
+
 /* Append to BUF the weighting reports graft run wrote ([weighting]: the
  * rounds it names, or every round when it only trims). */
 static void weighting_files(const graft_report_t *r, char *buf, size_t size)
@@ -690,6 +802,7 @@ static graft_error_t write_doc(doc_t *d, const graft_report_t *r,
     design_section(d, r);
     if ((rc = estimates_section(d, r, diag)) != GRAFT_OK ||
         (rc = changes_section(d, r, diag)) != GRAFT_OK ||
+        (rc = models_section(d, r, diag)) != GRAFT_OK ||
         (rc = other_charts(d, r, diag)) != GRAFT_OK)
         return rc;
     methods_section(d, r);

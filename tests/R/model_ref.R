@@ -142,6 +142,22 @@ add_fit("rep_logistic_domain",
         sglm(I(sch.wide == "Yes") ~ meals + ell,
                subset(drep, stype != "H"), family = quasibinomial()), lr)
 
+# acs.core is missing on 144 rows, every row of 3 of the 15 districts:
+# svyglm.svyrep.design takes degf() of the design before dropping the rows
+# with a missing response or term, so they still count toward the df
+# (df 14 + 1 - p, not the 11 + 1 - p of the rows fitted).
+# graft: api00 ~ meals + acs.core  (linear, a term missing)
+add_fit("rep_linear_missing_term", sglm(api00 ~ meals + acs.core, drep),
+        lr, "acs.core")
+# graft: acs.core ~ meals + ell  (linear, the response missing)
+add_fit("rep_linear_missing_response", sglm(acs.core ~ meals + ell, drep),
+        lr)
+# graft: sch.wide == 'Yes' ~ meals + acs.core  (logistic), among
+#        stype != 'E'
+add_fit("rep_logistic_missing_domain",
+        sglm(I(sch.wide == "Yes") ~ meals + acs.core,
+             subset(drep, stype != "E"), family = quasibinomial()), lr)
+
 # ---- nhanes: strata x PSU (nested); HI_CHOL missing on some rows --------
 nh <- read_data("tests/data/r/nhanes.csv")
 nh$race <- gfac(nh$race)

@@ -64,7 +64,8 @@ struct graft_pipe {
     size_t filling;           /* the batch the reader fills */
     int direct;               /* rows are begun in place: the consumer
                                * blanks each batch it is done with; 2:
-                               * their kinds all stay GRAFT_PIPE_AUTO
+                               * their kinds are all GRAFT_PIPE_AUTO, and
+                               * graft_pipe_end_row() makes them final
                                * (graft_pipe_all_auto()) */
     int done;
     atomic_int failed;
@@ -110,9 +111,10 @@ static graft_error_t batch_reserve(batch_t *b, size_t rows, size_t n_copy)
 }
 
 /* The kinds and numbers of a row into p->cells, the missing codes marked.
- * AUTO: the kinds may be GRAFT_PIPE_AUTO (rows written in place); 2: they
- * all are, and are not read; a constant where it is called, so that the
- * loop is made for each case. */
+ * AUTO: the kinds may be GRAFT_PIPE_AUTO (rows written in place); 2: the
+ * row is final already (graft_pipe_all_auto()): kinds and numbers are
+ * copied; a constant where it is called, so that the loop is made for
+ * each case. */
 static inline void put_cells(graft_pipe_t *p, const unsigned char *kinds,
                              const double *nums, int automatic)
 {
@@ -121,12 +123,12 @@ static inline void put_cells(graft_pipe_t *p, const unsigned char *kinds,
     graft_cell_t *cells = p->cells;
     const size_t *copy = p->copy, n = p->n_copy;
     const double *lo = p->lo, *hi = p->hi;
-    int (*is_code)(void *, size_t, double) = p->is_code;
+    int (*is_code)(void *, size_t, double) =
+        automatic == 2 ? NULL : p->is_code;
     for (size_t i = 0; i < n; i++) {
         graft_cell_t *cell = &cells[copy[i]];
-        if (automatic) {
-            graft_pipe_cell(cell, automatic == 2 ? GRAFT_PIPE_AUTO : kinds[i],
-                            nums[i]);
+        if (automatic == 1) {
+            graft_pipe_cell(cell, kinds[i], nums[i]);
         } else {
             cell->kind = (graft_cell_kind_t)kinds[i];
             cell->num = nums[i];
@@ -136,6 +138,27 @@ static inline void put_cells(graft_pipe_t *p, const unsigned char *kinds,
             cell->kind == GRAFT_CELL_NUMBER &&
             is_code(p->code_arg, copy[i], nums[i]))
             cell->kind = GRAFT_CELL_MISSING;
+    }
+}
+
+/* The row at NUMS and KINDS, every kind GRAFT_PIPE_AUTO, made final as
+ * put_cells() would unpack it (on the reading thread, for
+ * graft_pipe_all_auto()): each kind a number or missing (its number 0),
+ * the missing codes marked (their numbers kept). */
+static void finish_row(const graft_pipe_t *p, double *nums,
+                       unsigned char *kinds)
+{
+    const double *lo = p->lo, *hi = p->hi;
+    int (*is_code)(void *, size_t, double) = p->is_code;
+    for (size_t i = 0, n = p->n_copy; i < n; i++) {
+        double num = nums[i];
+        int finite = isfinite(num);
+        unsigned char kind = finite ? GRAFT_CELL_NUMBER : GRAFT_CELL_MISSING;
+        if (finite && is_code && num >= lo[i] && num <= hi[i] &&
+            is_code(p->code_arg, p->copy[i], num))
+            kind = GRAFT_CELL_MISSING;
+        kinds[i] = kind;
+        nums[i] = finite ? num : 0.0;
     }
 }
 
@@ -221,13 +244,12 @@ static void *consume(void *arg)
             pthread_mutex_unlock(&p->mu);
         }
         /* Blank the kinds here rather than in graft_pipe_begin_row(), on
-         * the reading thread; kinds that all stay GRAFT_PIPE_AUTO are
-         * blank once each row of the batch has been begun. */
+         * the reading thread; final rows (graft_pipe_all_auto()) have
+         * every kind written when they end, and need none. */
         if (direct == 1)
             blank_rows(p, b->kinds, b->n);
         pthread_mutex_lock(&p->mu);
-        b->blank = direct == 1 || (direct == 2 && (b->blank ||
-                                                   b->n == p->batch_rows));
+        b->blank = direct != 0;
         b->n = 0;
         b->n_texts = 0;
         b->arena.len = 0;
@@ -427,6 +449,10 @@ graft_error_t graft_pipe_row_text(graft_pipe_t *p, size_t pos,
 graft_error_t graft_pipe_end_row(graft_pipe_t *p, unsigned long line)
 {
     batch_t *b = &p->batches[p->filling];
+    if (p->direct == 2) {
+        size_t base = b->n * p->n_copy;
+        finish_row(p, b->nums + base, b->kinds + base);
+    }
     b->lines[b->n++] = line;
     if (b->n == p->batch_rows)
         hand_over(p);

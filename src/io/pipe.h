@@ -79,8 +79,10 @@ long graft_pipe_position(const graft_pipe_t *p, size_t col);
 graft_pipe_row_t graft_pipe_begin_row(graft_pipe_t *p);
 
 /* Before the first row: every row will be begun in place and leave every
- * kind GRAFT_PIPE_AUTO (numbers and missing values, no text), so that the
- * consumer neither reads nor blanks the kinds. */
+ * kind GRAFT_PIPE_AUTO (numbers and missing values, no text).
+ * graft_pipe_end_row() then makes each row final on the reading thread
+ * (the kinds, the missing codes marked), and the consumer only copies it,
+ * with the same cells as a result. */
 void graft_pipe_all_auto(graft_pipe_t *p);
 
 /* Keep a copy of the text (LEN bytes) of the row's cell at place POS,

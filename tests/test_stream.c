@@ -7,7 +7,7 @@
  * per-stratum sums; a long file grouped by PSU adds each PSU when the
  * next starts.  Here the same rows, grouped and shuffled, are compared
  * with the textbook computation: p first, then every row's score, PSU
- * totals, and the stratified with-replacement variance (METHODS.md).
+ * totals, and the stratified with-replacement variance (docs/METHODS.md).
  */
 #include "test_util.h"
 #include "graft/estimate.h"

@@ -277,7 +277,7 @@ static const char *ci_jeffreys(const prop_in_t *x, double *lo, double *hi)
 }
 
 /* Wilson score interval with m = n_eff and t on df (R survey 4.5's
- * "wilson"; METHODS.md); m = n at p = 0 or 1. */
+ * "wilson"; docs/METHODS.md); m = n at p = 0 or 1. */
 static const char *ci_wilson(const prop_in_t *x, double *lo, double *hi)
 {
     int edge = x->p == 0 || x->p == 1;

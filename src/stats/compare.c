@@ -1,8 +1,8 @@
 /*
  * compare.c - round comparisons and trends: t tests, p.adjust, change
- * labels (METHODS.md "Comparing rounds"; R: a stacked svydesign, svyby
- * with covmat = TRUE, svycontrast, p.adjust).  The tables are written by
- * src/write/compare_write.c.
+ * labels (docs/METHODS.md "Comparisons and trends"; R: a stacked
+ * svydesign, svyby with covmat = TRUE, svycontrast, p.adjust).  The tables
+ * are written by src/write/compare_write.c.
  */
 #include "graft/compare.h"
 #include "base/names.h"

@@ -2,7 +2,7 @@
  * variance.c - variances and degrees of freedom of estimates and of linear
  * contrasts of estimates (round differences, trends).
  *
- * Linearization (METHODS.md; R survey svyrecvar/onestrat):
+ * Linearization (docs/METHODS.md; R survey svyrecvar/onestrat):
  *   ratio p = sum(w y) / sum(w); scores z_i = w_i (y_i - p) / N
  *   total T = sum(w y);          scores z_i = w_i y_i
  *   V = sum_h (1 - f_h) n_h / (n_h - 1) sum_j (z_hj - zbar_h)^2

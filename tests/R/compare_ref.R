@@ -17,7 +17,7 @@
 # fields) are those of tests/R/estimate_ref.R.
 #
 # ====================================================================
-# Method (METHODS.md, "Comparing rounds")
+# Method (docs/METHODS.md, "Comparisons and trends")
 # ====================================================================
 # The two (or K) rounds are stacked into one data set with a `round` column
 # (1 = baseline = the first file, 2 = follow-up = the second; trends 1..K in

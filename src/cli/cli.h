@@ -153,6 +153,15 @@ int cli_output_not_file(const char *output, const char *input,
  * file, a --rscales file) and ANALYSIS (the analysis file, or NULL). */
 int cli_output_not_input(const char *output, const cli_input_t *in,
                          const char *analysis);
+/* "made by: graft ARGV..." (ARGV[0] the subcommand), for the first comment
+ * of a survey file a command writes; NULL when out of memory.  Take it
+ * before getopt reorders ARGV. */
+char *cli_command_line(int argc, char **argv);
+/* Keep an existing survey file INI that `graft CMD` did not write (its
+ * first line is not "; made by: graft CMD") unless FORCE.  Returns -1 to go
+ * on, or GRAFT_EXIT_USAGE after "graft: CMD: INI exists and was not written
+ * by graft CMD: refusing to replace it (--force replaces it)". */
+int cli_keep_foreign_ini(const char *cmd, const char *ini, int force);
 
 
 /* ---- indicators, domains and tests from options (indicator_opts.c) -- */

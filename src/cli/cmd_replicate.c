@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* The common options without those that describe existing replicates. */
 static const char replicate_usage[] =
@@ -168,23 +167,6 @@ static int build_opts(const rep_cli_t *f, graft_replicate_opts_t *o)
     return -1;
 }
 
-/* "graft replicate ARGS..." for the survey file's first comment. */
-static char *command_line(int argc, char **argv)
-{
-    size_t n = 16;
-    for (int i = 0; i < argc; i++)
-        n += strlen(argv[i]) + 1;
-    char *s = malloc(n);
-    if (!s)
-        return NULL;
-    strcpy(s, "made by: graft");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
-}
-
 static void warn_fpc(const graft_replicate_summary_t *sum,
                      const cli_input_t *in, graft_repmethod_t m)
 {
@@ -195,24 +177,11 @@ static void warn_fpc(const graft_replicate_summary_t *sum,
                 graft_repmethod_name(m), in->design.fpc);
 }
 
-/* 1 when PATH begins with the comment graft replicate writes first. */
-static int written_by_graft(const char *path)
-{
-    static const char mark[] = "; made by: graft replicate";
-    char head[sizeof mark];
-    FILE *fp = fopen(path, "r");
-    size_t n = fp ? fread(head, 1, sizeof mark - 1, fp) : 0;
-    if (fp)
-        fclose(fp);
-    return n == sizeof mark - 1 && memcmp(head, mark, n) == 0;
-}
-
 /* An existing OUT.ini that graft did not write is kept unless --force.
  * Returns -1 to go on, or an exit code after the message. */
 static int check_outputs(const rep_cli_t *f, const cli_input_t *in)
 {
     char ini[4200];
-    struct stat st;
     const char *out = f->flags.output;
     /* graft_replicate_file() refuses the data and survey files itself, and
      * an -o it cannot derive OUT.ini from */
@@ -220,12 +189,7 @@ static int check_outputs(const rep_cli_t *f, const cli_input_t *in)
         cli_same_file(ini, in->data) ||
         (in->survey && cli_same_file(ini, in->survey->path)))
         return -1;
-    if (!f->force && lstat(ini, &st) == 0 && !written_by_graft(ini))
-        return cli_usage_error("replicate: %s exists and was not written by "
-                               "graft replicate: refusing to replace it "
-                               "(--force replaces it)",
-                               ini);
-    return -1;
+    return cli_keep_foreign_ini("replicate", ini, f->force);
 }
 
 int cmd_replicate(int argc, char **argv)
@@ -235,7 +199,7 @@ int cmd_replicate(int argc, char **argv)
     graft_diag_t diag;
     graft_replicate_opts_t opts;
     graft_replicate_summary_t sum;
-    char *cmd = command_line(argc, argv); /* before getopt reorders argv */
+    char *cmd = cli_command_line(argc, argv); /* before getopt reorders argv */
     int status = parse_flags(argc, argv, &f);
     if (status < 0)
         status = build_opts(&f, &opts);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char weight_usage[] =
     "usage: graft weight [DATA | --survey FILE.ini] --margins F[,F...] "
@@ -199,41 +198,11 @@ static int build_opts(weight_cli_t *f)
     return -1;
 }
 
-/* "made by: graft weight ARGS..." for the survey file's first comment. */
-static char *command_line(int argc, char **argv)
-{
-    size_t n = 16;
-    for (int i = 0; i < argc; i++)
-        n += strlen(argv[i]) + 1;
-    char *s = malloc(n);
-    if (!s)
-        return NULL;
-    strcpy(s, "made by: graft");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
-}
-
-/* 1 when PATH begins with the comment graft weight writes first. */
-static int written_by_graft(const char *path)
-{
-    static const char mark[] = "; made by: graft weight";
-    char head[sizeof mark];
-    FILE *fp = fopen(path, "r");
-    size_t n = fp ? fread(head, 1, sizeof mark - 1, fp) : 0;
-    if (fp)
-        fclose(fp);
-    return n == sizeof mark - 1 && memcmp(head, mark, n) == 0;
-}
-
 /* The outputs: OUT.ini kept unless graft wrote it (or --force), no output
  * over an input.  Returns -1 to go on, or an exit code. */
 static int check_outputs(const weight_cli_t *f, const cli_input_t *in)
 {
     char ini[1100];
-    struct stat st;
     int status;
     if ((status = cli_output_not_input(f->report, in, NULL)) >= 0)
         return status;
@@ -254,12 +223,7 @@ static int check_outputs(const weight_cli_t *f, const cli_input_t *in)
         return cli_usage_error("weight: --report %s is the output survey "
                                "file",
                                f->report);
-    if (!f->force && lstat(ini, &st) == 0 && !written_by_graft(ini))
-        return cli_usage_error("weight: %s exists and was not written by "
-                               "graft weight: refusing to replace it "
-                               "(--force replaces it)",
-                               ini);
-    return -1;
+    return cli_keep_foreign_ini("weight", ini, f->force);
 }
 
 static graft_error_t load_margins(const weight_cli_t *f,
@@ -357,7 +321,7 @@ int cmd_weight(int argc, char **argv)
 {
     weight_cli_t f;
     memset(&f, 0, sizeof f);
-    char *cmd = command_line(argc, argv); /* before getopt reorders argv */
+    char *cmd = cli_command_line(argc, argv); /* before getopt reorders argv */
     int status = cmd ? parse_flags(argc, argv, &f) : cli_nomem();
     if (status < 0)
         status = build_opts(&f);

@@ -395,3 +395,43 @@ int cli_output_not_input(const char *output, const cli_input_t *in,
         return status;
     return cli_output_not_file(output, analysis, "analysis file");
 }
+
+char *cli_command_line(int argc, char **argv)
+{
+    size_t n = 16;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    strcpy(s, "made by: graft");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+/* 1 when PATH begins with "; made by: graft CMD". */
+static int written_by(const char *path, const char *cmd)
+{
+    char mark[64], head[64];
+    int len = snprintf(mark, sizeof mark, "; made by: graft %s", cmd);
+    if (len < 0 || (size_t)len >= sizeof mark)
+        return 0;
+    FILE *fp = fopen(path, "r");
+    size_t n = fp ? fread(head, 1, (size_t)len, fp) : 0;
+    if (fp)
+        fclose(fp);
+    return n == (size_t)len && memcmp(head, mark, n) == 0;
+}
+
+int cli_keep_foreign_ini(const char *cmd, const char *ini, int force)
+{
+    struct stat st;
+    if (force || lstat(ini, &st) != 0 || written_by(ini, cmd))
+        return -1;
+    return cli_usage_error("%s: %s exists and was not written by graft %s: "
+                           "refusing to replace it (--force replaces it)",
+                           cmd, ini, cmd);
+}

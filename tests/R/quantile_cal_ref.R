@@ -16,8 +16,8 @@
 #       n, weighted_n (as tests/ref/quantile_ref.csv)
 #
 # The designs are calvar_ref.R's (both source tests/R/calvar_designs.R);
-# the script checks that their weights are the committed tests/data/calvar/*.csv's
-# (dw, wcal, wtrim) to 1e-12.  R's call, per domain (svyby passes
+# the script checks that their weights are the committed
+# tests/data/calvar/*.csv's (dw, wcal, wtrim) to 1e-12.  R's call, per domain (svyby passes
 # design[cell, ], which on a calibrated design keeps the other rows with
 # weight 0):
 #     svyquantile(~y, des[domain & cell, ], quantiles = probs, ci = TRUE,

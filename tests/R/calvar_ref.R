@@ -59,7 +59,7 @@ write_csv_plain <- function(df, path) {
 
 source("tests/R/calvar_designs.R")
 
-# ---------------------------------------------------------------- output columns
+# ---------------------------------------------------------------- columns
 
 api_cols <- c("cds", "stype", "sch.wide", "awards", "comp.imp", "yr.rnd",
               "api00", "enroll", "meals", "dnum", "fpc")

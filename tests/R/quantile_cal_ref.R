@@ -17,9 +17,9 @@
 #
 # The designs are calvar_ref.R's (both source tests/R/calvar_designs.R);
 # the script checks that their weights are the committed
-# tests/data/calvar/*.csv's (dw, wcal, wtrim) to 1e-12.  R's call, per domain (svyby passes
-# design[cell, ], which on a calibrated design keeps the other rows with
-# weight 0):
+# tests/data/calvar/*.csv's (dw, wcal, wtrim) to 1e-12.  R's call, per
+# domain (svyby passes design[cell, ], which on a calibrated design keeps
+# the other rows with weight 0):
 #     svyquantile(~y, des[domain & cell, ], quantiles = probs, ci = TRUE,
 #                 alpha = 1 - level, df = degf(des[domain & cell, ]))
 # whose Woodruff interval (survey:::woodruffCI) is that of

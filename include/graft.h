@@ -61,6 +61,7 @@
 #ifndef GRAFT_H
 #define GRAFT_H
 
+#include "graft/version.h"  /* graft_version() */
 #include "graft/error.h"    /* error codes, diagnostics, exit codes */
 #include "graft/limits.h"   /* every size an input may ask for */
 #include "graft/labels.h"   /* value labels */

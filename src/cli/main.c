@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define GRAFT_VERSION "0.1.0"
-
 static const char main_usage[] =
     "usage: graft COMMAND [options]\n"
     "\n"
@@ -31,6 +29,7 @@ static const char main_usage[] =
     "             rake, GREG, bounded) and trim them\n"
     "  simulate   write the demo bribery-experience survey (CSV)\n"
     "  plan       sample size and detectable change for the next round\n"
+    "  version    the version of graft (also --version)\n"
     "\n"
     "graft COMMAND --help shows a command's options; the README lists the\n"
     "exit codes and file formats.\n";
@@ -111,8 +110,8 @@ int main(int argc, char **argv)
         fputs(main_usage, stdout);
         return 0;
     }
-    if (strcmp(argv[1], "--version") == 0) {
-        puts("graft " GRAFT_VERSION);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("graft %s\n", graft_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

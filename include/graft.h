@@ -85,5 +85,6 @@
 #include "graft/report.h"   /* the report of an analysis */
 #include "graft/simulate.h" /* the demo survey */
 #include "graft/plan.h"     /* sample size and detectable change */
+#include "graft/sae.h"      /* small-area estimation (Fay-Herriot) */
 
 #endif

@@ -138,7 +138,9 @@ static void milk_case(const char *name, graft_sae_method_t method, double k,
     if (rc != GRAFT_OK)
         fail_msg("%s: %s", name, diag.msg);
     check_model(name, fh, MILK_TERMS);
-    assert_int_equal(fh->iterations, (size_t)model_ref(name, "iterations"));
+    /* The step that crosses 1e-13 may differ by one with rounding. */
+    double it = model_ref(name, "iterations");
+    assert_true(fabs((double)fh->iterations - it) <= 1);
     assert_int_equal(fh->n_fit, MILK_AREAS - n_out);
     size_t rows[MILK_AREAS];
     assert_int_equal(area_refs(name, rows, MILK_AREAS), MILK_AREAS);
@@ -187,7 +189,8 @@ static void test_milk_zero(void **state)
     milk_case("milk_zero_fh", GRAFT_SAE_FH, 3, NULL, 0);
 }
 
-/* Fisher scoring that wanders off (psi = 5 SD^2) and too few areas. */
+/* Fisher scoring stopped before it converges, too few areas, collinear
+ * covariates. */
 static void test_fit_errors(void **state)
 {
     (void)state;
@@ -195,14 +198,17 @@ static void test_fit_errors(void **state)
     double psi[MILK_AREAS];
     milk_load(&m);
     for (size_t d = 0; d < MILK_AREAS; d++)
-        psi[d] = 5 * m.sd[d] * m.sd[d];
-    graft_sae_opts_t o = {.method = GRAFT_SAE_REML};
+        psi[d] = m.sd[d] * m.sd[d];
+    graft_sae_opts_t o = {.method = GRAFT_SAE_REML, .max_iter = 3};
     graft_fh_t *fh = NULL;
     graft_diag_t diag;
     graft_error_t rc = graft_fh_fit(m.y, psi, m.x, MILK_AREAS, 4, &o, &fh,
                                     &diag);
     assert_int_equal(rc, GRAFT_ERR_MODEL);
     assert_null(fh);
+    assert_string_equal(diag.msg, "REML estimation of sigma_u^2 did not "
+                                  "converge in 3 iterations");
+    o.max_iter = 0;
     rc = graft_fh_fit(m.y, psi, m.x, 4, 4, &o, &fh, &diag);
     assert_int_equal(rc, GRAFT_ERR_MODEL);
     assert_string_equal(diag.msg, "4 areas in the fit for 4 coefficients: "
@@ -211,14 +217,10 @@ static void test_fit_errors(void **state)
     double x2[MILK_AREAS * 2];
     for (size_t d = 0; d < MILK_AREAS; d++)
         x2[2 * d] = x2[2 * d + 1] = 1;
-    for (size_t d = 0; d < MILK_AREAS; d++)
-        psi[d] = m.sd[d] * m.sd[d];
     rc = graft_fh_fit(m.y, psi, x2, MILK_AREAS, 2, &o, &fh, &diag);
     assert_int_equal(rc, GRAFT_ERR_MODEL);
     assert_string_equal(diag.msg, "the covariates are collinear over the "
                                   "43 areas in the fit");
-    assert_int_equal(graft_exit_code(GRAFT_ERR_MODEL),
-                     graft_exit_code(GRAFT_ERR_MODEL));
 }
 
 int main(void)

@@ -116,11 +116,14 @@ typedef struct graft_sae_area {
 
 typedef struct graft_sae {
     char *indicator;    /* its output name */
+    int proportion;     /* a --prop: text shows percentages */
     char *by;           /* the by column(s), ':' between them */
     char *formula;
     graft_sae_variance_t variance;
     double level, smooth_c; /* smooth_c: c of the smoothed variance */
-    char **terms;       /* p names: "(Intercept)", then the covariates */
+    char **terms;       /* n_terms names: "(Intercept)", then the
+                           covariates, in the order of fit->beta */
+    size_t n_terms;
     graft_fh_t *fit;
     graft_sae_area_t *areas;    /* sample areas in the estimates' order,
                                    then areas only in the covariates */

@@ -191,6 +191,19 @@ typedef struct cli_analysis {
  * rounds).  Returns -1 to go on, else an exit code (help printed: 0). */
 int cli_analysis_parse(const char *cmd, const char *usage, int rounds,
                        int argc, char **argv, cli_analysis_t *e);
+/* Option values of a command's own options beyond the analysis options
+ * (getopt_long values from here up). */
+#define CLI_EXTRA_OPT_BASE (OPT_COMMON_END + 100)
+/* A command's own option C with ARG into CTX: -1 to go on, or an exit
+ * code. */
+struct option;
+typedef int (*cli_extra_fn)(void *ctx, int c, const char *arg);
+/* cli_analysis_parse() with the options EXTRA (values from
+ * CLI_EXTRA_OPT_BASE up, NULL-terminated; may be NULL) handed to FN. */
+int cli_analysis_parse_ext(const char *cmd, const char *usage, int rounds,
+                           int argc, char **argv, cli_analysis_t *e,
+                           const struct option *extra, cli_extra_fn fn,
+                           void *ctx);
 /* Estimation options from the analysis file A (may be NULL), then the
  * flags; *ALL receives the indicator array (caller frees). Returns -1 or a
  * usage exit code. */
@@ -259,5 +272,6 @@ int cmd_replicate(int argc, char **argv);
 int cmd_weight(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_sae(int argc, char **argv);
 
 #endif

@@ -191,18 +191,54 @@ static int take_rounds(const char *cmd, int argc, char **argv, int first,
 int cli_analysis_parse(const char *cmd, const char *usage, int rounds,
                        int argc, char **argv, cli_analysis_t *e)
 {
+    return cli_analysis_parse_ext(cmd, usage, rounds, argc, argv, e, NULL,
+                                  NULL, NULL);
+}
+
+/* analysis_options then EXTRA (may be NULL) in one table; NULL when out
+ * of memory. */
+static struct option *merge_options(const struct option *extra)
+{
+    size_t na = sizeof analysis_options / sizeof analysis_options[0] - 1,
+           ne = 0;
+    while (extra && extra[ne].name)
+        ne++;
+    struct option *all = calloc(na + ne + 1, sizeof *all);
+    if (!all)
+        return NULL;
+    memcpy(all, analysis_options, na * sizeof *all);
+    if (ne)
+        memcpy(all + na, extra, ne * sizeof *all);
+    return all;
+}
+
+int cli_analysis_parse_ext(const char *cmd, const char *usage, int rounds,
+                           int argc, char **argv, cli_analysis_t *e,
+                           const struct option *extra, cli_extra_fn fn,
+                           void *ctx)
+{
     int c, st;
     memset(e, 0, sizeof *e);
+    struct option *opts = merge_options(extra);
+    if (!opts)
+        return cli_nomem();
     cli_parse_begin(&e->flags);
-    while ((c = getopt_long(argc, argv, ":o:", analysis_options, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
         if (cli_common_option(c, optarg, &e->flags))
             continue;
-        if ((st = indicator_option(e, c, optarg)) == 0)
-            st = analysis_option(cmd, usage, c, argv, e);
-        if (st >= 0)
+        st = 0;
+        if (fn && c >= CLI_EXTRA_OPT_BASE && (st = fn(ctx, c, optarg)) >= 0) {
+            free(opts);
             return st;
+        }
+        if (st == 0 && (st = indicator_option(e, c, optarg)) == 0)
+            st = analysis_option(cmd, usage, c, argv, e);
+        if (st >= 0) {
+            free(opts);
+            return st;
+        }
     }
+    free(opts);
     if (!rounds && (e->shared_psus || e->test_df || e->adjust ||
                     e->harmonized))
         return cli_usage_error("%s: --shared-psus, --test-df, --adjust and "

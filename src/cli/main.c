@@ -29,6 +29,7 @@ static const char main_usage[] =
     "             rake, GREG, bounded) and trim them\n"
     "  simulate   write the demo bribery-experience survey (CSV)\n"
     "  plan       sample size and detectable change for the next round\n"
+    "  sae        small-area estimates: Fay-Herriot EBLUP and MSE by area\n"
     "  version    the version of graft (also --version)\n"
     "\n"
     "graft COMMAND --help shows a command's options; the README lists the\n"
@@ -51,6 +52,7 @@ static const command_t commands[] = {
     {"weight", cmd_weight},
     {"plot", cmd_plot},
     {"plan", cmd_plan},
+    {"sae", cmd_sae},
 };
 
 /* ---- the environment (the library reads none) ------------------------ */

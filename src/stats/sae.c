@@ -6,12 +6,15 @@
  */
 #include "graft/sae.h"
 
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_math.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define SAE_FH_MAX_P 256
 
 const char *graft_sae_method_name(graft_sae_method_t m)
 {
@@ -84,6 +87,9 @@ typedef struct fh_work {
     gsl_matrix *xq;             /* m x p: X Q */
     gsl_vector *beta, *res;     /* p, m */
     gsl_matrix *pm;             /* m x m: P (REML and ML) */
+    gsl_matrix *m2;             /* p x p: X' V^-1 X, then its LU */
+    gsl_permutation *perm;
+    gsl_vector *xty;            /* p: X' V^-1 y */
 } fh_work_t;
 
 static void work_free(fh_work_t *w)
@@ -97,6 +103,9 @@ static void work_free(fh_work_t *w)
     gsl_vector_free(w->beta);
     gsl_vector_free(w->res);
     gsl_matrix_free(w->pm);
+    gsl_matrix_free(w->m2);
+    gsl_permutation_free(w->perm);
+    gsl_vector_free(w->xty);
 }
 
 static int work_alloc(fh_work_t *w, size_t m, size_t p)
@@ -113,13 +122,16 @@ static int work_alloc(fh_work_t *w, size_t m, size_t p)
     w->beta = gsl_vector_alloc(p);
     w->res = gsl_vector_alloc(m);
     w->pm = gsl_matrix_alloc(m, m);
+    w->m2 = gsl_matrix_alloc(p, p);
+    w->perm = gsl_permutation_alloc(p);
+    w->xty = gsl_vector_alloc(p);
     return w->y && w->psi && w->vi && w->x && w->q && w->xq && w->beta &&
-           w->res && w->pm;
+           w->res && w->pm && w->m2 && w->perm && w->xty;
 }
 
 /* At sigma_u^2 = A: Vi = 1 / (A + psi), Q = (X' V^-1 X)^-1 by Cholesky,
  * beta = Q X' V^-1 y (GLS), res = y - X beta.  Returns 0 when X' V^-1 X
- * is not positive definite (collinear covariates). */
+ * is singular. */
 static int work_gls(fh_work_t *w, double a)
 {
     size_t m = w->m, p = w->p;
@@ -132,27 +144,24 @@ static int work_gls(fh_work_t *w, double a)
             for (size_t d = 0; d < m; d++)
                 s += gsl_matrix_get(w->x, d, j) * gsl_vector_get(w->vi, d) *
                      gsl_matrix_get(w->x, d, k);
-            gsl_matrix_set(w->q, j, k, s);
-            gsl_matrix_set(w->q, k, j, s);
+            gsl_matrix_set(w->m2, j, k, s);
+            gsl_matrix_set(w->m2, k, j, s);
         }
     for (size_t d = 0; d < m; d++)
         for (size_t j = 0; j < p; j++)
             *gsl_vector_ptr(w->beta, j) += gsl_matrix_get(w->x, d, j) *
                 gsl_vector_get(w->vi, d) * gsl_vector_get(w->y, d);
-    /* Collinearity: a pivot below 1e-10 of its diagonal's scale. */
-    double scale = 0;
+    /* R's solve(): LU with partial pivoting (V^-1 may have negative
+     * entries while Fisher scoring passes below sigma_u^2 = 0). */
+    int sign;
+    if (gsl_linalg_LU_decomp(w->m2, w->perm, &sign) != GSL_SUCCESS ||
+        gsl_linalg_LU_invert(w->m2, w->perm, w->q) != GSL_SUCCESS)
+        return 0;
     for (size_t j = 0; j < p; j++)
-        scale = fmax(scale, gsl_matrix_get(w->q, j, j));
-    if (gsl_linalg_cholesky_decomp1(w->q) != GSL_SUCCESS)
-        return 0;
-    for (size_t j = 0; j < p; j++) {
-        double l = gsl_matrix_get(w->q, j, j);
-        if (!(l * l > 1e-12 * scale))
+        if (!(fabs(gsl_matrix_get(w->m2, j, j)) > 0))
             return 0;
-    }
-    if (gsl_linalg_cholesky_svx(w->q, w->beta) != GSL_SUCCESS ||
-        gsl_linalg_cholesky_invert(w->q) != GSL_SUCCESS)
-        return 0;
+    gsl_vector_memcpy(w->xty, w->beta);
+    gsl_blas_dgemv(CblasNoTrans, 1.0, w->q, w->xty, 0.0, w->beta);
     for (size_t d = 0; d < m; d++) {
         double xb = 0;
         for (size_t j = 0; j < p; j++) {
@@ -260,8 +269,10 @@ static graft_error_t fh_scoring(fh_work_t *w, const graft_sae_opts_t *o,
         k++;
         if (!work_gls(w, a))
             return graft_diag_set(diag, GRAFT_ERR_MODEL, NULL, 0, 0,
-                                  "the covariates are collinear over the "
-                                  "%zu areas in the fit", w->m);
+                                  "%s estimation of sigma_u^2 did not "
+                                  "converge: X'V^-1X is singular at step "
+                                  "%zu (sigma_u^2 = %g)",
+                                  graft_sae_method_name(o->method), k, a);
         work_score(w, o->method, &s, &f);
         double next = a + s / f;
         diff = fabs((next - a) / a);
@@ -367,6 +378,37 @@ static int area_in_fit(double y, double psi)
     return isfinite(y) && isfinite(psi) && psi > 0;
 }
 
+/* Is X of full column rank?  X'X scaled to a unit diagonal (a
+ * correlation-like matrix), Cholesky with every pivot L_jj^2 above 1e-10
+ * (an R^2 of a column on the others below 1 - 1e-10). */
+static int full_rank(fh_work_t *w)
+{
+    size_t m = w->m, p = w->p;
+    double diag[SAE_FH_MAX_P];
+    for (size_t j = 0; j < p; j++) {
+        diag[j] = 0;
+        for (size_t d = 0; d < m; d++)
+            diag[j] += gsl_matrix_get(w->x, d, j) * gsl_matrix_get(w->x, d, j);
+        if (!(diag[j] > 0))
+            return 0;
+    }
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = 0; k < p; k++) {
+            double s = 0;
+            for (size_t d = 0; d < m; d++)
+                s += gsl_matrix_get(w->x, d, j) * gsl_matrix_get(w->x, d, k);
+            gsl_matrix_set(w->m2, j, k, s / sqrt(diag[j] * diag[k]));
+        }
+    if (gsl_linalg_cholesky_decomp1(w->m2) != GSL_SUCCESS)
+        return 0;
+    for (size_t j = 0; j < p; j++) {
+        double l = gsl_matrix_get(w->m2, j, j);
+        if (!(l * l > 1e-10))
+            return 0;
+    }
+    return 1;
+}
+
 /* Copy the areas in the fit into W; checks the covariates. */
 static graft_error_t fh_load(fh_work_t *w, const double *y, const double *psi,
                              const double *x, size_t n, size_t p,
@@ -400,6 +442,10 @@ static graft_error_t fh_load(fh_work_t *w, const double *y, const double *psi,
             gsl_matrix_set(w->x, i, j, x[d * p + j]);
         i++;
     }
+    if (!full_rank(w))
+        return graft_diag_set(diag, GRAFT_ERR_MODEL, NULL, 0, 0,
+                              "the covariates are collinear over the %zu "
+                              "areas in the fit", m);
     return GRAFT_OK;
 }
 
@@ -413,9 +459,10 @@ graft_error_t graft_fh_fit(const double *y, const double *psi,
     graft_error_t rc;
     memset(&w, 0, sizeof w);
     *out = NULL;
-    if (p == 0)
+    if (p == 0 || p > SAE_FH_MAX_P)
         return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
-                              "the model has no coefficients");
+                              "the model has %zu coefficients (1 to %d)", p,
+                              SAE_FH_MAX_P);
     if (o.max_iter == 0)
         o.max_iter = 100;
     if (!(o.precision > 0))

@@ -1,0 +1,169 @@
+/*
+ * cmd_sae.c - `graft sae`: direct estimates by area in the pass of graft
+ * estimate, then the area-level Fay-Herriot model on area covariates:
+ * EBLUP, MSE and model-based intervals per area (docs/sae.md).
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char sae_usage[] =
+    "usage: graft sae [DATA | --survey FILE.ini] --prop|--mean EXPR "
+    "[--among EXPR] --by AREA\n"
+    "                 --covariates FILE.csv --formula '~ X + ...' "
+    "[options]\n"
+    CLI_COMMON_USAGE
+    CLI_ANALYSIS_USAGE
+    "  --covariates FILE  CSV with the --by column (labels or codes) and\n"
+    "                     numeric covariates, one row per area\n"
+    "  --formula F        ~ COL + COL ... (covariates; an intercept always)\n"
+    "  --method M         reml|ml|fh: how sigma_u^2 is estimated (default\n"
+    "                     reml)\n"
+    "  --variance V       direct|smoothed: the direct variances as they are\n"
+    "                     (areas with 0 or none are left out of the fit),\n"
+    "                     or a generalized variance for every area\n"
+    "  --max-iter N       Fisher scoring iterations (default 100)\n";
+
+enum { OPT_COVARIATES = CLI_EXTRA_OPT_BASE, OPT_FORMULA, OPT_METHOD,
+       OPT_VARIANCE, OPT_MAX_ITER };
+
+static const struct option sae_options[] = {
+    {"covariates", required_argument, NULL, OPT_COVARIATES},
+    {"formula", required_argument, NULL, OPT_FORMULA},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"variance", required_argument, NULL, OPT_VARIANCE},
+    {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+    {NULL, 0, NULL, 0}};
+
+static int sae_option(void *ctx, int c, const char *arg)
+{
+    graft_sae_spec_t *s = ctx;
+    unsigned long n;
+    switch (c) {
+    case OPT_COVARIATES: s->covariates = arg; return -1;
+    case OPT_FORMULA: s->formula = arg; return -1;
+    case OPT_METHOD:
+        if (!graft_sae_method_parse(arg, &s->opts.method))
+            return cli_usage_error("--method: '%s' must be reml, ml or fh",
+                                   arg);
+        return -1;
+    case OPT_VARIANCE:
+        if (strcmp(arg, "direct") == 0)
+            s->opts.variance = GRAFT_SAE_VAR_DIRECT;
+        else if (strcmp(arg, "smoothed") == 0)
+            s->opts.variance = GRAFT_SAE_VAR_SMOOTHED;
+        else
+            return cli_usage_error("--variance: '%s' must be direct or "
+                                   "smoothed", arg);
+        return -1;
+    case OPT_MAX_ITER: {
+        int st = cli_uint_option("sae", "--max-iter", arg, 1, 10000, &n);
+        s->opts.max_iter = (size_t)n;
+        return st;
+    }
+    default: return 0;
+    }
+}
+
+/* What sae needs beyond estimate's options. */
+static int sae_check(const cli_analysis_t *e, const graft_estimate_opts_t *o,
+                     const graft_sae_spec_t *s)
+{
+    if (o->n_indicators != 1)
+        return cli_usage_error("sae: give one indicator (--prop or --mean), "
+                               "not %zu", o->n_indicators);
+    if (o->indicators[0].type == GRAFT_IND_QUANTILE)
+        return cli_usage_error("sae: --quantile has no area-level model "
+                               "here: give --prop or --mean");
+    if (o->n_by != 1 || o->by[0].n_columns != 1)
+        return cli_usage_error("sae: give one --by column, the areas");
+    if (!s->covariates)
+        return cli_usage_error("sae: --covariates FILE.csv is required");
+    if (!s->formula)
+        return cli_usage_error("sae: --formula is required (e.g. "
+                               "--formula '~ urban_share + literacy')");
+    (void)e;
+    return -1;
+}
+
+/* Parse, check and load: -1 to go on, or an exit code. */
+static int sae_setup(int argc, char **argv, cli_analysis_t *e,
+                     graft_sae_spec_t *spec, graft_analysis_t **analysis,
+                     graft_estimate_opts_t *opts,
+                     graft_indicator_spec_t **all, graft_diag_t *diag)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->formula_src = (graft_source_t){"--formula", 1, 1};
+    int status = cli_analysis_parse_ext("sae", sae_usage, 0, argc, argv, e,
+                                        sae_options, sae_option, spec);
+    if (status >= 0 ||
+        (status = cli_analysis_load(e, analysis, opts, all, diag)) >= 0 ||
+        (status = sae_check(e, opts, spec)) >= 0)
+        return status;
+    spec->opts.level = opts->level;
+    return -1;
+}
+
+int cmd_sae(int argc, char **argv)
+{
+    cli_analysis_t e;
+    cli_input_t in;
+    graft_sae_spec_t spec;
+    graft_analysis_t *analysis = NULL;
+    graft_indicator_spec_t *all = NULL;
+    graft_estimate_opts_t opts;
+    graft_estimates_t *est = NULL;
+    graft_sae_t *sae = NULL;
+    graft_outfile_t out = {0};
+    graft_diag_t diag;
+    graft_table_format_t format;
+    memset(&in, 0, sizeof in);
+    graft_diag_clear(&diag);
+    int status = sae_setup(argc, argv, &e, &spec, &analysis, &opts, &all,
+                           &diag);
+    if (status >= 0 ||
+        (status = cli_table_format_flag(&e.flags, &format)) >= 0)
+        goto done;
+    if (cli_input_init(&in, &e.flags, 1, &diag) != GRAFT_OK) {
+        status = cli_fail(&diag);
+        goto done;
+    }
+    if ((status = cli_output_not_input(e.flags.output, &in, e.analysis)) >=
+            0 ||
+        (status = cli_output_not_file(e.flags.output, spec.covariates,
+                                      "covariates file")) >= 0)
+        goto done;
+    graft_round_t round = {in.data, &in.read, &in.design,
+                           in.survey ? in.survey->derived : NULL,
+                           in.survey ? in.survey->n_derived : 0};
+    graft_error_t rc = graft_estimate_rounds(&round, 1, 0, &opts, &est,
+                                             &diag);
+    for (size_t i = 0; rc == GRAFT_OK && i < est->n_warnings; i++)
+        fprintf(stderr, "graft: warning: %s\n", est->warnings[i]);
+    if (rc == GRAFT_OK)
+        rc = graft_sae_areas(est, &spec, &sae, &diag);
+    for (size_t i = 0; rc == GRAFT_OK && i < sae->n_warnings; i++)
+        fprintf(stderr, "graft: warning: %s\n", sae->warnings[i]);
+    if (rc != GRAFT_OK ||
+        graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
+        graft_outfile_finish(&out, graft_sae_write(out.fp, sae, format, &diag),
+                             &diag) != GRAFT_OK) {
+        graft_outfile_abort(&out);
+        status = cli_fail(&diag);
+        goto done;
+    }
+    status = GRAFT_EXIT_OK;
+done:
+    graft_sae_free(sae);
+    graft_estimates_free(est);
+    cli_input_free(&in);
+    graft_analysis_free(analysis);
+    free(all);
+    cli_analysis_free(&e);
+    return status;
+}

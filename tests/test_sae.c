@@ -143,13 +143,20 @@ static void milk_case(const char *name, graft_sae_method_t method, double k,
     assert_true(fabs((double)fh->iterations - it) <= 1);
     assert_int_equal(fh->n_fit, MILK_AREAS - n_out);
     size_t rows[MILK_AREAS];
+    double max_rel = 0;
     assert_int_equal(area_refs(name, rows, MILK_AREAS), MILK_AREAS);
     for (size_t d = 0; d < MILK_AREAS; d++) {
+        max_rel = fmax(max_rel, fmax(fabs(fh->estimate[d] /
+                                          aref(rows[d], "estimate") - 1),
+                                     fabs(fh->mse[d] / aref(rows[d], "mse") -
+                                          1)));
         assert_close(fh->estimate[d], aref(rows[d], "estimate"), SAE_TOL, 0);
         assert_close(fh->mse[d], aref(rows[d], "mse"), SAE_TOL, 0);
         assert_close(fh->gamma[d], aref(rows[d], "gamma"), SAE_TOL, 1e-15);
         assert_int_equal(fh->synthetic[d], (int)aref(rows[d], "synthetic"));
     }
+    printf("test_sae: %-18s EBLUP, MSE: max relative gap to R %.2g\n", name,
+           max_rel);
     graft_fh_free(fh);
 }
 
@@ -223,6 +230,259 @@ static void test_fit_errors(void **state)
                                   "43 areas in the fit");
 }
 
+
+/* ------------------------------------------------- the command line */
+
+#include <jansson.h>
+
+#define DEMO_ANY "surveys/demo/round1.ini", "--prop", "paid_any == 1", \
+                 "--among", "contact_any == 1", "--by", "zone"
+#define ZCOV "--covariates", "surveys/demo/zone_covariates.csv"
+#define F2 "--formula", "~ urban_share + literacy"
+#define TUN "surveys/tun_r8.ini", "--prop", "paid_any", "--among", \
+            "contact_any", "--by", "REGION", "--covariates", \
+            "tests/data/sae/tun_regions_r7.csv"
+
+typedef struct cli_case {
+    const char *name;
+    const char *args[24];
+    int smoothed;       /* direct_se is not sqrt(psi) */
+    int afro;           /* needs ../shared */
+} cli_case_t;
+
+static const cli_case_t CLI_CASES[] = {
+    {"demo_reml", {DEMO_ANY, ZCOV, F2, NULL}, 0, 0},
+    {"demo_fh", {DEMO_ANY, ZCOV, F2, "--method", "fh", NULL}, 0, 0},
+    {"demo_ml", {DEMO_ANY, ZCOV, "--formula", "~ literacy", "--method",
+                 "ML", NULL}, 0, 0},
+    {"demo_smoothed", {DEMO_ANY, ZCOV, F2, "--variance", "smoothed", NULL},
+     1, 0},
+    {"demo_synth", {DEMO_ANY, "--covariates",
+                    "tests/data/sae/demo_zones_extra.csv", F2, NULL}, 0, 0},
+    {"demo_zero", {"surveys/demo/round1.ini", "--prop", "paid_police == 1",
+                   "--among", "contact_police == 1", "--by", "zone", ZCOV, F2,
+                   NULL}, 0, 0},
+    {"demo_p0", {"surveys/demo/round1.ini", "--prop",
+                 "paid_any == 1 and zone != 6", "--among", "contact_any == 1",
+                 "--by", "zone", ZCOV, F2, NULL}, 0, 0},
+    {"demo_p0_smoothed", {"surveys/demo/round1.ini", "--prop",
+                          "paid_any == 1 and zone != 6", "--among",
+                          "contact_any == 1", "--by", "zone", ZCOV, F2,
+                          "--variance", "smoothed", NULL}, 1, 0},
+    {"tun_r8_reml", {TUN, "--formula", "~ r7_paid", NULL}, 0, 1},
+    {"tun_r8_fh", {TUN, "--formula", "~ r7_paid", "--method", "fh", NULL},
+     0, 1},
+    {"tun_r8_urban_reml", {TUN, "--formula", "~ r7_paid + r7_urban", NULL},
+     0, 1},
+};
+
+#define AFRO_FILE "../shared/data/afrobarometer/tun_r8_data.sav"
+
+static double jnum(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        fail_msg("no '%s' in the JSON", key);
+    return json_is_null(v) ? NAN : json_number_value(v);
+}
+
+/* The JSON of C's run against its references. */
+static void check_cli_json(const cli_case_t *c, const char *text,
+                           double *max_rel)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(text, 0, &jerr);
+    if (!root)
+        fail_msg("%s: not JSON: %s", c->name, jerr.text);
+    json_t *model = json_object_get(root, "model");
+    assert_close(jnum(model, "sigma2u"), model_ref(c->name, "sigma2u"),
+                 SAE_TOL, 1e-15);
+    assert_close(jnum(model, "loglik"), model_ref(c->name, "loglik"),
+                 SAE_TOL, 0);
+    json_t *coefs = json_object_get(model, "coefficients"), *k;
+    size_t j;
+    json_array_foreach(coefs, j, k) {
+        const char *term = json_string_value(json_object_get(k, "term"));
+        char se[96];
+        snprintf(se, sizeof se, "se:%s", term);
+        assert_close(jnum(k, "estimate"), model_ref(c->name, term), SAE_TOL,
+                     0);
+        assert_close(jnum(k, "se"), model_ref(c->name, se), SAE_TOL, 0);
+    }
+    size_t rows[64], n = area_refs(c->name, rows, 64);
+    json_t *areas = json_object_get(root, "areas"), *a;
+    assert_int_equal(json_array_size(areas), n);
+    const char *by = json_string_value(json_object_get(root, "by"));
+    json_array_foreach(areas, j, a) {
+        size_t r = rows[j];
+        assert_string_equal(json_string_value(json_object_get(a, by)),
+                            cell(&AREAS_T, r, "area"));
+        double want[] = {aref(r, "estimate"), aref(r, "mse"),
+                         aref(r, "gamma")};
+        double got[] = {jnum(a, "estimate"), jnum(a, "mse"), jnum(a, "gamma")};
+        for (size_t i = 0; i < 3; i++) {
+            assert_close(got[i], want[i], SAE_TOL, 1e-15);
+            if (want[i] != 0)
+                *max_rel = fmax(*max_rel, fabs(got[i] / want[i] - 1));
+        }
+        assert_close(jnum(a, "direct"), aref(r, "direct"), SAE_TOL, 1e-15);
+        if (!c->smoothed && !isnan(aref(r, "psi")))
+            assert_close(pow(jnum(a, "direct_se"), 2), aref(r, "psi"),
+                         SAE_TOL, 1e-15);
+        assert_close(jnum(a, "n"), aref(r, "n"), 0, 0);
+        assert_close(jnum(a, "synthetic"), aref(r, "synthetic"), 0, 0);
+        assert_close(jnum(a, "rmse"), sqrt(want[1]), SAE_TOL, 0);
+        assert_close(jnum(a, "ci_high") - jnum(a, "estimate"),
+                     1.959963984540054 * sqrt(want[1]), 1e-8, 0);
+    }
+    json_decref(root);
+}
+
+static void test_cli_cases(void **state)
+{
+    (void)state;
+    spawn_result_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    int afro = access(AFRO_FILE, R_OK) == 0;
+    if (!afro)
+        printf("test_sae: %s is absent: the Afrobarometer cases are "
+               "skipped\n", AFRO_FILE);
+    for (size_t i = 0; i < sizeof CLI_CASES / sizeof CLI_CASES[0]; i++) {
+        const cli_case_t *c = &CLI_CASES[i];
+        if (c->afro && !afro)
+            continue;
+        const char *args[32] = {"sae"};
+        size_t n = 1;
+        for (size_t k = 0; c->args[k]; k++)
+            args[n++] = c->args[k];
+        args[n++] = "--format";
+        args[n++] = "json";
+        args[n] = NULL;
+        spawn_graft_env(r, NULL, args);
+        spawn_expect_ok(r);
+        double max_rel = 0;
+        check_cli_json(c, r->out, &max_rel);
+        printf("test_sae: %-18s EBLUP, MSE, gamma: max relative gap to R "
+               "%.2g\n", c->name, max_rel);
+        int zero = model_ref(c->name, "sigma2u") == 0;
+        if (zero != (strstr(r->err, "sigma_u^2 is estimated at 0") != NULL))
+            fail_msg("%s: stderr: %s", c->name, r->err);
+    }
+    free(r);
+}
+
+#define DEMO_ANY_SHORT "surveys/demo/round1.ini", "--prop", "paid_any", \
+                       "--among", "contact_any", "--by", "zone"
+
+/* Every error of graft sae, its exit code and message. */
+static void test_cli_errors(void **state)
+{
+    (void)state;
+    spawn_result_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, "--covariates",
+                "tests/data/sae/demo_zones_missing.csv", "--formula",
+                "~ literacy", NULL);
+    spawn_expect_error(r, 65, "tests/data/sae/demo_zones_missing.csv: 2 "
+                              "areas of the sample are not in the "
+                              "covariates (matched on 'zone' by label or "
+                              "code): 'South', 'Capital'");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, "--covariates",
+                "tests/data/sae/demo_zones_text.csv", "--formula",
+                "~ literacy", NULL);
+    spawn_expect_error(r, 65, "tests/data/sae/demo_zones_text.csv:3:3: "
+                              "covariate 'literacy' of area 'North East' is "
+                              "not a number ('high')");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, "--formula",
+                "~ literacy + rainfall", NULL);
+    spawn_expect_error(r, 65, "surveys/demo/zone_covariates.csv:1: no "
+                              "column 'rainfall' (in the formula) in the "
+                              "covariates");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, "--formula",
+                "~ literacy * urban", NULL);
+    spawn_expect_error(r, 64, "--formula:1:12: the formula must read "
+                              "'~ COL + COL ...' (covariates of the "
+                              "covariates file)");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, "--formula", "~ literacy",
+                "--method", "bayes", NULL);
+    spawn_expect_error(r, 64, "--method: 'bayes' must be reml, ml or fh");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, "--formula", "~ literacy",
+                "--variance", "gvf", NULL);
+    spawn_expect_error(r, 64, "--variance: 'gvf' must be direct or "
+                              "smoothed");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, "--formula", "~ literacy", NULL);
+    spawn_expect_error(r, 64, "sae: --covariates FILE.csv is required");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, NULL);
+    spawn_expect_error(r, 64, "sae: --formula is required (e.g. --formula "
+                              "'~ urban_share + literacy')");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, "--formula", "~ literacy",
+                "--mean", "n_bribes", NULL);
+    spawn_expect_error(r, 64, "sae: give one indicator (--prop or --mean), "
+                              "not 2");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, "--formula", "~ literacy",
+                "--by", "sex", NULL);
+    spawn_expect_error(r, 64, "sae: give one --by column, the areas");
+    spawn_graft(r, "sae", "surveys/demo/round1.ini", "--prop", "paid_any",
+                ZCOV, "--formula", "~ literacy", NULL);
+    spawn_expect_error(r, 64, "sae: give one --by column, the areas");
+    /* ML on both covariates: Fisher scoring leaves the parameter space, as
+     * the sae package's does (sae_ref.R). */
+    spawn_graft(r, "sae", DEMO_ANY, ZCOV, F2, "--method", "ml", NULL);
+    spawn_expect_error(r, 65, "ML estimation of sigma_u^2 did not converge "
+                              "in 100 iterations");
+    /* no partial output on failure */
+    char out[4096];
+    snprintf(out, sizeof out, "%s/failed.csv", test_tmp_dir());
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, "--covariates",
+                "tests/data/sae/demo_zones_missing.csv", "--formula",
+                "~ literacy", "-o", out, NULL);
+    assert_int_equal(r->status, 65);
+    assert_int_not_equal(access(out, F_OK), 0);
+    free(r);
+}
+
+/* CSV: the columns in order; a synthetic area's flag; text and Markdown
+ * carry the model block. */
+static void test_cli_formats(void **state)
+{
+    (void)state;
+    spawn_result_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    char out[4096];
+    snprintf(out, sizeof out, "%s/sae.csv", test_tmp_dir());
+    spawn_graft(r, "sae", DEMO_ANY, "--covariates",
+                "tests/data/sae/demo_zones_extra.csv", F2, "-o", out, NULL);
+    spawn_expect_ok(r);
+    table_t t;
+    table_load(&t, out);
+    const char *want[] = {"zone", "direct", "direct_se", "n", "estimate",
+                          "mse", "rmse", "ci_low", "ci_high", "gamma",
+                          "synthetic", "flag"};
+    assert_int_equal(t.ncols, 12);
+    for (size_t i = 0; i < 12; i++)
+        assert_string_equal(t.names[i], want[i]);
+    assert_int_equal(t.nrows, 7);
+    assert_string_equal(cell(&t, 6, "zone"), "Islands");
+    assert_string_equal(cell(&t, 6, "flag"), "not in the sample");
+    assert_string_equal(cell(&t, 6, "synthetic"), "1");
+    assert_string_equal(cell(&t, 6, "direct"), "");
+    table_free(&t);
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, F2, "--format", "text",
+                NULL);
+    spawn_expect_ok(r);
+    assert_non_null(strstr(r->out, "Fay-Herriot model ~ urban_share + "
+                                   "literacy, paid_any: sigma_u^2 = "));
+    assert_non_null(strstr(r->out, "estimates are model-based"));
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, F2, "--format", "md", NULL);
+    spawn_expect_ok(r);
+    assert_non_null(strstr(r->out, "| zone "));
+    assert_non_null(strstr(r->out, "- Fay-Herriot model"));
+    spawn_graft(r, "sae", "--help", NULL);
+    spawn_expect_ok(r);
+    assert_non_null(strstr(r->out, "--covariates FILE"));
+    free(r);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -233,6 +493,9 @@ int main(void)
         cmocka_unit_test(test_milk_out),
         cmocka_unit_test(test_milk_zero),
         cmocka_unit_test(test_fit_errors),
+        cmocka_unit_test(test_cli_cases),
+        cmocka_unit_test(test_cli_errors),
+        cmocka_unit_test(test_cli_formats),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -150,7 +150,7 @@ static void human_model(FILE *fp, const graft_sae_t *s, int md)
     const char *bullet = md ? "- " : "";
     fprintf(fp, "\n%sFay-Herriot model %s, %s: sigma_u^2 = %.6g (%s), "
                 "%zu iterations, log-likelihood %.6g, %zu of %zu areas in "
-                "the fit, %s direct variances\n",
+                "the fit, variances %s\n",
             bullet, s->formula, s->indicator, fh->sigma2u,
             graft_sae_method_name(fh->method), fh->iterations, fh->loglik,
             fh->n_fit, fh->n_areas, variance_name(s->variance));

@@ -846,11 +846,12 @@ static void test_cli(void **state)
     const char *kind[] = {"plot", FX "estimates.csv", "--kind", "pie", "-o",
                           "x.png", NULL};
     run_graft(NULL, kind);
-    expect_cli(64, "--kind: 'pie' must be bar, dumbbell, trend, heatmap, forest, power or mde");
+    expect_cli(64, "--kind: 'pie' must be bar, dumbbell, trend, heatmap, "
+                   "forest, power, mde, sae or sae-resid");
     const char *nokind[] = {"plot", FX "estimates.csv", "-o", "x.png", NULL};
     run_graft(NULL, nokind);
     expect_cli(64, "plot: --kind is required (bar, dumbbell, trend, heatmap, "
-                   "forest, power or mde)");
+                   "forest, power, mde, sae or sae-resid)");
     const char *noout[] = {"plot", FX "estimates.csv", "--kind", "bar", NULL};
     run_graft(NULL, noout);
     expect_cli(64, "plot: -o OUT.png (or .svg, .pdf) is required");

@@ -332,6 +332,8 @@ static void check_cli_json(const cli_case_t *c, const char *text,
         assert_close(jnum(a, "n"), aref(r, "n"), 0, 0);
         assert_close(jnum(a, "synthetic"), aref(r, "synthetic"), 0, 0);
         assert_close(jnum(a, "rmse"), sqrt(want[1]), SAE_TOL, 0);
+        assert_close(jnum(a, "resid_std"), aref(r, "resid_std"), SAE_TOL,
+                     1e-13);
         assert_close(jnum(a, "ci_high") - jnum(a, "estimate"),
                      1.959963984540054 * sqrt(want[1]), 1e-8, 0);
     }
@@ -457,9 +459,9 @@ static void test_cli_formats(void **state)
     table_load(&t, out);
     const char *want[] = {"zone", "direct", "direct_se", "n", "estimate",
                           "mse", "rmse", "ci_low", "ci_high", "gamma",
-                          "synthetic", "flag"};
-    assert_int_equal(t.ncols, 12);
-    for (size_t i = 0; i < 12; i++)
+                          "synthetic", "flag", "fitted", "resid_std"};
+    assert_int_equal(t.ncols, 14);
+    for (size_t i = 0; i < 14; i++)
         assert_string_equal(t.names[i], want[i]);
     assert_int_equal(t.nrows, 7);
     assert_string_equal(cell(&t, 6, "zone"), "Islands");
@@ -483,6 +485,69 @@ static void test_cli_formats(void **state)
     free(r);
 }
 
+/* The charts: a PNG each, the data drawn (.dat, 6 decimals): the areas by
+ * sample size with the EBLUP and its interval, the synthetic area apart;
+ * the standardized residuals as R computes them. */
+static void test_charts(void **state)
+{
+    (void)state;
+    spawn_result_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    char csv[4096], png[4096], dat[4096];
+    snprintf(csv, sizeof csv, "%s/synth.csv", test_tmp_dir());
+    spawn_graft(r, "sae", DEMO_ANY, "--covariates",
+                "tests/data/sae/demo_zones_extra.csv", F2, "-o", csv, NULL);
+    spawn_expect_ok(r);
+    size_t rows[16], n = area_refs("demo_synth", rows, 16);
+    static const char *const kinds[] = {"sae", "sae-resid"};
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(png, sizeof png, "%s/%s.png", test_tmp_dir(), kinds[k]);
+        snprintf(dat, sizeof dat, "%s/%s.dat", test_tmp_dir(), kinds[k]);
+        spawn_graft(r, "plot", csv, "--kind", kinds[k], "-o", png, NULL);
+        spawn_expect_ok(r);
+        size_t len;
+        char *bytes = test_slurp_must(png, &len);
+        assert_true(len > 8 && memcmp(bytes, "\x89PNG", 4) == 0);
+        free(bytes);
+        FILE *fp = fopen(dat, "r");
+        assert_non_null(fp);
+        char line[1024];
+        size_t i = 0;
+        while (fgets(line, sizeof line, fp)) {
+            if (line[0] == '#')
+                continue;
+            double v[11];
+            if (k == 0) {
+                /* North (n = 329) is the third largest: third from the
+                 * top; Islands (n = 0) last, synthetic. */
+                assert_int_equal(sscanf(line, "%lf %lf %lf %lf %lf %lf %lf "
+                                        "%lf %lf %lf %lf", &v[0], &v[1],
+                                        &v[2], &v[3], &v[4], &v[5], &v[6],
+                                        &v[7], &v[8], &v[9], &v[10]), 11);
+                if (i == 2) {
+                    assert_non_null(strstr(line, "\"North (n=329)\""));
+                    assert_close(v[5], 100 * aref(rows[0], "estimate"), 0,
+                                 1e-6);
+                }
+                if (i == n - 1) {
+                    assert_non_null(strstr(line, "\"Islands (n=0)\""));
+                    assert_true(isnan(v[5]));
+                    assert_close(v[8], 100 * aref(rows[n - 1], "estimate"),
+                                 0, 1e-6);
+                }
+            } else {
+                assert_int_equal(sscanf(line, "%lf %lf %lf %lf", &v[0],
+                                        &v[1], &v[2], &v[3]), 4);
+                assert_close(v[1], aref(rows[i], "resid_std"), 0, 1e-6);
+            }
+            i++;
+        }
+        fclose(fp);
+        assert_int_equal(i, k == 0 ? n : n - 1);
+    }
+    free(r);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -496,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_cli_cases),
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_cli_formats),
+        cmocka_unit_test(test_charts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -73,7 +73,14 @@ typedef enum graft_chart_kind {
     /* The smallest detectable fall against the respondents per round from
      * a `graft plan` table, one curve per row as for POWER, each row's own
      * n marked. */
-    GRAFT_CHART_MDE = 6
+    GRAFT_CHART_MDE = 6,
+    /* From the CSV of `graft sae`: per area the direct estimate with its
+     * design-based interval above the EBLUP with its model-based interval,
+     * areas by sample size, largest on top (docs/sae.md). */
+    GRAFT_CHART_SAE = 7,
+    /* From the same CSV: standardized residuals against the fitted values,
+     * and a normal Q-Q plot of the area effects, side by side. */
+    GRAFT_CHART_SAE_RESID = 8
 } graft_chart_kind_t;
 
 typedef enum graft_chart_format {

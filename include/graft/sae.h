@@ -109,6 +109,8 @@ typedef struct graft_sae_area {
     size_t n;           /* rows of the area in the indicator's domain */
     double estimate, mse, rmse, ci_low, ci_high, gamma;
     double fitted;      /* x' beta */
+    double resid_std;   /* (direct - x' beta) / sqrt(sigma_u^2 + psi) for
+                           the areas in the fit, else NaN */
     int synthetic;      /* the estimate is x' beta alone */
     char flag[96];      /* "" or why: "not in the sample", "direct variance
                            0: left out of the fit" */
@@ -149,7 +151,8 @@ void graft_sae_free(graft_sae_t *s);
 
 /* Write S to FP: CSV and Markdown the per-area table (area column named
  * as the by column(s), direct, direct_se, n, estimate, mse, rmse, ci_low,
- * ci_high, gamma, synthetic, flag); text the table then the model block;
+ * ci_high, gamma, synthetic, flag, fitted, resid_std); text the table
+ * then the model block;
  * JSON an object with "model" (method, formula, sigma2u, iterations,
  * loglik, coefficients with se) and "areas".  Fails with GRAFT_ERR_WRITE
  * or GRAFT_ERR_NOMEM. */

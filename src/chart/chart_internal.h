@@ -288,6 +288,12 @@ graft_error_t graft_chart_power_write(const graft_chart_spec_t *spec,
                                       const chart_data_t *d, chart_doc_t *doc,
                                       graft_diag_t *diag);
 
+/* The sae charts read a `graft sae` CSV of their own (chart/sae.c): D is
+ * NULL. */
+graft_error_t graft_chart_sae_write(const graft_chart_spec_t *spec,
+                                    const chart_data_t *d, chart_doc_t *doc,
+                                    graft_diag_t *diag);
+
 /* ---- helpers the kinds share (chart/render.c, chart/frame.c) ----------------- */
 
 /* Open memory streams for DOC's body and data.  Returns 1, or 0 when out

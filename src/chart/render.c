@@ -26,7 +26,8 @@ void graft_chart_spec_init(graft_chart_spec_t *spec)
 }
 
 static const char *const kind_names[] = {"bar", "dumbbell", "trend",
-                                         "heatmap", "forest", "power", "mde"};
+                                         "heatmap", "forest", "power", "mde",
+                                         "sae", "sae-resid"};
 
 static const char *const scale_names[] = {"auto", "percent", "raw"};
 
@@ -291,7 +292,8 @@ void graft_chart_dat_num(FILE *fp, double v)
 static const chart_writer_fn writers[] = {
     graft_chart_bar_write, graft_chart_dumbbell_write, graft_chart_trend_write,
     graft_chart_heatmap_write, graft_chart_forest_write,
-    graft_chart_power_write, graft_chart_power_write};
+    graft_chart_power_write, graft_chart_power_write, graft_chart_sae_write,
+    graft_chart_sae_write};
 
 static void doc_free(chart_doc_t *doc)
 {
@@ -381,8 +383,10 @@ static graft_error_t build(const graft_chart_spec_t *spec, chart_doc_t *doc,
     graft_error_t rc = check_spec(spec, diag);
     memset(doc, 0, sizeof *doc);
     if (rc == GRAFT_OK && (spec->kind == GRAFT_CHART_POWER ||
-                           spec->kind == GRAFT_CHART_MDE))
-        rc = graft_chart_power_write(spec, NULL, doc, diag);
+                           spec->kind == GRAFT_CHART_MDE ||
+                           spec->kind == GRAFT_CHART_SAE ||
+                           spec->kind == GRAFT_CHART_SAE_RESID))
+        rc = writers[spec->kind](spec, NULL, doc, diag);
     else if (rc == GRAFT_OK &&
              (rc = spec->kind == GRAFT_CHART_FOREST
                        ? graft_chart_forest_load(spec, &d, diag)

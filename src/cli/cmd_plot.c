@@ -14,7 +14,8 @@ static const char plot_usage[] =
     "usage: graft plot FILE --kind KIND -o OUT.png|.svg|.pdf [options]\n"
     "  FILE               a CSV written by graft estimate (bar, heatmap),\n"
     "                     graft compare (dumbbell), graft trend (trend) or\n"
-    "                     graft model (forest)\n"
+    "                     graft model (forest), graft plan (power, mde)\n"
+    "                     or graft sae (sae, sae-resid)\n"
     "  --kind KIND        bar       domains as bars with CI whiskers\n"
     "                     dumbbell  baseline and follow-up per domain, and\n"
     "                               the change with its CI\n"
@@ -27,6 +28,9 @@ static const char plot_usage[] =
     "                               graft plan's table (one curve a row)\n"
     "                     mde       smallest detectable fall against the\n"
     "                               sample size, from graft plan's table\n"
+    "                     sae       direct against model-based estimates\n"
+    "                               per area, from graft sae's CSV\n"
+    "                     sae-resid the model's residual diagnostics\n"
     "  --indicator NAME   the indicator (heatmap: a comma list, default "
     "all)\n"
     "  --by COL[,COL]     the by-variable table (default: the file's only "
@@ -119,10 +123,11 @@ static int parse_values(plot_args_t *a)
     graft_chart_spec_t *s = &a->spec;
     if (!a->kind)
         return cli_usage_error("plot: --kind is required (bar, dumbbell, "
-                               "trend, heatmap, forest, power or mde)");
+                               "trend, heatmap, forest, power, mde, sae or "
+                               "sae-resid)");
     if (!graft_chart_kind_parse(a->kind, &s->kind))
         return cli_usage_error("--kind: '%s' must be bar, dumbbell, trend, "
-                               "heatmap, forest, power or mde",
+                               "heatmap, forest, power, mde, sae or sae-resid",
                                a->kind);
     if (!s->output)
         return cli_usage_error("plot: -o OUT.png (or .svg, .pdf) is "

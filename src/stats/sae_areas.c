@@ -330,6 +330,10 @@ static void fill_areas(graft_sae_t *s, const graft_estimate_row_t **rows,
         a->gamma = fh->gamma[d];
         a->fitted = fh->fitted[d];
         a->synthetic = fh->synthetic[d];
+        /* in the fit: psi[d] > 0 (graft_fh_fit) */
+        a->resid_std = a->synthetic ? NAN
+                                    : (rows[d]->estimate - a->fitted) /
+                                          sqrt(fh->sigma2u + psi[d]);
         if (d >= n_sample) {
             a->direct = a->direct_se = a->psi = NAN;
             snprintf(a->flag, sizeof a->flag, "not in the sample");

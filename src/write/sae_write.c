@@ -4,7 +4,8 @@
  *
  * CSV: one row per area, full precision: the area (column named as the
  * --by column), direct, direct_se, n, estimate, mse, rmse, ci_low,
- * ci_high, gamma, synthetic (0/1), flag.  JSON: an object with the
+ * ci_high, gamma, synthetic (0/1), flag, fitted (x'beta), resid_std
+ * ((direct - x'beta) / sqrt(sigma_u^2 + psi), in the fit only).  JSON: an object with the
  * indicator, the model (method, formula, variance, sigma2u, iterations,
  * loglik, areas in the fit, level, coefficients with their SEs) and the
  * areas.  Text and Markdown: the table with rounded numbers (proportions
@@ -19,7 +20,7 @@
 
 enum {
     F_AREA, F_DIRECT, F_DIRECT_SE, F_N, F_EST, F_MSE, F_RMSE, F_LO, F_HI,
-    F_GAMMA, F_SYNTH, F_FLAG,
+    F_GAMMA, F_SYNTH, F_FLAG, F_FITTED, F_RESID,
     F_H_DIRECT, F_H_DIRECT_SE, F_H_EST, F_H_RMSE, F_H_CI, F_H_GAMMA,
     F_H_SYNTH, F_COUNT
 };
@@ -49,6 +50,8 @@ static size_t data_columns(const graft_sae_t *s, graft_tcol_t *c)
         c[n++] = col(after[i], F_EST + i, GRAFT_TCOL_REAL);
     c[n++] = col("synthetic", F_SYNTH, GRAFT_TCOL_COUNT);
     c[n++] = col("flag", F_FLAG, GRAFT_TCOL_TEXT);
+    c[n++] = col("fitted", F_FITTED, GRAFT_TCOL_REAL);
+    c[n++] = col("resid_std", F_RESID, GRAFT_TCOL_REAL);
     return n;
 }
 
@@ -90,6 +93,8 @@ static void fill_row(const graft_sae_area_t *a, int pct, graft_tcell_t *c,
         c[F_EST + i].x = x[i];
     c[F_SYNTH].n = (size_t)a->synthetic;
     c[F_FLAG].s = a->flag;
+    c[F_FITTED].x = a->fitted;
+    c[F_RESID].x = a->resid_std;
     graft_fmt_human(h->direct, sizeof h->direct, a->direct, pct, 1, 1);
     graft_fmt_human(h->se, sizeof h->se, a->direct_se, pct, 2, 0);
     graft_fmt_human(h->est, sizeof h->est, a->estimate, pct, 1, 1);

@@ -73,7 +73,7 @@ fh_fit <- function(y, psi, X, method = "REML", precision = 1e-13,
     mse <- g1 + g2 + 2 * g3 - b * Bd^2
     list(sigma2u = A, beta = beta, beta_se = sqrt(diag(Q)), iterations = k,
          converged = converged, loglik = loglik, eblup = eblup,
-         gamma = A * Vi, g1 = g1, g2 = g2, g3 = g3, mse = mse, Q = Q)
+         gamma = A * Vi, xb = xb, g1 = g1, g2 = g2, g3 = g3, mse = mse, Q = Q)
 }
 
 # Synthetic estimates x' beta and their MSE g2 + sigma_u^2 = x' Q x +

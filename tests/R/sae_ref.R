@@ -5,7 +5,7 @@
 #
 # Run from the repository root:  Rscript tests/R/sae_ref.R
 # Writes tests/ref/sae_areas.csv (case, area, direct, psi, n, estimate,
-# mse, gamma, synthetic) and tests/ref/sae_model.csv (case, term, value:
+# mse, gamma, synthetic, resid_std: (y - x'beta) / sqrt(sigma_u^2 + psi)) and tests/ref/sae_model.csv (case, term, value:
 # sigma2u, loglik, iterations, then per coefficient its estimate and
 # "se:" its standard error).  CI never runs R.
 #
@@ -67,6 +67,8 @@ record <- function(case, areas, y, psi, n, fit, syn = character(0),
     est[infit] <- fit$eblup
     mse[infit] <- fit$mse
     gam[infit] <- fit$gamma
+    rs <- rep(NA_real_, length(y))
+    rs[infit] <- (y[infit] - fit$xb) / sqrt(fit$sigma2u + psi[infit])
     if (any(!infit)) {
         s <- fh_synthetic(fit, fit$Xall[!infit, , drop = FALSE])
         est[!infit] <- s$estimate
@@ -75,13 +77,15 @@ record <- function(case, areas, y, psi, n, fit, syn = character(0),
     area_rows[[length(area_rows) + 1]] <<- data.frame(
         case = case, area = areas, direct = num17(y), psi = num17(psi),
         n = n, estimate = num17(est), mse = num17(mse), gamma = num17(gam),
-        synthetic = as.integer(!infit), stringsAsFactors = FALSE)
+        synthetic = as.integer(!infit), resid_std = num17(rs),
+        stringsAsFactors = FALSE)
     if (length(syn)) {
         s <- fh_synthetic(fit, xs)
         area_rows[[length(area_rows) + 1]] <<- data.frame(
             case = case, area = syn, direct = "", psi = "", n = 0,
             estimate = num17(s$estimate), mse = num17(s$mse),
-            gamma = num17(0), synthetic = 1L, stringsAsFactors = FALSE)
+            gamma = num17(0), synthetic = 1L, resid_std = "NA",
+            stringsAsFactors = FALSE)
     }
     terms <- names(fit$beta)
     model_rows[[length(model_rows) + 1]] <<- data.frame(

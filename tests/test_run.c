@@ -45,7 +45,9 @@ static const char *const FILES[] = {
     "charts/police_change.png", "charts/any_trend.svg", "charts/any_trend.png",
     "charts/officials_by_zone.svg", "charts/officials_by_zone.png",
     "charts/median_amount_by_zone.svg", "charts/median_amount_by_zone.png",
-    "model_police.csv", "charts/model_police.svg", "charts/model_police.png"};
+    "model_police.csv", "charts/model_police.svg", "charts/model_police.png",
+    "sae_zones.csv", "charts/sae_zones.svg", "charts/sae_zones.png",
+    "charts/sae_zones_resid.svg", "charts/sae_zones_resid.png"};
 
 static void test_demo_run(void **state)
 {
@@ -62,8 +64,8 @@ static void test_demo_run(void **state)
     char *md = test_slurp(in_run("report.md"), NULL);
     assert_non_null(html);
     assert_non_null(md);
-    assert_int_equal(count(html, "<svg"), 7);
-    assert_int_equal(count(html, "<figure>"), 7);
+    assert_int_equal(count(html, "<svg"), 9);
+    assert_int_equal(count(html, "<figure>"), 9);
     assert_non_null(strstr(md, "](charts/model_police.png)"));
     assert_non_null(strstr(md, "](charts/police_by_zone.png)"));
     assert_non_null(strstr(md, "](charts/any_by_zone.png)"));
@@ -104,6 +106,16 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(md, "Reference levels: sex=Male, urban=Urban"));
     assert_non_null(strstr(md, "The model uses the round's design weights, "
                                "not the calibrated ones"));
+    /* [sae.zones]: round 1 on its design weights, sae_ref.R's demo_reml
+     * (EBLUP of North 0.30268, sigma_u^2 0.0005613) */
+    assert_non_null(strstr(html, "<h2>Small-area estimates</h2>"));
+    assert_non_null(strstr(md, "These estimates are model-based, not "
+                               "design-based."));
+    assert_non_null(strstr(md, "sigma\\_u^2 = 0.0005613 by REML"));
+    assert_non_null(strstr(md, "| North | 329 | 35.1 % | 4.1 % | 30.3 % | "
+                               "3.4 % | \\[23.7, 36.9\\] | 0.25 |"));
+    assert_non_null(strstr(md, "](charts/sae_zones.png)"));
+    assert_non_null(strstr(md, "](charts/sae_zones_resid.png)"));
     free(html);
     free(md);
     char *est = test_slurp(in_run("estimates.csv"), NULL);

@@ -548,6 +548,43 @@ static void test_charts(void **state)
     free(r);
 }
 
+/* [sae.NAME] in an analysis file: its errors at the file's line. */
+static void test_analysis_errors(void **state)
+{
+    (void)state;
+    spawn_result_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    char ini[1024], msg[2048], dir[1024];
+    snprintf(ini, sizeof ini, "%s/bad.ini", test_tmp_dir());
+    snprintf(dir, sizeof dir, "%s/badrun", test_tmp_dir());
+    static const char *const texts[] = {
+        "[indicator.any]\ntype = prop\nexpr = paid_any == 1\n\n[sae.x]\n"
+        "indicator = nope\nby = zone\ncovariates = z.csv\nformula = ~ a\n",
+        "[indicator.any]\ntype = prop\nexpr = paid_any == 1\n\n[sae.x]\n"
+        "indicator = any\nby = zone\nformula = ~ a\n",
+        "[sae.x]\nmethod = bayes\n",
+        "[sae.x]\nvariance = gvf\n",
+        "[sae.x]\nlevel = 0.9\n"};
+    static const char *const msgs[] = {
+        "%s:6: [sae.x] indicator 'nope' is not a proportion or mean of this "
+        "file",
+        "%s:6: [sae.x] has no covariates",
+        "%s:2: [sae.x] method 'bayes' must be reml, ml or fh",
+        "%s:2: [sae.x] variance 'gvf' must be direct or smoothed",
+        "%s:2: unknown key 'level' in [sae.x] (expected indicator, by, "
+        "covariates, formula, method, variance, round or title)"};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        FILE *fp = fopen(ini, "w");
+        assert_non_null(fp);
+        fputs(texts[i], fp);
+        assert_int_equal(fclose(fp), 0);
+        spawn_graft(r, "run", ini, "-o", dir, NULL);
+        snprintf(msg, sizeof msg, msgs[i], ini);
+        spawn_expect_error(r, 65, msg);
+    }
+    free(r);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -562,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_cli_formats),
         cmocka_unit_test(test_charts),
+        cmocka_unit_test(test_analysis_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

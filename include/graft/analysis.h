@@ -26,6 +26,14 @@
  *                     model, docs/model.md) on the round's design weights
  *                     and puts its table, and for logistic and Poisson a
  *                     forest chart, in the report
+ *   [sae.NAME]        indicator (an [indicator.NAME], a proportion or a
+ *                     mean; required), by (the area column; required),
+ *                     covariates (CSV path, relative to the analysis
+ *                     file; required), formula (required), method
+ *                     (reml|ml|fh), variance (direct|smoothed), round,
+ *                     title: graft run fits the Fay-Herriot model (graft
+ *                     sae, docs/sae.md) on the round's design weights and
+ *                     puts its table and charts in the report
  */
 #ifndef GRAFT_ANALYSIS_H
 #define GRAFT_ANALYSIS_H
@@ -65,6 +73,16 @@ typedef struct graft_analysis_model {
     unsigned long round_line;
 } graft_analysis_model_t;
 
+/* A [sae.NAME]: graft sae's options; the strings as written (covariates
+ * resolved against the analysis file's folder). */
+typedef struct graft_analysis_sae {
+    char *name;
+    char *indicator, *by, *covariates, *formula, *method, *variance;
+    char *round, *title;
+    unsigned long line;       /* of the section's first key */
+    unsigned long formula_line, formula_col, round_line, indicator_line;
+} graft_analysis_sae_t;
+
 /* A round of [weighting]: its margins files. */
 typedef struct graft_analysis_weighting {
     char *round;        /* a name of [rounds] */
@@ -90,6 +108,8 @@ typedef struct graft_analysis {
     size_t n_charts;
     graft_analysis_model_t *models;     /* [model.NAME], in file order */
     size_t n_models;
+    graft_analysis_sae_t *saes;         /* [sae.NAME], in file order */
+    size_t n_saes;
     graft_indicator_spec_t *indicators; /* strings owned */
     size_t n_indicators;
     graft_by_spec_t *by;                /* column names owned */

@@ -14,6 +14,7 @@
 #include "graft/estimate.h"
 #include "graft/plan.h"
 #include "graft/model.h"
+#include "graft/sae.h"
 
 typedef struct graft_report_chart {
     const char *name;       /* the [chart.NAME] */
@@ -36,6 +37,18 @@ typedef struct graft_report_model {
     const graft_report_chart_t *chart; /* its forest chart, or NULL */
 } graft_report_model_t;
 
+/* A [sae.NAME] fitted by graft run. */
+typedef struct graft_report_sae {
+    const char *name, *title;        /* title may be NULL */
+    const graft_sae_t *sae;
+    const char *round_label;
+    int design_weights;              /* fitted on the round's design
+                                        weights ([weighting] calibrates
+                                        it) */
+    const graft_report_chart_t *chart;  /* direct against EBLUP, or NULL */
+    const graft_report_chart_t *resid;  /* residual diagnostics, or NULL */
+} graft_report_sae_t;
+
 typedef struct graft_report {
     const graft_analysis_t *analysis;
     const char *const *round_labels;
@@ -52,6 +65,8 @@ typedef struct graft_report {
     const char *plan_round;           /* the baseline round's label */
     const graft_report_model_t *models;
     size_t n_models;
+    const graft_report_sae_t *saes;   /* [sae.NAME] */
+    size_t n_saes;
 } graft_report_t;
 
 /* Write the Markdown or the HTML report to FP.  Fails with GRAFT_ERR_WRITE

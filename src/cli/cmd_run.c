@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "plan_cli.h"
 #include "run_dir.h"
+#include "run_sae.h"
 #include "run_weight.h"
 
 #include <errno.h>
@@ -26,8 +27,9 @@ static const char run_usage[] =
     "writes DIR/estimates.csv, DIR/comparisons.csv and .json (with\n"
     "[compare]), DIR/trend.csv (with [trend]), DIR/charts/*.svg|.png (with\n"
     "[chart.NAME]), DIR/plan.csv (with [plan]), DIR/model_NAME.csv and\n"
-    "DIR/charts/model_NAME.svg|.png (with [model.NAME]), DIR/report.md and\n"
-    "DIR/report.html\n"
+    "DIR/charts/model_NAME.svg|.png (with [model.NAME]), DIR/sae_NAME.csv\n"
+    "and DIR/charts/sae_NAME[_resid].svg|.png (with [sae.NAME]),\n"
+    "DIR/report.md and DIR/report.html\n"
     "DIR is replaced as a whole when the run succeeds, and left as it was\n"
     "when it fails; graft refuses a DIR that holds anything but an earlier\n"
     "run's outputs (marked by DIR/.graft-run)\n";
@@ -60,6 +62,7 @@ typedef struct run {
     size_t plan_round;
     graft_model_t **models;     /* per [model.NAME] */
     int *model_dw;              /* fitted on design weights ([weighting]) */
+    run_sae_t sae;              /* per [sae.NAME] */
 } run_t;
 
 static void progress(const run_t *r, const char *what)
@@ -179,6 +182,27 @@ static graft_error_t fit_models(run_t *r, graft_diag_t *diag)
         r->model_dw[i] = round_weighted(a, q);
     }
     return GRAFT_OK;
+}
+
+/* Every [sae.NAME] on its round as the survey file gives it (before
+ * [weighting], as the models). */
+static graft_error_t fit_saes(run_t *r, graft_diag_t *diag)
+{
+    const graft_analysis_t *a = r->a;
+    size_t round_of[64];
+    int weighted[MAX_ROUNDS];
+    if (!a->n_saes)
+        return GRAFT_OK;
+    if (a->n_saes > 64)
+        return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path, 0, 0,
+                              "at most 64 [sae.NAME] sections");
+    for (size_t i = 0; i < a->n_saes; i++)
+        round_of[i] = a->saes[i].round ? round_index(r, a->saes[i].round) : 0;
+    for (size_t q = 0; q < r->n; q++)
+        weighted[q] = round_weighted(a, q);
+    progress(r, "fitting the small-area models");
+    return run_sae_fit(&r->sae, a, round_of, r->in, weighted, r->opts.level,
+                       diag);
 }
 
 /* [weighting]: the rounds' weights calibrated into the run's folder (begun
@@ -543,12 +567,28 @@ static graft_error_t write_report(run_t *r, chart_out_t *charts,
             x->name, x->title, r->models[i], r->labels[q], x->among,
             r->model_dw[i], model_charts[i].svg ? &model_charts[i].rc : NULL};
     }
+    size_t ns = r->a->n_saes;
+    graft_report_sae_t *rs = calloc(ns ? ns : 1, sizeof *rs);
+    if (!rs) {
+        free(rc);
+        free(rm);
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    }
+    for (size_t i = 0; i < ns; i++) {
+        const graft_analysis_sae_t *x = &r->a->saes[i];
+        size_t q = x->round ? round_index(r, x->round) : 0;
+        rs[i] = (graft_report_sae_t){
+            x->name, x->title, r->sae.fits[i], r->labels[q],
+            r->sae.design_weights[i], &r->sae.charts[2 * i],
+            &r->sae.charts[2 * i + 1]};
+    }
     graft_report_t rep = {r->a, r->labels, r->sources, r->n,
                           &r->in[0].design, r->est, r->ch, rc, n,
                           r->a->has_plan ? r->plan.rows : NULL,
                           r->plan.n_rows,
                           r->a->has_plan ? r->labels[r->plan_round] : NULL,
-                          rm, nm};
+                          rm, nm, rs, ns};
     static const char *const names[] = {"report.md", "report.html"};
     graft_error_t e = GRAFT_OK;
     for (int h = 0; h < 2 && e == GRAFT_OK; h++) {
@@ -572,6 +612,7 @@ static graft_error_t write_report(run_t *r, chart_out_t *charts,
     }
     free(rc);
     free(rm);
+    free(rs);
     return e;
 }
 
@@ -620,6 +661,10 @@ static graft_error_t write_all(run_t *r, graft_diag_t *diag)
     for (size_t i = 0; i < nm && rc == GRAFT_OK; i++) {
         progress(r, "writing the models");
         rc = write_model(r, i, &mcharts[i], diag);
+    }
+    for (size_t i = 0; i < r->a->n_saes && rc == GRAFT_OK; i++) {
+        progress(r, "writing the small-area estimates");
+        rc = run_sae_write(&r->sae, r->a, i, &r->out, r->opts.level, diag);
     }
     if (rc == GRAFT_OK) {
         progress(r, "writing the report");
@@ -689,6 +734,17 @@ static int output_names(run_t *r)
         for (size_t x = 0; family != GRAFT_FAMILY_LINEAR && x < 4; x++)
             if (add_name(r, model_file(m->name, ext[x])) != 0)
                 return -1;
+    }
+    for (size_t i = 0; i < r->a->n_saes; i++) {
+        char *files[9];
+        if (run_sae_files(&r->a->saes[i], files) != 0)
+            return -1;
+        for (size_t k = 0; k < 9; k++)
+            if (add_name(r, files[k]) != 0) {
+                while (++k < 9)
+                    free(files[k]);
+                return -1;
+            }
     }
     if (add_name(r, strdup("report.md")) != 0 ||
         add_name(r, strdup("report.html")) != 0)
@@ -874,7 +930,7 @@ static graft_error_t preflight(run_t *r, graft_diag_t *diag)
                             r->n_names, diag)) != GRAFT_OK)
         return rc;
     /* an empty script: gnuplot found, started, and exits 0 */
-    if (r->a->n_charts || r->a->n_models)
+    if (r->a->n_charts || r->a->n_models || r->a->n_saes)
         return graft_chart_gnuplot_check(cli_env_gnuplot(), r->dir, diag);
     return GRAFT_OK;
 }
@@ -939,7 +995,7 @@ int cmd_run(int argc, char **argv)
     if ((status = cli_analysis_opts(&e, r.a, &r.opts, &r.all)) >= 0)
         goto done;
     if (load(&r, &diag) != GRAFT_OK || preflight(&r, &diag) != GRAFT_OK ||
-        fit_models(&r, &diag) != GRAFT_OK ||
+        fit_models(&r, &diag) != GRAFT_OK || fit_saes(&r, &diag) != GRAFT_OK ||
         weigh_rounds(&r, &diag) != GRAFT_OK ||
         compute(&r, &diag) != GRAFT_OK || plan_next(&r, &diag) != GRAFT_OK ||
         write_all(&r, &diag) != GRAFT_OK) {
@@ -972,6 +1028,7 @@ done:
         graft_model_free(r.models[i]);
     free(r.models);
     free(r.model_dw);
+    run_sae_free(&r.sae);
     graft_analysis_free(r.a);
     cli_analysis_free(&e);
     return status;

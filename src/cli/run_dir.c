@@ -129,6 +129,10 @@ static int is_top_name(const char *name)
     if (n > 10 && strncmp(name, "model_", 6) == 0 &&
         strcmp(name + n - 4, ".csv") == 0)
         return 1;
+    /* sae_NAME.csv: a [sae.NAME]'s table */
+    if (n > 8 && strncmp(name, "sae_", 4) == 0 &&
+        strcmp(name + n - 4, ".csv") == 0)
+        return 1;
     for (size_t i = 0; i < sizeof weight_suffixes / sizeof *weight_suffixes;
          i++) {
         size_t k = strlen(weight_suffixes[i]);

@@ -9,6 +9,7 @@
 #include "spec/plan_section.h"
 #include "spec/weighting.h"
 #include "graft/model.h"
+#include "graft/sae.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +26,8 @@ typedef struct probs {
 typedef struct load_ctx {
     graft_analysis_t *a;
     /* Capacities of the analysis's arrays while it is loaded. */
-    size_t cap_by, cap_indicators, cap_rounds, cap_charts, cap_models;
+    size_t cap_by, cap_indicators, cap_rounds, cap_charts, cap_models,
+        cap_saes;
     probs_t *probs;       /* per indicator */
     size_t cap_probs;
 } load_ctx_t;
@@ -550,6 +552,122 @@ static graft_error_t check_models(const graft_analysis_t *a,
     return GRAFT_OK;
 }
 
+/* ---- [sae.NAME] ------------------------------------------------------ */
+
+/* The small-area model called ID (its section starting at LINE), added
+ * when new. */
+static graft_analysis_sae_t *get_sae(load_ctx_t *c, const char *id,
+                                     unsigned long line)
+{
+    graft_analysis_t *a = c->a;
+    for (size_t i = 0; i < a->n_saes; i++)
+        if (strcmp(a->saes[i].name, id) == 0)
+            return &a->saes[i];
+    graft_analysis_sae_t *s =
+        graft_grow(a->saes, &c->cap_saes, a->n_saes + 1, sizeof *s);
+    if (!s)
+        return NULL;
+    a->saes = s;
+    graft_analysis_sae_t *x = &s[a->n_saes++];
+    memset(x, 0, sizeof *x);
+    x->line = line;
+    return (x->name = graft_strdup(id)) ? x : NULL;
+}
+
+enum { SK_INDICATOR, SK_BY, SK_COVARIATES, SK_FORMULA, SK_METHOD,
+       SK_VARIANCE, SK_ROUND, SK_TITLE };
+static const char *const sae_keys[] = {"indicator", "by", "covariates",
+                                       "formula", "method", "variance",
+                                       "round", "title"};
+
+static graft_error_t sae_key(load_ctx_t *c, const char *id, const char *name,
+                             const char *value, unsigned long line,
+                             unsigned long col, char *msg, size_t msg_size)
+{
+    /* its files are DIR/sae_NAME.csv and DIR/charts/sae_NAME*.svg */
+    if (!plain_name(id))
+        return FAIL("sae name '%s' must be a plain file name: letters, "
+                    "digits, '_', '-' and '.', not '.' or '..'",
+                    id);
+    graft_analysis_sae_t *x = get_sae(c, id, line);
+    if (!x)
+        return NOMEM();
+    size_t k;
+    graft_sae_method_t method;
+    if (!GRAFT_NAMES_FIND(sae_keys, 0, name, &k))
+        return FAIL("unknown key '%s' in [sae.%s] (expected indicator, by, "
+                    "covariates, formula, method, variance, round or title)",
+                    name, id);
+    switch (k) {
+    case SK_INDICATOR:
+        x->indicator_line = line;
+        return set_str(&x->indicator, value, msg, msg_size);
+    case SK_BY: return set_str(&x->by, value, msg, msg_size);
+    case SK_COVARIATES:
+        free(x->covariates);
+        return (x->covariates = graft_ini_resolve(c->a->path, value))
+                   ? GRAFT_OK : NOMEM();
+    case SK_FORMULA:
+        x->formula_line = line;
+        x->formula_col = col;
+        return set_str(&x->formula, value, msg, msg_size);
+    case SK_METHOD:
+        if (!graft_sae_method_parse(value, &method))
+            return FAIL("[sae.%s] method '%s' must be reml, ml or fh", id,
+                        value);
+        return set_str(&x->method, value, msg, msg_size);
+    case SK_VARIANCE:
+        if (strcmp(value, "direct") != 0 && strcmp(value, "smoothed") != 0)
+            return FAIL("[sae.%s] variance '%s' must be direct or smoothed",
+                        id, value);
+        return set_str(&x->variance, value, msg, msg_size);
+    case SK_ROUND:
+        x->round_line = line;
+        return set_str(&x->round, value, msg, msg_size);
+    default: return set_str(&x->title, value, msg, msg_size); /* SK_TITLE */
+    }
+}
+
+/* Every [sae.NAME] has its required keys, an indicator of the file that
+ * is a proportion or a mean, one by column and a round of [rounds]. */
+static graft_error_t check_saes(const graft_analysis_t *a, graft_diag_t *diag)
+{
+    for (size_t i = 0; i < a->n_saes; i++) {
+        const graft_analysis_sae_t *x = &a->saes[i];
+        const char *missing = !x->indicator ? "indicator"
+                              : !x->by ? "by"
+                              : !x->covariates ? "covariates"
+                              : !x->formula ? "formula" : NULL;
+        if (missing)
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path,
+                                  x->line, 0, "[sae.%s] has no %s", x->name,
+                                  missing);
+        if (strchr(x->by, ','))
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path,
+                                  x->line, 0, "[sae.%s] by '%s' must be one "
+                                  "column, the areas", x->name, x->by);
+        size_t j = 0;
+        while (j < a->n_indicators &&
+               strcmp(graft_indicator_name(&a->indicators[j]),
+                      x->indicator) != 0)
+            j++;
+        if (j == a->n_indicators ||
+            (a->indicators[j].type != GRAFT_IND_PROP &&
+             a->indicators[j].type != GRAFT_IND_MEAN))
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path,
+                                  x->indicator_line, 0,
+                                  "[sae.%s] indicator '%s' is not a "
+                                  "proportion or mean of this file",
+                                  x->name, x->indicator);
+        if (x->round && a->n_rounds && !find_round(a, x->round))
+            return graft_diag_set(diag, GRAFT_ERR_SURVEY_FILE, a->path,
+                                  x->round_line, 0,
+                                  "[sae.%s] round '%s' is not in [rounds]",
+                                  x->name, x->round);
+    }
+    return GRAFT_OK;
+}
+
 /* ---- sections -------------------------------------------------------- */
 
 static graft_error_t handler(void *user, const char *section,
@@ -576,12 +694,15 @@ static graft_error_t handler(void *user, const char *section,
     if (strncmp(section, "model.", 6) == 0 && section[6])
         return model_key(c, section + 6, name, value, line, col, msg,
                          msg_size);
+    if (strncmp(section, "sae.", 4) == 0 && section[4])
+        return sae_key(c, section + 4, name, value, line, col, msg,
+                       msg_size);
     if (strncmp(section, "indicator.", 10) == 0 && section[10])
         return indicator_key(c, section + 10, name, value, line, col, msg,
                              msg_size);
     return FAIL("unknown section [%s] (expected analysis, indicator.NAME, "
-                "rounds, compare, trend, chart.NAME, model.NAME, weighting "
-                "or plan)",
+                "rounds, compare, trend, chart.NAME, model.NAME, sae.NAME, "
+                "weighting or plan)",
                 section);
 }
 
@@ -716,6 +837,8 @@ graft_error_t graft_analysis_load(const char *path, graft_analysis_t **out,
         rc = check_chart_rounds(a, diag);
     if (rc == GRAFT_OK)
         rc = check_models(a, diag);
+    if (rc == GRAFT_OK)
+        rc = check_saes(a, diag);
     free(c.probs);
     if (rc == GRAFT_OK)
         rc = graft_weighting_check(a, diag);
@@ -780,6 +903,15 @@ void graft_analysis_free(graft_analysis_t *a)
         free(m->tests);
     }
     free(a->models);
+    for (size_t i = 0; i < a->n_saes; i++) {
+        graft_analysis_sae_t *x = &a->saes[i];
+        char *fields[] = {x->name, x->indicator, x->by, x->covariates,
+                          x->formula, x->method, x->variance, x->round,
+                          x->title};
+        for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
+            free(fields[k]);
+    }
+    free(a->saes);
     free(a->path);
     free(a);
 }

@@ -540,6 +540,101 @@ static graft_error_t models_section(doc_t *d, const graft_report_t *r,
     return GRAFT_OK;
 }
 
+/* ---- small-area estimates ------------------------------------------- */
+
+static void sae_table(doc_t *d, const graft_sae_t *s)
+{
+    int pct = s->proportion;
+    char level[48], dir[32], dci[64], est[32], eci[64], rmse[32], gam[32],
+        n[32];
+    snprintf(level, sizeof level, "%g %% interval", 100 * s->level);
+    const char *head[] = {s->by, "n", "Direct", "Direct SE", "EBLUP",
+                          "RMSE", level, "gamma", "Note"};
+    table_start(d, head, 9);
+    for (size_t i = 0; i < s->n_areas; i++) {
+        const graft_sae_area_t *a = &s->areas[i];
+        snprintf(n, sizeof n, "%zu", a->n);
+        fmt_est(dir, sizeof dir, a->direct, pct);
+        fmt_est(dci, sizeof dci, a->direct_se, pct);
+        fmt_est(est, sizeof est, a->estimate, pct);
+        fmt_est(rmse, sizeof rmse, a->rmse, pct);
+        fmt_ci(eci, sizeof eci, a->ci_low, a->ci_high, pct);
+        snprintf(gam, sizeof gam, "%.2f", a->gamma);
+        const char *note = a->flag[0] ? a->flag
+                           : a->synthetic ? "synthetic" : "";
+        const char *row[] = {a->area, n, dir, dci, est, rmse, eci, gam, note};
+        table_row(d, row, 9, 0);
+    }
+    table_end(d);
+}
+
+/* The model in words: method, covariates, sigma_u^2, coefficients. */
+static void sae_para(doc_t *d, const graft_report_sae_t *x)
+{
+    const graft_sae_t *s = x->sae;
+    const graft_fh_t *fh = s->fit;
+    char buf[3072];
+    size_t len = (size_t)snprintf(
+        buf, sizeof buf,
+        "Fay-Herriot model of %s by %s, on %s: direct estimates ~ %s, "
+        "sigma_u^2 = %.4g by %s (%zu iterations), %zu of %zu areas in the "
+        "fit, %s direct variances. Coefficients (SE):",
+        s->indicator, s->by, x->round_label,
+        s->formula + strspn(s->formula, "~ \t"), fh->sigma2u,
+        graft_sae_method_name(fh->method), fh->iterations, fh->n_fit,
+        fh->n_areas,
+        s->variance == GRAFT_SAE_VAR_SMOOTHED ? "smoothed" : "design-based");
+    for (size_t j = 0; j < fh->p && len < sizeof buf - 200; j++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s %s %.4g "
+                                "(%.3g)", j ? "," : "", s->terms[j],
+                                fh->beta[j], fh->beta_se[j]);
+    if (len < sizeof buf - 2)
+        snprintf(buf + len, sizeof buf - len, ".");
+    para(d, buf);
+    if (fh->sigma2u == 0)
+        para(d, "sigma_u^2 is estimated at 0: the model says the covariates "
+                "explain all the differences between areas, so every EBLUP "
+                "is the synthetic estimate x'beta and the direct estimates "
+                "get no weight. Treat these estimates with caution.");
+    if (x->design_weights)
+        para(d, "The direct estimates use the round's design weights, not "
+                "the calibrated ones of [weighting].");
+}
+
+static graft_error_t saes_section(doc_t *d, const graft_report_t *r,
+                                  graft_diag_t *diag)
+{
+    if (!r->n_saes)
+        return GRAFT_OK;
+    heading(d, 2, "Small-area estimates");
+    para(d, "These estimates are model-based, not design-based. Each "
+            "area's direct estimate (from the sample alone) is combined "
+            "with a prediction from area covariates (an area-level "
+            "Fay-Herriot model), weighted by gamma, the share of the "
+            "direct estimate: areas with small samples lean on the model. "
+            "The RMSE and the interval (EBLUP -/+ z RMSE) hold only if the "
+            "model is right: that the covariates predict the areas' true "
+            "values linearly, that the areas' deviations from the model "
+            "are normal with one variance, and that the direct variances "
+            "are known. Check the residual charts; synthetic estimates (no "
+            "direct estimate in the fit) rest on the model alone. See "
+            "docs/sae.md.");
+    for (size_t i = 0; i < r->n_saes; i++) {
+        const graft_report_sae_t *x = &r->saes[i];
+        heading(d, 3, x->title ? x->title : x->name);
+        sae_para(d, x);
+        sae_table(d, x->sae);
+        const graft_report_chart_t *c[] = {x->chart, x->resid};
+        for (int k = 0; k < 2; k++)
+            if (c[k]) {
+                graft_error_t rc = figure(d, c[k], diag);
+                if (rc != GRAFT_OK)
+                    return rc;
+            }
+    }
+    return GRAFT_OK;
+}
+
 /* Append to BUF the weighting reports graft run wrote ([weighting]: the
  * rounds it names, or every round when it only trims). */
 static void weighting_files(const graft_report_t *r, char *buf, size_t size)
@@ -803,6 +898,7 @@ static graft_error_t write_doc(doc_t *d, const graft_report_t *r,
     if ((rc = estimates_section(d, r, diag)) != GRAFT_OK ||
         (rc = changes_section(d, r, diag)) != GRAFT_OK ||
         (rc = models_section(d, r, diag)) != GRAFT_OK ||
+        (rc = saes_section(d, r, diag)) != GRAFT_OK ||
         (rc = other_charts(d, r, diag)) != GRAFT_OK)
         return rc;
     methods_section(d, r);

@@ -71,7 +71,7 @@ static int sae_option(void *ctx, int c, const char *arg)
 }
 
 /* What sae needs beyond estimate's options. */
-static int sae_check(const cli_analysis_t *e, const graft_estimate_opts_t *o,
+static int sae_check(const graft_estimate_opts_t *o,
                      const graft_sae_spec_t *s)
 {
     if (o->n_indicators != 1)
@@ -87,7 +87,6 @@ static int sae_check(const cli_analysis_t *e, const graft_estimate_opts_t *o,
     if (!s->formula)
         return cli_usage_error("sae: --formula is required (e.g. "
                                "--formula '~ urban_share + literacy')");
-    (void)e;
     return -1;
 }
 
@@ -103,7 +102,7 @@ static int sae_setup(int argc, char **argv, cli_analysis_t *e,
                                         sae_options, sae_option, spec);
     if (status >= 0 ||
         (status = cli_analysis_load(e, analysis, opts, all, diag)) >= 0 ||
-        (status = sae_check(e, opts, spec)) >= 0)
+        (status = sae_check(opts, spec)) >= 0)
         return status;
     spec->opts.level = opts->level;
     return -1;

@@ -274,13 +274,23 @@ static graft_error_t missing_areas(cov_read_t *c,
                           list);
 }
 
+/* Area R's direct variance: 0 when its SE is rounding noise, at most
+ * 1e-9 of the estimate (a replicate design whose replicates all give the
+ * same estimate up to the last bits), NaN when undefined. */
+static double direct_psi(const graft_estimate_row_t *r)
+{
+    if (!isfinite(r->se) || !isfinite(r->estimate))
+        return NAN;
+    return r->se <= 1e-9 * fabs(r->estimate) ? 0 : r->se * r->se;
+}
+
 /* The variance of area R in the fit.  Smoothed: C V / n (docs/sae.md). */
 static double area_psi(const graft_estimate_row_t *r, int smoothed, double c,
                        double v)
 {
     if (smoothed)
         return r->n > 0 && isfinite(r->estimate) ? c * v / (double)r->n : NAN;
-    return r->se * r->se;
+    return direct_psi(r);
 }
 
 /* The smoothed variances' constant c = sum psi_d / sum (v / n_d) over the
@@ -294,7 +304,7 @@ static void smooth_const(const graft_estimates_t *est,
     double p = all ? all->estimate : NAN, num = 0, den = 0;
     *v = est->opts->indicators[0].type == GRAFT_IND_PROP ? p * (1 - p) : 1;
     for (size_t d = 0; d < n; d++) {
-        double psi = rows[d]->se * rows[d]->se;
+        double psi = direct_psi(rows[d]);
         if (isfinite(psi) && psi > 0 && rows[d]->n > 0) {
             num += psi;
             den += *v / (double)rows[d]->n;

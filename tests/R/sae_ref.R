@@ -39,6 +39,7 @@
 #       tests/data/sae/tun_regions_r7.csv (Round 7 by region, made by this
 #       script): ~ r7_paid, and ~ r7_paid + r7_urban; skipped when
 #       ../shared is absent.
+#   apiclus1_rep_reml  a JK1 replicate design (see (d) below).
 suppressPackageStartupMessages({
     library(survey)
     library(haven)
@@ -245,6 +246,31 @@ if (!file.exists(tun("r7")) || !file.exists(tun("r8"))) {
     record("tun_r8_urban_reml", cov$REGION, dr$y, dr$v, dr$n,
            fit_areas(dr$y, dr$v, X2, "REML"))
 }
+
+# ------------------------------------------- (d) a replicate design
+
+# apiclus1's 15 JK1 replicates (tests/data/r/apiclus1_rep_jk1.csv), scale
+# given on both sides, mean api00 by county: most counties lie in one
+# district (one PSU), so every replicate gives them the same mean and
+# their SE is 0 or rounding noise (4e-13): graft takes an SE at most 1e-9
+# of the estimate as 0, and such areas are left out of the fit.  The
+# covariate x (tests/data/sae/apiclus1_counties.csv) is random, made for
+# the test.
+ap <- read.csv("tests/data/r/apiclus1_rep_jk1.csv", stringsAsFactors = FALSE,
+               colClasses = c(cds = "character"))
+ap_des <- svrepdesign(data = ap, weights = ~pw,
+                      repweights = "repw[0-9]+", type = "JK1",
+                      scale = 0.9148745, mse = FALSE)
+ap_by <- svyby(~api00, ~cname, ap_des, svymean)
+ap_se <- SE(ap_by)
+ap_psi <- ifelse(ap_se <= 1e-9 * abs(coef(ap_by)), 0, ap_se^2)
+ap_cov <- read.csv("tests/data/sae/apiclus1_counties.csv",
+                   stringsAsFactors = FALSE)
+stopifnot(all(ap_cov$cname == ap_by$cname))
+record("apiclus1_rep_reml", ap_by$cname, coef(ap_by), ap_psi,
+       as.vector(table(ap$cname)[ap_by$cname]),
+       fit_areas(coef(ap_by), ap_psi, cbind("(Intercept)" = 1, x = ap_cov$x),
+                 "REML"))
 
 # ---------------------------------------------------------------- write
 

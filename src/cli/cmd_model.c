@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "graft/xlsx.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -104,6 +105,12 @@ static int parse_args(int argc, char **argv, model_args_t *a)
     return -1;
 }
 
+static graft_error_t fill_sheet(graft_workbook_t *wb, const void *m,
+                                graft_diag_t *diag)
+{
+    return graft_model_sheet(wb, "model", m, diag);
+}
+
 int cmd_model(int argc, char **argv)
 {
     model_args_t a;
@@ -126,9 +133,13 @@ int cmd_model(int argc, char **argv)
         goto done;
     if (graft_model_fit(in.data, &in.read, &in.design, &a.spec, &m,
                         &diag) != GRAFT_OK ||
-        graft_outfile_open(&out, a.flags.output, &diag) != GRAFT_OK ||
-        graft_outfile_finish(&out, graft_model_write(out.fp, m, format, &diag),
-                             &diag) != GRAFT_OK) {
+        (format == GRAFT_TABLE_XLSX
+             ? cli_write_workbook(a.flags.output, fill_sheet, m, &in.design,
+                                  &diag) != GRAFT_OK
+             : graft_outfile_open(&out, a.flags.output, &diag) != GRAFT_OK ||
+                   graft_outfile_finish(
+                       &out, graft_model_write(out.fp, m, format, &diag),
+                       &diag) != GRAFT_OK)) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);
         goto done;

@@ -312,7 +312,7 @@ static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
             rc = graft_xlsx_note_f(wb, name, "verdict level", diag, "%g",
                                    ch->opts.level);
         if (rc == GRAFT_OK)
-            rc = graft_xlsx_note_estimates(wb, name, ch->est, diag);
+            rc = graft_xlsx_note_estimates(wb, name, ch->est, 0, diag);
     }
     free(cols);
     free(cells);

@@ -230,7 +230,7 @@ static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
     json_t *root = format == GRAFT_TABLE_JSON ? json_root(e) : NULL;
     graft_error_t rc = graft_table_end(&t, root, "estimates", diag);
     if (rc == GRAFT_OK && wb)
-        rc = graft_xlsx_note_estimates(wb, graft_xlsx_sheet(&t), e, diag);
+        rc = graft_xlsx_note_estimates(wb, graft_xlsx_sheet(&t), e, 1, diag);
     free(cols);
     free(cells);
     return rc;

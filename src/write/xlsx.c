@@ -155,12 +155,15 @@ graft_error_t graft_workbook_note_design(graft_workbook_t *wb,
 graft_error_t graft_xlsx_note_estimates(graft_workbook_t *wb,
                                         const char *sheet,
                                         const graft_estimates_t *e,
-                                        graft_diag_t *diag)
+                                        int with_file, graft_diag_t *diag)
 {
     const graft_design_summary_t *g = &e->design;
     const graft_estimate_opts_t *o = e->opts;
-    graft_error_t rc = graft_workbook_note(wb, sheet, "data file",
-                                           e->file ? e->file : "", diag);
+    graft_error_t rc = GRAFT_OK;
+    /* several rounds: their files are the caller's to note */
+    if (with_file && !e->round_labels)
+        rc = graft_workbook_note(wb, sheet, "data file",
+                                 e->file ? e->file : "", diag);
     if (rc == GRAFT_OK)
         rc = graft_xlsx_note_f(wb, sheet, "rows", diag, "%zu", g->n_rows);
     if (rc == GRAFT_OK)

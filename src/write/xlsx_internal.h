@@ -20,7 +20,7 @@ graft_error_t graft_xlsx_end(graft_table_t *t, graft_diag_t *diag);
 /* The name T's sheet was given ("" before graft_xlsx_begin). */
 const char *graft_xlsx_sheet(const graft_table_t *t);
 
-/* Notes of a design spec, under SHEET. */
+/* A note whose value is printf(FMT, ...), under SHEET. */
 graft_error_t graft_xlsx_note_f(graft_workbook_t *wb, const char *sheet,
                                 const char *item, graft_diag_t *diag,
                                 const char *fmt, ...)
@@ -29,10 +29,12 @@ graft_error_t graft_xlsx_note_f(graft_workbook_t *wb, const char *sheet,
 #endif
     ;
 
-/* What an estimates table knows of its design and methods, as notes. */
+/* What an estimates table knows of its design and methods, as notes; its
+ * data file too with WITH_FILE (one round: several rounds' files are the
+ * caller's to note). */
 graft_error_t graft_xlsx_note_estimates(graft_workbook_t *wb,
                                         const char *sheet,
                                         const graft_estimates_t *e,
-                                        graft_diag_t *diag);
+                                        int with_file, graft_diag_t *diag);
 
 #endif

@@ -542,7 +542,7 @@ static graft_error_t fill_workbook(graft_workbook_t *wb, const void *arg,
     for (size_t q = 0; rc == GRAFT_OK && q < r->n; q++) {
         char round[160];
         snprintf(round, sizeof round, "round %s", r->labels[q]);
-        rc = graft_workbook_note(wb, round, "survey file", r->sources[q],
+        rc = graft_workbook_note(wb, round, "source", r->sources[q],
                                  diag);
         if (rc == GRAFT_OK)
             rc = graft_workbook_note_design(wb, round, &r->in[q].design,

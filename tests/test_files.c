@@ -123,7 +123,9 @@ static void test_output_is_input(void **state)
     snprintf(ini_text, sizeof ini_text,
              "[survey]\ndata = in.csv\n[design]\nweight = w\n");
     test_write_file(ini, ini_text);
-    run("estimate", "--survey", ini, "--prop", "p == 1", "-o", ini, NULL);
+    /* --format: an .ini output is otherwise an unknown extension */
+    run("estimate", "--survey", ini, "--prop", "p == 1", "--format", "csv",
+        "-o", ini, NULL);
     snprintf(msg, sizeof msg,
              "-o %s is the survey file %s: refusing to overwrite it", ini,
              ini);

@@ -47,6 +47,8 @@
 #include "graft/output.h"
 #include "graft/plan.h"
 
+#include <time.h>
+
 typedef struct graft_workbook graft_workbook_t;
 
 /* A new workbook that graft_workbook_close() writes to PATH, a regular
@@ -63,6 +65,12 @@ graft_error_t graft_workbook_new(graft_workbook_t **out, const char *path,
 graft_error_t graft_workbook_new_outfile(graft_workbook_t **out,
                                          graft_outfile_t *of,
                                          graft_diag_t *diag);
+
+/* The time the workbook says it was written (the notes' "written", the
+ * document's creation date, its entries' dates): by default the time of
+ * graft_workbook_new().  A fixed time (SOURCE_DATE_EPOCH) makes the same
+ * tables the same bytes. */
+void graft_workbook_set_time(graft_workbook_t *wb, time_t when);
 
 /* Add ITEM = VALUE to the notes sheet, under SHEET ("" for the whole
  * workbook).  Fails only with GRAFT_ERR_NOMEM. */

@@ -5,6 +5,18 @@
 #include "cli.h"
 #include "graft/xlsx.h"
 
+#include <stdlib.h>
+
+/* SOURCE_DATE_EPOCH (reproducible-builds.org), when it is a number of
+ * seconds: the time the workbook says it was written. */
+static void source_date(graft_workbook_t *wb)
+{
+    const char *s = getenv("SOURCE_DATE_EPOCH");
+    unsigned long t;
+    if (s && cli_parse_uint(s, &t) && (unsigned long)(time_t)t == t)
+        graft_workbook_set_time(wb, (time_t)t);
+}
+
 graft_error_t cli_write_workbook(const char *path,
                                  graft_error_t (*fill)(graft_workbook_t *wb,
                                                        const void *arg,
@@ -18,6 +30,8 @@ graft_error_t cli_write_workbook(const char *path,
     graft_error_t rc = graft_outfile_open(&out, path, diag);
     if (rc == GRAFT_OK)
         rc = graft_workbook_new_outfile(&wb, &out, diag);
+    if (rc == GRAFT_OK)
+        source_date(wb);
     if (rc == GRAFT_OK)
         rc = fill(wb, arg, diag);
     if (rc == GRAFT_OK && design)

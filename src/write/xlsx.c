@@ -67,6 +67,7 @@ struct graft_workbook {
     size_t n_sheets, cap_sheets;
     note_t *notes;
     size_t n_notes, cap_notes;
+    time_t when;  /* written */
 };
 
 /* ---- notes ------------------------------------------------------------ */
@@ -277,25 +278,57 @@ graft_error_t graft_workbook_new(graft_workbook_t **out, const char *path,
         if (m == GRAFT_TMARK_SUPPRESS)
             format_set_bg_color(wb->text[m], 0xE7E6E6);
     }
-    time_t now = time(NULL);
-    struct tm tm;
-    char date[32] = "";
-    if (gmtime_r(&now, &tm))
-        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char creator[64];
-    snprintf(creator, sizeof creator, "graft %s", graft_version());
-    lxw_doc_properties props = {.title = "graft tables",
-                                .author = creator,
-                                .comments = "written by graft"};
-    workbook_set_properties(wb->book, &props);
+    wb->when = time(NULL);
+    /* the first notes; "written" is filled in by graft_workbook_close() */
     if (graft_workbook_note(wb, "", "graft version", graft_version(), diag) !=
             GRAFT_OK ||
-        graft_workbook_note(wb, "", "written", date, diag) != GRAFT_OK) {
+        graft_workbook_note(wb, "", "written", "", diag) != GRAFT_OK) {
         graft_workbook_free(wb);
         return GRAFT_ERR_NOMEM;
     }
     *out = wb;
     return GRAFT_OK;
+}
+
+void graft_workbook_set_time(graft_workbook_t *wb, time_t when)
+{
+    wb->when = when;
+}
+
+/* The document's properties and the "written" note, at WB->when. */
+static graft_error_t set_date(graft_workbook_t *wb, graft_diag_t *diag)
+{
+    struct tm tm;
+    char date[32] = "";
+    if (gmtime_r(&wb->when, &tm))
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char *v = strdup(date);
+    if (!v)
+        return nomem(diag);
+    free(wb->notes[1].value); /* "written", noted by graft_workbook_new */
+    wb->notes[1].value = v;
+    char creator[64];
+    snprintf(creator, sizeof creator, "graft %s", graft_version());
+    lxw_doc_properties props = {.title = "graft tables",
+                                .author = creator,
+                                .comments = "written by graft",
+                                .created = wb->when};
+    workbook_set_properties(wb->book, &props);
+    return GRAFT_OK;
+}
+
+/* WHEN as a zip entry's MS-DOS date and time (local time, as zip has it;
+ * 1980 at the earliest). */
+static unsigned long dos_date(time_t when)
+{
+    struct tm tm;
+    if (!gmtime_r(&when, &tm) || tm.tm_year < 80)
+        return (1UL << 21) | (1UL << 16); /* 1980-01-01 00:00 */
+    return ((unsigned long)(tm.tm_year - 80) << 25) |
+           ((unsigned long)(tm.tm_mon + 1) << 21) |
+           ((unsigned long)tm.tm_mday << 16) |
+           ((unsigned long)tm.tm_hour << 11) |
+           ((unsigned long)tm.tm_min << 5) | ((unsigned long)tm.tm_sec / 2);
 }
 
 graft_error_t graft_workbook_new_outfile(graft_workbook_t **out,
@@ -784,7 +817,7 @@ static graft_error_t rewrite(graft_workbook_t *wb, graft_diag_t *diag)
         }
         zip_fileinfo zi;
         memset(&zi, 0, sizeof zi);
-        zi.dosDate = info.dosDate;
+        zi.dosDate = dos_date(wb->when);
         errno = 0;
         if (zipOpenNewFileInZip(out, name, &zi, NULL, 0, NULL, 0, NULL,
                                 Z_DEFLATED, Z_DEFAULT_COMPRESSION) != ZIP_OK ||
@@ -815,7 +848,9 @@ static graft_error_t rewrite(graft_workbook_t *wb, graft_diag_t *diag)
 
 graft_error_t graft_workbook_close(graft_workbook_t *wb, graft_diag_t *diag)
 {
-    graft_error_t rc = notes_sheet(wb, diag);
+    graft_error_t rc = set_date(wb, diag);
+    if (rc == GRAFT_OK)
+        rc = notes_sheet(wb, diag);
     if (rc == GRAFT_OK) {
         errno = 0;
         lxw_error e = workbook_close(wb->book);

@@ -137,8 +137,8 @@ static void test_output_is_input(void **state)
     char analysis[600];
     snprintf(analysis, sizeof analysis, "%s", test_tmp("a.ini"));
     test_write_file(analysis, "[indicator.p1]\ntype = prop\nexpr = p == 1\n");
-    run("estimate", data_path, "--weight", "w", "--analysis", analysis, "-o",
-        analysis, NULL);
+    run("estimate", data_path, "--weight", "w", "--analysis", analysis,
+        "--format", "csv", "-o", analysis, NULL);
     snprintf(msg, sizeof msg,
              "-o %s is the analysis file %s: refusing to overwrite it",
              analysis, analysis);

@@ -266,8 +266,9 @@ int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format);
     "  --level L          confidence level, 0.5 to 0.9999 (default 0.95)\n"  \
     "  --df D             domain (default), design, or a number\n"           \
     "  --min-n N          suppress estimates from fewer than N rows\n"       \
-    "  --format F         text|csv|json|md|xlsx (default: text on a terminal,\n"  \
-    "                     else from -o's extension, else csv)\n"            \
+    "  --format F         text|csv|json|md|xlsx (default: text on a\n"       \
+    "                     terminal, else from -o's extension: .csv .json\n" \
+    "                     .md .txt .xlsx; none: csv; any other: an error)\n" \
     "  -o FILE            write to FILE (atomically)\n"
 
 int cmd_describe(int argc, char **argv);

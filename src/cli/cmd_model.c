@@ -25,8 +25,9 @@ static const char model_usage[] =
     "                     (repeat for more)\n"
     "  --level L          confidence level, 0.5 to 0.9999 (default 0.95)\n"
     "  --max-iter N       IRLS iterations before giving up (default 100)\n"
-    "  --format F         text|csv|json|md (default: text on a terminal,\n"
-    "                     else from -o's extension, else csv)\n"
+    "  --format F         text|csv|json|md|xlsx (default: text on a\n"
+    "                     terminal, else from -o's extension: .csv .json\n"
+    "                     .md .txt .xlsx; none: csv; any other: an error)\n"
     "  -o FILE            write to FILE (atomically)\n";
 
 enum { OPT_FORMULA = OPT_COMMON_END, OPT_FAMILY, OPT_AMONG, OPT_TEST,

@@ -217,7 +217,7 @@ static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
     graft_error_t rc = graft_table_end(&t, root, "coefficients", diag);
     if (rc == GRAFT_OK && wb)
         rc = model_notes(wb, graft_xlsx_sheet(&t), m, diag);
-    if (rc != GRAFT_OK || !hum)
+    if (rc != GRAFT_OK || !hum || !fp) /* a workbook has no footer */
         return rc;
     human_footer(fp, m, format == GRAFT_TABLE_MD);
     return graft_table_check(fp, diag);

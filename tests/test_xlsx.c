@@ -636,6 +636,42 @@ static void test_extension_rule(void **state)
              xls);
     spawn_expect_error(&R, 64, msg);
     assert_false(test_file_exists(wout));
+    /* nor weight's data under a workbook's name */
+    char wx[600];
+    snprintf(wx, sizeof wx, "%s", test_tmp("w.xlsx"));
+    spawn_graft(&R, "weight", R1, "--margins", "surveys/demo/margins/zone.csv",
+                "-o", wx, NULL);
+    snprintf(msg, sizeof msg, "-o '%s': weight writes CSV (give a .csv name)",
+             wx);
+    spawn_expect_error(&R, 64, msg);
+    assert_false(test_file_exists(wx));
+    expect_no_temporaries();
+}
+
+/* A table libxlsxwriter refuses once the temporaries exist (a by value
+ * over Excel's 32767 characters): exit 74, no file, no temporary. */
+static void test_cli_failure_leaves_nothing(void **state)
+{
+    (void)state;
+    char data[600], out[600];
+    snprintf(data, sizeof data, "%s", test_tmp("long.csv"));
+    snprintf(out, sizeof out, "%s", test_tmp("long.xlsx"));
+    test_text_t t = {0};
+    test_text_adds(&t, "w,p,g\n");
+    for (int i = 0; i < 4; i++) {
+        test_text_adds(&t, i % 2 ? "1,1," : "2,0,");
+        for (int k = 0; k < 40000; k++)
+            test_text_add(&t, "x", 1);
+        test_text_adds(&t, "\n");
+    }
+    test_write_file(data, t.s);
+    free(t.s);
+    spawn_graft(&R, "estimate", data, "--weight", "w", "--prop", "p == 1",
+                "--by", "g", "-o", out, NULL);
+    assert_int_equal(R.status, 74);
+    assert_non_null(strstr(R.err, "sheet 'estimates'"));
+    assert_false(test_file_exists(out));
+    remove(data);
     expect_no_temporaries();
 }
 
@@ -780,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_run),
         cmocka_unit_test(test_extension_rule),
         cmocka_unit_test(test_missing_dir),
+        cmocka_unit_test(test_cli_failure_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -205,9 +205,6 @@ int cli_analysis_load(cli_analysis_t *e, struct graft_analysis **analysis,
                       graft_estimate_opts_t *o, graft_indicator_spec_t **all,
                       graft_diag_t *diag);
 void cli_analysis_free(cli_analysis_t *e);
-/* The table format for OUTPUT when --format is not given: text on a
- * terminal, else from the output's extension, else CSV. */
-graft_table_format_t cli_table_format(const char *output);
 /* The table format of the output OUTPUT of option OPT ("-o") from its
  * extension, into *FORMAT: .csv, .json, .md, .txt or .xlsx (any case);
  * CSV without one; stdout: text on a terminal, else CSV.  Returns -1, or a

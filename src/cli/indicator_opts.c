@@ -391,18 +391,6 @@ int cli_output_format(const char *opt, const char *output,
                            opt, output, ext);
 }
 
-graft_table_format_t cli_table_format(const char *output)
-{
-    graft_table_format_t format = GRAFT_TABLE_CSV;
-    const char *ext = output ? output_ext(output) : NULL;
-    for (size_t i = 0; ext && i < GRAFT_COUNTOF(format_exts); i++)
-        if (strcasecmp(ext, format_exts[i]) == 0)
-            return ext_formats[i];
-    if (!output || strcmp(output, "-") == 0)
-        return isatty(STDOUT_FILENO) ? GRAFT_TABLE_TEXT : GRAFT_TABLE_CSV;
-    return format;
-}
-
 int cli_xlsx_not_stdout(const char *output)
 {
     if (output && strcmp(output, "-") != 0)

@@ -14,7 +14,7 @@ endif
 CPPFLAGS := -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L
 CFLAGS   := -std=c11 $(OPT) -g -pthread $(WARN) $(SAN)
 LDFLAGS  := -pthread $(SAN)
-LIBS     := -lreadstat -lcsv -linih -ljansson -lgsl -lgslcblas -lm
+LIBS     := -lreadstat -lcsv -linih -ljansson -lgsl -lgslcblas -lxlsxwriter -lminizip -lm
 TESTLIBS := -lcmocka
 
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*.c src/*/*.c)))

@@ -526,6 +526,21 @@ static void test_model(void **state)
     expect_no_temporaries();
 }
 
+static void test_sae(void **state)
+{
+    (void)state;
+    const char *x = test_tmp("s.xlsx"), *c = test_tmp("s.csv");
+    run("sae", R1, "--prop", "paid_any == 1", "--among", "contact_any == 1",
+        "--by", "zone", "--covariates", "tests/data/sae/demo_zones_extra.csv",
+        "--formula", "~ urban_share + literacy", "-o", x, NULL);
+    run("sae", R1, "--prop", "paid_any == 1", "--among", "contact_any == 1",
+        "--by", "zone", "--covariates", "tests/data/sae/demo_zones_extra.csv",
+        "--formula", "~ urban_share + literacy", "-o", c, NULL);
+    assert_true(expect_sheet_is_csv(x, "sae", c) > 60);
+    expect_notes(x, "direct variances", "direct");
+    expect_no_temporaries();
+}
+
 static void test_plan(void **state)
 {
     (void)state;
@@ -552,15 +567,16 @@ static void test_run(void **state)
     run("run", DEMO, "-o", dir, NULL);
     snprintf(xlsx, sizeof xlsx, "%s/tables.xlsx", dir);
     static const char *const sheets[] = {"estimates", "comparisons", "trend",
-                                         "plan", "model_police", "notes"};
+                                         "plan", "model_police", "sae_zones",
+                                         "notes"};
     book_t b;
     book_open(&b, xlsx);
-    assert_int_equal(b.n_sheets, 6);
-    for (size_t i = 0; i < 6; i++)
+    assert_int_equal(b.n_sheets, 7);
+    for (size_t i = 0; i < 7; i++)
         assert_string_equal(b.names[i], sheets[i]);
     book_close(&b);
     size_t numbers = 0;
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < 6; i++) {
         snprintf(csv, sizeof csv, "%s/%s.csv", dir, sheets[i]);
         numbers += expect_sheet_is_csv(xlsx, sheets[i], csv);
     }
@@ -812,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_compare_trend),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_model),
+        cmocka_unit_test(test_sae),
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_run),
         cmocka_unit_test(test_extension_rule),

@@ -155,9 +155,17 @@ void graft_sae_free(graft_sae_t *s);
  * then the model block;
  * JSON an object with "model" (method, formula, sigma2u, iterations,
  * loglik, coefficients with se) and "areas".  Fails with GRAFT_ERR_WRITE
- * or GRAFT_ERR_NOMEM. */
+ * or GRAFT_ERR_NOMEM; GRAFT_TABLE_XLSX fails with GRAFT_ERR_USAGE (a
+ * workbook is written with graft_sae_sheet). */
 graft_error_t graft_sae_write(FILE *fp, const graft_sae_t *s,
                               graft_table_format_t format,
                               graft_diag_t *diag);
+
+/* S as the sheet SHEET of workbook WB (graft/xlsx.h): the CSV's columns,
+ * proportions in a percent format; the model (method, sigma_u^2,
+ * coefficients) in the notes.  Fails as graft_model_sheet(). */
+struct graft_workbook;
+graft_error_t graft_sae_sheet(struct graft_workbook *wb, const char *sheet,
+                              const graft_sae_t *s, graft_diag_t *diag);
 
 #endif

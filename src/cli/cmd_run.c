@@ -544,7 +544,7 @@ static graft_error_t write_model(run_t *r, size_t i, chart_out_t *o,
 }
 
 /* tables.xlsx: a sheet per CSV table the run writes (estimates,
- * comparisons, trend, plan, model_NAME), the notes with each round's
+ * comparisons, trend, plan, model_NAME, sae_NAME), the notes with each round's
  * design. */
 static graft_error_t fill_workbook(graft_workbook_t *wb, const void *arg,
                                    graft_diag_t *diag)
@@ -562,6 +562,11 @@ static graft_error_t fill_workbook(graft_workbook_t *wb, const void *arg,
         char name[160];
         snprintf(name, sizeof name, "model_%s", r->a->models[i].name);
         rc = graft_model_sheet(wb, name, r->models[i], diag);
+    }
+    for (size_t i = 0; rc == GRAFT_OK && i < r->a->n_saes; i++) {
+        char name[160];
+        snprintf(name, sizeof name, "sae_%s", r->a->saes[i].name);
+        rc = graft_sae_sheet(wb, name, r->sae.fits[i], diag);
     }
     for (size_t q = 0; rc == GRAFT_OK && q < r->n; q++) {
         char round[160];

@@ -90,6 +90,12 @@ static int sae_check(const graft_estimate_opts_t *o,
     return -1;
 }
 
+static graft_error_t fill_sheet(graft_workbook_t *wb, const void *arg,
+                                graft_diag_t *diag)
+{
+    return graft_sae_sheet(wb, "sae", arg, diag);
+}
+
 /* Parse, check and load: -1 to go on, or an exit code. */
 static int sae_setup(int argc, char **argv, cli_analysis_t *e,
                      graft_sae_spec_t *spec, graft_analysis_t **analysis,
@@ -149,9 +155,13 @@ int cmd_sae(int argc, char **argv)
     for (size_t i = 0; rc == GRAFT_OK && i < sae->n_warnings; i++)
         fprintf(stderr, "graft: warning: %s\n", sae->warnings[i]);
     if (rc != GRAFT_OK ||
-        graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
-        graft_outfile_finish(&out, graft_sae_write(out.fp, sae, format, &diag),
-                             &diag) != GRAFT_OK) {
+        (format == GRAFT_TABLE_XLSX
+             ? cli_write_workbook(e.flags.output, fill_sheet, sae, &in.design,
+                                  &diag) != GRAFT_OK
+             : graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
+                   graft_outfile_finish(
+                       &out, graft_sae_write(out.fp, sae, format, &diag),
+                       &diag) != GRAFT_OK)) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);
         goto done;

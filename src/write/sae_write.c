@@ -9,10 +9,13 @@
  * indicator, the model (method, formula, variance, sigma2u, iterations,
  * loglik, areas in the fit, level, coefficients with their SEs) and the
  * areas.  Text and Markdown: the table with rounded numbers (proportions
- * in percent), then the model block.
+ * in percent), then the model block.  A workbook sheet (graft_sae_sheet):
+ * the CSV's columns, proportions in a percent format, the model in the
+ * notes.
  */
 #include "graft/sae.h"
 #include "write/table_writer.h"
+#include "write/xlsx_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -91,6 +94,11 @@ static void fill_row(const graft_sae_area_t *a, int pct, graft_tcell_t *c,
     c[F_N].n = a->n;
     for (size_t i = 0; i < 6; i++)
         c[F_EST + i].x = x[i];
+    if (pct) { /* a workbook's percent formats; mse and gamma stay plain */
+        c[F_DIRECT].pct = c[F_EST].pct = c[F_LO].pct = c[F_HI].pct = 1;
+        c[F_DIRECT_SE].pct = c[F_RMSE].pct = 2;
+        c[F_FITTED].pct = 1;
+    }
     c[F_SYNTH].n = (size_t)a->synthetic;
     c[F_FLAG].s = a->flag;
     c[F_FITTED].x = a->fitted;
@@ -166,9 +174,47 @@ static void human_model(FILE *fp, const graft_sae_t *s, int md)
                 "estimate -/+ z rmse (docs/sae.md)\n", bullet);
 }
 
-graft_error_t graft_sae_write(FILE *fp, const graft_sae_t *s,
-                              graft_table_format_t format,
-                              graft_diag_t *diag)
+/* The model as workbook notes under SHEET. */
+static graft_error_t sae_notes(graft_workbook_t *wb, const char *sheet,
+                               const graft_sae_t *s, graft_diag_t *diag)
+{
+    const graft_fh_t *fh = s->fit;
+    graft_error_t rc = graft_workbook_note(wb, sheet, "indicator",
+                                           s->indicator, diag);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "model", diag,
+                               "Fay-Herriot %s, %s (docs/sae.md)", s->formula,
+                               graft_sae_method_name(fh->method));
+    if (rc == GRAFT_OK)
+        rc = graft_workbook_note(wb, sheet, "direct variances",
+                                 variance_name(s->variance), diag);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "sigma_u^2", diag, "%.17g",
+                               fh->sigma2u);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "iterations", diag, "%zu",
+                               fh->iterations);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "log-likelihood", diag, "%.17g",
+                               fh->loglik);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "areas in the fit", diag,
+                               "%zu of %zu", fh->n_fit, fh->n_areas);
+    for (size_t j = 0; rc == GRAFT_OK && j < fh->p; j++)
+        rc = graft_xlsx_note_f(wb, sheet, "coefficient", diag,
+                               "%s: %.17g (se %.17g)", s->terms[j],
+                               fh->beta[j], fh->beta_se[j]);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "interval", diag,
+                               "estimate -/+ z rmse, level %g: model-based",
+                               s->level);
+    return rc;
+}
+
+/* To FP in FORMAT, or (WB not NULL) as the sheet SHEET of WB. */
+static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
+                              const char *sheet, const graft_sae_t *s,
+                              graft_table_format_t format, graft_diag_t *diag)
 {
     graft_tcol_t cols[F_COUNT];
     char ci[48];
@@ -177,7 +223,10 @@ graft_error_t graft_sae_write(FILE *fp, const graft_sae_t *s,
     snprintf(ci, sizeof ci, "%.10g%% interval", 100 * s->level);
     size_t n = hum ? human_columns(s, ci, cols) : data_columns(s, cols);
     graft_table_t t;
-    graft_table_begin(&t, fp, format, cols, n);
+    if (wb)
+        graft_table_begin_sheet(&t, wb, sheet, cols, n);
+    else
+        graft_table_begin(&t, fp, format, cols, n);
     for (size_t d = 0; d < s->n_areas; d++) {
         graft_tcell_t cells[F_COUNT];
         htext_t h;
@@ -186,8 +235,23 @@ graft_error_t graft_sae_write(FILE *fp, const graft_sae_t *s,
     }
     json_t *root = format == GRAFT_TABLE_JSON ? json_model(s) : NULL;
     graft_error_t rc = graft_table_end(&t, root, "areas", diag);
-    if (rc != GRAFT_OK || !hum)
+    if (rc == GRAFT_OK && wb)
+        rc = sae_notes(wb, graft_xlsx_sheet(&t), s, diag);
+    if (rc != GRAFT_OK || !hum || !fp) /* a workbook has no footer */
         return rc;
     human_model(fp, s, format == GRAFT_TABLE_MD);
     return graft_table_check(fp, diag);
+}
+
+graft_error_t graft_sae_write(FILE *fp, const graft_sae_t *s,
+                              graft_table_format_t format,
+                              graft_diag_t *diag)
+{
+    return write_to(fp, NULL, NULL, s, format, diag);
+}
+
+graft_error_t graft_sae_sheet(struct graft_workbook *wb, const char *sheet,
+                              const graft_sae_t *s, graft_diag_t *diag)
+{
+    return write_to(NULL, wb, sheet, s, GRAFT_TABLE_XLSX, diag);
 }

@@ -422,6 +422,11 @@ static void test_cli_errors(void **state)
                               "smoothed");
     spawn_graft(r, "sae", DEMO_ANY_SHORT, "--formula", "~ literacy", NULL);
     spawn_expect_error(r, 64, "sae: --covariates FILE.csv is required");
+    spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, "--formula", "~ literacy",
+                "--ci", "wald", NULL);
+    spawn_expect_error(r, 64, "sae: --ci, --df and --min-n are options of "
+                              "graft estimate: the sae table has no direct "
+                              "intervals or flags");
     spawn_graft(r, "sae", DEMO_ANY_SHORT, ZCOV, NULL);
     spawn_expect_error(r, 64, "sae: --formula is required (e.g. --formula "
                               "'~ urban_share + literacy')");

@@ -18,7 +18,19 @@ static const char sae_usage[] =
     "                 --covariates FILE.csv --formula '~ X + ...' "
     "[options]\n"
     CLI_COMMON_USAGE
-    CLI_ANALYSIS_USAGE
+    "  --prop EXPR        the area's proportion where EXPR is true (COL means\n"
+    "                     COL == 1)\n"
+    "  --mean EXPR        or its weighted mean of EXPR\n"
+    "  --among EXPR       restrict the indicator's domain\n"
+    "  --name LABEL       name the indicator in the output\n"
+    "  --by COL           the area column (one)\n"
+    "  --analysis FILE    analysis file holding the one indicator\n"
+    "  --level L          level of the intervals, 0.5 to 0.9999 (default\n"
+    "                     0.95)\n"
+    "  --format F         text|csv|json|md|xlsx (default: text on a\n"
+    "                     terminal, else from -o's extension: .csv .json\n"
+    "                     .md .txt .xlsx; none: csv; any other: an error)\n"
+    "  -o FILE            write to FILE (atomically)\n"
     "  --covariates FILE  CSV with the --by column (labels or codes) and\n"
     "                     numeric covariates, one row per area\n"
     "  --formula F        ~ COL + COL ... (covariates; an intercept always)\n"
@@ -71,9 +83,13 @@ static int sae_option(void *ctx, int c, const char *arg)
 }
 
 /* What sae needs beyond estimate's options. */
-static int sae_check(const graft_estimate_opts_t *o,
+static int sae_check(const cli_analysis_t *e, const graft_estimate_opts_t *o,
                      const graft_sae_spec_t *s)
 {
+    if (e->ci || e->df || e->min_n)
+        return cli_usage_error("sae: --ci, --df and --min-n are options of "
+                               "graft estimate: the sae table has no direct "
+                               "intervals or flags");
     if (o->n_indicators != 1)
         return cli_usage_error("sae: give one indicator (--prop or --mean), "
                                "not %zu", o->n_indicators);
@@ -108,7 +124,7 @@ static int sae_setup(int argc, char **argv, cli_analysis_t *e,
                                         sae_options, sae_option, spec);
     if (status >= 0 ||
         (status = cli_analysis_load(e, analysis, opts, all, diag)) >= 0 ||
-        (status = sae_check(opts, spec)) >= 0)
+        (status = sae_check(e, opts, spec)) >= 0)
         return status;
     spec->opts.level = opts->level;
     return -1;

@@ -250,7 +250,15 @@ typedef struct cli_case {
     int afro;           /* needs ../shared */
 } cli_case_t;
 
+#define MILK "--direct", "tests/data/sae/milk_fh.csv", "--by", "SmallArea", \
+             "--covariates", "tests/data/sae/milk_fh.csv", "--formula", \
+             "~ MajorArea2 + MajorArea3 + MajorArea4"
+
 static const cli_case_t CLI_CASES[] = {
+    /* --direct: the milk data's own direct estimates */
+    {"milk_reml", {MILK, NULL}, 0, 0},
+    {"milk_ml", {MILK, "--method", "ml", NULL}, 0, 0},
+    {"milk_fh", {MILK, "--method", "fh", NULL}, 0, 0},
     {"demo_reml", {DEMO_ANY, ZCOV, F2, NULL}, 0, 0},
     {"demo_fh", {DEMO_ANY, ZCOV, F2, "--method", "fh", NULL}, 0, 0},
     {"demo_ml", {DEMO_ANY, ZCOV, "--formula", "~ literacy", "--method",
@@ -445,6 +453,37 @@ static void test_cli_errors(void **state)
     spawn_graft(r, "sae", DEMO_ANY, ZCOV, F2, "--method", "ml", NULL);
     spawn_expect_error(r, 65, "ML estimation of sigma_u^2 did not converge "
                               "in 100 iterations");
+    /* --direct */
+    spawn_graft(r, "sae", MILK, "surveys/demo/round1.csv", NULL);
+    spawn_expect_error(r, 64, "sae: --direct takes the place of the data, "
+                              "its design and the indicator");
+    spawn_graft(r, "sae", "--direct", "tests/data/sae/milk.csv", "--by",
+                "SmallArea", ZCOV, F2, NULL);
+    spawn_expect_error(r, 65, "tests/data/sae/milk.csv:1: no column "
+                              "'direct' in the direct estimates (the area "
+                              "column, direct and direct_se: graft sae's "
+                              "own columns)");
+    spawn_graft(r, "sae", "--direct", "tests/data/sae/demo_zones_text.csv",
+                "--by", "zone", ZCOV, F2, NULL);
+    spawn_expect_error(r, 65, "tests/data/sae/demo_zones_text.csv:1: no "
+                              "column 'direct' in the direct estimates (the "
+                              "area column, direct and direct_se: graft "
+                              "sae's own columns)");
+    spawn_graft(r, "sae", "--direct", "tests/data/sae/direct_text.csv",
+                "--by", "zone", ZCOV, F2, NULL);
+    spawn_expect_error(r, 65, "tests/data/sae/direct_text.csv:3:3: "
+                              "direct_se 'abc' is not a number");
+    spawn_graft(r, "sae", "--direct", "tests/data/sae/direct_no_n.csv",
+                "--by", "zone", ZCOV, F2, "--variance", "smoothed", NULL);
+    spawn_expect_error(r, 64, "smoothed variances need each area's n (an n "
+                              "column with the direct estimates)");
+    spawn_graft(r, "sae", "--direct", "tests/data/sae/direct_no_n.csv",
+                "--by", "zone", ZCOV, F2, "--format", "json", NULL);
+    spawn_expect_ok(r);
+    assert_non_null(strstr(r->out, "\"areas_in_fit\": 6"));
+    spawn_graft(r, "sae", "--prop", "paid_any", "--by", "zone", ZCOV, F2,
+                NULL);
+    spawn_expect_error(r, 64, "sae: no data file (see graft sae --help)");
     /* no partial output on failure */
     char out[4096];
     snprintf(out, sizeof out, "%s/failed.csv", test_tmp_dir());

@@ -134,6 +134,50 @@ typedef struct graft_sae {
     size_t n_warnings;
 } graft_sae_t;
 
+/* Direct estimates of N_AREAS areas given as numbers (graft sae
+ * --direct, or graft_sae_areas from graft's estimates).  Borrowed. */
+typedef struct graft_sae_direct {
+    const char *indicator;      /* its name in the output (NULL: "direct") */
+    const char *by;             /* the area column's name */
+    int proportion;             /* text shows percentages */
+    size_t n_areas;
+    const char *const *labels;  /* per area: its name, matched to the
+                                   covariates */
+    const char *const *codes;   /* per area a second key (graft's codes),
+                                   or NULL */
+    const double *direct, *se;  /* NaN: none */
+    const size_t *n;            /* rows per area, or NULL (then
+                                   --variance smoothed cannot be used) */
+} graft_sae_direct_t;
+
+/* Fit SPEC's model to the direct estimates DIR, as graft_sae_areas()
+ * does.  Fails as graft_sae_areas(), and with GRAFT_ERR_USAGE for
+ * smoothed variances without DIR->n. */
+graft_error_t graft_sae_fit_direct(const graft_sae_direct_t *dir,
+                                   const graft_sae_spec_t *spec,
+                                   graft_sae_t **out, graft_diag_t *diag);
+
+/* Direct estimates read from a CSV file: DIR points into the file's
+ * arrays. */
+typedef struct graft_sae_direct_file {
+    graft_sae_direct_t dir;
+    char *by, **labels;
+    double *direct, *se;
+    size_t *n;
+} graft_sae_direct_file_t;
+
+/* Read PATH: a CSV with the area column BY, direct and direct_se (graft
+ * sae's own columns; an empty cell is no estimate) and optionally n, one
+ * row per area.  *OUT is the caller's (graft_sae_direct_file_free).
+ * Fails with reader errors, GRAFT_ERR_COLUMN (a column missing),
+ * GRAFT_ERR_VALUE (text where a number belongs, an area twice, an n that
+ * is not a count, at its line and column), GRAFT_ERR_NO_ROWS or
+ * GRAFT_ERR_NOMEM. */
+graft_error_t graft_sae_direct_load(const char *path, const char *by,
+                                    graft_sae_direct_file_t **out,
+                                    graft_diag_t *diag);
+void graft_sae_direct_file_free(graft_sae_direct_file_t *f);
+
 /* Fit SPEC's model to the estimates EST of one indicator (the first of
  * EST) by its one by-set (the first): every area in EST must be a row of
  * the covariates file (matched on its value label or its code), areas

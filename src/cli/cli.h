@@ -199,7 +199,10 @@ int cli_analysis_parse(const char *cmd, const char *usage, int rounds,
 struct option;
 typedef int (*cli_extra_fn)(void *ctx, int c, const char *arg);
 /* cli_analysis_parse() with the options EXTRA (values from
- * CLI_EXTRA_OPT_BASE up, NULL-terminated; may be NULL) handed to FN. */
+ * CLI_EXTRA_OPT_BASE up, NULL-terminated; may be NULL) handed to FN.
+ * ROUNDS CLI_DATA_OPTIONAL: the data file may be left out (sae --direct);
+ * the caller checks. */
+#define CLI_DATA_OPTIONAL 2
 int cli_analysis_parse_ext(const char *cmd, const char *usage, int rounds,
                            int argc, char **argv, cli_analysis_t *e,
                            const struct option *extra, cli_extra_fn fn,

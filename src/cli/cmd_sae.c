@@ -17,6 +17,8 @@ static const char sae_usage[] =
     "[--among EXPR] --by AREA\n"
     "                 --covariates FILE.csv --formula '~ X + ...' "
     "[options]\n"
+    "       graft sae --direct FILE.csv --by AREA --covariates FILE.csv "
+    "--formula '~ X + ...'\n"
     CLI_COMMON_USAGE
     "  --prop EXPR        the area's proportion where EXPR is true (COL means\n"
     "                     COL == 1)\n"
@@ -39,10 +41,13 @@ static const char sae_usage[] =
     "  --variance V       direct|smoothed: the direct variances as they are\n"
     "                     (areas with 0 or none are left out of the fit),\n"
     "                     or a generalized variance for every area\n"
-    "  --max-iter N       Fisher scoring iterations (default 100)\n";
+    "  --max-iter N       Fisher scoring iterations (default 100)\n"
+    "  --direct FILE      ready direct estimates instead of DATA: a CSV with\n"
+    "                     the --by column, direct, direct_se and n\n"
+    "                     (optional; --variance smoothed needs it)\n";
 
 enum { OPT_COVARIATES = CLI_EXTRA_OPT_BASE, OPT_FORMULA, OPT_METHOD,
-       OPT_VARIANCE, OPT_MAX_ITER };
+       OPT_VARIANCE, OPT_MAX_ITER, OPT_DIRECT };
 
 static const struct option sae_options[] = {
     {"covariates", required_argument, NULL, OPT_COVARIATES},
@@ -50,13 +55,22 @@ static const struct option sae_options[] = {
     {"method", required_argument, NULL, OPT_METHOD},
     {"variance", required_argument, NULL, OPT_VARIANCE},
     {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+    {"direct", required_argument, NULL, OPT_DIRECT},
     {NULL, 0, NULL, 0}};
+
+/* The options of sae beyond estimate's. */
+typedef struct sae_args {
+    graft_sae_spec_t spec;
+    const char *direct;         /* --direct FILE, or NULL */
+} sae_args_t;
 
 static int sae_option(void *ctx, int c, const char *arg)
 {
-    graft_sae_spec_t *s = ctx;
+    sae_args_t *a = ctx;
+    graft_sae_spec_t *s = &a->spec;
     unsigned long n;
     switch (c) {
+    case OPT_DIRECT: a->direct = arg; return -1;
     case OPT_COVARIATES: s->covariates = arg; return -1;
     case OPT_FORMULA: s->formula = arg; return -1;
     case OPT_METHOD:
@@ -112,67 +126,131 @@ static graft_error_t fill_sheet(graft_workbook_t *wb, const void *arg,
     return graft_sae_sheet(wb, "sae", arg, diag);
 }
 
+/* --direct: no data, design or indicator; one --by column. */
+static int direct_check(const cli_analysis_t *e, const sae_args_t *a)
+{
+    const cli_flags_t *f = &e->flags;
+    if (f->data || f->survey || f->weight || f->strata || f->psu ||
+        f->fpc || f->repweights || e->n_inds || e->analysis)
+        return cli_usage_error("sae: --direct takes the place of the data, "
+                               "its design and the indicator");
+    if (e->n_by != 1 || e->by[0].n_columns != 1)
+        return cli_usage_error("sae: give one --by column, the areas");
+    if (!a->spec.covariates)
+        return cli_usage_error("sae: --covariates FILE.csv is required");
+    if (!a->spec.formula)
+        return cli_usage_error("sae: --formula is required (e.g. "
+                               "--formula '~ urban_share + literacy')");
+    return e->ci || e->df || e->min_n
+               ? cli_usage_error("sae: --ci, --df and --min-n are options of "
+                                 "graft estimate: the sae table has no "
+                                 "direct intervals or flags")
+               : -1;
+}
+
 /* Parse, check and load: -1 to go on, or an exit code. */
 static int sae_setup(int argc, char **argv, cli_analysis_t *e,
-                     graft_sae_spec_t *spec, graft_analysis_t **analysis,
+                     sae_args_t *a, graft_analysis_t **analysis,
                      graft_estimate_opts_t *opts,
                      graft_indicator_spec_t **all, graft_diag_t *diag)
 {
-    memset(spec, 0, sizeof *spec);
-    spec->formula_src = (graft_source_t){"--formula", 1, 1};
-    int status = cli_analysis_parse_ext("sae", sae_usage, 0, argc, argv, e,
-                                        sae_options, sae_option, spec);
-    if (status >= 0 ||
-        (status = cli_analysis_load(e, analysis, opts, all, diag)) >= 0 ||
-        (status = sae_check(e, opts, spec)) >= 0)
+    memset(a, 0, sizeof *a);
+    memset(opts, 0, sizeof *opts);
+    a->spec.formula_src = (graft_source_t){"--formula", 1, 1};
+    int status = cli_analysis_parse_ext("sae", sae_usage, CLI_DATA_OPTIONAL,
+                                        argc, argv, e, sae_options,
+                                        sae_option, a);
+    if (status >= 0)
         return status;
-    spec->opts.level = opts->level;
+    if (a->direct) {
+        double level = 0.95;
+        if ((status = direct_check(e, a)) >= 0 ||
+            (e->level && (status = cli_level_flag(e->level, &level)) >= 0))
+            return status;
+        a->spec.opts.level = level;
+        return -1;
+    }
+    if (!e->flags.data && !e->flags.survey)
+        return cli_usage_error("sae: no data file (see graft sae --help)");
+    if ((status = cli_analysis_load(e, analysis, opts, all, diag)) >= 0 ||
+        (status = sae_check(e, opts, &a->spec)) >= 0)
+        return status;
+    a->spec.opts.level = opts->level;
     return -1;
+}
+
+/* The direct estimates of FILE (--direct) by the --by column, fitted. */
+static graft_error_t fit_direct_file(const cli_analysis_t *e,
+                                     const sae_args_t *a, graft_sae_t **out,
+                                     graft_diag_t *diag)
+{
+    graft_sae_direct_file_t *f = NULL;
+    graft_error_t rc = graft_sae_direct_load(a->direct,
+                                             e->by[0].columns[0], &f, diag);
+    if (rc == GRAFT_OK)
+        rc = graft_sae_fit_direct(&f->dir, &a->spec, out, diag);
+    graft_sae_direct_file_free(f);
+    return rc;
+}
+
+/* The direct estimates of the data (in IN, opened) by OPTS, fitted. */
+static graft_error_t fit_data(cli_input_t *in, const graft_estimate_opts_t *opts,
+                              const sae_args_t *a, graft_sae_t **out,
+                              graft_diag_t *diag)
+{
+    graft_estimates_t *est = NULL;
+    graft_round_t round = {in->data, &in->read, &in->design,
+                           in->survey ? in->survey->derived : NULL,
+                           in->survey ? in->survey->n_derived : 0};
+    graft_error_t rc = graft_estimate_rounds(&round, 1, 0, opts, &est, diag);
+    for (size_t i = 0; rc == GRAFT_OK && i < est->n_warnings; i++)
+        fprintf(stderr, "graft: warning: %s\n", est->warnings[i]);
+    if (rc == GRAFT_OK)
+        rc = graft_sae_areas(est, &a->spec, out, diag);
+    graft_estimates_free(est);
+    return rc;
 }
 
 int cmd_sae(int argc, char **argv)
 {
     cli_analysis_t e;
     cli_input_t in;
-    graft_sae_spec_t spec;
+    sae_args_t a;
     graft_analysis_t *analysis = NULL;
     graft_indicator_spec_t *all = NULL;
     graft_estimate_opts_t opts;
-    graft_estimates_t *est = NULL;
     graft_sae_t *sae = NULL;
     graft_outfile_t out = {0};
     graft_diag_t diag;
     graft_table_format_t format;
     memset(&in, 0, sizeof in);
     graft_diag_clear(&diag);
-    int status = sae_setup(argc, argv, &e, &spec, &analysis, &opts, &all,
+    int status = sae_setup(argc, argv, &e, &a, &analysis, &opts, &all,
                            &diag);
     if (status >= 0 ||
         (status = cli_table_format_flag(&e.flags, &format)) >= 0)
         goto done;
-    if (cli_input_init(&in, &e.flags, 1, &diag) != GRAFT_OK) {
+    if (!a.direct && cli_input_init(&in, &e.flags, 1, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);
         goto done;
     }
-    if ((status = cli_output_not_input(e.flags.output, &in, e.analysis)) >=
-            0 ||
-        (status = cli_output_not_file(e.flags.output, spec.covariates,
+    if ((!a.direct &&
+         (status = cli_output_not_input(e.flags.output, &in, e.analysis)) >=
+             0) ||
+        (a.direct &&
+         (status = cli_output_not_file(e.flags.output, a.direct,
+                                       "direct estimates file")) >= 0) ||
+        (status = cli_output_not_file(e.flags.output, a.spec.covariates,
                                       "covariates file")) >= 0)
         goto done;
-    graft_round_t round = {in.data, &in.read, &in.design,
-                           in.survey ? in.survey->derived : NULL,
-                           in.survey ? in.survey->n_derived : 0};
-    graft_error_t rc = graft_estimate_rounds(&round, 1, 0, &opts, &est,
-                                             &diag);
-    for (size_t i = 0; rc == GRAFT_OK && i < est->n_warnings; i++)
-        fprintf(stderr, "graft: warning: %s\n", est->warnings[i]);
-    if (rc == GRAFT_OK)
-        rc = graft_sae_areas(est, &spec, &sae, &diag);
+    graft_error_t rc = a.direct ? fit_direct_file(&e, &a, &sae, &diag)
+                                : fit_data(&in, &opts, &a, &sae, &diag);
     for (size_t i = 0; rc == GRAFT_OK && i < sae->n_warnings; i++)
         fprintf(stderr, "graft: warning: %s\n", sae->warnings[i]);
     if (rc != GRAFT_OK ||
         (format == GRAFT_TABLE_XLSX
-             ? cli_write_workbook(e.flags.output, fill_sheet, sae, &in.design,
+             ? cli_write_workbook(e.flags.output, fill_sheet, sae,
+                                  a.direct ? NULL : &in.design,
                                   &diag) != GRAFT_OK
              : graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
                    graft_outfile_finish(
@@ -185,7 +263,6 @@ int cmd_sae(int argc, char **argv)
     status = GRAFT_EXIT_OK;
 done:
     graft_sae_free(sae);
-    graft_estimates_free(est);
     cli_input_free(&in);
     graft_analysis_free(analysis);
     free(all);

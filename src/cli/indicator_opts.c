@@ -240,12 +240,14 @@ int cli_analysis_parse_ext(const char *cmd, const char *usage, int rounds,
         }
     }
     free(opts);
-    if (!rounds && (e->shared_psus || e->test_df || e->adjust ||
-                    e->harmonized))
+    if (rounds != 1 && (e->shared_psus || e->test_df || e->adjust ||
+                        e->harmonized))
         return cli_usage_error("%s: --shared-psus, --test-df, --adjust and "
                                "--harmonized are for compare and trend",
                                cmd);
-    if (!rounds)
+    if (rounds == CLI_DATA_OPTIONAL && optind >= argc)
+        return -1;
+    if (!rounds || rounds == CLI_DATA_OPTIONAL)
         return cli_positional(cmd, argc, argv, optind, &e->flags);
     return take_rounds(cmd, argc, argv, optind, e);
 }

@@ -210,37 +210,19 @@ void graft_sae_free(graft_sae_t *s)
     free(s);
 }
 
-/* The sample's areas: the rows of indicator 0 in by-set 0. */
-static size_t sample_rows(const graft_estimates_t *est,
-                          const graft_estimate_row_t **rows)
+/* ---------------------------------------------------- direct estimates */
+
+static const char *dir_code(const graft_sae_direct_t *dir, size_t d)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < est->n_rows; i++) {
-        const graft_estimate_row_t *r = &est->rows[i];
-        if (r->indicator == 0 && r->by_set == 0 && r->round == 0) {
-            if (rows)
-                rows[n] = r;
-            n++;
-        }
-    }
-    return n;
+    return dir->codes ? dir->codes[d] : NULL;
 }
 
-/* The "All" row of indicator 0. */
-static const graft_estimate_row_t *all_row(const graft_estimates_t *est)
-{
-    for (size_t i = 0; i < est->n_rows; i++)
-        if (est->rows[i].indicator == 0 &&
-            est->rows[i].by_set == (size_t)-1 && est->rows[i].round == 0)
-            return &est->rows[i];
-    return NULL;
-}
-
-/* The covariates row of sample area R: its label, else its code. */
-static cov_row_t *match(cov_read_t *c, const graft_estimate_row_t *r)
+/* The covariates row of area D: its label, else its code. */
+static cov_row_t *match(cov_read_t *c, const graft_sae_direct_t *dir,
+                        size_t d)
 {
     for (int pass = 0; pass < 2; pass++) {
-        const char *key = pass ? r->by_codes[0] : r->by_values[0];
+        const char *key = pass ? dir_code(dir, d) : dir->labels[d];
         for (size_t i = 0; key && i < c->n_rows; i++)
             if (strcmp(c->rows[i].area, key) == 0)
                 return &c->rows[i];
@@ -250,17 +232,17 @@ static cov_row_t *match(cov_read_t *c, const graft_estimate_row_t *r)
 
 /* The error naming the sample areas without covariates. */
 static graft_error_t missing_areas(cov_read_t *c,
-                                   const graft_estimate_row_t **rows,
-                                   size_t n, graft_diag_t *diag)
+                                   const graft_sae_direct_t *dir,
+                                   graft_diag_t *diag)
 {
     char list[700] = "";
     size_t k = 0, len = 0;
-    for (size_t d = 0; d < n; d++)
-        if (!match(c, rows[d])) {
+    for (size_t d = 0; d < dir->n_areas; d++)
+        if (!match(c, dir, d)) {
             if (len < sizeof list - 100)
                 len += (size_t)snprintf(list + len, sizeof list - len,
                                         "%s'%s'", k ? ", " : "",
-                                        rows[d]->by_values[0]);
+                                        dir->labels[d]);
             else if (len < sizeof list - 4)
                 len += (size_t)snprintf(list + len, sizeof list - len, "...");
             k++;
@@ -274,43 +256,48 @@ static graft_error_t missing_areas(cov_read_t *c,
                           list);
 }
 
-/* Area R's direct variance: 0 when its SE is rounding noise, at most
+/* Area D's direct variance: 0 when its SE is rounding noise, at most
  * 1e-9 of the estimate (a replicate design whose replicates all give the
  * same estimate up to the last bits), NaN when undefined. */
-static double direct_psi(const graft_estimate_row_t *r)
+static double direct_psi(const graft_sae_direct_t *dir, size_t d)
 {
-    if (!isfinite(r->se) || !isfinite(r->estimate))
+    double y = dir->direct[d], se = dir->se[d];
+    if (!isfinite(se) || !isfinite(y) || se < 0)
         return NAN;
-    return r->se <= 1e-9 * fabs(r->estimate) ? 0 : r->se * r->se;
+    return se <= 1e-9 * fabs(y) ? 0 : se * se;
 }
 
-/* The variance of area R in the fit.  Smoothed: C V / n (docs/sae.md). */
-static double area_psi(const graft_estimate_row_t *r, int smoothed, double c,
-                       double v)
+static size_t dir_n(const graft_sae_direct_t *dir, size_t d)
+{
+    return dir->n ? dir->n[d] : 0;
+}
+
+/* The variance of area D in the fit.  Smoothed: C / n_d (docs/sae.md). */
+static double area_psi(const graft_sae_direct_t *dir, size_t d, int smoothed,
+                       double c)
 {
     if (smoothed)
-        return r->n > 0 && isfinite(r->estimate) ? c * v / (double)r->n : NAN;
-    return direct_psi(r);
+        return dir_n(dir, d) > 0 && isfinite(dir->direct[d])
+                   ? c / (double)dir_n(dir, d)
+                   : NAN;
+    return direct_psi(dir, d);
 }
 
-/* The smoothed variances' constant c = sum psi_d / sum (v / n_d) over the
- * areas with a positive finite direct variance, and v: p(1 - p) of the
- * overall estimate for a proportion, else 1. */
-static void smooth_const(const graft_estimates_t *est,
-                         const graft_estimate_row_t **rows, size_t n,
-                         double *c, double *v)
+/* The smoothed variances' constant: psi_d = c v / n_d with
+ * c = sum psi_d / sum (v / n_d) over the areas with a positive finite
+ * direct variance is C / n_d with C = c v = sum psi_d / sum (1 / n_d),
+ * whatever v (p(1 - p) of the overall proportion, or 1). */
+static double smooth_const(const graft_sae_direct_t *dir)
 {
-    const graft_estimate_row_t *all = all_row(est);
-    double p = all ? all->estimate : NAN, num = 0, den = 0;
-    *v = est->opts->indicators[0].type == GRAFT_IND_PROP ? p * (1 - p) : 1;
-    for (size_t d = 0; d < n; d++) {
-        double psi = direct_psi(rows[d]);
-        if (isfinite(psi) && psi > 0 && rows[d]->n > 0) {
+    double num = 0, den = 0;
+    for (size_t d = 0; d < dir->n_areas; d++) {
+        double psi = direct_psi(dir, d);
+        if (isfinite(psi) && psi > 0 && dir_n(dir, d) > 0) {
             num += psi;
-            den += *v / (double)rows[d]->n;
+            den += 1.0 / (double)dir_n(dir, d);
         }
     }
-    *c = num / den;
+    return num / den;
 }
 
 static graft_error_t add_warning(graft_sae_t *s, const char *text)
@@ -326,10 +313,11 @@ static graft_error_t add_warning(graft_sae_t *s, const char *text)
 }
 
 /* Fill the per-area table from the fit. */
-static void fill_areas(graft_sae_t *s, const graft_estimate_row_t **rows,
-                       size_t n_sample, const double *psi, double z)
+static void fill_areas(graft_sae_t *s, const graft_sae_direct_t *dir,
+                       const double *psi, double z)
 {
     const graft_fh_t *fh = s->fit;
+    size_t n_sample = dir->n_areas;
     for (size_t d = 0; d < s->n_areas; d++) {
         graft_sae_area_t *a = &s->areas[d];
         a->estimate = fh->estimate[d];
@@ -342,16 +330,16 @@ static void fill_areas(graft_sae_t *s, const graft_estimate_row_t **rows,
         a->synthetic = fh->synthetic[d];
         /* in the fit: psi[d] > 0 (graft_fh_fit) */
         a->resid_std = a->synthetic ? NAN
-                                    : (rows[d]->estimate - a->fitted) /
+                                    : (dir->direct[d] - a->fitted) /
                                           sqrt(fh->sigma2u + psi[d]);
         if (d >= n_sample) {
             a->direct = a->direct_se = a->psi = NAN;
             snprintf(a->flag, sizeof a->flag, "not in the sample");
             continue;
         }
-        a->direct = rows[d]->estimate;
-        a->direct_se = rows[d]->se;
-        a->n = rows[d]->n;
+        a->direct = dir->direct[d];
+        a->direct_se = dir->se[d];
+        a->n = dir_n(dir, d);
         a->psi = psi[d];
         if (!a->synthetic)
             continue;
@@ -369,11 +357,11 @@ static void fill_areas(graft_sae_t *s, const graft_estimate_row_t **rows,
 /* Y, PSI and X (intercept first) of every area: the sample's, then the
  * covariates' areas the sample lacks. */
 static graft_error_t build(graft_sae_t *s, cov_read_t *c,
-                           const graft_estimate_row_t **rows, size_t n_sample,
-                           double sc, double v, double **y, double **psi,
-                           double **x, graft_diag_t *diag)
+                           const graft_sae_direct_t *dir, double sc,
+                           double **y, double **psi, double **x,
+                           graft_diag_t *diag)
 {
-    size_t n = n_sample, p = c->n_names + 1;
+    size_t n = dir->n_areas, p = c->n_names + 1;
     for (size_t i = 0; i < c->n_rows; i++)
         n += !c->rows[i].used;
     s->n_areas = n;
@@ -385,14 +373,14 @@ static graft_error_t build(graft_sae_t *s, cov_read_t *c,
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
     size_t d = 0;
-    for (; d < n_sample; d++) {
-        cov_row_t *cr = match(c, rows[d]);
-        (*y)[d] = rows[d]->estimate;
-        (*psi)[d] = area_psi(rows[d], s->variance == GRAFT_SAE_VAR_SMOOTHED,
-                             sc, v);
+    for (; d < dir->n_areas; d++) {
+        cov_row_t *cr = match(c, dir, d);
+        (*y)[d] = dir->direct[d];
+        (*psi)[d] = area_psi(dir, d, s->variance == GRAFT_SAE_VAR_SMOOTHED,
+                             sc);
         (*x)[d * p] = 1;
         memcpy(*x + d * p + 1, cr->x, c->n_names * sizeof(double));
-        if (!(s->areas[d].area = strdup(rows[d]->by_values[0])))
+        if (!(s->areas[d].area = strdup(dir->labels[d])))
             return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                                   "out of memory");
     }
@@ -410,16 +398,15 @@ static graft_error_t build(graft_sae_t *s, cov_read_t *c,
     return GRAFT_OK;
 }
 
-static graft_error_t sae_header(graft_sae_t *s, const graft_estimates_t *est,
+static graft_error_t sae_header(graft_sae_t *s, const graft_sae_direct_t *dir,
                                 const graft_sae_spec_t *spec, char **names,
                                 size_t n_names, graft_diag_t *diag)
 {
-    const graft_indicator_spec_t *ind = &est->opts->indicators[0];
     s->variance = spec->opts.variance;
-    s->proportion = ind->type == GRAFT_IND_PROP;
+    s->proportion = dir->proportion;
     s->level = spec->opts.level > 0 ? spec->opts.level : 0.95;
-    s->indicator = strdup(graft_indicator_name(ind));
-    s->by = strdup(est->opts->by[0].columns[0]);
+    s->indicator = strdup(dir->indicator ? dir->indicator : "direct");
+    s->by = strdup(dir->by);
     s->formula = strdup(spec->formula);
     s->terms = calloc(n_names + 1, sizeof *s->terms);
     if (!s->indicator || !s->by || !s->formula || !s->terms)
@@ -440,8 +427,8 @@ static graft_error_t sae_header(graft_sae_t *s, const graft_estimates_t *est,
 /* Read the covariates and match the sample's areas to them. */
 static graft_error_t read_covariates(cov_read_t *c,
                                      const graft_sae_spec_t *spec,
-                                     const graft_estimate_row_t **rows,
-                                     size_t n, graft_diag_t *diag)
+                                     const graft_sae_direct_t *dir,
+                                     graft_diag_t *diag)
 {
     graft_error_t rc;
     if (!(c->cols = calloc(c->n_names + 1, sizeof *c->cols)))
@@ -449,12 +436,75 @@ static graft_error_t read_covariates(cov_read_t *c,
                               "out of memory");
     if ((rc = graft_read(spec->covariates, NULL, cov_header, cov_row, c,
                          diag)) != GRAFT_OK ||
-        (rc = missing_areas(c, rows, n, diag)) != GRAFT_OK)
+        (rc = missing_areas(c, dir, diag)) != GRAFT_OK)
         return rc;
-    for (size_t d = 0; d < n; d++)
-        match(c, rows[d])->used = 1;
+    for (size_t d = 0; d < dir->n_areas; d++)
+        match(c, dir, d)->used = 1;
     return GRAFT_OK;
 }
+
+graft_error_t graft_sae_fit_direct(const graft_sae_direct_t *dir,
+                                   const graft_sae_spec_t *spec,
+                                   graft_sae_t **out, graft_diag_t *diag)
+{
+    char *names[SAE_MAX_TERMS];
+    size_t n_names = 0;
+    cov_read_t c;
+    double *y = NULL, *psi = NULL, *x = NULL, sc = NAN;
+    graft_error_t rc;
+    graft_sae_t *s = calloc(1, sizeof *s);
+    memset(&c, 0, sizeof c);
+    *out = NULL;
+    if (!s)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    if (spec->opts.variance == GRAFT_SAE_VAR_SMOOTHED && !dir->n) {
+        rc = graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                            "smoothed variances need each area's n (an n "
+                            "column with the direct estimates)");
+        goto cleanup;
+    }
+    if ((rc = parse_formula(spec->formula, &spec->formula_src, names,
+                            &n_names, diag)) != GRAFT_OK)
+        goto cleanup;
+    c.path = spec->covariates;
+    c.by = dir->by;
+    c.names = names;
+    c.n_names = n_names;
+    if ((rc = read_covariates(&c, spec, dir, diag)) != GRAFT_OK ||
+        (rc = sae_header(s, dir, spec, names, n_names, diag)) != GRAFT_OK)
+        goto cleanup;
+    n_names = 0; /* the names are the result's terms now */
+    if (s->variance == GRAFT_SAE_VAR_SMOOTHED)
+        sc = smooth_const(dir);
+    s->smooth_c = sc;
+    if ((rc = build(s, &c, dir, sc, &y, &psi, &x, diag)) != GRAFT_OK ||
+        (rc = graft_fh_fit(y, psi, x, s->n_areas, c.n_names + 1, &spec->opts,
+                           &s->fit, diag)) != GRAFT_OK)
+        goto cleanup;
+    fill_areas(s, dir, psi, gsl_cdf_ugaussian_Pinv(0.5 + s->level / 2));
+    if (s->fit->sigma2u == 0 &&
+        add_warning(s, "sigma_u^2 is estimated at 0: every estimate is the "
+                       "synthetic x'beta, the direct estimates get no "
+                       "weight (docs/sae.md)") != GRAFT_OK) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                            "out of memory");
+        goto cleanup;
+    }
+    *out = s;
+    s = NULL;
+cleanup:
+    for (size_t j = 0; j < n_names; j++)
+        free(names[j]);
+    cov_free(&c);
+    free(y);
+    free(psi);
+    free(x);
+    graft_sae_free(s);
+    return rc;
+}
+
+/* ------------------------------------------------- from graft's estimates */
 
 static graft_error_t check_estimates(const graft_estimates_t *est,
                                      graft_diag_t *diag)
@@ -472,64 +522,191 @@ graft_error_t graft_sae_areas(const graft_estimates_t *est,
                               const graft_sae_spec_t *spec,
                               graft_sae_t **out, graft_diag_t *diag)
 {
-    char *names[SAE_MAX_TERMS];
-    size_t n_names = 0, n = 0;
-    cov_read_t c;
-    const graft_estimate_row_t **rows = NULL;
-    double *y = NULL, *psi = NULL, *x = NULL, sc = NAN, v = NAN;
-    graft_error_t rc;
-    graft_sae_t *s = calloc(1, sizeof *s);
-    memset(&c, 0, sizeof c);
+    graft_error_t rc = check_estimates(est, diag);
     *out = NULL;
-    if (!s)
+    if (rc != GRAFT_OK)
+        return rc;
+    size_t n = 0, k = 0;
+    for (size_t i = 0; i < est->n_rows; i++) /* indicator 0, by-set 0 */
+        n += est->rows[i].indicator == 0 && est->rows[i].by_set == 0 &&
+             est->rows[i].round == 0;
+    const char **labels = calloc(n ? n : 1, sizeof *labels);
+    const char **codes = calloc(n ? n : 1, sizeof *codes);
+    double *y = calloc(n ? n : 1, sizeof *y);
+    double *se = calloc(n ? n : 1, sizeof *se);
+    size_t *nn = calloc(n ? n : 1, sizeof *nn);
+    if (!labels || !codes || !y || !se || !nn) {
+        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                            "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < est->n_rows; i++) {
+        const graft_estimate_row_t *r = &est->rows[i];
+        if (r->indicator != 0 || r->by_set != 0 || r->round != 0)
+            continue;
+        labels[k] = r->by_values[0];
+        codes[k] = r->by_codes ? r->by_codes[0] : NULL;
+        y[k] = r->estimate;
+        se[k] = r->se;
+        nn[k++] = r->n;
+    }
+    const graft_indicator_spec_t *ind = &est->opts->indicators[0];
+    graft_sae_direct_t dir = {graft_indicator_name(ind),
+                              est->opts->by[0].columns[0],
+                              ind->type == GRAFT_IND_PROP, n,
+                              labels, codes, y, se, nn};
+    rc = graft_sae_fit_direct(&dir, spec, out, diag);
+cleanup:
+    free(labels);
+    free(codes);
+    free(y);
+    free(se);
+    free(nn);
+    return rc;
+}
+
+/* ------------------------------------------------- a direct-estimates file */
+
+typedef struct dir_read {
+    const char *path, *by;
+    size_t col[4];      /* by, direct, direct_se, n (CHART-like: -1 absent) */
+    graft_sae_direct_file_t *f;
+    size_t cap;
+} dir_read_t;
+
+static graft_error_t dir_header(void *ctx, const graft_column_t *cols,
+                                size_t ncols, graft_diag_t *diag)
+{
+    dir_read_t *r = ctx;
+    const char *need[] = {r->by, "direct", "direct_se", "n"};
+    for (size_t k = 0; k < 4; k++) {
+        r->col[k] = (size_t)-1;
+        for (size_t i = 0; i < ncols; i++)
+            if (strcmp(cols[i].name, need[k]) == 0)
+                r->col[k] = i;
+        if (r->col[k] == (size_t)-1 && k < 3)
+            return graft_diag_set(diag, GRAFT_ERR_COLUMN, r->path, 1, 0,
+                                  "no column '%s' in the direct estimates "
+                                  "(the area column, direct and direct_se: "
+                                  "graft sae's own columns)", need[k]);
+    }
+    return GRAFT_OK;
+}
+
+/* Cell C as a number: NaN when empty, an error when text. */
+static graft_error_t dir_num(const dir_read_t *r, const graft_cell_t *c,
+                             const char *name, unsigned long line,
+                             size_t col, double *out, graft_diag_t *diag)
+{
+    *out = NAN;
+    if (c->kind == GRAFT_CELL_NUMBER)
+        *out = c->num;
+    else if (c->kind == GRAFT_CELL_STRING && c->len)
+        return graft_diag_set(diag, GRAFT_ERR_VALUE, r->path, line, col + 1,
+                              "%s '%s' is not a number", name, c->str);
+    return GRAFT_OK;
+}
+
+static graft_error_t dir_row(void *ctx, const graft_cell_t *cells,
+                             size_t ncols, unsigned long line,
+                             graft_diag_t *diag)
+{
+    dir_read_t *r = ctx;
+    graft_sae_direct_file_t *f = r->f;
+    char buf[64];
+    (void)ncols;
+    if (f->dir.n_areas == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 16;
+        char **l = realloc(f->labels, cap * sizeof *l);
+        if (l)
+            f->labels = l;
+        double *y = l ? realloc(f->direct, cap * sizeof *y) : NULL;
+        if (y)
+            f->direct = y;
+        double *se = y ? realloc(f->se, cap * sizeof *se) : NULL;
+        if (se)
+            f->se = se;
+        size_t *n = se ? realloc(f->n, cap * sizeof *n) : NULL;
+        if (!n)
+            return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                                  "out of memory");
+        f->n = n;
+        r->cap = cap;
+    }
+    size_t d = f->dir.n_areas;
+    const char *area = cell_text(&cells[r->col[0]], buf, sizeof buf);
+    if (!*area)
+        return graft_diag_set(diag, GRAFT_ERR_VALUE, r->path, line,
+                              r->col[0] + 1, "no area ('%s' is empty)",
+                              r->by);
+    for (size_t i = 0; i < d; i++)
+        if (strcmp(f->labels[i], area) == 0)
+            return graft_diag_set(diag, GRAFT_ERR_VALUE, r->path, line,
+                                  r->col[0] + 1, "area '%s' again", area);
+    double n = NAN;
+    graft_error_t rc;
+    if ((rc = dir_num(r, &cells[r->col[1]], "direct", line, r->col[1],
+                      &f->direct[d], diag)) != GRAFT_OK ||
+        (rc = dir_num(r, &cells[r->col[2]], "direct_se", line, r->col[2],
+                      &f->se[d], diag)) != GRAFT_OK ||
+        (r->col[3] != (size_t)-1 &&
+         (rc = dir_num(r, &cells[r->col[3]], "n", line, r->col[3], &n,
+                       diag)) != GRAFT_OK))
+        return rc;
+    if (r->col[3] != (size_t)-1 && !(n >= 0 && n == floor(n) && n < 1e15))
+        return graft_diag_set(diag, GRAFT_ERR_VALUE, r->path, line,
+                              r->col[3] + 1, "n of area '%s' must be a "
+                              "count", area);
+    f->n[d] = r->col[3] != (size_t)-1 ? (size_t)n : 0;
+    if (!(f->labels[d] = strdup(area)))
         return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
                               "out of memory");
-    if ((rc = check_estimates(est, diag)) != GRAFT_OK ||
-        (rc = parse_formula(spec->formula, &spec->formula_src, names,
-                            &n_names, diag)) != GRAFT_OK)
-        goto cleanup;
-    n = sample_rows(est, NULL);
-    if (!(rows = calloc(n ? n : 1, sizeof *rows))) {
-        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                            "out of memory");
-        goto cleanup;
+    f->dir.n_areas++;
+    return GRAFT_OK;
+}
+
+void graft_sae_direct_file_free(graft_sae_direct_file_t *f)
+{
+    if (!f)
+        return;
+    for (size_t d = 0; d < f->dir.n_areas; d++)
+        free(f->labels[d]);
+    free(f->labels);
+    free(f->direct);
+    free(f->se);
+    free(f->n);
+    free(f->by);
+    free(f);
+}
+
+graft_error_t graft_sae_direct_load(const char *path, const char *by,
+                                    graft_sae_direct_file_t **out,
+                                    graft_diag_t *diag)
+{
+    dir_read_t r;
+    memset(&r, 0, sizeof r);
+    *out = NULL;
+    r.path = path;
+    r.by = by;
+    if (!(r.f = calloc(1, sizeof *r.f)) || !(r.f->by = strdup(by))) {
+        graft_sae_direct_file_free(r.f);
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
     }
-    sample_rows(est, rows);
-    c.path = spec->covariates;
-    c.by = est->opts->by[0].columns[0];
-    c.names = names;
-    c.n_names = n_names;
-    if ((rc = read_covariates(&c, spec, rows, n, diag)) != GRAFT_OK ||
-        (rc = sae_header(s, est, spec, names, n_names, diag)) != GRAFT_OK)
-        goto cleanup;
-    n_names = 0; /* the names are the result's terms now */
-    if (s->variance == GRAFT_SAE_VAR_SMOOTHED)
-        smooth_const(est, rows, n, &sc, &v);
-    s->smooth_c = sc;
-    if ((rc = build(s, &c, rows, n, sc, v, &y, &psi, &x, diag)) !=
-            GRAFT_OK ||
-        (rc = graft_fh_fit(y, psi, x, s->n_areas, c.n_names + 1, &spec->opts,
-                           &s->fit, diag)) != GRAFT_OK)
-        goto cleanup;
-    fill_areas(s, rows, n, psi, gsl_cdf_ugaussian_Pinv(0.5 + s->level / 2));
-    if (s->fit->sigma2u == 0 &&
-        add_warning(s, "sigma_u^2 is estimated at 0: every estimate is the "
-                       "synthetic x'beta, the direct estimates get no "
-                       "weight (docs/sae.md)") != GRAFT_OK) {
-        rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
-                            "out of memory");
-        goto cleanup;
+    graft_error_t rc = graft_read(path, NULL, dir_header, dir_row, &r, diag);
+    if (rc == GRAFT_OK && r.f->dir.n_areas == 0)
+        rc = graft_diag_set(diag, GRAFT_ERR_NO_ROWS, path, 0, 0,
+                            "no area in the direct estimates");
+    if (rc != GRAFT_OK) {
+        graft_sae_direct_file_free(r.f);
+        return rc;
     }
-    *out = s;
-    s = NULL;
-cleanup:
-    for (size_t j = 0; j < n_names; j++)
-        free(names[j]);
-    cov_free(&c);
-    free(rows);
-    free(y);
-    free(psi);
-    free(x);
-    graft_sae_free(s);
-    return rc;
+    graft_sae_direct_t *d = &r.f->dir;
+    d->by = r.f->by;
+    d->labels = (const char *const *)r.f->labels;
+    d->direct = r.f->direct;
+    d->se = r.f->se;
+    d->n = r.col[3] != (size_t)-1 ? r.f->n : NULL;
+    *out = r.f;
+    return GRAFT_OK;
 }

@@ -103,12 +103,13 @@ static void fill_row(const graft_sae_area_t *a, int pct, graft_tcell_t *c,
     c[F_FLAG].s = a->flag;
     c[F_FITTED].x = a->fitted;
     c[F_RESID].x = a->resid_std;
-    graft_fmt_human(h->direct, sizeof h->direct, a->direct, pct, 1, 1);
+    /* percentages to 1 decimal, other values to 5 significant digits */
+    graft_fmt_human(h->direct, sizeof h->direct, a->direct, pct, 1, pct);
     graft_fmt_human(h->se, sizeof h->se, a->direct_se, pct, 2, 0);
-    graft_fmt_human(h->est, sizeof h->est, a->estimate, pct, 1, 1);
+    graft_fmt_human(h->est, sizeof h->est, a->estimate, pct, 1, pct);
     graft_fmt_human(h->rmse, sizeof h->rmse, a->rmse, pct, 2, 0);
-    graft_fmt_human(lo, sizeof lo, a->ci_low, pct, 1, 1);
-    graft_fmt_human(hi, sizeof hi, a->ci_high, pct, 1, 1);
+    graft_fmt_human(lo, sizeof lo, a->ci_low, pct, 1, pct);
+    graft_fmt_human(hi, sizeof hi, a->ci_high, pct, 1, pct);
     snprintf(h->ci, sizeof h->ci, "%s to %s", lo, hi);
     graft_fmt_human(h->gamma, sizeof h->gamma, a->gamma, 0, 2, 1);
     const char *s[] = {h->direct, h->se, h->est, h->rmse, h->ci, h->gamma,

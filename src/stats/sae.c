@@ -86,7 +86,6 @@ typedef struct fh_work {
     gsl_matrix *q;              /* p x p: (X' V^-1 X)^-1 */
     gsl_matrix *xq;             /* m x p: X Q */
     gsl_vector *beta, *res;     /* p, m */
-    gsl_matrix *pm;             /* m x m: P (REML and ML) */
     gsl_matrix *m2;             /* p x p: X' V^-1 X, then its LU */
     gsl_permutation *perm;
     gsl_vector *xty;            /* p: X' V^-1 y */
@@ -102,7 +101,6 @@ static void work_free(fh_work_t *w)
     gsl_matrix_free(w->xq);
     gsl_vector_free(w->beta);
     gsl_vector_free(w->res);
-    gsl_matrix_free(w->pm);
     gsl_matrix_free(w->m2);
     gsl_permutation_free(w->perm);
     gsl_vector_free(w->xty);
@@ -121,12 +119,11 @@ static int work_alloc(fh_work_t *w, size_t m, size_t p)
     w->xq = gsl_matrix_alloc(m, p);
     w->beta = gsl_vector_alloc(p);
     w->res = gsl_vector_alloc(m);
-    w->pm = gsl_matrix_alloc(m, m);
     w->m2 = gsl_matrix_alloc(p, p);
     w->perm = gsl_permutation_alloc(p);
     w->xty = gsl_vector_alloc(p);
     return w->y && w->psi && w->vi && w->x && w->q && w->xq && w->beta &&
-           w->res && w->pm && w->m2 && w->perm && w->xty;
+           w->res && w->m2 && w->perm && w->xty;
 }
 
 /* At sigma_u^2 = A: Vi = 1 / (A + psi), Q = (X' V^-1 X)^-1 by Cholesky,
@@ -176,22 +173,52 @@ static int work_gls(fh_work_t *w, double a)
     return 1;
 }
 
-/* P = V^-1 - V^-1 X Q X' V^-1 (eblupFH.R), from work_gls's Q. */
-static void work_p(fh_work_t *w)
+/* tr(P) and tr(PP) of P = W - W X Q X' W (eblupFH.R; W = V^-1, from
+ * work_gls's Q) without forming the m x m matrix:
+ *   tr(P)  = sum w_d - sum w_d^2 x_d'Q x_d
+ *   tr(PP) = sum w_d^2 - 2 tr(Q X'W^3 X) + tr((Q X'W^2 X)^2). */
+static void work_traces(const fh_work_t *w, double *tr, double *tr2)
 {
     size_t m = w->m, p = w->p;
-    for (size_t d = 0; d < m; d++)
-        for (size_t e = 0; e <= d; e++) {
-            double s = 0;
-            for (size_t j = 0; j < p; j++)
-                s += gsl_matrix_get(w->xq, d, j) * gsl_matrix_get(w->x, e, j);
-            double v = -gsl_vector_get(w->vi, d) * s *
-                       gsl_vector_get(w->vi, e);
-            if (d == e)
-                v += gsl_vector_get(w->vi, d);
-            gsl_matrix_set(w->pm, d, e, v);
-            gsl_matrix_set(w->pm, e, d, v);
+    double *m2 = calloc(p * p, sizeof *m2), *m3 = calloc(p * p, sizeof *m3);
+    double *qm = calloc(p * p, sizeof *qm);
+    *tr = *tr2 = NAN;
+    if (!m2 || !m3 || !qm)
+        goto done;
+    double t = 0, t2 = 0;
+    for (size_t d = 0; d < m; d++) {
+        double wd = gsl_vector_get(w->vi, d), h = 0;
+        for (size_t j = 0; j < p; j++) {
+            h += gsl_matrix_get(w->xq, d, j) * gsl_matrix_get(w->x, d, j);
+            for (size_t k = 0; k < p; k++) {
+                double xx = gsl_matrix_get(w->x, d, j) *
+                            gsl_matrix_get(w->x, d, k);
+                m2[j * p + k] += wd * wd * xx;
+                m3[j * p + k] += wd * wd * wd * xx;
+            }
         }
+        t += wd - wd * wd * h;
+        t2 += wd * wd;
+    }
+    double tq3 = 0; /* tr(Q M3) */
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = 0; k < p; k++) {
+            double s = 0;
+            for (size_t l = 0; l < p; l++)
+                s += gsl_matrix_get(w->q, j, l) * m2[l * p + k];
+            qm[j * p + k] = s;
+            tq3 += gsl_matrix_get(w->q, j, k) * m3[k * p + j];
+        }
+    double tqm2 = 0; /* tr((Q M2)^2) */
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = 0; k < p; k++)
+            tqm2 += qm[j * p + k] * qm[k * p + j];
+    *tr = t;
+    *tr2 = t2 - 2 * tq3 + tqm2;
+done:
+    free(m2);
+    free(m3);
+    free(qm);
 }
 
 /* The score S and Fisher information F of the method at the current
@@ -223,13 +250,8 @@ static void work_score(fh_work_t *w, graft_sae_method_t method, double *s,
         *f = 0.5 * sv2;
         return;
     }
-    work_p(w);
-    double tr = 0, tr2 = 0;
-    for (size_t d = 0; d < m; d++) {
-        tr += gsl_matrix_get(w->pm, d, d);
-        for (size_t e = 0; e < m; e++)
-            tr2 += gsl_matrix_get(w->pm, d, e) * gsl_matrix_get(w->pm, e, d);
-    }
+    double tr, tr2;
+    work_traces(w, &tr, &tr2);
     *s = -0.5 * tr + 0.5 * pyy;
     *f = 0.5 * tr2;
 }

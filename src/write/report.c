@@ -568,8 +568,20 @@ static void sae_table(doc_t *d, const graft_sae_t *s)
     table_end(d);
 }
 
+/* The label of indicator NAME in A, else NAME. */
+static const char *indicator_label(const graft_analysis_t *a,
+                                   const char *name)
+{
+    for (size_t i = 0; a && i < a->n_indicators; i++)
+        if (strcmp(graft_indicator_name(&a->indicators[i]), name) == 0 &&
+            a->indicators[i].label)
+            return a->indicators[i].label;
+    return name;
+}
+
 /* The model in words: method, covariates, sigma_u^2, coefficients. */
-static void sae_para(doc_t *d, const graft_report_sae_t *x)
+static void sae_para(doc_t *d, const graft_report_t *r,
+                     const graft_report_sae_t *x)
 {
     const graft_sae_t *s = x->sae;
     const graft_fh_t *fh = s->fit;
@@ -579,7 +591,7 @@ static void sae_para(doc_t *d, const graft_report_sae_t *x)
         "Fay-Herriot model of %s by %s, on %s: direct estimates ~ %s, "
         "sigma_u^2 = %.4g by %s (%zu iterations), %zu of %zu areas in the "
         "fit, %s direct variances. Coefficients (SE):",
-        s->indicator, s->by, x->round_label,
+        indicator_label(r->analysis, s->indicator), s->by, x->round_label,
         s->formula + strspn(s->formula, "~ \t"), fh->sigma2u,
         graft_sae_method_name(fh->method), fh->iterations, fh->n_fit,
         fh->n_areas,
@@ -622,7 +634,7 @@ static graft_error_t saes_section(doc_t *d, const graft_report_t *r,
     for (size_t i = 0; i < r->n_saes; i++) {
         const graft_report_sae_t *x = &r->saes[i];
         heading(d, 3, x->title ? x->title : x->name);
-        sae_para(d, x);
+        sae_para(d, r, x);
         sae_table(d, x->sae);
         const graft_report_chart_t *c[] = {x->chart, x->resid};
         for (int k = 0; k < 2; k++)

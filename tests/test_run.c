@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 #include "test_spawn.h"
+#include "graft/version.h"
 
 /* The run's folder, inside this process's temporary directory. */
 #define RUN_A test_tmp("run")
@@ -104,6 +105,15 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(md, "Reference levels: sex=Male, urban=Urban"));
     assert_non_null(strstr(md, "The model uses the round's design weights, "
                                "not the calibrated ones"));
+    /* the version of graft that wrote them, last (graft --version) */
+    char made[128];
+    snprintf(made, sizeof made, "\n\n*Made by graft %s.*\n\n",
+             graft_version());
+    assert_string_equal(md + strlen(md) - strlen(made), made);
+    snprintf(made, sizeof made,
+             "\n<p><em>Made by graft %s.</em></p>\n</body>\n</html>\n",
+             graft_version());
+    assert_string_equal(html + strlen(html) - strlen(made), made);
     free(html);
     free(md);
     char *est = test_slurp(in_run("estimates.csv"), NULL);

@@ -34,6 +34,7 @@ VERSION  := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 SONAME   := libgraft.so.$(VERSION_MAJOR)
 
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*.c src/*/*.c)))
+HEADERS  := $(sort $(wildcard include/graft/*.h))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -78,18 +79,26 @@ $(BUILD)/%.o: %.c
 
 # The shared library: the library's sources compiled a second time, as
 # position-independent code under $(BUILD)/pic (./graft and libgraft.a keep
-# the faster position-dependent objects).  It exports only graft_* symbols
-# (src/libgraft.map), and links its dependencies: a program needs only
-# -lgraft (-z defs fails the link on a symbol none of them defines).
+# the faster position-dependent objects).  It exports only the graft_
+# names the public headers declare: its version script is made from them,
+# and every other symbol (the library's internal graft_ functions too)
+# stays local.  It links its dependencies: a program needs only -lgraft
+# (-z defs fails the link on a symbol none of them defines).
 PIC_CFLAGS := -fPIC -fno-semantic-interposition
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/libgraft.so.$(VERSION): $(PIC_OBJ) src/libgraft.map
+$(BUILD)/libgraft.map: include/graft.h $(HEADERS)
+	@mkdir -p $(@D)
+	{ echo '{ global:'; \
+	  grep -ohE '\<graft_[a-z0-9_]+\>' $^ | LC_ALL=C sort -u | sed 's/.*/    &;/'; \
+	  echo '  local: *; };'; } > $@
+
+$(BUILD)/libgraft.so.$(VERSION): $(PIC_OBJ) $(BUILD)/libgraft.map
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs \
-	    -Wl,--version-script=src/libgraft.map -o $@ $(PIC_OBJ) $(LIBS)
+	    -Wl,--version-script=$(BUILD)/libgraft.map -o $@ $(PIC_OBJ) $(LIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/libgraft.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libgraft.a $(LIBS) $(TESTLIBS)
@@ -260,7 +269,6 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
 INSTALL      ?= install
 
-HEADERS    := $(sort $(wildcard include/graft/*.h))
 MAN1       := $(sort $(wildcard man/*.1))
 MAN5       := $(sort $(wildcard man/*.5))
 COMPLETION := src/cli/graft.bash-completion

@@ -72,7 +72,7 @@ $(diff "$tmp/want" "$tmp/got" | grep '^[<>]')"
     fail "lib/libgraft.so -> libgraft.so.$MAJOR -> libgraft.so.$V: not so"
 readelf -d "$stage/lib/libgraft.so.$V" | grep -q "SONAME.*\[libgraft.so.$MAJOR\]" ||
     fail "libgraft.so.$V: soname is not libgraft.so.$MAJOR"
-sh tests/symbols.sh "$stage/lib/libgraft.so.$V" > "$tmp/symbols.log" ||
+sh tests/symbols.sh "$stage/lib/libgraft.so.$V" "$stage/include" > "$tmp/symbols.log" ||
     fail "$(cat "$tmp/symbols.log")"
 cmp -s src/cli/graft.bash-completion "$stage/share/bash-completion/completions/graft" ||
     fail "the installed bash completion differs from src/cli/graft.bash-completion"

@@ -83,6 +83,15 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(html, "<h2>Data and design</h2>"));
     assert_non_null(strstr(html, "<h2>Changes between rounds</h2>"));
     assert_non_null(strstr(html, "<h2>Methods</h2>"));
+    /* the version of graft that wrote them, last (graft --version) */
+    char made[128];
+    snprintf(made, sizeof made, "\n\n*Made by graft %s.*\n\n",
+             graft_version());
+    assert_string_equal(md + strlen(md) - strlen(made), made);
+    snprintf(made, sizeof made,
+             "\n<p><em>Made by graft %s.</em></p>\n</body>\n</html>\n",
+             graft_version());
+    assert_string_equal(html + strlen(html) - strlen(made), made);
     /* the rounds raked to the same margins ([weighting]) */
     assert_non_null(strstr(md, "| Round 1 | Demo bribery-experience survey "
                                "(round1\\_weighted.csv) | 2469 | 7500000 |"));
@@ -105,15 +114,6 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(md, "Reference levels: sex=Male, urban=Urban"));
     assert_non_null(strstr(md, "The model uses the round's design weights, "
                                "not the calibrated ones"));
-    /* the version of graft that wrote them, last (graft --version) */
-    char made[128];
-    snprintf(made, sizeof made, "\n\n*Made by graft %s.*\n\n",
-             graft_version());
-    assert_string_equal(md + strlen(md) - strlen(made), made);
-    snprintf(made, sizeof made,
-             "\n<p><em>Made by graft %s.</em></p>\n</body>\n</html>\n",
-             graft_version());
-    assert_string_equal(html + strlen(html) - strlen(made), made);
     free(html);
     free(md);
     char *est = test_slurp(in_run("estimates.csv"), NULL);

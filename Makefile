@@ -313,10 +313,10 @@ uninstall:
 	    "$(DESTDIR)$(LIBDIR)/$(SONAME)" "$(DESTDIR)$(LIBDIR)/libgraft.so" \
 	    "$(DESTDIR)$(PKGCONFIGDIR)/graft.pc" \
 	    "$(DESTDIR)$(INCLUDEDIR)/graft.h" \
-	    "$(DESTDIR)$(BASHCOMPDIR)/graft"
-	cd "$(DESTDIR)$(INCLUDEDIR)/graft" 2>/dev/null && rm -f $(notdir $(HEADERS)) || true
-	cd "$(DESTDIR)$(MANDIR)/man1" 2>/dev/null && rm -f $(notdir $(MAN1)) || true
-	cd "$(DESTDIR)$(MANDIR)/man5" 2>/dev/null && rm -f $(notdir $(MAN5)) || true
+	    "$(DESTDIR)$(BASHCOMPDIR)/graft" \
+	    $(addprefix "$(DESTDIR)$(INCLUDEDIR)"/,$(HEADERS:include/%=%)) \
+	    $(addprefix "$(DESTDIR)$(MANDIR)"/man1/,$(notdir $(MAN1))) \
+	    $(addprefix "$(DESTDIR)$(MANDIR)"/man5/,$(notdir $(MAN5)))
 	rmdir "$(DESTDIR)$(INCLUDEDIR)/graft" 2>/dev/null || true
 
 -include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d)

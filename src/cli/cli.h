@@ -227,6 +227,11 @@ void cli_analysis_free(cli_analysis_t *e);
  * usage exit code after "graft: OPT OUTPUT: unknown extension '.xls' ...". */
 int cli_output_format(const char *opt, const char *output,
                       graft_table_format_t *format);
+/* The -o OUTPUT of CMD, which writes CSV data (simulate, replicate): -1
+ * when it ends in .csv (any case) or has no extension, else a usage exit
+ * code after the message: CSV under another format's name would be CSV in
+ * disguise. */
+int cli_csv_output(const char *cmd, const char *output);
 /* A workbook is never written to stdout: -1 when OUTPUT is a file, else a
  * usage exit code after the message. */
 int cli_xlsx_not_stdout(const char *output);

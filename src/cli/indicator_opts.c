@@ -429,6 +429,16 @@ int cli_output_format(const char *opt, const char *output,
                            opt, output, ext);
 }
 
+int cli_csv_output(const char *cmd, const char *output)
+{
+    const char *ext = output ? output_ext(output) : NULL;
+    if (!ext || strcasecmp(ext, ".csv") == 0)
+        return -1;
+    return cli_usage_error("%s: -o %s: %s writes CSV data (give a .csv name "
+                           "or none)",
+                           cmd, output, cmd);
+}
+
 int cli_xlsx_not_stdout(const char *output)
 {
     if (output && strcmp(output, "-") != 0)

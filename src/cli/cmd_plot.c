@@ -30,7 +30,7 @@ static const char plot_usage[] =
     "                               sample size, from graft plan's table\n"
     "                     sae       direct against model-based estimates\n"
     "                               per area, from graft sae's CSV\n"
-    "                     sae-resid the model's residual diagnostics\n"
+    "                     sae-resid  the model's residual diagnostics\n"
     "  --indicator NAME   the indicator (heatmap: a comma list, default "
     "all)\n"
     "  --by COL[,COL]     the by-variable table (default: the file's only "

@@ -13,21 +13,21 @@
 static const char compare_usage[] =
     "usage: graft compare BASELINE FOLLOWUP [options]\n"
     "       (each a data file or a survey file, FILE.ini)\n"
-    CLI_COMMON_USAGE
+    CLI_DESIGN_USAGE
     CLI_ANALYSIS_USAGE
     "  --shared-psus      the rounds revisit the same PSUs (a panel)\n"
-    "  --test-df D        sum (default: the stacked design's), min, "
-    "satterthwaite\n"
+    "  --test-df D        sum|min|satterthwaite (default sum: the stacked\n"
+    "                     design's df)\n"
     "  --adjust M         none|bonferroni|holm|bh (default holm)\n"
     "  --harmonized       compare even where the question wordings differ\n";
 
 static const char trend_usage[] =
     "usage: graft trend ROUND1 ROUND2 ROUND3 ... [options]\n"
     "       (each a data file or a survey file, FILE.ini; in time order)\n"
-    CLI_COMMON_USAGE
+    CLI_DESIGN_USAGE
     CLI_ANALYSIS_USAGE
     "  --shared-psus      the rounds revisit the same PSUs (a panel)\n"
-    "  --test-df D        sum (default), min, satterthwaite\n"
+    "  --test-df D        sum|min|satterthwaite (default sum)\n"
     "  --adjust M         none|bonferroni|holm|bh (default holm)\n"
     "  --harmonized       compare even where the question wordings differ\n";
 

@@ -27,7 +27,9 @@ static const char plan_usage[] =
     "  --power P          power, 0.5 to below 1 (default 0.8)\n"
     "  --alpha A          two-sided level of the test (default 0.05)\n"
     "  --correlation R    correlation of the rounds' estimates (default 0)\n"
-    "  --format F         text|csv|json|md;  -o FILE  write to FILE\n";
+    "  --format F         text|csv|json|md (default: text on a terminal,\n"
+    "                     else from -o's extension, else csv)\n"
+    "  -o FILE            write to FILE (atomically)\n";
 
 static const char *const plan_flag_names[PLAN_N_FLAGS] = {
     "--p1", "--p2", "--deff", "--n", "--power", "--alpha", "--correlation",

@@ -31,8 +31,9 @@ static const char main_usage[] =
     "  plan       sample size and detectable change for the next round\n"
     "  version    the version of graft (also --version)\n"
     "\n"
-    "graft COMMAND --help shows a command's options; the README lists the\n"
-    "exit codes and file formats.\n";
+    "graft COMMAND --help shows a command's options; man graft-COMMAND\n"
+    "explains them, man graft the exit codes and environment, and\n"
+    "man graft-survey and man graft-analysis the file formats.\n";
 
 typedef struct command {
     const char *name;

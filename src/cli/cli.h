@@ -253,7 +253,7 @@ int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format);
     "  --min-n N          suppress estimates from fewer than N rows\n"       \
     "  --format F         text|csv|json|md (default: text on a terminal,\n"  \
     "                     else from -o's extension, else csv)\n"            \
-    "  -o FILE            write to FILE (atomically)\n"
+    "  -o FILE, --output FILE  write to FILE (atomically)\n"
 
 int cmd_describe(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);

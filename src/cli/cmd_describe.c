@@ -13,7 +13,7 @@ static const char describe_usage[] =
     "usage: graft describe [DATA | --survey FILE.ini] [options]\n"
     CLI_COMMON_USAGE
     "  --format F         text|csv|json (default text)\n"
-    "  -o FILE            write to FILE instead of standard output\n";
+    "  -o FILE, --output FILE  write to FILE instead of standard output\n";
 
 static const struct option describe_options[] = {CLI_COMMON_OPTIONS,
                                                  {NULL, 0, NULL, 0}};

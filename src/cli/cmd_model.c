@@ -26,7 +26,7 @@ static const char model_usage[] =
     "  --max-iter N       IRLS iterations before giving up (default 100)\n"
     "  --format F         text|csv|json|md (default: text on a terminal,\n"
     "                     else from -o's extension, else csv)\n"
-    "  -o FILE            write to FILE (atomically)\n";
+    "  -o FILE, --output FILE  write to FILE (atomically)\n";
 
 enum { OPT_FORMULA = OPT_COMMON_END, OPT_FAMILY, OPT_AMONG, OPT_TEST,
        OPT_LEVEL, OPT_MAX_ITER };

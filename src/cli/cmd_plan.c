@@ -29,7 +29,7 @@ static const char plan_usage[] =
     "  --correlation R    correlation of the rounds' estimates (default 0)\n"
     "  --format F         text|csv|json|md (default: text on a terminal,\n"
     "                     else from -o's extension, else csv)\n"
-    "  -o FILE            write to FILE (atomically)\n";
+    "  -o FILE, --output FILE  write to FILE (atomically)\n";
 
 static const char *const plan_flag_names[PLAN_N_FLAGS] = {
     "--p1", "--p2", "--deff", "--n", "--power", "--alpha", "--correlation",

@@ -10,7 +10,10 @@
  * section and exactly the man/graft-CMD.1 pages.  Every man page renders
  * with `man --warnings` silent, every graft-NAME(N) a page cites exists,
  * and every relative link of README.md and docs/NAME.md names a file of the
- * repository.
+ * repository.  Every section and key graft-analysis(5) and graft-survey(5)
+ * document is one graft reads (no "unknown key" when a file has it), and
+ * every section or key graft's errors list as expected ("unknown section
+ * [x] (expected ...)") is documented.
  *
  * How --help is read: an option line is a line that starts with spaces
  * and then '-'; its options are the leading "-x"/"--name" tokens, each
@@ -504,6 +507,214 @@ static void test_commands_agree(void **state)
                  bad);
 }
 
+/* ---- survey and analysis files against graft-survey(5), graft-analysis(5) */
+
+typedef struct ini_key {
+    char section[64]; /* "indicator.NAME" */
+    char key[64];     /* "expr"; "" for the section itself */
+} ini_key_t;
+
+#define MAX_KEYS 160
+
+/* The sections (.SS [NAME]) and keys (the "key = VALUE" of each .TP tag)
+ * that the section-5 page TEXT documents. */
+static size_t man_ini_keys(const char *text, ini_key_t *out)
+{
+    size_t n = 0;
+    char section[64] = "";
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        if (!end)
+            end = line + strlen(line);
+        if (strncmp(line, ".SS [", 5) == 0) {
+            const char *close = memchr(line, ']', (size_t)(end - line));
+            assert_non_null(close);
+            snprintf(section, sizeof section, "%.*s",
+                     (int)(close - line - 5), line + 5);
+            assert_true(n < MAX_KEYS);
+            snprintf(out[n].section, sizeof out[n].section, "%s", section);
+            out[n++].key[0] = '\0';
+        } else if (strncmp(line, ".SH", 3) == 0) {
+            section[0] = '\0';
+        } else if (strncmp(line, ".TP", 3) == 0 && *section && *end) {
+            char tag[512];
+            const char *t = end + 1, *tend = strchr(t, '\n');
+            if (!tend)
+                tend = t + strlen(t);
+            unroff(t, (size_t)(tend - t), tag, sizeof tag);
+            for (char *item = tag; item && *item;) {
+                char *next = strstr(item, ", ");
+                if (next)
+                    *next = '\0';
+                char *eq = strstr(item, " = ");
+                if (eq) {
+                    assert_true(n < MAX_KEYS);
+                    snprintf(out[n].section, sizeof out[n].section, "%s",
+                             section);
+                    snprintf(out[n].key, sizeof out[n].key, "%.*s",
+                             (int)(eq - item), item);
+                    n++;
+                }
+                item = next ? next + 2 : NULL;
+            }
+        }
+        line = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+static int has_upper(const char *s)
+{
+    for (; *s; s++)
+        if (isupper((unsigned char)*s))
+            return 1;
+    return 0;
+}
+
+/* SECTION as it can be written: "indicator.NAME" as "indicator.x". */
+static void concrete_section(const char *section, char *out, size_t size)
+{
+    const char *dot = strchr(section, '.');
+    if (dot && has_upper(dot + 1))
+        snprintf(out, size, "%.*s.x", (int)(dot - section), section);
+    else
+        snprintf(out, size, "%s", section);
+}
+
+/* Run graft on a file of BODY: an analysis file (with an indicator, read
+ * by graft estimate) or, when !ANALYSIS, a survey file (graft describe). */
+static void ini_run(int analysis, const char *body, spawn_result_t *res)
+{
+    char dir[] = "/tmp/graft_manual_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/f.ini", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    if (analysis)
+        fputs("[indicator.t]\nexpr = paid_police\n", f);
+    fputs(body, f);
+    assert_int_equal(fclose(f), 0);
+    if (analysis)
+        spawn_graft(res, "estimate", "surveys/demo/round1.ini", "--analysis",
+                    path, NULL);
+    else
+        spawn_graft(res, "describe", path, NULL);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The items of the list in an error's "(expected a, b or c)" or
+ * "setting (a, b, c)", into ITEMS; their number. */
+static size_t expected_list(const char *err, char items[32][64])
+{
+    const char *p = strstr(err, "(expected ");
+    if (p)
+        p += 10;
+    else if ((p = strstr(err, "setting (")))
+        p += 9;
+    else
+        return 0;
+    size_t n = 0;
+    while (*p && *p != ')' && n < 32) {
+        size_t len = strcspn(p, ",)");
+        const char *or = strstr(p, " or ");
+        if (or && or < p + len)
+            len = (size_t)(or - p);
+        snprintf(items[n++], 64, "%.*s", (int)len, p);
+        p += len;
+        if (strncmp(p, ", ", 2) == 0)
+            p += 2;
+        else if (strncmp(p, " or ", 4) == 0)
+            p += 4;
+    }
+    return n;
+}
+
+static int ini_documented(const ini_key_t *keys, size_t n,
+                          const char *section, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i].section, section) == 0 &&
+            strcmp(keys[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every section and key PAGE documents is one graft reads (no "unknown"
+ * error), and every section or key graft's errors list as expected is
+ * documented. */
+static int check_ini_page(const char *page, int analysis)
+{
+    static ini_key_t keys[MAX_KEYS];
+    static spawn_result_t res;
+    char *text = man_page(page);
+    size_t n = man_ini_keys(text, keys);
+    free(text);
+    assert_true(n > 10);
+    int bad = 0;
+    char body[256], sec[64], items[32][64];
+
+    ini_run(analysis, "[no_such_section]\nk = 1\n", &res);
+    size_t m = expected_list(res.err, items);
+    if (m == 0)
+        fail_msg("an unknown section gave no list of sections: %s", res.err);
+    for (size_t i = 0; i < m; i++)
+        if (!ini_documented(keys, n, items[i], "")) {
+            print_error("graft reads the section [%s], but man/%s has no "
+                        ".SS [%s]\n",
+                        items[i], page, items[i]);
+            bad++;
+        }
+    for (size_t i = 0; i < n; i++) {
+        concrete_section(keys[i].section, sec, sizeof sec);
+        if (!keys[i].key[0]) {
+            /* the section: graft's list of the keys it expects */
+            snprintf(body, sizeof body, "[%s]\nno_such_key = 1\n", sec);
+            ini_run(analysis, body, &res);
+            if (strstr(res.err, "unknown section")) {
+                print_error("man/%s documents [%s], but graft does not read "
+                            "it: %s",
+                            page, keys[i].section, res.err);
+                bad++;
+            }
+            m = expected_list(res.err, items);
+            for (size_t k = 0; k < m; k++)
+                if (!ini_documented(keys, n, keys[i].section, items[k])) {
+                    print_error("graft reads the key '%s' in [%s], but "
+                                "man/%s does not document it\n",
+                                items[k], keys[i].section, page);
+                    bad++;
+                }
+            continue;
+        }
+        if (has_upper(keys[i].key))
+            continue; /* NAME = ..., COLUMN = ...: any name */
+        snprintf(body, sizeof body, "[%s]\n%s = 1\n", sec, keys[i].key);
+        ini_run(analysis, body, &res);
+        if (strstr(res.err, "unknown key") ||
+            strstr(res.err, "unknown section") ||
+            strstr(res.err, "neither a setting")) {
+            print_error("man/%s documents '%s' in [%s], but graft does not "
+                        "read it: %s",
+                        page, keys[i].key, keys[i].section, res.err);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static void test_ini_keys_agree(void **state)
+{
+    (void)state;
+    int bad = check_ini_page("graft-analysis.5", 1) +
+              check_ini_page("graft-survey.5", 0);
+    if (bad)
+        fail_msg("%d disagreements between the file parsers and the "
+                 "section-5 man pages",
+                 bad);
+}
+
 /* Every man page renders without a warning, and every graft-NAME(N) it
  * cites exists. */
 static void test_pages_render(void **state)
@@ -620,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_checks_can_fail),
         cmocka_unit_test(test_options_agree),
         cmocka_unit_test(test_commands_agree),
+        cmocka_unit_test(test_ini_keys_agree),
         cmocka_unit_test(test_pages_render),
         cmocka_unit_test(test_links_resolve),
     };

@@ -14,20 +14,39 @@ endif
 CPPFLAGS := -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L
 CFLAGS   := -std=c11 $(OPT) -g -pthread $(WARN) $(SAN)
 LDFLAGS  := -pthread $(SAN)
-LIBS     := -lreadstat -lcsv -linih -ljansson -lgsl -lgslcblas -lm
+# The libraries graft links, each named once: by its pkg-config name when
+# Debian ships a .pc file for it (DEPS_PC), else by its -l flag
+# (DEPS_LIBS).  GSL is public in graft.pc (a program calls
+# gsl_set_error_handler_off() itself, graft.h); the others are private.
+DEPS_PC_PUBLIC := gsl
+DEPS_PC   := jansson inih xlsxwriter minizip
+DEPS_LIBS := -lreadstat -lcsv
+LIBS     := $(DEPS_LIBS) $(shell pkg-config --libs $(DEPS_PC) $(DEPS_PC_PUBLIC) 2>/dev/null)
 TESTLIBS := -lcmocka
 
+# The version, read from include/graft/version.h (its one place): the
+# shared library's file name and soname, and graft.pc's Version.
+version_part = $(shell awk '$$2 == "GRAFT_VERSION_$(1)" { print $$3 }' include/graft/version.h)
+VERSION_MAJOR := $(call version_part,MAJOR)
+VERSION_MINOR := $(call version_part,MINOR)
+VERSION_PATCH := $(call version_part,PATCH)
+VERSION  := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+SONAME   := libgraft.so.$(VERSION_MAJOR)
+
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*.c src/*/*.c)))
+HEADERS  := $(sort $(wildcard include/graft/*.h))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 FUZZ_REPLAY := $(FUZZ_SRC:%.c=$(BUILD)/%_replay)
 
 .PHONY: all deps build check test demo asan ubsan memcheck lint fuzz clean check-report
+.PHONY: install uninstall
 
 # A plain `make` only builds; `make deps`, `make demo` and `make check`
 # install what is missing first (.ci/deps).
@@ -36,7 +55,7 @@ all: build
 deps:
 	@sh .ci/deps
 
-build: graft libgraft.a
+build: graft libgraft.a $(BUILD)/libgraft.so.$(VERSION)
 
 # ./graft is the release build; sanitizer builds keep theirs under build/.
 graft: $(BUILD)/graft
@@ -58,6 +77,29 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# The shared library: the library's sources compiled a second time, as
+# position-independent code under $(BUILD)/pic (./graft and libgraft.a keep
+# the faster position-dependent objects).  It exports only the graft_
+# names the public headers declare: its version script is made from them,
+# and every other symbol (the library's internal graft_ functions too)
+# stays local.  It links its dependencies: a program needs only -lgraft
+# (-z defs fails the link on a symbol none of them defines).
+PIC_CFLAGS := -fPIC -fno-semantic-interposition
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libgraft.map: include/graft.h $(HEADERS)
+	@mkdir -p $(@D)
+	{ echo '{ global:'; \
+	  grep -ohE '\<graft_[a-z0-9_]+\>' $^ | LC_ALL=C sort -u | sed 's/.*/    &;/'; \
+	  echo '  local: *; };'; } > $@
+
+$(BUILD)/libgraft.so.$(VERSION): $(PIC_OBJ) $(BUILD)/libgraft.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs \
+	    -Wl,--version-script=$(BUILD)/libgraft.map -o $@ $(PIC_OBJ) $(LIBS)
+
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/libgraft.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libgraft.a $(LIBS) $(TESTLIBS)
 
@@ -71,10 +113,22 @@ check: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: $(BUILD)/graft $(TESTS) $(FUZZ_REPLAY)
+# The shared library, and `make install` into a temporary folder, only
+# without sanitizers (a sanitized shared library needs its runtime).
+SO_CHECK := $(if $(SAN),,$(BUILD)/libgraft.so.$(VERSION))
+
+run-tests: $(BUILD)/graft $(TESTS) $(FUZZ_REPLAY) $(SO_CHECK)
 	@failed=0; \
-	echo "== tests/symbols.sh $(BUILD)/libgraft.a"; \
-	sh tests/symbols.sh $(BUILD)/libgraft.a || failed=$$((failed + 1)); \
+	for lib in $(BUILD)/libgraft.a $(SO_CHECK); do \
+	    echo "== tests/symbols.sh $$lib"; \
+	    sh tests/symbols.sh $$lib || failed=$$((failed + 1)); \
+	done; \
+	echo "== tests/install/completion.sh $(BUILD)/graft"; \
+	bash tests/install/completion.sh $(BUILD)/graft || failed=$$((failed + 1)); \
+	if [ -n "$(SO_CHECK)" ]; then \
+	    echo "== tests/install/run.sh $(BUILD)"; \
+	    MAKE="$(MAKE)" sh tests/install/run.sh $(BUILD) || failed=$$((failed + 1)); \
+	fi; \
 	for t in $(TESTS); do \
 	    echo "== $$t"; \
 	    GRAFT_BIN=$(BUILD)/graft ./$$t || failed=$$((failed + 1)); \
@@ -200,4 +254,69 @@ FORCE:
 clean:
 	rm -rf build graft libgraft.a
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d)
+# ---- make install, make uninstall ------------------------------------
+# `make install PREFIX=DIR` (default /usr/local; DESTDIR for staging) puts
+# the command, both libraries, the headers, graft.pc, the man pages of
+# man/ and the bash completion under PREFIX; `make uninstall` (with the
+# same PREFIX and DESTDIR) removes those files and nothing else.  Both
+# only copy what `make` built (docs/install.md).
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+INSTALL      ?= install
+
+MAN1       := $(sort $(wildcard man/*.1))
+MAN5       := $(sort $(wildcard man/*.5))
+COMPLETION := src/cli/graft.bash-completion
+
+# graft.pc names directories below PREFIX as ${prefix}/...
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+PC_SED := -e 's|@PREFIX@|$(PREFIX)|' \
+	  -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' \
+	  -e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' \
+	  -e 's|@VERSION@|$(VERSION)|' \
+	  -e 's|@REQUIRES@|$(DEPS_PC_PUBLIC)|' \
+	  -e 's|@REQUIRES_PRIVATE@|$(DEPS_PC)|' \
+	  -e 's|@LIBS_PRIVATE@|$(DEPS_LIBS) -pthread|'
+
+install: $(BUILD)/graft $(BUILD)/libgraft.a $(BUILD)/libgraft.so.$(VERSION)
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)" \
+	    "$(DESTDIR)$(PKGCONFIGDIR)" "$(DESTDIR)$(INCLUDEDIR)/graft" \
+	    "$(DESTDIR)$(BASHCOMPDIR)"
+	$(INSTALL) -m 755 $(BUILD)/graft "$(DESTDIR)$(BINDIR)/graft"
+	$(INSTALL) -m 644 $(BUILD)/libgraft.a "$(DESTDIR)$(LIBDIR)/libgraft.a"
+	$(INSTALL) -m 755 $(BUILD)/libgraft.so.$(VERSION) \
+	    "$(DESTDIR)$(LIBDIR)/libgraft.so.$(VERSION)"
+	ln -sf libgraft.so.$(VERSION) "$(DESTDIR)$(LIBDIR)/$(SONAME)"
+	ln -sf $(SONAME) "$(DESTDIR)$(LIBDIR)/libgraft.so"
+	$(INSTALL) -m 644 include/graft.h "$(DESTDIR)$(INCLUDEDIR)/graft.h"
+	$(INSTALL) -m 644 $(HEADERS) "$(DESTDIR)$(INCLUDEDIR)/graft"
+	sed $(PC_SED) src/graft.pc.in > "$(DESTDIR)$(PKGCONFIGDIR)/graft.pc"
+	chmod 644 "$(DESTDIR)$(PKGCONFIGDIR)/graft.pc"
+ifneq ($(MAN1),)
+	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1"
+	$(INSTALL) -m 644 $(MAN1) "$(DESTDIR)$(MANDIR)/man1"
+endif
+ifneq ($(MAN5),)
+	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man5"
+	$(INSTALL) -m 644 $(MAN5) "$(DESTDIR)$(MANDIR)/man5"
+endif
+	$(INSTALL) -m 644 $(COMPLETION) "$(DESTDIR)$(BASHCOMPDIR)/graft"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/graft" "$(DESTDIR)$(LIBDIR)/libgraft.a" \
+	    "$(DESTDIR)$(LIBDIR)/libgraft.so.$(VERSION)" \
+	    "$(DESTDIR)$(LIBDIR)/$(SONAME)" "$(DESTDIR)$(LIBDIR)/libgraft.so" \
+	    "$(DESTDIR)$(PKGCONFIGDIR)/graft.pc" \
+	    "$(DESTDIR)$(INCLUDEDIR)/graft.h" \
+	    "$(DESTDIR)$(BASHCOMPDIR)/graft" \
+	    $(addprefix "$(DESTDIR)$(INCLUDEDIR)"/,$(HEADERS:include/%=%)) \
+	    $(addprefix "$(DESTDIR)$(MANDIR)"/man1/,$(notdir $(MAN1))) \
+	    $(addprefix "$(DESTDIR)$(MANDIR)"/man5/,$(notdir $(MAN5)))
+	rmdir "$(DESTDIR)$(INCLUDEDIR)/graft" 2>/dev/null || true
+
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d)

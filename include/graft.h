@@ -81,6 +81,7 @@
 #include "graft/model.h"    /* design-based GLMs (svyglm) */
 #include "graft/output.h"   /* output files that appear whole or not at all */
 #include "graft/table.h"    /* tables as text, CSV, JSON, Markdown */
+#include "graft/xlsx.h"     /* tables as Excel workbooks */
 #include "graft/chart.h"    /* charts through gnuplot */
 #include "graft/report.h"   /* the report of an analysis */
 #include "graft/simulate.h" /* the demo survey */

@@ -251,7 +251,7 @@ static void test_usage(void **state)
     expect_error(64, "describe: unknown option '--bogus' (see graft "
                      "describe --help)");
     run("describe", D "good.csv", "--weight", "w", "--format", "xml", NULL);
-    expect_error(64, "--format: 'xml' must be text, csv or json");
+    expect_error(64, "--format: 'xml' must be text, csv, json or xlsx");
     run("describe", D "good.csv", "--weight", "w", "--missing", "8,x", NULL);
     expect_error(64, "--missing:1:3: '8,x' is not a comma-separated list of "
                      "numbers");

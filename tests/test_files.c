@@ -123,7 +123,9 @@ static void test_output_is_input(void **state)
     snprintf(ini_text, sizeof ini_text,
              "[survey]\ndata = in.csv\n[design]\nweight = w\n");
     test_write_file(ini, ini_text);
-    run("estimate", "--survey", ini, "--prop", "p == 1", "-o", ini, NULL);
+    /* --format: an .ini output is otherwise an unknown extension */
+    run("estimate", "--survey", ini, "--prop", "p == 1", "--format", "csv",
+        "-o", ini, NULL);
     snprintf(msg, sizeof msg,
              "-o %s is the survey file %s: refusing to overwrite it", ini,
              ini);
@@ -135,8 +137,8 @@ static void test_output_is_input(void **state)
     char analysis[600];
     snprintf(analysis, sizeof analysis, "%s", test_tmp("a.ini"));
     test_write_file(analysis, "[indicator.p1]\ntype = prop\nexpr = p == 1\n");
-    run("estimate", data_path, "--weight", "w", "--analysis", analysis, "-o",
-        analysis, NULL);
+    run("estimate", data_path, "--weight", "w", "--analysis", analysis,
+        "--format", "csv", "-o", analysis, NULL);
     snprintf(msg, sizeof msg,
              "-o %s is the analysis file %s: refusing to overwrite it",
              analysis, analysis);

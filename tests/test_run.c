@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 #include "test_spawn.h"
+#include "graft/version.h"
 
 /* The run's folder, inside this process's temporary directory. */
 #define RUN_A test_tmp("run")
@@ -82,6 +83,15 @@ static void test_demo_run(void **state)
     assert_non_null(strstr(html, "<h2>Data and design</h2>"));
     assert_non_null(strstr(html, "<h2>Changes between rounds</h2>"));
     assert_non_null(strstr(html, "<h2>Methods</h2>"));
+    /* the version of graft that wrote them, last (graft --version) */
+    char made[128];
+    snprintf(made, sizeof made, "\n\n*Made by graft %s.*\n\n",
+             graft_version());
+    assert_string_equal(md + strlen(md) - strlen(made), made);
+    snprintf(made, sizeof made,
+             "\n<p><em>Made by graft %s.</em></p>\n</body>\n</html>\n",
+             graft_version());
+    assert_string_equal(html + strlen(html) - strlen(made), made);
     /* the rounds raked to the same margins ([weighting]) */
     assert_non_null(strstr(md, "| Round 1 | Demo bribery-experience survey "
                                "(round1\\_weighted.csv) | 2469 | 7500000 |"));

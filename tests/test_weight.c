@@ -625,8 +625,9 @@ static void test_report_file(void **state)
     json_decref(root);
     unlink(rep);
     clean();
+    /* --format: an .ini report is otherwise an unknown extension */
     run("weight", DEMO, "--margins", MZ, "-o", OUT, "--report", OUT_INI,
-        NULL);
+        "--format", "text", NULL);
     char want[1400];
     snprintf(want, sizeof want,
              "weight: --report %s is the output survey file", OUT_INI);

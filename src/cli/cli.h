@@ -212,9 +212,31 @@ int cli_analysis_load(cli_analysis_t *e, struct graft_analysis **analysis,
                       graft_estimate_opts_t *o, graft_indicator_spec_t **all,
                       graft_diag_t *diag);
 void cli_analysis_free(cli_analysis_t *e);
-/* The table format for OUTPUT when --format is not given: text on a
- * terminal, else from the output's extension, else CSV. */
-graft_table_format_t cli_table_format(const char *output);
+/* The table format of the output OUTPUT of option OPT ("-o") from its
+ * extension, into *FORMAT: .csv, .json, .md, .txt or .xlsx (any case);
+ * CSV without one; stdout: text on a terminal, else CSV.  Returns -1, or a
+ * usage exit code after "graft: OPT OUTPUT: unknown extension '.xls' ...". */
+int cli_output_format(const char *opt, const char *output,
+                      graft_table_format_t *format);
+/* The -o OUTPUT of CMD, which writes CSV data (simulate, replicate): -1
+ * when it ends in .csv (any case) or has no extension, else a usage exit
+ * code after the message: CSV under another format's name would be CSV in
+ * disguise. */
+int cli_csv_output(const char *cmd, const char *output);
+/* A workbook is never written to stdout: -1 when OUTPUT is a file, else a
+ * usage exit code after the message. */
+int cli_xlsx_not_stdout(const char *output);
+/* Write a workbook to PATH atomically (graft_outfile_*): FILL adds the
+ * sheets, DESIGN (or NULL) goes to the notes.  GRAFT_OK, or the error in
+ * DIAG with nothing left at PATH. */
+struct graft_workbook;
+graft_error_t cli_write_workbook(const char *path,
+                                 graft_error_t (*fill)(struct graft_workbook *wb,
+                                                       const void *arg,
+                                                       graft_diag_t *diag),
+                                 const void *arg,
+                                 const graft_design_spec_t *design,
+                                 graft_diag_t *diag);
 /* ---- number options (numbers.c): one parser for all of them ---------- */
 
 /* S as an unsigned decimal integer: digits only (no sign, no space, nothing
@@ -233,8 +255,10 @@ int cli_uint_option(const char *cmd, const char *opt, const char *s,
  * GRAFT_LEVEL_MAX (0.5 to 0.9999).  Returns -1, or a usage exit code after
  * the message. */
 int cli_level_flag(const char *arg, double *level);
-/* The table format of F: its --format, else cli_table_format() of its -o.
- * Returns -1, or a usage exit code when --format names no table format. */
+/* The table format of F: its --format (whatever -o's extension), else
+ * cli_output_format() of its -o; xlsx only to a file.  Returns -1, or a
+ * usage exit code when --format names no table format, -o has an unknown
+ * extension or a workbook would go to stdout. */
 int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format);
 
 #define CLI_ANALYSIS_USAGE                                                    \
@@ -251,8 +275,9 @@ int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format);
     "  --level L          confidence level, 0.5 to 0.9999 (default 0.95)\n"  \
     "  --df D             domain (default), design, or a number\n"           \
     "  --min-n N          suppress estimates from fewer than N rows\n"       \
-    "  --format F         text|csv|json|md (default: text on a terminal,\n"  \
-    "                     else from -o's extension, else csv)\n"            \
+    "  --format F         text|csv|json|md|xlsx (default: text on a\n"       \
+    "                     terminal, else from -o's extension: .csv .json\n" \
+    "                     .md .txt .xlsx; none: csv; any other: an error)\n" \
     "  -o FILE, --output FILE  write to FILE (atomically)\n"
 
 int cmd_describe(int argc, char **argv);

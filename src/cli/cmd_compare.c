@@ -4,6 +4,7 @@
  * stacked into one design, differences tested and adjusted.
  */
 #include "cli.h"
+#include "graft/xlsx.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -151,6 +152,18 @@ static int *comparable_flags(const cli_analysis_t *e,
     return not_comparable;
 }
 
+static graft_error_t fill_compare(graft_workbook_t *wb, const void *ch,
+                                  graft_diag_t *diag)
+{
+    return graft_changes_sheet(wb, "comparisons", ch, 0, diag);
+}
+
+static graft_error_t fill_trend(graft_workbook_t *wb, const void *ch,
+                                graft_diag_t *diag)
+{
+    return graft_changes_sheet(wb, "trend", ch, 1, diag);
+}
+
 /* Compute the comparisons (or the trend) of the loaded rounds and write
  * the table; returns the exit status. */
 static int compute_and_write(const cli_analysis_t *e, const rounds_cli_t *r,
@@ -173,10 +186,15 @@ static int compute_and_write(const cli_analysis_t *e, const rounds_cli_t *r,
     for (size_t i = 0; rc == GRAFT_OK && i < ch->est->n_warnings; i++)
         fprintf(stderr, "graft: warning: %s\n", ch->est->warnings[i]);
     if (rc != GRAFT_OK ||
-        graft_outfile_open(&out, e->flags.output, &diag) != GRAFT_OK ||
-        graft_outfile_finish(
-            &out, graft_changes_write(out.fp, ch, trend, format, &diag),
-            &diag) != GRAFT_OK) {
+        (format == GRAFT_TABLE_XLSX
+             ? cli_write_workbook(e->flags.output,
+                                  trend ? fill_trend : fill_compare, ch,
+                                  &r->in[0].design, &diag) != GRAFT_OK
+             : graft_outfile_open(&out, e->flags.output, &diag) != GRAFT_OK ||
+                   graft_outfile_finish(
+                       &out,
+                       graft_changes_write(out.fp, ch, trend, format, &diag),
+                       &diag) != GRAFT_OK)) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);
     }

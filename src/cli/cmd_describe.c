@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "graft/xlsx.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -12,7 +13,8 @@
 static const char describe_usage[] =
     "usage: graft describe [DATA | --survey FILE.ini] [options]\n"
     CLI_COMMON_USAGE
-    "  --format F         text|csv|json (default text)\n"
+    "  --format F         text|csv|json|xlsx (default text, or from -o's\n"
+    "                     extension: .txt, .csv, .json, .xlsx)\n"
     "  -o FILE, --output FILE  write to FILE instead of standard output\n";
 
 static const struct option describe_options[] = {CLI_COMMON_OPTIONS,
@@ -52,6 +54,12 @@ static graft_error_t check_weight_sums(const graft_describe_t *d,
                           d->spec.weight ? d->spec.weight : "1", g->max_w);
 }
 
+static graft_error_t fill_sheet(graft_workbook_t *wb, const void *desc,
+                                graft_diag_t *diag)
+{
+    return graft_describe_sheet(wb, "describe", desc, diag);
+}
+
 int cmd_describe(int argc, char **argv)
 {
     cli_flags_t flags;
@@ -63,11 +71,29 @@ int cmd_describe(int argc, char **argv)
     int status = parse_flags(argc, argv, &flags);
     if (status >= 0)
         return status;
-    /* describe writes no Markdown: its text is a report, not a table */
+    /* describe writes no Markdown: its text is a report, not a table.
+     * Without --format: text, or what -o's extension says (.csv, .json,
+     * .xlsx; .txt and no extension are text). */
     if (flags.format && (!graft_table_format_parse(flags.format, &format) ||
                          format == GRAFT_TABLE_MD))
-        return cli_usage_error("--format: '%s' must be text, csv or json",
+        return cli_usage_error("--format: '%s' must be text, csv, json or "
+                               "xlsx",
                                flags.format);
+    if (!flags.format && flags.output && strcmp(flags.output, "-") != 0) {
+        if ((status = cli_output_format("-o", flags.output, &format)) >= 0)
+            return status;
+        if (format == GRAFT_TABLE_MD)
+            return cli_usage_error("-o %s: describe writes no Markdown (use "
+                                   ".txt, .csv, .json or .xlsx)",
+                                   flags.output);
+        if (!strchr(strrchr(flags.output, '/') ? strrchr(flags.output, '/')
+                                               : flags.output,
+                    '.'))
+            format = GRAFT_TABLE_TEXT; /* no extension: text, as ever */
+    }
+    if (format == GRAFT_TABLE_XLSX &&
+        (status = cli_xlsx_not_stdout(flags.output)) >= 0)
+        return status;
     graft_diag_clear(&diag);
     if (cli_input_init(&in, &flags, 1, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);
@@ -78,10 +104,14 @@ int cmd_describe(int argc, char **argv)
     if (graft_describe_file(in.data, &in.read, &in.design, &desc, &diag) !=
             GRAFT_OK ||
         check_weight_sums(desc, &diag) != GRAFT_OK ||
-        graft_outfile_open(&out, flags.output, &diag) != GRAFT_OK ||
-        graft_outfile_finish(&out,
-                             graft_describe_write(out.fp, desc, format, &diag),
-                             &diag) != GRAFT_OK) {
+        (format == GRAFT_TABLE_XLSX
+             ? cli_write_workbook(flags.output, fill_sheet, desc, NULL,
+                                  &diag) != GRAFT_OK
+             : graft_outfile_open(&out, flags.output, &diag) != GRAFT_OK ||
+                   graft_outfile_finish(
+                       &out,
+                       graft_describe_write(out.fp, desc, format, &diag),
+                       &diag) != GRAFT_OK)) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);
     } else {

@@ -3,6 +3,7 @@
  * design-based standard errors, intervals and reliability flags.
  */
 #include "cli.h"
+#include "graft/xlsx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,12 @@ static const char estimate_usage[] =
     "usage: graft estimate [DATA | --survey FILE.ini] [options]\n"
     CLI_COMMON_USAGE
     CLI_ANALYSIS_USAGE;
+
+static graft_error_t fill_sheet(graft_workbook_t *wb, const void *est,
+                                graft_diag_t *diag)
+{
+    return graft_estimates_sheet(wb, "estimates", est, diag);
+}
 
 int cmd_estimate(int argc, char **argv)
 {
@@ -46,7 +53,13 @@ int cmd_estimate(int argc, char **argv)
                                              &diag);
     for (size_t i = 0; rc == GRAFT_OK && i < est->n_warnings; i++)
         fprintf(stderr, "graft: warning: %s\n", est->warnings[i]);
-    if (rc != GRAFT_OK ||
+    if (rc == GRAFT_OK && format == GRAFT_TABLE_XLSX) {
+        if (cli_write_workbook(e.flags.output, fill_sheet, est, &in.design,
+                               &diag) != GRAFT_OK) {
+            status = cli_fail(&diag);
+            goto done;
+        }
+    } else if (rc != GRAFT_OK ||
         graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
         graft_outfile_finish(&out,
                              graft_estimates_write(out.fp, est, format, &diag),

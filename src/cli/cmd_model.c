@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "graft/xlsx.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -24,8 +25,9 @@ static const char model_usage[] =
     "                     (repeat for more)\n"
     "  --level L          confidence level, 0.5 to 0.9999 (default 0.95)\n"
     "  --max-iter N       IRLS iterations before giving up (default 100)\n"
-    "  --format F         text|csv|json|md (default: text on a terminal,\n"
-    "                     else from -o's extension, else csv)\n"
+    "  --format F         text|csv|json|md|xlsx (default: text on a\n"
+    "                     terminal, else from -o's extension: .csv .json\n"
+    "                     .md .txt .xlsx; none: csv; any other: an error)\n"
     "  -o FILE, --output FILE  write to FILE (atomically)\n";
 
 enum { OPT_FORMULA = OPT_COMMON_END, OPT_FAMILY, OPT_AMONG, OPT_TEST,
@@ -104,6 +106,12 @@ static int parse_args(int argc, char **argv, model_args_t *a)
     return -1;
 }
 
+static graft_error_t fill_sheet(graft_workbook_t *wb, const void *m,
+                                graft_diag_t *diag)
+{
+    return graft_model_sheet(wb, "model", m, diag);
+}
+
 int cmd_model(int argc, char **argv)
 {
     model_args_t a;
@@ -126,9 +134,13 @@ int cmd_model(int argc, char **argv)
         goto done;
     if (graft_model_fit(in.data, &in.read, &in.design, &a.spec, &m,
                         &diag) != GRAFT_OK ||
-        graft_outfile_open(&out, a.flags.output, &diag) != GRAFT_OK ||
-        graft_outfile_finish(&out, graft_model_write(out.fp, m, format, &diag),
-                             &diag) != GRAFT_OK) {
+        (format == GRAFT_TABLE_XLSX
+             ? cli_write_workbook(a.flags.output, fill_sheet, m, &in.design,
+                                  &diag) != GRAFT_OK
+             : graft_outfile_open(&out, a.flags.output, &diag) != GRAFT_OK ||
+                   graft_outfile_finish(
+                       &out, graft_model_write(out.fp, m, format, &diag),
+                       &diag) != GRAFT_OK)) {
         graft_outfile_abort(&out);
         status = cli_fail(&diag);
         goto done;

@@ -5,6 +5,7 @@
  * a baseline survey's own estimates and design effects (plan_baseline.c).
  */
 #include "cli.h"
+#include "graft/xlsx.h"
 #include "plan_cli.h"
 
 #include <getopt.h>
@@ -27,8 +28,9 @@ static const char plan_usage[] =
     "  --power P          power, 0.5 to below 1 (default 0.8)\n"
     "  --alpha A          two-sided level of the test (default 0.05)\n"
     "  --correlation R    correlation of the rounds' estimates (default 0)\n"
-    "  --format F         text|csv|json|md (default: text on a terminal,\n"
-    "                     else from -o's extension, else csv)\n"
+    "  --format F         text|csv|json|md|xlsx (default: text on a\n"
+    "                     terminal, else from -o's extension: .csv .json\n"
+    "                     .md .txt .xlsx; none: csv; any other: an error)\n"
     "  -o FILE, --output FILE  write to FILE (atomically)\n";
 
 static const char *const plan_flag_names[PLAN_N_FLAGS] = {
@@ -133,6 +135,20 @@ static void plan_direct_row(const plan_args_t *p, graft_plan_row_t *r)
     }
 }
 
+typedef struct plan_sheet {
+    const graft_plan_row_t *rows;
+    size_t n;
+    graft_plan_kind_t kind;
+    const graft_plan_opts_t *o;
+} plan_sheet_t;
+
+static graft_error_t fill_sheet(graft_workbook_t *wb, const void *arg,
+                                graft_diag_t *diag)
+{
+    const plan_sheet_t *p = arg;
+    return graft_plan_sheet(wb, "plan", p->rows, p->n, p->kind, p->o, diag);
+}
+
 int plan_write_rows(const cli_flags_t *f, const graft_plan_row_t *rows,
                     size_t n, graft_plan_kind_t kind,
                     const graft_plan_opts_t *o)
@@ -144,6 +160,13 @@ int plan_write_rows(const cli_flags_t *f, const graft_plan_row_t *rows,
     if (st >= 0)
         return st;
     graft_diag_clear(&diag);
+    if (format == GRAFT_TABLE_XLSX) {
+        const plan_sheet_t arg = {rows, n, kind, o};
+        return cli_write_workbook(f->output, fill_sheet, &arg, NULL,
+                                  &diag) != GRAFT_OK
+                   ? cli_fail(&diag)
+                   : GRAFT_EXIT_OK;
+    }
     if (graft_outfile_open(&out, f->output, &diag) != GRAFT_OK ||
         graft_outfile_finish(&out,
                              graft_plan_write(out.fp, rows, n, kind, o,

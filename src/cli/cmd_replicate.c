@@ -165,7 +165,7 @@ static int build_opts(const rep_cli_t *f, graft_replicate_opts_t *o)
     if (!f->flags.output || strcmp(f->flags.output, "-") == 0)
         return cli_usage_error("replicate: give -o FILE (the survey file "
                                "is written beside it)");
-    return -1;
+    return cli_csv_output("replicate", f->flags.output);
 }
 
 static void warn_fpc(const graft_replicate_summary_t *sum,

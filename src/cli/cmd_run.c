@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "graft/xlsx.h"
 #include "plan_cli.h"
 #include "run_dir.h"
 #include "run_weight.h"
@@ -26,8 +27,8 @@ static const char run_usage[] =
     "writes DIR/estimates.csv, DIR/comparisons.csv and .json (with\n"
     "[compare]), DIR/trend.csv (with [trend]), DIR/charts/*.svg|.png (with\n"
     "[chart.NAME]), DIR/plan.csv (with [plan]), DIR/model_NAME.csv and\n"
-    "DIR/charts/model_NAME.svg|.png (with [model.NAME]), DIR/report.md and\n"
-    "DIR/report.html\n"
+    "DIR/charts/model_NAME.svg|.png (with [model.NAME]), DIR/tables.xlsx\n"
+    "(every table, a sheet each), DIR/report.md and DIR/report.html\n"
     "DIR is replaced as a whole when the run succeeds, and left as it was\n"
     "when it fails; graft refuses a DIR that holds anything but an earlier\n"
     "run's outputs (marked by DIR/.graft-run)\n";
@@ -518,6 +519,49 @@ static graft_error_t write_model(run_t *r, size_t i, chart_out_t *o,
     return GRAFT_OK;
 }
 
+/* tables.xlsx: a sheet per CSV table the run writes (estimates,
+ * comparisons, trend, plan, model_NAME), the notes with each round's
+ * design. */
+static graft_error_t fill_workbook(graft_workbook_t *wb, const void *arg,
+                                   graft_diag_t *diag)
+{
+    const run_t *r = arg;
+    graft_error_t rc = graft_estimates_sheet(wb, "estimates", r->est, diag);
+    if (rc == GRAFT_OK && r->n_pairs)
+        rc = graft_changes_sheet(wb, "comparisons", r->ch, 0, diag);
+    if (rc == GRAFT_OK && r->trend)
+        rc = graft_changes_sheet(wb, "trend", r->ch, 1, diag);
+    if (rc == GRAFT_OK && r->a->has_plan)
+        rc = graft_plan_sheet(wb, "plan", r->plan.rows, r->plan.n_rows,
+                              GRAFT_PLAN_BASELINE, &r->a->plan_opts, diag);
+    for (size_t i = 0; rc == GRAFT_OK && i < r->a->n_models; i++) {
+        char name[160];
+        snprintf(name, sizeof name, "model_%s", r->a->models[i].name);
+        rc = graft_model_sheet(wb, name, r->models[i], diag);
+    }
+    for (size_t q = 0; rc == GRAFT_OK && q < r->n; q++) {
+        char round[160];
+        snprintf(round, sizeof round, "round %s", r->labels[q]);
+        rc = graft_workbook_note(wb, round, "source", r->sources[q],
+                                 diag);
+        if (rc == GRAFT_OK)
+            rc = graft_workbook_note_design(wb, round, &r->in[q].design,
+                                            diag);
+    }
+    return rc;
+}
+
+static graft_error_t write_workbook(run_t *r, graft_diag_t *diag)
+{
+    char *path = run_dir_path(&r->out, "tables.xlsx");
+    if (!path)
+        return graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                              "out of memory");
+    graft_error_t rc = cli_write_workbook(path, fill_workbook, r, NULL, diag);
+    free(path);
+    return rc;
+}
+
 static graft_error_t write_report(run_t *r, chart_out_t *charts,
                                   chart_out_t *model_charts,
                                   graft_diag_t *diag)
@@ -622,6 +666,10 @@ static graft_error_t write_all(run_t *r, graft_diag_t *diag)
         rc = write_model(r, i, &mcharts[i], diag);
     }
     if (rc == GRAFT_OK) {
+        progress(r, "writing tables.xlsx");
+        rc = write_workbook(r, diag);
+    }
+    if (rc == GRAFT_OK) {
         progress(r, "writing the report");
         rc = write_report(r, charts, mcharts, diag);
     }
@@ -690,7 +738,8 @@ static int output_names(run_t *r)
             if (add_name(r, model_file(m->name, ext[x])) != 0)
                 return -1;
     }
-    if (add_name(r, strdup("report.md")) != 0 ||
+    if (add_name(r, strdup("tables.xlsx")) != 0 ||
+        add_name(r, strdup("report.md")) != 0 ||
         add_name(r, strdup("report.html")) != 0)
         return -1;
     return 0;

@@ -64,6 +64,8 @@ int cmd_simulate(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("simulate: unexpected argument '%s'",
                                argv[optind]);
+    if ((st = cli_csv_output("simulate", output)) >= 0)
+        return st;
     graft_diag_t diag;
     graft_outfile_t out;
     graft_diag_clear(&diag);

@@ -189,13 +189,25 @@ static int build_opts(weight_cli_t *f)
     if (!f->flags.output || strcmp(f->flags.output, "-") == 0)
         return cli_usage_error("weight: give -o FILE (the survey file is "
                                "written beside it)");
+    /* the report: --format, else --report's extension (an unknown one is
+     * an error; none is CSV), else text; no workbook */
     f->format = GRAFT_TABLE_TEXT;
-    if (f->report && strcmp(f->report, "-") != 0)
-        f->format = cli_table_format(f->report);
-    if (f->flags.format && !graft_table_format_parse(f->flags.format,
-                                                     &f->format))
-        return cli_usage_error("--format: '%s' must be text, csv, json or md",
-                               f->flags.format);
+    if (f->flags.format) {
+        if (!graft_table_format_parse(f->flags.format, &f->format) ||
+            f->format == GRAFT_TABLE_XLSX)
+            return cli_usage_error("--format: '%s' must be text, csv, json "
+                                   "or md",
+                                   f->flags.format);
+    } else if (f->report && strcmp(f->report, "-") != 0) {
+        if ((status = cli_output_format("--report", f->report,
+                                        &f->format)) >= 0)
+            return status;
+        if (f->format == GRAFT_TABLE_XLSX)
+            return cli_usage_error("--report %s: the weighting report is "
+                                   "not written as a workbook (use .csv, "
+                                   ".json, .md or .txt)",
+                                   f->report);
+    }
     return -1;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 enum { OPT_PROP = OPT_COMMON_END, OPT_MEAN, OPT_TOTAL, OPT_AMONG, OPT_NAME,
@@ -351,27 +352,73 @@ int cli_analysis_load(cli_analysis_t *e, graft_analysis_t **analysis,
     return cli_analysis_opts(e, *analysis, o, all);
 }
 
-/* Output extensions that choose a table format other than CSV. */
-static const char *const format_exts[] = {".json", ".md", ".txt"};
+/* The extensions of -o that choose a table format. */
+static const char *const format_exts[] = {".csv", ".json", ".md", ".txt",
+                                          ".xlsx"};
 static const graft_table_format_t ext_formats[] = {
-    GRAFT_TABLE_JSON, GRAFT_TABLE_MD, GRAFT_TABLE_TEXT};
+    GRAFT_TABLE_CSV, GRAFT_TABLE_JSON, GRAFT_TABLE_MD, GRAFT_TABLE_TEXT,
+    GRAFT_TABLE_XLSX};
 
-graft_table_format_t cli_table_format(const char *output)
+/* The extension of OUTPUT's last component (".xls"), or NULL when it has
+ * none (a leading dot, as in ".hidden", is not one). */
+static const char *output_ext(const char *output)
 {
-    if (!output || strcmp(output, "-") == 0)
-        return isatty(STDOUT_FILENO) ? GRAFT_TABLE_TEXT : GRAFT_TABLE_CSV;
-    const char *dot = strrchr(output, '.');
-    size_t i;
-    return GRAFT_NAMES_FIND(format_exts, 0, dot, &i) ? ext_formats[i]
-                                                     : GRAFT_TABLE_CSV;
+    const char *base = strrchr(output, '/');
+    base = base ? base + 1 : output;
+    const char *dot = strrchr(base, '.');
+    return dot && dot != base ? dot : NULL;
+}
+
+int cli_output_format(const char *opt, const char *output,
+                      graft_table_format_t *format)
+{
+    if (!output || strcmp(output, "-") == 0) {
+        *format = isatty(STDOUT_FILENO) ? GRAFT_TABLE_TEXT : GRAFT_TABLE_CSV;
+        return -1;
+    }
+    const char *ext = output_ext(output);
+    if (!ext) { /* no extension: CSV, as ever */
+        *format = GRAFT_TABLE_CSV;
+        return -1;
+    }
+    for (size_t i = 0; i < GRAFT_COUNTOF(format_exts); i++)
+        if (strcasecmp(ext, format_exts[i]) == 0) {
+            *format = ext_formats[i];
+            return -1;
+        }
+    return cli_usage_error("%s %s: unknown extension '%s' (use .csv, .json, "
+                           ".md, .txt or .xlsx, or --format)",
+                           opt, output, ext);
+}
+
+int cli_csv_output(const char *cmd, const char *output)
+{
+    const char *ext = output ? output_ext(output) : NULL;
+    if (!ext || strcasecmp(ext, ".csv") == 0)
+        return -1;
+    return cli_usage_error("%s: -o %s: %s writes CSV data (give a .csv name "
+                           "or none)",
+                           cmd, output, cmd);
+}
+
+int cli_xlsx_not_stdout(const char *output)
+{
+    if (output && strcmp(output, "-") != 0)
+        return -1;
+    return cli_usage_error("--format xlsx: a workbook is binary, not for "
+                           "stdout or a terminal: give -o FILE.xlsx");
 }
 
 int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format)
 {
-    *format = cli_table_format(f->output);
-    if (f->format && !graft_table_format_parse(f->format, format))
-        return cli_usage_error("--format: '%s' must be text, csv, json or "
-                               "md",
-                               f->format);
-    return -1;
+    int status;
+    if (f->format) { /* --format wins: any name is allowed with it */
+        if (!graft_table_format_parse(f->format, format))
+            return cli_usage_error("--format: '%s' must be text, csv, json, "
+                                   "md or xlsx",
+                                   f->format);
+    } else if ((status = cli_output_format("-o", f->output, format)) >= 0) {
+        return status;
+    }
+    return *format == GRAFT_TABLE_XLSX ? cli_xlsx_not_stdout(f->output) : -1;
 }

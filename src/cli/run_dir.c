@@ -112,7 +112,8 @@ static void remove_tree(const char *path)
 
 static const char *const top_names[] = {
     RUN_DIR_MARKER, "estimates.csv", "comparisons.csv", "comparisons.json",
-    "trend.csv",    "plan.csv",      "report.md",     "report.html"};
+    "trend.csv",    "plan.csv",      "report.md",     "report.html",
+    "tables.xlsx"};
 
 /* ROUND_weighted.csv, ROUND_weighted.ini, ROUND_weighting.txt: the rounds
  * [weighting] calibrates (run_weight.h). */

@@ -5,6 +5,7 @@
  */
 #include "graft/compare.h"
 #include "write/table_writer.h"
+#include "write/xlsx_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -171,6 +172,11 @@ static void data_row(const graft_changes_t *ch, const graft_change_row_t *r,
     cells[F_BASELINE].x = r->baseline;
     cells[F_FOLLOWUP].x = r->followup;
     cells[F_REL_CHANGE].x = r->rel_change;
+    /* the workbook: proportions and their changes in percent */
+    int pct = e->opts->indicators[r->indicator].type == GRAFT_IND_PROP;
+    cells[F_BASELINE].pct = cells[F_FOLLOWUP].pct = cells[F_ESTIMATE].pct =
+        cells[F_CI_LOW].pct = cells[F_CI_HIGH].pct = (unsigned char)pct;
+    cells[F_SE].pct = (unsigned char)(2 * pct);
 }
 
 /* The text and Markdown cells: percentages for proportions, the change
@@ -226,7 +232,8 @@ static size_t columns(const graft_changes_t *ch, int trend,
                       graft_tcol_t *c)
 {
     switch (format) {
-    case GRAFT_TABLE_CSV: return csv_columns(ch, trend, c);
+    case GRAFT_TABLE_CSV:
+    case GRAFT_TABLE_XLSX: return csv_columns(ch, trend, c);
     case GRAFT_TABLE_JSON: return json_columns(ch, trend, c);
     default:
         return human_columns(ch, trend, format == GRAFT_TABLE_MD, lvl, c);
@@ -245,6 +252,7 @@ static void write_rows(graft_table_t *t, const graft_changes_t *ch,
         data_row(ch, r, &x, cells);
         if (human)
             human_row(ch, r, trend, t->format == GRAFT_TABLE_MD, &x, cells);
+        t->mark = graft_tmark_of_flag(r->flag);
         graft_table_row(t, cells);
     }
 }
@@ -258,9 +266,11 @@ static void text_footer(FILE *fp, const graft_changes_t *ch)
             "every comparison in this table", 100 * ch->opts.level);
 }
 
-graft_error_t graft_changes_write(FILE *fp, const graft_changes_t *ch,
-                                  int trend, graft_table_format_t format,
-                                  graft_diag_t *diag)
+/* To FP in FORMAT, or (WB not NULL) as the sheet SHEET of WB. */
+static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
+                              const char *sheet, const graft_changes_t *ch,
+                              int trend, graft_table_format_t format,
+                              graft_diag_t *diag)
 {
     size_t n_by = ch->est->n_by_names;
     graft_tcol_t *cols = malloc((24 + n_by) * sizeof *cols);
@@ -274,8 +284,11 @@ graft_error_t graft_changes_write(FILE *fp, const graft_changes_t *ch,
     char lvl[64];
     snprintf(lvl, sizeof lvl, "%g%% CI of the change", 100 * ch->opts.level);
     graft_table_t t;
-    graft_table_begin(&t, fp, format, cols,
-                      columns(ch, trend, format, lvl, cols));
+    size_t n_cols = columns(ch, trend, format, lvl, cols);
+    if (wb)
+        graft_table_begin_sheet(&t, wb, sheet, cols, n_cols);
+    else
+        graft_table_begin(&t, fp, format, cols, n_cols);
     write_rows(&t, ch, trend, cells);
     if (format == GRAFT_TABLE_TEXT)
         text_footer(fp, ch);
@@ -287,7 +300,35 @@ graft_error_t graft_changes_write(FILE *fp, const graft_changes_t *ch,
                          ch->opts.level, "test_df",
                          graft_test_df_name(ch->opts.test_df));
     graft_error_t rc = graft_table_end(&t, root, "rows", diag);
+    if (rc == GRAFT_OK && wb) {
+        const char *name = graft_xlsx_sheet(&t);
+        rc = graft_workbook_note(wb, name, "p adjustment",
+                                 graft_adjust_name(ch->opts.adjust), diag);
+        if (rc == GRAFT_OK)
+            rc = graft_workbook_note(wb, name, "test df",
+                                     graft_test_df_name(ch->opts.test_df),
+                                     diag);
+        if (rc == GRAFT_OK)
+            rc = graft_xlsx_note_f(wb, name, "verdict level", diag, "%g",
+                                   ch->opts.level);
+        if (rc == GRAFT_OK)
+            rc = graft_xlsx_note_estimates(wb, name, ch->est, 0, diag);
+    }
     free(cols);
     free(cells);
     return rc;
+}
+
+graft_error_t graft_changes_write(FILE *fp, const graft_changes_t *ch,
+                                  int trend, graft_table_format_t format,
+                                  graft_diag_t *diag)
+{
+    return write_to(fp, NULL, NULL, ch, trend, format, diag);
+}
+
+graft_error_t graft_changes_sheet(graft_workbook_t *wb, const char *sheet,
+                                  const graft_changes_t *ch, int trend,
+                                  graft_diag_t *diag)
+{
+    return write_to(NULL, wb, sheet, ch, trend, GRAFT_TABLE_XLSX, diag);
 }

@@ -6,6 +6,7 @@
 #include "graft/describe.h"
 #include "base/names.h"
 #include "write/table_writer.h"
+#include "write/xlsx_internal.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -136,7 +137,10 @@ static void csv_num(graft_table_t *t, const char *section, const char *column,
     char buf[64] = "";
     if (isfinite(v))
         graft_fmt_real(buf, sizeof buf, v);
-    csv_row(t, section, column, key, "", buf);
+    /* the workbook has the number itself */
+    const graft_tcell_t cells[] = {{.s = section}, {.s = column}, {.s = key},
+                                   {.s = ""}, {.s = buf, .x = v, .num = 1}};
+    graft_table_row(t, cells);
 }
 
 static void csv_summary(graft_table_t *t, const graft_describe_t *d)
@@ -183,8 +187,11 @@ static void csv_columns(graft_table_t *t, const graft_describe_t *d)
             char v[64], n[32];
             value_text(&c->values[k], v, sizeof v);
             snprintf(n, sizeof n, "%zu", c->values[k].count);
-            csv_row(t, "value", c->name, v,
-                    c->values[k].label ? c->values[k].label : "", n);
+            const graft_tcell_t cells[] = {
+                {.s = "value"}, {.s = c->name}, {.s = v},
+                {.s = c->values[k].label ? c->values[k].label : ""},
+                {.s = n, .x = (double)c->values[k].count, .num = 1}};
+            graft_table_row(t, cells);
         }
     }
 }
@@ -277,6 +284,10 @@ graft_error_t graft_describe_write(FILE *fp, const graft_describe_t *d,
                                    graft_table_format_t format,
                                    graft_diag_t *diag)
 {
+    if (format == GRAFT_TABLE_XLSX)
+        return graft_diag_set(diag, GRAFT_ERR_USAGE, NULL, 0, 0,
+                              "xlsx: a workbook is written with "
+                              "graft_describe_sheet (graft/xlsx.h)");
     if (format == GRAFT_TABLE_JSON)
         return graft_json_dump(fp, describe_json(d), diag);
     if (format != GRAFT_TABLE_CSV) {
@@ -289,4 +300,22 @@ graft_error_t graft_describe_write(FILE *fp, const graft_describe_t *d,
     csv_summary(&t, d);
     csv_columns(&t, d);
     return graft_table_end(&t, NULL, NULL, diag);
+}
+
+graft_error_t graft_describe_sheet(graft_workbook_t *wb, const char *sheet,
+                                   const graft_describe_t *d,
+                                   graft_diag_t *diag)
+{
+    graft_table_t t;
+    graft_table_begin_sheet(&t, wb, sheet, csv_cols, GRAFT_COUNTOF(csv_cols));
+    csv_summary(&t, d);
+    csv_columns(&t, d);
+    graft_error_t rc = graft_table_end(&t, NULL, NULL, diag);
+    const char *name = graft_xlsx_sheet(&t);
+    if (rc == GRAFT_OK)
+        rc = graft_workbook_note(wb, name, "data file", d->file ? d->file : "",
+                                 diag);
+    if (rc == GRAFT_OK)
+        rc = graft_workbook_note_design(wb, name, &d->spec, diag);
+    return rc;
 }

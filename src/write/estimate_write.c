@@ -5,6 +5,7 @@
 #include "graft/table.h"
 #include "base/names.h"
 #include "write/table_writer.h"
+#include "write/xlsx_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -135,6 +136,11 @@ static void human_row(const graft_estimates_t *e,
 static void data_row(const graft_estimates_t *e, const graft_estimate_row_t *r,
                      graft_tcell_t *cells)
 {
+    /* the workbook: a proportion's estimate, interval and SE in percent */
+    int pct = row_ind(e, r)->type == GRAFT_IND_PROP;
+    cells[F_ESTIMATE].pct = cells[F_CI_LOW].pct = cells[F_CI_HIGH].pct =
+        (unsigned char)pct;
+    cells[F_SE].pct = (unsigned char)(2 * pct);
     cells[F_ROUND].s = e->round_labels ? e->round_labels[r->round] : NULL;
     cells[F_INDICATOR].s = graft_indicator_name(row_ind(e, r));
     for (size_t j = 0; j < e->n_by_names; j++)
@@ -190,9 +196,10 @@ static json_t *json_root(const graft_estimates_t *e)
                      "level", o->level, "indicators", inds);
 }
 
-graft_error_t graft_estimates_write(FILE *fp, const graft_estimates_t *e,
-                                    graft_table_format_t format,
-                                    graft_diag_t *diag)
+/* To FP in FORMAT, or (WB not NULL) as the sheet SHEET of WB. */
+static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
+                              const char *sheet, const graft_estimates_t *e,
+                              graft_table_format_t format, graft_diag_t *diag)
 {
     int human = format == GRAFT_TABLE_TEXT || format == GRAFT_TABLE_MD;
     graft_tcol_t *cols = malloc((16 + e->n_by_names) * sizeof *cols);
@@ -208,17 +215,37 @@ graft_error_t graft_estimates_write(FILE *fp, const graft_estimates_t *e,
     size_t n_cols = human ? human_columns(e, lvl, cols)
                           : data_columns(e, format == GRAFT_TABLE_JSON, cols);
     graft_table_t t;
-    graft_table_begin(&t, fp, format, cols, n_cols);
+    if (wb)
+        graft_table_begin_sheet(&t, wb, sheet, cols, n_cols);
+    else
+        graft_table_begin(&t, fp, format, cols, n_cols);
     for (size_t i = 0; i < e->n_rows; i++) {
         human_cells_t h;
         data_row(e, &e->rows[i], cells);
         if (human)
             human_row(e, &e->rows[i], &h, cells);
+        t.mark = graft_tmark_of_flag(e->rows[i].flag);
         graft_table_row(&t, cells);
     }
     json_t *root = format == GRAFT_TABLE_JSON ? json_root(e) : NULL;
     graft_error_t rc = graft_table_end(&t, root, "estimates", diag);
+    if (rc == GRAFT_OK && wb)
+        rc = graft_xlsx_note_estimates(wb, graft_xlsx_sheet(&t), e, 1, diag);
     free(cols);
     free(cells);
     return rc;
+}
+
+graft_error_t graft_estimates_write(FILE *fp, const graft_estimates_t *e,
+                                    graft_table_format_t format,
+                                    graft_diag_t *diag)
+{
+    return write_to(fp, NULL, NULL, e, format, diag);
+}
+
+graft_error_t graft_estimates_sheet(graft_workbook_t *wb, const char *sheet,
+                                    const graft_estimates_t *e,
+                                    graft_diag_t *diag)
+{
+    return write_to(NULL, wb, sheet, e, GRAFT_TABLE_XLSX, diag);
 }

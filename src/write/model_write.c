@@ -11,6 +11,7 @@
  */
 #include "graft/model.h"
 #include "write/table_writer.h"
+#include "write/xlsx_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -157,9 +158,41 @@ static void human_footer(FILE *fp, const graft_model_t *m, int md)
                     m->reference[t]);
 }
 
-graft_error_t graft_model_write(FILE *fp, const graft_model_t *m,
-                                graft_table_format_t format,
-                                graft_diag_t *diag)
+/* What the model knows of its fit and methods, as workbook notes. */
+static graft_error_t model_notes(graft_workbook_t *wb, const char *sheet,
+                                 const graft_model_t *m, graft_diag_t *diag)
+{
+    graft_error_t rc = graft_workbook_note(wb, sheet, "data file",
+                                           m->file ? m->file : "", diag);
+    if (rc == GRAFT_OK)
+        rc = graft_workbook_note(wb, sheet, "family",
+                                 graft_family_name(m->family), diag);
+    if (rc == GRAFT_OK)
+        rc = graft_workbook_note(wb, sheet, "formula",
+                                 m->formula ? m->formula : "", diag);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "rows", diag, "%zu", m->n);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "weighted n", diag, "%.17g",
+                               m->weighted_n);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "design df", diag, "%.17g",
+                               m->design_df);
+    if (rc == GRAFT_OK)
+        rc = graft_xlsx_note_f(wb, sheet, "level", diag, "%g", m->level);
+    for (size_t i = 0; rc == GRAFT_OK && i < m->n_tests; i++)
+        rc = graft_xlsx_note_f(wb, sheet, "Wald test", diag,
+                               "%s: F = %.17g on %zu and %.17g df, p = %.17g",
+                               m->tests[i].term, m->tests[i].F,
+                               m->tests[i].df, m->tests[i].ddf,
+                               m->tests[i].p);
+    return rc;
+}
+
+/* To FP in FORMAT, or (WB not NULL) as the sheet SHEET of WB. */
+static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
+                              const char *sheet, const graft_model_t *m,
+                              graft_table_format_t format, graft_diag_t *diag)
 {
     graft_tcol_t cols[F_COUNT];
     char ci[48], exp_name[24];
@@ -170,7 +203,10 @@ graft_error_t graft_model_write(FILE *fp, const graft_model_t *m,
     size_t n = hum ? human_columns(m, ci, exp_name, cols)
                    : data_columns(m, cols);
     graft_table_t t;
-    graft_table_begin(&t, fp, format, cols, n);
+    if (wb)
+        graft_table_begin_sheet(&t, wb, sheet, cols, n);
+    else
+        graft_table_begin(&t, fp, format, cols, n);
     for (size_t j = 0; j < m->p; j++) {
         graft_tcell_t cells[F_COUNT];
         htext_t h;
@@ -179,8 +215,23 @@ graft_error_t graft_model_write(FILE *fp, const graft_model_t *m,
     }
     json_t *root = format == GRAFT_TABLE_JSON ? json_fit(m) : NULL;
     graft_error_t rc = graft_table_end(&t, root, "coefficients", diag);
-    if (rc != GRAFT_OK || !hum)
+    if (rc == GRAFT_OK && wb)
+        rc = model_notes(wb, graft_xlsx_sheet(&t), m, diag);
+    if (rc != GRAFT_OK || !hum || !fp) /* a workbook has no footer */
         return rc;
     human_footer(fp, m, format == GRAFT_TABLE_MD);
     return graft_table_check(fp, diag);
+}
+
+graft_error_t graft_model_write(FILE *fp, const graft_model_t *m,
+                                graft_table_format_t format,
+                                graft_diag_t *diag)
+{
+    return write_to(fp, NULL, NULL, m, format, diag);
+}
+
+graft_error_t graft_model_sheet(graft_workbook_t *wb, const char *sheet,
+                                const graft_model_t *m, graft_diag_t *diag)
+{
+    return write_to(NULL, wb, sheet, m, GRAFT_TABLE_XLSX, diag);
 }

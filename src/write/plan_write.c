@@ -5,6 +5,7 @@
  */
 #include "graft/plan.h"
 #include "write/table_writer.h"
+#include "write/xlsx_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -98,11 +99,24 @@ static void plan_human(char *buf, size_t size, double v, int digits)
         snprintf(buf, size, "%.*g", digits, v);
 }
 
-graft_error_t graft_plan_write(FILE *fp, const graft_plan_row_t *rows,
-                               size_t n_rows, graft_plan_kind_t kind,
-                               const graft_plan_opts_t *o,
-                               graft_table_format_t format,
-                               graft_diag_t *diag)
+/* Proportions, shown in percent in a workbook. */
+static int plan_pct(int field)
+{
+    switch (field) {
+    case F_P1: case F_P2: case F_P2LOW: case F_P2HIGH: case F_MDEDEC:
+    case F_MDEINC: case F_POWER: case F_ALPHA:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* To FP in FORMAT, or (WB not NULL) as the sheet SHEET of WB. */
+static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
+                              const char *sheet, const graft_plan_row_t *rows,
+                              size_t n_rows, graft_plan_kind_t kind,
+                              const graft_plan_opts_t *o,
+                              graft_table_format_t format, graft_diag_t *diag)
 {
     const plan_col_t *pc = kind == GRAFT_PLAN_SIZE  ? size_cols
                            : kind == GRAFT_PLAN_MDE ? mde_cols
@@ -123,7 +137,10 @@ graft_error_t graft_plan_write(FILE *fp, const graft_plan_row_t *rows,
             .md_right = pc[i].kind != GRAFT_TCOL_TEXT};
     }
     graft_table_t t;
-    graft_table_begin(&t, fp, format, cols, nc);
+    if (wb)
+        graft_table_begin_sheet(&t, wb, sheet, cols, nc);
+    else
+        graft_table_begin(&t, fp, format, cols, nc);
     for (size_t r = 0; r < n_rows; r++) {
         double x[N_FIELDS];
         size_t cnt[N_FIELDS] = {0};
@@ -134,6 +151,7 @@ graft_error_t graft_plan_write(FILE *fp, const graft_plan_row_t *rows,
         for (int f = 0; f < N_FIELDS; f++) {
             cells[f].x = x[f];
             cells[f].n = cnt[f];
+            cells[f].pct = (unsigned char)plan_pct(f);
         }
         for (size_t i = 0; human && i < nc; i++)
             if (pc[i].kind == GRAFT_TCOL_REAL) {
@@ -144,7 +162,42 @@ graft_error_t graft_plan_write(FILE *fp, const graft_plan_row_t *rows,
         cells[F_IND].s = rows[r].indicator;
         cells[F_DOMAIN].s = rows[r].domain;
         cells[F_FLAG].s = rows[r].flag;
+        t.mark = graft_tmark_of_flag(rows[r].flag);
         graft_table_row(&t, cells);
     }
-    return graft_table_end(&t, NULL, NULL, diag);
+    graft_error_t rc = graft_table_end(&t, NULL, NULL, diag);
+    if (rc == GRAFT_OK && wb) {
+        static const char *const kinds[] = {
+            "sample size (--p1 --p2)", "detectable change (--p1 --n)",
+            "from a survey's baseline"};
+        const char *name = graft_xlsx_sheet(&t);
+        rc = graft_workbook_note(wb, name, "plan", kinds[kind], diag);
+        if (rc == GRAFT_OK)
+            rc = graft_xlsx_note_f(wb, name, "power", diag, "%g", o->power);
+        if (rc == GRAFT_OK)
+            rc = graft_xlsx_note_f(wb, name, "alpha (two-sided)", diag, "%g",
+                                   o->alpha);
+        if (rc == GRAFT_OK)
+            rc = graft_xlsx_note_f(wb, name, "correlation", diag, "%g",
+                                   o->correlation);
+    }
+    return rc;
+}
+
+graft_error_t graft_plan_write(FILE *fp, const graft_plan_row_t *rows,
+                               size_t n_rows, graft_plan_kind_t kind,
+                               const graft_plan_opts_t *o,
+                               graft_table_format_t format,
+                               graft_diag_t *diag)
+{
+    return write_to(fp, NULL, NULL, rows, n_rows, kind, o, format, diag);
+}
+
+graft_error_t graft_plan_sheet(graft_workbook_t *wb, const char *sheet,
+                               const graft_plan_row_t *rows, size_t n_rows,
+                               graft_plan_kind_t kind,
+                               const graft_plan_opts_t *o, graft_diag_t *diag)
+{
+    return write_to(NULL, wb, sheet, rows, n_rows, kind, o, GRAFT_TABLE_XLSX,
+                    diag);
 }

@@ -7,6 +7,7 @@
  * the user's data is escaped for the format.
  */
 #include "graft/report.h"
+#include "graft/version.h"
 
 #include <math.h>
 #include <string.h>
@@ -71,6 +72,16 @@ static void emph(doc_t *d, const char *s)
     fputs(d->html ? "<em>" : "*", d->fp);
     text(d, s);
     fputs(d->html ? "</em>" : "*", d->fp);
+}
+
+/* A paragraph of A then B in italics: the report's last line. */
+static void emph_para(doc_t *d, const char *a, const char *b)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s%s.", a, b);
+    para_start(d);
+    emph(d, buf);
+    para_end(d);
 }
 
 static void table_start(doc_t *d, const char *const *head, size_t n)
@@ -807,6 +818,7 @@ static graft_error_t write_doc(doc_t *d, const graft_report_t *r,
         return rc;
     methods_section(d, r);
     plan_section(d, r);
+    emph_para(d, "Made by graft ", graft_version());
     if (d->html)
         fputs("</body>\n</html>\n", d->fp);
     return ferror(d->fp) ? graft_diag_set(diag, GRAFT_ERR_WRITE, NULL, 0, 0,

@@ -6,13 +6,15 @@
 #include "write/table_writer.h"
 #include "base/names.h"
 #include "write/csvout.h"
+#include "write/xlsx_internal.h"
 
 #include <math.h>
 #include <string.h>
 
 /* ---- formats ----------------------------------------------------------- */
 
-static const char *const format_names[] = {"text", "csv", "json", "md"};
+static const char *const format_names[] = {"text", "csv", "json", "md",
+                                           "xlsx"};
 
 int graft_table_format_parse(const char *name, graft_table_format_t *out)
 {
@@ -195,12 +197,20 @@ static void md_row(graft_table_t *t, const graft_tcell_t *cells)
     fputs(" |\n", t->fp);
 }
 
+/* A workbook: write/xlsx.c; graft_table_begin_sheet() has written the
+ * header. */
+static void xlsx_header(graft_table_t *t)
+{
+    (void)t;
+}
+
 /* Indexed by graft_table_format_t. */
 static const table_module_t modules[] = {
     {text_header, text_row},
     {csv_header, csv_row},
     {json_header, json_row},
     {md_header, md_row},
+    {xlsx_header, graft_xlsx_row},
 };
 
 static const table_module_t *module_of(graft_table_format_t format)
@@ -214,13 +224,31 @@ static const table_module_t *module_of(graft_table_format_t format)
 void graft_table_begin(graft_table_t *t, FILE *fp, graft_table_format_t format,
                        const graft_tcol_t *cols, size_t n_cols)
 {
-    *t = (graft_table_t){fp, format, cols, n_cols, NULL, 0};
+    *t = (graft_table_t){fp, format, cols, n_cols, NULL, 0, NULL, 0};
     module_of(format)->header(t);
+}
+
+void graft_table_begin_sheet(graft_table_t *t, struct graft_workbook *wb,
+                             const char *sheet, const graft_tcol_t *cols,
+                             size_t n_cols)
+{
+    *t = (graft_table_t){NULL, GRAFT_TABLE_XLSX, cols, n_cols, NULL, 0,
+                         NULL, 0};
+    graft_xlsx_begin(t, wb, sheet);
+}
+
+int graft_tmark_of_flag(const char *flag)
+{
+    if (!flag || !*flag)
+        return GRAFT_TMARK_NONE;
+    return strncmp(flag, "suppress", 8) == 0 ? GRAFT_TMARK_SUPPRESS
+                                             : GRAFT_TMARK_REVIEW;
 }
 
 void graft_table_row(graft_table_t *t, const graft_tcell_t *cells)
 {
     module_of(t->format)->row(t, cells);
+    t->mark = GRAFT_TMARK_NONE;
 }
 
 graft_error_t graft_table_check(FILE *fp, graft_diag_t *diag)
@@ -249,6 +277,10 @@ graft_error_t graft_json_dump(FILE *fp, json_t *root, graft_diag_t *diag)
 graft_error_t graft_table_end(graft_table_t *t, json_t *root, const char *key,
                               graft_diag_t *diag)
 {
+    if (t->format == GRAFT_TABLE_XLSX) {
+        json_decref(root);
+        return graft_xlsx_end(t, diag);
+    }
     if (t->format != GRAFT_TABLE_JSON) {
         json_decref(root);
         return graft_table_check(t->fp, diag);

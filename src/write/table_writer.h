@@ -46,12 +46,25 @@ typedef struct graft_tcol {
     int grouped;        /* JSON: inside the last GROUP column's object */
 } graft_tcol_t;
 
-/* A cell: the member its column's kind reads. */
+/* A cell: the member its column's kind reads.  The workbook reads two
+ * more: PCT gives a number a percent format (1: "0.0%", 2: "0.00%"), and
+ * NUM makes a TEXT cell the number X (empty when not finite): a CSV that
+ * carries numbers as text (describe's value column) has them as numbers
+ * in the workbook. */
 typedef struct graft_tcell {
     const char *s;
     double x;
     size_t n;
+    unsigned char pct;
+    unsigned char num;
 } graft_tcell_t;
+
+struct graft_workbook;
+struct graft_xsheet;
+
+/* What the workbook shows of a row: its flag's verdict
+ * (graft_tmark_of_flag). */
+enum { GRAFT_TMARK_NONE = 0, GRAFT_TMARK_REVIEW = 1, GRAFT_TMARK_SUPPRESS = 2 };
 
 typedef struct graft_table {
     FILE *fp;
@@ -60,6 +73,8 @@ typedef struct graft_table {
     size_t n_cols;
     json_t *rows;             /* JSON: the row objects so far */
     int nomem;                /* JSON: a row could not be built */
+    struct graft_xsheet *xs;  /* workbook: the sheet being written */
+    int mark;                 /* workbook: GRAFT_TMARK_* of the next row */
 } graft_table_t;
 
 /* Start table T on FP: write the header (text, CSV, Markdown) or start
@@ -67,6 +82,17 @@ typedef struct graft_table {
  * graft_table_end. */
 void graft_table_begin(graft_table_t *t, FILE *fp, graft_table_format_t format,
                        const graft_tcol_t *cols, size_t n_cols);
+
+/* Start table T as the sheet SHEET of workbook WB (format
+ * GRAFT_TABLE_XLSX): the header row, bold and frozen.  A failure is kept
+ * and returned by graft_table_end. */
+void graft_table_begin_sheet(graft_table_t *t, struct graft_workbook *wb,
+                             const char *sheet, const graft_tcol_t *cols,
+                             size_t n_cols);
+
+/* The mark of a row whose flag is FLAG: "suppress..." suppresses, any
+ * other non-empty flag asks for review. */
+int graft_tmark_of_flag(const char *flag);
 
 /* Write one row; CELLS is indexed by the columns' field. */
 void graft_table_row(graft_table_t *t, const graft_tcell_t *cells);

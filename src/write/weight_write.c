@@ -292,8 +292,11 @@ static graft_error_t check_out(const char *data, const graft_weight_out_t *o,
                               "OUT.csv (the survey file OUT.ini is written "
                               "beside it)",
                               o->path);
+    /* statistical formats and spreadsheets: CSV under such a name would
+     * be CSV in disguise */
     static const char *const stat_ext[] = {".sav", ".zsav", ".por", ".dta",
-                                           ".sas7bdat", ".xpt"};
+                                           ".sas7bdat", ".xpt", ".xlsx",
+                                           ".xls", ".ods"};
     const char *dot = strrchr(o->path, '.');
     for (size_t i = 0; dot && i < sizeof stat_ext / sizeof *stat_ext; i++)
         if (strcmp(dot, stat_ext[i]) == 0)

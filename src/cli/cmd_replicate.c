@@ -165,6 +165,11 @@ static int build_opts(const rep_cli_t *f, graft_replicate_opts_t *o)
     if (!f->flags.output || strcmp(f->flags.output, "-") == 0)
         return cli_usage_error("replicate: give -o FILE (the survey file "
                                "is written beside it)");
+    /* an -o that names no data file (OUT.ini) gets the library's own
+     * message */
+    char ini[4200];
+    if (!graft_replicate_ini_path(f->flags.output, ini, sizeof ini))
+        return -1;
     return cli_csv_output("replicate", f->flags.output);
 }
 

@@ -221,6 +221,13 @@ static int run_changes(int argc, char **argv, int trend)
                                     1, argc, argv, &e);
     if (status >= 0)
         goto done;
+    if (e.flags.survey) { /* each round names its own survey file */
+        status = cli_usage_error("%s: --survey names one survey; give each "
+                                 "round's survey file (FILE.ini) as an "
+                                 "argument instead",
+                                 cmd);
+        goto done;
+    }
     if (e.n_files < 2 || (!trend && e.n_files != 2)) {
         status = cli_usage_error("%s: needs %s rounds (data or survey "
                                  "files), got %zu",

@@ -1,6 +1,6 @@
 /*
  * graft/analysis.h - analysis files: the indicators, domains, interval
- * method and level of an analysis, in INI form (see the README).
+ * method and level of an analysis, in INI form (graft-analysis(5), man/).
  *
  *   [analysis]        title, by (repeatable; each line one domain set of
  *                     comma-separated columns), ci, level, df, min_n

@@ -83,7 +83,7 @@ void graft_diag_clear(graft_diag_t *diag);
  * out) into BUF of SIZE bytes.  Returns BUF. */
 char *graft_diag_format(const graft_diag_t *diag, char *buf, size_t size);
 
-/* Process exit codes (sysexits.h values), listed in the README. */
+/* Process exit codes (sysexits.h values), listed in graft(1) (man/). */
 enum graft_exit {
     GRAFT_EXIT_OK = 0,
     GRAFT_EXIT_USAGE = 64,    /* bad command line */

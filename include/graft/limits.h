@@ -4,7 +4,7 @@
  * Each limit is far beyond what a real survey needs and keeps memory
  * bounded; an input beyond one is refused with an error that names what
  * is too large, where, and the limit (never an out-of-memory kill or a
- * hang).  README.md "Limits" is this table for users.
+ * hang).  docs/formats.md "Limits" is this table for users.
  */
 #ifndef GRAFT_LIMITS_H
 #define GRAFT_LIMITS_H

@@ -1,7 +1,7 @@
 /*
  * graft/survey.h - survey files: an INI file (parsed with inih) that names a
  * data file, its design, its round, per-column missing codes and value
- * labels.  See the README for the keys.
+ * labels.  graft-survey(5) (man/) lists the keys.
  *
  *   [survey]   name, round, year, data, delim, missing
  *   [design]   weight, strata, psu, fpc, nest, lonely_psu

@@ -85,6 +85,11 @@ enum cli_common_opt {
 
 #define CLI_COMMON_USAGE                                                      \
     "  --survey FILE      survey file (INI) naming the data and design\n"    \
+    CLI_DESIGN_USAGE
+
+/* The design options without --survey (compare and trend take each round's
+ * survey file as an argument). */
+#define CLI_DESIGN_USAGE                                                      \
     "  --weight COL       sampling weight (--weight 1: unweighted)\n"        \
     "  --strata COL[,COL] strata (several columns combine)\n"                \
     "  --psu COL          first-stage cluster (default: each row)\n"         \
@@ -95,7 +100,9 @@ enum cli_common_opt {
     "  --missing CODES    extra missing codes for every column, e.g. 8,9,-1\n"    \
     "  --repweights RE    replicate weight columns: a regex or a comma list\n" \
     "  --reptype T        jk1|jkn|brr|fay|bootstrap|sdr|acs|other\n"         \
-    "  --rho R            Fay's rho;  --scale S, --rscales LIST|FILE,\n"      \
+    "  --rho R            Fay's rho, 0 <= R < 1 (fay)\n"                    \
+    "  --scale S          replicate variance scale (default: the type's)\n" \
+    "  --rscales LIST|FILE  per-replicate multipliers (jkn needs them)\n"   \
     "  --mse              centre replicates on the full-sample estimate\n"
 
 /* F with no flag given: every field NULL or 0, nest and mse unset (-1). */
@@ -287,7 +294,7 @@ int cli_table_format_flag(const cli_flags_t *f, graft_table_format_t *format);
     "  --format F         text|csv|json|md|xlsx (default: text on a\n"       \
     "                     terminal, else from -o's extension: .csv .json\n" \
     "                     .md .txt .xlsx; none: csv; any other: an error)\n" \
-    "  -o FILE            write to FILE (atomically)\n"
+    "  -o FILE, --output FILE  write to FILE (atomically)\n"
 
 int cmd_describe(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);

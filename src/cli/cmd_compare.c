@@ -14,21 +14,21 @@
 static const char compare_usage[] =
     "usage: graft compare BASELINE FOLLOWUP [options]\n"
     "       (each a data file or a survey file, FILE.ini)\n"
-    CLI_COMMON_USAGE
+    CLI_DESIGN_USAGE
     CLI_ANALYSIS_USAGE
     "  --shared-psus      the rounds revisit the same PSUs (a panel)\n"
-    "  --test-df D        sum (default: the stacked design's), min, "
-    "satterthwaite\n"
+    "  --test-df D        sum|min|satterthwaite (default sum: the stacked\n"
+    "                     design's df)\n"
     "  --adjust M         none|bonferroni|holm|bh (default holm)\n"
     "  --harmonized       compare even where the question wordings differ\n";
 
 static const char trend_usage[] =
     "usage: graft trend ROUND1 ROUND2 ROUND3 ... [options]\n"
     "       (each a data file or a survey file, FILE.ini; in time order)\n"
-    CLI_COMMON_USAGE
+    CLI_DESIGN_USAGE
     CLI_ANALYSIS_USAGE
     "  --shared-psus      the rounds revisit the same PSUs (a panel)\n"
-    "  --test-df D        sum (default), min, satterthwaite\n"
+    "  --test-df D        sum|min|satterthwaite (default sum)\n"
     "  --adjust M         none|bonferroni|holm|bh (default holm)\n"
     "  --harmonized       compare even where the question wordings differ\n";
 
@@ -221,6 +221,13 @@ static int run_changes(int argc, char **argv, int trend)
                                     1, argc, argv, &e);
     if (status >= 0)
         goto done;
+    if (e.flags.survey) { /* each round names its own survey file */
+        status = cli_usage_error("%s: --survey names one survey; give each "
+                                 "round's survey file (FILE.ini) as an "
+                                 "argument instead",
+                                 cmd);
+        goto done;
+    }
     if (e.n_files < 2 || (!trend && e.n_files != 2)) {
         status = cli_usage_error("%s: needs %s rounds (data or survey "
                                  "files), got %zu",

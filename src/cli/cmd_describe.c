@@ -15,7 +15,7 @@ static const char describe_usage[] =
     CLI_COMMON_USAGE
     "  --format F         text|csv|json|xlsx (default text, or from -o's\n"
     "                     extension: .txt, .csv, .json, .xlsx)\n"
-    "  -o FILE            write to FILE instead of standard output\n";
+    "  -o FILE, --output FILE  write to FILE instead of standard output\n";
 
 static const struct option describe_options[] = {CLI_COMMON_OPTIONS,
                                                  {NULL, 0, NULL, 0}};

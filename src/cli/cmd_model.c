@@ -28,7 +28,7 @@ static const char model_usage[] =
     "  --format F         text|csv|json|md|xlsx (default: text on a\n"
     "                     terminal, else from -o's extension: .csv .json\n"
     "                     .md .txt .xlsx; none: csv; any other: an error)\n"
-    "  -o FILE            write to FILE (atomically)\n";
+    "  -o FILE, --output FILE  write to FILE (atomically)\n";
 
 enum { OPT_FORMULA = OPT_COMMON_END, OPT_FAMILY, OPT_AMONG, OPT_TEST,
        OPT_LEVEL, OPT_MAX_ITER };

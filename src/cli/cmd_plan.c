@@ -28,9 +28,10 @@ static const char plan_usage[] =
     "  --power P          power, 0.5 to below 1 (default 0.8)\n"
     "  --alpha A          two-sided level of the test (default 0.05)\n"
     "  --correlation R    correlation of the rounds' estimates (default 0)\n"
-    "  --format F         text|csv|json|md|xlsx;  -o FILE  write to FILE\n"
-    "                     (format from its extension: .csv .json .md .txt\n"
-    "                     .xlsx; none: csv; any other: an error)\n";
+    "  --format F         text|csv|json|md|xlsx (default: text on a\n"
+    "                     terminal, else from -o's extension: .csv .json\n"
+    "                     .md .txt .xlsx; none: csv; any other: an error)\n"
+    "  -o FILE, --output FILE  write to FILE (atomically)\n";
 
 static const char *const plan_flag_names[PLAN_N_FLAGS] = {
     "--p1", "--p2", "--deff", "--n", "--power", "--alpha", "--correlation",

@@ -52,7 +52,7 @@ static const char plot_usage[] =
     "Holm)\n"
     "  --scale S          auto (default: percent when all values are in\n"
     "                     [0, 1]), percent, raw\n"
-    "  -o OUT             the chart; OUT.gp (gnuplot script) and OUT.dat\n"
+    "  -o OUT, --output OUT  the chart; OUT.gp (gnuplot script) and OUT.dat\n"
     "                     (its data) are written beside it\n"
     "gnuplot is run from PATH, or from $GRAFT_GNUPLOT.\n";
 

@@ -37,7 +37,8 @@ static const char replicate_usage[] =
     "                     replicate weights\n"
     "  --id COL           the id column for --only-weights (default: the\n"
     "                     first column)\n"
-    "  -o OUT.csv         the output (required); the survey file OUT.ini\n"
+    "  -o OUT.csv, --output OUT.csv\n"
+    "                     the output (required); the survey file OUT.ini\n"
     "                     is written beside it\n"
     "  --force            replace an OUT.ini that graft replicate did not\n"
     "                     write\n";

@@ -30,7 +30,8 @@ static const char run_usage[] =
     "[chart.NAME]), DIR/plan.csv (with [plan]), DIR/model_NAME.csv and\n"
     "DIR/charts/model_NAME.svg|.png (with [model.NAME]), DIR/sae_NAME.csv\n"
     "and DIR/charts/sae_NAME[_resid].svg|.png (with [sae.NAME]),\n"
-    "DIR/report.md and DIR/report.html\n"
+    "DIR/tables.xlsx (every table, a sheet each), DIR/report.md and\n"
+    "DIR/report.html\n"
     "DIR is replaced as a whole when the run succeeds, and left as it was\n"
     "when it fails; graft refuses a DIR that holds anything but an earlier\n"
     "run's outputs (marked by DIR/.graft-run)\n";

@@ -32,7 +32,7 @@ static const char sae_usage[] =
     "  --format F         text|csv|json|md|xlsx (default: text on a\n"
     "                     terminal, else from -o's extension: .csv .json\n"
     "                     .md .txt .xlsx; none: csv; any other: an error)\n"
-    "  -o FILE            write to FILE (atomically)\n"
+    "  -o FILE, --output FILE  write to FILE (atomically)\n"
     "  --covariates FILE  CSV with the --by column (labels or codes) and\n"
     "                     numeric covariates, one row per area\n"
     "  --formula F        ~ COL + COL ... (covariates; an intercept always)\n"

@@ -18,7 +18,7 @@ static const char simulate_usage[] =
     "  --seed S            random seed (default 2024)\n"
     "  --ea-per-stratum K  enumeration areas in a typical stratum "
     "(default 20)\n"
-    "  -o FILE             write to FILE instead of standard output\n";
+    "  -o FILE, --output FILE  write to FILE instead of standard output\n";
 
 int cmd_simulate(int argc, char **argv)
 {

@@ -32,8 +32,9 @@ static const char main_usage[] =
     "  sae        small-area estimates: Fay-Herriot EBLUP and MSE by area\n"
     "  version    the version of graft (also --version)\n"
     "\n"
-    "graft COMMAND --help shows a command's options; the README lists the\n"
-    "exit codes and file formats.\n";
+    "graft COMMAND --help shows a command's options; man graft-COMMAND\n"
+    "explains them, man graft the exit codes and environment, and\n"
+    "man graft-survey and man graft-analysis the file formats.\n";
 
 typedef struct command {
     const char *name;

@@ -15,7 +15,9 @@
  * Two levels: graft_fh_fit() fits the model to numbers (estimates,
  * variances, a covariate matrix); graft_sae_areas() builds those numbers
  * from graft's direct estimates by area (graft/estimate.h) and a
- * covariates CSV file, and gives the table graft sae writes.
+ * covariates CSV file, and gives the table graft sae writes
+ * (graft_sae_fit_direct() the same from direct estimates given as
+ * numbers, e.g. read by graft_sae_direct_load()).
  */
 #ifndef GRAFT_SAE_H
 #define GRAFT_SAE_H
@@ -103,7 +105,7 @@ typedef struct graft_sae_spec {
 
 /* One area of the result. */
 typedef struct graft_sae_area {
-    char *area;         /* as --by shows it (labels, ':' between columns) */
+    char *area;         /* as --by shows it (its label, else its code) */
     double direct, direct_se, psi; /* NaN when the area is not in the
                                       sample; psi is the variance used */
     size_t n;           /* rows of the area in the indicator's domain */
@@ -119,10 +121,12 @@ typedef struct graft_sae_area {
 typedef struct graft_sae {
     char *indicator;    /* its output name */
     int proportion;     /* a --prop: text shows percentages */
-    char *by;           /* the by column(s), ':' between them */
+    char *by;           /* the area column's name */
     char *formula;
     graft_sae_variance_t variance;
-    double level, smooth_c; /* smooth_c: c of the smoothed variance */
+    double level;
+    double smooth_c;    /* smoothed variances: psi_d = smooth_c / n_d (c v of
+                           docs/sae.md); NaN otherwise */
     char **terms;       /* n_terms names: "(Intercept)", then the
                            covariates, in the order of fit->beta */
     size_t n_terms;

@@ -198,6 +198,71 @@ static void test_milk_zero(void **state)
 
 /* Fisher scoring stopped before it converges, too few areas, collinear
  * covariates. */
+/* A proportion's EBLUP or synthetic estimate below 0 is flagged; fewer
+ * than GRAFT_SAE_FEW_AREAS areas in the fit give a warning. */
+static void test_outside_unit(void **state)
+{
+    (void)state;
+    enum { M = 20 };
+    char lab[M + 1][8];
+    const char *labels[M + 1];
+    double y[M + 1], se[M + 1];
+    size_t n[M + 1];
+    char path[] = "/tmp/graft_sae_cov_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    assert_non_null(fp);
+    fprintf(fp, "area,x\n");
+    for (size_t d = 0; d < M; d++) {
+        snprintf(lab[d], sizeof lab[d], "a%zu", d + 1);
+        labels[d] = lab[d];
+        double x = d == 0 ? -0.6 : (double)d / M;
+        /* area 1: far out on x, with a direct estimate of about 0 */
+        y[d] = d == 0 ? 0.001 : 0.05 + 0.3 * x + (d % 3 == 0 ? 0.08 : -0.04);
+        se[d] = d == 0 ? 0.05 : 0.02;
+        n[d] = 100;
+        fprintf(fp, "%s,%.17g\n", lab[d], x);
+    }
+    fprintf(fp, "z,-1\n"); /* not in the sample: a synthetic -0.25 */
+    assert_int_equal(fclose(fp), 0);
+    graft_sae_direct_t dir = {"p", "area", 1, M, labels, NULL, y, se, n};
+    graft_sae_spec_t spec = {.covariates = path, .formula = "~ x"};
+    graft_sae_t *s = NULL;
+    graft_diag_t diag;
+    graft_diag_clear(&diag);
+    graft_error_t rc = graft_sae_fit_direct(&dir, &spec, &s, &diag);
+    if (rc != GRAFT_OK)
+        fail_msg("%s", diag.msg);
+    assert_int_equal(s->n_areas, M + 1);
+    assert_true(s->areas[0].estimate < 0);
+    assert_string_equal(s->areas[0].flag, "estimate outside [0, 1]");
+    assert_true(s->areas[M].estimate < 0);
+    assert_string_equal(s->areas[M].flag,
+                        "estimate outside [0, 1]: not in the sample");
+    for (size_t d = 1; d < M; d++)
+        assert_true(s->areas[d].estimate > 0 &&
+                    strstr(s->areas[d].flag, "outside") == NULL);
+    if (s->n_warnings) /* 20 areas: no warning */
+        fail_msg("warning: %s", s->warnings[0]);
+    graft_sae_free(s);
+    /* the same without the first 6 areas: 14 in the fit */
+    dir.n_areas = M - 6;
+    dir.labels += 6;
+    dir.direct += 6;
+    dir.se += 6;
+    dir.n += 6;
+    rc = graft_sae_fit_direct(&dir, &spec, &s, &diag);
+    if (rc != GRAFT_OK)
+        fail_msg("%s", diag.msg);
+    assert_int_equal(s->n_warnings, 1);
+    assert_string_equal(s->warnings[0],
+                        "only 14 areas in the fit: sigma_u^2 and the MSE are "
+                        "imprecise with fewer than about 15 (docs/sae.md)");
+    graft_sae_free(s);
+    unlink(path);
+}
+
 static void test_fit_errors(void **state)
 {
     (void)state;
@@ -352,6 +417,16 @@ static void check_cli_json(const cli_case_t *c, const char *text,
                      1e-13);
         assert_close(jnum(a, "ci_high") - jnum(a, "estimate"),
                      1.959963984540054 * sqrt(want[1]), 1e-8, 0);
+        /* an area in the fit whose rmse exceeds its direct SE is flagged
+         * (none of the references leaves [0, 1]) */
+        if (aref(r, "synthetic") == 0 && aref(r, "psi") > 0) {
+            const char *flag = json_string_value(json_object_get(a, "flag"));
+            assert_non_null(flag);
+            assert_string_equal(flag, sqrt(want[1]) > jnum(a, "direct_se")
+                                          ? "rmse above the direct se: "
+                                            "no gain"
+                                          : "");
+        }
     }
     json_decref(root);
 }
@@ -652,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_cli_formats),
         cmocka_unit_test(test_charts),
         cmocka_unit_test(test_analysis_errors),
+        cmocka_unit_test(test_outside_unit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -58,6 +58,10 @@ typedef struct graft_sae_opts {
     double level;       /* of the intervals; 0: 0.95 */
 } graft_sae_opts_t;
 
+/* Fewer areas in the fit than this, and graft_sae_areas() warns:
+ * sigma_u^2 and the MSE (second-order in 1/m) are imprecise. */
+#define GRAFT_SAE_FEW_AREAS 15
+
 /* A fitted Fay-Herriot model and its predictions for every area. */
 typedef struct graft_fh {
     graft_sae_method_t method;
@@ -115,7 +119,9 @@ typedef struct graft_sae_area {
                            the areas in the fit, else NaN */
     int synthetic;      /* the estimate is x' beta alone */
     char flag[96];      /* "" or why: "not in the sample", "direct variance
-                           0: left out of the fit" */
+                           0: not in the fit", "estimate outside [0, 1]"
+                           (a proportion), "rmse above the direct se: no
+                           gain" */
 } graft_sae_area_t;
 
 typedef struct graft_sae {

@@ -332,17 +332,33 @@ static void fill_areas(graft_sae_t *s, const graft_sae_direct_t *dir,
         a->resid_std = a->synthetic ? NAN
                                     : (dir->direct[d] - a->fitted) /
                                           sqrt(fh->sigma2u + psi[d]);
+        /* a linear model on a proportion can leave [0, 1]: nothing to
+         * publish, whatever else the row says */
+        int outside = dir->proportion &&
+                      (a->estimate < 0 || a->estimate > 1);
         if (d >= n_sample) {
             a->direct = a->direct_se = a->psi = NAN;
-            snprintf(a->flag, sizeof a->flag, "not in the sample");
+            snprintf(a->flag, sizeof a->flag, "%s",
+                     outside ? "estimate outside [0, 1]: not in the sample"
+                             : "not in the sample");
             continue;
         }
         a->direct = dir->direct[d];
         a->direct_se = dir->se[d];
         a->n = dir_n(dir, d);
         a->psi = psi[d];
-        if (!a->synthetic)
+        if (outside) {
+            snprintf(a->flag, sizeof a->flag, "estimate outside [0, 1]");
             continue;
+        }
+        if (!a->synthetic) {
+            /* the MSE's g2 and g3 can outweigh what shrinking gains: the
+             * model then buys nothing over the direct estimate */
+            if (a->rmse > a->direct_se)
+                snprintf(a->flag, sizeof a->flag,
+                         "rmse above the direct se: no gain");
+            continue;
+        }
         if (!isfinite(a->direct))
             snprintf(a->flag, sizeof a->flag, "no direct estimate");
         else if (isfinite(psi[d]) && psi[d] == 0)
@@ -483,6 +499,18 @@ graft_error_t graft_sae_fit_direct(const graft_sae_direct_t *dir,
                            &s->fit, diag)) != GRAFT_OK)
         goto cleanup;
     fill_areas(s, dir, psi, gsl_cdf_ugaussian_Pinv(0.5 + s->level / 2));
+    if (s->fit->n_fit < GRAFT_SAE_FEW_AREAS) {
+        char text[200];
+        snprintf(text, sizeof text,
+                 "only %zu areas in the fit: sigma_u^2 and the MSE are "
+                 "imprecise with fewer than about %d (docs/sae.md)",
+                 s->fit->n_fit, GRAFT_SAE_FEW_AREAS);
+        if (add_warning(s, text) != GRAFT_OK) {
+            rc = graft_diag_set(diag, GRAFT_ERR_NOMEM, NULL, 0, 0,
+                                "out of memory");
+            goto cleanup;
+        }
+    }
     if (s->fit->sigma2u == 0 &&
         add_warning(s, "sigma_u^2 is estimated at 0: every estimate is the "
                        "synthetic x'beta, the direct estimates get no "

@@ -619,6 +619,14 @@ static void sae_para(doc_t *d, const graft_report_t *r,
                 "explain all the differences between areas, so every EBLUP "
                 "is the synthetic estimate x'beta and the direct estimates "
                 "get no weight. Treat these estimates with caution.");
+    if (fh->n_fit < GRAFT_SAE_FEW_AREAS) {
+        snprintf(buf, sizeof buf,
+                 "Only %zu areas are in the fit: with fewer than about %d, "
+                 "sigma_u^2 and the RMSE are imprecise, and these estimates "
+                 "show the method rather than results to publish.",
+                 fh->n_fit, GRAFT_SAE_FEW_AREAS);
+        para(d, buf);
+    }
     if (x->design_weights)
         para(d, "The direct estimates use the round's design weights, not "
                 "the calibrated ones of [weighting].");

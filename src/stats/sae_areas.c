@@ -612,7 +612,7 @@ static graft_error_t dir_header(void *ctx, const graft_column_t *cols,
         for (size_t i = 0; i < ncols; i++)
             if (strcmp(cols[i].name, need[k]) == 0)
                 r->col[k] = i;
-        if (r->col[k] == (size_t)-1 && k < 3)
+        if (k < 3 && r->col[k] == (size_t)-1)
             return graft_diag_set(diag, GRAFT_ERR_COLUMN, r->path, 1, 0,
                                   "no column '%s' in the direct estimates "
                                   "(the area column, direct and direct_se: "

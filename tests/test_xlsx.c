@@ -748,8 +748,8 @@ static void test_sheet_names(void **state)
                                          .kind = GRAFT_TCOL_REAL}};
     static const char *const asked[] = {
         "a[b]:c*d?e/f\\g", "notes", "NOTES",
-        "model_a_very_long_name_beyond_thirty_one", "model_a_very_long_name_"
-                                                    "beyond_thirty_two"};
+        "model_a_very_long_name_beyond_thirty_one",
+        "model_a_very_long_name_beyond_thirty_two"};
     static const char *const want[] = {
         "a_b__c_d_e_f_g", "notes (2)", "NOTES (3)",
         "model_a_very_long_name_beyond_t", "model_a_very_long_name_beyo (2)"};

@@ -174,7 +174,8 @@ demo: deps
 	@./graft estimate --survey out/demo/round2_weighted.ini --analysis analysis/demo.ini --format text
 	@echo
 	@echo "graft: the demo report is out/demo/report.html (and out/demo/report.md);"
-	@echo "       tables: out/demo/estimates.csv, comparisons.csv, trend.csv; charts: out/demo/charts/"
+	@echo "       tables: out/demo/estimates.csv, comparisons.csv, trend.csv, sae_zones.csv and all in tables.xlsx;"
+	@echo "       charts: out/demo/charts/"
 	@echo "       raked rounds: out/demo/round{1,2}_weighted.csv and .ini, reports round{1,2}_weighting.txt"
 
 # Render the demo report in headless Chromium and keep the screenshot

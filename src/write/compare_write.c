@@ -285,10 +285,7 @@ static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
     snprintf(lvl, sizeof lvl, "%g%% CI of the change", 100 * ch->opts.level);
     graft_table_t t;
     size_t n_cols = columns(ch, trend, format, lvl, cols);
-    if (wb)
-        graft_table_begin_sheet(&t, wb, sheet, cols, n_cols);
-    else
-        graft_table_begin(&t, fp, format, cols, n_cols);
+    graft_table_begin_to(&t, fp, wb, sheet, format, cols, n_cols);
     write_rows(&t, ch, trend, cells);
     if (format == GRAFT_TABLE_TEXT)
         text_footer(fp, ch);

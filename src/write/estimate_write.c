@@ -215,10 +215,7 @@ static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
     size_t n_cols = human ? human_columns(e, lvl, cols)
                           : data_columns(e, format == GRAFT_TABLE_JSON, cols);
     graft_table_t t;
-    if (wb)
-        graft_table_begin_sheet(&t, wb, sheet, cols, n_cols);
-    else
-        graft_table_begin(&t, fp, format, cols, n_cols);
+    graft_table_begin_to(&t, fp, wb, sheet, format, cols, n_cols);
     for (size_t i = 0; i < e->n_rows; i++) {
         human_cells_t h;
         data_row(e, &e->rows[i], cells);

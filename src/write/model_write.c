@@ -203,10 +203,7 @@ static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
     size_t n = hum ? human_columns(m, ci, exp_name, cols)
                    : data_columns(m, cols);
     graft_table_t t;
-    if (wb)
-        graft_table_begin_sheet(&t, wb, sheet, cols, n);
-    else
-        graft_table_begin(&t, fp, format, cols, n);
+    graft_table_begin_to(&t, fp, wb, sheet, format, cols, n);
     for (size_t j = 0; j < m->p; j++) {
         graft_tcell_t cells[F_COUNT];
         htext_t h;

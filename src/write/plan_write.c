@@ -137,10 +137,7 @@ static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
             .md_right = pc[i].kind != GRAFT_TCOL_TEXT};
     }
     graft_table_t t;
-    if (wb)
-        graft_table_begin_sheet(&t, wb, sheet, cols, nc);
-    else
-        graft_table_begin(&t, fp, format, cols, nc);
+    graft_table_begin_to(&t, fp, wb, sheet, format, cols, nc);
     for (size_t r = 0; r < n_rows; r++) {
         double x[N_FIELDS];
         size_t cnt[N_FIELDS] = {0};

@@ -224,10 +224,7 @@ static graft_error_t write_to(FILE *fp, graft_workbook_t *wb,
     snprintf(ci, sizeof ci, "%.10g%% interval", 100 * s->level);
     size_t n = hum ? human_columns(s, ci, cols) : data_columns(s, cols);
     graft_table_t t;
-    if (wb)
-        graft_table_begin_sheet(&t, wb, sheet, cols, n);
-    else
-        graft_table_begin(&t, fp, format, cols, n);
+    graft_table_begin_to(&t, fp, wb, sheet, format, cols, n);
     for (size_t d = 0; d < s->n_areas; d++) {
         graft_tcell_t cells[F_COUNT];
         htext_t h;

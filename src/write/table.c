@@ -237,6 +237,17 @@ void graft_table_begin_sheet(graft_table_t *t, struct graft_workbook *wb,
     graft_xlsx_begin(t, wb, sheet);
 }
 
+void graft_table_begin_to(graft_table_t *t, FILE *fp,
+                          struct graft_workbook *wb, const char *sheet,
+                          graft_table_format_t format,
+                          const graft_tcol_t *cols, size_t n_cols)
+{
+    if (wb)
+        graft_table_begin_sheet(t, wb, sheet, cols, n_cols);
+    else
+        graft_table_begin(t, fp, format, cols, n_cols);
+}
+
 int graft_tmark_of_flag(const char *flag)
 {
     if (!flag || !*flag)

@@ -90,6 +90,14 @@ void graft_table_begin_sheet(graft_table_t *t, struct graft_workbook *wb,
                              const char *sheet, const graft_tcol_t *cols,
                              size_t n_cols);
 
+/* Start table T as the sheet SHEET of WB when WB is not NULL, else on FP
+ * in FORMAT: the one start of every writer that serves both a stream and
+ * a workbook. */
+void graft_table_begin_to(graft_table_t *t, FILE *fp,
+                          struct graft_workbook *wb, const char *sheet,
+                          graft_table_format_t format,
+                          const graft_tcol_t *cols, size_t n_cols);
+
 /* The mark of a row whose flag is FLAG: "suppress..." suppresses, any
  * other non-empty flag asks for review. */
 int graft_tmark_of_flag(const char *flag);

@@ -253,6 +253,21 @@ graft_error_t cli_write_workbook(const char *path,
                                  const void *arg,
                                  const graft_design_spec_t *design,
                                  graft_diag_t *diag);
+/* Write a table to PATH (stdout for NULL or "-") in FORMAT, atomically: a
+ * workbook through FILL (cli_write_workbook, DESIGN to its notes), any
+ * other format through WRITE on the output stream.  GRAFT_OK, or the
+ * error in DIAG with nothing left at PATH. */
+graft_error_t cli_write_table(const char *path, graft_table_format_t format,
+                              graft_error_t (*write)(FILE *fp,
+                                                     const void *arg,
+                                                     graft_table_format_t f,
+                                                     graft_diag_t *diag),
+                              graft_error_t (*fill)(struct graft_workbook *wb,
+                                                    const void *arg,
+                                                    graft_diag_t *diag),
+                              const void *arg,
+                              const graft_design_spec_t *design,
+                              graft_diag_t *diag);
 /* ---- number options (numbers.c): one parser for all of them ---------- */
 
 /* S as an unsigned decimal integer: digits only (no sign, no space, nothing

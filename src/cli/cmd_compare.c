@@ -164,6 +164,20 @@ static graft_error_t fill_trend(graft_workbook_t *wb, const void *ch,
     return graft_changes_sheet(wb, "trend", ch, 1, diag);
 }
 
+static graft_error_t write_compare(FILE *fp, const void *ch,
+                                   graft_table_format_t format,
+                                   graft_diag_t *diag)
+{
+    return graft_changes_write(fp, ch, 0, format, diag);
+}
+
+static graft_error_t write_trend(FILE *fp, const void *ch,
+                                 graft_table_format_t format,
+                                 graft_diag_t *diag)
+{
+    return graft_changes_write(fp, ch, 1, format, diag);
+}
+
 /* Compute the comparisons (or the trend) of the loaded rounds and write
  * the table; returns the exit status. */
 static int compute_and_write(const cli_analysis_t *e, const rounds_cli_t *r,
@@ -174,7 +188,6 @@ static int compute_and_write(const cli_analysis_t *e, const rounds_cli_t *r,
     static const size_t first_pair[2] = {0, 1};
     graft_change_plan_t plan = {first_pair, trend ? 0 : 1, trend};
     graft_changes_t *ch = NULL;
-    graft_outfile_t out = {0};
     graft_diag_t diag;
     int status = GRAFT_EXIT_OK;
     graft_diag_clear(&diag);
@@ -186,16 +199,10 @@ static int compute_and_write(const cli_analysis_t *e, const rounds_cli_t *r,
     for (size_t i = 0; rc == GRAFT_OK && i < ch->est->n_warnings; i++)
         fprintf(stderr, "graft: warning: %s\n", ch->est->warnings[i]);
     if (rc != GRAFT_OK ||
-        (format == GRAFT_TABLE_XLSX
-             ? cli_write_workbook(e->flags.output,
-                                  trend ? fill_trend : fill_compare, ch,
-                                  &r->in[0].design, &diag) != GRAFT_OK
-             : graft_outfile_open(&out, e->flags.output, &diag) != GRAFT_OK ||
-                   graft_outfile_finish(
-                       &out,
-                       graft_changes_write(out.fp, ch, trend, format, &diag),
-                       &diag) != GRAFT_OK)) {
-        graft_outfile_abort(&out);
+        cli_write_table(e->flags.output, format,
+                        trend ? write_trend : write_compare,
+                        trend ? fill_trend : fill_compare, ch,
+                        &r->in[0].design, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);
     }
     graft_changes_free(ch);

@@ -60,13 +60,19 @@ static graft_error_t fill_sheet(graft_workbook_t *wb, const void *desc,
     return graft_describe_sheet(wb, "describe", desc, diag);
 }
 
+static graft_error_t write_stream(FILE *fp, const void *desc,
+                                  graft_table_format_t format,
+                                  graft_diag_t *diag)
+{
+    return graft_describe_write(fp, desc, format, diag);
+}
+
 int cmd_describe(int argc, char **argv)
 {
     cli_flags_t flags;
     cli_input_t in;
     graft_diag_t diag;
     graft_describe_t *desc = NULL;
-    graft_outfile_t out = {0};
     graft_table_format_t format = GRAFT_TABLE_TEXT;
     int status = parse_flags(argc, argv, &flags);
     if (status >= 0)
@@ -104,15 +110,8 @@ int cmd_describe(int argc, char **argv)
     if (graft_describe_file(in.data, &in.read, &in.design, &desc, &diag) !=
             GRAFT_OK ||
         check_weight_sums(desc, &diag) != GRAFT_OK ||
-        (format == GRAFT_TABLE_XLSX
-             ? cli_write_workbook(flags.output, fill_sheet, desc, NULL,
-                                  &diag) != GRAFT_OK
-             : graft_outfile_open(&out, flags.output, &diag) != GRAFT_OK ||
-                   graft_outfile_finish(
-                       &out,
-                       graft_describe_write(out.fp, desc, format, &diag),
-                       &diag) != GRAFT_OK)) {
-        graft_outfile_abort(&out);
+        cli_write_table(flags.output, format, write_stream, fill_sheet, desc,
+                        NULL, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);
     } else {
         status = GRAFT_EXIT_OK;

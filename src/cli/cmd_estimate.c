@@ -20,6 +20,13 @@ static graft_error_t fill_sheet(graft_workbook_t *wb, const void *est,
     return graft_estimates_sheet(wb, "estimates", est, diag);
 }
 
+static graft_error_t write_stream(FILE *fp, const void *est,
+                                  graft_table_format_t format,
+                                  graft_diag_t *diag)
+{
+    return graft_estimates_write(fp, est, format, diag);
+}
+
 int cmd_estimate(int argc, char **argv)
 {
     cli_analysis_t e;
@@ -28,7 +35,6 @@ int cmd_estimate(int argc, char **argv)
     graft_indicator_spec_t *all = NULL;
     graft_estimate_opts_t opts;
     graft_estimates_t *est = NULL;
-    graft_outfile_t out = {0};
     graft_diag_t diag;
     graft_table_format_t format;
     int status = cli_analysis_parse("estimate", estimate_usage, 0, argc,
@@ -53,18 +59,9 @@ int cmd_estimate(int argc, char **argv)
                                              &diag);
     for (size_t i = 0; rc == GRAFT_OK && i < est->n_warnings; i++)
         fprintf(stderr, "graft: warning: %s\n", est->warnings[i]);
-    if (rc == GRAFT_OK && format == GRAFT_TABLE_XLSX) {
-        if (cli_write_workbook(e.flags.output, fill_sheet, est, &in.design,
-                               &diag) != GRAFT_OK) {
-            status = cli_fail(&diag);
-            goto done;
-        }
-    } else if (rc != GRAFT_OK ||
-        graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
-        graft_outfile_finish(&out,
-                             graft_estimates_write(out.fp, est, format, &diag),
-                             &diag) != GRAFT_OK) {
-        graft_outfile_abort(&out);
+    if (rc != GRAFT_OK ||
+        cli_write_table(e.flags.output, format, write_stream, fill_sheet, est,
+                        &in.design, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);
         goto done;
     }

@@ -112,12 +112,18 @@ static graft_error_t fill_sheet(graft_workbook_t *wb, const void *m,
     return graft_model_sheet(wb, "model", m, diag);
 }
 
+static graft_error_t write_stream(FILE *fp, const void *m,
+                                  graft_table_format_t format,
+                                  graft_diag_t *diag)
+{
+    return graft_model_write(fp, m, format, diag);
+}
+
 int cmd_model(int argc, char **argv)
 {
     model_args_t a;
     cli_input_t in;
     graft_model_t *m = NULL;
-    graft_outfile_t out = {0};
     graft_diag_t diag;
     graft_table_format_t format;
     int status = parse_args(argc, argv, &a);
@@ -134,14 +140,8 @@ int cmd_model(int argc, char **argv)
         goto done;
     if (graft_model_fit(in.data, &in.read, &in.design, &a.spec, &m,
                         &diag) != GRAFT_OK ||
-        (format == GRAFT_TABLE_XLSX
-             ? cli_write_workbook(a.flags.output, fill_sheet, m, &in.design,
-                                  &diag) != GRAFT_OK
-             : graft_outfile_open(&out, a.flags.output, &diag) != GRAFT_OK ||
-                   graft_outfile_finish(
-                       &out, graft_model_write(out.fp, m, format, &diag),
-                       &diag) != GRAFT_OK)) {
-        graft_outfile_abort(&out);
+        cli_write_table(a.flags.output, format, write_stream, fill_sheet, m,
+                        &in.design, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);
         goto done;
     }

@@ -149,33 +149,29 @@ static graft_error_t fill_sheet(graft_workbook_t *wb, const void *arg,
     return graft_plan_sheet(wb, "plan", p->rows, p->n, p->kind, p->o, diag);
 }
 
+static graft_error_t write_stream(FILE *fp, const void *arg,
+                                  graft_table_format_t format,
+                                  graft_diag_t *diag)
+{
+    const plan_sheet_t *p = arg;
+    return graft_plan_write(fp, p->rows, p->n, p->kind, p->o, format, diag);
+}
+
 int plan_write_rows(const cli_flags_t *f, const graft_plan_row_t *rows,
                     size_t n, graft_plan_kind_t kind,
                     const graft_plan_opts_t *o)
 {
     graft_table_format_t format;
-    graft_outfile_t out = {0};
     graft_diag_t diag;
     int st = cli_table_format_flag(f, &format);
     if (st >= 0)
         return st;
     graft_diag_clear(&diag);
-    if (format == GRAFT_TABLE_XLSX) {
-        const plan_sheet_t arg = {rows, n, kind, o};
-        return cli_write_workbook(f->output, fill_sheet, &arg, NULL,
-                                  &diag) != GRAFT_OK
-                   ? cli_fail(&diag)
-                   : GRAFT_EXIT_OK;
-    }
-    if (graft_outfile_open(&out, f->output, &diag) != GRAFT_OK ||
-        graft_outfile_finish(&out,
-                             graft_plan_write(out.fp, rows, n, kind, o,
-                                              format, &diag),
-                             &diag) != GRAFT_OK) {
-        graft_outfile_abort(&out);
-        return cli_fail(&diag);
-    }
-    return GRAFT_EXIT_OK;
+    const plan_sheet_t arg = {rows, n, kind, o};
+    return cli_write_table(f->output, format, write_stream, fill_sheet, &arg,
+                           NULL, &diag) != GRAFT_OK
+               ? cli_fail(&diag)
+               : GRAFT_EXIT_OK;
 }
 
 int cmd_plan(int argc, char **argv)

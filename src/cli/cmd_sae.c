@@ -127,6 +127,13 @@ static graft_error_t fill_sheet(graft_workbook_t *wb, const void *arg,
 }
 
 /* --direct: no data, design or indicator; one --by column. */
+static graft_error_t write_stream(FILE *fp, const void *sae,
+                                  graft_table_format_t format,
+                                  graft_diag_t *diag)
+{
+    return graft_sae_write(fp, sae, format, diag);
+}
+
 static int direct_check(const cli_analysis_t *e, const sae_args_t *a)
 {
     const cli_flags_t *f = &e->flags;
@@ -220,7 +227,6 @@ int cmd_sae(int argc, char **argv)
     graft_indicator_spec_t *all = NULL;
     graft_estimate_opts_t opts;
     graft_sae_t *sae = NULL;
-    graft_outfile_t out = {0};
     graft_diag_t diag;
     graft_table_format_t format;
     memset(&in, 0, sizeof in);
@@ -248,15 +254,8 @@ int cmd_sae(int argc, char **argv)
     for (size_t i = 0; rc == GRAFT_OK && i < sae->n_warnings; i++)
         fprintf(stderr, "graft: warning: %s\n", sae->warnings[i]);
     if (rc != GRAFT_OK ||
-        (format == GRAFT_TABLE_XLSX
-             ? cli_write_workbook(e.flags.output, fill_sheet, sae,
-                                  a.direct ? NULL : &in.design,
-                                  &diag) != GRAFT_OK
-             : graft_outfile_open(&out, e.flags.output, &diag) != GRAFT_OK ||
-                   graft_outfile_finish(
-                       &out, graft_sae_write(out.fp, sae, format, &diag),
-                       &diag) != GRAFT_OK)) {
-        graft_outfile_abort(&out);
+        cli_write_table(e.flags.output, format, write_stream, fill_sheet, sae,
+                        a.direct ? NULL : &in.design, &diag) != GRAFT_OK) {
         status = cli_fail(&diag);
         goto done;
     }

@@ -48,3 +48,27 @@ graft_error_t cli_write_workbook(const char *path,
     }
     return graft_outfile_commit(&out, diag);
 }
+
+graft_error_t cli_write_table(const char *path, graft_table_format_t format,
+                              graft_error_t (*write)(FILE *fp,
+                                                     const void *arg,
+                                                     graft_table_format_t f,
+                                                     graft_diag_t *diag),
+                              graft_error_t (*fill)(graft_workbook_t *wb,
+                                                    const void *arg,
+                                                    graft_diag_t *diag),
+                              const void *arg,
+                              const graft_design_spec_t *design,
+                              graft_diag_t *diag)
+{
+    if (format == GRAFT_TABLE_XLSX)
+        return cli_write_workbook(path, fill, arg, design, diag);
+    graft_outfile_t out = {0};
+    graft_error_t rc = graft_outfile_open(&out, path, diag);
+    if (rc == GRAFT_OK)
+        rc = graft_outfile_finish(&out, write(out.fp, arg, format, diag),
+                                  diag);
+    if (rc != GRAFT_OK)
+        graft_outfile_abort(&out);
+    return rc;
+}
